@@ -1,0 +1,1 @@
+"""Composition root: settings, logging, the `chatcrm` CLI, wiring and the channel runtimes."""

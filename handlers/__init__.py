@@ -1,0 +1,1 @@
+"""Thin per-channel adapters: unpack an update, make one service call, render the result."""

@@ -1,0 +1,1 @@
+"""The local console chat, for trying chatcrm without any messenger."""

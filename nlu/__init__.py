@@ -1,0 +1,1 @@
+"""Text to structured facts: pure functions over text plus a clock."""

@@ -1,0 +1,1 @@
+"""Image to text with tesseract, after Pillow preprocessing."""

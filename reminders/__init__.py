@@ -1,0 +1,1 @@
+"""Time-driven jobs: due reminders, daily digests, unclaimed-lead alerts. No channel knowledge."""

@@ -1,0 +1,1 @@
+"""Audio to text with openai-whisper on the CPU, after ffmpeg decoding."""
