@@ -1,0 +1,230 @@
+"""What people said they will do: commitments, the rep's to-dos and reminders, meetings, needs, timelines."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import Enum
+
+from crm.facts import Party
+from nlu.dialogue import Clause, Side
+from nlu.timemodel import TimeMention
+
+_REMINDER = re.compile(
+    r"提醒(?:一下)?我|记得提醒我|\bremind\s+me\b|\bset\s+(?:a\s+)?reminder\b", re.IGNORECASE
+)
+_PROMISE = re.compile(
+    r"承诺|答应|保证|确保|包送|免费送|免费提供|赠送|送(?:[一二两三四五六七八九十\d]+次|他们|给他们)|"
+    r"\bpromised?\b|\bcommit(?:ted|s)?\s+to\b|\bguarantee[sd]?\b|\bagreed\s+to\b|\bwill\s+make\s+sure\b",
+    re.IGNORECASE,
+)
+_TODO = re.compile(
+    r"(?:需要|要|记得|得|回头|待会儿?|稍后|抽空|别忘了|别忘记|尽快|马上)(?=\s*(?:再|先|去|来|给|把|跟|和|找|帮)?\s*(?:{verbs}))|"
+    r"\b(?:I|we)\s+(?:need|have|got)\s+to\b|\b(?:I|we)\s+must\b|\bneed\s+to\b|\bhave\s+to\b|\bdon'?t\s+forget\s+to\b|"
+    r"^(?:todo|to\s*do|to-do)\b|\bfollow\s+up\b".replace(
+        "{verbs}",
+        "发|给|提供|准备|安排|寄|送|出|报价|报|做|回复|回电话|回电|回个|确认|反馈|签|联系|打电话|打个电话|电话|跟进|约|拜访|"
+        "整理|提交|催|问|查|申请|演示|培训|对接|上门|过去|汇报|沟通|更新|修改|调整|核实|落实|推进|邀请|写|改",
+    ),
+    re.IGNORECASE,
+)
+_FUTURE_ACTION = re.compile(
+    r"(?:会|将|来|负责|先|尽快|马上|就)?\s*(?:把|给)?.{0,12}?"
+    r"(?:发给|发过来|发过去|发你|发您|寄给|送给|提供|准备好|安排|回复|确认|反馈|报价|出方案|出报价|签合同|付款|打款|"
+    r"给你|给您|给你们|给贵司|给我们|给我)"
+    r"|\b(?:we'?ll|we\s+will|I'?ll|I\s+will|they'?ll|they\s+will|he'?ll|she'?ll|we\s+are\s+going\s+to|we'?re\s+going\s+to)"
+    r"\s+(?:send|share|provide|deliver|prepare|give|get\s+back|arrange|follow\s+up|sign|pay|set\s+up|do|offer|include)",
+    re.IGNORECASE,
+)
+_MEETING = re.compile(
+    r"约|见面|见个面|拜访|开会|会议|碰一下|碰个面|碰面|聊一下|聊聊|面谈|面聊|过来|来公司|来我们|来一趟|上门|演示|"
+    r"电话会|视频会|线上会|腾讯会议|飞书会议|沟通一下|交流一下|汇报|见一下|"
+    r"\bmeet(?:ing)?\b|\bcall\b|\bdemo\b|\bvisit\b|\bpresentation\b|\bcatch\s+up\b|\bsync\b|\bzoom\b",
+    re.IGNORECASE,
+)
+_DECLINED = re.compile(
+    r"不行|不方便|没空|没时间|取消|改期|来不了|去不了|不在|\bcan'?t\b|\bcannot\b|\bnot\s+available\b|\bdoesn'?t\s+work\b|"
+    r"\bcancel",
+    re.IGNORECASE,
+)
+_TIMELINE = re.compile(
+    r"上线|交付|部署|落地|签约|签合同|签单|下单|招标|投标|验收|实施|启动|立项|定下来|拍板|做决定|投入使用|用起来|"
+    r"试点|试用|选型|采购|到位|完成|开始用|切换|"
+    r"\bgo(?:ing)?[\s-]live\b|\blaunch\b|\bdeploy|\broll[\s-]?out\b|\bdeliver|\bsign\b|\bpurchase\b|\bdecide\b|"
+    r"\bdecision\b|\bimplement|\bkick[\s-]?off\b|\bstart\s+using\b|\bprocure",
+    re.IGNORECASE,
+)
+_NEED = re.compile(
+    r"(?P<cue>需要|想要|要求|希望(?:能|有)?|需求是|需求有|主要需求|关注|看重|痛点是|想上|想做|打算上|考虑上|缺少?|急需)"
+    r"|(?P<en>\b(?:need|needs|want|wants|require|requires|looking\s+for|interested\s+in|asking\s+for)\b)",
+    re.IGNORECASE,
+)
+_ACTION_START = re.compile(
+    r"\s*把|\s*(?:再|先|去|来|跟|和|找|帮|我们|我)?\s*(?:发|给他|给她|给他们|提供报价|准备|安排|寄|送|回复|回电话|确认|反馈|联系|打电话|"
+    r"跟进|约|拜访|整理|提交|催|问|查|申请|汇报|沟通|报价|考虑|讨论|研究|商量|时间|多久|多少)|\s*to\b",
+    re.IGNORECASE,
+)
+
+
+class Person(Enum):
+    FIRST = 1
+    SECOND = 2
+    THIRD = 3
+
+
+_SUBJECTS = (
+    (Person.FIRST, re.compile(r"我们|我司|我方|我这边|咱们|本公司|我|\b(?i:we)\b|\bI\b|\bI'(?:ll|m|d)\b")),
+    (Person.SECOND, re.compile(r"你们|贵司|贵公司|您|你|\b(?i:you)\b")),
+    (
+        Person.THIRD,
+        re.compile(r"他们|对方|客户|甲方|他|她|[\u4e00-\u9fff][总工]|\b(?i:they|he|she|the\s+client)\b"),
+    ),
+)
+_FILLER = re.compile(r"^(?:好的|好|行|嗯|OK|ok|Okay|okay|Sure|sure|没问题|可以)\s*[,，!！]?\s*")
+_TRAILING = re.compile(r"^[\s,，:：、的了吧呢啊呀哈]+|[\s,，:：、了吧呢啊呀哈!！?？.]+$")
+
+
+def subject_of(text: str) -> Person | None:
+    """The grammatical person of the first pronoun (or pronoun-like noun) in a clause."""
+    best: tuple[int, Person] | None = None
+    for person, pattern in _SUBJECTS:
+        m = pattern.search(text)
+        if m and (best is None or m.start() < best[0]):
+            best = (m.start(), person)
+    return best[1] if best else None
+
+
+def party(clause: Clause, person: Person | None) -> Party:
+    """Who is bound by a promise in `clause`, from the speaker's side and the subject's person."""
+    speaker_is_us = clause.side is not Side.CUSTOMER
+    if person is Person.THIRD:
+        return Party.CUSTOMER
+    if person is Person.SECOND:
+        return Party.CUSTOMER if speaker_is_us else Party.US
+    return Party.US if speaker_is_us else Party.CUSTOMER
+
+
+def is_reminder(clause: Clause) -> bool:
+    return clause.side is not Side.CUSTOMER and bool(_REMINDER.search(clause.text))
+
+
+def reminder_text(clause: Clause) -> str:
+    text = _without_times(clause)
+    m = _REMINDER.search(text)
+    if m:
+        text = text[: m.start()] + " " + text[m.end() :]
+    text = re.sub(r"^\s*(?:to|about|that)\b", "", text.strip(), flags=re.IGNORECASE)
+    return tidy(text)
+
+
+def is_explicit_promise(clause: Clause) -> bool:
+    return bool(_PROMISE.search(clause.text))
+
+
+def is_promise(clause: Clause) -> bool:
+    """An explicit promise, or a future delivery ("我们周五前把报价发给您", "we'll send the quote")."""
+    if _PROMISE.search(clause.text):
+        return True
+    if not _FUTURE_ACTION.search(clause.text):
+        return False
+    person = subject_of(clause.text)
+    if person is Person.SECOND:
+        # "你们周五前给个报价" is a request, not a promise.
+        return False
+    return bool(clause.times) or person is not None
+
+
+def is_todo(clause: Clause) -> bool:
+    if clause.side is Side.CUSTOMER or not _TODO.search(_without_times(clause)):
+        return False
+    return subject_of(clause.text) in (None, Person.FIRST)
+
+
+def meeting_time(clause: Clause, now: datetime, *, follows_proposal: bool = False) -> TimeMention | None:
+    """The time of a meeting, call or visit said in `clause` (or in a short reply to a proposal)."""
+    if _DECLINED.search(clause.text) or is_reminder(clause):
+        return None
+    if not (_MEETING.search(clause.text) or follows_proposal):
+        return None
+    for mention in reversed(clause.times):
+        if mention.one_day and not mention.deadline and mention.moment() > now:
+            return mention
+    return None
+
+
+def has_meeting_cue(clause: Clause) -> bool:
+    return bool(_MEETING.search(clause.text)) and not _DECLINED.search(clause.text)
+
+
+def timeline(clause: Clause) -> tuple[str, TimeMention] | None:
+    """A project milestone with its time ("下个月上线", "go live in March") as said."""
+    if not clause.times:
+        return None
+    for cue in _TIMELINE.finditer(clause.text):
+        mention = min(clause.times, key=lambda m: _distance(m, cue.start(), cue.end()))
+        if _distance(mention, cue.start(), cue.end()) > 10:
+            continue
+        start, end = min(mention.start, cue.start()), max(mention.end, cue.end())
+        return tidy(clause.text[start:end]), mention
+    return None
+
+
+def needs(clause: Clause) -> list[str]:
+    """What the customer needs, as short phrases with their cue ("需要CRM系统", "need an on-prem setup")."""
+    if clause.side is Side.REP:
+        return []
+    text = _without_times(clause)
+    found: list[str] = []
+    for m in _NEED.finditer(text):
+        rest = text[m.end() :]
+        if not rest.strip() or _ACTION_START.match(rest):
+            continue
+        if clause.side is Side.NARRATOR and subject_of(text[: m.start()]) is Person.FIRST:
+            continue
+        phrase = tidy(text[m.start() : m.end() + _phrase_length(rest)])
+        if len(phrase) > len(m[0]) + 1:
+            found.append(phrase)
+    return found
+
+
+def tidy(text: str) -> str:
+    return _TRAILING.sub("", re.sub(r"\s{2,}", " ", text)).strip()
+
+
+def _phrase_length(rest: str) -> int:
+    stop = re.search(
+        r"[,，。;；!！?？]|\b(?:and|but|by|before|so)\b|然后|但是|而且|并且|另外|\s+(?=[\u4e00-\u9fff])", rest
+    )
+    length = stop.start() if stop else len(rest)
+    return min(length, 40)
+
+
+def _distance(mention: TimeMention, start: int, end: int) -> int:
+    if mention.end <= start:
+        return start - mention.end
+    if end <= mention.start:
+        return mention.start - end
+    return 0
+
+
+def _without_times(clause: Clause) -> str:
+    text = clause.text
+    for mention in sorted(clause.times, key=lambda m: m.start, reverse=True):
+        before, after = text[: mention.start], text[mention.end :]
+        # Chinese needs no space where the time words were; English does.
+        gap = "" if re.search(r"[\u4e00-\u9fff]$", before) or re.match(r"[\u4e00-\u9fff]", after) else " "
+        text = before + gap + after
+    return text
+
+
+def action_text(clause: Clause) -> str:
+    """A promise as said, without a leading "好的" / "OK"."""
+    return tidy(_FILLER.sub("", clause.text.strip()))
+
+
+def todo_text(clause: Clause) -> str:
+    """A to-do as what to do: the words after "记得" / "I need to" ("回头发资料" -> "发资料")."""
+    text = _without_times(clause)
+    m = _TODO.search(text)
+    text = text[m.end() :] if m and len(text) - m.end() >= 2 else text
+    return tidy(_FILLER.sub("", text.strip()))

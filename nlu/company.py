@@ -1,0 +1,58 @@
+"""Company names: registered forms (…有限公司, Co., Ltd.), short forms with a trade suffix (…科技)."""
+
+from __future__ import annotations
+
+import re
+
+_STRONG = (
+    "集团股份有限公司|股份有限公司|有限责任公司|集团有限公司|有限公司|股份公司|集团公司|集团|控股|公司|研究院|研究所|"
+    "设计院|医院|大学|学院|银行|事务所"
+)
+_WEAK = (
+    "科技|网络|软件|信息|电子|智能|医疗|制药|电气|机械|实业|贸易|物流|传媒|教育|汽车|能源|材料|生物|化工|食品|"
+    "地产|置业|建设"
+)
+_ZH_COMPANY = re.compile(
+    rf"(?P<name>[\u4e00-\u9fffA-Za-z0-9()（）]{{2,30}}?)(?P<suffix>{_STRONG})"
+    rf"|(?P<wname>[\u4e00-\u9fffA-Za-z0-9]{{2,10}}?)(?P<weak>{_WEAK})(?=的|那边|这边|说|是|在|[\s,，.。;；!！?？)）]|$)"
+)
+_EN_COMPANY = re.compile(
+    r"\b(?P<name>(?:[A-Z][\w&'-]*\.?\s+){0,4}?[A-Z][\w&'-]*),?\s+"
+    r"(?P<suffix>Co\.,?\s*Ltd\.?|Co\.|Ltd\.?|Limited|Inc\.?|LLC|Corp\.?|Corporation|Group|GmbH|Technologies|"
+    r"Technology|Systems|Holdings|Pte\.?\s+Ltd\.?)(?!\w)"
+)
+_COMPANY_LABEL = re.compile(
+    r"(?:公司名称|公司|单位|company)\s*[:：]\s*(?P<name>[^\n,，;；。]{2,40})", re.IGNORECASE
+)
+# Words a registered name does not start with: what comes before it in a sentence.
+_LEAD = re.compile(
+    r"^.*(?:拜访了?|见了?|来自|去了?|联系了?|对接|我是|他是|她是|他们是|我们是|这家|那家|一家|客户|"
+    r"今天|昨天|上午|下午|刚才|的|在|是|和|跟|与|给|到|找)"
+)
+_GENERIC = re.compile(
+    r"^(?:我们|你们|他们|咱们|贵|本|该|这家?|那家?|子|分|总|母|新|大|小|上市|外包|咨询|软件|科技|互联网|物流|贸易|"
+    r"一家|这个|那个|哪家|哪个|其他|别的|整个|我|你|他|她|全|各)$"
+)
+_OWN = re.compile(r"(?:我们|我司|本公司|咱们)\s*$")
+
+
+def find_companies(text: str) -> list[str]:
+    """Company names in order: labelled ones, registered forms, then short trade names."""
+    found = [(0, m.start(), m["name"].strip()) for m in _COMPANY_LABEL.finditer(text)]
+    for m in _ZH_COMPANY.finditer(text):
+        raw = m["name"] or m["wname"]
+        suffix = m["suffix"] or m["weak"]
+        name = _LEAD.sub("", raw)
+        if len(name) < 2 or _GENERIC.match(name):
+            continue
+        if _OWN.search(text[: m.start() + len(raw) - len(name)]):
+            continue
+        found.append((1 if m["suffix"] and suffix != "公司" else 3, m.start(), name + suffix))
+    for m in _EN_COMPANY.finditer(text):
+        words = m["name"].split()
+        while words and words[0] in {"The", "At", "From", "With", "For", "Of", "And", "I", "We", "Our"}:
+            words = words[1:]
+        if words:
+            found.append((2, m.start(), " ".join(words) + " " + m["suffix"]))
+    found.sort()
+    return list(dict.fromkeys(name for _, _, name in found))

@@ -1,0 +1,294 @@
+"""The text -> Facts extractor for forwarded chats, pasted WeChat chats and dictated visit notes."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from crm.facts import CardFacts, CommitmentFact, Facts, PersonMention, ReminderFact, TodoFact
+from crm.ports import OcrPage
+from nlu import actions, jio, money, patterns, people, region
+from nlu.company import find_companies
+from nlu.dialogue import Clause, Dialogue, Message, Side, normalize, parse
+from nlu.keywords import find_keywords
+from nlu.phones import find_phones
+
+_LABELLED_NAME = re.compile(
+    r"(?:联系人|对接人|姓名|name|contact)\s*[:：]\s*(?P<name>[^\s,，;；。:：]{2,20})", re.IGNORECASE
+)
+_LABELLED_TITLE = re.compile(
+    r"(?:职位|职务|title|position)\s*[:：]\s*(?P<title>[^\n,，;；。]{2,30})", re.IGNORECASE
+)
+_SELF_TITLE = re.compile(
+    rf"(?:我是|我负责|我做|我在)(?:这边的|公司的|这边|公司)?(?P<title>{people.TITLE_ZH})"
+)
+_EN_SELF_TITLE = re.compile(
+    r"\bI(?:'m| am)\s+(?:the\s+)?(?P<title>[A-Z][\w ]{1,30}?(?:Director|Manager|Lead|CTO|CEO|CFO|CIO))\b"
+)
+# Numbers the rep gives as their own are not the customer's.
+_OWN_CONTACT = re.compile(
+    r"我的(?:电话|手机|号码|微信|邮箱)|我电话|我手机|\bmy\s+(?:number|phone|cell|mobile|email|wechat)\b", re.I
+)
+_GENERIC_SPEAKERS = re.compile(r"^(?:客户|customer|client|unknown|对方|群友|用户)$", re.IGNORECASE)
+_LABEL_SPLIT = re.compile(r"\s*[(\[（【\-—|/]\s*|\s+(?=[\u4e00-\u9fff])")
+_SUMMARY_LIMIT = 120
+
+
+@dataclass(frozen=True, slots=True)
+class _Actions:
+    meeting: datetime | None
+    timeline: str | None
+    timeline_by: date | None
+    commitments: tuple[CommitmentFact, ...]
+    todos: tuple[TodoFact, ...]
+    reminders: tuple[ReminderFact, ...]
+
+
+class Extractor:
+    """nlu's `crm.ports.FactExtractor`: pure functions of (text, now), `now` aware in the rep's timezone."""
+
+    def warm_up(self) -> None:
+        """Load jionlp and the word lists now rather than on the first real message."""
+        jio.warm_up()
+        region.find_region(["上海浦东"])
+        people.find_mentions("我是华为的张伟")
+        find_keywords("CRM")
+        normalize("預算")
+
+    def chat(self, text: str, now: datetime) -> Facts:
+        return self._extract(text, now, minutes=False)
+
+    def minutes(self, transcript: str, now: datetime) -> Facts:
+        return self._extract(transcript, now, minutes=True)
+
+    def card(self, pages: Sequence[OcrPage]) -> CardFacts:
+        # Written separately; imported here so that chat and minutes work before it exists.
+        from nlu.card import parse_card  # type: ignore[import-not-found, unused-ignore]
+
+        facts: CardFacts = parse_card(pages)
+        return facts
+
+    def _extract(self, text: str, now: datetime, *, minutes: bool) -> Facts:
+        dialogue = parse(text, now)
+        contact_text = "\n".join(m.text for m in dialogue.messages if not _is_own_contact(m))
+        customer_text = "\n".join(m.text for m in dialogue.messages if m.side is not Side.REP)
+        mentions = _mentions(dialogue.clauses)
+        name, title, label_org = _contact(dialogue, mentions)
+        address = region.find_address(customer_text) or region.find_address(dialogue.text)
+        companies = find_companies(customer_text) or find_companies(dialogue.text)
+        company = companies[0] if companies else _mention_org(mentions) or label_org
+        found_region = region.find_region([t for t in (address, customer_text, company) if t])
+        budget = _budget(dialogue.clauses)
+        done = _actions(dialogue, now)
+        wechat_ids = patterns.find_wechat_ids(contact_text)
+        websites = patterns.find_websites(contact_text)
+        return Facts(
+            name=name,
+            title=title,
+            company=company,
+            phones=tuple(match.e164 for match in find_phones(contact_text)),
+            emails=tuple(patterns.find_emails(contact_text)),
+            wechat_id=wechat_ids[0] if wechat_ids else None,
+            address=address,
+            region=found_region,
+            website=websites[0] if websites else None,
+            budget_cny=budget.high if budget else None,
+            budget_min_cny=budget.low if budget else None,
+            timeline=done.timeline,
+            timeline_by=done.timeline_by,
+            next_meeting=done.meeting,
+            needs=tuple(dict.fromkeys(need for clause in dialogue.clauses for need in actions.needs(clause))),
+            keywords=tuple(find_keywords(dialogue.text)),
+            commitments=done.commitments,
+            todos=done.todos,
+            reminders=done.reminders,
+            people=_people(mentions) if minutes else (),
+            summary=_summary(dialogue) if minutes else None,
+        )
+
+
+def _mentions(clauses: Sequence[Clause]) -> list[tuple[Clause, people.Mention]]:
+    """People in each clause; "他/她" and a bare title ("张伟，采购经理") refer to the person just named."""
+    found: list[tuple[Clause, people.Mention]] = []
+    for clause in clauses:
+        last = found[-1] if found else None
+        antecedent = last[1].name if last and last[0].message >= clause.message - 1 else None
+        in_clause = people.find_mentions(clause.text, antecedent=antecedent)
+        if not in_clause and last and last[0].message == clause.message and not last[1].title:
+            title = re.fullmatch(rf"(?:是|做|任)?(?P<title>{people.TITLE_ZH})", clause.text)
+            if title:
+                found[-1] = (last[0], people.with_title(last[1], title["title"]))
+                continue
+        found.extend((clause, mention) for mention in in_clause)
+    return found
+
+
+def _is_own_contact(message: Message) -> bool:
+    return message.side is Side.REP and bool(_OWN_CONTACT.search(message.text))
+
+
+def _contact(
+    dialogue: Dialogue, mentions: list[tuple[Clause, people.Mention]]
+) -> tuple[str | None, str | None, str | None]:
+    """(name, title, company from the speaker label) of the customer contact."""
+    labelled = _LABELLED_NAME.search(dialogue.text)
+    name: str | None = labelled["name"] if labelled else None
+    label_org: str | None = None
+    label_title: str | None = None
+    speakers = Counter(m.speaker for m in dialogue.messages if m.side is Side.CUSTOMER and m.speaker)
+    if name is None and speakers:
+        label = next((s for s, _ in speakers.most_common() if not _GENERIC_SPEAKERS.match(s)), None)
+        if label:
+            name, label_org, label_title = _split_label(label)
+    if name is None:
+        theirs = [m for c, m in mentions if c.side is not Side.REP]
+        intro = next((m for m in theirs if m.self_intro), None)
+        named = next((m for m in theirs if m.title), None)
+        chosen = intro or named or (theirs[0] if theirs else None)
+        name = chosen.name if chosen else None
+    title = next((m.title for _, m in mentions if m.name == name and m.title), None) or label_title
+    if title is None:
+        title = _said_title(dialogue)
+    return name, title, label_org
+
+
+def _split_label(label: str) -> tuple[str, str | None, str | None]:
+    """ "张伟(华为)" / "张伟-华为 采购经理" -> name, company, title."""
+    parts = [part.strip(" )]）】") for part in _LABEL_SPLIT.split(label) if part.strip(" )]）】")]
+    if len(parts) == 1:
+        return label, None, None
+    name, org, title = parts[0], None, None
+    for part in parts[1:]:
+        if re.fullmatch(people.TITLE_ZH, part) or re.fullmatch(
+            r"CEO|CTO|CFO|CIO|COO|VP|Manager|Director", part
+        ):
+            title = part
+        elif org is None:
+            org = part
+    return name, org, title
+
+
+def _said_title(dialogue: Dialogue) -> str | None:
+    labelled = _LABELLED_TITLE.search(dialogue.text)
+    if labelled:
+        return labelled["title"].strip()
+    for clause in dialogue.clauses:
+        if clause.side is Side.REP:
+            continue
+        said = _SELF_TITLE.search(clause.text) or _EN_SELF_TITLE.search(clause.text)
+        if said:
+            return said["title"]
+    return None
+
+
+def _mention_org(mentions: list[tuple[Clause, people.Mention]]) -> str | None:
+    return next((m.org for c, m in mentions if m.org and c.side is not Side.REP), None)
+
+
+def _budget(clauses: Sequence[Clause]) -> money.Amount | None:
+    """The last budget said; a cue in one clause carries to the next clause of the same message."""
+    found: money.Amount | None = None
+    carry: int | None = None
+    for clause in clauses:
+        amount = money.find_budget(clause.text, cue_before=carry == clause.message)
+        cue = money.has_budget_cue(clause.text)
+        carry = clause.message if cue and amount is None else None
+        if amount is not None:
+            found = amount
+    return found
+
+
+def _actions(dialogue: Dialogue, now: datetime) -> _Actions:
+    meeting: datetime | None = None
+    milestone: tuple[str, date] | None = None
+    commitments: list[CommitmentFact] = []
+    todos: list[TodoFact] = []
+    reminders: list[ReminderFact] = []
+    proposal_message = -10
+    for clause in dialogue.clauses:
+        short_reply = len(dialogue.messages[clause.message].text) <= 20
+        follows = short_reply and 0 < clause.message - proposal_message <= 2
+        when = actions.meeting_time(clause, now, follows_proposal=follows)
+        if actions.has_meeting_cue(clause):
+            proposal_message = clause.message
+        if when is not None:
+            meeting = when.moment()
+        said = actions.timeline(clause)
+        if said is not None and (when is None or said[1] is not when):
+            milestone = (said[0], said[1].by())
+        due = clause.times[-1].due() if clause.times else None
+        todo = actions.is_todo(clause)
+        if actions.is_reminder(clause):
+            if clause.times:
+                reminders.append(ReminderFact(actions.reminder_text(clause), clause.times[-1].moment()))
+            else:
+                todos.append(TodoFact(actions.reminder_text(clause)))
+        elif actions.is_explicit_promise(clause) or (not todo and actions.is_promise(clause)):
+            person = actions.subject_of(clause.text)
+            commitments.append(
+                CommitmentFact(actions.action_text(clause), actions.party(clause, person), due)
+            )
+        elif todo:
+            todos.append(TodoFact(actions.todo_text(clause), due))
+    return _Actions(
+        meeting,
+        milestone[0] if milestone else None,
+        milestone[1] if milestone else None,
+        tuple(commitments),
+        tuple(todos),
+        tuple(reminders),
+    )
+
+
+def _people(mentions: list[tuple[Clause, people.Mention]]) -> tuple[PersonMention, ...]:
+    merged: dict[str, PersonMention] = {}
+    for _, m in mentions:
+        known = merged.get(m.name)
+        merged[m.name] = PersonMention(
+            m.name,
+            m.title or (known.title if known else None),
+            m.role or (known.role if known else None),
+        )
+    return tuple(merged.values())
+
+
+def _summary(dialogue: Dialogue) -> str | None:
+    """The most informative clauses, in their order, within about 120 characters."""
+    scored = sorted(
+        ((_information(clause), index) for index, clause in enumerate(dialogue.clauses)),
+        key=lambda pair: (-pair[0], pair[1]),
+    )
+    chosen: list[int] = []
+    length = 0
+    for score, index in scored:
+        text = dialogue.clauses[index].text
+        if score <= 0 and chosen:
+            break
+        if length + len(text) + 1 > _SUMMARY_LIMIT:
+            continue
+        chosen.append(index)
+        length += len(text) + 1
+    if not chosen:
+        return dialogue.clauses[0].text[:_SUMMARY_LIMIT] if dialogue.clauses else None
+    joiner = "，" if re.search(r"[\u4e00-\u9fff]", dialogue.text) else "; "
+    return joiner.join(dialogue.clauses[index].text for index in sorted(chosen))
+
+
+def _information(clause: Clause) -> int:
+    score = 0
+    if money.find_budget(clause.text):
+        score += 3
+    if clause.times:
+        score += 2
+    if actions.needs(clause):
+        score += 2
+    if people.find_mentions(clause.text) or find_companies(clause.text):
+        score += 2
+    if actions.is_promise(clause):
+        score += 1
+    if len(clause.text) < 4:
+        score -= 2
+    return score

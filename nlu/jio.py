@@ -1,0 +1,72 @@
+"""The one module that imports jionlp: lazy loading, a quiet import and serialised calls."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import threading
+from datetime import datetime
+from types import ModuleType
+from typing import Any
+
+# jionlp's parsers are module-level singletons that keep per-call state on `self` (the time base,
+# for one), so two threads calling them at once would corrupt each other's results.
+_LOCK = threading.Lock()
+
+
+@functools.cache
+def _jionlp() -> ModuleType:
+    # `import jionlp` prints a banner to stdout and takes ~0.4 s, so it happens on first use only.
+    with contextlib.redirect_stdout(io.StringIO()):
+        import jionlp
+
+    module: ModuleType = jionlp
+    return module
+
+
+def warm_up() -> None:
+    """Import jionlp and load the dictionaries its time and money parsers read on first use."""
+    extract_time("下周三下午3点见面", datetime(2026, 1, 5, 9, 0))  # noqa: DTZ001 - jionlp reads wall-clock time
+    parse_money("50万")
+
+
+def extract_time(text: str, base: datetime) -> list[dict[str, Any]]:
+    """Time expressions in `text` resolved against the naive wall-clock `base`; [] on parser errors."""
+    jio = _jionlp()
+    with _LOCK:
+        try:
+            found: list[dict[str, Any]] = jio.ner.extract_time(text, time_base=base, with_parsing=True)
+        except (ValueError, KeyError, IndexError, TypeError):
+            return []
+    return found
+
+
+def parse_time(text: str, base: datetime) -> dict[str, Any] | None:
+    """One time expression resolved against the naive wall-clock `base`; None when it does not parse."""
+    jio = _jionlp()
+    with _LOCK:
+        try:
+            parsed: dict[str, Any] = jio.parse_time(text, time_base=base)
+        except (ValueError, KeyError, IndexError, TypeError):
+            return None
+    return parsed
+
+
+def parse_money(text: str) -> dict[str, Any] | None:
+    """An amount of money ("五十万", "30到50万"); None when it does not parse."""
+    jio = _jionlp()
+    with _LOCK:
+        try:
+            parsed: dict[str, Any] = jio.parse_money(text)
+        except (ValueError, KeyError, IndexError, TypeError):
+            return None
+    return parsed
+
+
+def china_location() -> dict[str, Any]:
+    """jionlp's province -> city -> county dictionary (with `_alias` entries)."""
+    jio = _jionlp()
+    with _LOCK:
+        loaded: dict[str, Any] = jio.china_location_loader(detail=False)
+    return loaded
