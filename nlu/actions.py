@@ -19,7 +19,7 @@ _PROMISE = re.compile(
     re.IGNORECASE,
 )
 _TODO = re.compile(
-    r"(?:需要|要|记得|得|回头|待会儿?|稍后|抽空|别忘了|别忘记|尽快|马上)(?=\s*(?:再|先|去|来|给|把|跟|和|找|帮)?\s*(?:{verbs}))|"
+    r"(?:需要|要|记得|得|回头|待会儿?|稍后|抽空|别忘了|别忘记|尽快|马上)(?=\s*(?:再|先|去|来|给|把.{0,10}?|跟|和|找|帮)?\s*(?:{verbs}))|"
     r"\b(?:I|we)\s+(?:need|have|got)\s+to\b|\b(?:I|we)\s+must\b|\bneed\s+to\b|\bhave\s+to\b|\bdon'?t\s+forget\s+to\b|"
     r"^(?:todo|to\s*do|to-do)\b|\bfollow\s+up\b".replace(
         "{verbs}",
@@ -29,7 +29,6 @@ _TODO = re.compile(
     re.IGNORECASE,
 )
 _FUTURE_ACTION = re.compile(
-    r"(?:会|将|来|负责|先|尽快|马上|就)?\s*(?:把|给)?.{0,12}?"
     r"(?:发给|发过来|发过去|发你|发您|寄给|送给|提供|准备好|安排|回复|确认|反馈|报价|出方案|出报价|签合同|付款|打款|"
     r"给你|给您|给你们|给贵司|给我们|给我)"
     r"|\b(?:we'?ll|we\s+will|I'?ll|I\s+will|they'?ll|they\s+will|he'?ll|she'?ll|we\s+are\s+going\s+to|we'?re\s+going\s+to)"
@@ -38,7 +37,7 @@ _FUTURE_ACTION = re.compile(
 )
 _MEETING = re.compile(
     r"约|见面|见个面|拜访|开会|会议|碰一下|碰个面|碰面|聊一下|聊聊|面谈|面聊|过来|来公司|来我们|来一趟|上门|演示|"
-    r"电话会|视频会|线上会|腾讯会议|飞书会议|沟通一下|交流一下|汇报|见一下|"
+    r"打电话|打个电话|通电话|电话沟通|电话聊|电话会|视频会|线上会|腾讯会议|飞书会议|沟通一下|交流一下|汇报|见一下|"
     r"\bmeet(?:ing)?\b|\bcall\b|\bdemo\b|\bvisit\b|\bpresentation\b|\bcatch\s+up\b|\bsync\b|\bzoom\b",
     re.IGNORECASE,
 )
@@ -127,7 +126,7 @@ def is_promise(clause: Clause) -> bool:
         return True
     if not _FUTURE_ACTION.search(clause.text):
         return False
-    person = subject_of(clause.text)
+    person = promiser(clause)
     if person is Person.SECOND:
         # "你们周五前给个报价" is a request, not a promise.
         return False
@@ -135,9 +134,19 @@ def is_promise(clause: Clause) -> bool:
 
 
 def is_todo(clause: Clause) -> bool:
-    if clause.side is Side.CUSTOMER or not _TODO.search(_without_times(clause)):
+    if clause.side is Side.CUSTOMER:
         return False
-    return subject_of(clause.text) in (None, Person.FIRST)
+    text = _without_times(clause)
+    cue = _TODO.search(text)
+    # The subject comes before the cue: in "记得给张总打电话" 张总 is who to call.
+    return cue is not None and subject_of(text[: cue.start()]) in (None, Person.FIRST)
+
+
+def promiser(clause: Clause) -> Person | None:
+    """The grammatical person of who promises: the subject before the promise or delivery verb."""
+    cue = _PROMISE.search(clause.text) or _FUTURE_ACTION.search(clause.text)
+    before = clause.text[: cue.start()] if cue else clause.text
+    return subject_of(before) or subject_of(clause.text)
 
 
 def meeting_time(clause: Clause, now: datetime, *, follows_proposal: bool = False) -> TimeMention | None:
@@ -165,6 +174,11 @@ def timeline(clause: Clause) -> tuple[str, TimeMention] | None:
         if _distance(mention, cue.start(), cue.end()) > 10:
             continue
         start, end = min(mention.start, cue.start()), max(mention.end, cue.end())
+        # "完成采购", "sign and deploy": cues next to each other are one milestone.
+        for following in _TIMELINE.finditer(clause.text, cue.end()):
+            if following.start() > end + 1:
+                break
+            end = max(end, following.end())
         return tidy(clause.text[start:end]), mention
     return None
 
@@ -178,8 +192,6 @@ def needs(clause: Clause) -> list[str]:
     for m in _NEED.finditer(text):
         rest = text[m.end() :]
         if not rest.strip() or _ACTION_START.match(rest):
-            continue
-        if clause.side is Side.NARRATOR and subject_of(text[: m.start()]) is Person.FIRST:
             continue
         phrase = tidy(text[m.start() : m.end() + _phrase_length(rest)])
         if len(phrase) > len(m[0]) + 1:

@@ -21,6 +21,11 @@ _EN_COMPANY = re.compile(
     r"(?P<suffix>Co\.,?\s*Ltd\.?|Co\.|Ltd\.?|Limited|Inc\.?|LLC|Corp\.?|Corporation|Group|GmbH|Technologies|"
     r"Technology|Systems|Holdings|Pte\.?\s+Ltd\.?)(?!\w)"
 )
+# Capitalised words that start a sentence before a company name ("Visited Acme Inc. today").
+_EN_LEAD = frozenset(
+    ("The", "At", "From", "With", "For", "Of", "And", "I", "We", "Our", "Visited", "Met", "Called", "Meeting",
+     "Today", "Yesterday", "Visit", "Saw", "Joined", "Contacted", "Client", "Customer")
+)  # fmt: skip
 _COMPANY_LABEL = re.compile(
     r"(?:公司名称|公司|单位|company)\s*[:：]\s*(?P<name>[^\n,，;；。]{2,40})", re.IGNORECASE
 )
@@ -50,7 +55,7 @@ def find_companies(text: str) -> list[str]:
         found.append((1 if m["suffix"] and suffix != "公司" else 3, m.start(), name + suffix))
     for m in _EN_COMPANY.finditer(text):
         words = m["name"].split()
-        while words and words[0] in {"The", "At", "From", "With", "For", "Of", "And", "I", "We", "Our"}:
+        while words and words[0] in _EN_LEAD:
             words = words[1:]
         if words:
             found.append((2, m.start(), " ".join(words) + " " + m["suffix"]))

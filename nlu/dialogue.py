@@ -73,7 +73,7 @@ _REPORTED = re.compile(r"(?:说|讲|表示|问|回复|答|称|提到|says|said|a
 # Clause ends: sentence punctuation, a comma not inside a number, ". " and a space between two Han
 # characters (Whisper often separates Chinese clauses with spaces instead of punctuation).
 _CLAUSE_END = re.compile(
-    r"[。！？!?;；…\n]+|(?<!\d),|,(?!\d{3})|、(?=\S{6})|\.(?=\s|$)|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])"
+    r"[。！？!?;；…\n]+|(?<!\d),|,(?!\d{3})|、(?=\S{6})|(?<!Inc)(?<!Ltd)(?<!Co)(?<!Corp)(?<!Mr)(?<!Ms)(?<!Mrs)(?<!Dr)(?<!St)\.(?=\s|$)|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])"
 )
 # Spoken Chinese strings clauses with these words instead of commas; each starts a new clause.
 _DISCOURSE = re.compile(

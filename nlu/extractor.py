@@ -35,6 +35,9 @@ _OWN_CONTACT = re.compile(
 _GENERIC_SPEAKERS = re.compile(r"^(?:客户|customer|client|unknown|对方|群友|用户)$", re.IGNORECASE)
 _LABEL_SPLIT = re.compile(r"\s*[(\[（【\-—|/]\s*|\s+(?=[\u4e00-\u9fff])")
 _SUMMARY_LIMIT = 120
+# A reply this short right after someone proposed a meeting ("周四下午吧", "Friday 10am is fine")
+# is taken to name the meeting's time even without a meeting word.
+_SHORT_REPLY = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +121,12 @@ def _mentions(clauses: Sequence[Clause]) -> list[tuple[Clause, people.Mention]]:
         antecedent = last[1].name if last and last[0].message >= clause.message - 1 else None
         in_clause = people.find_mentions(clause.text, antecedent=antecedent)
         if not in_clause and last and last[0].message == clause.message and not last[1].title:
-            title = re.fullmatch(rf"(?:是|做|任)?(?P<title>{people.TITLE_ZH})", clause.text)
+            title = re.fullmatch(
+                rf"(?:是|做|任)?(?P<title>{people.TITLE_ZH})|(?:the\s+)?(?P<en>{people.EN_TITLE})(?:\s+(?:at|of|from)\s.+)?",
+                clause.text,
+            )
             if title:
-                found[-1] = (last[0], people.with_title(last[1], title["title"]))
+                found[-1] = (last[0], people.with_title(last[1], title["title"] or title["en"]))
                 continue
         found.extend((clause, mention) for mention in in_clause)
     return found
@@ -209,7 +215,7 @@ def _actions(dialogue: Dialogue, now: datetime) -> _Actions:
     reminders: list[ReminderFact] = []
     proposal_message = -10
     for clause in dialogue.clauses:
-        short_reply = len(dialogue.messages[clause.message].text) <= 20
+        short_reply = len(dialogue.messages[clause.message].text) <= _SHORT_REPLY
         follows = short_reply and 0 < clause.message - proposal_message <= 2
         when = actions.meeting_time(clause, now, follows_proposal=follows)
         if actions.has_meeting_cue(clause):
@@ -227,7 +233,7 @@ def _actions(dialogue: Dialogue, now: datetime) -> _Actions:
             else:
                 todos.append(TodoFact(actions.reminder_text(clause)))
         elif actions.is_explicit_promise(clause) or (not todo and actions.is_promise(clause)):
-            person = actions.subject_of(clause.text)
+            person = actions.promiser(clause)
             commitments.append(
                 CommitmentFact(actions.action_text(clause), actions.party(clause, person), due)
             )

@@ -20,7 +20,7 @@ _TITLE_WORDS = (
 TITLE_ZH = rf"(?:(?:{_DEPTS})(?:部|中心|处|科)?)?(?:副|首席)?(?:{_TITLE_WORDS})"
 # What colleagues call someone: 张总, 刘经理, 王工, 李老师.
 _HONORIFIC = "总经理|总监|经理|主任|部长|处长|科长|院长|厂长|老师|博士|主管|秘书|总|工|董|姐|哥"
-_EN_TITLE = (
+EN_TITLE = (
     r"(?:CEO|CTO|CFO|COO|CIO|CMO|VP(?:\s+of\s+[A-Z]?\w+)?|Head\s+of\s+[A-Z]?\w+|Chief\s+\w+\s+Officer|President|"
     r"Founder|Co-founder|Owner|Chairman|General\s+Manager|Buyer|"
     r"(?:(?:IT|Procurement|Purchasing|Finance|Financial|Sales|Marketing|Operations|Product|Engineering|Project|"
@@ -266,7 +266,7 @@ def _english_mentions(clause: str) -> list[Mention]:
     found: list[Mention] = []
     intro = re.search(
         rf"\b(?:I'm|I am|this is|my name is|name\s*:)\s+(?P<name>{_EN_NAME})"
-        rf"(?:\s*,\s*(?:the\s+)?(?P<title>{_EN_TITLE}))?(?:\s+(?:from|at|with|of)\s+(?P<org>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*))?",
+        rf"(?:\s*,\s*(?:the\s+)?(?P<title>{EN_TITLE}))?(?:\s+(?:from|at|with|of)\s+(?P<org>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*))?",
         clause,
         re.IGNORECASE,
     )
@@ -282,7 +282,7 @@ def _english_mentions(clause: str) -> list[Mention]:
             )
         )
     for m in re.finditer(
-        rf"(?P<name>{_EN_NAME})\s*(?:,|\(|\bis\b|\bwas\b|\bas\b)\s*(?:(?:the|their|our|his|her|a|an)\s+)?(?P<title>{_EN_TITLE})",
+        rf"(?P<name>{_EN_NAME})\s*(?:,|\(|\bis\b|\bwas\b|\bas\b)\s*(?:(?:the|their|our|his|her|a|an)\s+)?(?P<title>{EN_TITLE})",
         clause,
     ):
         name = m["name"]
@@ -296,7 +296,7 @@ def _english_mentions(clause: str) -> list[Mention]:
     found.extend(
         Mention(m["name"], m.start(), role=DecisionRole.DECISION_MAKER)
         for m in deciders
-        if m["name"].split()[0] not in _EN_NOT_NAMES and _DECISION_WORDS.search(clause, m.end())
+        if m["name"].split()[0] not in _EN_NOT_NAMES and _DECISION_WORDS.search(clause, m.end("name"))
     )
     return found
 
@@ -310,10 +310,14 @@ def _with_clause_roles(clause: str, mentions: list[Mention]) -> list[Mention]:
             word = boss["boss"]
             return [Mention(word, boss.start(), word, DecisionRole.DECISION_MAKER)]
         return []
+    # The decider is the person named last before the decision words ("Li is CTO and Wang decides").
+    decider = max((m.start for m in mentions if decides and m.start < decides.start()), default=None)
+    if decides and decider is None and len(mentions) == 1:
+        decider = mentions[0].start
     result: list[Mention] = []
     for mention in mentions:
         role = mention.role
-        if decides and (len(mentions) == 1 or mention.start < decides.start()):
+        if mention.start == decider:
             role = DecisionRole.DECISION_MAKER
         elif role is None:
             in_charge = _IN_CHARGE.search(clause, mention.start)

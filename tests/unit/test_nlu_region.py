@@ -1,0 +1,62 @@
+"""Places: province / city / district from jionlp's gazetteer, street addresses, and text with no place."""
+
+from __future__ import annotations
+
+import pytest
+
+from crm.facts import Region
+from nlu.region import find_address, find_region
+
+
+@pytest.mark.parametrize(
+    ("text", "region"),
+    [
+        ("他们在浦东张江", Region("上海市", "上海市", "浦东新区")),
+        ("他们在杭州", Region("浙江省", "杭州市")),
+        ("广州天河", Region("广东省", "广州市", "天河区")),
+        ("北京朝阳区望京SOHO", Region("北京市", "北京市", "朝阳区")),
+        ("深圳南山科技园", Region("广东省", "深圳市", "南山区")),
+        ("我们公司在昆山", Region("江苏省", "苏州市", "昆山市")),
+        ("成都高新区", Region("四川省", "成都市", "成都高新技术产业开发区")),
+        ("重庆渝北", Region("重庆市", "重庆市", "渝北区")),
+        ("广东那边的客户", Region("广东省")),
+        ("上海某某科技有限公司", Region("上海市", "上海市")),
+        ("地址：上海市浦东新区碧波路690号", Region("上海市", "上海市", "浦东新区")),
+    ],
+)
+def test_region(text: str, region: Region) -> None:
+    assert find_region([text]) == region
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "今天天气不错",
+        "阿里那边的李经理",  # Alibaba, not Ngari prefecture
+        "我们希望和平合作",  # 和平 is a district of Tianjin and an ordinary word
+        "光明乳业",
+        "高新区",  # every city has one
+        "张伟",
+        "",
+    ],
+)
+def test_no_region(text: str) -> None:
+    assert find_region([text]) is None
+
+
+def test_the_first_text_with_a_place_wins() -> None:
+    assert find_region(["没有地方", "在苏州", "在杭州"]) == Region("江苏省", "苏州市")
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("地址：上海市浦东新区碧波路690号张江大厦5楼", "上海市浦东新区碧波路690号张江大厦5楼"),
+        ("我们在浦东张江碧波路690号，欢迎来", "浦东张江碧波路690号"),
+        ("Address: Room 1201, 88 Century Ave, Shanghai", "Room 1201, 88 Century Ave, Shanghai"),
+        ("他们在杭州", None),
+        ("中山路100号", None),
+    ],
+)
+def test_address(text: str, address: str | None) -> None:
+    assert find_address(text) == address
