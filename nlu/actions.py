@@ -13,17 +13,18 @@ from nlu.timemodel import TimeMention
 _REMINDER = re.compile(
     r"提醒(?:一下)?我|记得提醒我|\bremind\s+me\b|\bset\s+(?:a\s+)?reminder\b", re.IGNORECASE
 )
+_ASKED_ME = frozenset(("让我", "叫我", "要我"))
 _PROMISE = re.compile(
     r"承诺|答应|保证|确保|包送|免费送|免费提供|赠送|送(?:[一二两三四五六七八九十\d]+次|他们|给他们)|"
     r"\bpromised?\b|\bcommit(?:ted|s)?\s+to\b|\bguarantee[sd]?\b|\bagreed\s+to\b|\bwill\s+make\s+sure\b",
     re.IGNORECASE,
 )
 _TODO = re.compile(
-    r"(?:需要|要|记得|得|回头|待会儿?|稍后|抽空|别忘了|别忘记|尽快|马上)(?=\s*(?:再|先|去|来|给|把.{0,10}?|跟|和|找|帮)?\s*(?:{verbs}))|"
+    r"(?:需要|要|记得|得|回头|待会儿?|稍后|抽空|别忘了|别忘记|尽快|马上|让我|叫我|要我)(?=\s*(?:再|先|去|来|给|把.{0,10}?|跟|和|找|帮)?\s*(?:{verbs}))|"
     r"\b(?:I|we)\s+(?:need|have|got)\s+to\b|\b(?:I|we)\s+must\b|\bneed\s+to\b|\bhave\s+to\b|\bdon'?t\s+forget\s+to\b|"
     r"^(?:todo|to\s*do|to-do)\b|\bfollow\s+up\b".replace(
         "{verbs}",
-        "发|给|提供|准备|安排|寄|送|出|报价|报|做|回复|回电话|回电|回个|确认|反馈|签|联系|打电话|打个电话|电话|跟进|约|拜访|"
+        "发|给|提供|准备|安排|寄|送|出|报价|报|做|回复|回电话|回电|回个|回|确认|反馈|签|联系|打电话|打个电话|电话|跟进|约|拜访|"
         "整理|提交|催|问|查|申请|演示|培训|对接|上门|过去|汇报|沟通|更新|修改|调整|核实|落实|推进|邀请|写|改",
     ),
     re.IGNORECASE,
@@ -37,7 +38,7 @@ _FUTURE_ACTION = re.compile(
 )
 _MEETING = re.compile(
     r"约|见面|见个面|拜访|开会|会议|碰一下|碰个面|碰面|聊一下|聊聊|面谈|面聊|过来|来公司|来我们|来一趟|上门|演示|"
-    r"打电话|打个电话|通电话|电话沟通|电话聊|电话会|视频会|线上会|腾讯会议|飞书会议|沟通一下|交流一下|汇报|见一下|"
+    r"来我|到我|办公室|打电话|打个电话|通电话|电话沟通|电话聊|电话会|视频会|线上会|腾讯会议|飞书会议|沟通一下|交流一下|汇报|见一下|"
     r"\bmeet(?:ing)?\b|\bcall\b|\bdemo\b|\bvisit\b|\bpresentation\b|\bcatch\s+up\b|\bsync\b|\bzoom\b",
     re.IGNORECASE,
 )
@@ -47,7 +48,7 @@ _DECLINED = re.compile(
     re.IGNORECASE,
 )
 _TIMELINE = re.compile(
-    r"上线|交付|部署|落地|签约|签合同|签单|下单|招标|投标|验收|实施|启动|立项|定下来|拍板|做决定|投入使用|用起来|"
+    r"上线|交付|部署|落地|签约|签合同|签单|能签|可以签|签下来|下单|招标|投标|验收|实施|启动|立项|定下来|拍板|做决定|投入使用|用起来|"
     r"试点|试用|选型|采购|到位|完成|开始用|切换|"
     r"\bgo(?:ing)?[\s-]live\b|\blaunch\b|\bdeploy|\broll[\s-]?out\b|\bdeliver|\bsign\b|\bpurchase\b|\bdecide\b|"
     r"\bdecision\b|\bimplement|\bkick[\s-]?off\b|\bstart\s+using\b|\bprocure",
@@ -59,7 +60,7 @@ _NEED = re.compile(
     re.IGNORECASE,
 )
 _ACTION_START = re.compile(
-    r"\s*把|\s*(?:再|先|去|来|跟|和|找|帮|我们|我)?\s*(?:发|给他|给她|给他们|提供报价|准备|安排|寄|送|回复|回电话|确认|反馈|联系|打电话|"
+    r"\s*(?:能|可以|尽快|早点|按时)?\s*(?:上线|交付|部署|落地|签约|完成|验收)|\s*把|\s*(?:再|先|去|来|跟|和|找|帮|我们|我)?\s*(?:发|给他|给她|给他们|提供报价|准备|安排|寄|送|回复|回电话|确认|反馈|联系|打电话|"
     r"跟进|约|拜访|整理|提交|催|问|查|申请|汇报|沟通|报价|考虑|讨论|研究|商量|时间|多久|多少)|\s*to\b",
     re.IGNORECASE,
 )
@@ -78,6 +79,15 @@ _SUBJECTS = (
         Person.THIRD,
         re.compile(r"他们|对方|客户|甲方|他|她|[\u4e00-\u9fff][总工]|\b(?i:they|he|she|the\s+client)\b"),
     ),
+)
+# Words that put a delivery in the future: "我们报价80万" states a price, "我们会发报价" promises one.
+_FUTURE = re.compile(
+    r"会|将|马上|尽快|稍后|晚点|回头|这就|待会|一会|等下|\bwill\b|'ll\b|\bgoing\s+to\b|\bshall\b",
+    re.IGNORECASE,
+)
+_QUESTION = re.compile(
+    r"[吗么?]\s*$|可以吗|行吗|好吗|方便吗|怎么样|能否|是否|要不要|\b(?:can|could|shall|should)\s+we\b",
+    re.IGNORECASE,
 )
 _FILLER = re.compile(r"^(?:好的|好|行|嗯|OK|ok|Okay|okay|Sure|sure|没问题|可以)\s*[,，!！]?\s*")
 _TRAILING = re.compile(r"^[\s,，:：、的了吧呢啊呀哈]+|[\s,，:：、了吧呢啊呀哈!！?？.]+$")
@@ -127,10 +137,10 @@ def is_promise(clause: Clause) -> bool:
     if not _FUTURE_ACTION.search(clause.text):
         return False
     person = promiser(clause)
-    if person is Person.SECOND:
-        # "你们周五前给个报价" is a request, not a promise.
+    if person is Person.SECOND or _QUESTION.search(clause.text):
+        # "你们周五前给个报价" is a request and "我们周三过去演示可以吗" an offer, not promises.
         return False
-    return bool(clause.times) or person is not None
+    return bool(clause.times) or bool(_FUTURE.search(clause.text))
 
 
 def is_todo(clause: Clause) -> bool:
@@ -138,8 +148,11 @@ def is_todo(clause: Clause) -> bool:
         return False
     text = _without_times(clause)
     cue = _TODO.search(text)
-    # The subject comes before the cue: in "记得给张总打电话" 张总 is who to call.
-    return cue is not None and subject_of(text[: cue.start()]) in (None, Person.FIRST)
+    if cue is None:
+        return False
+    # "他让我回电话": whoever asks, the rep does it. Otherwise the subject comes before the cue
+    # (in "记得给张总打电话" 张总 is who to call, not who calls).
+    return cue[0] in _ASKED_ME or subject_of(text[: cue.start()]) in (None, Person.FIRST)
 
 
 def promiser(clause: Clause) -> Person | None:

@@ -43,12 +43,8 @@ class Message:
 @dataclass(frozen=True, slots=True)
 class Dialogue:
     text: str  # the whole input, normalised
-    speakers: tuple[tuple[str, Side], ...]  # each speaker once, in order of appearance
     messages: tuple[Message, ...]
     clauses: tuple[Clause, ...]
-
-    def customer_speakers(self) -> list[str]:
-        return [name for name, side in self.speakers if side is Side.CUSTOMER]
 
 
 _REP_NAMES = frozenset({"我", "me", "本人", "自己", "i", "myself", "rep"})
@@ -97,12 +93,9 @@ def parse(text: str, now: datetime) -> Dialogue:
     """Split `text` into speakers' messages and clauses, and find the time expressions in each."""
     normalized = normalize(text)
     messages = _messages(normalized)
-    speakers: dict[str, Side] = {}
     clauses: list[Clause] = []
     for index, message in enumerate(messages):
         speaker, side, body = message.speaker, message.side, message.text
-        if speaker is not None:
-            speakers.setdefault(speaker, side)
         times = find_times(body, now)
         for start, end in _clause_spans(body):
             piece = body[start:end]
@@ -116,7 +109,7 @@ def parse(text: str, now: datetime) -> Dialogue:
                 if shift <= m.start < shift + len(stripped)
             )
             clauses.append(Clause(stripped, side, speaker, index, inside))
-    return Dialogue(normalized, tuple(speakers.items()), tuple(messages), tuple(clauses))
+    return Dialogue(normalized, tuple(messages), tuple(clauses))
 
 
 def side_of(name: str) -> Side:

@@ -6,15 +6,16 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from crm.facts import CardFacts, CommitmentFact, Facts, PersonMention, ReminderFact, TodoFact
 from crm.ports import OcrPage
 from nlu import actions, jio, money, patterns, people, region
 from nlu.company import find_companies
-from nlu.dialogue import Clause, Dialogue, Message, Side, normalize, parse
+from nlu.dialogue import Clause, Dialogue, Message, Side, parse
 from nlu.keywords import find_keywords
 from nlu.phones import find_phones
+from nlu.timemodel import TimeMention
 
 _LABELLED_NAME = re.compile(
     r"(?:联系人|对接人|姓名|name|contact)\s*[:：]\s*(?P<name>[^\s,，;；。:：]{2,20})", re.IGNORECASE
@@ -34,7 +35,12 @@ _OWN_CONTACT = re.compile(
 )
 _GENERIC_SPEAKERS = re.compile(r"^(?:客户|customer|client|unknown|对方|群友|用户)$", re.IGNORECASE)
 _LABEL_SPLIT = re.compile(r"\s*[(\[（【\-—|/]\s*|\s+(?=[\u4e00-\u9fff])")
+_WARM_UP_TEXT = (
+    "張偉: 我是华为的张伟，采购经理，我们在上海浦东，预算50万，需要CRM，下周三下午3点开会，电话13812345678\n"
+    "Me: we'll send the quote by Friday, remind me tomorrow 10am to call Li, zhang@example.com"
+)
 _SUMMARY_LIMIT = 120
+_END_OF_DAY = 18
 # A reply this short right after someone proposed a meeting ("周四下午吧", "Friday 10am is fine")
 # is taken to name the meeting's time even without a meeting word.
 _SHORT_REPLY = 50
@@ -54,12 +60,9 @@ class Extractor:
     """nlu's `crm.ports.FactExtractor`: pure functions of (text, now), `now` aware in the rep's timezone."""
 
     def warm_up(self) -> None:
-        """Load jionlp and the word lists now rather than on the first real message."""
+        """Load jionlp, the word lists and libphonenumber's metadata now rather than on the first message."""
         jio.warm_up()
-        region.find_region(["上海浦东"])
-        people.find_mentions("我是华为的张伟")
-        find_keywords("CRM")
-        normalize("預算")
+        self.minutes(_WARM_UP_TEXT, datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
 
     def chat(self, text: str, now: datetime) -> Facts:
         return self._extract(text, now, minutes=False)
@@ -225,7 +228,7 @@ def _actions(dialogue: Dialogue, now: datetime) -> _Actions:
         said = actions.timeline(clause)
         if said is not None and (when is None or said[1] is not when):
             milestone = (said[0], said[1].by())
-        due = clause.times[-1].due() if clause.times else None
+        due = _due(clause.times[-1], now) if clause.times else None
         todo = actions.is_todo(clause)
         if actions.is_reminder(clause):
             if clause.times:
@@ -247,6 +250,14 @@ def _actions(dialogue: Dialogue, now: datetime) -> _Actions:
         tuple(todos),
         tuple(reminders),
     )
+
+
+def _due(mention: TimeMention, now: datetime) -> datetime:
+    """When a promise or to-do is due; "today" said after 09:00 means by the end of the working day."""
+    due = mention.due()
+    if due < now and due.date() == now.date() and not mention.clock:
+        return max(now, due.replace(hour=_END_OF_DAY))
+    return due
 
 
 def _people(mentions: list[tuple[Clause, people.Mention]]) -> tuple[PersonMention, ...]:

@@ -22,12 +22,12 @@ _SUFFIX = r"(?P<cur>元|块钱|块|人民币|rmb|RMB|CNY|cny|美元|美金|USD|u
 _AMOUNT = re.compile(
     rf"(?<![A-Za-z0-9_.几]){_PREFIX}?\s*"
     rf"(?:(?P<low>{_NUMBER})\s*(?P<low_mult>{_MULT})?\s*(?:到|至|-|~|—|–|\bto\b|\band\b)\s*(?P<pre2>US\$|[¥$])?\s*)?"
-    rf"(?P<high>{_NUMBER})\s*(?P<approx>多|来|余)?\s*个?(?P<mult>{_MULT})?\s*{_SUFFIX}?"
+    rf"(?P<high>{_NUMBER})\s*(?P<approx>多|来|余|几)?\s*个?(?P<mult>{_MULT})?\s*{_SUFFIX}?"
     # Not a count ("200台", "30个人"), a date ("2026年") or a percentage.
     r"(?![A-Za-z0-9_%.台个人套件条户次家天年月日号位名张周])"
 )
 # "五六十万" (fifty or sixty thousand) is a range; jionlp misreads its lower end.
-_ADJACENT_DIGITS = re.compile(r"^([一二三四五六七八九])([一二三四五六七八九])(十|百|千)$")
+_ADJACENT_DIGITS = re.compile(r"^([一二两三四五六七八九])([一二两三四五六七八九])(十|百|千)$")
 
 _MULTIPLIERS = {
     "": 1, "千": 1000, "k": 1000, "thousand": 1000, "万": 10_000, "w": 10_000, "百万": 1_000_000,
@@ -36,7 +36,7 @@ _MULTIPLIERS = {
 }  # fmt: skip
 
 _BUDGET_CUE = re.compile(
-    r"预算|经费|资金|投入|拨款|控制在|能接受|批了|批下来|打算花|准备花|愿意花|能花|最多(?:能)?(?:出|给|花)|上限|"
+    r"预算|经费|资金|投入|拨款|盘子|控制在|能接受|批了|批下来|打算花|准备花|愿意花|能花|最多(?:能)?(?:出|给|花)|上限|"
     r"\bbudget|\bspend|\bafford|\ballocat|willing\s+to\s+pay|price\s+range",
     re.IGNORECASE,
 )
@@ -79,6 +79,12 @@ def find_amounts(text: str, *, bare: bool = False) -> list[Amount]:
         adjacent = _ADJACENT_DIGITS.match(m["high"])
         if adjacent and low is None:
             low = _value(adjacent[1] + adjacent[3], m["mult"] or "", usd)
+        if m["approx"] == "几":
+            # "十几万" / "二十几万": somewhere in the next ten units.
+            if not m["high"].endswith("十") or low is not None:
+                continue
+            step = _value("十", m["mult"] or "", usd) or 0
+            low, high = high, high + step
         if low is not None and low > high:
             low = None
         found.append(Amount(m.start(), m.end(), high, low))

@@ -71,6 +71,9 @@ def extractor() -> Extractor:
         ("我们预算30到50万", "budget_min_cny", 300_000),
         ("We have a budget around 2 million RMB", "budget_cny", 2_000_000),
         ("采购200台，电话13812345678", "budget_cny", None),
+        ("刘总: 我们今年IT预算有限，大概十几万吧", "budget_min_cny", 100_000),
+        ("他说明年想上MES 大概两三百万的盘子", "budget_cny", 3_000_000),
+        ("客户说我们报价80万太贵，他们预算只有60万", "budget_cny", 600_000),
         # timeline
         ("他们计划下个月上线", "timeline", "下个月上线"),
         ("他们计划下个月上线", "timeline_by", date(2026, 12, 31)),
@@ -79,6 +82,7 @@ def extractor() -> Extractor:
         ("We want to go live in March", "timeline", "go live in March"),
         ("We want to go live in March", "timeline_by", date(2027, 3, 31)),
         ("下个月再说吧", "timeline", None),
+        ("王经理 15:02\n合同法务在看，预计12月10号前能签", "timeline_by", date(2026, 12, 10)),
         # meeting
         ("下周三下午3点来公司聊一下", "next_meeting", at(2, 15, month=12)),
         ("明天上午10点开会", "next_meeting", at(24, 10)),
@@ -89,6 +93,8 @@ def extractor() -> Extractor:
         ("下周三下午3点前把合同发过来", "next_meeting", None),  # a deadline, not a meeting
         ("明天天气不错", "next_meeting", None),
         ("周三不方便见面", "next_meeting", None),
+        ("赵总 昨天 18:30\n明天下午两点来我办公室吧", "next_meeting", at(24, 14)),
+        ("我: 下周二方便视频会吗\n刘总: 周二不行，下周三上午吧", "next_meeting", at(2, 9, month=12)),
         # needs and keywords
         ("我们需要CRM系统，想要移动端", "needs", ("需要CRM系统", "想要移动端")),
         ("They need an on-prem deployment", "needs", ("need an on-prem deployment",)),
@@ -126,6 +132,12 @@ def test_field(extractor: Extractor, text: str, field: str, expected: Any) -> No
             (CommitmentFact("we will send you the quote tomorrow", Party.US, at(24, 9)),),
         ),
         ("张伟: 你们周五前给个报价吧", ()),  # a request, not a promise
+        ("我: 我们周三过去给您演示可以吗", ()),  # an offer
+        ("我们报价80万", ()),  # a price, not a promise
+        (
+            "Me: I'll send the invite today",
+            (CommitmentFact("I'll send the invite today", Party.US, at(23, 18)),),
+        ),
     ],
 )
 def test_commitments(extractor: Extractor, text: str, commitments: tuple[CommitmentFact, ...]) -> None:
@@ -141,6 +153,8 @@ def test_commitments(extractor: Extractor, text: str, commitments: tuple[Commitm
         ("要准备一份方案", (TodoFact("准备一份方案"),)),
         ("提醒我给他回电话", (TodoFact("给他回电话"),)),  # no time: a to-do, not a reminder
         ("张伟: 我需要再考虑一下", ()),  # the customer's words are not the rep's to-do
+        ("他让我下周一给他回个电话", (TodoFact("给他回个电话", at(30, 9)),)),
+        ("周五下午记得给陈总发合同", (TodoFact("给陈总发合同", at(27, 14)),)),
     ],
 )
 def test_todos(extractor: Extractor, text: str, todos: tuple[TodoFact, ...]) -> None:
