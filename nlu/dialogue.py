@@ -51,9 +51,10 @@ _REP_NAMES = frozenset({"我", "me", "本人", "自己", "i", "myself", "rep"})
 # "Label: value" lines that are fields, not speakers.
 _FIELD_LABELS = re.compile(
     r"^(?:电话|手机|座机|联系电话|电邮|邮箱|地址|微信|微信号|预算|时间|日期|备注|公司|单位|职位|职务|联系人|姓名|网址|官网|"
-    r"需求|要求|主题|会议|地点|客户|项目|产品|报价|金额|数量|tel|phone|mobile|cell|fax|e-?mail|address|addr|note|"
-    r"notes|budget|time|date|company|title|website|web|url|qq|wechat|weixin|wx|vx|re|fwd|subject|todo|to do|"
-    r"http|https|ps|p\.s\.|q|a)$",
+    r"需求|要求|主题|会议|地点|客户|项目|产品|报价|金额|数量|注意|提示|重要|总结|结论|问题|回复|答复|下一步|跟进|进展|"
+    r"情况|背景|计划|目标|结果|原因|要点|纪要|会议纪要|待办|行动项|说明|补充|"
+    r"tel|phone|mobile|cell|fax|e-?mail|address|addr|note|notes|budget|time|date|company|title|website|web|url|"
+    r"qq|wechat|weixin|wx|vx|re|fwd|subject|todo|to do|http|https|ps|p\.s\.|q|a)$",
     re.IGNORECASE,
 )
 _SPEAKER_LINE = re.compile(r"^(?P<name>[^:\s][^:]{0,23}?)\s*:\s*(?P<text>.*)$")

@@ -45,6 +45,8 @@ def extractor() -> Extractor:
         ("我: 您好\n李娜 10:32\n我是采购经理", "name", "李娜"),
         ("我: 您好\n李娜 10:32\n我是采购经理", "title", "采购经理"),
         ("联系人：王强，电话13912345678", "name", "王强"),
+        ("注意：明天下午3点开会", "name", None),  # a label, not a speaker
+        ("Zhang Wei, [23.11.2026 10:32]\nwe need a CRM", "name", "Zhang Wei"),  # Telegram Desktop copy
         ("今天拜访了华为的张总", "name", "张总"),
         ("今天拜访了华为的张总", "company", "华为"),
         ("我是华为技术有限公司的张伟，采购经理", "title", "采购经理"),
