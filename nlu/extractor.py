@@ -57,7 +57,15 @@ class _Actions:
 
 
 class Extractor:
-    """nlu's `crm.ports.FactExtractor`: pure functions of (text, now), `now` aware in the rep's timezone."""
+    """nlu's `crm.ports.FactExtractor`: pure functions of (text, now), `now` aware in the rep's timezone.
+
+    How times resolve: a day without a clock time is 09:00 (上午/morning 09:00, 中午 12:00, 下午/afternoon
+    14:00, 晚上/evening 19:00); "3点" without 上午/下午 is 15:00 (1-6 o'clock are afternoon hours in
+    business talk); a date already past that names no year or week (3号, 周一, 3月, Q3, 元旦) is its next
+    occurrence; a deadline (周五前, by Friday) is due at 09:00 on its day, a span (下周) on its last working
+    day, "today" after 09:00 at 18:00. `timeline_by` is the end of the span: 下个月 -> the last day of next
+    month, Q3 -> 30 September (of next year once this year's Q3 is over), 年底 -> 31 December.
+    """
 
     def warm_up(self) -> None:
         """Load jionlp, the word lists and libphonenumber's metadata now rather than on the first message."""
