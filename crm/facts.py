@@ -117,9 +117,14 @@ class Facts:
     def is_empty(self) -> bool:
         return self == Facts(summary=self.summary)
 
+    def identifies_someone(self) -> bool:
+        """Whether the facts name a contact or customer (rather than only a time or a to-do)."""
+        return bool(self.name or self.company or self.phones or self.emails or self.wechat_id)
+
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict with the keys of `chatcrm extract chat --json`."""
-        return _jsonable(self)
+        data: dict[str, Any] = _jsonable(self)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Facts:
@@ -210,7 +215,8 @@ class CardFacts:
         return tuple(dict.fromkeys(numbers))
 
     def to_json(self) -> dict[str, Any]:
-        return _jsonable(self)
+        data: dict[str, Any] = _jsonable(self)
+        return data
 
     def as_facts(self) -> Facts:
         """The card seen as the facts of a capture, for dedup and the contact record."""

@@ -1,1 +1,20 @@
-"""Telegram handlers (aiogram routers)."""
+"""Telegram handlers (aiogram routers), assembled in the order they must be tried."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from handlers.telegram import buttons, capture, commands, errors, onboarding, start
+
+
+def build_router() -> Router:
+    root = Router(name=__name__)
+    root.include_routers(
+        errors.router,
+        start.router,  # /start works for everyone: it is how people join
+        commands.router,  # members' commands before text, or "/find x" would be captured as a chat
+        buttons.router,
+        capture.router,  # forwarded and typed text, then anything else a member sends
+        onboarding.router,  # last: whatever a non-member sends
+    )
+    return root

@@ -1,0 +1,69 @@
+"""Settings from the environment (and an optional .env file), loaded once at start and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every environment variable chatcrm reads. The README lists them with their defaults."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # storage
+    database_url: str | None = Field(None, validation_alias="CHATCRM_DATABASE_URL")
+    data_dir: Path = Field(Path("data"), validation_alias="CHATCRM_DATA_DIR")
+    # behaviour
+    log_level: str = Field("INFO", validation_alias="CHATCRM_LOG_LEVEL")
+    default_timezone: str = Field("Asia/Shanghai", validation_alias="CHATCRM_TIMEZONE")
+    burst_seconds: float = Field(2.0, ge=0, le=30, validation_alias="CHATCRM_BURST_SECONDS")
+    max_file_mb: int = Field(20, ge=1, le=2000, validation_alias="CHATCRM_MAX_FILE_MB")
+    # perception
+    whisper_model: str = Field("models/whisper-base.pt", validation_alias="CHATCRM_WHISPER_MODEL")
+    whisper_threads: int | None = Field(None, ge=1, validation_alias="CHATCRM_WHISPER_THREADS")
+    # HTTP server for the Telegram webhook and the WeChat / WeCom callback
+    http_host: str = Field("127.0.0.1", validation_alias="CHATCRM_HTTP_HOST")
+    http_port: int = Field(8080, ge=1, le=65535, validation_alias="CHATCRM_HTTP_PORT")
+    # Telegram
+    telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_url: str | None = Field(None, validation_alias="TELEGRAM_API_URL")
+    telegram_webhook_url: str | None = Field(None, validation_alias="TELEGRAM_WEBHOOK_URL")
+    telegram_webhook_secret: SecretStr | None = Field(None, validation_alias="TELEGRAM_WEBHOOK_SECRET")
+    # WeChat Official Account / WeCom
+    wechat_token: SecretStr | None = Field(None, validation_alias="WECHAT_TOKEN")
+    wechat_aes_key: SecretStr | None = Field(None, validation_alias="WECHAT_AES_KEY")
+    wechat_app_id: str | None = Field(None, validation_alias="WECHAT_APP_ID")
+    wechat_secret: SecretStr | None = Field(None, validation_alias="WECHAT_SECRET")
+    wechat_agent_id: str | None = Field(None, validation_alias="WECHAT_AGENT_ID")
+    wechat_api_url: str | None = Field(None, validation_alias="WECHAT_API_URL")
+
+    @field_validator("log_level")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+    @property
+    def database(self) -> str:
+        """The database URL: CHATCRM_DATABASE_URL, or an SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'chatcrm.db').resolve()}"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.data_dir / "spool"
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return self.telegram_bot_token is not None
+
+    @property
+    def wechat_enabled(self) -> bool:
+        return self.wechat_token is not None and self.wechat_app_id is not None

@@ -1,0 +1,122 @@
+"""The Telegram runtime: long polling (default) or a webhook, the command menu, a clean shutdown."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import BotCommand, BotCommandScopeDefault
+from aiogram.utils.chat_action import ChatActionMiddleware
+
+from bot.wiring import Runtime
+from crm.burst import BurstCollector
+from crm.capture import ChatMessage
+from handlers.telegram import build_router
+from handlers.telegram.middlewares import ActorMiddleware, InflightMiddleware
+
+logger = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE_SECONDS = 30.0
+
+COMMANDS = {
+    "zh": [
+        ("help", "使用帮助"),
+        ("find", "查找客户"),
+        ("customer", "客户卡片"),
+        ("undo", "撤销上一条记录"),
+        ("lang", "切换语言"),
+        ("invite", "邀请成员（经理）"),
+        ("cancel", "取消当前操作"),
+    ],
+    "en": [
+        ("help", "How to use chatcrm"),
+        ("find", "Search your customers"),
+        ("customer", "A customer's card"),
+        ("undo", "Undo your last capture"),
+        ("lang", "Switch language"),
+        ("invite", "Invite a member (managers)"),
+        ("cancel", "Cancel the current step"),
+    ],
+}
+
+
+def make_bot(token: str, api_url: str | None) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
+    return Bot(token=token, session=session, default=DefaultBotProperties(link_preview_is_disabled=True))
+
+
+def make_dispatcher(runtime: Runtime, **extra: Any) -> tuple[Dispatcher, InflightMiddleware]:
+    """The dispatcher with its workflow data (`app`, `bursts`), middlewares and routers."""
+    bursts: BurstCollector[ChatMessage] = BurstCollector(quiet=runtime.settings.burst_seconds)
+    dp = Dispatcher(app=runtime.app, bursts=bursts, **extra)
+    inflight = InflightMiddleware()
+    for observer in (dp.message, dp.callback_query):
+        observer.outer_middleware(inflight)
+        observer.outer_middleware(ActorMiddleware())
+    dp.message.middleware(ChatActionMiddleware())
+    dp.include_router(build_router())
+
+    async def on_shutdown() -> None:
+        # Updates Telegram already counts as delivered are still in flight: end the open bursts at
+        # once and let their handlers store and answer before the session closes.
+        bursts.flush_all()
+        await inflight.drain(SHUTDOWN_GRACE_SECONDS)
+
+    dp.shutdown.register(on_shutdown)
+    return dp, inflight
+
+
+async def register_commands(bot: Bot) -> None:
+    for lang, commands in COMMANDS.items():
+        await bot.set_my_commands(
+            [BotCommand(command=name, description=text) for name, text in commands],
+            scope=BotCommandScopeDefault(),
+            language_code=None if lang == "en" else lang,
+        )
+
+
+async def run_telegram(runtime: Runtime) -> None:
+    settings = runtime.settings
+    assert settings.telegram_bot_token is not None
+    bot = make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url)
+    dp, _ = make_dispatcher(runtime)
+    await register_commands(bot)
+    if settings.telegram_webhook_url:
+        await _run_webhook(runtime, bot, dp)
+    else:
+        logger.info("Telegram: long polling")
+        await bot.delete_webhook(drop_pending_updates=False)
+        await dp.start_polling(bot, handle_signals=True, close_bot_session=True)
+
+
+async def _run_webhook(runtime: Runtime, bot: Bot, dp: Dispatcher) -> None:
+    import asyncio
+    import signal
+
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+    from aiohttp import web
+
+    settings = runtime.settings
+    secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
+    app = web.Application()
+    SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(app, path="/telegram")
+    setup_application(app, dp, bot=bot)
+    assert settings.telegram_webhook_url is not None
+    await bot.set_webhook(settings.telegram_webhook_url, secret_token=secret, drop_pending_updates=False)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.http_host, settings.http_port)
+    await site.start()
+    logger.info("Telegram: webhook on %s:%s/telegram", settings.http_host, settings.http_port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()

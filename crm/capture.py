@@ -1,0 +1,505 @@
+"""Capture: a forwarded or pasted customer chat becomes a lead (customer, contact, deal), deduplicated.
+
+The service runs nlu first, outside any transaction, then writes everything a capture produces in one
+unit of work: the interaction (the raw text, always kept), the records, commitments, reminders,
+duplicate flags and an audit entry that journals what changed so that /undo can reverse it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from crm import snapshot
+from crm.dedup import Fingerprint, Match, MatchKind, best_fuzzy_match, exact_match
+from crm.errors import StorageConflict, StorageError, StorageUnavailable
+from crm.facts import Facts
+from crm.model import (
+    AuditEntry,
+    Commitment,
+    Contact,
+    Customer,
+    Deal,
+    DealStatus,
+    DuplicateFlag,
+    DuplicateKind,
+    DuplicateStatus,
+    Interaction,
+    Member,
+    Reminder,
+    Source,
+)
+from crm.ports import Clock, FactExtractor, InputSpool, Normalizer, UnitOfWork, UnitOfWorkFactory
+from crm.profile import CoreField, completeness, missing_core
+from crm.records import (
+    apply_to_contact,
+    apply_to_customer,
+    can_see,
+    contact_keys,
+    fingerprint,
+    new_contact,
+    new_customer,
+)
+from crm.reminder_plan import plan_reminders
+from crm.text import clean
+
+logger = logging.getLogger(__name__)
+
+CANDIDATE_LIMIT = 200
+FIRST_STAGE = "lead"
+CAPTURE_SOURCES = (Source.CHAT, Source.NOTE, Source.VOICE, Source.CARD)
+# "提醒我周五给他回电话" refers to whoever the rep captured last, if that was recent enough.
+RECENT_CUSTOMER_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """One message of a forwarded or pasted chat, unpacked from a channel's update."""
+
+    text: str
+    sender: str | None = None  # the original sender's name, when the channel tells it
+    from_self: bool = False  # the rep's own message inside a forwarded conversation
+    key: str | None = None  # the channel's idempotency key ("tg:123:456", "wx:MsgId")
+
+
+def transcript(messages: Sequence[ChatMessage]) -> str:
+    """The conversation as "Sender: text" lines, the rep's own lines as "我: …"."""
+    lines: list[str] = []
+    for message in messages:
+        text = message.text.strip()
+        if not text:
+            continue
+        speaker = "我" if message.from_self else message.sender
+        lines.append(f"{speaker}: {text}" if speaker else text)
+    return "\n".join(lines)
+
+
+class Outcome(StrEnum):
+    CREATED = "created"  # a new lead
+    UPDATED = "updated"  # attached to a contact the rep already had (same phone, e-mail or WeChat)
+    COLLEAGUE = "colleague"  # the customer belongs to a colleague; the rep sees nothing of it
+    NOTED = "noted"  # no one named, but times or to-dos: a note on the rep's latest customer
+    NOTHING = "nothing"  # no customer facts found; kept as a note
+    REPEATED = "repeated"  # the same messages were captured before
+
+
+@dataclass(slots=True)
+class CaptureResult:
+    outcome: Outcome
+    facts: Facts
+    interaction_id: int | None = None
+    customer: Customer | None = None
+    contact: Contact | None = None
+    deal: Deal | None = None
+    completeness_before: int = 0
+    completeness_after: int = 0
+    missing: list[CoreField] = field(default_factory=list)
+    match: Match | None = None
+    candidate: Contact | None = None  # the possible duplicate, when the rep may see it
+    candidate_company: str | None = None
+    flag_id: int | None = None
+    flagged_for_review: bool = False
+    commitments: list[Commitment] = field(default_factory=list)
+    reminders: list[Reminder] = field(default_factory=list)
+    removed_characters: int = 0
+
+
+class CaptureService:
+    """Turns what a rep sends into CRM records."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        extractor: FactExtractor,
+        normalizer: Normalizer,
+        spool: InputSpool,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._extractor = extractor
+        self._normalizer = normalizer
+        self._spool = spool
+
+    async def chat(self, actor: Member, messages: Sequence[ChatMessage]) -> CaptureResult:
+        """A forwarded burst of messages or a pasted chat becomes (or updates) a lead."""
+        cleaned = clean(transcript(messages))
+        now = self._clock.now()
+        facts = self._extractor.chat(cleaned.text, actor.local(now))
+        keys = [m.key for m in messages if m.key]
+        try:
+            result = await self._store(actor, cleaned.text, facts, keys, now, Source.CHAT)
+        except StorageConflict:
+            # Two deliveries of the same update raced; the one that committed did the work.
+            logger.info("capture for member %s raced with a duplicate delivery", actor.id)
+            return CaptureResult(outcome=Outcome.REPEATED, facts=facts)
+        except StorageError as exc:
+            logger.exception("capture not saved for member %s", actor.id)
+            token = self._spool.put(
+                {
+                    "kind": "chat",
+                    "member_id": actor.id,
+                    "messages": [
+                        {"text": m.text, "sender": m.sender, "from_self": m.from_self, "key": m.key}
+                        for m in messages
+                    ],
+                }
+            )
+            raise StorageUnavailable(token) from exc
+        result.removed_characters = cleaned.removed
+        return result
+
+    async def retry(self, actor: Member, token: str) -> CaptureResult | None:
+        """Runs a capture kept while the database was down; None when there is nothing to retry."""
+        payload = self._spool.get(token)
+        if payload is None or payload.get("member_id") != actor.id or payload.get("kind") != "chat":
+            return None
+        messages = [ChatMessage(**message) for message in payload["messages"]]
+        result = await self.chat(actor, messages)
+        self._spool.delete(token)
+        return result
+
+    async def _store(
+        self, actor: Member, text: str, facts: Facts, keys: list[str], now: datetime, source: Source
+    ) -> CaptureResult:
+        async with self._uow() as uow:
+            if keys and await uow.processed.seen(keys) == set(keys):
+                return CaptureResult(outcome=Outcome.REPEATED, facts=facts)
+            result = await self._record(uow, actor, text, facts, keys, now, source)
+            await uow.processed.add(keys)
+            await uow.commit()
+        return result
+
+    async def _record(
+        self,
+        uow: UnitOfWork,
+        actor: Member,
+        text: str,
+        facts: Facts,
+        keys: list[str],
+        now: datetime,
+        source: Source,
+    ) -> CaptureResult:
+        interaction = Interaction(
+            id=0,
+            team_id=actor.team_id,
+            author_id=actor.id,
+            source=source,
+            content=text,
+            facts=facts.to_json(),
+            created_at=now,
+            external_key=keys[0] if keys else None,
+        )
+        if facts.is_empty():
+            interaction.source = Source.NOTE
+            await uow.interactions.add(interaction)
+            await self._audit(uow, actor, "capture", interaction.id, {"interaction": interaction.id}, now)
+            return CaptureResult(outcome=Outcome.NOTHING, facts=facts, interaction_id=interaction.id)
+        if not facts.identifies_someone():
+            return await self._note(uow, actor, interaction, facts, now)
+
+        probe = fingerprint(self._normalizer, name=facts.name, company=facts.company, facts=facts)
+        candidates = await uow.contacts.candidates(actor.team_id, probe.all_keys(), CANDIDATE_LIMIT)
+        stored_keys = await uow.contacts.keys_of([c.id for c in candidates])
+        prints = [(c.id, Fingerprint.from_keys(stored_keys[c.id])) for c in candidates]
+        by_id = {c.id: c for c in candidates}
+        match = exact_match(probe, prints) or best_fuzzy_match(probe, prints)
+
+        if match is not None and match.kind is MatchKind.EXACT:
+            existing = by_id[match.contact_id]
+            if not can_see(actor, existing.owner_id, existing.team_id):
+                return await self._colleague(
+                    uow, actor, interaction, facts, existing.customer_id, existing.id, now
+                )
+            return await self._attach(uow, actor, interaction, facts, existing, match, now)
+
+        customer: Customer | None = None
+        if facts.company:
+            company_key = self._normalizer.company_key(facts.company)
+            same_company = await uow.customers.by_name_key(actor.team_id, company_key) if company_key else []
+            if same_company:
+                mine = [c for c in same_company if can_see(actor, c.owner_id, c.team_id)]
+                if not mine:
+                    return await self._colleague(
+                        uow, actor, interaction, facts, same_company[0].id, None, now
+                    )
+                customer = mine[0]
+        return await self._create(uow, actor, interaction, facts, customer, match, by_id, now)
+
+    async def _create(
+        self,
+        uow: UnitOfWork,
+        actor: Member,
+        interaction: Interaction,
+        facts: Facts,
+        customer: Customer | None,
+        match: Match | None,
+        candidates: dict[int, Contact],
+        now: datetime,
+    ) -> CaptureResult:
+        journal: dict[str, Any] = {"created": {}, "before": {}}
+        before = 0
+        deal: Deal | None = None
+        if customer is None:
+            customer = new_customer(actor, facts, now)
+            await uow.customers.add(customer, self._company_key(customer.name))
+            journal["created"]["customer"] = customer.id
+            deal = Deal(
+                id=0,
+                team_id=actor.team_id,
+                customer_id=customer.id,
+                owner_id=actor.id,
+                title=customer.name or facts.name or "",
+                stage=FIRST_STAGE,
+                status=DealStatus.OPEN,
+                stage_entered_at=now,
+                created_at=now,
+                updated_at=now,
+                amount_cny=facts.budget_cny,
+            )
+            await uow.deals.add(deal)
+            journal["created"]["deal"] = deal.id
+        else:
+            before = completeness(customer, None)
+            journal["before"]["customer"] = snapshot.dump(customer)
+            apply_to_customer(customer, facts)
+            customer.updated_at = now
+            await uow.customers.update(customer, self._company_key(customer.name))
+            deals = await uow.deals.for_customer(customer.id)
+            deal = next((d for d in deals if d.status is DealStatus.OPEN), None)
+
+        contact = new_contact(actor, customer.id, facts, now)
+        await uow.contacts.add(contact, contact_keys(self._normalizer, contact, customer.name))
+        journal["created"]["contact"] = contact.id
+
+        result = CaptureResult(
+            outcome=Outcome.CREATED,
+            facts=facts,
+            customer=customer,
+            contact=contact,
+            deal=deal,
+            completeness_before=before,
+            completeness_after=completeness(customer, contact),
+            missing=missing_core(customer, contact),
+        )
+        if match is not None:
+            await self._flag(uow, actor, result, match, candidates[match.contact_id], now)
+            journal["flag"] = result.flag_id
+        await self._finish(uow, actor, interaction, result, journal, now)
+        return result
+
+    async def _attach(
+        self,
+        uow: UnitOfWork,
+        actor: Member,
+        interaction: Interaction,
+        facts: Facts,
+        contact: Contact,
+        match: Match,
+        now: datetime,
+    ) -> CaptureResult:
+        customer = await uow.customers.get(contact.customer_id) if contact.customer_id else None
+        journal: dict[str, Any] = {"created": {}, "before": {"contact": snapshot.dump(contact)}}
+        before = completeness(customer, contact)
+        if apply_to_contact(contact, facts):
+            contact.updated_at = now
+        if customer is None and facts.company:
+            customer = new_customer(actor, facts, now)
+            customer.owner_id = contact.owner_id
+            await uow.customers.add(customer, self._company_key(customer.name))
+            journal["created"]["customer"] = customer.id
+            contact.customer_id = customer.id
+        elif customer is not None:
+            journal["before"]["customer"] = snapshot.dump(customer)
+            apply_to_customer(customer, facts)
+            customer.updated_at = now
+            await uow.customers.update(customer, self._company_key(customer.name))
+        await uow.contacts.update(
+            contact, contact_keys(self._normalizer, contact, customer.name if customer else None)
+        )
+        deal = None
+        if customer is not None:
+            deal = next(
+                (d for d in await uow.deals.for_customer(customer.id) if d.status is DealStatus.OPEN), None
+            )
+        result = CaptureResult(
+            outcome=Outcome.UPDATED,
+            facts=facts,
+            customer=customer,
+            contact=contact,
+            deal=deal,
+            completeness_before=before,
+            completeness_after=completeness(customer, contact),
+            missing=missing_core(customer, contact),
+            match=match,
+        )
+        await self._finish(uow, actor, interaction, result, journal, now)
+        return result
+
+    async def _note(
+        self, uow: UnitOfWork, actor: Member, interaction: Interaction, facts: Facts, now: datetime
+    ) -> CaptureResult:
+        """Text that names no one but carries times, to-dos or deal facts: a note on the customer the
+        rep captured last (within a day), with its reminders."""
+        interaction.source = Source.NOTE
+        journal: dict[str, Any] = {"created": {}, "before": {}}
+        customer: Customer | None = None
+        contact: Contact | None = None
+        last = await uow.interactions.last_by_author(actor.id, CAPTURE_SOURCES)
+        if (
+            last is not None
+            and last.customer_id is not None
+            and now - last.created_at <= RECENT_CUSTOMER_WINDOW
+        ):
+            customer = await uow.customers.get(last.customer_id)
+            if customer is not None and (
+                customer.merged_into is not None
+                or customer.archived_at is not None
+                or not can_see(actor, customer.owner_id, customer.team_id)
+            ):
+                customer = None
+            if customer is not None and last.contact_id is not None:
+                contact = await uow.contacts.get(last.contact_id)
+        before = completeness(customer, contact)
+        if customer is not None:
+            journal["before"]["customer"] = snapshot.dump(customer)
+            if apply_to_customer(customer, facts):
+                customer.updated_at = now
+                await uow.customers.update(customer, self._company_key(customer.name))
+        deal = None
+        if customer is not None:
+            deal = next(
+                (d for d in await uow.deals.for_customer(customer.id) if d.status is DealStatus.OPEN), None
+            )
+        result = CaptureResult(
+            outcome=Outcome.NOTED,
+            facts=facts,
+            customer=customer,
+            contact=contact,
+            deal=deal,
+            completeness_before=before,
+            completeness_after=completeness(customer, contact),
+        )
+        await self._finish(uow, actor, interaction, result, journal, now)
+        return result
+
+    async def _colleague(
+        self,
+        uow: UnitOfWork,
+        actor: Member,
+        interaction: Interaction,
+        facts: Facts,
+        customer_id: int | None,
+        contact_id: int | None,
+        now: datetime,
+    ) -> CaptureResult:
+        # The conversation joins the owner's history (nothing is lost, and the owner sees it); the rep
+        # is told only that a colleague owns the customer.
+        interaction.customer_id = customer_id
+        interaction.contact_id = contact_id
+        await uow.interactions.add(interaction)
+        await self._audit(
+            uow, actor, "capture.colleague", interaction.id, {"interaction": interaction.id}, now
+        )
+        return CaptureResult(outcome=Outcome.COLLEAGUE, facts=facts, interaction_id=interaction.id)
+
+    async def _flag(
+        self,
+        uow: UnitOfWork,
+        actor: Member,
+        result: CaptureResult,
+        match: Match,
+        candidate: Contact,
+        now: datetime,
+    ) -> None:
+        assert result.contact is not None
+        visible = can_see(actor, candidate.owner_id, candidate.team_id)
+        # A merge is only offered to someone who may see both records; otherwise a manager reviews it.
+        kind = DuplicateKind.PROPOSED if match.kind is MatchKind.PROPOSE and visible else DuplicateKind.REVIEW
+        flag = await uow.duplicates.add(
+            DuplicateFlag(
+                id=0,
+                team_id=actor.team_id,
+                kind=kind,
+                contact_id=result.contact.id,
+                candidate_id=candidate.id,
+                score=match.score,
+                status=DuplicateStatus.OPEN,
+                created_at=now,
+            )
+        )
+        result.flag_id = flag.id
+        result.match = match
+        if kind is DuplicateKind.PROPOSED:
+            result.candidate = candidate
+            if candidate.customer_id is not None:
+                owner = await uow.customers.get(candidate.customer_id)
+                result.candidate_company = owner.name if owner else None
+        else:
+            result.flagged_for_review = True
+
+    async def _finish(
+        self,
+        uow: UnitOfWork,
+        actor: Member,
+        interaction: Interaction,
+        result: CaptureResult,
+        journal: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        """Stores the interaction and what follows from it: commitments, reminders, the audit entry."""
+        customer, contact, deal = result.customer, result.contact, result.deal
+        interaction.customer_id = customer.id if customer else None
+        interaction.contact_id = contact.id if contact else None
+        interaction.deal_id = deal.id if deal else None
+        await uow.interactions.add(interaction)
+        result.interaction_id = interaction.id
+        for fact in result.facts.commitments:
+            commitment = await uow.commitments.add(
+                Commitment(
+                    id=0,
+                    team_id=actor.team_id,
+                    owner_id=actor.id,
+                    text=fact.text,
+                    party=fact.by,
+                    created_at=now,
+                    customer_id=interaction.customer_id,
+                    deal_id=interaction.deal_id,
+                    interaction_id=interaction.id,
+                    due_at=fact.due,
+                )
+            )
+            result.commitments.append(commitment)
+        for reminder in plan_reminders(actor, result.facts, interaction, result.commitments, now):
+            result.reminders.append(await uow.reminders.add(reminder))
+        journal["interaction"] = interaction.id
+        await self._audit(uow, actor, "capture", interaction.id, journal, now)
+
+    async def _audit(
+        self,
+        uow: UnitOfWork,
+        actor: Member,
+        action: str,
+        target_id: int,
+        detail: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        await uow.audit.add(
+            AuditEntry(
+                id=0,
+                team_id=actor.team_id,
+                actor_id=actor.id,
+                action=action,
+                target_type="interaction",
+                target_id=target_id,
+                detail=detail,
+                created_at=now,
+            )
+        )
+
+    def _company_key(self, name: str | None) -> str:
+        return self._normalizer.company_key(name) if name else ""

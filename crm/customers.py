@@ -1,0 +1,638 @@
+"""Customers after capture: search, cards, corrections, attach, merge and undo.
+
+Merges never delete: the merged record is marked `merged_into`, its interactions and deals move to
+the survivor, and everything moved is journaled on the merge so that it can be undone.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from crm import snapshot
+from crm.capture import CAPTURE_SOURCES, CaptureResult, Outcome
+from crm.errors import InputRejected, NotAllowed, NotFound
+from crm.facts import Facts
+from crm.model import (
+    AuditEntry,
+    Commitment,
+    Contact,
+    Customer,
+    Deal,
+    DealStatus,
+    DuplicateStatus,
+    FollowUp,
+    Interaction,
+    Member,
+    Merge,
+    Reminder,
+    ReminderStatus,
+)
+from crm.ports import Clock, Normalizer, UnitOfWork, UnitOfWorkFactory
+from crm.profile import completeness, missing_core
+from crm.records import can_see, contact_keys, fill_contact_from, fill_customer_from
+from crm.text import one_line
+
+logger = logging.getLogger(__name__)
+
+SEARCH_LIMIT = 10
+HISTORY_LIMIT = 10
+_EMAIL_SHAPE = "@"
+
+
+class EditableField(StrEnum):
+    CUSTOMER = "customer"
+    CONTACT = "contact"
+    TITLE = "title"
+    PHONE = "phone"
+    EMAIL = "email"
+    WECHAT = "wechat"
+    ADDRESS = "address"
+    BUDGET = "budget"
+
+
+@dataclass(slots=True)
+class CustomerCard:
+    customer: Customer
+    contacts: list[Contact]
+    deals: list[Deal]
+    interactions: list[Interaction]
+    commitments: list[Commitment]
+    interaction_count: int = 0
+
+
+@dataclass(slots=True)
+class MergeResult:
+    merge: Merge
+    survivor: Contact
+    customer: Customer | None
+
+
+@dataclass(slots=True)
+class UndoResult:
+    interaction: Interaction
+    archived: dict[str, int] = field(default_factory=dict)
+
+
+class CustomerService:
+    """Reading and correcting customers and contacts a member may see."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, normalizer: Normalizer) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._normalizer = normalizer
+
+    # --- reading ------------------------------------------------------------------------------
+
+    async def find(self, actor: Member, text: str) -> list[Customer]:
+        query = one_line(text, limit=100)
+        async with self._uow() as uow:
+            return await uow.customers.search(actor.team_id, self._owner_filter(actor), query, SEARCH_LIMIT)
+
+    async def recent(self, actor: Member, limit: int = 8) -> list[Customer]:
+        async with self._uow() as uow:
+            return await uow.customers.recent(actor.team_id, self._owner_filter(actor), limit)
+
+    async def card(self, actor: Member, name_or_id: str | int) -> CustomerCard | list[Customer]:
+        """One customer's card, or the list of matches when the name is ambiguous."""
+        async with self._uow() as uow:
+            if isinstance(name_or_id, int):
+                customer = await self._visible_customer(uow, actor, name_or_id)
+            else:
+                matches = await uow.customers.search(
+                    actor.team_id, self._owner_filter(actor), one_line(name_or_id, 100), SEARCH_LIMIT
+                )
+                if not matches:
+                    raise NotFound("customer.not_found", query=name_or_id)
+                exact = [c for c in matches if (c.name or "").lower() == name_or_id.strip().lower()]
+                if len(matches) > 1 and len(exact) != 1:
+                    return matches
+                customer = exact[0] if exact else matches[0]
+            return CustomerCard(
+                customer=customer,
+                contacts=await uow.contacts.for_customer(customer.id),
+                deals=await uow.deals.for_customer(customer.id),
+                interactions=await uow.interactions.for_customer(customer.id, HISTORY_LIMIT),
+                commitments=[c for c in await uow.commitments.for_customer(customer.id) if c.done_at is None],
+                interaction_count=await uow.interactions.count_for_customer(customer.id),
+            )
+
+    async def lead(self, actor: Member, interaction_id: int) -> CaptureResult:
+        """The lead card of a capture as it stands now."""
+        async with self._uow() as uow:
+            return await self._lead(uow, actor, interaction_id, Outcome.UPDATED, None)
+
+    # --- corrections ----------------------------------------------------------------------------
+
+    async def confirm(self, actor: Member, interaction_id: int) -> CaptureResult:
+        async with self._uow() as uow:
+            interaction, customer, _ = await self._capture(uow, actor, interaction_id)
+            if customer is not None and not customer.confirmed:
+                customer.confirmed = True
+                customer.updated_at = self._clock.now()
+                await uow.customers.update(customer, self._company_key(customer.name))
+            await self._audit(uow, actor, "lead.confirmed", "interaction", interaction.id, {})
+            result = await self._lead(uow, actor, interaction_id, Outcome.UPDATED, None)
+            await uow.commit()
+        return result
+
+    async def set_follow_up(self, actor: Member, interaction_id: int, status: FollowUp) -> CaptureResult:
+        async with self._uow() as uow:
+            _, customer, _ = await self._capture(uow, actor, interaction_id)
+            if customer is None:
+                raise NotFound()
+            before = completeness(customer, None)
+            old = customer.follow_up
+            customer.follow_up = status
+            customer.updated_at = self._clock.now()
+            await uow.customers.update(customer, self._company_key(customer.name))
+            await self._audit(
+                uow,
+                actor,
+                "customer.follow_up",
+                "customer",
+                customer.id,
+                {"before": old.value if old else None, "after": status.value},
+            )
+            result = await self._lead(uow, actor, interaction_id, Outcome.UPDATED, before)
+            await uow.commit()
+        return result
+
+    async def edit(self, actor: Member, interaction_id: int, name: EditableField, raw: str) -> CaptureResult:
+        """Sets one field of the captured customer or contact to what the member typed."""
+        value = one_line(raw, limit=300)
+        async with self._uow() as uow:
+            interaction, customer, contact = await self._capture(uow, actor, interaction_id)
+            now = self._clock.now()
+            before_score = completeness(customer, contact)
+            before: dict[str, Any] = {}
+            if name is EditableField.CUSTOMER or name is EditableField.BUDGET:
+                if customer is None:
+                    customer = await self._customer_for(uow, actor, interaction, contact, now)
+                before = snapshot.dump(customer)
+                if name is EditableField.CUSTOMER:
+                    customer.name = value
+                else:
+                    amount = self._normalizer.money(value)
+                    if amount is None:
+                        raise InputRejected("edit.bad_budget", value=value)
+                    customer.budget_cny, customer.budget_min_cny = amount, None
+                customer.updated_at = now
+                await uow.customers.update(customer, self._company_key(customer.name))
+                if contact is not None:
+                    await uow.contacts.update(contact, contact_keys(self._normalizer, contact, customer.name))
+            else:
+                if contact is None:
+                    contact = await self._contact_for(uow, actor, interaction, customer, now)
+                before = snapshot.dump(contact)
+                self._set_contact_field(contact, name, value)
+                contact.updated_at = now
+                await uow.contacts.update(
+                    contact, contact_keys(self._normalizer, contact, customer.name if customer else None)
+                )
+            await self._audit(
+                uow,
+                actor,
+                "field.edited",
+                "interaction",
+                interaction.id,
+                {"field": name.value, "before": before},
+            )
+            result = await self._lead(uow, actor, interaction_id, Outcome.UPDATED, before_score)
+            await uow.commit()
+        return result
+
+    def _set_contact_field(self, contact: Contact, name: EditableField, value: str) -> None:
+        if name is EditableField.CONTACT:
+            contact.name = value
+        elif name is EditableField.TITLE:
+            contact.title = value
+        elif name is EditableField.PHONE:
+            phone = self._normalizer.phone(value)
+            if phone is None:
+                raise InputRejected("edit.bad_phone", value=value)
+            contact.phones = list(dict.fromkeys([phone, *contact.phones]))
+        elif name is EditableField.EMAIL:
+            if _EMAIL_SHAPE not in value or " " in value:
+                raise InputRejected("edit.bad_email", value=value)
+            contact.emails = list(dict.fromkeys([value.lower(), *contact.emails]))
+        elif name is EditableField.WECHAT:
+            contact.wechat_id = value
+        elif name is EditableField.ADDRESS:
+            contact.address = value
+
+    async def _customer_for(
+        self, uow: UnitOfWork, actor: Member, interaction: Interaction, contact: Contact | None, now: datetime
+    ) -> Customer:
+        customer = await uow.customers.add(
+            Customer(
+                id=0, team_id=actor.team_id, owner_id=actor.id, name=None, created_at=now, updated_at=now
+            ),
+            "",
+        )
+        interaction.customer_id = customer.id
+        await uow.interactions.update(interaction)
+        if contact is not None:
+            contact.customer_id = customer.id
+        return customer
+
+    async def _contact_for(
+        self,
+        uow: UnitOfWork,
+        actor: Member,
+        interaction: Interaction,
+        customer: Customer | None,
+        now: datetime,
+    ) -> Contact:
+        contact = Contact(
+            id=0,
+            team_id=actor.team_id,
+            owner_id=actor.id,
+            customer_id=customer.id if customer else None,
+            name=None,
+            created_at=now,
+            updated_at=now,
+        )
+        await uow.contacts.add(contact, [])
+        interaction.contact_id = contact.id
+        await uow.interactions.update(interaction)
+        return contact
+
+    # --- attach and merge ---------------------------------------------------------------------
+
+    async def attach(self, actor: Member, interaction_id: int, customer_id: int) -> CaptureResult:
+        """Moves a capture's contact to an existing customer. A customer the capture created is merged
+        into that one (journaled like any merge, nothing deleted)."""
+        async with self._uow() as uow:
+            interaction, current, contact = await self._capture(uow, actor, interaction_id)
+            target = await self._visible_customer(uow, actor, customer_id)
+            now = self._clock.now()
+            if current is not None and current.id != target.id:
+                await self._merge_customers(uow, actor, target, current, now, contacts_too=True)
+            elif contact is not None and contact.customer_id != target.id:
+                contact.customer_id = target.id
+                contact.updated_at = now
+                await uow.contacts.update(contact, contact_keys(self._normalizer, contact, target.name))
+            interaction.customer_id = target.id
+            await uow.interactions.update(interaction)
+            result = await self._lead(uow, actor, interaction_id, Outcome.UPDATED, None)
+            await uow.commit()
+        return result
+
+    async def merge(self, actor: Member, flag_id: int) -> MergeResult:
+        """Merges the newer contact of a duplicate flag into the older one."""
+        async with self._uow() as uow:
+            flag = await uow.duplicates.get(flag_id)
+            if flag is None or flag.team_id != actor.team_id:
+                raise NotFound()
+            if flag.status is not DuplicateStatus.OPEN:
+                raise InputRejected("merge.already_decided")
+            survivor = await self._visible_contact(uow, actor, flag.candidate_id)
+            merged = await self._visible_contact(uow, actor, flag.contact_id)
+            now = self._clock.now()
+            detail = await self._merge_contacts(uow, survivor, merged, now)
+            detail["flag"] = flag.id
+            merge = await uow.merges.add(
+                Merge(
+                    id=0,
+                    team_id=actor.team_id,
+                    kind="contact",
+                    survivor_id=survivor.id,
+                    merged_id=merged.id,
+                    actor_id=actor.id,
+                    detail=detail,
+                    created_at=now,
+                )
+            )
+            flag.status = DuplicateStatus.MERGED
+            await uow.duplicates.update(flag)
+            await self._audit(
+                uow, actor, "merge", "contact", survivor.id, {"merge": merge.id, "merged": merged.id}
+            )
+            customer = await uow.customers.get(survivor.customer_id) if survivor.customer_id else None
+            await uow.commit()
+        return MergeResult(merge=merge, survivor=survivor, customer=customer)
+
+    async def keep_separate(self, actor: Member, flag_id: int) -> None:
+        async with self._uow() as uow:
+            flag = await uow.duplicates.get(flag_id)
+            if flag is None or flag.team_id != actor.team_id:
+                raise NotFound()
+            await self._visible_contact(uow, actor, flag.contact_id)
+            flag.status = DuplicateStatus.DISMISSED
+            await uow.duplicates.update(flag)
+            await self._audit(
+                uow, actor, "duplicate.kept_separate", "contact", flag.contact_id, {"flag": flag.id}
+            )
+            await uow.commit()
+
+    async def undo_merge(self, actor: Member, merge_id: int) -> Merge:
+        async with self._uow() as uow:
+            merge = await uow.merges.get(merge_id)
+            if merge is None or merge.team_id != actor.team_id:
+                raise NotFound()
+            if merge.undone_at is not None:
+                raise InputRejected("merge.already_undone")
+            if merge.actor_id != actor.id and not actor.role.sees_team:
+                raise NotAllowed()
+            now = self._clock.now()
+            await self._restore(uow, merge.detail)
+            merge.undone_at = now
+            await uow.merges.update(merge)
+            flag_id = merge.detail.get("flag")
+            if flag_id is not None:
+                flag = await uow.duplicates.get(int(flag_id))
+                if flag is not None:
+                    flag.status = DuplicateStatus.OPEN
+                    await uow.duplicates.update(flag)
+            await self._audit(uow, actor, "merge.undone", "contact", merge.survivor_id, {"merge": merge.id})
+            await uow.commit()
+        return merge
+
+    async def _merge_contacts(
+        self, uow: UnitOfWork, survivor: Contact, merged: Contact, now: datetime
+    ) -> dict[str, Any]:
+        detail: dict[str, Any] = {
+            "contacts": [snapshot.dump(survivor), snapshot.dump(merged)],
+            "customers": [],
+            "interactions": [],
+            "deals": [],
+            "commitments": [],
+        }
+        fill_contact_from(survivor, merged)
+        survivor.updated_at = now
+        merged.merged_into = survivor.id
+        merged.updated_at = now
+        if merged.customer_id is not None and merged.customer_id != survivor.customer_id:
+            merged_customer = await uow.customers.get(merged.customer_id)
+            survivor_customer = (
+                await uow.customers.get(survivor.customer_id) if survivor.customer_id else None
+            )
+            others = [c for c in await uow.contacts.for_customer(merged.customer_id) if c.id != merged.id]
+            if merged_customer is not None and survivor_customer is not None and not others:
+                await self._fold_customer(uow, survivor_customer, merged_customer, now, detail)
+        for interaction in await uow.interactions.for_contact(merged.id):
+            detail["interactions"].append(snapshot.dump(interaction))
+            interaction.contact_id = survivor.id
+            interaction.customer_id = survivor.customer_id or interaction.customer_id
+            await uow.interactions.update(interaction)
+        survivor_company = await self._customer_name(uow, survivor.customer_id)
+        await uow.contacts.update(merged, [])
+        await uow.contacts.update(survivor, contact_keys(self._normalizer, survivor, survivor_company))
+        return detail
+
+    async def _merge_customers(
+        self,
+        uow: UnitOfWork,
+        actor: Member,
+        survivor: Customer,
+        merged: Customer,
+        now: datetime,
+        *,
+        contacts_too: bool,
+    ) -> Merge:
+        detail: dict[str, Any] = {
+            "contacts": [],
+            "customers": [],
+            "interactions": [],
+            "deals": [],
+            "commitments": [],
+        }
+        await self._fold_customer(uow, survivor, merged, now, detail)
+        if contacts_too:
+            for contact in await uow.contacts.for_customer(merged.id):
+                detail["contacts"].append(snapshot.dump(contact))
+                contact.customer_id = survivor.id
+                contact.updated_at = now
+                await uow.contacts.update(contact, contact_keys(self._normalizer, contact, survivor.name))
+        merge = await uow.merges.add(
+            Merge(
+                id=0,
+                team_id=actor.team_id,
+                kind="customer",
+                survivor_id=survivor.id,
+                merged_id=merged.id,
+                actor_id=actor.id,
+                detail=detail,
+                created_at=now,
+            )
+        )
+        await self._audit(
+            uow, actor, "merge", "customer", survivor.id, {"merge": merge.id, "merged": merged.id}
+        )
+        return merge
+
+    async def _fold_customer(
+        self, uow: UnitOfWork, survivor: Customer, merged: Customer, now: datetime, detail: dict[str, Any]
+    ) -> None:
+        """Moves a customer's interactions, deals and commitments to the survivor and marks it merged."""
+        detail["customers"] += [snapshot.dump(survivor), snapshot.dump(merged)]
+        fill_customer_from(survivor, merged)
+        survivor.updated_at = now
+        merged.merged_into = survivor.id
+        merged.updated_at = now
+        for interaction in await uow.interactions.for_customer(merged.id, limit=100_000):
+            detail["interactions"].append(snapshot.dump(interaction))
+            interaction.customer_id = survivor.id
+            await uow.interactions.update(interaction)
+        for deal in await uow.deals.for_customer(merged.id):
+            detail["deals"].append(snapshot.dump(deal))
+            deal.customer_id = survivor.id
+            await uow.deals.update(deal)
+        for commitment in await uow.commitments.for_customer(merged.id):
+            detail["commitments"].append(snapshot.dump(commitment))
+            commitment.customer_id = survivor.id
+            await uow.commitments.update(commitment)
+        await uow.customers.update(survivor, self._company_key(survivor.name))
+        await uow.customers.update(merged, self._company_key(merged.name))
+
+    async def _restore(self, uow: UnitOfWork, detail: dict[str, Any]) -> None:
+        """Puts every record a merge touched back as it was before the merge.
+
+        A record may have been snapshotted twice (moved with its customer, then with its contact);
+        snapshots are taken before each change, so applying them newest first leaves the oldest.
+        """
+        for data in reversed(detail.get("customers", [])):
+            customer = snapshot.load(Customer, data)
+            await uow.customers.update(customer, self._company_key(customer.name))
+        for data in reversed(detail.get("contacts", [])):
+            contact = snapshot.load(Contact, data)
+            company = await self._customer_name(uow, contact.customer_id)
+            await uow.contacts.update(contact, contact_keys(self._normalizer, contact, company))
+        for data in reversed(detail.get("interactions", [])):
+            await uow.interactions.update(snapshot.load(Interaction, data))
+        for data in reversed(detail.get("deals", [])):
+            await uow.deals.update(snapshot.load(Deal, data))
+        for data in reversed(detail.get("commitments", [])):
+            await uow.commitments.update(snapshot.load(Commitment, data))
+
+    # --- undo ---------------------------------------------------------------------------------
+
+    async def undo_last_capture(self, actor: Member) -> UndoResult:
+        """/undo: reverses the member's last capture. The interaction itself is kept, marked undone."""
+        async with self._uow() as uow:
+            interaction = await uow.interactions.last_by_author(actor.id, CAPTURE_SOURCES)
+            if interaction is None:
+                raise NotFound("undo.nothing")
+            entries = [
+                e for e in await uow.audit.for_target("interaction", interaction.id) if e.action == "capture"
+            ]
+            journal = entries[0].detail if entries else {}
+            now = self._clock.now()
+            result = UndoResult(interaction=interaction)
+            created: dict[str, int] = journal.get("created", {})
+            if "contact" in created:
+                contact = await uow.contacts.get(created["contact"])
+                if contact is not None and contact.merged_into is None:
+                    contact.archived_at = now
+                    await uow.contacts.update(contact, [])
+                    result.archived["contact"] = contact.id
+            if "deal" in created:
+                deal = await uow.deals.get(created["deal"])
+                if deal is not None:
+                    deal.archived_at = now
+                    await uow.deals.update(deal)
+                    result.archived["deal"] = deal.id
+            if "customer" in created:
+                customer = await uow.customers.get(created["customer"])
+                if customer is not None and customer.merged_into is None:
+                    customer.archived_at = now
+                    await uow.customers.update(customer, self._company_key(customer.name))
+                    result.archived["customer"] = customer.id
+            await self._restore(
+                uow,
+                {
+                    "customers": [journal["before"]["customer"]]
+                    if "customer" in journal.get("before", {})
+                    else [],
+                    "contacts": [journal["before"]["contact"]]
+                    if "contact" in journal.get("before", {})
+                    else [],
+                },
+            )
+            for reminder in await uow.reminders.for_interaction(interaction.id):
+                if reminder.status in (ReminderStatus.PENDING, ReminderStatus.DELIVERED):
+                    reminder.status = ReminderStatus.CANCELLED
+                    await uow.reminders.update(reminder)
+            for commitment in await uow.commitments.for_interaction(interaction.id):
+                if commitment.done_at is None:
+                    commitment.done_at = now
+                    await uow.commitments.update(commitment)
+            if journal.get("flag"):
+                flag = await uow.duplicates.get(int(journal["flag"]))
+                if flag is not None and flag.status is DuplicateStatus.OPEN:
+                    flag.status = DuplicateStatus.DISMISSED
+                    await uow.duplicates.update(flag)
+            interaction.undone_at = now
+            await uow.interactions.update(interaction)
+            await self._audit(uow, actor, "capture.undone", "interaction", interaction.id, {})
+            await uow.commit()
+        return result
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _owner_filter(self, actor: Member) -> int | None:
+        return None if actor.role.sees_team else actor.id
+
+    async def _visible_customer(self, uow: UnitOfWork, actor: Member, customer_id: int) -> Customer:
+        customer = await uow.customers.get(customer_id)
+        if (
+            customer is None
+            or customer.merged_into is not None
+            or customer.archived_at is not None
+            or not can_see(actor, customer.owner_id, customer.team_id)
+        ):
+            raise NotFound("customer.not_found", query=str(customer_id))
+        return customer
+
+    async def _visible_contact(self, uow: UnitOfWork, actor: Member, contact_id: int) -> Contact:
+        contact = await uow.contacts.get(contact_id)
+        if (
+            contact is None
+            or contact.merged_into is not None
+            or not can_see(actor, contact.owner_id, contact.team_id)
+        ):
+            raise NotFound()
+        return contact
+
+    async def _capture(
+        self, uow: UnitOfWork, actor: Member, interaction_id: int
+    ) -> tuple[Interaction, Customer | None, Contact | None]:
+        """A capture the actor made (or, for managers, one in their team), with its live records."""
+        interaction = await uow.interactions.get(interaction_id)
+        if interaction is None or interaction.team_id != actor.team_id or interaction.undone_at is not None:
+            raise NotFound()
+        if interaction.author_id != actor.id and not actor.role.sees_team:
+            raise NotFound()
+        customer = await uow.customers.get(interaction.customer_id) if interaction.customer_id else None
+        contact = await uow.contacts.get(interaction.contact_id) if interaction.contact_id else None
+        # Follow merges: the capture's records may since have been merged into survivors.
+        while customer is not None and customer.merged_into is not None:
+            customer = await uow.customers.get(customer.merged_into)
+        while contact is not None and contact.merged_into is not None:
+            contact = await uow.contacts.get(contact.merged_into)
+        if customer is not None and not can_see(actor, customer.owner_id, customer.team_id):
+            raise NotFound()
+        return interaction, customer, contact
+
+    async def _lead(
+        self, uow: UnitOfWork, actor: Member, interaction_id: int, outcome: Outcome, before: int | None
+    ) -> CaptureResult:
+        interaction, customer, contact = await self._capture(uow, actor, interaction_id)
+        deal = None
+        if customer is not None:
+            deal = next(
+                (d for d in await uow.deals.for_customer(customer.id) if d.status is DealStatus.OPEN), None
+            )
+        score = completeness(customer, contact)
+        return CaptureResult(
+            outcome=outcome,
+            facts=Facts.from_json(interaction.facts),
+            interaction_id=interaction.id,
+            customer=customer,
+            contact=contact,
+            deal=deal,
+            completeness_before=score if before is None else before,
+            completeness_after=score,
+            missing=missing_core(customer, contact),
+            commitments=await uow.commitments.for_interaction(interaction.id),
+            reminders=[r for r in await uow.reminders.for_interaction(interaction.id) if _live_reminder(r)],
+        )
+
+    async def _customer_name(self, uow: UnitOfWork, customer_id: int | None) -> str | None:
+        if customer_id is None:
+            return None
+        customer = await uow.customers.get(customer_id)
+        return customer.name if customer else None
+
+    async def _audit(
+        self,
+        uow: UnitOfWork,
+        actor: Member,
+        action: str,
+        target_type: str,
+        target_id: int,
+        detail: dict[str, Any],
+    ) -> None:
+        await uow.audit.add(
+            AuditEntry(
+                id=0,
+                team_id=actor.team_id,
+                actor_id=actor.id,
+                action=action,
+                target_type=target_type,
+                target_id=target_id,
+                detail=detail,
+                created_at=self._clock.now(),
+            )
+        )
+
+    def _company_key(self, name: str | None) -> str:
+        return self._normalizer.company_key(name) if name else ""
+
+
+def _live_reminder(reminder: Reminder) -> bool:
+    return reminder.status in (ReminderStatus.PENDING, ReminderStatus.DELIVERED)

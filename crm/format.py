@@ -1,0 +1,61 @@
+"""Formatting values for people: money, times, phones, in the member's language and timezone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from crm.model import Lang
+
+_WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+_WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def money(lang: Lang, amount: int) -> str:
+    """500000 -> "50万" / "¥500,000"; 150000000 -> "1.5亿"."""
+    if lang is Lang.ZH:
+        if amount >= 100_000_000:
+            return f"{_trim(amount / 100_000_000)}亿"
+        if amount >= 10_000:
+            return f"{_trim(amount / 10_000)}万"
+        return f"{amount}元"
+    return f"¥{amount:,}"
+
+
+def money_range(lang: Lang, low: int | None, high: int) -> str:
+    if low is None or low == high:
+        return money(lang, high)
+    return f"{money(lang, low)}–{money(lang, high)}"
+
+
+def _trim(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def when(lang: Lang, moment: datetime, tz: ZoneInfo) -> str:
+    """12月2日 周三 15:00 / Wed 2 Dec 15:00, in the member's timezone."""
+    local = moment.astimezone(tz)
+    if lang is Lang.ZH:
+        return f"{local.month}月{local.day}日 {_WEEKDAYS_ZH[local.weekday()]} {local:%H:%M}"
+    return f"{_WEEKDAYS_EN[local.weekday()]} {local.day} {_MONTHS_EN[local.month - 1]} {local:%H:%M}"
+
+
+def day(lang: Lang, value: date) -> str:
+    if lang is Lang.ZH:
+        return f"{value.year}年{value.month}月{value.day}日"
+    return f"{value.day} {_MONTHS_EN[value.month - 1]} {value.year}"
+
+
+def phone(e164: str) -> str:
+    """+8613812345678 -> "+86 138 1234 5678"; an extension is shown after "ext."."""
+    number, _, ext = e164.partition(";ext=")
+    if number.startswith("+861") and len(number) == 14:
+        shown = f"+86 {number[3:6]} {number[6:10]} {number[10:]}"
+    elif number.startswith("+86") and len(number) >= 12:
+        # Landlines: Beijing, Shanghai, Tianjin, Chongqing and Guangzhou etc. have 2-digit area codes.
+        area_len = 2 if number[3] in "12" else 3
+        shown = f"+86 {number[3 : 3 + area_len]} {number[3 + area_len :]}"
+    else:
+        shown = number
+    return f"{shown} ext. {ext}" if ext else shown

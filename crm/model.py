@@ -1,0 +1,328 @@
+"""The domain records. Repositories return these, never ORM rows.
+
+Timestamps are timezone-aware UTC; a member's timezone is only applied when reading or writing
+times the member says or sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from crm.facts import DecisionRole, Party, Region
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+class Role(StrEnum):
+    REP = "rep"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+    @property
+    def sees_team(self) -> bool:
+        """Managers and admins see the whole team's customers; a rep only their own."""
+        return self is not Role.REP
+
+
+class Lang(StrEnum):
+    ZH = "zh"
+    EN = "en"
+
+    @classmethod
+    def from_code(cls, code: str | None) -> Lang:
+        """A messenger's language code (Telegram's language_code, a locale) to one we speak."""
+        if code and code.lower().startswith("en"):
+            return cls.EN
+        if code and code.lower().startswith("zh"):
+            return cls.ZH
+        # Most of our reps are Chinese-speaking; an unknown code most likely is, too.
+        return cls.ZH if not code else cls.EN
+
+
+class Channel(StrEnum):
+    TELEGRAM = "telegram"
+    WECHAT = "wechat"
+    WECOM = "wecom"
+    CONSOLE = "console"
+
+
+class Source(StrEnum):
+    """Where an interaction came from."""
+
+    CHAT = "chat"  # a forwarded or pasted customer chat
+    VOICE = "voice"
+    CARD = "card"
+    NOTE = "note"  # a note typed by the rep
+    DOCUMENT = "document"
+    LOCATION = "location"
+
+
+class FollowUp(StrEnum):
+    """The follow-up status: the "+1" of the 3+1 core fields of a lead."""
+
+    NEW = "new"
+    CONTACTED = "contacted"
+    INTERESTED = "interested"
+    MEETING = "meeting"
+    ON_HOLD = "on_hold"
+
+
+class DealStatus(StrEnum):
+    OPEN = "open"
+    WON = "won"
+    LOST = "lost"
+
+
+class ReminderKind(StrEnum):
+    MEETING = "meeting"
+    COMMITMENT = "commitment"
+    TODO = "todo"
+    ASK = "ask"  # the rep asked to be reminded
+    FOLLOW_UP = "follow_up"
+
+
+class ReminderStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class DuplicateKind(StrEnum):
+    PROPOSED = "proposed"  # similarity >= 88: the rep is offered a merge
+    REVIEW = "review"  # 75..88: flagged for a manager's review
+
+
+class DuplicateStatus(StrEnum):
+    OPEN = "open"
+    MERGED = "merged"
+    DISMISSED = "dismissed"
+
+
+@dataclass(slots=True)
+class Team:
+    id: int
+    name: str
+    created_at: datetime
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Member:
+    id: int
+    team_id: int
+    name: str
+    role: Role
+    lang: Lang
+    timezone: str
+    created_at: datetime
+    quiet_start: time | None = None
+    quiet_end: time | None = None
+    weekend_to_monday: bool = False
+    awaiting: dict[str, Any] | None = None
+    active: bool = True
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.tz)
+
+
+@dataclass(slots=True)
+class Identity:
+    """A member's address on one channel: Telegram user id, WeChat OpenID, WeCom UserID, console user."""
+
+    channel: Channel
+    external_id: str
+    member_id: int
+    chat_id: str
+
+
+@dataclass(slots=True)
+class Invite:
+    code: str
+    team_id: int
+    role: Role
+    created_by: int
+    created_at: datetime
+    expires_at: datetime
+    used_by: int | None = None
+    used_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Customer:
+    """A customer company (or a private person when no company is known)."""
+
+    id: int
+    team_id: int
+    owner_id: int
+    name: str | None
+    created_at: datetime
+    updated_at: datetime
+    address: str | None = None
+    region: Region | None = None
+    website: str | None = None
+    follow_up: FollowUp | None = None
+    budget_cny: int | None = None
+    budget_min_cny: int | None = None
+    timeline: str | None = None
+    timeline_by: date | None = None
+    next_meeting: datetime | None = None
+    needs: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    confirmed: bool = False
+    merged_into: int | None = None
+    archived_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Contact:
+    id: int
+    team_id: int
+    owner_id: int
+    customer_id: int | None
+    name: str | None
+    created_at: datetime
+    updated_at: datetime
+    title: str | None = None
+    phones: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    wechat_id: str | None = None
+    qq: str | None = None
+    website: str | None = None
+    address: str | None = None
+    region: Region | None = None
+    decision_role: DecisionRole | None = None
+    merged_into: int | None = None
+    archived_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Deal:
+    id: int
+    team_id: int
+    customer_id: int
+    owner_id: int
+    title: str
+    stage: str
+    status: DealStatus
+    stage_entered_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    amount_cny: int | None = None
+    closed_at: datetime | None = None
+    lost_reason: str | None = None
+    archived_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Interaction:
+    """Something a rep sent: the raw content is kept verbatim, whatever became of it."""
+
+    id: int
+    team_id: int
+    author_id: int
+    source: Source
+    content: str
+    facts: dict[str, Any]
+    created_at: datetime
+    customer_id: int | None = None
+    contact_id: int | None = None
+    deal_id: int | None = None
+    file_id: int | None = None
+    external_key: str | None = None
+    undone_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Commitment:
+    id: int
+    team_id: int
+    owner_id: int
+    text: str
+    party: Party
+    created_at: datetime
+    customer_id: int | None = None
+    deal_id: int | None = None
+    interaction_id: int | None = None
+    due_at: datetime | None = None
+    done_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Reminder:
+    id: int
+    team_id: int
+    member_id: int
+    kind: ReminderKind
+    text: str
+    due_at: datetime
+    status: ReminderStatus
+    created_at: datetime
+    customer_id: int | None = None
+    interaction_id: int | None = None
+    commitment_id: int | None = None
+    attempts: int = 0
+    claimed_until: datetime | None = None
+    delivered_at: datetime | None = None
+    done_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class AuditEntry:
+    id: int
+    team_id: int
+    actor_id: int | None
+    action: str
+    target_type: str
+    target_id: int | None
+    detail: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(slots=True)
+class Merge:
+    """A merge of two records; `detail` holds what moved and the survivor's fields before, for undo."""
+
+    id: int
+    team_id: int
+    kind: str  # "contact" or "customer"
+    survivor_id: int
+    merged_id: int
+    actor_id: int
+    detail: dict[str, Any]
+    created_at: datetime
+    undone_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class DuplicateFlag:
+    id: int
+    team_id: int
+    kind: DuplicateKind
+    contact_id: int
+    candidate_id: int
+    score: float
+    status: DuplicateStatus
+    created_at: datetime
+
+
+@dataclass(slots=True)
+class StoredFile:
+    """A file a rep sent (voice note, card photo, evidence), stored once per content hash and team."""
+
+    id: int
+    team_id: int
+    sha256: str
+    size: int
+    mime: str
+    path: str
+    original_name: str | None
+    created_at: datetime

@@ -1,0 +1,292 @@
+"""Turns service results into localized, channel-neutral replies (text and buttons)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from crm import format as fmt
+from crm.capture import CaptureResult, Outcome
+from crm.customers import CustomerCard, EditableField
+from crm.errors import ChatCrmError
+from crm.facts import Facts, Party
+from crm.messages import t
+from crm.model import Contact, Customer, FollowUp, Lang, Member, Role
+from crm.profile import CoreField
+from crm.views import Act, Button, Reply, rows
+
+_CORE_FIELD_EDIT = {
+    CoreField.CUSTOMER: EditableField.CUSTOMER,
+    CoreField.CONTACT: EditableField.CONTACT,
+    CoreField.PHONE: EditableField.PHONE,
+}
+
+
+def error(lang: Lang, exc: ChatCrmError) -> Reply:
+    from crm.errors import StorageUnavailable
+
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if isinstance(exc, StorageUnavailable) and exc.retry_token:
+        buttons = rows(Button(t(lang, "button.retry"), Act.RETRY, arg=exc.retry_token))
+    return Reply(t(lang, exc.key, **exc.params), buttons)
+
+
+def text(lang: Lang, key: str, **params: object) -> Reply:
+    return Reply(t(lang, key, **params))
+
+
+def help_text(member: Member) -> Reply:
+    body = t(member.lang, "help")
+    if member.role is not Role.REP:
+        body += t(member.lang, "help.manager")
+    return Reply(body)
+
+
+def role_name(lang: Lang, role: Role) -> str:
+    return t(lang, f"role.{role.value}")
+
+
+def customer_name(lang: Lang, customer: Customer | None) -> str:
+    if customer is None or not customer.name:
+        return t(lang, "customer.unnamed")
+    return customer.name
+
+
+def lead_card(member: Member, result: CaptureResult, *, headline: str | None = None) -> Reply:
+    """The card a rep sees after a capture or a correction."""
+    lang = member.lang
+    if result.outcome is Outcome.REPEATED:
+        return Reply(t(lang, "lead.repeated"))
+    if result.outcome is Outcome.COLLEAGUE:
+        return Reply(t(lang, "lead.colleague"))
+    if result.outcome is Outcome.NOTHING:
+        return Reply(t(lang, "lead.nothing"))
+
+    lines = [headline or _headline(lang, result)]
+    customer, contact, facts = result.customer, result.contact, result.facts
+    if result.outcome is not Outcome.NOTED:
+        lines += _profile_lines(member, customer, contact)
+    lines += _facts_lines(member, facts, customer)
+    if result.reminders:
+        first = min(result.reminders, key=lambda r: r.due_at)
+        lines.append(
+            t(
+                lang,
+                "lead.reminders",
+                count=len(result.reminders),
+                first=fmt.when(lang, first.due_at, member.tz),
+            )
+        )
+    if result.outcome is not Outcome.NOTED:
+        lines.append(
+            t(lang, "lead.completeness", before=result.completeness_before, after=result.completeness_after)
+        )
+    missing = [f for f in result.missing if result.outcome is not Outcome.NOTED]
+    if missing:
+        names = "、" if lang is Lang.ZH else ", "
+        lines.append(t(lang, "lead.missing", fields=names.join(t(lang, f"field.{f.value}") for f in missing)))
+    if result.candidate is not None and result.flag_id is not None:
+        company = f" · {result.candidate_company}" if result.candidate_company else ""
+        lines.append(
+            t(
+                lang,
+                "lead.duplicate",
+                name=result.candidate.name or "?",
+                company=company,
+                score=round(result.match.score) if result.match else "?",
+            )
+        )
+    elif result.flagged_for_review:
+        lines.append(t(lang, "lead.review"))
+    if result.removed_characters:
+        lines.append(t(lang, "lead.cleaned", count=result.removed_characters))
+    return Reply("\n".join(lines), _lead_buttons(lang, result, missing))
+
+
+def _headline(lang: Lang, result: CaptureResult) -> str:
+    if result.outcome is Outcome.CREATED:
+        return t(lang, "lead.created")
+    if result.outcome is Outcome.NOTED:
+        if result.customer is not None:
+            return t(lang, "lead.noted.on", customer=customer_name(lang, result.customer))
+        return t(lang, "lead.noted")
+    if result.match is not None and result.match.reason != "similar":
+        return t(lang, "lead.updated.exact", reason=t(lang, f"field.{result.match.reason}"))
+    return t(lang, "lead.edited")
+
+
+def _line(lang: Lang, icon: str, field: str, value: str) -> str:
+    sep = "：" if lang is Lang.ZH else ": "
+    return f"{icon} {t(lang, f'field.{field}')}{sep}{value}"
+
+
+def _profile_lines(member: Member, customer: Customer | None, contact: Contact | None) -> list[str]:
+    lang = member.lang
+    missing = "—"
+    lines = [_line(lang, "🏢", "customer", customer.name if customer and customer.name else missing)]
+    person = missing
+    if contact is not None and contact.name:
+        person = f"{contact.name} · {contact.title}" if contact.title else contact.name
+    lines.append(_line(lang, "👤", "contact", person))
+    phones = ", ".join(fmt.phone(p) for p in contact.phones) if contact and contact.phones else missing
+    lines.append(_line(lang, "📞", "phone", phones))
+    if contact is not None and contact.emails:
+        lines.append(_line(lang, "✉️", "email", ", ".join(contact.emails)))
+    if contact is not None and contact.wechat_id:
+        lines.append(_line(lang, "💬", "wechat", contact.wechat_id))
+    status = t(lang, f"follow_up.{customer.follow_up.value}") if customer and customer.follow_up else missing
+    lines.append(_line(lang, "📌", "follow_up", status))
+    region = (customer.region if customer else None) or (contact.region if contact else None)
+    address = (customer.address if customer else None) or (contact.address if contact else None)
+    if region is not None or address:
+        place = address or ""
+        label = region.label() if region else ""
+        shown = place if label and place.startswith(label) else f"{label} {place}".strip()
+        lines.append(_line(lang, "📍", "region", shown))
+    return lines
+
+
+def _facts_lines(member: Member, facts: Facts, customer: Customer | None) -> list[str]:
+    lang = member.lang
+    lines: list[str] = []
+    budget = facts.budget_cny if facts.budget_cny is not None else (customer.budget_cny if customer else None)
+    if budget is not None:
+        low = (
+            facts.budget_min_cny
+            if facts.budget_cny is not None
+            else (customer.budget_min_cny if customer else None)
+        )
+        lines.append(_line(lang, "💰", "budget", fmt.money_range(lang, low, budget)))
+    timeline = facts.timeline or (customer.timeline if customer else None)
+    if timeline:
+        by = facts.timeline_by or (customer.timeline_by if customer else None)
+        suffix = t(lang, "lead.timeline_by", date=fmt.day(lang, by)) if by else ""
+        lines.append(_line(lang, "🗓", "timeline", f"{timeline}{suffix}"))
+    meeting = facts.next_meeting
+    if meeting is not None:
+        lines.append(_line(lang, "🤝", "next_meeting", fmt.when(lang, meeting, member.tz)))
+    if facts.needs:
+        lines.append(_line(lang, "🎯", "needs", _join(lang, facts.needs)))
+    for commitment in facts.commitments:
+        party = t(lang, "lead.party.us" if commitment.by is Party.US else "lead.party.customer")
+        due = f"（{fmt.when(lang, commitment.due, member.tz)}）" if commitment.due else ""
+        lines.append(_line(lang, "🤝", "commitments", f"[{party}] {commitment.text}{due}"))
+    for todo in facts.todos:
+        due = f"（{fmt.when(lang, todo.due, member.tz)}）" if todo.due else ""
+        lines.append(_line(lang, "☑️", "todos", f"{todo.text}{due}"))
+    if facts.people:
+        people = _join(lang, [f"{p.name}{'（' + p.title + '）' if p.title else ''}" for p in facts.people])
+        lines.append(_line(lang, "👥", "people", people))
+    return lines
+
+
+def _join(lang: Lang, items: Sequence[str]) -> str:
+    return ("、" if lang is Lang.ZH else ", ").join(items)
+
+
+def _lead_buttons(
+    lang: Lang, result: CaptureResult, missing: Sequence[CoreField]
+) -> tuple[tuple[Button, ...], ...]:
+    if result.interaction_id is None:
+        return ()
+    capture = result.interaction_id
+    buttons: list[tuple[Button, ...]] = []
+    if result.candidate is not None and result.flag_id is not None:
+        buttons += rows(
+            Button(t(lang, "button.merge"), Act.MERGE, result.flag_id),
+            Button(t(lang, "button.keep"), Act.KEEP_SEPARATE, result.flag_id),
+        )
+    adders = [
+        Button(
+            t(lang, "button.add", field=t(lang, f"field.{f.value}")),
+            Act.EDIT_FIELD,
+            capture,
+            _CORE_FIELD_EDIT[f],
+        )
+        for f in missing
+        if f in _CORE_FIELD_EDIT
+    ]
+    buttons += rows(*adders, width=3)
+    if CoreField.FOLLOW_UP in missing:
+        buttons += follow_up_buttons(lang, capture)
+    buttons += rows(
+        Button(t(lang, "button.confirm"), Act.CONFIRM, capture),
+        Button(t(lang, "button.edit"), Act.EDIT_MENU, capture),
+        Button(t(lang, "button.attach"), Act.ATTACH_MENU, capture),
+        width=3,
+    )
+    return tuple(buttons)
+
+
+def follow_up_buttons(lang: Lang, capture: int) -> tuple[tuple[Button, ...], ...]:
+    choices = (FollowUp.CONTACTED, FollowUp.INTERESTED, FollowUp.MEETING, FollowUp.ON_HOLD)
+    return rows(
+        *(Button(t(lang, f"follow_up.{s.value}"), Act.FOLLOW_UP, capture, s.value) for s in choices), width=4
+    )
+
+
+def edit_menu(lang: Lang, capture: int) -> Reply:
+    fields = [Button(t(lang, f"field.{f.value}"), Act.EDIT_FIELD, capture, f.value) for f in EditableField]
+    fields.append(Button(t(lang, "field.follow_up"), Act.FOLLOW_UP, capture, ""))
+    return Reply(t(lang, "edit.choose"), rows(*fields, width=3))
+
+
+def attach_menu(lang: Lang, capture: int, customers: Sequence[Customer], exclude: int | None) -> Reply:
+    choices = [c for c in customers if c.id != exclude]
+    if not choices:
+        return Reply(t(lang, "attach.none"))
+    buttons = [Button(customer_name(lang, c), Act.ATTACH_TO, capture, str(c.id)) for c in choices]
+    return Reply(t(lang, "attach.choose"), rows(*buttons, width=2))
+
+
+def customer_list(lang: Lang, customers: Sequence[Customer], key: str = "customer.list") -> Reply:
+    lines = [t(lang, key, count=len(customers))]
+    lines += [f"• {customer_name(lang, c)}" for c in customers]
+    buttons = [Button(customer_name(lang, c), Act.OPEN_CUSTOMER, c.id) for c in customers]
+    return Reply("\n".join(lines), rows(*buttons, width=2))
+
+
+def customer_card(member: Member, card: CustomerCard) -> Reply:
+    lang = member.lang
+    customer = card.customer
+    lines = [f"🏢 {customer_name(lang, customer)}"]
+    if customer.follow_up:
+        lines.append(_line(lang, "📌", "follow_up", t(lang, f"follow_up.{customer.follow_up.value}")))
+    if customer.budget_cny is not None:
+        lines.append(
+            _line(lang, "💰", "budget", fmt.money_range(lang, customer.budget_min_cny, customer.budget_cny))
+        )
+    if customer.timeline:
+        lines.append(_line(lang, "🗓", "timeline", customer.timeline))
+    if customer.next_meeting:
+        lines.append(_line(lang, "🤝", "next_meeting", fmt.when(lang, customer.next_meeting, member.tz)))
+    if customer.needs:
+        lines.append(_line(lang, "🎯", "needs", _join(lang, customer.needs)))
+    if customer.region or customer.address:
+        lines.append(
+            _line(
+                lang, "📍", "region", customer.address or (customer.region.label() if customer.region else "")
+            )
+        )
+    lines += [t(lang, "customer.card.deal", title=deal.title, stage=deal.stage) for deal in card.deals]
+    if card.contacts:
+        lines.append(t(lang, "customer.card.contacts"))
+        for contact in card.contacts:
+            bits = [contact.name or "?"]
+            if contact.title:
+                bits.append(contact.title)
+            bits += [fmt.phone(p) for p in contact.phones[:2]]
+            bits += contact.emails[:1]
+            lines.append("  • " + " · ".join(bits))
+    if card.commitments:
+        lines.append(t(lang, "customer.card.open_commitments"))
+        for commitment in card.commitments:
+            due = f"（{fmt.when(lang, commitment.due_at, member.tz)}）" if commitment.due_at else ""
+            lines.append(f"  • {commitment.text}{due}")
+    if card.interactions:
+        lines.append(t(lang, "customer.card.history", count=card.interaction_count))
+        for interaction in card.interactions:
+            snippet = " ".join(interaction.content.split())
+            snippet = snippet if len(snippet) <= 60 else snippet[:59] + "…"
+            source = t(lang, f"source.{interaction.source.value}")
+            lines.append(f"  • {fmt.when(lang, interaction.created_at, member.tz)} [{source}] {snippet}")
+    return Reply("\n".join(lines))

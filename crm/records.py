@@ -1,0 +1,188 @@
+"""Building and updating customer and contact records from facts, and their dedup keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from crm.dedup import Fingerprint, LookupKey
+from crm.facts import Facts
+from crm.model import Contact, Customer, FollowUp, Member
+from crm.ports import Normalizer
+
+
+def can_see(actor: Member, owner_id: int, team_id: int) -> bool:
+    """A rep sees their own records; managers and admins their whole team's."""
+    if actor.team_id != team_id:
+        return False
+    return actor.role.sees_team or owner_id == actor.id
+
+
+def new_customer(actor: Member, facts: Facts, now: datetime) -> Customer:
+    customer = Customer(
+        id=0,
+        team_id=actor.team_id,
+        owner_id=actor.id,
+        name=facts.company,
+        created_at=now,
+        updated_at=now,
+    )
+    apply_to_customer(customer, facts)
+    if customer.follow_up is None and facts.next_meeting is not None:
+        customer.follow_up = FollowUp.MEETING
+    return customer
+
+
+def apply_to_customer(customer: Customer, facts: Facts) -> bool:
+    """Adds what the facts say to the customer. Newer budget, timeline and meeting replace older
+    ones (a later conversation is the better source); a name or place already known is kept."""
+    before = (
+        customer.name,
+        customer.address,
+        customer.region,
+        customer.website,
+        customer.budget_cny,
+        customer.budget_min_cny,
+        customer.timeline,
+        customer.timeline_by,
+        customer.next_meeting,
+        list(customer.needs),
+        list(customer.keywords),
+    )
+    customer.name = customer.name or facts.company
+    customer.address = customer.address or facts.address
+    customer.region = customer.region or facts.region
+    customer.website = customer.website or facts.website
+    if facts.budget_cny is not None:
+        customer.budget_cny = facts.budget_cny
+        customer.budget_min_cny = facts.budget_min_cny
+    if facts.timeline:
+        customer.timeline = facts.timeline
+        customer.timeline_by = facts.timeline_by
+    if facts.next_meeting is not None:
+        customer.next_meeting = facts.next_meeting
+    customer.needs = _union(customer.needs, facts.needs)
+    customer.keywords = _union(customer.keywords, facts.keywords)
+    after = (
+        customer.name,
+        customer.address,
+        customer.region,
+        customer.website,
+        customer.budget_cny,
+        customer.budget_min_cny,
+        customer.timeline,
+        customer.timeline_by,
+        customer.next_meeting,
+        customer.needs,
+        customer.keywords,
+    )
+    return before != after
+
+
+def new_contact(actor: Member, customer_id: int | None, facts: Facts, now: datetime) -> Contact:
+    contact = Contact(
+        id=0,
+        team_id=actor.team_id,
+        owner_id=actor.id,
+        customer_id=customer_id,
+        name=facts.name,
+        created_at=now,
+        updated_at=now,
+    )
+    apply_to_contact(contact, facts)
+    return contact
+
+
+def apply_to_contact(contact: Contact, facts: Facts) -> bool:
+    """Fills the contact's empty fields and adds new phones and e-mails; never overwrites."""
+    before = (
+        contact.name,
+        contact.title,
+        list(contact.phones),
+        list(contact.emails),
+        contact.wechat_id,
+        contact.website,
+        contact.address,
+        contact.region,
+    )
+    contact.name = contact.name or facts.name
+    contact.title = contact.title or facts.title
+    contact.phones = _union(contact.phones, facts.phones)
+    contact.emails = _union(contact.emails, facts.emails)
+    contact.wechat_id = contact.wechat_id or facts.wechat_id
+    contact.website = contact.website or facts.website
+    contact.address = contact.address or facts.address
+    contact.region = contact.region or facts.region
+    after = (
+        contact.name,
+        contact.title,
+        contact.phones,
+        contact.emails,
+        contact.wechat_id,
+        contact.website,
+        contact.address,
+        contact.region,
+    )
+    return before != after
+
+
+def fill_contact_from(survivor: Contact, other: Contact) -> None:
+    """A merge: the survivor keeps its values and takes what only the other record knew."""
+    survivor.name = survivor.name or other.name
+    survivor.title = survivor.title or other.title
+    survivor.phones = _union(survivor.phones, other.phones)
+    survivor.emails = _union(survivor.emails, other.emails)
+    survivor.wechat_id = survivor.wechat_id or other.wechat_id
+    survivor.qq = survivor.qq or other.qq
+    survivor.website = survivor.website or other.website
+    survivor.address = survivor.address or other.address
+    survivor.region = survivor.region or other.region
+    survivor.decision_role = survivor.decision_role or other.decision_role
+
+
+def fill_customer_from(survivor: Customer, other: Customer) -> None:
+    survivor.name = survivor.name or other.name
+    survivor.address = survivor.address or other.address
+    survivor.region = survivor.region or other.region
+    survivor.website = survivor.website or other.website
+    survivor.follow_up = survivor.follow_up or other.follow_up
+    if survivor.budget_cny is None:
+        survivor.budget_cny = other.budget_cny
+        survivor.budget_min_cny = other.budget_min_cny
+    survivor.timeline = survivor.timeline or other.timeline
+    survivor.timeline_by = survivor.timeline_by or other.timeline_by
+    survivor.next_meeting = survivor.next_meeting or other.next_meeting
+    survivor.needs = _union(survivor.needs, other.needs)
+    survivor.keywords = _union(survivor.keywords, other.keywords)
+
+
+def _union(existing: list[str], new: tuple[str, ...] | list[str]) -> list[str]:
+    return list(dict.fromkeys([*existing, *new]))
+
+
+def fingerprint(
+    normalizer: Normalizer,
+    *,
+    name: str | None,
+    company: str | None,
+    contact: Contact | None = None,
+    facts: Facts | None = None,
+) -> Fingerprint:
+    """The dedup fingerprint of a contact record or of the facts of a capture."""
+    phones: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    wechat: str | None = None
+    if contact is not None:
+        phones, emails, wechat = tuple(contact.phones), tuple(contact.emails), contact.wechat_id
+    elif facts is not None:
+        phones, emails, wechat = facts.phones, facts.emails, facts.wechat_id
+    return Fingerprint(
+        phones=phones,
+        emails=emails,
+        wechat_id=wechat,
+        name_key=normalizer.person_key(name) if name else "",
+        company_key=normalizer.company_key(company) if company else "",
+    )
+
+
+def contact_keys(normalizer: Normalizer, contact: Contact, company: str | None) -> list[LookupKey]:
+    return fingerprint(normalizer, name=contact.name, company=company, contact=contact).all_keys()

@@ -1,0 +1,84 @@
+"""What the application hands a channel to show: localized text and channel-neutral buttons.
+
+Telegram renders buttons as an inline keyboard; the console and WeChat number them and take the
+number as the reply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Act(StrEnum):
+    """Button actions. The codes are short because Telegram allows 64 bytes of callback data."""
+
+    CONFIRM = "ok"
+    EDIT_MENU = "em"  # show the fields that can be corrected
+    EDIT_FIELD = "ef"  # arg: field name; the next text is the value
+    FOLLOW_UP = "fu"  # arg: FollowUp value, or "" to show the choices
+    ATTACH_MENU = "am"  # show customers this capture could belong to
+    ATTACH_TO = "at"  # arg: customer id
+    MERGE = "mg"  # target: duplicate flag id
+    KEEP_SEPARATE = "ks"  # target: duplicate flag id
+    UNDO_MERGE = "um"  # target: merge id
+    OPEN_CUSTOMER = "oc"  # target: customer id
+    RETRY = "rt"  # arg: spool token
+    CANCEL = "cx"
+    # reminders
+    REMINDER_DONE = "rd"
+    REMINDER_SNOOZE = "rs"  # arg: "1h" or "tomorrow"
+    REMINDER_PICK = "rp"  # the next text is the new time
+    # voice minutes
+    MINUTES_CUSTOMER = "mc"  # target: interaction id; arg: customer id or "" for the choices
+    MINUTES_DISCARD = "md"
+    VOICE_RETRY = "vr"  # target: stored file id
+    # deals
+    DEAL_OPEN = "do"
+    DEAL_ADVANCE = "da"
+    DEAL_EVIDENCE = "de"  # target: pending evidence id; arg: requirement
+    DEAL_ROLE = "dr"  # target: contact id; arg: decision role
+    DEAL_PING = "dp"
+    DEAL_LOST = "dl"
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    act: Act
+    target: int = 0
+    arg: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file to send with a reply, e.g. the funnel chart."""
+
+    data: bytes
+    filename: str
+    mime: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    attachment: Attachment | None = None
+    # True when the reply replaces the message whose button was pressed (Telegram edits it in place).
+    replace: bool = False
+
+    def all_buttons(self) -> list[Button]:
+        return [button for row in self.buttons for button in row]
+
+
+@dataclass(frozen=True, slots=True)
+class Replies:
+    """Several replies in order, e.g. a status line followed by a card."""
+
+    items: tuple[Reply, ...] = field(default_factory=tuple)
+
+
+def rows(*buttons: Button | None, width: int = 2) -> tuple[tuple[Button, ...], ...]:
+    """Lays buttons out `width` to a row, skipping None."""
+    present = [button for button in buttons if button is not None]
+    return tuple(tuple(present[i : i + width]) for i in range(0, len(present), width))

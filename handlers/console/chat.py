@@ -1,0 +1,60 @@
+"""The console chat: `chatcrm run` without a messenger. A pasted chat ends at an empty line (or EOF);
+a line starting with "/" is a command; a number picks a button of the last reply."""
+
+from __future__ import annotations
+
+import getpass
+import locale
+import logging
+import os
+from collections.abc import AsyncIterator, Callable
+
+from crm.app import App
+from crm.members import Newcomer
+from crm.messages import t
+from crm.model import Channel, Lang
+from handlers.textchat import TextConversation, parse_command
+
+logger = logging.getLogger(__name__)
+
+
+def console_user() -> Newcomer:
+    """The person at the terminal, identified by their operating-system account."""
+    user = getpass.getuser()
+    lang = os.environ.get("LANG") or (locale.getlocale()[0] or "")
+    return Newcomer(Channel.CONSOLE, external_id=user, chat_id=user, name=user, language_code=lang or None)
+
+
+class ConsoleChat:
+    def __init__(self, app: App, write: Callable[[str], None], who: Newcomer | None = None) -> None:
+        self.conversation = TextConversation(app, invite_template="/start {code}")
+        self.write = write
+        self.who = who or console_user()
+        self._counter = 0
+
+    async def run(self, lines: AsyncIterator[str]) -> None:
+        """Reads until EOF. On first use the console user joins automatically: the person at the
+        server's terminal is its operator, so an empty installation makes them the admin."""
+        member = await self.conversation.app.identify(self.who)
+        if member is None:
+            self.write(await self.conversation.handle(self.who, "/start"))
+            member = await self.conversation.app.identify(self.who)
+        lang = member.lang if member else Lang.from_code(self.who.language_code)
+        self.write(t(lang, "console.banner"))
+        block: list[str] = []
+        async for raw in lines:
+            line = raw.rstrip("\n")
+            if not block and (parse_command(line) is not None or line.strip().isdigit()):
+                await self._send(line)
+            elif line.strip():
+                block.append(line)
+            elif block:
+                await self._send("\n".join(block))
+                block = []
+        if block:
+            await self._send("\n".join(block))
+
+    async def _send(self, text: str) -> None:
+        self._counter += 1
+        reply = await self.conversation.handle(self.who, text, key=None)
+        self.write(reply)

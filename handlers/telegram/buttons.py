@@ -1,0 +1,22 @@
+"""Inline buttons: one handler for every action, decided by the application."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.types import CallbackQuery
+
+from crm.app import App
+from crm.model import Member
+from crm.views import Act
+from handlers.telegram import render
+from handlers.telegram.callbacks import ButtonCB
+from handlers.telegram.common import IsMember
+
+router = Router(name=__name__)
+router.callback_query.filter(IsMember())
+
+
+@router.callback_query(ButtonCB.filter())
+async def pressed(query: CallbackQuery, callback_data: ButtonCB, app: App, actor: Member) -> None:
+    reply = await app.press(actor, Act(callback_data.act), callback_data.target, callback_data.arg)
+    await render.answer_callback(query, reply)

@@ -1,0 +1,28 @@
+"""Shared pieces of the Telegram handlers: who sent an update, and the member filter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.filters import Filter
+from aiogram.types import Chat, User
+
+from crm.members import Newcomer
+from crm.model import Channel, Member
+
+
+def newcomer(user: User, chat: Chat | None) -> Newcomer:
+    return Newcomer(
+        channel=Channel.TELEGRAM,
+        external_id=str(user.id),
+        chat_id=str(chat.id if chat else user.id),
+        name=user.full_name,
+        language_code=user.language_code,
+    )
+
+
+class IsMember(Filter):
+    """Passes updates from registered members; the actor middleware put `actor` in the data."""
+
+    async def __call__(self, event: Any, actor: Member | None = None) -> bool:
+        return actor is not None

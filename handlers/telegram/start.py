@@ -1,0 +1,18 @@
+"""/start, with or without an invite code from a deep link (t.me/bot?start=CODE)."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import CommandObject, CommandStart
+from aiogram.types import Message
+
+from crm.app import App
+from crm.members import Newcomer
+from handlers.telegram import render
+
+router = Router(name=__name__)
+
+
+@router.message(CommandStart())
+async def start(message: Message, command: CommandObject, app: App, who: Newcomer) -> None:
+    await render.answer(message, await app.start(who, command.args))

@@ -1,0 +1,119 @@
+"""The conversation logic of text-only channels (the console, WeChat): commands, numbered buttons,
+pending answers and captures. Telegram has its own routers with real buttons."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from crm.app import App
+from crm.members import Newcomer
+from crm.messages import t
+from crm.model import Lang, Member
+from crm.views import Button, Reply
+from handlers.errors import guarded
+
+logger = logging.getLogger(__name__)
+
+MENU_MEMORY = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    args: str
+
+
+def parse_command(text: str) -> Command | None:
+    """ "/find 华为" -> Command("find", "华为"); "/start@bot code" drops the bot's name."""
+    stripped = text.strip()
+    if not stripped.startswith("/") or len(stripped) < 2:
+        return None
+    head, _, args = stripped[1:].partition(" ")
+    name = head.split("@", 1)[0].lower()
+    if not name.replace("_", "").isalnum():
+        return None
+    return Command(name, args.strip())
+
+
+class Menus:
+    """The buttons last offered to each member, so that a number typed back picks one."""
+
+    def __init__(self, capacity: int = MENU_MEMORY) -> None:
+        self._menus: OrderedDict[int, list[Button]] = OrderedDict()
+        self._capacity = capacity
+
+    def render(self, member_id: int | None, lang: Lang, reply: Reply) -> str:
+        buttons = reply.all_buttons()
+        if member_id is None or not buttons:
+            return reply.text
+        self._menus[member_id] = buttons
+        self._menus.move_to_end(member_id)
+        while len(self._menus) > self._capacity:
+            self._menus.popitem(last=False)
+        options = "\n".join(f"  {i}. {button.label}" for i, button in enumerate(buttons, 1))
+        return f"{reply.text}\n\n{t(lang, 'menu.hint')}\n{options}"
+
+    def pick(self, member_id: int, text: str) -> Button | None:
+        choice = text.strip()
+        if not choice.isdigit():
+            return None
+        buttons = self._menus.get(member_id, [])
+        index = int(choice) - 1
+        return buttons[index] if 0 <= index < len(buttons) else None
+
+
+class TextConversation:
+    """Answers one text message on a text-only channel with the text to send back."""
+
+    def __init__(self, app: App, invite_template: str) -> None:
+        self.app = app
+        self.invite_template = invite_template
+        self.menus = Menus()
+
+    async def handle(self, who: Newcomer, text: str, key: str | None = None) -> str:
+        member = await self.app.identify(who)
+        command = parse_command(text)
+        if member is None:
+            lang = Lang.from_code(who.language_code)
+            if command is not None and command.name == "start":
+                reply = await guarded(self.app, lang, self.app.start(who, command.args or None))
+                member = await self.app.identify(who)
+                return self.menus.render(
+                    member.id if member else None, member.lang if member else lang, reply
+                )
+            return self.app.unknown(who.language_code).text
+        reply = await guarded(self.app, member.lang, self._dispatch(member, who, command, text, key))
+        return self.menus.render(member.id, member.lang, reply)
+
+    def render(self, member: Member, reply: Reply) -> str:
+        return self.menus.render(member.id, member.lang, reply)
+
+    async def _dispatch(
+        self, member: Member, who: Newcomer, command: Command | None, text: str, key: str | None
+    ) -> Reply:
+        app = self.app
+        if command is None:
+            button = self.menus.pick(member.id, text)
+            if button is not None:
+                return await app.press(member, button.act, button.target, button.arg)
+            return await app.text(member, text, key)
+        match command.name:
+            case "start":
+                return await app.start(who, command.args or None)
+            case "help":
+                return app.help(member)
+            case "find":
+                return await app.find(member, command.args)
+            case "customer":
+                return await app.customer(member, command.args)
+            case "undo":
+                return await app.undo(member)
+            case "lang":
+                return await app.set_lang(member, command.args)
+            case "invite":
+                return await app.invite(member, command.args, self.invite_template)
+            case "cancel":
+                return await app.cancel(member)
+        return Reply(t(member.lang, "command.unknown", name=command.name))

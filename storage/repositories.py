@@ -1,0 +1,685 @@
+"""Repositories over one AsyncConnection. They read and write; they never commit."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import RowMapping, Text, and_, cast, delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crm.dedup import KeyKind, LookupKey
+from crm.facts import DecisionRole, Party, Region
+from crm.model import (
+    AuditEntry,
+    Channel,
+    Commitment,
+    Contact,
+    Customer,
+    Deal,
+    DealStatus,
+    DuplicateFlag,
+    DuplicateKind,
+    DuplicateStatus,
+    FollowUp,
+    Identity,
+    Interaction,
+    Invite,
+    Lang,
+    Member,
+    Merge,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+    Role,
+    Source,
+    StoredFile,
+    Team,
+)
+from storage import tables as t
+
+
+def _values(obj: Any, *, exclude: Sequence[str] = ("id",)) -> dict[str, Any]:
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if f.name not in exclude}
+
+
+def _region_columns(region: Region | None) -> dict[str, str | None]:
+    if region is None:
+        return {"province": None, "city": None, "district": None}
+    return {"province": region.province, "city": region.city, "district": region.district}
+
+
+def _region(row: RowMapping) -> Region | None:
+    region = Region(row["province"], row["city"], row["district"])
+    return None if region.is_empty() else region
+
+
+class _Repo:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+
+class TeamRepository(_Repo):
+    async def add(self, team: Team) -> Team:
+        result = await self._conn.execute(insert(t.teams).values(_values(team)).returning(t.teams.c.id))
+        team.id = result.scalar_one()
+        return team
+
+    async def get(self, team_id: int) -> Team | None:
+        row = (await self._conn.execute(select(t.teams).where(t.teams.c.id == team_id))).mappings().first()
+        return Team(**row) if row else None
+
+    async def count(self) -> int:
+        return int((await self._conn.execute(select(func.count()).select_from(t.teams))).scalar_one())
+
+    async def all(self) -> list[Team]:
+        rows = (await self._conn.execute(select(t.teams).order_by(t.teams.c.id))).mappings()
+        return [Team(**row) for row in rows]
+
+    async def update(self, team: Team) -> None:
+        await self._conn.execute(update(t.teams).where(t.teams.c.id == team.id).values(_values(team)))
+
+
+def _member(row: RowMapping) -> Member:
+    data = dict(row)
+    data["role"] = Role(data["role"])
+    data["lang"] = Lang(data["lang"])
+    return Member(**data)
+
+
+def _member_values(member: Member) -> dict[str, Any]:
+    values = _values(member)
+    values["role"] = member.role.value
+    values["lang"] = member.lang.value
+    return values
+
+
+class MemberRepository(_Repo):
+    async def add(self, member: Member) -> Member:
+        result = await self._conn.execute(
+            insert(t.members).values(_member_values(member)).returning(t.members.c.id)
+        )
+        member.id = result.scalar_one()
+        return member
+
+    async def get(self, member_id: int) -> Member | None:
+        query = select(t.members).where(t.members.c.id == member_id)
+        row = (await self._conn.execute(query)).mappings().first()
+        return _member(row) if row else None
+
+    async def update(self, member: Member) -> None:
+        await self._conn.execute(
+            update(t.members).where(t.members.c.id == member.id).values(_member_values(member))
+        )
+
+    async def in_team(self, team_id: int, role: Role | None = None) -> list[Member]:
+        query = select(t.members).where(t.members.c.team_id == team_id, t.members.c.active.is_(True))
+        if role is not None:
+            query = query.where(t.members.c.role == role.value)
+        rows = (await self._conn.execute(query.order_by(t.members.c.id))).mappings()
+        return [_member(row) for row in rows]
+
+
+class IdentityRepository(_Repo):
+    async def get(self, channel: Channel, external_id: str) -> Identity | None:
+        query = select(t.identities).where(
+            t.identities.c.channel == channel.value, t.identities.c.external_id == external_id
+        )
+        row = (await self._conn.execute(query)).mappings().first()
+        return _identity(row) if row else None
+
+    async def add(self, identity: Identity) -> None:
+        values = _values(identity, exclude=())
+        values["channel"] = identity.channel.value
+        await self._conn.execute(insert(t.identities).values(values))
+
+    async def for_member(self, member_id: int) -> list[Identity]:
+        query = select(t.identities).where(t.identities.c.member_id == member_id).order_by(t.identities.c.id)
+        return [_identity(row) for row in (await self._conn.execute(query)).mappings()]
+
+
+def _identity(row: RowMapping) -> Identity:
+    return Identity(
+        channel=Channel(row["channel"]),
+        external_id=row["external_id"],
+        member_id=row["member_id"],
+        chat_id=row["chat_id"],
+    )
+
+
+class InviteRepository(_Repo):
+    async def add(self, invite: Invite) -> None:
+        values = _values(invite, exclude=())
+        values["role"] = invite.role.value
+        await self._conn.execute(insert(t.invites).values(values))
+
+    async def get(self, code: str) -> Invite | None:
+        row = (await self._conn.execute(select(t.invites).where(t.invites.c.code == code))).mappings().first()
+        if row is None:
+            return None
+        data = dict(row)
+        data["role"] = Role(data["role"])
+        return Invite(**data)
+
+    async def update(self, invite: Invite) -> None:
+        await self._conn.execute(
+            update(t.invites)
+            .where(t.invites.c.code == invite.code)
+            .values(used_by=invite.used_by, used_at=invite.used_at)
+        )
+
+
+def _customer(row: RowMapping) -> Customer:
+    data = {k: v for k, v in row.items() if k not in ("province", "city", "district", "name_key")}
+    data["region"] = _region(row)
+    data["follow_up"] = FollowUp(row["follow_up"]) if row["follow_up"] else None
+    data["needs"] = list(row["needs"] or [])
+    data["keywords"] = list(row["keywords"] or [])
+    return Customer(**data)
+
+
+def _customer_values(customer: Customer, name_key: str) -> dict[str, Any]:
+    values = _values(customer, exclude=("id", "region"))
+    values.update(_region_columns(customer.region))
+    values["follow_up"] = customer.follow_up.value if customer.follow_up else None
+    values["name_key"] = name_key
+    return values
+
+
+def _live(table: Any) -> Any:
+    return and_(table.c.merged_into.is_(None), table.c.archived_at.is_(None))
+
+
+class CustomerRepository(_Repo):
+    async def add(self, customer: Customer, name_key: str) -> Customer:
+        result = await self._conn.execute(
+            insert(t.customers).values(_customer_values(customer, name_key)).returning(t.customers.c.id)
+        )
+        customer.id = result.scalar_one()
+        return customer
+
+    async def get(self, customer_id: int) -> Customer | None:
+        query = select(t.customers).where(t.customers.c.id == customer_id)
+        row = (await self._conn.execute(query)).mappings().first()
+        return _customer(row) if row else None
+
+    async def update(self, customer: Customer, name_key: str) -> None:
+        await self._conn.execute(
+            update(t.customers)
+            .where(t.customers.c.id == customer.id)
+            .values(_customer_values(customer, name_key))
+        )
+
+    async def by_name_key(self, team_id: int, name_key: str) -> list[Customer]:
+        query = (
+            select(t.customers)
+            .where(t.customers.c.team_id == team_id, t.customers.c.name_key == name_key, _live(t.customers))
+            .order_by(t.customers.c.id)
+        )
+        return [_customer(row) for row in (await self._conn.execute(query)).mappings()]
+
+    async def search(self, team_id: int, owner_id: int | None, text: str, limit: int) -> list[Customer]:
+        """Customers whose name, or one of whose contacts' names, phones or e-mails, contains `text`."""
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        contact_hit = (
+            select(t.contacts.c.customer_id)
+            .where(
+                t.contacts.c.team_id == team_id,
+                _live(t.contacts),
+                or_(
+                    t.contacts.c.name.ilike(pattern, escape="\\"),
+                    cast(t.contacts.c.phones, Text).like(pattern, escape="\\"),
+                    cast(t.contacts.c.emails, Text).ilike(pattern, escape="\\"),
+                ),
+            )
+            .scalar_subquery()
+        )
+        query = select(t.customers).where(
+            t.customers.c.team_id == team_id,
+            _live(t.customers),
+            or_(t.customers.c.name.ilike(pattern, escape="\\"), t.customers.c.id.in_(contact_hit)),
+        )
+        if owner_id is not None:
+            query = query.where(t.customers.c.owner_id == owner_id)
+        query = query.order_by(t.customers.c.updated_at.desc()).limit(limit)
+        return [_customer(row) for row in (await self._conn.execute(query)).mappings()]
+
+    async def recent(self, team_id: int, owner_id: int | None, limit: int) -> list[Customer]:
+        query = select(t.customers).where(t.customers.c.team_id == team_id, _live(t.customers))
+        if owner_id is not None:
+            query = query.where(t.customers.c.owner_id == owner_id)
+        query = query.order_by(t.customers.c.updated_at.desc(), t.customers.c.id.desc()).limit(limit)
+        return [_customer(row) for row in (await self._conn.execute(query)).mappings()]
+
+
+def _contact(row: RowMapping) -> Contact:
+    data = {k: v for k, v in row.items() if k not in ("province", "city", "district")}
+    data["region"] = _region(row)
+    data["phones"] = list(row["phones"] or [])
+    data["emails"] = list(row["emails"] or [])
+    data["decision_role"] = DecisionRole(row["decision_role"]) if row["decision_role"] else None
+    return Contact(**data)
+
+
+def _contact_values(contact: Contact) -> dict[str, Any]:
+    values = _values(contact, exclude=("id", "region"))
+    values.update(_region_columns(contact.region))
+    values["decision_role"] = contact.decision_role.value if contact.decision_role else None
+    return values
+
+
+class ContactRepository(_Repo):
+    async def add(self, contact: Contact, keys: Sequence[LookupKey]) -> Contact:
+        result = await self._conn.execute(
+            insert(t.contacts).values(_contact_values(contact)).returning(t.contacts.c.id)
+        )
+        contact.id = result.scalar_one()
+        await self._write_keys(contact, keys)
+        return contact
+
+    async def get(self, contact_id: int) -> Contact | None:
+        query = select(t.contacts).where(t.contacts.c.id == contact_id)
+        row = (await self._conn.execute(query)).mappings().first()
+        return _contact(row) if row else None
+
+    async def update(self, contact: Contact, keys: Sequence[LookupKey]) -> None:
+        await self._conn.execute(
+            update(t.contacts).where(t.contacts.c.id == contact.id).values(_contact_values(contact))
+        )
+        await self._conn.execute(delete(t.contact_keys).where(t.contact_keys.c.contact_id == contact.id))
+        await self._write_keys(contact, keys)
+
+    async def _write_keys(self, contact: Contact, keys: Sequence[LookupKey]) -> None:
+        # Merged and archived contacts keep no keys: dedup must never point at a record nobody sees.
+        if contact.merged_into is not None or contact.archived_at is not None or not keys:
+            return
+        encoded = list(dict.fromkeys(key.encoded() for key in keys))
+        await self._conn.execute(
+            insert(t.contact_keys),
+            [{"team_id": contact.team_id, "contact_id": contact.id, "key": key} for key in encoded],
+        )
+
+    async def for_customer(self, customer_id: int) -> list[Contact]:
+        query = (
+            select(t.contacts)
+            .where(t.contacts.c.customer_id == customer_id, _live(t.contacts))
+            .order_by(t.contacts.c.id)
+        )
+        return [_contact(row) for row in (await self._conn.execute(query)).mappings()]
+
+    async def candidates(self, team_id: int, keys: Sequence[LookupKey], limit: int) -> list[Contact]:
+        if not keys:
+            return []
+        ids = (
+            select(t.contact_keys.c.contact_id)
+            .where(
+                t.contact_keys.c.team_id == team_id,
+                t.contact_keys.c.key.in_([key.encoded() for key in keys]),
+            )
+            .distinct()
+            .limit(limit)
+            .scalar_subquery()
+        )
+        query = (
+            select(t.contacts).where(t.contacts.c.id.in_(ids), _live(t.contacts)).order_by(t.contacts.c.id)
+        )
+        return [_contact(row) for row in (await self._conn.execute(query)).mappings()]
+
+    async def keys_of(self, contact_ids: Sequence[int]) -> dict[int, list[LookupKey]]:
+        found: dict[int, list[LookupKey]] = {contact_id: [] for contact_id in contact_ids}
+        if not contact_ids:
+            return found
+        query = select(t.contact_keys.c.contact_id, t.contact_keys.c.key).where(
+            t.contact_keys.c.contact_id.in_(contact_ids)
+        )
+        for contact_id, encoded in (await self._conn.execute(query)).all():
+            kind, _, value = encoded.partition(":")
+            found[contact_id].append(LookupKey(KeyKind(kind), value))
+        return found
+
+
+def _deal(row: RowMapping) -> Deal:
+    data = dict(row)
+    data["status"] = DealStatus(data["status"])
+    return Deal(**data)
+
+
+class DealRepository(_Repo):
+    async def add(self, deal: Deal) -> Deal:
+        values = _values(deal)
+        values["status"] = deal.status.value
+        deal.id = (
+            await self._conn.execute(insert(t.deals).values(values).returning(t.deals.c.id))
+        ).scalar_one()
+        return deal
+
+    async def get(self, deal_id: int) -> Deal | None:
+        row = (await self._conn.execute(select(t.deals).where(t.deals.c.id == deal_id))).mappings().first()
+        return _deal(row) if row else None
+
+    async def update(self, deal: Deal) -> None:
+        values = _values(deal)
+        values["status"] = deal.status.value
+        await self._conn.execute(update(t.deals).where(t.deals.c.id == deal.id).values(values))
+
+    async def for_customer(self, customer_id: int) -> list[Deal]:
+        query = (
+            select(t.deals)
+            .where(t.deals.c.customer_id == customer_id, t.deals.c.archived_at.is_(None))
+            .order_by(t.deals.c.id)
+        )
+        return [_deal(row) for row in (await self._conn.execute(query)).mappings()]
+
+
+def _interaction(row: RowMapping) -> Interaction:
+    data = dict(row)
+    data["source"] = Source(data["source"])
+    data["facts"] = dict(data["facts"] or {})
+    return Interaction(**data)
+
+
+def _interaction_values(interaction: Interaction) -> dict[str, Any]:
+    values = _values(interaction)
+    values["source"] = interaction.source.value
+    return values
+
+
+class InteractionRepository(_Repo):
+    async def add(self, interaction: Interaction) -> Interaction:
+        result = await self._conn.execute(
+            insert(t.interactions).values(_interaction_values(interaction)).returning(t.interactions.c.id)
+        )
+        interaction.id = result.scalar_one()
+        return interaction
+
+    async def get(self, interaction_id: int) -> Interaction | None:
+        query = select(t.interactions).where(t.interactions.c.id == interaction_id)
+        row = (await self._conn.execute(query)).mappings().first()
+        return _interaction(row) if row else None
+
+    async def update(self, interaction: Interaction) -> None:
+        await self._conn.execute(
+            update(t.interactions)
+            .where(t.interactions.c.id == interaction.id)
+            .values(_interaction_values(interaction))
+        )
+
+    async def for_customer(self, customer_id: int, limit: int) -> list[Interaction]:
+        query = (
+            select(t.interactions)
+            .where(t.interactions.c.customer_id == customer_id, t.interactions.c.undone_at.is_(None))
+            .order_by(t.interactions.c.created_at.desc(), t.interactions.c.id.desc())
+            .limit(limit)
+        )
+        return [_interaction(row) for row in (await self._conn.execute(query)).mappings()]
+
+    async def for_contact(self, contact_id: int) -> list[Interaction]:
+        query = (
+            select(t.interactions)
+            .where(t.interactions.c.contact_id == contact_id)
+            .order_by(t.interactions.c.id)
+        )
+        return [_interaction(row) for row in (await self._conn.execute(query)).mappings()]
+
+    async def last_by_author(self, member_id: int, sources: Sequence[Source]) -> Interaction | None:
+        query = (
+            select(t.interactions)
+            .where(
+                t.interactions.c.author_id == member_id,
+                t.interactions.c.undone_at.is_(None),
+                t.interactions.c.source.in_([source.value for source in sources]),
+            )
+            .order_by(t.interactions.c.id.desc())
+            .limit(1)
+        )
+        row = (await self._conn.execute(query)).mappings().first()
+        return _interaction(row) if row else None
+
+    async def count_for_customer(self, customer_id: int) -> int:
+        query = select(func.count()).where(
+            t.interactions.c.customer_id == customer_id, t.interactions.c.undone_at.is_(None)
+        )
+        return int((await self._conn.execute(query)).scalar_one())
+
+
+def _commitment(row: RowMapping) -> Commitment:
+    data = dict(row)
+    data["party"] = Party(data["party"])
+    return Commitment(**data)
+
+
+class CommitmentRepository(_Repo):
+    async def add(self, commitment: Commitment) -> Commitment:
+        values = _values(commitment)
+        values["party"] = commitment.party.value
+        result = await self._conn.execute(insert(t.commitments).values(values).returning(t.commitments.c.id))
+        commitment.id = result.scalar_one()
+        return commitment
+
+    async def update(self, commitment: Commitment) -> None:
+        values = _values(commitment)
+        values["party"] = commitment.party.value
+        await self._conn.execute(
+            update(t.commitments).where(t.commitments.c.id == commitment.id).values(values)
+        )
+
+    async def for_interaction(self, interaction_id: int) -> list[Commitment]:
+        query = select(t.commitments).where(t.commitments.c.interaction_id == interaction_id)
+        return [
+            _commitment(row)
+            for row in (await self._conn.execute(query.order_by(t.commitments.c.id))).mappings()
+        ]
+
+    async def for_customer(self, customer_id: int) -> list[Commitment]:
+        query = select(t.commitments).where(t.commitments.c.customer_id == customer_id)
+        return [
+            _commitment(row)
+            for row in (await self._conn.execute(query.order_by(t.commitments.c.id))).mappings()
+        ]
+
+
+def _reminder(row: RowMapping) -> Reminder:
+    data = dict(row)
+    data["kind"] = ReminderKind(data["kind"])
+    data["status"] = ReminderStatus(data["status"])
+    return Reminder(**data)
+
+
+def _reminder_values(reminder: Reminder) -> dict[str, Any]:
+    values = _values(reminder)
+    values["kind"] = reminder.kind.value
+    values["status"] = reminder.status.value
+    return values
+
+
+class ReminderRepository(_Repo):
+    async def add(self, reminder: Reminder) -> Reminder:
+        result = await self._conn.execute(
+            insert(t.reminders).values(_reminder_values(reminder)).returning(t.reminders.c.id)
+        )
+        reminder.id = result.scalar_one()
+        return reminder
+
+    async def get(self, reminder_id: int) -> Reminder | None:
+        query = select(t.reminders).where(t.reminders.c.id == reminder_id)
+        row = (await self._conn.execute(query)).mappings().first()
+        return _reminder(row) if row else None
+
+    async def update(self, reminder: Reminder) -> None:
+        await self._conn.execute(
+            update(t.reminders).where(t.reminders.c.id == reminder.id).values(_reminder_values(reminder))
+        )
+
+    async def for_interaction(self, interaction_id: int) -> list[Reminder]:
+        query = select(t.reminders).where(t.reminders.c.interaction_id == interaction_id)
+        return [
+            _reminder(row) for row in (await self._conn.execute(query.order_by(t.reminders.c.id))).mappings()
+        ]
+
+    async def pending_for_member(self, member_id: int, limit: int) -> list[Reminder]:
+        query = (
+            select(t.reminders)
+            .where(
+                t.reminders.c.member_id == member_id,
+                t.reminders.c.status.in_([ReminderStatus.PENDING.value, ReminderStatus.DELIVERED.value]),
+            )
+            .order_by(t.reminders.c.due_at, t.reminders.c.id)
+            .limit(limit)
+        )
+        return [_reminder(row) for row in (await self._conn.execute(query)).mappings()]
+
+    async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[Reminder]:
+        # A conditional UPDATE per row is the claim: of two processes racing for one reminder, only
+        # the one whose UPDATE still sees it unclaimed gets rowcount 1. This works the same on SQLite
+        # (one writer at a time) and PostgreSQL (row locks), with no dialect-specific SKIP LOCKED.
+        claimable = and_(
+            t.reminders.c.status == ReminderStatus.PENDING.value,
+            t.reminders.c.due_at <= now,
+            or_(t.reminders.c.claimed_until.is_(None), t.reminders.c.claimed_until < now),
+        )
+        query = select(t.reminders.c.id).where(claimable).order_by(t.reminders.c.due_at).limit(limit)
+        claimed: list[Reminder] = []
+        for reminder_id in (await self._conn.execute(query)).scalars().all():
+            result = await self._conn.execute(
+                update(t.reminders)
+                .where(t.reminders.c.id == reminder_id, claimable)
+                .values(claimed_until=lease_until, attempts=t.reminders.c.attempts + 1)
+            )
+            if result.rowcount == 1:
+                reminder = await self.get(reminder_id)
+                if reminder is not None:
+                    claimed.append(reminder)
+        return claimed
+
+    async def next_due_at(self) -> datetime | None:
+        query = select(func.min(t.reminders.c.due_at)).where(
+            t.reminders.c.status == ReminderStatus.PENDING.value
+        )
+        # func.min keeps the column's type, so the value comes back as an aware UTC datetime.
+        due: datetime | None = (await self._conn.execute(query)).scalar_one_or_none()
+        return due
+
+
+def _audit(row: RowMapping) -> AuditEntry:
+    data = dict(row)
+    data["detail"] = dict(data["detail"] or {})
+    return AuditEntry(**data)
+
+
+class AuditRepository(_Repo):
+    async def add(self, entry: AuditEntry) -> AuditEntry:
+        result = await self._conn.execute(insert(t.audit).values(_values(entry)).returning(t.audit.c.id))
+        entry.id = result.scalar_one()
+        return entry
+
+    async def update(self, entry: AuditEntry) -> None:
+        await self._conn.execute(update(t.audit).where(t.audit.c.id == entry.id).values(_values(entry)))
+
+    async def for_target(self, target_type: str, target_id: int) -> list[AuditEntry]:
+        query = (
+            select(t.audit)
+            .where(t.audit.c.target_type == target_type, t.audit.c.target_id == target_id)
+            .order_by(t.audit.c.id)
+        )
+        return [_audit(row) for row in (await self._conn.execute(query)).mappings()]
+
+    async def last(self, actor_id: int, actions: Sequence[str]) -> AuditEntry | None:
+        query = (
+            select(t.audit)
+            .where(t.audit.c.actor_id == actor_id, t.audit.c.action.in_(list(actions)))
+            .order_by(t.audit.c.id.desc())
+            .limit(1)
+        )
+        row = (await self._conn.execute(query)).mappings().first()
+        return _audit(row) if row else None
+
+
+class MergeRepository(_Repo):
+    async def add(self, merge: Merge) -> Merge:
+        result = await self._conn.execute(insert(t.merges).values(_values(merge)).returning(t.merges.c.id))
+        merge.id = result.scalar_one()
+        return merge
+
+    async def get(self, merge_id: int) -> Merge | None:
+        row = (await self._conn.execute(select(t.merges).where(t.merges.c.id == merge_id))).mappings().first()
+        return Merge(**{**row, "detail": dict(row["detail"] or {})}) if row else None
+
+    async def update(self, merge: Merge) -> None:
+        await self._conn.execute(update(t.merges).where(t.merges.c.id == merge.id).values(_values(merge)))
+
+
+def _flag(row: RowMapping) -> DuplicateFlag:
+    data = dict(row)
+    data["kind"] = DuplicateKind(data["kind"])
+    data["status"] = DuplicateStatus(data["status"])
+    return DuplicateFlag(**data)
+
+
+class DuplicateRepository(_Repo):
+    async def add(self, flag: DuplicateFlag) -> DuplicateFlag:
+        values = _values(flag)
+        values["kind"] = flag.kind.value
+        values["status"] = flag.status.value
+        result = await self._conn.execute(
+            insert(t.duplicate_flags).values(values).returning(t.duplicate_flags.c.id)
+        )
+        flag.id = result.scalar_one()
+        return flag
+
+    async def get(self, flag_id: int) -> DuplicateFlag | None:
+        query = select(t.duplicate_flags).where(t.duplicate_flags.c.id == flag_id)
+        row = (await self._conn.execute(query)).mappings().first()
+        return _flag(row) if row else None
+
+    async def update(self, flag: DuplicateFlag) -> None:
+        await self._conn.execute(
+            update(t.duplicate_flags)
+            .where(t.duplicate_flags.c.id == flag.id)
+            .values(status=flag.status.value)
+        )
+
+    async def open_for_team(self, team_id: int, limit: int) -> list[DuplicateFlag]:
+        query = (
+            select(t.duplicate_flags)
+            .where(
+                t.duplicate_flags.c.team_id == team_id,
+                t.duplicate_flags.c.status == DuplicateStatus.OPEN.value,
+            )
+            .order_by(t.duplicate_flags.c.id)
+            .limit(limit)
+        )
+        return [_flag(row) for row in (await self._conn.execute(query)).mappings()]
+
+
+class ProcessedKeys(_Repo):
+    async def seen(self, keys: Sequence[str]) -> set[str]:
+        if not keys:
+            return set()
+        query = select(t.processed_keys.c.key).where(t.processed_keys.c.key.in_(list(keys)))
+        return set((await self._conn.execute(query)).scalars().all())
+
+    async def add(self, keys: Sequence[str]) -> None:
+        """Records `keys`; a key recorded concurrently by another transaction fails the commit."""
+        if keys:
+            now = datetime.now(UTC)
+            await self._conn.execute(
+                insert(t.processed_keys), [{"key": key, "created_at": now} for key in dict.fromkeys(keys)]
+            )
+
+
+class FileRepository(_Repo):
+    async def add(self, stored: StoredFile) -> StoredFile:
+        result = await self._conn.execute(insert(t.files).values(_values(stored)).returning(t.files.c.id))
+        stored.id = result.scalar_one()
+        return stored
+
+    async def get(self, file_id: int) -> StoredFile | None:
+        row = (await self._conn.execute(select(t.files).where(t.files.c.id == file_id))).mappings().first()
+        return StoredFile(**row) if row else None
+
+    async def by_hash(self, team_id: int, sha256: str) -> StoredFile | None:
+        query = select(t.files).where(t.files.c.team_id == team_id, t.files.c.sha256 == sha256)
+        row = (await self._conn.execute(query)).mappings().first()
+        return StoredFile(**row) if row else None

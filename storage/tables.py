@@ -1,0 +1,300 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations under storage/migrations create it."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+
+from storage.types import UTCDateTime
+
+# Named constraints make migrations reproducible on both dialects (SQLite batch mode needs names).
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# 64-bit ids on PostgreSQL; SQLite only auto-increments a column declared exactly INTEGER.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+Json = JSON()
+
+
+def _id() -> Column[int]:
+    return Column("id", Id, primary_key=True, autoincrement=True)
+
+
+def _fk(name: str, target: str, *, nullable: bool = True, index: bool = True) -> Column[int]:
+    return Column(name, Id, ForeignKey(target), nullable=nullable, index=index)
+
+
+teams = Table(
+    "teams",
+    metadata,
+    _id(),
+    Column("name", String(200), nullable=False),
+    Column("settings", Json, nullable=False, default=dict),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+members = Table(
+    "members",
+    metadata,
+    _id(),
+    _fk("team_id", "teams.id", nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("lang", String(8), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("quiet_start", Time, nullable=True),
+    Column("quiet_end", Time, nullable=True),
+    Column("weekend_to_monday", Boolean, nullable=False, default=False),
+    Column("awaiting", Json, nullable=True),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+identities = Table(
+    "identities",
+    metadata,
+    _id(),
+    Column("channel", String(16), nullable=False),
+    Column("external_id", String(128), nullable=False),
+    _fk("member_id", "members.id", nullable=False),
+    Column("chat_id", String(128), nullable=False),
+    UniqueConstraint("channel", "external_id", name="uq_identities_channel_external_id"),
+)
+
+invites = Table(
+    "invites",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    _fk("team_id", "teams.id", nullable=False),
+    Column("role", String(16), nullable=False),
+    _fk("created_by", "members.id", nullable=False, index=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    _fk("used_by", "members.id", index=False),
+    Column("used_at", UTCDateTime, nullable=True),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    _id(),
+    _fk("team_id", "teams.id", nullable=False, index=False),
+    _fk("owner_id", "members.id", nullable=False),
+    Column("name", String(300), nullable=True),
+    Column("name_key", String(300), nullable=False, default=""),
+    Column("address", String(500), nullable=True),
+    Column("province", String(64), nullable=True),
+    Column("city", String(64), nullable=True),
+    Column("district", String(64), nullable=True),
+    Column("website", String(300), nullable=True),
+    Column("follow_up", String(16), nullable=True),
+    Column("budget_cny", BigInteger, nullable=True),
+    Column("budget_min_cny", BigInteger, nullable=True),
+    Column("timeline", String(200), nullable=True),
+    Column("timeline_by", Date, nullable=True),
+    Column("next_meeting", UTCDateTime, nullable=True),
+    Column("needs", Json, nullable=False, default=list),
+    Column("keywords", Json, nullable=False, default=list),
+    Column("confirmed", Boolean, nullable=False, default=False),
+    _fk("merged_into", "customers.id", index=False),
+    Column("archived_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_customers_team_name_key", "team_id", "name_key"),
+    Index("ix_customers_team_updated", "team_id", "updated_at"),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    _id(),
+    _fk("team_id", "teams.id", nullable=False),
+    _fk("owner_id", "members.id", nullable=False),
+    _fk("customer_id", "customers.id"),
+    Column("name", String(200), nullable=True),
+    Column("title", String(200), nullable=True),
+    Column("phones", Json, nullable=False, default=list),
+    Column("emails", Json, nullable=False, default=list),
+    Column("wechat_id", String(64), nullable=True),
+    Column("qq", String(32), nullable=True),
+    Column("website", String(300), nullable=True),
+    Column("address", String(500), nullable=True),
+    Column("province", String(64), nullable=True),
+    Column("city", String(64), nullable=True),
+    Column("district", String(64), nullable=True),
+    Column("decision_role", String(32), nullable=True),
+    _fk("merged_into", "contacts.id", index=False),
+    Column("archived_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Lookup keys for dedup: exact identifiers (phone, e-mail, WeChat id) and blocking keys (name,
+# company, company prefix), one row each, so that a candidate lookup is an index probe at any size.
+contact_keys = Table(
+    "contact_keys",
+    metadata,
+    _id(),
+    Column("team_id", Id, nullable=False),
+    _fk("contact_id", "contacts.id", nullable=False),
+    Column("key", String(400), nullable=False),
+    Index("ix_contact_keys_team_key", "team_id", "key"),
+)
+
+deals = Table(
+    "deals",
+    metadata,
+    _id(),
+    _fk("team_id", "teams.id", nullable=False),
+    _fk("customer_id", "customers.id", nullable=False),
+    _fk("owner_id", "members.id", nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("stage", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("amount_cny", BigInteger, nullable=True),
+    Column("stage_entered_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime, nullable=True),
+    Column("lost_reason", Text, nullable=True),
+    Column("archived_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+files = Table(
+    "files",
+    metadata,
+    _id(),
+    _fk("team_id", "teams.id", nullable=False, index=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("mime", String(128), nullable=False),
+    Column("path", String(500), nullable=False),
+    Column("original_name", String(300), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("team_id", "sha256", name="uq_files_team_sha256"),
+)
+
+interactions = Table(
+    "interactions",
+    metadata,
+    _id(),
+    _fk("team_id", "teams.id", nullable=False, index=False),
+    _fk("author_id", "members.id", nullable=False),
+    _fk("customer_id", "customers.id"),
+    _fk("contact_id", "contacts.id"),
+    _fk("deal_id", "deals.id"),
+    _fk("file_id", "files.id", index=False),
+    Column("source", String(16), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("facts", Json, nullable=False, default=dict),
+    Column("external_key", String(200), nullable=True, unique=True),
+    Column("undone_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+commitments = Table(
+    "commitments",
+    metadata,
+    _id(),
+    _fk("team_id", "teams.id", nullable=False, index=False),
+    _fk("owner_id", "members.id", nullable=False),
+    _fk("customer_id", "customers.id"),
+    _fk("deal_id", "deals.id"),
+    _fk("interaction_id", "interactions.id"),
+    Column("text", Text, nullable=False),
+    Column("party", String(16), nullable=False),
+    Column("due_at", UTCDateTime, nullable=True),
+    Column("done_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+reminders = Table(
+    "reminders",
+    metadata,
+    _id(),
+    _fk("team_id", "teams.id", nullable=False, index=False),
+    _fk("member_id", "members.id", nullable=False),
+    _fk("customer_id", "customers.id", index=False),
+    _fk("interaction_id", "interactions.id"),
+    _fk("commitment_id", "commitments.id", index=False),
+    Column("kind", String(16), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Column("done_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_reminders_status_due", "status", "due_at"),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    _id(),
+    _fk("team_id", "teams.id", nullable=False, index=False),
+    _fk("actor_id", "members.id"),
+    Column("action", String(64), nullable=False),
+    Column("target_type", String(32), nullable=False),
+    Column("target_id", Id, nullable=True),
+    Column("detail", Json, nullable=False, default=dict),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_audit_target", "target_type", "target_id"),
+)
+
+merges = Table(
+    "merges",
+    metadata,
+    _id(),
+    _fk("team_id", "teams.id", nullable=False, index=False),
+    Column("kind", String(16), nullable=False),
+    Column("survivor_id", Id, nullable=False),
+    Column("merged_id", Id, nullable=False),
+    _fk("actor_id", "members.id", nullable=False, index=False),
+    Column("detail", Json, nullable=False, default=dict),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("undone_at", UTCDateTime, nullable=True),
+)
+
+duplicate_flags = Table(
+    "duplicate_flags",
+    metadata,
+    _id(),
+    _fk("team_id", "teams.id", nullable=False),
+    Column("kind", String(16), nullable=False),
+    _fk("contact_id", "contacts.id", nullable=False),
+    _fk("candidate_id", "contacts.id", nullable=False, index=False),
+    Column("score", Float, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+processed_keys = Table(
+    "processed_keys",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,129 @@
+"""The unit of work: one connection, one transaction, every repository bound to it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from types import TracebackType
+
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from crm.errors import StorageConflict, StorageError
+from storage import repositories as r
+
+logger = logging.getLogger(__name__)
+
+
+class SqlUnitOfWork:
+    """`async with uow: ...; await uow.commit()` — leaving without commit rolls back.
+
+    SQLAlchemy and driver errors leave as crm.errors.StorageError (StorageConflict for a broken
+    uniqueness rule), so that services can react without knowing SQLAlchemy.
+    """
+
+    teams: r.TeamRepository
+    members: r.MemberRepository
+    identities: r.IdentityRepository
+    invites: r.InviteRepository
+    customers: r.CustomerRepository
+    contacts: r.ContactRepository
+    deals: r.DealRepository
+    interactions: r.InteractionRepository
+    commitments: r.CommitmentRepository
+    reminders: r.ReminderRepository
+    audit: r.AuditRepository
+    merges: r.MergeRepository
+    duplicates: r.DuplicateRepository
+    processed: r.ProcessedKeys
+    files: r.FileRepository
+
+    def __init__(self, engine: AsyncEngine, write_lock: asyncio.Lock | None) -> None:
+        self._engine = engine
+        self._write_lock = write_lock
+        self._conn: AsyncConnection | None = None
+        self._holds_lock = False
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        if self._write_lock is not None:
+            await self._write_lock.acquire()
+            self._holds_lock = True
+        try:
+            conn = await self._engine.connect()
+            await conn.begin()
+        except SQLAlchemyError as exc:
+            self._release()
+            raise StorageError(str(exc)) from exc
+        except BaseException:
+            self._release()
+            raise
+        self._conn = conn
+        self.teams = r.TeamRepository(conn)
+        self.members = r.MemberRepository(conn)
+        self.identities = r.IdentityRepository(conn)
+        self.invites = r.InviteRepository(conn)
+        self.customers = r.CustomerRepository(conn)
+        self.contacts = r.ContactRepository(conn)
+        self.deals = r.DealRepository(conn)
+        self.interactions = r.InteractionRepository(conn)
+        self.commitments = r.CommitmentRepository(conn)
+        self.reminders = r.ReminderRepository(conn)
+        self.audit = r.AuditRepository(conn)
+        self.merges = r.MergeRepository(conn)
+        self.duplicates = r.DuplicateRepository(conn)
+        self.processed = r.ProcessedKeys(conn)
+        self.files = r.FileRepository(conn)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn = self._conn
+        self._conn = None
+        try:
+            if conn is not None:
+                try:
+                    if conn.in_transaction():
+                        await conn.rollback()
+                finally:
+                    await conn.close()
+        except SQLAlchemyError:
+            logger.exception("rollback failed")
+        finally:
+            self._release()
+        if isinstance(exc, SQLAlchemyError):
+            raise _translate(exc) from exc
+
+    async def commit(self) -> None:
+        if self._conn is None:
+            raise RuntimeError("commit outside the unit of work")
+        try:
+            await self._conn.commit()
+        except SQLAlchemyError as exc:
+            raise _translate(exc) from exc
+
+    def _release(self) -> None:
+        if self._holds_lock and self._write_lock is not None:
+            self._holds_lock = False
+            self._write_lock.release()
+
+
+def _translate(exc: SQLAlchemyError) -> StorageError:
+    if isinstance(exc, IntegrityError):
+        return StorageConflict(str(exc.orig) if exc.orig else str(exc))
+    return StorageError(str(exc))
+
+
+class SqlUnitOfWorkFactory:
+    """Makes units of work on one engine. On SQLite, writers in this process queue on an asyncio
+    lock (SQLite has one writer at a time; waiting here is cheaper than its busy-retry loop)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, self._write_lock)

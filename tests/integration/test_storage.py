@@ -1,0 +1,194 @@
+"""Repositories and the unit of work on real SQLite files and a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from crm.dedup import KeyKind, LookupKey
+from crm.errors import StorageConflict
+from crm.model import (
+    Contact,
+    Customer,
+    Lang,
+    Member,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+    Role,
+    Team,
+)
+from storage.db import create_engine
+from storage.uow import SqlUnitOfWorkFactory
+
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+
+async def _seed(factory: SqlUnitOfWorkFactory) -> tuple[Team, Member]:
+    async with factory() as uow:
+        team = await uow.teams.add(Team(id=0, name="T", created_at=NOW))
+        member = await uow.members.add(
+            Member(
+                id=0,
+                team_id=team.id,
+                name="rep",
+                role=Role.REP,
+                lang=Lang.ZH,
+                timezone="Asia/Shanghai",
+                # given in Shanghai time; must come back as the same instant in UTC
+                created_at=datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
+            )
+        )
+        await uow.commit()
+    return team, member
+
+
+async def test_timestamps_come_back_aware_in_utc(any_engine: AsyncEngine) -> None:
+    factory = SqlUnitOfWorkFactory(any_engine)
+    _, member = await _seed(factory)
+    async with factory() as uow:
+        stored = await uow.members.get(member.id)
+    assert stored is not None
+    assert stored.created_at == NOW
+    assert stored.created_at.tzinfo is not None and stored.created_at.utcoffset() == timedelta(0)
+
+
+async def test_naive_datetimes_are_refused(any_engine: AsyncEngine) -> None:
+    factory = SqlUnitOfWorkFactory(any_engine)
+    with pytest.raises(Exception, match="naive"):
+        async with factory() as uow:
+            await uow.teams.add(Team(id=0, name="T", created_at=datetime(2026, 1, 1)))  # noqa: DTZ001
+
+
+async def test_leaving_without_commit_rolls_back(any_engine: AsyncEngine) -> None:
+    factory = SqlUnitOfWorkFactory(any_engine)
+    async with factory() as uow:
+        await uow.teams.add(Team(id=0, name="T", created_at=NOW))
+    async with factory() as uow:
+        assert await uow.teams.count() == 0
+
+
+async def test_candidate_lookup_by_keys_skips_merged_and_archived(any_engine: AsyncEngine) -> None:
+    factory = SqlUnitOfWorkFactory(any_engine)
+    team, member = await _seed(factory)
+    phone = LookupKey(KeyKind.PHONE, "+8613812345678")
+    name = LookupKey(KeyKind.NAME, "张伟")
+    async with factory() as uow:
+        customer = await uow.customers.add(
+            Customer(id=0, team_id=team.id, owner_id=member.id, name="华为", created_at=NOW, updated_at=NOW), "华为"
+        )
+        ids = []
+        for _ in range(3):
+            contact = await uow.contacts.add(
+                Contact(
+                    id=0,
+                    team_id=team.id,
+                    owner_id=member.id,
+                    customer_id=customer.id,
+                    name="张伟",
+                    created_at=NOW,
+                    updated_at=NOW,
+                    phones=["+8613812345678"],
+                ),
+                [phone, name],
+            )
+            ids.append(contact.id)
+        merged = await uow.contacts.get(ids[1])
+        archived = await uow.contacts.get(ids[2])
+        assert merged is not None and archived is not None
+        merged.merged_into = ids[0]
+        archived.archived_at = NOW
+        await uow.contacts.update(merged, [phone, name])
+        await uow.contacts.update(archived, [phone, name])
+        await uow.commit()
+    async with factory() as uow:
+        found = await uow.contacts.candidates(team.id, [phone], limit=10)
+        keys = await uow.contacts.keys_of([ids[0]])
+        by_name = await uow.contacts.candidates(team.id, [LookupKey(KeyKind.NAME, "张伟")], limit=10)
+        other_team = await uow.contacts.candidates(team.id + 1, [phone], limit=10)
+    assert [c.id for c in found] == [ids[0]]
+    assert [c.id for c in by_name] == [ids[0]]
+    assert set(keys[ids[0]]) == {phone, name}
+    assert other_team == []
+
+
+async def test_search_treats_like_wildcards_literally(any_engine: AsyncEngine) -> None:
+    factory = SqlUnitOfWorkFactory(any_engine)
+    team, member = await _seed(factory)
+    async with factory() as uow:
+        for name in ("100% 科技", "星辰科技"):
+            await uow.customers.add(
+                Customer(id=0, team_id=team.id, owner_id=member.id, name=name, created_at=NOW, updated_at=NOW), name
+            )
+        await uow.commit()
+    async with factory() as uow:
+        percent = await uow.customers.search(team.id, member.id, "%", 10)
+        underscore = await uow.customers.search(team.id, member.id, "_", 10)
+        text = await uow.customers.search(team.id, None, "科技", 10)
+    assert [c.name for c in percent] == ["100% 科技"]
+    assert underscore == []
+    assert len(text) == 2
+
+
+async def test_processed_key_recorded_twice_is_a_conflict(any_engine: AsyncEngine) -> None:
+    factory = SqlUnitOfWorkFactory(any_engine)
+    async with factory() as uow:
+        await uow.processed.add(["tg:1:1"])
+        await uow.commit()
+    with pytest.raises(StorageConflict):
+        async with factory() as uow:
+            await uow.processed.add(["tg:1:1"])
+            await uow.commit()
+    async with factory() as uow:
+        assert await uow.processed.seen(["tg:1:1", "tg:1:2"]) == {"tg:1:1"}
+
+
+async def test_two_processes_claim_each_due_reminder_once(database_url: str, any_engine: AsyncEngine) -> None:
+    """Two engines stand for two processes sharing one database."""
+    first = SqlUnitOfWorkFactory(any_engine)
+    team, member = await _seed(first)
+    async with first() as uow:
+        for i in range(40):
+            await uow.reminders.add(
+                Reminder(
+                    id=0,
+                    team_id=team.id,
+                    member_id=member.id,
+                    kind=ReminderKind.ASK,
+                    text=f"r{i}",
+                    due_at=NOW - timedelta(minutes=i),
+                    status=ReminderStatus.PENDING,
+                    created_at=NOW - timedelta(hours=1),
+                )
+            )
+        await uow.commit()
+    other_engine = create_engine(database_url)
+    second = SqlUnitOfWorkFactory(other_engine)
+
+    async def claim(factory: SqlUnitOfWorkFactory) -> list[int]:
+        claimed: list[int] = []
+        # More rounds than needed: a round that loses every race to the other process claims nothing.
+        for _ in range(30):
+            async with factory() as uow:
+                batch = await uow.reminders.claim_due(NOW, NOW + timedelta(minutes=5), limit=3)
+                await uow.commit()
+            claimed += [r.id for r in batch]
+            await asyncio.sleep(0)
+        return claimed
+
+    try:
+        a, b = await asyncio.gather(claim(first), claim(second))
+    finally:
+        await other_engine.dispose()
+    assert len(a) + len(b) == 40
+    assert set(a).isdisjoint(b)
+    async with first() as uow:
+        # a lease still running keeps a reminder from being claimed again
+        assert await uow.reminders.claim_due(NOW, NOW + timedelta(minutes=5), limit=50) == []
+        # an expired lease (the process died mid-delivery) frees it
+        later = NOW + timedelta(minutes=6)
+        assert len(await uow.reminders.claim_due(later, later + timedelta(minutes=5), limit=50)) == 40
