@@ -1,0 +1,179 @@
+"""Audio in: validate and decode any voice note with ffmpeg into 16 kHz mono float32, and plan chunks.
+
+Telegram voice (OGG/Opus), video notes (MP4), WeChat AMR-NB, MP3, M4A and WAV all go through ffmpeg.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from speech.errors import AudioError
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16_000  # what Whisper's log-mel front end expects
+FRAME_SECONDS = 0.02
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024  # Telegram's Bot API getFile limit: nothing larger reaches us
+DEFAULT_MAX_SECONDS = 600.0
+# Speech frames sit around -30..-10 dBFS; a phone's room noise floor is usually below -50 dBFS.
+DEFAULT_SILENCE_DB = -40.0
+PROBE_TIMEOUT = 30.0
+DECODE_TIMEOUT = 300.0
+
+FloatArray = npt.NDArray[np.float32]
+
+
+def _last_line(stderr: bytes) -> str:
+    lines = stderr.decode("utf-8", "replace").strip().splitlines()
+    return lines[-1] if lines else "no message"
+
+
+def probe_duration(path: Path) -> float | None:
+    """Duration from the container header via ffprobe (no decoding), or None if the header lacks it.
+
+    Raises AudioError("not_audio") when ffprobe cannot parse the file or finds no audio stream.
+    """
+    cmd = [
+        "ffprobe", "-v", "error", "-print_format", "json",
+        "-show_entries", "format=duration,format_name:stream=codec_type,codec_name,duration",
+        f"file:{path}",
+    ]  # fmt: skip
+    try:
+        # No shell; the path goes in as one argument behind the file: protocol, so it cannot be an option.
+        done = subprocess.run(cmd, capture_output=True, timeout=PROBE_TIMEOUT, check=False)  # noqa: S603
+    except subprocess.TimeoutExpired as exc:
+        raise AudioError("not_audio", "ffprobe timed out") from exc
+    if done.returncode != 0:
+        raise AudioError("not_audio", f"ffprobe failed: {_last_line(done.stderr)}")
+    info: dict[str, Any] = json.loads(done.stdout or b"{}")
+    audio = [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
+    if not audio:
+        kinds = ", ".join(sorted({str(s.get("codec_name")) for s in info.get("streams", [])})) or "none"
+        raise AudioError("not_audio", f"no audio stream (streams: {kinds})")
+    for value in (info.get("format", {}).get("duration"), audio[0].get("duration")):
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(seconds) and seconds > 0:
+            return seconds
+    return None
+
+
+def decode(path: Path, *, max_seconds: float) -> FloatArray:
+    """The first audio stream as 16 kHz mono float32 in [-1, 1], at most `max_seconds` + 1 s of it."""
+    cmd = [
+        "ffmpeg", "-nostdin", "-hide_banner", "-v", "error",
+        "-i", f"file:{path}",
+        "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE),
+        # A bound on the output even when the header lied about the duration.
+        "-t", f"{max_seconds + 1:.3f}",
+        "-f", "f32le", "-",
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(cmd, capture_output=True, timeout=DECODE_TIMEOUT, check=False)  # noqa: S603
+    except subprocess.TimeoutExpired as exc:
+        raise AudioError("not_audio", "ffmpeg timed out") from exc
+    if done.returncode != 0:
+        raise AudioError("not_audio", f"ffmpeg failed: {_last_line(done.stderr)}")
+    if done.stderr:
+        # Damaged frames in an otherwise playable note are common on mobile uploads: keep going.
+        logger.debug("ffmpeg warnings for %s: %s", path.name, _last_line(done.stderr))
+    return np.frombuffer(done.stdout, dtype=np.float32).copy()
+
+
+def frame_db(samples: FloatArray, frame_seconds: float = FRAME_SECONDS) -> FloatArray:
+    """RMS level of each frame in dBFS (a full-scale sine is -3 dBFS)."""
+    size = max(1, round(frame_seconds * SAMPLE_RATE))
+    count = len(samples) // size
+    if count == 0:
+        frames = np.pad(samples, (0, size - len(samples)))[None, :]
+    else:
+        frames = samples[: count * size].reshape(count, size)
+    rms = np.sqrt(np.mean(np.square(frames, dtype=np.float64), axis=1))
+    levels: FloatArray = (20.0 * np.log10(rms + 1e-10)).astype(np.float32)
+    return levels
+
+
+def is_silent(samples: FloatArray, threshold_db: float = DEFAULT_SILENCE_DB) -> bool:
+    """True when no frame rises above `threshold_db`."""
+    return len(samples) == 0 or float(frame_db(samples).max()) < threshold_db
+
+
+def load_audio(
+    path: Path,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
+    silence_db: float = DEFAULT_SILENCE_DB,
+) -> FloatArray:
+    """Validate and decode a voice note; raises AudioError with the first reason that applies."""
+    size = path.stat().st_size
+    if size == 0:
+        raise AudioError("empty", "the file has no bytes")
+    if size > max_bytes:
+        raise AudioError("too_large", f"{size} bytes > limit {max_bytes}")
+    # Refuse long recordings from the header, before spending time decoding them.
+    header_seconds = probe_duration(path)
+    if header_seconds is not None and header_seconds > max_seconds:
+        raise AudioError("too_long", f"{header_seconds:.1f} s > limit {max_seconds:.0f} s")
+    samples = decode(path, max_seconds=max_seconds)
+    seconds = len(samples) / SAMPLE_RATE
+    if len(samples) == 0:
+        raise AudioError("empty", "the audio stream decoded to no samples")
+    if seconds > max_seconds:
+        raise AudioError("too_long", f"more than {max_seconds:.0f} s of audio")
+    if is_silent(samples, silence_db):
+        raise AudioError("silent", f"no {FRAME_SECONDS * 1000:.0f} ms frame above {silence_db:.0f} dBFS")
+    logger.debug("decoded %s: %.1f s", path.name, seconds)
+    return samples
+
+
+def plan_chunks(
+    samples: FloatArray,
+    *,
+    max_seconds: float = 30.0,
+    search_seconds: float = 5.0,
+    smooth_seconds: float = 0.3,
+) -> list[tuple[int, int]]:
+    """Split into as few chunks as fit Whisper's 30 s window, of similar length, cut at the quietest point.
+
+    Similar lengths matter because chunks are decoded as a batch that runs as long as its longest chunk;
+    cutting in a pause keeps words whole. Returns (start, end) sample indices covering all samples.
+    """
+    total = len(samples)
+    limit = round(max_seconds * SAMPLE_RATE)
+    if total <= limit:
+        return [(0, total)]
+    frame = round(FRAME_SECONDS * SAMPLE_RATE)
+    levels = frame_db(samples)
+    width = max(1, round(smooth_seconds / FRAME_SECONDS))
+    # A moving average finds pauses rather than a single quiet frame between two syllables.
+    smoothed = np.convolve(levels, np.ones(width, dtype=np.float32) / width, mode="same")
+    chunks: list[tuple[int, int]] = []
+    start = 0
+    while total - start > limit:
+        remaining_chunks = math.ceil((total - start) / limit)
+        ideal = start + (total - start) / remaining_chunks
+        lo = max(start + SAMPLE_RATE, ideal - search_seconds * SAMPLE_RATE)
+        hi = min(start + limit, ideal + search_seconds * SAMPLE_RATE)
+        # Each chunk costs a full 30 s encoder pass: cut late enough that the rest still fits in
+        # the planned number of chunks, unless that leaves under 2 s to look for a pause in.
+        fitting = total - (remaining_chunks - 1) * limit
+        if hi - max(lo, fitting) >= 2 * SAMPLE_RATE:
+            lo = max(lo, fitting)
+        lo_frame, hi_frame = math.ceil(lo / frame), max(math.ceil(lo / frame) + 1, math.floor(hi / frame))
+        best = lo_frame + int(np.argmin(smoothed[lo_frame:hi_frame]))
+        cut = min(best * frame + frame // 2, start + limit)
+        chunks.append((start, cut))
+        start = cut
+    chunks.append((start, total))
+    return chunks

@@ -1,0 +1,397 @@
+"""Speech to text with openai-whisper on the CPU: the only module that imports `whisper`.
+
+Chunks of <= 30 s cut in pauses, encoded and greedily decoded in batches, int8 Linear layers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import warnings
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import opencc
+import torch
+import whisper
+from torch import nn
+from whisper.decoding import DecodingOptions, DecodingResult
+from whisper.model import ModelDimensions, Whisper
+from whisper.tokenizer import Tokenizer, get_tokenizer
+
+from speech.audio import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_SECONDS,
+    DEFAULT_SILENCE_DB,
+    SAMPLE_RATE,
+    FloatArray,
+    is_silent,
+    load_audio,
+    plan_chunks,
+)
+from speech.errors import ModelNotFoundError
+from speech.text import Segment, cut_repetitions, fit_prompt
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Segment", "Transcription", "WhisperTranscriber"]
+
+# Whisper's own fallback thresholds (transcribe.py): a high gzip ratio means a repetition loop,
+# a low mean log-probability a guess; with no_speech above its threshold it is silence, not speech.
+COMPRESSION_RATIO_THRESHOLD = 2.4
+LOGPROB_THRESHOLD = -1.0
+NO_SPEECH_THRESHOLD = 0.6
+FALLBACK_TEMPERATURES = (0.0, 0.4)
+FALLBACK_SEED = 0
+# Languages written without spaces between words: chunk texts are joined without a separator.
+_UNSPACED = frozenset({"zh", "ja", "th", "lo", "my", "yue", "bo"})
+
+
+@dataclass(frozen=True)
+class Transcription:
+    """What the recording says; satisfies crm.ports.Transcript."""
+
+    text: str
+    language: str
+    audio_seconds: float
+    stt_seconds: float
+    segments: tuple[Segment, ...]
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    model: Whisper
+    tokenizer: Tokenizer
+
+
+class _QuantizedLogitsDecoder(nn.Module):
+    """Whisper's TextDecoder with the output projection as an int8 Linear.
+
+    Whisper computes logits as x @ token_embedding.T, which quantize_dynamic cannot see; over the
+    51,865-token vocabulary it is about half of each decoding step's multiply-adds.
+    """
+
+    def __init__(self, decoder: nn.Module, projection: nn.Module) -> None:
+        super().__init__()
+        self.inner = decoder
+        self.projection = projection
+
+    def forward(
+        self, x: torch.Tensor, xa: torch.Tensor, kv_cache: dict[Any, Any] | None = None
+    ) -> torch.Tensor:
+        inner: Any = self.inner
+        offset = next(iter(kv_cache.values())).shape[1] if kv_cache else 0
+        h = inner.token_embedding(x) + inner.positional_embedding[offset : offset + x.shape[-1]]
+        h = h.to(xa.dtype)
+        for block in inner.blocks:
+            h = block(h, xa, mask=inner.mask, kv_cache=kv_cache)
+        h = inner.ln(h)
+        logits: torch.Tensor = self.projection(h).float()
+        return logits
+
+    def __getattr__(self, name: str) -> Any:
+        # DecodingTask and install_kv_cache_hooks read decoder.blocks, decoder.token_embedding, …
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(super().__getattr__("inner"), name)
+
+
+@contextmanager
+def _quiet_quantization_warnings() -> Iterator[None]:
+    # torch 2.13 flags torch.ao.quantization as deprecated in favour of torchao (not a dependency of
+    # ours); dynamic int8 Linear still works and is what makes the decoder fast on the CPU.
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=r"torch\.ao\.quantization is deprecated", category=DeprecationWarning
+        )
+        warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor", category=UserWarning)
+        yield
+
+
+def _plain_linears(module: nn.Module) -> None:
+    """Swap whisper.model.Linear (an nn.Linear that casts weights to the input dtype) for nn.Linear.
+
+    quantize_dynamic converts only exact nn.Linear instances; the cast is a no-op in float32.
+    """
+    for name, child in module.named_children():
+        if isinstance(child, whisper.model.Linear):
+            plain = nn.Linear(child.in_features, child.out_features, bias=child.bias is not None)
+            plain.weight = child.weight
+            plain.bias = child.bias
+            setattr(module, name, plain)
+        else:
+            _plain_linears(child)
+
+
+def quantize_decoder(model: Whisper) -> Whisper:
+    """Dynamic int8 weights (one scale per output channel) for the decoder's Linear layers and logits.
+
+    Decoding runs one token at a time, so it is bound by reading weights from memory: int8 reads a
+    quarter of the bytes. The encoder stays float32, where MKL's sgemm over 1,500 frames is faster
+    than quantized kernels and int8 costs accuracy (both measured: see bench/data/README.md).
+    """
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    decoder: Any = model.decoder
+    embedding = decoder.token_embedding.weight
+    projection = nn.Linear(embedding.shape[1], embedding.shape[0], bias=False)
+    projection.weight = nn.Parameter(embedding.detach().clone(), requires_grad=False)
+    model.decoder = _QuantizedLogitsDecoder(decoder, projection)
+    _plain_linears(model.decoder)
+    with _quiet_quantization_warnings():
+        quantize_dynamic(  # type: ignore[no-untyped-call]
+            model.decoder, {nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8, inplace=True
+        )
+    return model
+
+
+def _resolve_checkpoint(model: str | Path) -> Path:
+    path = Path(model).expanduser()
+    if path.is_file():
+        return path
+    name = str(model)
+    if name in whisper.available_models():
+        # A name only resolves to a checkpoint already on disk: nothing is downloaded at run time.
+        cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "whisper" / f"{name}.pt"
+        if cache.is_file():
+            return cache
+    raise ModelNotFoundError(
+        f"no Whisper checkpoint at {model!s}; build it with `python -m speech.convert --output <path>`"
+    )
+
+
+def load_model(checkpoint: Path) -> Whisper:
+    """whisper.load_model on a local file, plus the alignment heads the converter saved beside it."""
+    model: Whisper = whisper.load_model(str(checkpoint), device="cpu")
+    # load_model only knows alignment heads for its own named downloads; mmap makes re-reading cheap.
+    extra = torch.load(checkpoint, map_location="cpu", weights_only=True, mmap=True)
+    if "alignment_heads" in extra:
+        model.set_alignment_heads(extra["alignment_heads"])
+    _tokenizer(model)  # reads the vocabulary once, under the ResourceWarning filter
+    return model.eval()
+
+
+def greedy_window(model: Whisper, samples: FloatArray, language: str) -> list[int]:
+    """Plain greedy decoding of the first 30 s, no timestamps, no fallback: the converter's check."""
+    mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(torch.from_numpy(samples)))
+    options = DecodingOptions(language=language, temperature=0.0, without_timestamps=True, fp16=False)
+    with torch.inference_mode():
+        result: DecodingResult = model.decode(mel, options)
+    return list(result.tokens)
+
+
+def _tokenizer(model: Whisper) -> Tokenizer:
+    with warnings.catch_warnings():
+        # whisper.tokenizer.get_encoding() opens its vocabulary file without closing it.
+        warnings.filterwarnings("ignore", message=r"unclosed file .*\.tiktoken", category=ResourceWarning)
+        return get_tokenizer(model.is_multilingual, num_languages=model.num_languages, task="transcribe")
+
+
+def compression_ratio(text: str) -> float:
+    raw = text.encode("utf-8")
+    return len(raw) / len(zlib.compress(raw)) if raw else 0.0
+
+
+def _needs_fallback(result: DecodingResult) -> bool:
+    return bool(
+        compression_ratio(result.text) > COMPRESSION_RATIO_THRESHOLD or result.avg_logprob < LOGPROB_THRESHOLD
+    )
+
+
+def _is_no_speech(result: DecodingResult) -> bool:
+    return bool(result.no_speech_prob > NO_SPEECH_THRESHOLD and result.avg_logprob < LOGPROB_THRESHOLD)
+
+
+def _better(first: DecodingResult, second: DecodingResult) -> DecodingResult:
+    """Prefer the decoding that passes the thresholds; between failures, the one that does not loop."""
+    if _needs_fallback(first) != _needs_fallback(second):
+        return second if _needs_fallback(first) else first
+    if compression_ratio(first.text) > COMPRESSION_RATIO_THRESHOLD >= compression_ratio(second.text):
+        return second
+    return first if first.avg_logprob >= second.avg_logprob else second
+
+
+class WhisperTranscriber:
+    """Blocking speech recognition with openai-whisper; satisfies crm.ports.SpeechToText.
+
+    The model loads on first use, once per instance, under a lock; calls are serialised, so a
+    worker thread may call `transcribe` while another waits.
+    """
+
+    def __init__(
+        self,
+        model: str | Path,
+        *,
+        threads: int | None = None,
+        quantize: bool = True,
+        batch_size: int = 4,
+        languages: Sequence[str] | None = ("zh", "en"),
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_seconds: float = DEFAULT_MAX_SECONDS,
+        silence_db: float = DEFAULT_SILENCE_DB,
+    ) -> None:
+        self._model_ref = model
+        self._threads = threads or os.cpu_count() or 1
+        self._quantize = quantize
+        # 4 chunks (2 minutes of audio) per batch: faster than one at a time, with decoder caches
+        # of ~40 MB per chunk, and progress reported every 2 minutes of audio.
+        self._batch_size = max(1, batch_size)
+        # Detection is restricted to the languages reps dictate in: Whisper base takes accented or
+        # noisy Mandarin for Japanese, Cantonese or Thai now and then.
+        self._languages = tuple(languages) if languages else None
+        self._max_bytes = max_bytes
+        self._max_seconds = max_seconds
+        self._silence_db = silence_db
+        self._loaded: _Loaded | None = None
+        self._load_lock = threading.Lock()
+        self._run_lock = threading.Lock()
+        self._t2s = opencc.OpenCC("t2s")
+
+    def load(self) -> None:
+        """Load the model now rather than on the first transcription (e.g. at service start)."""
+        self._ensure_loaded()
+
+    def _ensure_loaded(self) -> _Loaded:
+        with self._load_lock:
+            if self._loaded is None:
+                started = time.perf_counter()
+                checkpoint = _resolve_checkpoint(self._model_ref)
+                torch.set_num_threads(self._threads)
+                model = load_model(checkpoint)
+                if self._quantize:
+                    model = quantize_decoder(model)
+                self._loaded = _Loaded(model, _tokenizer(model))
+                logger.info(
+                    "loaded Whisper %s (quantized=%s) in %.1f s",
+                    checkpoint.name,
+                    self._quantize,
+                    time.perf_counter() - started,
+                )
+            return self._loaded
+
+    def transcribe(
+        self,
+        audio: Path,
+        *,
+        language: str | None = None,
+        prompt: str | None = None,
+        progress: Callable[[float], None] | None = None,
+    ) -> Transcription:
+        """Transcribe a voice note; raises speech.errors.AudioError for unusable recordings."""
+        started = time.perf_counter()
+        samples = load_audio(
+            audio, max_bytes=self._max_bytes, max_seconds=self._max_seconds, silence_db=self._silence_db
+        )
+        loaded = self._ensure_loaded()
+        with self._run_lock, torch.inference_mode():
+            # The thread count is per calling thread in OpenMP, and callers use worker threads.
+            torch.set_num_threads(self._threads)
+            language, segments = self._run(loaded, samples, language, prompt, progress)
+        segments = cut_repetitions(segments)
+        if language == "zh":
+            segments = [Segment(s.start, s.end, self._t2s.convert(s.text)) for s in segments]
+        separator = "" if language in _UNSPACED else " "
+        text = separator.join(s.text for s in segments).strip()
+        result = Transcription(
+            text=text,
+            language=language,
+            audio_seconds=len(samples) / SAMPLE_RATE,
+            stt_seconds=time.perf_counter() - started,
+            segments=tuple(segments),
+        )
+        logger.info(
+            "transcribed %.1f s of %s in %.1f s (%d chars)",
+            result.audio_seconds,
+            language,
+            result.stt_seconds,
+            len(text),
+        )
+        return result
+
+    def prompt_tokens(self, prompt: str | None) -> list[int]:
+        """The prompt as tokens, cut from the front to Whisper's limit (half the text context, less one)."""
+        if not prompt or not prompt.strip():
+            return []
+        loaded = self._ensure_loaded()
+        limit = loaded.model.dims.n_text_ctx // 2 - 1
+        return fit_prompt(prompt, loaded.tokenizer.encode, limit)
+
+    def _detect_language(self, loaded: _Loaded, features: torch.Tensor) -> str:
+        _, probs = whisper.decoding.detect_language(loaded.model, features[:1], loaded.tokenizer)
+        scores: dict[str, float] = probs[0]
+        if self._languages:
+            scores = {lang: scores.get(lang, 0.0) for lang in self._languages}
+        return max(scores, key=lambda lang: scores[lang])
+
+    def _run(
+        self,
+        loaded: _Loaded,
+        samples: FloatArray,
+        language: str | None,
+        prompt: str | None,
+        progress: Callable[[float], None] | None,
+    ) -> tuple[str, list[Segment]]:
+        model = loaded.model
+        prompt_tokens = self.prompt_tokens(prompt) or None
+        chunks = [(a, b) for a, b in plan_chunks(samples) if not is_silent(samples[a:b], self._silence_db)]
+        total = len(samples)
+        done = 0
+        segments: list[Segment] = []
+        for first in range(0, len(chunks), self._batch_size):
+            batch = chunks[first : first + self._batch_size]
+            mel = torch.stack(
+                [
+                    whisper.log_mel_spectrogram(whisper.pad_or_trim(torch.from_numpy(samples[a:b])))
+                    for a, b in batch
+                ]
+            )
+            features = model.embed_audio(mel)
+            if language is None:
+                language = self._detect_language(loaded, features)
+            results = self._decode(model, features, language, prompt_tokens)
+            for (a, b), result in zip(batch, results, strict=True):
+                if not _is_no_speech(result):
+                    segments.append(Segment(a / SAMPLE_RATE, b / SAMPLE_RATE, result.text))
+            done = batch[-1][1]
+            if progress is not None:
+                progress(min(1.0, done / total))
+        if progress is not None and done < total:
+            progress(1.0)
+        return language or "zh", segments
+
+    def _decode(
+        self, model: Whisper, features: torch.Tensor, language: str, prompt: list[int] | None
+    ) -> list[DecodingResult]:
+        """Greedy decoding, then one sampled retry at 0.4 for chunks that loop or look like guesses."""
+
+        def run(temperature: float, batch: torch.Tensor) -> list[DecodingResult]:
+            options = DecodingOptions(
+                task="transcribe",
+                language=language,
+                temperature=temperature,
+                prompt=prompt,
+                without_timestamps=True,
+                fp16=False,
+            )
+            decoded: list[DecodingResult] = model.decode(batch, options)
+            return decoded
+
+        results = run(FALLBACK_TEMPERATURES[0], features)
+        retry = [i for i, r in enumerate(results) if _needs_fallback(r) and not _is_no_speech(r)]
+        if retry:
+            # Seeded so that the same recording gives the same transcript; fork_rng leaves the
+            # process's global generator as it was.
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(FALLBACK_SEED)
+                again = run(FALLBACK_TEMPERATURES[1], features[retry])
+            for i, second in zip(retry, again, strict=True):
+                results[i] = _better(results[i], second)
+            logger.debug("fallback for %d of %d chunks", len(retry), len(results))
+        return results
