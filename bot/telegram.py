@@ -13,6 +13,7 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.chat_action import ChatActionMiddleware
 
 from bot.wiring import Runtime
+from crm.app import App
 from crm.burst import BurstCollector
 from crm.capture import ChatMessage
 from handlers.telegram import build_router
@@ -49,10 +50,10 @@ def make_bot(token: str, api_url: str | None) -> Bot:
     return Bot(token=token, session=session, default=DefaultBotProperties(link_preview_is_disabled=True))
 
 
-def make_dispatcher(runtime: Runtime, **extra: Any) -> tuple[Dispatcher, InflightMiddleware]:
+def make_dispatcher(app: App, *, burst_seconds: float, **extra: Any) -> tuple[Dispatcher, InflightMiddleware]:
     """The dispatcher with its workflow data (`app`, `bursts`), middlewares and routers."""
-    bursts: BurstCollector[ChatMessage] = BurstCollector(quiet=runtime.settings.burst_seconds)
-    dp = Dispatcher(app=runtime.app, bursts=bursts, **extra)
+    bursts: BurstCollector[ChatMessage] = BurstCollector(quiet=burst_seconds)
+    dp = Dispatcher(app=app, bursts=bursts, **extra)
     inflight = InflightMiddleware()
     for observer in (dp.message, dp.callback_query):
         observer.outer_middleware(inflight)
@@ -83,7 +84,7 @@ async def run_telegram(runtime: Runtime) -> None:
     settings = runtime.settings
     assert settings.telegram_bot_token is not None
     bot = make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url)
-    dp, _ = make_dispatcher(runtime)
+    dp, _ = make_dispatcher(runtime.app, burst_seconds=settings.burst_seconds)
     await register_commands(bot)
     if settings.telegram_webhook_url:
         await _run_webhook(runtime, bot, dp)

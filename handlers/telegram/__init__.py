@@ -1,4 +1,8 @@
-"""Telegram handlers (aiogram routers), assembled in the order they must be tried."""
+"""Telegram handlers (aiogram routers), assembled in the order they must be tried.
+
+Each module builds its router in a function, so that one process can hold several dispatchers
+(aiogram attaches a router to one parent only).
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,11 @@ from handlers.telegram import buttons, capture, commands, errors, onboarding, st
 def build_router() -> Router:
     root = Router(name=__name__)
     root.include_routers(
-        errors.router,
-        start.router,  # /start works for everyone: it is how people join
-        commands.router,  # members' commands before text, or "/find x" would be captured as a chat
-        buttons.router,
-        capture.router,  # forwarded and typed text, then anything else a member sends
-        onboarding.router,  # last: whatever a non-member sends
+        errors.router(),
+        start.router(),  # /start works for everyone: it is how people join
+        commands.router(),  # members' commands before text, or "/find x" would be captured as a chat
+        buttons.router(),
+        capture.router(),  # forwarded and typed text, then anything else a member sends
+        onboarding.router(),  # last: whatever a non-member sends
     )
     return root

@@ -12,11 +12,14 @@ from handlers.telegram import render
 from handlers.telegram.callbacks import ButtonCB
 from handlers.telegram.common import IsMember
 
-router = Router(name=__name__)
-router.callback_query.filter(IsMember())
 
-
-@router.callback_query(ButtonCB.filter())
 async def pressed(query: CallbackQuery, callback_data: ButtonCB, app: App, actor: Member) -> None:
     reply = await app.press(actor, Act(callback_data.act), callback_data.target, callback_data.arg)
     await render.answer_callback(query, reply)
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.callback_query.filter(IsMember())
+    r.callback_query.register(pressed, ButtonCB.filter())
+    return r

@@ -20,9 +20,6 @@ from crm.views import Reply
 from handlers.telegram import render
 from handlers.telegram.common import IsMember
 
-router = Router(name=__name__)
-router.message.filter(IsMember())
-
 
 def _key(message: Message) -> str:
     return f"tg:{message.chat.id}:{message.message_id}"
@@ -50,14 +47,12 @@ def unpack_forward(message: Message) -> ChatMessage:
     )
 
 
-@router.message(F.forward_origin, F.text | F.caption, flags={"chat_action": "typing"})
 async def forwarded(message: Message, app: App, actor: Member, bursts: BurstCollector[ChatMessage]) -> None:
     batch = await bursts.add(actor.id, unpack_forward(message))
     if batch is not None:
         await render.answer(message, await app.chat(actor, batch))
 
 
-@router.message(F.text, flags={"chat_action": "typing"})
 async def typed(message: Message, app: App, actor: Member, bursts: BurstCollector[ChatMessage]) -> None:
     item = ChatMessage(text=message.text or "", key=_key(message))
     # A comment typed right after forwarding ("这是华为的张总") belongs to the forwarded conversation.
@@ -66,7 +61,15 @@ async def typed(message: Message, app: App, actor: Member, bursts: BurstCollecto
     await render.answer(message, await app.text(actor, item.text, item.key))
 
 
-@router.message()
 async def unsupported(message: Message, app: App, actor: Member) -> None:
     reply: Reply = app.unsupported(actor)
     await render.answer(message, reply)
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.filter(IsMember())
+    r.message.register(forwarded, F.forward_origin, F.text | F.caption, flags={"chat_action": "typing"})
+    r.message.register(typed, F.text, flags={"chat_action": "typing"})
+    r.message.register(unsupported)
+    return r

@@ -17,8 +17,6 @@ from handlers.telegram import render
 
 logger = logging.getLogger(__name__)
 
-router = Router(name=__name__)
-
 
 async def _reply(event: ErrorEvent, reply: Reply) -> None:
     update = event.update
@@ -35,16 +33,21 @@ def _lang(actor: Member | None, event: ErrorEvent) -> Lang:
     return Lang.from_code(user.language_code if user else None)
 
 
-@router.error(ExceptionTypeFilter(ChatCrmError))
 async def domain_error(event: ErrorEvent, app: App, actor: Member | None = None) -> None:
     assert isinstance(event.exception, ChatCrmError)
     await _reply(event, app.error(_lang(actor, event), event.exception))
 
 
-@router.error()
 async def unexpected_error(event: ErrorEvent, app: App, actor: Member | None = None) -> None:
     logger.exception("update %s failed", event.update.update_id, exc_info=event.exception)
     try:
         await _reply(event, app.generic_error(_lang(actor, event)))
     except Exception:
         logger.exception("could not tell the user about the failure")
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.error.register(domain_error, ExceptionTypeFilter(ChatCrmError))
+    r.error.register(unexpected_error)
+    return r

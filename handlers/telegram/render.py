@@ -66,8 +66,8 @@ async def answer(message: Message, reply: Reply) -> None:
         await message.answer_photo(photo)
     parts = chunks(reply.text)
     for part in parts[:-1]:
-        await message.answer(part)
-    await message.answer(parts[-1], reply_markup=keyboard(reply))
+        await message.answer(part, parse_mode=None)
+    await message.answer(parts[-1], parse_mode=None, reply_markup=keyboard(reply))
 
 
 async def answer_callback(query: CallbackQuery, reply: Reply) -> None:
@@ -78,7 +78,7 @@ async def answer_callback(query: CallbackQuery, reply: Reply) -> None:
         return
     if reply.replace and reply.attachment is None and len(reply.text) <= MESSAGE_LIMIT:
         try:
-            await message.edit_text(reply.text, reply_markup=keyboard(reply))
+            await message.edit_text(reply.text, parse_mode=None, reply_markup=keyboard(reply))
             return
         except TelegramBadRequest:
             # "message is not modified" or too old to edit: send it as a new message instead.

@@ -10,9 +10,12 @@ from crm.app import App
 from crm.members import Newcomer
 from handlers.telegram import render
 
-router = Router(name=__name__)
 
-
-@router.message(CommandStart())
 async def start(message: Message, command: CommandObject, app: App, who: Newcomer) -> None:
     await render.answer(message, await app.start(who, command.args))
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.register(start, CommandStart())
+    return r

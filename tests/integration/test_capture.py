@@ -28,7 +28,9 @@ async def count(engine: AsyncEngine, table: t.Table) -> int:
         return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
 
 
-async def test_forwarded_chat_becomes_a_lead_with_its_facts(app: App, team: Team, sqlite_engine: AsyncEngine) -> None:
+async def test_forwarded_chat_becomes_a_lead_with_its_facts(
+    app: App, team: Team, sqlite_engine: AsyncEngine
+) -> None:
     result = await app.capture.chat(team.rep, CHAT)
 
     assert result.outcome is Outcome.CREATED
@@ -77,7 +79,9 @@ async def test_same_messages_delivered_twice_create_one_interaction(
     assert await count(sqlite_engine, t.contacts) == 1
 
 
-async def test_same_phone_attaches_to_existing_contact(app: App, team: Team, sqlite_engine: AsyncEngine) -> None:
+async def test_same_phone_attaches_to_existing_contact(
+    app: App, team: Team, sqlite_engine: AsyncEngine
+) -> None:
     await app.capture.chat(team.rep, CHAT)
     later = await app.capture.chat(
         team.rep, [ChatMessage("张工 13812345678 邮箱 zw@huawei.com，预算提到80万", key="tg:1:9")]
@@ -93,7 +97,9 @@ async def test_same_phone_attaches_to_existing_contact(app: App, team: Team, sql
     assert "已存在" in reply.text and "电话相同" in reply.text
 
 
-async def test_colleague_owned_contact_is_not_revealed(app: App, team: Team, sqlite_engine: AsyncEngine) -> None:
+async def test_colleague_owned_contact_is_not_revealed(
+    app: App, team: Team, sqlite_engine: AsyncEngine
+) -> None:
     await app.capture.chat(team.rep, CHAT)
     other = await app.capture.chat(team.rep2, [ChatMessage("张伟 13812345678 说下周要报价", key="x1")])
 
@@ -117,7 +123,9 @@ async def test_colleague_owned_company_is_not_revealed(app: App, team: Team) -> 
 
 async def test_manager_capturing_a_reps_customer_updates_it(app: App, team: Team) -> None:
     await app.capture.chat(team.rep, CHAT)
-    result = await app.capture.chat(team.manager, [ChatMessage("张伟 13812345678 微信 zhangwei_88", key="m1")])
+    result = await app.capture.chat(
+        team.manager, [ChatMessage("张伟 13812345678 微信 zhangwei_88", key="m1")]
+    )
     assert result.outcome is Outcome.UPDATED
     assert result.contact is not None and result.contact.wechat_id == "zhangwei_88"
 
@@ -126,7 +134,9 @@ async def test_similar_contact_is_proposed_then_merged_and_undone(
     app: App, team: Team, sqlite_engine: AsyncEngine
 ) -> None:
     first = await app.capture.chat(team.rep, [ChatMessage("华为技术有限公司 张伟 13812345678", key="a")])
-    second = await app.capture.chat(team.rep, [ChatMessage("华为技术（深圳）有限公司 张伟 13900002222", key="b")])
+    second = await app.capture.chat(
+        team.rep, [ChatMessage("华为技术（深圳）有限公司 张伟 13900002222", key="b")]
+    )
 
     assert second.outcome is Outcome.CREATED
     assert second.match is not None and second.match.score >= 88
@@ -160,7 +170,11 @@ async def test_similar_contact_is_proposed_then_merged_and_undone(
         row = (
             await conn.execute(select(t.contacts.c.merged_into).where(t.contacts.c.id == second.contact.id))
         ).one()
-        flag = (await conn.execute(select(t.duplicate_flags.c.status).where(t.duplicate_flags.c.id == second.flag_id))).one()
+        flag = (
+            await conn.execute(
+                select(t.duplicate_flags.c.status).where(t.duplicate_flags.c.id == second.flag_id)
+            )
+        ).one()
     assert row.merged_into is None
     assert flag.status == DuplicateStatus.OPEN.value
 
@@ -269,7 +283,9 @@ async def test_bad_text_is_refused_with_a_reason(app: App, team: Team, text: str
     assert app.error(team.rep.lang, caught.value).text  # a readable message exists
 
 
-async def test_hostile_text_is_stored_verbatim_and_safely(app: App, team: Team, sqlite_engine: AsyncEngine) -> None:
+async def test_hostile_text_is_stored_verbatim_and_safely(
+    app: App, team: Team, sqlite_engine: AsyncEngine
+) -> None:
     hostile = "Robert'); DROP TABLE contacts;-- <script>alert(1)</script> 13812345678 \u202egnp.exe"
     result = await app.capture.chat(team.rep, [ChatMessage(hostile, key="h")])
     assert result.outcome is Outcome.CREATED
@@ -301,7 +317,9 @@ async def test_database_failure_keeps_the_input_for_a_retry(
     assert "没有待重试" in gone.text
 
 
-async def test_note_without_a_person_goes_to_the_last_customer(app: App, team: Team, clock: FakeClock) -> None:
+async def test_note_without_a_person_goes_to_the_last_customer(
+    app: App, team: Team, clock: FakeClock
+) -> None:
     first = await app.capture.chat(team.rep, CHAT)
     clock.advance(minutes=30)
     note = await app.capture.chat(team.rep, [ChatMessage("提醒我周五给他回电话", key="r")])

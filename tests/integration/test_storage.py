@@ -79,7 +79,8 @@ async def test_candidate_lookup_by_keys_skips_merged_and_archived(any_engine: As
     name = LookupKey(KeyKind.NAME, "张伟")
     async with factory() as uow:
         customer = await uow.customers.add(
-            Customer(id=0, team_id=team.id, owner_id=member.id, name="华为", created_at=NOW, updated_at=NOW), "华为"
+            Customer(id=0, team_id=team.id, owner_id=member.id, name="华为", created_at=NOW, updated_at=NOW),
+            "华为",
         )
         ids = []
         for _ in range(3):
@@ -122,7 +123,10 @@ async def test_search_treats_like_wildcards_literally(any_engine: AsyncEngine) -
     async with factory() as uow:
         for name in ("100% 科技", "星辰科技"):
             await uow.customers.add(
-                Customer(id=0, team_id=team.id, owner_id=member.id, name=name, created_at=NOW, updated_at=NOW), name
+                Customer(
+                    id=0, team_id=team.id, owner_id=member.id, name=name, created_at=NOW, updated_at=NOW
+                ),
+                name,
             )
         await uow.commit()
     async with factory() as uow:
