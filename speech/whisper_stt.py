@@ -22,7 +22,7 @@ import torch
 import whisper
 from torch import nn
 from whisper.decoding import DecodingOptions, DecodingResult
-from whisper.model import ModelDimensions, Whisper
+from whisper.model import Whisper
 from whisper.tokenizer import Tokenizer, get_tokenizer
 
 from speech.audio import (

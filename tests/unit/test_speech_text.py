@@ -1,0 +1,105 @@
+"""Transcript clean-up: runaway repetitions, prompt fitting, chunk planning (pure functions)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from speech.audio import SAMPLE_RATE, plan_chunks
+from speech.errors import AudioError
+from speech.text import Segment, collapse_loops, cut_repetitions, fit_prompt
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Whisper's numeric loop on a mumbled amount (seen on an espeak-ng clip).
+        ("李总说预算是" + "4" * 200, "李总说预算是4"),
+        ("我们是" * 12, "我们是"),
+        ("Kill the fire. " + "Slam sight the " * 8, "Kill the fire. Slam sight the"),
+        ("客户说好的好的好的，明天见。", "客户说好的好的好的，明天见。"),  # short and natural: kept
+        ("对对对", "对对对"),
+        ("电话13800000000", "电话13800000000"),  # a phone number's zeros are not a loop
+        ("", ""),
+    ],
+)
+def test_collapse_loops(text: str, expected: str) -> None:
+    assert collapse_loops(text) == expected
+
+
+def test_cut_repetitions_on_segments() -> None:
+    segments = [
+        Segment(0.0, 28.0, "今天拜访了王经理，他们要五十台设备。"),
+        Segment(28.0, 55.0, "谢谢观看" * 10),
+        Segment(55.0, 80.0, "谢谢观看。"),  # the same text again in the next chunk: a loop across chunks
+        Segment(80.0, 90.0, "  。 "),
+        Segment(90.0, 100.0, "周五前发报价。"),
+    ]
+    assert cut_repetitions(segments) == [
+        Segment(0.0, 28.0, "今天拜访了王经理，他们要五十台设备。"),
+        Segment(28.0, 80.0, "谢谢观看"),
+        Segment(90.0, 100.0, "周五前发报价。"),
+    ]
+
+
+def _chars(text: str) -> list[int]:
+    """A stand-in tokenizer: one token per character."""
+    return [ord(c) for c in text]
+
+
+def test_fit_prompt_keeps_everything_that_fits() -> None:
+    assert fit_prompt("王经理, 李总", _chars, 50) == _chars(" 王经理, 李总")
+
+
+def test_fit_prompt_drops_whole_items_from_the_front() -> None:
+    prompt = "、".join(f"客户{i:03d}" for i in range(100))
+    tokens = fit_prompt(prompt, _chars, 40)
+    text = "".join(map(chr, tokens))
+    assert len(tokens) <= 40
+    assert text.endswith("客户099")
+    assert text.startswith(" 客户")  # an item boundary, not half a name
+    assert text == " " + ", ".join(f"客户{i:03d}" for i in range(95, 100))  # 6 items would need 41
+
+
+def test_fit_prompt_cuts_one_huge_item_by_tokens() -> None:
+    tokens = fit_prompt("x" * 500, _chars, 223)
+    assert tokens == _chars("x" * 223)
+
+
+@pytest.mark.parametrize("prompt", ["", "  ", "，、"])
+def test_fit_prompt_empty(prompt: str) -> None:
+    assert fit_prompt(prompt, _chars, 223) == []
+
+
+def _speech_with_pauses(seconds: float, pauses: list[float]) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    samples = (0.1 * rng.standard_normal(round(seconds * SAMPLE_RATE))).astype(np.float32)
+    for at in pauses:
+        samples[round(at * SAMPLE_RATE) : round((at + 0.6) * SAMPLE_RATE)] = 0.0
+    return samples
+
+
+def test_plan_chunks_cuts_in_pauses_within_30_seconds() -> None:
+    samples = _speech_with_pauses(75.0, pauses=[12.0, 24.5, 37.0, 49.2, 61.0])
+    chunks = plan_chunks(samples)
+    assert chunks[0][0] == 0
+    assert chunks[-1][1] == len(samples)
+    assert all(a == b for (_, a), (b, _) in itertools.pairwise(chunks))
+    assert all(b - a <= 30 * SAMPLE_RATE for a, b in chunks)
+    assert len(chunks) == 3
+    for _, end in chunks[:-1]:
+        # every cut lands inside one of the silent stretches
+        assert any(at <= end / SAMPLE_RATE <= at + 0.6 for at in [12.0, 24.5, 37.0, 49.2, 61.0])
+
+
+def test_plan_chunks_short_audio_is_one_chunk() -> None:
+    samples = np.zeros(5 * SAMPLE_RATE, dtype=np.float32)
+    assert plan_chunks(samples) == [(0, len(samples))]
+
+
+def test_audio_error_carries_reason() -> None:
+    error = AudioError("too_long", "1800.0 s > limit 600 s")
+    assert error.reason == "too_long"
+    assert "1800" in str(error)
