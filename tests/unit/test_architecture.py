@@ -1,0 +1,62 @@
+"""Rules of the design that import-linter cannot express."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("bot", "handlers", "crm", "nlu", "speech", "ocr", "storage", "reminders")
+
+
+def _modules() -> list[Path]:
+    return [path for package in PACKAGES for path in (ROOT / package).rglob("*.py")]
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+@pytest.mark.parametrize("library", ["wechatpy", "whisper", "pytesseract", "jionlp"])
+def test_each_untyped_library_has_one_wrapper_module(library: str) -> None:
+    importers = sorted(str(path.relative_to(ROOT)) for path in _modules() if library in _imports(path))
+    assert len(importers) <= 1, importers
+
+
+def test_no_settings_built_at_import_time() -> None:
+    """Settings are loaded once at start and passed down, never created at module level."""
+    offenders = []
+    for path in _modules():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call):
+                func = node.value.func
+                if isinstance(func, ast.Name) and func.id == "Settings":
+                    offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
+
+
+def test_no_naive_now_in_domain_code() -> None:
+    """Timestamps are aware: datetime.now() without a timezone is a bug waiting for a server move."""
+    offenders = []
+    for path in _modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("now", "utcnow")
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "datetime"
+                and (node.func.attr == "utcnow" or not (node.args or node.keywords))
+            ):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []
