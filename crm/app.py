@@ -7,32 +7,52 @@ here or in the services behind it, so Telegram, WeChat and the console behave th
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from crm import present
 from crm.capture import CaptureService, ChatMessage
 from crm.customers import CustomerService, EditableField
-from crm.errors import ChatCrmError, InputRejected, NotFound
+from crm.errors import ChatCrmError, NotFound
 from crm.format import when
 from crm.members import MemberService, Newcomer, StartOutcome
 from crm.messages import t
 from crm.model import FollowUp, Lang, Member, Role
-from crm.ports import Clock, FactExtractor, InputSpool, Normalizer, UnitOfWorkFactory
+from crm.ports import (
+    BlobStore,
+    CardReader,
+    Clock,
+    FactExtractor,
+    InputSpool,
+    Normalizer,
+    Notifier,
+    SpeechToText,
+    UnitOfWorkFactory,
+)
 from crm.views import Act, Button, Reply, rows
 
 logger = logging.getLogger(__name__)
 
+ButtonHandler = Callable[[Member, int, str], Awaitable[Reply]]
+CommandHandler = Callable[[Member, str], Awaitable[Reply]]
+AwaitingHandler = Callable[[Member, dict[str, Any], str], Awaitable[Reply]]
+
 
 @dataclass(frozen=True, slots=True)
 class Ports:
-    """Everything the application needs from outside the domain."""
+    """Everything the application needs from outside the domain. Perception and delivery are
+    optional: a process without them (the CLI, some tests) simply lacks those features."""
 
     uow: UnitOfWorkFactory
     clock: Clock
     extractor: FactExtractor
     normalizer: Normalizer
     spool: InputSpool
+    blobs: BlobStore | None = None
+    notifier: Notifier | None = None
+    speech: SpeechToText | None = None
+    cards: CardReader | None = None
 
 
 class App:
@@ -43,6 +63,35 @@ class App:
         self.members = MemberService(ports.uow, ports.clock, default_timezone)
         self.capture = CaptureService(ports.uow, ports.clock, ports.extractor, ports.normalizer, ports.spool)
         self.customers = CustomerService(ports.uow, ports.clock, ports.normalizer)
+        self._buttons: dict[Act, ButtonHandler] = {}
+        self._commands: dict[str, CommandHandler] = {}
+        self._awaiting: dict[str, AwaitingHandler] = {"field": self._answer_field}
+        self.register_commands(
+            {
+                "help": self._help,
+                "find": self.find,
+                "customer": self.customer,
+                "undo": self._undo,
+                "lang": self.set_lang,
+                "cancel": self._cancel_command,
+            }
+        )
+        self.register_buttons(
+            {
+                Act.CONFIRM: self._confirm,
+                Act.EDIT_MENU: self._edit_menu,
+                Act.EDIT_FIELD: self._edit_field,
+                Act.FOLLOW_UP: self._follow_up,
+                Act.ATTACH_MENU: self._attach_menu,
+                Act.ATTACH_TO: self._attach_to,
+                Act.MERGE: self._merge,
+                Act.KEEP_SEPARATE: self._keep_separate,
+                Act.UNDO_MERGE: self._undo_merge,
+                Act.OPEN_CUSTOMER: self._open_customer,
+                Act.RETRY: self._retry,
+                Act.CANCEL: self._cancel,
+            }
+        )
 
     # --- who is talking -------------------------------------------------------------------------
 
@@ -103,82 +152,129 @@ class App:
     async def text(self, actor: Member, text: str, key: str | None = None) -> Reply:
         """Typed text: the answer to a pending question if there is one, otherwise a capture."""
         awaiting = self.members.pending_awaiting(actor)
-        if awaiting is not None and awaiting.get("kind") == "field":
-            return await self._answer_field(actor, awaiting, text)
+        handler = self._awaiting.get(str(awaiting.get("kind"))) if awaiting is not None else None
+        if awaiting is not None and handler is not None:
+            return await handler(actor, awaiting, text)
         return await self.chat(actor, [ChatMessage(text=text, key=key)])
 
     async def cancel(self, actor: Member) -> Reply:
         await self.members.set_awaiting(actor, None)
         return present.text(actor.lang, "edit.cancelled")
 
-    async def _answer_field(self, actor: Member, awaiting: dict[str, object], text: str) -> Reply:
+    async def _answer_field(self, actor: Member, awaiting: dict[str, Any], text: str) -> Reply:
         capture = int(str(awaiting["capture"]))
         field = EditableField(str(awaiting["field"]))
-        try:
-            result = await self.customers.edit(actor, capture, field, text)
-        except InputRejected:
-            # Keep waiting for a better value; the error tells the member what was wrong.
-            raise
+        # A rejected value raises InputRejected and keeps the question open for a better answer.
+        result = await self.customers.edit(actor, capture, field, text)
         await self.members.set_awaiting(actor, None)
         return present.lead_card(actor, result, headline=t(actor.lang, "lead.edited"))
 
     # --- buttons --------------------------------------------------------------------------------
 
+    def register_commands(self, handlers: Mapping[str, CommandHandler]) -> None:
+        """Slash commands every channel offers (/start and /invite are the channels' own)."""
+        clash = self._commands.keys() & handlers.keys()
+        if clash:
+            raise ValueError(f"commands registered twice: {sorted(clash)}")
+        self._commands.update(handlers)
+
+    def register_awaiting(self, kind: str, handler: AwaitingHandler) -> None:
+        """What answers a pending question of `kind` (set with members.set_awaiting)."""
+        if kind in self._awaiting:
+            raise ValueError(f"awaiting kind registered twice: {kind}")
+        self._awaiting[kind] = handler
+
+    async def command(self, actor: Member, name: str, args: str) -> Reply:
+        handler = self._commands.get(name.lower())
+        if handler is None:
+            return self.unknown_command(actor, name)
+        return await handler(actor, args)
+
+    def command_names(self) -> list[str]:
+        return sorted(self._commands)
+
+    async def _help(self, actor: Member, _args: str) -> Reply:
+        return self.help(actor)
+
+    async def _undo(self, actor: Member, _args: str) -> Reply:
+        return await self.undo(actor)
+
+    async def _cancel_command(self, actor: Member, _args: str) -> Reply:
+        return await self.cancel(actor)
+
+    def register_buttons(self, handlers: Mapping[Act, ButtonHandler]) -> None:
+        """Features add their button actions here; an action has exactly one handler."""
+        clash = self._buttons.keys() & handlers.keys()
+        if clash:
+            raise ValueError(f"button actions registered twice: {sorted(clash)}")
+        self._buttons.update(handlers)
+
     async def press(self, actor: Member, act: Act, target: int, arg: str) -> Reply:
         """A button: the same action whether tapped on Telegram or chosen by number elsewhere."""
-        lang = actor.lang
-        if act is Act.CONFIRM:
-            result = await self.customers.confirm(actor, target)
-            return present.lead_card(actor, result, headline=t(lang, "lead.confirmed"))
-        if act is Act.EDIT_MENU:
-            await self.customers.lead(actor, target)  # visibility check
-            return present.edit_menu(lang, target)
-        if act is Act.EDIT_FIELD:
-            field = EditableField(arg)
-            await self.customers.lead(actor, target)
-            await self.members.set_awaiting(actor, {"kind": "field", "capture": target, "field": field.value})
-            return present.text(lang, "edit.prompt", field=t(lang, f"field.{field.value}"))
-        if act is Act.FOLLOW_UP:
-            if not arg:
-                return Reply(t(lang, "follow_up.choose"), present.follow_up_buttons(lang, target))
-            result = await self.customers.set_follow_up(actor, target, FollowUp(arg))
-            return present.lead_card(
-                actor,
-                result,
-                headline=t(lang, "lead.edited"),
-            )
-        if act is Act.ATTACH_MENU:
-            lead = await self.customers.lead(actor, target)
-            customers = await self.customers.recent(actor)
-            return present.attach_menu(lang, target, customers, lead.customer.id if lead.customer else None)
-        if act is Act.ATTACH_TO:
-            result = await self.customers.attach(actor, target, int(arg))
-            return present.lead_card(actor, result, headline=t(lang, "lead.edited"))
-        if act is Act.MERGE:
-            merged = await self.customers.merge(actor, target)
-            name = merged.survivor.name or present.customer_name(lang, merged.customer)
-            return Reply(
-                t(lang, "merge.done", name=name),
-                rows(Button(t(lang, "button.undo_merge"), Act.UNDO_MERGE, merged.merge.id)),
-            )
-        if act is Act.KEEP_SEPARATE:
-            await self.customers.keep_separate(actor, target)
-            return present.text(lang, "merge.kept")
-        if act is Act.UNDO_MERGE:
-            await self.customers.undo_merge(actor, target)
-            return present.text(lang, "merge.undone")
-        if act is Act.OPEN_CUSTOMER:
-            card = await self.customers.card(actor, target)
-            assert not isinstance(card, list)
-            return present.customer_card(actor, card)
-        if act is Act.RETRY:
-            retried = await self.capture.retry(actor, arg)
-            if retried is None:
-                return present.text(lang, "error.retry_gone")
-            return present.lead_card(actor, retried)
-        if act is Act.CANCEL:
-            return await self.cancel(actor)
-        raise NotFound("error.stale_button")
+        handler = self._buttons.get(act)
+        if handler is None:
+            raise NotFound("error.stale_button")
+        return await handler(actor, target, arg)
+
+    async def _confirm(self, actor: Member, target: int, _arg: str) -> Reply:
+        result = await self.customers.confirm(actor, target)
+        return present.lead_card(actor, result, headline=t(actor.lang, "lead.confirmed"))
+
+    async def _edit_menu(self, actor: Member, target: int, _arg: str) -> Reply:
+        await self.customers.lead(actor, target)  # only captures the member may see
+        return present.edit_menu(actor.lang, target)
+
+    async def _edit_field(self, actor: Member, target: int, arg: str) -> Reply:
+        field = EditableField(arg)
+        await self.customers.lead(actor, target)
+        await self.members.set_awaiting(actor, {"kind": "field", "capture": target, "field": field.value})
+        return present.text(actor.lang, "edit.prompt", field=t(actor.lang, f"field.{field.value}"))
+
+    async def _follow_up(self, actor: Member, target: int, arg: str) -> Reply:
+        if not arg:
+            return Reply(t(actor.lang, "follow_up.choose"), present.follow_up_buttons(actor.lang, target))
+        result = await self.customers.set_follow_up(actor, target, FollowUp(arg))
+        return present.lead_card(actor, result, headline=t(actor.lang, "lead.edited"))
+
+    async def _attach_menu(self, actor: Member, target: int, _arg: str) -> Reply:
+        lead = await self.customers.lead(actor, target)
+        customers = await self.customers.recent(actor)
+        return present.attach_menu(actor.lang, target, customers, lead.customer.id if lead.customer else None)
+
+    async def _attach_to(self, actor: Member, target: int, arg: str) -> Reply:
+        result = await self.customers.attach(actor, target, int(arg))
+        return present.lead_card(actor, result, headline=t(actor.lang, "lead.edited"))
+
+    async def _merge(self, actor: Member, target: int, _arg: str) -> Reply:
+        merged = await self.customers.merge(actor, target)
+        name = merged.survivor.name or present.customer_name(actor.lang, merged.customer)
+        return Reply(
+            t(actor.lang, "merge.done", name=name),
+            rows(Button(t(actor.lang, "button.undo_merge"), Act.UNDO_MERGE, merged.merge.id)),
+        )
+
+    async def _keep_separate(self, actor: Member, target: int, _arg: str) -> Reply:
+        await self.customers.keep_separate(actor, target)
+        return present.text(actor.lang, "merge.kept")
+
+    async def _undo_merge(self, actor: Member, target: int, _arg: str) -> Reply:
+        await self.customers.undo_merge(actor, target)
+        return present.text(actor.lang, "merge.undone")
+
+    async def _open_customer(self, actor: Member, target: int, _arg: str) -> Reply:
+        card = await self.customers.card(actor, target)
+        if isinstance(card, list):
+            return present.customer_list(actor.lang, card, "customer.choose")
+        return present.customer_card(actor, card)
+
+    async def _retry(self, actor: Member, _target: int, arg: str) -> Reply:
+        retried = await self.capture.retry(actor, arg)
+        if retried is None:
+            return present.text(actor.lang, "error.retry_gone")
+        return present.lead_card(actor, retried)
+
+    async def _cancel(self, actor: Member, _target: int, _arg: str) -> Reply:
+        return await self.cancel(actor)
 
     # --- reading --------------------------------------------------------------------------------
 

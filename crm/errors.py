@@ -79,3 +79,8 @@ class StorageError(Exception):
 
 class StorageConflict(StorageError):
     """A uniqueness rule stopped a write, usually because another process did the same just now."""
+
+
+class DeliveryFailed(Exception):
+    """A channel did not take a message for a member (blocked bot, network, unknown user). Not a user
+    error: whoever sends retries later or gives up and logs."""

@@ -33,6 +33,7 @@ from crm.model import (
     StoredFile,
     Team,
 )
+from crm.views import Reply
 
 # --- perception -------------------------------------------------------------------------------
 
@@ -326,6 +327,15 @@ class BlobStore(Protocol):
         ...
 
     def open_path(self, path: str) -> Path: ...
+
+
+class Notifier(Protocol):
+    """Delivers a reply to a member on one of their channels (a reminder, a digest).
+
+    Raises crm.errors.DeliveryFailed when the channel refuses (blocked bot, unknown user, network).
+    """
+
+    async def send(self, identity: Identity, reply: Reply) -> None: ...
 
 
 class InputSpool(Protocol):

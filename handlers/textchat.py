@@ -99,21 +99,8 @@ class TextConversation:
             if button is not None:
                 return await app.press(member, button.act, button.target, button.arg)
             return await app.text(member, text, key)
-        match command.name:
-            case "start":
-                return await app.start(who, command.args or None)
-            case "help":
-                return app.help(member)
-            case "find":
-                return await app.find(member, command.args)
-            case "customer":
-                return await app.customer(member, command.args)
-            case "undo":
-                return await app.undo(member)
-            case "lang":
-                return await app.set_lang(member, command.args)
-            case "invite":
-                return await app.invite(member, command.args, self.invite_template)
-            case "cancel":
-                return await app.cancel(member)
-        return Reply(t(member.lang, "command.unknown", name=command.name))
+        if command.name == "start":
+            return await app.start(who, command.args or None)
+        if command.name == "invite":
+            return await app.invite(member, command.args, self.invite_template)
+        return await app.command(member, command.name, command.args)

@@ -1,4 +1,5 @@
-"""Member commands: /help /find /customer /undo /lang /invite /cancel."""
+"""Members' slash commands. /invite needs the bot's own name for the deep link; every other command
+is the application's (the same on every channel)."""
 
 from __future__ import annotations
 
@@ -12,50 +13,21 @@ from handlers.telegram import render
 from handlers.telegram.common import IsMember
 
 
-async def help_(message: Message, app: App, actor: Member) -> None:
-    await render.answer(message, app.help(actor))
-
-
-async def find(message: Message, command: CommandObject, app: App, actor: Member) -> None:
-    await render.answer(message, await app.find(actor, command.args or ""))
-
-
-async def customer(message: Message, command: CommandObject, app: App, actor: Member) -> None:
-    await render.answer(message, await app.customer(actor, command.args or ""))
-
-
-async def undo(message: Message, app: App, actor: Member) -> None:
-    await render.answer(message, await app.undo(actor))
-
-
-async def lang(message: Message, command: CommandObject, app: App, actor: Member) -> None:
-    await render.answer(message, await app.set_lang(actor, command.args or ""))
-
-
 async def invite(message: Message, command: CommandObject, app: App, actor: Member, bot: Bot) -> None:
     me = await bot.me()
     link = f"https://t.me/{me.username}?start={{code}}"
     await render.answer(message, await app.invite(actor, command.args or "rep", link))
 
 
-async def cancel(message: Message, app: App, actor: Member) -> None:
-    await render.answer(message, await app.cancel(actor))
-
-
-async def unknown_command(message: Message, app: App, actor: Member) -> None:
-    name = (message.text or "/").split()[0][1:].split("@")[0]
-    await render.answer(message, app.unknown_command(actor, name))
+async def any_command(message: Message, app: App, actor: Member) -> None:
+    head, _, args = (message.text or "/").partition(" ")
+    name = head[1:].split("@", 1)[0]
+    await render.answer(message, await app.command(actor, name, args.strip()))
 
 
 def router() -> Router:
     r = Router(name=__name__)
     r.message.filter(IsMember())
-    r.message.register(help_, Command("help"))
-    r.message.register(find, Command("find"))
-    r.message.register(customer, Command("customer"))
-    r.message.register(undo, Command("undo"))
-    r.message.register(lang, Command("lang"))
     r.message.register(invite, Command("invite"))
-    r.message.register(cancel, Command("cancel"))
-    r.message.register(unknown_command, F.text.startswith("/"))
+    r.message.register(any_command, F.text.startswith("/"))
     return r
