@@ -1,18 +1,22 @@
-"""`chatcrm run`: the channels that are configured, or the console when none is."""
+"""`chatcrm run`: the configured channels (the console when none is) and the background jobs."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import sys
 
 from bot.settings import Settings
-from bot.wiring import Runtime, build
+from bot.wiring import Runtime, background_services, build
+from crm.model import Channel
 
 logger = logging.getLogger(__name__)
 
 
 async def run(settings: Settings) -> None:
     runtime = await build(settings)
+    jobs = [asyncio.create_task(job) for job in background_services(runtime)]
     try:
         if settings.telegram_enabled:
             from bot.telegram import run_telegram
@@ -21,18 +25,26 @@ async def run(settings: Settings) -> None:
         else:
             await run_console(runtime)
     finally:
+        for job in jobs:
+            job.cancel()
+        for job in jobs:
+            with contextlib.suppress(asyncio.CancelledError):
+                await job
         await runtime.close()
 
 
 async def run_console(runtime: Runtime) -> None:
     from bot.cli import stdin_lines
     from handlers.console.chat import ConsoleChat
+    from handlers.console.notify import ConsoleNotifier
 
     def write(text: str) -> None:
         print(text, flush=True)
         print(flush=True)
 
     logger.info("no messenger configured: console chat on standard input")
-    await ConsoleChat(runtime.app, write).run(stdin_lines())
+    chat = ConsoleChat(runtime.app, write)
+    runtime.notifier.register(Channel.CONSOLE, ConsoleNotifier(chat.conversation, write))
+    await chat.run(stdin_lines())
     if sys.stdin.isatty():
         print("bye")

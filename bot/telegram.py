@@ -16,8 +16,10 @@ from bot.wiring import Runtime
 from crm.app import App
 from crm.burst import BurstCollector
 from crm.capture import ChatMessage
+from crm.model import Channel
 from handlers.telegram import build_router
 from handlers.telegram.middlewares import ActorMiddleware, InflightMiddleware
+from handlers.telegram.notify import TelegramNotifier
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +86,7 @@ async def run_telegram(runtime: Runtime) -> None:
     settings = runtime.settings
     assert settings.telegram_bot_token is not None
     bot = make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url)
+    runtime.notifier.register(Channel.TELEGRAM, TelegramNotifier(bot))
     dp, _ = make_dispatcher(runtime.app, burst_seconds=settings.burst_seconds)
     await register_commands(bot)
     if settings.telegram_webhook_url:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from bot.settings import Settings
 from crm.app import App, Ports
 from crm.clock import SystemClock
+from crm.notify import ChannelNotifier
 from crm.ports import Clock
 from nlu.extractor import Extractor
 from nlu.normalize import Normalizer
 from storage.database import Database
-from storage.files import FileSpool
+from storage.files import FileSpool, LocalBlobStore
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +27,8 @@ class Runtime:
     settings: Settings
     database: Database
     app: App
+    notifier: ChannelNotifier
+    clock: Clock
 
     async def close(self) -> None:
         await self.database.close()
@@ -36,13 +41,22 @@ async def build(settings: Settings, *, clock: Clock | None = None, migrate: bool
         await database.migrate()
     extractor = Extractor()
     extractor.warm_up()
+    notifier = ChannelNotifier()
+    clock = clock or SystemClock()
     ports = Ports(
         uow=database.uow,
-        clock=clock or SystemClock(),
+        clock=clock,
         extractor=extractor,
         normalizer=Normalizer(),
         spool=FileSpool(settings.spool_dir),
+        blobs=LocalBlobStore(settings.files_dir),
+        notifier=notifier,
     )
     app = App(ports, default_timezone=settings.default_timezone)
     logger.info("chatcrm ready on %s", database.backend)
-    return Runtime(settings=settings, database=database, app=app)
+    return Runtime(settings=settings, database=database, app=app, notifier=notifier, clock=clock)
+
+
+def background_services(runtime: Runtime) -> list[Coroutine[Any, Any, None]]:
+    """Long-running jobs started beside the channels (reminders, digests)."""
+    return []

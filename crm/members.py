@@ -65,6 +65,14 @@ class MemberService:
         self._clock = clock
         self._default_timezone = default_timezone
 
+    async def get(self, member_id: int) -> Member | None:
+        async with self._uow() as uow:
+            return await uow.members.get(member_id)
+
+    async def identities(self, member_id: int) -> list[Identity]:
+        async with self._uow() as uow:
+            return await uow.identities.for_member(member_id)
+
     async def identify(self, channel: Channel, external_id: str) -> Member | None:
         async with self._uow() as uow:
             identity = await uow.identities.get(channel, external_id)

@@ -1,0 +1,1 @@
+"""Subcommands of `chatcrm`, one module each; every module has `register(subparsers)`."""
