@@ -61,7 +61,7 @@ async def test_naive_datetimes_are_refused(any_engine: AsyncEngine) -> None:
     factory = SqlUnitOfWorkFactory(any_engine)
     with pytest.raises(Exception, match="naive"):
         async with factory() as uow:
-            await uow.teams.add(Team(id=0, name="T", created_at=datetime(2026, 1, 1)))  # noqa: DTZ001
+            await uow.teams.add(Team(id=0, name="T", created_at=datetime(2026, 1, 1)))
 
 
 async def test_leaving_without_commit_rolls_back(any_engine: AsyncEngine) -> None:

@@ -116,5 +116,5 @@ def message(
     if forward_from is not None:
         body["forward_origin"] = {"type": "user", "date": 1_790_000_000, "sender_user": forward_from}
     if text.startswith("/"):
-        body["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        body["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split(maxsplit=1)[0])}]
     return {"message": body}
