@@ -1,0 +1,22 @@
+"""Why a photo could not be read as a card: `ImageError.reason` is one of four fixed words."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+ImageProblem = Literal["not_image", "too_large", "blank", "unreadable"]
+
+
+class ImageError(ValueError):
+    """The photo was rejected before or after OCR.
+
+    - not_image: Pillow cannot decode it (random bytes, a text file, a truncated upload)
+    - too_large: over the byte limit, or more pixels than we decode (a decompression bomb)
+    - blank: a near-uniform image, nothing printed on it
+    - unreadable: OCR found no text with usable confidence
+    """
+
+    def __init__(self, reason: ImageProblem, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason: ImageProblem = reason
+        self.detail = detail
