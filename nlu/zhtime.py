@@ -49,8 +49,9 @@ _NOT_TIME = re.compile(
     r"\d{7,}|\d{3,4}[\s-]\d{4}[\s-]?\d{4}|[¥$]\s*[\d,.]+|"
     r"\d[\d,.]*\s*(?:(?:到|至|-|~)\s*\d[\d,.]*\s*)?(?:万|亿|千|[wWkK](?![A-Za-z])|元|块)"
 )
-_CLOCK = re.compile(rf"{_NUM}\s*(?:点|:|：|时(?!候|间))|(?:{_NUM}|半)\s*个?(?:小时|钟头|分钟)")
-_RELATIVE_CLOCK = re.compile(r"小时|钟头|分钟")
+# "30秒后" is a clock time as much as "2小时后": without it the day would default to 09:00.
+_CLOCK = re.compile(rf"{_NUM}\s*(?:点|:|：|时(?!候|间))|(?:{_NUM}|半)\s*个?(?:小时|钟头|分钟|秒)")
+_RELATIVE_CLOCK = re.compile(r"小时|钟头|分钟|秒")
 _PARTS = (
     (re.compile(r"凌晨"), None),
     (re.compile(r"下午"), "afternoon"),

@@ -32,6 +32,8 @@ def at(day: int, hour: int, minute: int = 0, month: int = 11, year: int = 2026) 
         ("礼拜五下午两点半", "礼拜五下午两点半", at(27, 14, 30)),
         ("3天后", "3天后", at(26, 9)),
         ("2小时后", "2小时后", at(23, 12)),
+        ("20分钟后", "20分钟后", at(23, 10, 20)),
+        ("30秒后", "30秒后", NOW.replace(second=30)),  # not 09:00 of today
         ("next Tuesday at 2pm", "next Tuesday at 2pm", at(1, 14, month=12)),
         ("tomorrow 10am", "tomorrow 10am", at(24, 10)),
         ("call me Friday afternoon", "Friday afternoon", at(27, 14)),
