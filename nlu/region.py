@@ -14,6 +14,38 @@ _ADDRESS_LABEL = re.compile(
     r"(?:地址|公司地址|办公地址|address|addr)\s*[:：是在]?\s*(?P<addr>[^\n;；。]{4,80})", re.IGNORECASE
 )
 _STREET = re.compile(r"\d+\s*[号弄栋座室层楼]|[路街巷道]\S{0,8}\d|大厦|大楼|广场|园区|产业园|科技园")
+_HAS_LATIN = re.compile(r"[A-Za-z]{2}")
+# Another field after the address on the same line ("地址在浦东张江，邮箱 …") ends it.
+_NEXT_FIELD = re.compile(
+    r"\s*(?:邮箱|电邮|电话|手机|座机|传真|微信|联系人|网址|官网|QQ|"
+    r"\b(?:e-?mail|tel|phone|mobile|cell|fax|wechat|website)\b)",
+    re.IGNORECASE,
+)
+_ADDRESS_PART = re.compile(r"\s*[,，、]\s*")
+# An English address goes on after a comma with a number or a capitalised word ("88 Century Ave,
+# Shanghai"); a Chinese one only with a street, a building or a place.
+_EN_ADDRESS_GOES_ON = re.compile(r"[0-9A-Z][\x20-\x7e]*")
+# An English place word is a street's name before these ("Zhongshan Road" is in every city).
+_EN_STREET_AFTER = re.compile(r"\s+(?:Road|Rd|Street|St|Avenue|Ave|Lu|Jie|Dadao|Boulevard|Blvd|Lane)\b", re.I)
+_EN_DISTRICT_AFTER = re.compile(r"\s+(?:District|Qu|New\s+Area|County)\b", re.I)
+_EN_BETWEEN_PLACES = re.compile(r"[\s,]*")
+# A word not inside an e-mail address, a web address or a file name ("x@shanghai.com").
+_EN_WORD = re.compile(r"(?<![A-Za-z0-9@./_'’-])[A-Za-z]+(?:['’][A-Za-z]+)?(?![A-Za-z0-9@_'’-]|\.[A-Za-z0-9])")
+# Romanised surnames: "Li Jinhua" and "Wang Kunming" are people, not places.
+_EN_SURNAMES = frozenset((
+    "Li", "Wang", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou", "Xu", "Sun", "Ma", "Zhu",
+    "Hu", "Guo", "He", "Gao", "Lin", "Luo", "Zheng", "Liang", "Xie", "Song", "Tang", "Han", "Feng", "Deng",
+    "Cao", "Peng", "Zeng", "Xiao", "Tian", "Dong", "Yuan", "Pan", "Yu", "Jiang", "Cai", "Du", "Ye",
+    "Cheng", "Su", "Wei", "Lu", "Ding", "Ren", "Shen", "Yao", "Cui", "Zhong", "Tan", "Fan", "Jin", "Shi",
+    "Liao", "Jia", "Xia", "Fu", "Fang", "Bai", "Zou", "Meng", "Xiong", "Qin", "Qiu", "Yin", "Xue", "Yan",
+    "Duan", "Lei", "Hou", "Long", "Tao", "Gu", "Mao", "Hao", "Gong", "Shao", "Wan", "Qian", "Dai", "Mo",
+    "Kong", "Xiang", "Chang", "Wen", "Kang", "Niu", "Ge", "Xing", "An", "Qi", "Qiao", "Pang", "Ni",
+    "Zhuang", "Nie", "Yue", "Zhai", "Zhan", "Ou", "Geng", "Guan", "Lan", "Jiao", "Zuo", "Gan", "Bao",
+    "Ning", "Shang", "Shu", "Ruan", "Ke", "Ji", "Mei", "Tong", "Ling", "Bi", "Shan", "Pei", "Huo", "Tu",
+    "Miao", "Qu", "Weng", "Ran", "Xin", "Chai", "Hua", "Teng", "Rao", "Mu", "Wong", "Chan", "Cheung",
+    "Lee", "Lau", "Ho", "Ng", "Leung", "Chow", "Tsang", "Kwok", "Lam", "Tse", "Yip", "Fung", "Tsui", "Lo",
+    "Mr", "Ms", "Mrs", "Dr"
+))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +110,69 @@ def _index() -> _Index:
     )
 
 
+@functools.cache
+def _english() -> dict[str, tuple[str, ...]]:
+    """pinyin_places.txt as lower-case spelling ("xian", "hong kong") -> Chinese names."""
+    index = _index()
+    chinese: dict[str, tuple[str, ...]] = {}
+    for line in word_list("pinyin_places.txt"):
+        spelling, *names = line.split("|")
+        chinese[_spelling_key(spelling)] = tuple(name for name in names if name in index.places)
+    return chinese
+
+
+def _spelling_key(spelling: str) -> str:
+    return " ".join(spelling.lower().replace("'", "").replace("’", "").split())
+
+
+def english_place_names(text: str) -> list[str]:
+    """Chinese names of the places `text` names in English ("Shanghai Pudong" -> 上海, 浦东).
+
+    Like place_names: a district whose Chinese short name is a weak place name ("Chaoyang") counts
+    only next to a city or province, or before "District". Words are looked up one by one (and
+    in pairs, "Hong Kong"): one alternation of every spelling scanned the text several times slower.
+    """
+    chinese = _english()
+    index = _index()
+    words = list(_EN_WORD.finditer(text))
+    found: list[str] = []
+    pending: list[str] = []  # a weak name that a strong one right after it confirms ("Chaoyang, Beijing")
+    last_end = -1
+    last_strong = False
+    skip_to = 0
+    for i, word in enumerate(words):
+        if i < skip_to:
+            continue
+        start, end = word.span()
+        key = _spelling_key(word[0])
+        if i + 1 < len(words) and text[end : words[i + 1].start()].isspace():
+            pair = key + " " + _spelling_key(words[i + 1][0])
+            if pair in chinese:
+                key, end, skip_to = pair, words[i + 1].end(), i + 2
+        names = chinese.get(key)
+        if not names:
+            continue
+        previous = words[i - 1][0] if i > 0 and text[words[i - 1].end() : start].strip(" .") == "" else ""
+        if previous in _EN_SURNAMES or _EN_STREET_AFTER.match(text, end):
+            continue
+        adjacent = last_end >= 0 and _EN_BETWEEN_PLACES.fullmatch(text, last_end, start) is not None
+        strong = any(name in index.strong for name in names)
+        if strong or _EN_DISTRICT_AFTER.match(text, end) or (adjacent and last_strong):
+            if adjacent and pending:
+                found.extend(pending)
+            found.extend(names)
+            pending = []
+        else:
+            pending = list(names)
+        last_end, last_strong = end, strong
+    return found
+
+
+def is_place(word: str) -> bool:
+    """Whether `word` names a province, a city or a well-known district on its own (江苏, 金华, 浦东)."""
+    return word in _index().strong
+
+
 def place_names(text: str) -> list[str]:
     """Chinese place names in `text`, in order: strong ones, and district names right after a strong one."""
     index = _index()
@@ -136,6 +231,8 @@ def find_region(texts: list[str]) -> Region | None:
     """The region of the first text (in priority order) that names a place; None when none does."""
     for text in texts:
         names = place_names(text)
+        if _HAS_LATIN.search(text):
+            names += english_place_names(text)
         region = resolve(names) if names else None
         if region is not None:
             return region
@@ -146,7 +243,7 @@ def find_address(text: str) -> str | None:
     """A street address: after a label ("地址：…"), or a clause naming a place and a street or building."""
     labelled = _ADDRESS_LABEL.search(text)
     if labelled:
-        return labelled["addr"].strip(" ,，")
+        return _labelled_address(labelled["addr"])
     for clause in re.split(r"[\n,，;；。!！?？]", text):
         if not _STREET.search(clause):
             continue
@@ -154,3 +251,17 @@ def find_address(text: str) -> str | None:
         if names:
             return clause[clause.index(names[0]) :].strip()
     return None
+
+
+def _labelled_address(said: str) -> str | None:
+    """The address after a label, up to the next field or a comma that starts something else."""
+    said = said[: m.start()] if (m := _NEXT_FIELD.search(said)) else said
+    said = said.strip(" ,，、")
+    end = len(said)
+    for comma in _ADDRESS_PART.finditer(said):
+        following = _ADDRESS_PART.split(said[comma.end() :], maxsplit=1)[0]
+        english = following.isascii() and _EN_ADDRESS_GOES_ON.fullmatch(following)
+        if not (english or _STREET.search(following) or place_names(following)):
+            end = comma.start()
+            break
+    return said[:end] or None

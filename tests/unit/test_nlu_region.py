@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from crm.facts import Region
-from nlu.region import find_address, find_region
+from nlu.region import english_place_names, find_address, find_region
+from nlu.resources import word_list
 
 
 @pytest.mark.parametrize(
@@ -22,6 +23,19 @@ from nlu.region import find_address, find_region
         ("广东那边的客户", Region("广东省")),
         ("上海某某科技有限公司", Region("上海市", "上海市")),
         ("地址：上海市浦东新区碧波路690号", Region("上海市", "上海市", "浦东新区")),
+        # English
+        ("office in Shanghai Pudong", Region("上海市", "上海市", "浦东新区")),
+        ("based in Shenzhen", Region("广东省", "深圳市")),
+        ("Beijing Chaoyang", Region("北京市", "北京市", "朝阳区")),
+        ("Chaoyang District, Beijing", Region("北京市", "北京市", "朝阳区")),
+        ("Chaoyang, Beijing", Region("北京市", "北京市", "朝阳区")),
+        ("Room 1201, 88 Century Ave, Pudong, Shanghai", Region("上海市", "上海市", "浦东新区")),
+        ("our plant is in Guangzhou Huangpu", Region("广东省", "广州市", "黄埔区")),
+        ("HQ in Xi'an", Region("陕西省", "西安市")),
+        ("we are in Hong Kong", Region("香港特别行政区", "香港")),
+        ("a factory in Inner Mongolia", Region("内蒙古自治区")),
+        ("Jiangsu province", Region("江苏省")),
+        ("他们在Suzhou", Region("江苏省", "苏州市")),
     ],
 )
 def test_region(text: str, region: Region) -> None:
@@ -38,6 +52,13 @@ def test_region(text: str, region: Region) -> None:
         "高新区",  # every city has one
         "张伟",
         "",
+        # English words that are not a place here
+        "Chaoyang",  # a district of several cities, alone
+        "Li Jinhua called",  # a person's given name
+        "100 Zhongshan Road",  # a street in every city
+        "zhang@shanghai-metal.com",
+        "see www.shanghai.gov.cn",
+        "Hello, we need a CRM",
     ],
 )
 def test_no_region(text: str) -> None:
@@ -56,7 +77,20 @@ def test_the_first_text_with_a_place_wins() -> None:
         ("Address: Room 1201, 88 Century Ave, Shanghai", "Room 1201, 88 Century Ave, Shanghai"),
         ("他们在杭州", None),
         ("中山路100号", None),
+        # The address ends at another field or at a clause that is not part of it.
+        ("地址在浦东张江，邮箱 zhang.wei@huawei.com", "浦东张江"),
+        ("地址:浦东张江 电话13812345678", "浦东张江"),
+        ("地址: 浦东张江,欢迎来坐坐", "浦东张江"),
+        ("地址：上海市浦东新区碧波路690号，张江大厦5楼", "上海市浦东新区碧波路690号，张江大厦5楼"),
+        ("Address: 88 Century Ave, Shanghai, email zhang@example.com", "88 Century Ave, Shanghai"),
+        ("Address: 88 Century Ave, Shanghai, see you there", "88 Century Ave, Shanghai"),
     ],
 )
 def test_address(text: str, address: str | None) -> None:
     assert find_address(text) == address
+
+
+def test_every_english_spelling_names_a_known_place() -> None:
+    for line in word_list("pinyin_places.txt"):
+        spelling = line.split("|")[0]
+        assert english_place_names(f"in {spelling} District"), spelling
