@@ -10,8 +10,9 @@ from datetime import UTC, date, datetime
 
 from crm.facts import CardFacts, CommitmentFact, Facts, PersonMention, ReminderFact, TodoFact
 from crm.ports import OcrPage
-from nlu import actions, jio, money, patterns, people, region
+from nlu import actions, jio, money, names, patterns, people, region
 from nlu.company import find_companies
+from nlu.contactline import LineContact, find_contact
 from nlu.dialogue import Clause, Dialogue, Message, Side, parse
 from nlu.keywords import find_keywords
 from nlu.phones import find_phones
@@ -20,6 +21,8 @@ from nlu.timemodel import TimeMention
 _LABELLED_NAME = re.compile(
     r"(?:联系人|对接人|姓名|name|contact)\s*[:：]\s*(?P<name>[^\s,，;；。:：]{2,20})", re.IGNORECASE
 )
+# "联系人王强，电话…": the label without a colon; what follows must read as a name.
+_NAME_LABEL = re.compile(r"(?:联系人|对接人|姓名)(?:是|为|叫)?\s*")
 _LABELLED_TITLE = re.compile(
     r"(?:职位|职务|title|position)\s*[:：]\s*(?P<title>[^\n,，;；。]{2,30})", re.IGNORECASE
 )
@@ -70,6 +73,7 @@ class Extractor:
     def warm_up(self) -> None:
         """Load jionlp, the word lists and libphonenumber's metadata now rather than on the first message."""
         jio.warm_up()
+        names.warm_up()
         self.minutes(_WARM_UP_TEXT, datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
 
     def chat(self, text: str, now: datetime) -> Facts:
@@ -90,10 +94,12 @@ class Extractor:
         contact_text = "\n".join(m.text for m in dialogue.messages if not _is_own_contact(m))
         customer_text = "\n".join(m.text for m in dialogue.messages if m.side is not Side.REP)
         mentions = _mentions(dialogue.clauses)
-        name, title, label_org = _contact(dialogue, mentions)
+        line = find_contact([m.text for m in dialogue.messages if m.side is not Side.REP])
+        name, title, label_org = _contact(dialogue, mentions, line)
         address = region.find_address(customer_text) or region.find_address(dialogue.text)
         companies = find_companies(customer_text) or find_companies(dialogue.text)
-        company = companies[0] if companies else _mention_org(mentions) or label_org
+        line_org = line.org if line else None
+        company = companies[0] if companies else _mention_org(mentions) or label_org or line_org
         found_region = region.find_region([t for t in (address, customer_text, company) if t])
         budget = _budget(dialogue.clauses)
         done = _actions(dialogue, now)
@@ -119,7 +125,7 @@ class Extractor:
             commitments=done.commitments,
             todos=done.todos,
             reminders=done.reminders,
-            people=_people(mentions) if minutes else (),
+            people=_people(mentions, line) if minutes else (),
             summary=_summary(dialogue) if minutes else None,
         )
 
@@ -148,11 +154,15 @@ def _is_own_contact(message: Message) -> bool:
 
 
 def _contact(
-    dialogue: Dialogue, mentions: list[tuple[Clause, people.Mention]]
+    dialogue: Dialogue, mentions: list[tuple[Clause, people.Mention]], line: LineContact | None
 ) -> tuple[str | None, str | None, str | None]:
-    """(name, title, company from the speaker label) of the customer contact."""
+    """(name, title, company from the speaker label) of the customer contact.
+
+    In order: a labelled name, the customer's speaker label, a self-introduction, the name on a
+    contact line ("华为 张伟 138…"), a person said with a title, the first person named.
+    """
     labelled = _LABELLED_NAME.search(dialogue.text)
-    name: str | None = labelled["name"] if labelled else None
+    name: str | None = labelled["name"] if labelled else _unlabelled_name(dialogue.text)
     label_org: str | None = None
     label_title: str | None = None
     speakers = Counter(m.speaker for m in dialogue.messages if m.side is Side.CUSTOMER and m.speaker)
@@ -166,10 +176,22 @@ def _contact(
         named = next((m for m in theirs if m.title), None)
         chosen = intro or named or (theirs[0] if theirs else None)
         name = chosen.name if chosen else None
+        if line is not None and intro is None:
+            name = line.name
     title = next((m.title for _, m in mentions if m.name == name and m.title), None) or label_title
+    if title is None and line is not None and line.name == name:
+        title = line.title
     if title is None:
         title = _said_title(dialogue)
     return name, title, label_org
+
+
+def _unlabelled_name(text: str) -> str | None:
+    for label in _NAME_LABEL.finditer(text):
+        name = people.full_name_at(text, label.end())
+        if name and (names.is_chinese_name(name) or people.is_honorific(name)):
+            return name
+    return None
 
 
 def _split_label(label: str) -> tuple[str, str | None, str | None]:
@@ -268,9 +290,14 @@ def _due(mention: TimeMention, now: datetime) -> datetime:
     return due
 
 
-def _people(mentions: list[tuple[Clause, people.Mention]]) -> tuple[PersonMention, ...]:
+def _people(
+    mentions: list[tuple[Clause, people.Mention]], line: LineContact | None
+) -> tuple[PersonMention, ...]:
     merged: dict[str, PersonMention] = {}
-    for _, m in mentions:
+    found = [m for _, m in mentions]
+    if line is not None:
+        found.append(people.Mention(line.name, -1, line.title, people.role_of(line.title)))
+    for m in found:
         known = merged.get(m.name)
         merged[m.name] = PersonMention(
             m.name,

@@ -15,7 +15,8 @@ _URL = re.compile(
 # a phone number is also accepted as an id when it is labelled as one.
 _WECHAT_LABEL = r"(?:微信号?|wechat(?:\s*id)?|weixin|wx|vx|v信|WeChat)"
 _WECHAT = re.compile(
-    _WECHAT_LABEL + r"\s*(?:号|id|ID)?\s*[:：是为]?\s*(?P<id>[A-Za-z][A-Za-z0-9_-]{5,19}|1[3-9]\d{9})(?![A-Za-z0-9_-])",
+    _WECHAT_LABEL
+    + r"\s*(?:号|id|ID)?\s*[:：是为]?\s*(?P<id>[A-Za-z][A-Za-z0-9_-]{5,19}|1[3-9]\d{9})(?![A-Za-z0-9_-])",
     re.IGNORECASE,
 )
 _QQ = re.compile(r"(?:QQ|qq|Qq)\s*(?:号)?\s*[:：是为]?\s*(?P<qq>[1-9]\d{4,11})(?!\d)")
@@ -51,3 +52,12 @@ def find_wechat_ids(text: str) -> list[str]:
 def find_qq(text: str) -> list[str]:
     """QQ numbers introduced by "QQ"."""
     return list(dict.fromkeys(m.group("qq") for m in _QQ.finditer(_clean(text))))
+
+
+def contact_spans(text: str) -> list[tuple[int, int]]:
+    """Where e-mail addresses, WeChat ids and QQ numbers (with their labels) are in `text`, in order.
+
+    Offsets are into `text` as given: the caller passes text already NFKC-normalised.
+    """
+    spans = [m.span() for pattern in (_EMAIL, _WECHAT, _QQ) for m in pattern.finditer(text)]
+    return sorted(spans)

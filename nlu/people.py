@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from crm.facts import DecisionRole
+from nlu import names
 from nlu.resources import word_list
 
 _DEPTS = (
@@ -18,6 +19,8 @@ _TITLE_WORDS = (
     "CEO|CTO|CFO|COO|CIO|CMO|VP|创始人|合伙人|老板|厂长|院长|处长|科长|局长|秘书长|采购员|会计|出纳|架构师"
 )
 TITLE_ZH = rf"(?:(?:{_DEPTS})(?:部|中心|处|科)?)?(?:副|首席)?(?:{_TITLE_WORDS})"
+# "做财务的", "负责采购": the department someone works in, said instead of a title.
+WORKS_IN = rf"(?:做|搞|负责|管|在)(?P<dept>{_DEPTS})(?:部|的|工作|这块|方面)*"
 # What colleagues call someone: 张总, 刘经理, 王工, 李老师.
 _HONORIFIC = "总经理|总监|经理|主任|部长|处长|科长|院长|厂长|老师|博士|主管|秘书|总|工|董|姐|哥"
 EN_TITLE = (
@@ -91,6 +94,13 @@ _EN_NOT_NAMES = frozenset(
 _NAME_STOP = set(
     "的是在和跟与也都要会对了吗呢吧啊呀把给就还已刚负管经总主部老工先女董院厂处科助秘"
     "说讲问这那我你他她们,，。 "
+)
+# "李雷说…", "客户张伟表示…": a name that starts a clause and is followed by what the person said or
+# wants is a person even without a title; 说/问/想/要 right after a word (马上要, 方案说) is not.
+_CLAUSE_LEAD = re.compile(r"(?:客户|对方|联系人|对接人|今天|昨天|刚才|刚刚|后来)?")
+_SAYS = re.compile(
+    r"(?:也|还|又|就|刚|刚刚|已经|一直|今天|昨天|明天|刚才|上午|下午)?"
+    r"(?:说|讲|表示|提到|问|想|要|觉得|认为|希望|反馈|回复|告诉|答应|打算|准备|需要|同意)"
 )
 _TIME_AFTER = re.compile(
     r"^(?:明天|今天|昨天|后天|下周|上周|这周|本周|下午|上午|晚上|早上|刚才|已经|一直|现在)"
@@ -198,7 +208,7 @@ def full_name_at(text: str, position: int) -> str | None:
 
 def with_title(mention: Mention, title: str) -> Mention:
     return Mention(
-        mention.name, mention.start, title, mention.role or _role_of(title), mention.org, mention.self_intro
+        mention.name, mention.start, title, mention.role or role_of(title), mention.org, mention.self_intro
     )
 
 
@@ -235,30 +245,53 @@ def find_mentions(clause: str, *, antecedent: str | None = None) -> list[Mention
             org = None
         if dept and title is None:
             title = dept + "负责人"
-        add(Mention(name, m.end(), title, _role_of(title or dept), _org(org), self_intro=True))
+        add(Mention(name, m.end(), title, role_of(title or dept), _org(org), self_intro=True))
     for m in patterns.name_title.finditer(clause):
         name = _trim_name(m["name"])
         if name:
-            add(Mention(name, m.start("name"), m["title"], _role_of(m["title"])))
+            add(Mention(name, m.start("name"), m["title"], role_of(m["title"])))
     for m in patterns.title_name.finditer(clause):
         name = full_name_at(clause, m.start("name"))
         if name:
-            add(Mention(name, m.start("name"), m["title"], _role_of(m["title"])))
+            add(Mention(name, m.start("name"), m["title"], role_of(m["title"])))
     for m in patterns.dept_name.finditer(clause):
         honorific = m["name"][1:] if m["name"][0] not in "小老" else ""
         title = m["dept"] + honorific if re.fullmatch(_TITLE_WORDS, honorific) else None
-        role = _role_of(m["dept"])
+        role = role_of(m["dept"])
         add(Mention(m["name"], m.start("name"), title, role))
     for m in patterns.org_name.finditer(clause):
         add(Mention(m["name"], m.start("name"), org=_org(m["org"])))
     for m in patterns.short.finditer(clause):
         add(Mention(m[0], m.start()))
+    speaker = _name_before_speech(clause)
+    if speaker is not None:
+        add(speaker)
     for mention in _english_mentions(clause):
         add(mention)
     pronoun = re.search(rf"[他她](?:是|为|担任|作为)?(?:他们|公司)?的?(?P<title>{TITLE_ZH})?", clause)
     if antecedent and not found and pronoun and (pronoun["title"] or _DECISION_WORDS.search(clause)):
-        add(Mention(antecedent, pronoun.start(), pronoun["title"], _role_of(pronoun["title"])))
+        add(Mention(antecedent, pronoun.start(), pronoun["title"], role_of(pronoun["title"])))
     return _with_clause_roles(clause, sorted(found.values(), key=lambda item: item.start))
+
+
+def is_honorific(token: str) -> bool:
+    """How colleagues name someone: 张总, 王工, 李经理, 小王."""
+    return _patterns().short.fullmatch(token) is not None
+
+
+def is_english_name_word(word: str) -> bool:
+    """A capitalised word that can be part of a name (not "The", "Call", "Friday")."""
+    return word[:1].isupper() and word not in _EN_NOT_NAMES
+
+
+def _name_before_speech(clause: str) -> Mention | None:
+    start = _CLAUSE_LEAD.match(clause)
+    position = start.end() if start else 0
+    for length in (4, 3, 2):
+        token = clause[position : position + length]
+        if len(token) == length and names.is_chinese_name(token) and _SAYS.match(clause, position + length):
+            return Mention(token, position)
+    return None
 
 
 def _english_mentions(clause: str) -> list[Mention]:
@@ -275,7 +308,7 @@ def _english_mentions(clause: str) -> list[Mention]:
                 intro["name"],
                 intro.start("name"),
                 intro["title"],
-                _role_of(intro["title"]),
+                role_of(intro["title"]),
                 intro["org"],
                 True,
             )
@@ -289,7 +322,7 @@ def _english_mentions(clause: str) -> list[Mention]:
             name = " ".join(name.split()[1:])
         if name and name.split()[-1] not in _EN_NOT_NAMES:
             found.append(
-                Mention(name, m.start("name") + len(m["name"]) - len(name), m["title"], _role_of(m["title"]))
+                Mention(name, m.start("name") + len(m["name"]) - len(name), m["title"], role_of(m["title"]))
             )
     deciders = re.finditer(rf"(?P<name>{_EN_NAME})\s+(?:makes|has|will\s+make|signs|is\s+the)", clause)
     found.extend(
@@ -321,14 +354,15 @@ def _with_clause_roles(clause: str, mentions: list[Mention]) -> list[Mention]:
         elif role is None:
             in_charge = _IN_CHARGE.search(clause, mention.start)
             if in_charge:
-                role = _role_of(clause[in_charge.end() : in_charge.end() + 12])
+                role = role_of(clause[in_charge.end() : in_charge.end() + 12])
         result.append(
             Mention(mention.name, mention.start, mention.title, role, mention.org, mention.self_intro)
         )
     return result
 
 
-def _role_of(title: str | None) -> DecisionRole | None:
+def role_of(title: str | None) -> DecisionRole | None:
+    """The decision role a title implies: 财务总监 -> finance, CTO -> technical."""
     if not title:
         return None
     return next((role for role, pattern in _ROLE_BY_WORD if pattern.search(title)), None)

@@ -49,6 +49,14 @@ def extractor() -> Extractor:
         ("Zhang Wei, [23.11.2026 10:32]\nwe need a CRM", "name", "Zhang Wei"),  # Telegram Desktop copy
         ("今天拜访了华为的张总", "name", "张总"),
         ("今天拜访了华为的张总", "company", "华为"),
+        ("华为技术有限公司 张伟 13812345678", "company", "华为技术有限公司"),
+        ("华为 张伟 13700003333", "company", "华为"),  # a short name beside the person
+        ("腾讯 马化腾 13511112222", "company", "腾讯"),
+        ("周五 张伟 13700003333", "company", None),
+        ("客户 张伟 13700003333", "company", None),
+        ("浦东 张伟 13700003333", "company", None),
+        ("王芳 13511112222 做财务的", "title", "财务"),
+        ("张伟\n华为技术有限公司\n采购经理\n13812345678", "title", "采购经理"),
         ("我是华为技术有限公司的张伟，采购经理", "title", "采购经理"),
         ("我是华为技术有限公司的张伟，采购经理", "company", "华为技术有限公司"),
         ("I'm Li Ming, IT Director at Acme Corp", "name", "Li Ming"),
@@ -67,6 +75,12 @@ def extractor() -> Extractor:
         ("他们在浦东张江", "region", Region("上海市", "上海市", "浦东新区")),
         ("地址：深圳市南山区科技园南区粤海街道10号", "address", "深圳市南山区科技园南区粤海街道10号"),
         ("今天聊得不错，下次再约", "region", None),
+        ("张伟: 地址在浦东张江，邮箱 zhang.wei@huawei.com", "address", "浦东张江"),
+        ("张伟: 地址在浦东张江，邮箱 zhang.wei@huawei.com", "region", Region("上海市", "上海市", "浦东新区")),
+        ("张伟: 地址在浦东张江，邮箱 zhang.wei@huawei.com", "emails", ("zhang.wei@huawei.com",)),
+        ("Li Ming: our office in Shanghai Pudong", "region", Region("上海市", "上海市", "浦东新区")),
+        ("We are based in Shenzhen", "region", Region("广东省", "深圳市")),
+        ("Beijing Chaoyang, near the 3rd ring", "region", Region("北京市", "北京市", "朝阳区")),
         # budget
         ("预算50万", "budget_cny", 500_000),
         ("预算的话，大概100w", "budget_cny", 1_000_000),
@@ -106,6 +120,49 @@ def extractor() -> Extractor:
 )
 def test_field(extractor: Extractor, text: str, field: str, expected: Any) -> None:
     assert getattr(extractor.chat(text, NOW), field) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # A contact line: the name beside a phone, an e-mail, a company or a title.
+        ("华为技术有限公司 张伟 13812345678", "张伟"),
+        ("华为技术（深圳）有限公司 张伟 13900002222", "张伟"),
+        ("星辰科技有限公司 张玮 13900002222", "张玮"),
+        ("王芳 13511112222 做财务的", "王芳"),
+        ("李雷 139 0000 1111 想了解你们的CRM", "李雷"),
+        ("张伟 13812345678", "张伟"),
+        ("张伟，13812345678", "张伟"),
+        ("张伟：13812345678", "张伟"),
+        ("张工 13812345678", "张工"),
+        ("华为 张伟 13700003333", "张伟"),
+        ("腾讯 马化腾 13511112222", "马化腾"),
+        ("张伟\n华为技术有限公司\n采购经理\n13812345678", "张伟"),
+        ("John Smith +1 650 253 0000", "John Smith"),
+        ("Call Li Ming at 13812345678", "Li Ming"),
+        # A name that starts a clause before what the person said or wants.
+        ("李雷说想了解一下你们的系统", "李雷"),
+        # Labels
+        ("联系人王强，电话13800001111", "王强"),
+        ("对接人是李娜 13800001111", "李娜"),
+        # The contact line comes after a self-introduction, before a mere mention.
+        ("我是华为的张伟\n李雷 13800001111", "张伟"),
+        ("采购经理刘洋明天过来\n李雷 13800001111", "李雷"),
+        # The rep's own line is not the customer.
+        ("我: 客户 张伟 13812345678", None),
+        # Words and places that start with a surname character.
+        ("浦东张江 13812345678", None),
+        ("周五 13812345678", None),
+        ("马上 回电话 13812345678", None),
+        ("方案 13812345678", None),
+        ("高新区 13812345678", None),
+        ("明天 13812345678", None),
+        ("金额 50万 13812345678", None),
+        ("联系人都在群里", None),
+    ],
+)
+def test_contact_name(extractor: Extractor, text: str, name: str | None) -> None:
+    assert extractor.chat(text, NOW).name == name
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,8 @@ import pytest
 
 from crm.facts import DecisionRole
 from nlu.company import find_companies
+from nlu.contactline import LineContact, find_contact
+from nlu.names import is_chinese_name
 from nlu.people import find_mentions
 
 
@@ -26,6 +28,12 @@ from nlu.people import find_mentions
         ("Wang makes the final call", "Wang", None, DecisionRole.DECISION_MAKER),
         ("张伟经理", "张伟", "经理", None),
         ("小王说下周发", "小王", None, None),
+        # A name that starts a clause before what the person said or wants.
+        ("李雷说想了解一下你们的系统", "李雷", None, None),
+        ("马化腾觉得可以", "马化腾", None, None),
+        ("客户张伟表示下周给答复", "张伟", None, None),
+        ("王芳也提到了移动端", "王芳", None, None),
+        ("欧阳娜娜问能不能试用", "欧阳娜娜", None, None),
     ],
 )
 def test_mention(text: str, name: str, title: str | None, role: DecisionRole | None) -> None:
@@ -51,7 +59,24 @@ def test_company_said_with_a_person(text: str, org: str | None) -> None:
     assert find_mentions(text)[0].org == org
 
 
-@pytest.mark.parametrize("text", ["张伟明天来", "今天天气不错", "我们需要CRM", "The budget is 50k"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "张伟明天来",
+        "今天天气不错",
+        "我们需要CRM",
+        "The budget is 50k",
+        # Words that start with a surname character, before 说/要/想.
+        "马上要发报价",
+        "方案说得很清楚",
+        "周五要开会",
+        "明年要上CRM",
+        "高新区说要补贴",
+        "全部要私有化部署",
+        "安排想放在下周",
+        "项目要年底上线",
+    ],
+)
 def test_no_person(text: str) -> None:
     assert find_mentions(text) == []
 
@@ -74,3 +99,112 @@ def test_no_person(text: str) -> None:
 )
 def test_companies(text: str, companies: list[str]) -> None:
     assert find_companies(text) == companies
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "张伟",
+        "王芳",
+        "李雷",
+        "张玮",
+        "马化腾",
+        "王强",
+        "高峰",
+        "欧阳娜娜",
+        "王小明",
+        "刘德华",
+        "王家卫",
+        "李一桐",
+    ],
+)
+def test_chinese_name(token: str) -> None:
+    assert is_chinese_name(token)
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        # everyday words and places that start with a surname character
+        *("张江", "高新", "周五", "王府井", "方案", "林业", "金额", "何时", "安排", "江苏", "黄金", "马上"),
+        *("白天", "于是", "向日葵", "文档", "明天", "常用", "全部", "高端", "浦东", "金桥", "项目", "管理"),
+        *("高新区", "周五见", "华为", "谢谢", "祝好"),
+        # not two to four Chinese characters after a surname
+        *("冯", "张", "张伟伟伟伟", "Zhang", "张3"),
+        # given-name characters that are grammar: 的 了 是 说
+        *("张的", "王了", "李是", "刘说"),
+    ],
+)
+def test_not_a_chinese_name(token: str) -> None:
+    assert not is_chinese_name(token)
+
+
+@pytest.mark.parametrize(
+    ("text", "contact"),
+    [
+        ("华为技术有限公司 张伟 13812345678", LineContact("张伟", org="华为技术有限公司")),
+        ("华为技术(深圳)有限公司 张伟 13900002222", LineContact("张伟", org="华为技术(深圳)有限公司")),
+        ("星辰科技有限公司 张玮 13900002222", LineContact("张玮", org="星辰科技有限公司")),
+        ("王芳 13511112222 做财务的", LineContact("王芳", title="财务")),
+        ("李雷 139 0000 1111 想了解你们的CRM", LineContact("李雷")),
+        ("张伟 13812345678", LineContact("张伟")),
+        ("张伟,13812345678", LineContact("张伟")),
+        ("张伟13812345678", LineContact("张伟")),
+        ("张伟 电话 13812345678", LineContact("张伟")),
+        ("张伟 zhang.wei@huawei.com", LineContact("张伟")),
+        ("张伟 微信 zhangwei_88", LineContact("张伟")),
+        ("张工 13812345678", LineContact("张工")),
+        ("张先生 13912345678", LineContact("张先生")),
+        ("陈总 采购经理", LineContact("陈总", title="采购经理")),
+        ("华为 张伟 13700003333", LineContact("张伟", org="华为")),
+        ("张伟 华为 13700003333", LineContact("张伟", org="华为")),
+        ("王小明(华为) 13812345678", LineContact("王小明", org="华为")),
+        ("腾讯 马化腾 13511112222", LineContact("马化腾", org="腾讯")),
+        ("IBM 张伟 13812345678", LineContact("张伟", org="IBM")),
+        # Words beside the name that are not a company.
+        ("周五 张伟 13812345678", LineContact("张伟")),
+        ("客户 张伟 13812345678", LineContact("张伟")),
+        ("意向客户 张伟 13812345678", LineContact("张伟")),
+        ("浦东 张伟 13812345678", LineContact("张伟")),
+        ("VIP 张伟 13812345678", LineContact("张伟")),
+        ("祝好 张伟 13812345678", LineContact("张伟")),
+        # English
+        ("John Smith +1 650 253 0000", LineContact("John Smith")),
+        ("Call Li Ming at 13812345678", LineContact("Li Ming")),
+        ("+86 13812345678 Wang Fang", LineContact("Wang Fang")),
+        ("Zhang Jinhua +86 138 1234 5678", LineContact("Zhang Jinhua")),
+    ],
+)
+def test_contact_line(text: str, contact: LineContact) -> None:
+    assert find_contact([text]) == contact
+
+
+def test_a_name_alone_on_its_line_takes_the_fields_around_it() -> None:
+    signature = ["张伟", "华为技术有限公司", "采购经理", "13812345678"]
+    assert find_contact(signature) == LineContact("张伟", "采购经理", "华为技术有限公司")
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["浦东张江 13812345678"],  # a place
+        ["周五 13812345678"],
+        ["马上 回电话 13812345678"],
+        ["方案 13812345678"],
+        ["高新区 13812345678"],
+        ["金额 50万 13812345678"],
+        ["华为 13812345678"],  # a company, no person
+        ["老师 13812345678"],  # reads like 老王 but is a word
+        ["小米 13812345678"],
+        ["回头把方案发给张伟 13812345678"],  # not standing alone
+        ["张伟"],  # nothing beside it
+        ["好的", "张伟", "明天见"],
+        ["Sales Manager +1 650 253 0000"],  # a title
+        ["Hong Kong +852 2123 4567"],  # a place
+        ["Shanghai Pudong 13812345678"],
+        ["Thanks John +1 650 253 0000"],
+        ["New York +1 212 555 0100"],
+    ],
+)
+def test_no_contact_line(lines: list[str]) -> None:
+    assert find_contact(lines) is None
