@@ -13,9 +13,12 @@ from typing import Any
 
 from crm import present
 from crm.capture import CaptureService, ChatMessage
+from crm.checkin import CheckIns, CheckInService
 from crm.customers import CustomerService, EditableField
 from crm.errors import ChatCrmError, NotFound
 from crm.format import when
+from crm.inbox import Inbox
+from crm.linking import Linking, LinkService
 from crm.members import MemberService, Newcomer, StartOutcome
 from crm.messages import t
 from crm.model import FollowUp, Lang, Member, Role
@@ -30,6 +33,8 @@ from crm.ports import (
     SpeechToText,
     UnitOfWorkFactory,
 )
+from crm.reminder_ui import ReminderActions
+from crm.reminders import ReminderService
 from crm.views import Act, Button, Reply, rows
 
 logger = logging.getLogger(__name__)
@@ -92,6 +97,16 @@ class App:
                 Act.CANCEL: self._cancel,
             }
         )
+        # reminders: the scheduler's delivery bookkeeping, and /reminders, /settings and the buttons
+        self.reminders = ReminderService(ports.uow, ports.clock)
+        ReminderActions(self.reminders, self.members, ports.clock, ports.extractor).register(self)
+        # Channels: one member on several channels (/link), text-channel onboarding, location
+        # check-ins, and messages a channel may deliver twice claimed once.
+        self.linking = Linking(LinkService(ports.uow, ports.clock), self.members)
+        self.checkins = CheckIns(CheckInService(ports.uow, ports.clock))
+        self.inbox = Inbox(ports.uow)
+        self.register_commands({"link": self.linking.command})
+        self.register_buttons({Act.CHECKIN_AT: self.checkins.move})
 
     # --- who is talking -------------------------------------------------------------------------
 
@@ -147,6 +162,7 @@ class App:
     async def chat(self, actor: Member, messages: Sequence[ChatMessage]) -> Reply:
         """A forwarded burst or a pasted chat."""
         result = await self.capture.chat(actor, messages)
+        self.reminders.scheduled(result.reminders)
         return present.lead_card(actor, result)
 
     async def text(self, actor: Member, text: str, key: str | None = None) -> Reply:
@@ -271,6 +287,7 @@ class App:
         retried = await self.capture.retry(actor, arg)
         if retried is None:
             return present.text(actor.lang, "error.retry_gone")
+        self.reminders.scheduled(retried.reminders)
         return present.lead_card(actor, retried)
 
     async def _cancel(self, actor: Member, _target: int, _arg: str) -> Reply:

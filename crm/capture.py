@@ -50,6 +50,7 @@ from crm.text import clean
 logger = logging.getLogger(__name__)
 
 CANDIDATE_LIMIT = 200
+TYPO_CANDIDATE_LIMIT = 50
 FIRST_STAGE = "lead"
 CAPTURE_SOURCES = (Source.CHAT, Source.NOTE, Source.VOICE, Source.CARD)
 # "提醒我周五给他回电话" refers to whoever the rep captured last, if that was recent enough.
@@ -106,6 +107,34 @@ class CaptureResult:
     commitments: list[Commitment] = field(default_factory=list)
     reminders: list[Reminder] = field(default_factory=list)
     removed_characters: int = 0
+
+
+async def find_duplicate(
+    uow: UnitOfWork, team_id: int, probe: Fingerprint
+) -> tuple[Match | None, dict[int, Contact]]:
+    """The existing contact `probe` most likely duplicates, and every candidate looked at.
+
+    Exact identifiers and the selective name/company keys first; the coarse typo key only when those
+    found nothing, so that a lookup stays a few index probes at a million contacts.
+    """
+    seen: dict[int, Contact] = {}
+    phases = [
+        (probe.exact_keys() + probe.blocking_keys(), CANDIDATE_LIMIT),
+        (probe.typo_keys(), TYPO_CANDIDATE_LIMIT),
+    ]
+    for keys, limit in phases:
+        if not keys:
+            continue
+        candidates = await uow.contacts.candidates(team_id, keys, limit)
+        if not candidates:
+            continue
+        stored_keys = await uow.contacts.keys_of([c.id for c in candidates])
+        prints = [(c.id, Fingerprint.from_keys(stored_keys[c.id])) for c in candidates]
+        seen.update((c.id, c) for c in candidates)
+        match = exact_match(probe, prints) or best_fuzzy_match(probe, prints)
+        if match is not None:
+            return match, seen
+    return None, seen
 
 
 class CaptureService:
@@ -203,11 +232,7 @@ class CaptureService:
             return await self._note(uow, actor, interaction, facts, now)
 
         probe = fingerprint(self._normalizer, name=facts.name, company=facts.company, facts=facts)
-        candidates = await uow.contacts.candidates(actor.team_id, probe.all_keys(), CANDIDATE_LIMIT)
-        stored_keys = await uow.contacts.keys_of([c.id for c in candidates])
-        prints = [(c.id, Fingerprint.from_keys(stored_keys[c.id])) for c in candidates]
-        by_id = {c.id: c for c in candidates}
-        match = exact_match(probe, prints) or best_fuzzy_match(probe, prints)
+        match, by_id = await find_duplicate(uow, actor.team_id, probe)
 
         if match is not None and match.kind is MatchKind.EXACT:
             existing = by_id[match.contact_id]

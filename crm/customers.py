@@ -89,16 +89,16 @@ class CustomerService:
 
     async def find(self, actor: Member, text: str) -> list[Customer]:
         query = one_line(text, limit=100)
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.customers.search(actor.team_id, self._owner_filter(actor), query, SEARCH_LIMIT)
 
     async def recent(self, actor: Member, limit: int = 8) -> list[Customer]:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.customers.recent(actor.team_id, self._owner_filter(actor), limit)
 
     async def card(self, actor: Member, name_or_id: str | int) -> CustomerCard | list[Customer]:
         """One customer's card, or the list of matches when the name is ambiguous."""
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             if isinstance(name_or_id, int):
                 customer = await self._visible_customer(uow, actor, name_or_id)
             else:
@@ -122,7 +122,7 @@ class CustomerService:
 
     async def lead(self, actor: Member, interaction_id: int) -> CaptureResult:
         """The lead card of a capture as it stands now."""
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await self._lead(uow, actor, interaction_id, Outcome.UPDATED, None)
 
     # --- corrections ----------------------------------------------------------------------------

@@ -27,7 +27,7 @@ class KeyKind(StrEnum):
     WECHAT = "wechat"
     NAME = "name"  # blocking key: the normalised person name
     COMPANY = "company"  # blocking key: the normalised company core
-    COMPANY_PREFIX = "cpfx"  # blocking key: the first characters of the company core, for typos
+    COMPANY_PREFIX = "cpfx"  # blocking key: company core's first characters + surname, for typos
 
     @property
     def exact(self) -> bool:
@@ -65,17 +65,25 @@ class Fingerprint:
         return list(dict.fromkeys(keys))
 
     def blocking_keys(self) -> list[LookupKey]:
+        """Selective keys for the fuzzy comparison: the same name, or the same company."""
         keys: list[LookupKey] = []
         if self.name_key:
             keys.append(LookupKey(KeyKind.NAME, self.name_key))
         if self.company_key:
             keys.append(LookupKey(KeyKind.COMPANY, self.company_key))
-            if len(self.company_key) >= COMPANY_PREFIX_CHARS:
-                keys.append(LookupKey(KeyKind.COMPANY_PREFIX, self.company_key[:COMPANY_PREFIX_CHARS]))
         return keys
 
+    def typo_keys(self) -> list[LookupKey]:
+        """A coarse key for when both name and company were typed differently: the company's first
+        characters and the surname. Looked up only when the selective keys found nothing."""
+        if self.name_key and len(self.company_key) >= COMPANY_PREFIX_CHARS:
+            prefix = f"{self.company_key[:COMPANY_PREFIX_CHARS]}|{self.name_key[:1]}"
+            return [LookupKey(KeyKind.COMPANY_PREFIX, prefix)]
+        return []
+
     def all_keys(self) -> list[LookupKey]:
-        return self.exact_keys() + self.blocking_keys()
+        """Every key stored for a contact."""
+        return self.exact_keys() + self.blocking_keys() + self.typo_keys()
 
     @classmethod
     def from_keys(cls, keys: Iterable[LookupKey]) -> Fingerprint:

@@ -66,15 +66,15 @@ class MemberService:
         self._default_timezone = default_timezone
 
     async def get(self, member_id: int) -> Member | None:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.members.get(member_id)
 
     async def identities(self, member_id: int) -> list[Identity]:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.identities.for_member(member_id)
 
     async def identify(self, channel: Channel, external_id: str) -> Member | None:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             identity = await uow.identities.get(channel, external_id)
             if identity is None:
                 return None
@@ -209,7 +209,7 @@ class MemberService:
         return member
 
     async def team_members(self, actor: Member) -> list[Member]:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.members.in_team(actor.team_id)
 
     async def set_awaiting(self, actor: Member, awaiting: dict[str, Any] | None) -> None:

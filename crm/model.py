@@ -326,3 +326,15 @@ class StoredFile:
     path: str
     original_name: str | None
     created_at: datetime
+
+
+@dataclass(slots=True)
+class LinkCode:
+    """A one-time code that adds another channel identity (WeChat, WeCom, Telegram) to a member."""
+
+    code: str
+    member_id: int
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+    used_channel: Channel | None = None

@@ -25,9 +25,11 @@ from crm.model import (
     Identity,
     Interaction,
     Invite,
+    LinkCode,
     Member,
     Merge,
     Reminder,
+    ReminderStatus,
     Role,
     Source,
     StoredFile,
@@ -118,6 +120,11 @@ class FactExtractor(Protocol):
 
     def card(self, pages: Sequence[OcrPage]) -> CardFacts:
         """One contact from the front (and back) of a business card."""
+        ...
+
+    def when(self, text: str, now: datetime) -> datetime | None:
+        """The one moment `text` names ("明天下午3点", "周五", "in 2 hours"), aware in `now`'s timezone;
+        a day without a clock time is 09:00. None when it names no time."""
         ...
 
 
@@ -232,7 +239,27 @@ class ReminderRepository(Protocol):
         """Atomically take due, unclaimed (or lease-expired) pending reminders for delivery."""
         ...
 
-    async def next_due_at(self) -> datetime | None: ...
+    async def next_due_at(self) -> datetime | None:
+        """When the next pending reminder can be claimed: its due time, or the end of its lease."""
+        ...
+
+    async def mark_delivered(self, reminder_id: int, lease_until: datetime, at: datetime) -> bool:
+        """Settles a claim (still held: pending, `claimed_until == lease_until`) as delivered."""
+        ...
+
+    async def retry_later(self, reminder_id: int, lease_until: datetime, at: datetime) -> bool:
+        """Keeps a held claim's reminder pending and claimable again from `at`."""
+        ...
+
+    async def give_up(self, reminder_id: int, lease_until: datetime) -> bool:
+        """Cancels a held claim's reminder (delivery failed too often)."""
+        ...
+
+    async def listing(
+        self, member_id: int | None, statuses: Sequence[ReminderStatus] | None, limit: int
+    ) -> list[Reminder]:
+        """Reminders by due time, of one member or all, in the given statuses or any."""
+        ...
 
 
 class AuditRepository(Protocol):
@@ -266,6 +293,12 @@ class FileRepository(Protocol):
     async def add(self, stored: StoredFile) -> StoredFile: ...
     async def get(self, file_id: int) -> StoredFile | None: ...
     async def by_hash(self, team_id: int, sha256: str) -> StoredFile | None: ...
+
+
+class LinkCodeRepository(Protocol):
+    async def add(self, link: LinkCode) -> None: ...
+    async def get(self, code: str) -> LinkCode | None: ...
+    async def update(self, link: LinkCode) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -304,6 +337,8 @@ class UnitOfWork(Protocol):
     def processed(self) -> ProcessedKeys: ...
     @property
     def files(self) -> FileRepository: ...
+    @property
+    def link_codes(self) -> LinkCodeRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(
@@ -316,7 +351,9 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self) -> UnitOfWork: ...
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
+        """A unit of work. `read_only=True` for ones that only read: they never wait for writers."""
+        ...
 
 
 class BlobStore(Protocol):

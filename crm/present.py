@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from crm import format as fmt
+from crm import reminder_ui
 from crm.capture import CaptureResult, Outcome
 from crm.customers import CustomerCard, EditableField
 from crm.errors import ChatCrmError
@@ -66,16 +67,8 @@ def lead_card(member: Member, result: CaptureResult, *, headline: str | None = N
     if result.outcome is not Outcome.NOTED:
         lines += _profile_lines(member, customer, contact)
     lines += _facts_lines(member, facts, customer)
-    if result.reminders:
-        first = min(result.reminders, key=lambda r: r.due_at)
-        lines.append(
-            t(
-                lang,
-                "lead.reminders",
-                count=len(result.reminders),
-                first=fmt.when(lang, first.due_at, member.tz),
-            )
-        )
+    # "⏰ 已设提醒：11月27日 周五 09:00 给他回电话": each reminder with its time, so the rep can check it.
+    lines += reminder_ui.set_lines(member, result.reminders)
     if result.outcome is not Outcome.NOTED:
         lines.append(
             t(lang, "lead.completeness", before=result.completeness_before, after=result.completeness_after)

@@ -29,6 +29,7 @@ class Act(StrEnum):
     REMINDER_DONE = "rd"
     REMINDER_SNOOZE = "rs"  # arg: "1h" or "tomorrow"
     REMINDER_PICK = "rp"  # the next text is the new time
+    SETTINGS = "sg"  # arg: what /settings takes ("quiet off", "weekend monday"), with no ":"
     # voice minutes
     MINUTES_CUSTOMER = "mc"  # target: interaction id; arg: customer id or "" for the choices
     MINUTES_DISCARD = "md"
@@ -40,6 +41,8 @@ class Act(StrEnum):
     DEAL_ROLE = "dr"  # target: contact id; arg: decision role
     DEAL_PING = "dp"
     DEAL_LOST = "dl"
+    # WeChat / WeCom channel
+    CHECKIN_AT = "ci"  # target: check-in interaction id; arg: customer id
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,8 +78,8 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @functools.cache
-def _place_names() -> tuple[str, ...]:
-    """Province and city names with their short forms (广东省, 广东, 深圳市, 深圳), longest first."""
+def _place_names() -> frozenset[str]:
+    """Province and city names with their short forms (广东省, 广东, 深圳市, 深圳)."""
     locations = jio.china_location()
     names: set[str] = {"中国"}
     for province, cities in locations.items():
@@ -91,7 +91,21 @@ def _place_names() -> tuple[str, ...]:
             names.add(city)
             if isinstance(detail, dict):
                 names.update(_aliases(detail.get("_alias")))
-    return tuple(sorted((n for n in names if len(n) >= 2), key=len, reverse=True))
+    return frozenset(n for n in names if len(n) >= 2)
+
+
+@functools.cache
+def _longest_place() -> int:
+    return max(len(name) for name in _place_names())
+
+
+def _leading_place(text: str) -> str | None:
+    """The longest province or city name `text` starts with: a set probe per length, not a scan."""
+    places = _place_names()
+    for length in range(min(_longest_place(), len(text)), 1, -1):
+        if text[:length] in places:
+            return text[:length]
+    return None
 
 
 def _aliases(value: object) -> list[str]:
@@ -106,36 +120,10 @@ class Normalizer:
     """crm.ports.Normalizer over phonenumbers, jionlp's place names and nlu's money parser."""
 
     def company_key(self, name: str) -> str:
-        text = unicodedata.normalize("NFKC", name).lower().strip()
-        places = _place_names()
-        # "华为技术（深圳）有限公司": a bracketed place is a branch location, not part of the name.
-        text = _BRACKETS.sub(lambda m: "" if m.group(1) in places else m.group(0), text)
-        text = _LEGAL_FORMS_EN.sub(" ", text)
-        text = _NOT_WORD.sub("", text)
-        for form in _LEGAL_FORMS_ZH:
-            if text.endswith(form) and len(text) > len(form):
-                text = text[: -len(form)]
-                break
-        changed = True
-        while changed:
-            changed = False
-            for place in places:
-                rest = text[len(place) :]
-                if text.startswith(place) and len(rest) >= 2 and rest not in _GENERIC:
-                    text = rest
-                    changed = True
-                    break
-        return text
+        return _company_key(name)
 
     def person_key(self, name: str) -> str:
-        text = unicodedata.normalize("NFKC", name).strip().lower()
-        text = _HONORIFICS_EN.sub("", text)
-        for honorific in _HONORIFICS_ZH:
-            if text.endswith(honorific) and len(text) > len(honorific):
-                text = text[: -len(honorific)]
-        if _CJK.search(text):
-            return _NOT_WORD.sub("", text)
-        return " ".join(_NOT_WORD.sub(" ", text).split())
+        return _person_key(name)
 
     def phone(self, raw: str) -> str | None:
         return normalize_phone(raw)
@@ -143,3 +131,36 @@ class Normalizer:
     def money(self, raw: str) -> int | None:
         amounts = find_amounts(raw, bare=True)
         return amounts[0].high if len(amounts) == 1 else None
+
+
+# Keys are computed for every capture and every candidate; names repeat a lot, so cache them.
+@functools.lru_cache(maxsize=65_536)
+def _company_key(name: str) -> str:
+    text = unicodedata.normalize("NFKC", name).lower().strip()
+    places = _place_names()
+    # "华为技术（深圳）有限公司": a bracketed place is a branch location, not part of the name.
+    text = _BRACKETS.sub(lambda m: "" if m.group(1) in places else m.group(0), text)
+    text = _LEGAL_FORMS_EN.sub(" ", text)
+    text = _NOT_WORD.sub("", text)
+    for form in _LEGAL_FORMS_ZH:
+        if text.endswith(form) and len(text) > len(form):
+            text = text[: -len(form)]
+            break
+    while (place := _leading_place(text)) is not None:
+        rest = text[len(place) :]
+        if len(rest) < 2 or rest in _GENERIC:
+            break
+        text = rest
+    return text
+
+
+@functools.lru_cache(maxsize=65_536)
+def _person_key(name: str) -> str:
+    text = unicodedata.normalize("NFKC", name).strip().lower()
+    text = _HONORIFICS_EN.sub("", text)
+    for honorific in _HONORIFICS_ZH:
+        if text.endswith(honorific) and len(text) > len(honorific):
+            text = text[: -len(honorific)]
+    if _CJK.search(text):
+        return _NOT_WORD.sub("", text)
+    return " ".join(_NOT_WORD.sub(" ", text).split())

@@ -53,8 +53,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     dbapi_connection.isolation_level = None
 
 
+READ_ONLY = "chatcrm_read_only"
+
+
 def _sqlite_begin_immediate(connection: Any) -> None:
     # A deferred transaction that reads and then writes can fail with SQLITE_BUSY when another
     # writer got in between, and the busy timeout cannot help then; taking the write lock at BEGIN
-    # makes concurrent writers (two processes on one file) queue instead.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # makes concurrent writers (two processes on one file) queue instead. Units of work that only
+    # read say so and begin deferred, so that readers never wait for the writer (WAL).
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

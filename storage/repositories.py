@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, Text, and_, cast, delete, func, insert, or_, select, update
+from sqlalchemy import RowMapping, Text, and_, case, cast, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm.dedup import KeyKind, LookupKey
@@ -28,6 +28,7 @@ from crm.model import (
     Interaction,
     Invite,
     Lang,
+    LinkCode,
     Member,
     Merge,
     Reminder,
@@ -554,12 +555,58 @@ class ReminderRepository(_Repo):
         return claimed
 
     async def next_due_at(self) -> datetime | None:
-        query = select(func.min(t.reminders.c.due_at)).where(
-            t.reminders.c.status == ReminderStatus.PENDING.value
-        )
+        # A pending reminder under a lease (being delivered, or waiting to retry after a failed
+        # send) can be claimed again only when the lease ends, so that is when it is next "due".
+        c = t.reminders.c
+        claimable_at = case((c.claimed_until > c.due_at, c.claimed_until), else_=c.due_at)
+        query = select(func.min(claimable_at)).where(c.status == ReminderStatus.PENDING.value)
         # func.min keeps the column's type, so the value comes back as an aware UTC datetime.
         due: datetime | None = (await self._conn.execute(query)).scalar_one_or_none()
         return due
+
+    async def mark_delivered(self, reminder_id: int, lease_until: datetime, at: datetime) -> bool:
+        return await self._settle(
+            reminder_id,
+            lease_until,
+            status=ReminderStatus.DELIVERED.value,
+            delivered_at=at,
+            claimed_until=None,
+        )
+
+    async def retry_later(self, reminder_id: int, lease_until: datetime, at: datetime) -> bool:
+        # The claim stays, moved to the retry time: claim_due takes it again once that has passed.
+        return await self._settle(reminder_id, lease_until, claimed_until=at)
+
+    async def give_up(self, reminder_id: int, lease_until: datetime) -> bool:
+        return await self._settle(
+            reminder_id, lease_until, status=ReminderStatus.CANCELLED.value, claimed_until=None
+        )
+
+    async def _settle(self, reminder_id: int, lease_until: datetime, **values: Any) -> bool:
+        # Only the holder of the claim may settle it: a reminder the rep snoozed or closed meanwhile
+        # (which clears the lease) or that another process re-claimed after the lease ran out is
+        # left alone.
+        result = await self._conn.execute(
+            update(t.reminders)
+            .where(
+                t.reminders.c.id == reminder_id,
+                t.reminders.c.status == ReminderStatus.PENDING.value,
+                t.reminders.c.claimed_until == lease_until,
+            )
+            .values(**values)
+        )
+        return result.rowcount == 1
+
+    async def listing(
+        self, member_id: int | None, statuses: Sequence[ReminderStatus] | None, limit: int
+    ) -> list[Reminder]:
+        query = select(t.reminders)
+        if member_id is not None:
+            query = query.where(t.reminders.c.member_id == member_id)
+        if statuses is not None:
+            query = query.where(t.reminders.c.status.in_([s.value for s in statuses]))
+        query = query.order_by(t.reminders.c.due_at, t.reminders.c.id).limit(limit)
+        return [_reminder(row) for row in (await self._conn.execute(query)).mappings()]
 
 
 def _audit(row: RowMapping) -> AuditEntry:
@@ -683,3 +730,26 @@ class FileRepository(_Repo):
         query = select(t.files).where(t.files.c.team_id == team_id, t.files.c.sha256 == sha256)
         row = (await self._conn.execute(query)).mappings().first()
         return StoredFile(**row) if row else None
+
+
+def _link_code(row: RowMapping) -> LinkCode:
+    data = dict(row)
+    channel = data.pop("used_channel")
+    return LinkCode(**data, used_channel=Channel(channel) if channel else None)
+
+
+class LinkCodeRepository(_Repo):
+    async def add(self, link: LinkCode) -> None:
+        await self._conn.execute(insert(t.link_codes).values(_values(link, exclude=())))
+
+    async def get(self, code: str) -> LinkCode | None:
+        query = select(t.link_codes).where(t.link_codes.c.code == code)
+        row = (await self._conn.execute(query)).mappings().first()
+        return _link_code(row) if row else None
+
+    async def update(self, link: LinkCode) -> None:
+        await self._conn.execute(
+            update(t.link_codes)
+            .where(t.link_codes.c.code == link.code)
+            .values(_values(link, exclude=("code",)))
+        )

@@ -298,3 +298,15 @@ processed_keys = Table(
     Column("key", String(200), primary_key=True),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# One-time codes that add a channel identity (WeChat, WeCom, Telegram) to an existing member.
+link_codes = Table(
+    "link_codes",
+    metadata,
+    Column("code", String(16), primary_key=True),
+    _fk("member_id", "members.id", nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+    Column("used_channel", String(16), nullable=True),
+)

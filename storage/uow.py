@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from crm.errors import StorageConflict, StorageError
 from storage import repositories as r
+from storage.db import READ_ONLY
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +38,12 @@ class SqlUnitOfWork:
     duplicates: r.DuplicateRepository
     processed: r.ProcessedKeys
     files: r.FileRepository
+    link_codes: r.LinkCodeRepository
 
-    def __init__(self, engine: AsyncEngine, write_lock: asyncio.Lock | None) -> None:
+    def __init__(self, engine: AsyncEngine, write_lock: asyncio.Lock | None, *, read_only: bool = False) -> None:
         self._engine = engine
-        self._write_lock = write_lock
+        self._write_lock = None if read_only else write_lock
+        self._read_only = read_only
         self._conn: AsyncConnection | None = None
         self._holds_lock = False
 
@@ -50,6 +53,8 @@ class SqlUnitOfWork:
             self._holds_lock = True
         try:
             conn = await self._engine.connect()
+            if self._read_only:
+                await conn.execution_options(**{READ_ONLY: True})
             await conn.begin()
         except SQLAlchemyError as exc:
             self._release()
@@ -73,6 +78,7 @@ class SqlUnitOfWork:
         self.duplicates = r.DuplicateRepository(conn)
         self.processed = r.ProcessedKeys(conn)
         self.files = r.FileRepository(conn)
+        self.link_codes = r.LinkCodeRepository(conn)
         return self
 
     async def __aexit__(
@@ -125,5 +131,6 @@ class SqlUnitOfWorkFactory:
         self.engine = engine
         self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
-    def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self._write_lock)
+    def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
+        """A unit of work; `read_only` ones skip the SQLite write lock (and must not write)."""
+        return SqlUnitOfWork(self.engine, self._write_lock, read_only=read_only)

@@ -48,9 +48,11 @@ def keys() -> set[str]:
 
 
 def _load() -> None:
-    from crm.messages import core
+    from crm.messages import channels, core, reminders
 
     register(core.MESSAGES)
+    register(reminders.MESSAGES)
+    register(channels.MESSAGES)
 
 
 _load()

@@ -137,7 +137,7 @@ def test_exact_match_ignores_extensions_and_case() -> None:
 def test_fingerprint_keys_round_trip() -> None:
     original = Fingerprint(phones=("+8613812345678",), emails=("a@b.cn",), wechat_id="wx_1", name_key="张伟", company_key="华为技术")
     keys = original.all_keys()
-    assert LookupKey(KeyKind.COMPANY_PREFIX, "华为") in keys
+    assert LookupKey(KeyKind.COMPANY_PREFIX, "华为|张") in keys
     assert len({key.encoded() for key in keys}) == len(keys)
     again = Fingerprint.from_keys(keys)
     assert again.phones == original.phones and again.wechat_id == "wx_1"

@@ -1,0 +1,162 @@
+"""Visit check-ins: a location a rep shares becomes a check-in on the customer they are visiting.
+
+The customer is the one the rep captured last (within a day), as for notes; the reply offers the rep's
+recent customers to move the check-in to another one.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from crm import present
+from crm.capture import CAPTURE_SOURCES
+from crm.errors import NotFound
+from crm.format import when
+from crm.messages import t
+from crm.model import AuditEntry, Customer, Interaction, Member, Source
+from crm.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from crm.records import can_see
+from crm.text import one_line
+from crm.views import Act, Button, Reply, rows
+
+logger = logging.getLogger(__name__)
+
+RECENT_WINDOW = timedelta(hours=24)
+CHOICES = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    latitude: float
+    longitude: float
+    label: str | None = None
+
+    def describe(self) -> str:
+        where = f"{self.latitude:.5f}, {self.longitude:.5f}"
+        return f"{one_line(self.label, 200)} ({where})" if self.label else where
+
+
+@dataclass(slots=True)
+class CheckIn:
+    interaction: Interaction
+    customer: Customer | None
+    others: list[Customer] = field(default_factory=list)
+    repeated: bool = False
+
+
+class CheckInService:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def check_in(self, actor: Member, place: Place, key: str | None = None) -> CheckIn:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            customer = await self._current_customer(uow, actor, now)
+            interaction = Interaction(
+                id=0,
+                team_id=actor.team_id,
+                author_id=actor.id,
+                source=Source.LOCATION,
+                content=place.describe(),
+                facts={"location": {"lat": place.latitude, "lon": place.longitude, "label": place.label}},
+                created_at=now,
+                customer_id=customer.id if customer else None,
+                external_key=key,
+            )
+            if key and await uow.processed.seen([key]):
+                return CheckIn(interaction, customer, repeated=True)
+            await uow.interactions.add(interaction)
+            if key:
+                await uow.processed.add([key])
+            await uow.audit.add(self._audit(actor, "checkin", interaction))
+            others = await uow.customers.recent(actor.team_id, None if actor.role.sees_team else actor.id, 8)
+            await uow.commit()
+        others = [c for c in others if customer is None or c.id != customer.id][:CHOICES]
+        return CheckIn(interaction, customer, others)
+
+    async def move(self, actor: Member, interaction_id: int, customer_id: int) -> CheckIn:
+        async with self._uow() as uow:
+            interaction = await uow.interactions.get(interaction_id)
+            if (
+                interaction is None
+                or interaction.source is not Source.LOCATION
+                or interaction.team_id != actor.team_id
+                or (interaction.author_id != actor.id and not actor.role.sees_team)
+            ):
+                raise NotFound()
+            customer = await uow.customers.get(customer_id)
+            if (
+                customer is None
+                or customer.merged_into is not None
+                or customer.archived_at is not None
+                or not can_see(actor, customer.owner_id, customer.team_id)
+            ):
+                raise NotFound("customer.not_found", query=str(customer_id))
+            interaction.customer_id = customer.id
+            await uow.interactions.update(interaction)
+            await uow.audit.add(self._audit(actor, "checkin.moved", interaction))
+            await uow.commit()
+        return CheckIn(interaction, customer)
+
+    async def _current_customer(self, uow: UnitOfWork, actor: Member, now: datetime) -> Customer | None:
+        last = await uow.interactions.last_by_author(actor.id, (*CAPTURE_SOURCES, Source.LOCATION))
+        if last is None or last.customer_id is None or now - last.created_at > RECENT_WINDOW:
+            return None
+        customer = await uow.customers.get(last.customer_id)
+        while customer is not None and customer.merged_into is not None:
+            customer = await uow.customers.get(customer.merged_into)
+        if (
+            customer is None
+            or customer.archived_at is not None
+            or not can_see(actor, customer.owner_id, customer.team_id)
+        ):
+            return None
+        return customer
+
+    def _audit(self, actor: Member, action: str, interaction: Interaction) -> AuditEntry:
+        return AuditEntry(
+            id=0,
+            team_id=actor.team_id,
+            actor_id=actor.id,
+            action=action,
+            target_type="interaction",
+            target_id=interaction.id,
+            detail={"customer": interaction.customer_id},
+            created_at=self._clock.now(),
+        )
+
+
+class CheckIns:
+    """What the channels call for a shared location, and the button that moves a check-in."""
+
+    def __init__(self, service: CheckInService) -> None:
+        self.service = service
+
+    async def check_in(self, actor: Member, place: Place, key: str | None = None) -> Reply:
+        result = await self.service.check_in(actor, place, key)
+        return self._card(actor, result)
+
+    async def move(self, actor: Member, target: int, arg: str) -> Reply:
+        result = await self.service.move(actor, target, int(arg))
+        return self._card(actor, result)
+
+    def _card(self, actor: Member, result: CheckIn) -> Reply:
+        lang = actor.lang
+        if result.repeated:
+            return present.text(lang, "checkin.repeated")
+        at = when(lang, result.interaction.created_at, actor.tz)
+        if result.customer is not None:
+            head = t(lang, "checkin.on", customer=present.customer_name(lang, result.customer), when=at)
+        else:
+            head = t(lang, "checkin.unassigned", when=at)
+        lines = [head, f"📍 {result.interaction.content}"]
+        buttons = [
+            Button(present.customer_name(lang, c), Act.CHECKIN_AT, result.interaction.id, str(c.id))
+            for c in result.others
+        ]
+        if buttons:
+            lines.append(t(lang, "checkin.other" if result.customer else "checkin.choose"))
+        return Reply("\n".join(lines), rows(*buttons))

@@ -1,0 +1,69 @@
+"""Messages of the WeChat / WeCom channel: linking channels, onboarding by code, check-ins, media."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # one member, several channels
+    "link.code": (
+        "关联码：{code}（{minutes} 分钟内有效，仅限一次）\n"
+        "在另一个渠道（微信公众号 / 企业微信 / Telegram）发送：\n/link {code}\n"
+        "关联后两边看到的是同一份客户资料。",
+        "Link code: {code} (valid {minutes} minutes, once)\n"
+        "On your other channel (WeChat Official Account / WeCom / Telegram) send:\n/link {code}\n"
+        "Both will then show the same customers.",
+    ),
+    "link.already_member": (
+        "这个账号已经是团队成员了。要关联另一个渠道，请在这里发送 /link 获取关联码，再到另一个渠道发送 /link 关联码。",
+        "This account is already a member. To link another channel, send /link here for a code and "
+        "send /link CODE on the other channel.",
+    ),
+    "link.done": ("已关联！欢迎回来，{name}。", "Linked! Welcome back, {name}."),
+    "link.invalid": (
+        "关联码无效、已使用或已过期。请在已使用的渠道发送 /link 获取新的关联码。",
+        "That link code is unknown, used or expired. Send /link on the channel you already use for a new one.",
+    ),
+    "link.taken": (
+        "这个账号已属于另一位成员，无法关联。",
+        "This account already belongs to another member and cannot be linked.",
+    ),
+    "link.onboarding": (
+        "你好！我是 chatcrm 销售助手。\n"
+        "目前你还不在任何团队中，在加入之前你发来的内容不会被保存。\n"
+        "• 有邀请码：发送 /start 邀请码\n"
+        "• 已在 Telegram 使用 chatcrm：在 Telegram 发送 /link 获取关联码，再在这里发送 /link 关联码",
+        "Hello! I am the chatcrm sales assistant.\n"
+        "You are not in a team yet; until you join, nothing you send is stored.\n"
+        "• Have an invite code: send /start CODE\n"
+        "• Already use chatcrm on Telegram: send /link there for a code, then send /link CODE here",
+    ),
+    # check-ins
+    "checkin.on": ("📍 已签到：{customer}（{when}）", "📍 Checked in at {customer} ({when})"),
+    "checkin.unassigned": (
+        "📍 已记录签到（{when}），还不知道是哪个客户。",
+        "📍 Check-in saved ({when}); which customer is it?",
+    ),
+    "checkin.other": ("不是这个客户？回复数字改到：", "Another customer? Reply with a number to move it:"),
+    "checkin.choose": ("回复数字选择客户：", "Reply with a number to choose the customer:"),
+    "checkin.repeated": ("这个位置已经签到过了。", "This location was already checked in."),
+    # media on WeChat / WeCom
+    "media.unavailable.voice": (
+        "语音纪要功能尚未开通，请先用文字发送拜访要点。",
+        "Voice minutes are not available yet; please type the visit notes for now.",
+    ),
+    "media.unavailable.image": (
+        "图片识别（名片）尚未开通，请先用文字发送联系人信息。",
+        "Reading images (business cards) is not available yet; please type the contact details for now.",
+    ),
+    "media.unavailable.file": (
+        "文件（成交凭证）功能尚未开通。",
+        "Files (deal evidence) are not available yet.",
+    ),
+    "media.fetch_failed": (
+        "没能从微信取到这个文件（可能已过期或网络问题），请重新发送一次。",
+        "Could not fetch this file from WeChat (expired or a network problem); please send it again.",
+    ),
+    "media.too_large": (
+        "文件太大（上限 {limit} MB），请压缩后再发。",
+        "The file is too large (limit {limit} MB); please send a smaller one.",
+    ),
+}
