@@ -1,0 +1,685 @@
+"""Business cards: the OCR lines of a card's front (and back) to one contact, `parse_card(pages)`.
+
+Fields are found by their labels (电话/傳真/Tel/M …), by their shape (phone numbers, e-mail, web
+addresses) and by layout (the name is a short line, usually the tallest; company and title by their words).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+from rapidfuzz import fuzz
+
+from crm.facts import CardFacts
+from crm.ports import OcrPage
+from nlu import card_vocab as vocab
+from nlu.patterns import find_emails, find_qq, find_websites, find_wechat_ids
+from nlu.phones import find_phones, phone_kind
+from nlu.region import find_region, place_names
+
+logger = logging.getLogger(__name__)
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_IDEOGRAPH = re.compile(f"[{_CJK}]")
+# How a field was recognised scales the OCR confidence of its line.
+_BY_LABEL = 0.97
+_BY_SHAPE = 0.9
+_BY_LAYOUT = 0.75
+_BY_GUESS = 0.55
+
+
+@dataclass(slots=True)
+class _Line:
+    text: str
+    confidence: float
+    height: float
+    top: float
+    left: float
+    used: bool = False
+
+    @property
+    def cjk(self) -> int:
+        return len(_IDEOGRAPH.findall(self.text))
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    value: str
+    confidence: float
+    chinese: bool = False
+
+
+@dataclass(slots=True)
+class _Side:
+    """What one photo says, before the sides are merged."""
+
+    name: list[_Found] = field(default_factory=list)
+    title: list[_Found] = field(default_factory=list)
+    company: list[_Found] = field(default_factory=list)
+    address: list[_Found] = field(default_factory=list)
+    mobile: list[_Found] = field(default_factory=list)
+    phones: list[_Found] = field(default_factory=list)
+    fax: list[_Found] = field(default_factory=list)
+    emails: list[_Found] = field(default_factory=list)
+    website: list[_Found] = field(default_factory=list)
+    wechat_id: list[_Found] = field(default_factory=list)
+    qq: list[_Found] = field(default_factory=list)
+
+
+def parse_card(pages: Sequence[OcrPage]) -> CardFacts:
+    """One contact from the photos of one card (front and back): fields merged, the surer value kept."""
+    sides = [_parse_side(page) for page in pages]
+    raw_text = "\n\n".join(page.text for page in pages if page.text)
+    facts = _merge(sides, raw_text)
+    logger.debug("card parsed: %s", sorted(facts.confidence))
+    return facts
+
+
+# --- one side ----------------------------------------------------------------------------------------
+
+
+def _parse_side(page: OcrPage) -> _Side:
+    lines = [
+        _Line(
+            _normalise(line.text),
+            float(line.confidence),
+            float(line.height),
+            float(line.top),
+            float(line.left),
+        )
+        for line in page.lines
+    ]
+    lines = [line for line in lines if line.text]
+    side = _Side()
+    if not lines:
+        return side
+    region = _phone_region("\n".join(line.text for line in lines))
+    for line in lines:
+        _labelled_and_shaped(line, lines, side, region)
+    _company(lines, side)
+    _name_and_title(lines, side)
+    if not side.address:
+        _unlabelled_address(lines, side)
+    return side
+
+
+def _normalise(text: str) -> str:
+    """Full-width forms to ASCII (NFKC), no space between Chinese characters, single spaces, no edge junk."""
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(rf"(?<=[{_CJK}]) (?=[{_CJK}])", "", text)
+    # Icons printed before a contact line come out as ©, ®, @, | or a stray letter.
+    text = re.sub(r"^(?:[|©®@•·*#&°»«\[\]【】'\"“”‘’~_=—-]+\s*)+", "", text)
+    return re.sub(r"[\s|]+$", "", text)
+
+
+_TAIWAN = (
+    re.compile(r"(?<!\d)\+?\(?886\)?[\s-]*\d"),
+    re.compile(r"(?<!\d)09\d{2}[\s-]?\d{3}[\s-]?\d{3}(?!\d)"),
+    re.compile(
+        r"(?:^|[:\s]|地址)(?:台北|臺北|新北|台中|臺中|台南|臺南|高雄|桃園|桃园|新竹|基隆|台灣|臺灣|台湾)",
+        re.M,
+    ),
+)
+_HONG_KONG = (
+    re.compile(r"(?<!\d)\+?\(?852\)?[\s-]*\d"),
+    re.compile(r"(?:^|[:\s]|地址)(?:香港|九龍|九龙|新界)", re.M),
+)
+_MAINLAND = (
+    re.compile(r"(?<!\d)\+?\(?86\)?[\s-]*\(?\d"),
+    re.compile(r"(?<!\d)1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)"),
+    re.compile(r"(?<![\d+])\(?0\d{2,3}\)?[\s-]+\d{3,4}[\s-]?\d{4}(?!\d)"),
+)
+
+
+def _phone_region(text: str) -> str:
+    """Where numbers without a country code belong: Taiwan and Hong Kong cards write them locally.
+
+    Decided by the evidence on the card (country codes, number shapes, an address starting with a
+    Taiwan or Hong Kong place); "香港中路" in a Qingdao address is not at the start of an address.
+    """
+    votes = {
+        "TW": sum(len(p.findall(text)) for p in _TAIWAN),
+        "HK": sum(len(p.findall(text)) for p in _HONG_KONG),
+        "CN": sum(len(p.findall(text)) for p in _MAINLAND),
+    }
+    best = max(votes, key=lambda key: (votes[key], key == "CN"))
+    return best if votes[best] > 0 else "CN"
+
+
+@cache
+def _label_pattern() -> re.Pattern[str]:
+    words = sorted(
+        ((word, kind) for kind, group in vocab.LABELS.items() for word in group),
+        key=lambda item: -len(item[0]),
+    )
+    alternatives = []
+    for word, _kind in words:
+        escaped = re.escape(word).replace(r"\ ", r"\s*")
+        if word.isascii():
+            # A Latin label stands alone: not "mail" in "gmail", not "add" in "address" or "additional".
+            alternatives.append(rf"(?<![A-Za-z]){escaped}(?![A-Za-z])")
+        else:
+            alternatives.append(escaped)
+    single = "|".join(vocab.SINGLE_LETTER)
+    return re.compile(
+        rf"(?P<label>{'|'.join(alternatives)})\s*[:.：]?\s*"
+        rf"|(?:^|(?<=\s))(?P<letter>[{single}{single.upper()}])\s*(?::\s*|(?=[+(]?\d))",
+        re.IGNORECASE,
+    )
+
+
+@cache
+def _label_kinds() -> dict[str, str]:
+    return {word.lower().replace(" ", ""): kind for kind, group in vocab.LABELS.items() for word in group}
+
+
+def _segments(text: str) -> list[tuple[str | None, str]]:
+    """The line cut at its labels: [(kind or None, value)], "电话:… 传真:…" giving two segments."""
+    found: list[tuple[int, int, str]] = []
+    for match in _label_pattern().finditer(text):
+        if match["label"]:
+            kind = _label_kinds()[re.sub(r"\s+", "", match["label"].lower())]
+        else:
+            kind = vocab.SINGLE_LETTER[match["letter"].lower()]
+        found.append((match.start(), match.end(), kind))
+    if not found:
+        return [(None, text)]
+    segments: list[tuple[str | None, str]] = []
+    if found[0][0] > 0:
+        segments.append((None, text[: found[0][0]]))
+    for index, (_start, end, kind) in enumerate(found):
+        stop = found[index + 1][0] if index + 1 < len(found) else len(text)
+        segments.append((kind, text[end:stop].strip(" :;,")))
+    return segments
+
+
+_DIGIT_LOOKALIKES = str.maketrans("OoDQlIi|!ZBSsg", "00001111128559")
+
+
+def _repair_digits(value: str) -> str:
+    """OCR letters inside phone numbers (O for 0, l for 1, B for 8 …): only in runs that are mostly digits."""
+
+    def fix(match: re.Match[str]) -> str:
+        run = match.group(0)
+        digits = sum(ch.isdigit() for ch in run)
+        return (
+            run.translate(_DIGIT_LOOKALIKES)
+            if digits >= 0.6 * len(run.replace(" ", "").replace("-", ""))
+            else run
+        )
+
+    return re.sub(r"[0-9OoDQlIi|!ZBSsg][0-9OoDQlIi|!ZBSsg \-]{5,}[0-9OoDQlIi|!ZBSsg]", fix, value)
+
+
+def _labelled_and_shaped(line: _Line, lines: list[_Line], side: _Side, region: str) -> None:
+    """Phones, fax, e-mail, web, WeChat, QQ and labelled addresses found in one line."""
+    confidence = line.confidence
+    for kind, value in _segments(line.text):
+        if not value:
+            continue
+        if kind in {"mobile", "phone", "tollfree", "fax"} or (kind is None and re.search(r"\d{3}", value)):
+            _phones(value, kind, confidence, side, region)
+        if kind in {"mobile", "phone", "tollfree", "fax"}:
+            line.used = True
+        elif kind == "email" or "@" in value:
+            emails = find_emails(_repair_email(value)) if kind == "email" else find_emails(value)
+            factor = _BY_LABEL if kind == "email" else _BY_SHAPE
+            side.emails.extend(_Found(e, confidence * factor) for e in emails)
+            line.used = line.used or bool(emails) or kind == "email"
+        elif kind == "website":
+            for site in find_websites(_repair_website(value)):
+                side.website.append(_Found(_clean_website(site), confidence * _BY_LABEL))
+            line.used = True
+        elif kind == "wechat":
+            ids = find_wechat_ids("微信 " + value) or re.findall(r"[A-Za-z][\w-]{5,19}", value)
+            side.wechat_id.extend(_Found(i, confidence * _BY_LABEL) for i in ids[:1])
+            line.used = True
+        elif kind == "qq":
+            side.qq.extend(_Found(q, confidence * _BY_LABEL) for q in find_qq("QQ " + _repair_digits(value)))
+            line.used = True
+        elif kind == "address":
+            address = _address_with_continuation(line, value, lines)
+            if address:
+                side.address.append(_Found(address, confidence * _BY_LABEL, bool(_IDEOGRAPH.search(address))))
+            line.used = True
+        elif kind == "name":
+            side.name.append(_Found(value, confidence * _BY_LABEL, bool(_IDEOGRAPH.search(value))))
+            line.used = True
+        elif kind == "title":
+            side.title.append(_Found(value, confidence * _BY_LABEL, bool(_IDEOGRAPH.search(value))))
+            line.used = True
+        elif kind == "company":
+            side.company.append(_Found(value, confidence * _BY_LABEL, bool(_IDEOGRAPH.search(value))))
+            line.used = True
+        elif kind is None:
+            _unlabelled_contact(line, value, side)
+
+
+def _phones(value: str, kind: str | None, confidence: float, side: _Side, region: str) -> None:
+    matches = find_phones(_repair_digits(value), region)
+    factor = _BY_LABEL if kind else _BY_SHAPE
+    for match in matches:
+        found = _Found(match.e164, confidence * factor)
+        if kind == "fax":
+            side.fax.append(found)
+        elif match.kind == "mobile" and kind in {None, "mobile", "phone"}:
+            side.mobile.append(found)
+        elif kind == "mobile" and match.kind != "mobile":
+            side.phones.append(_Found(match.e164, confidence * _BY_SHAPE))
+        else:
+            side.phones.append(found)
+
+
+def _unlabelled_contact(line: _Line, value: str, side: _Side) -> None:
+    """Web addresses and WeChat/QQ written without a label of ours (an icon before them, say)."""
+    sites = (
+        find_websites(_repair_website(value))
+        if re.search(r"(?i)\bwww\b|https?:|\.(?:com|cn|net)\b", value)
+        else []
+    )
+    for site in sites:
+        side.website.append(_Found(_clean_website(site), line.confidence * _BY_SHAPE))
+        line.used = True
+    for wechat in find_wechat_ids(value):
+        side.wechat_id.append(_Found(wechat, line.confidence * _BY_LABEL))
+        line.used = True
+    for qq in find_qq(value):
+        side.qq.append(_Found(qq, line.confidence * _BY_LABEL))
+        line.used = True
+
+
+def _repair_email(value: str) -> str:
+    """An e-mail after its label, with OCR's usual damage undone: spaces, a lost "@" or dot."""
+    value = re.sub(r"\s*([@.])\s*", r"\1", value.strip())
+    value = re.sub(r"(?i)(?<=[a-z0-9])[\s,]+(?=(?:com|cn|net|org)\b)", ".", value)
+    value = re.sub(r"(?i)(?<=\.com)(?=cn\b)", ".", value)
+    value = (
+        re.sub(r"(?i)(?<=[a-z0-9])(?=com(?:\.cn)?$)", ".", value)
+        if "." not in value.split("@")[-1]
+        else value
+    )
+    if "@" not in value:
+        for stand_in in ("(a)", "©", "®", "&", "#", "Q", "G", "8", "9"):
+            head, sep, tail = value.partition(stand_in)
+            if sep and head and re.fullmatch(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", tail):
+                return f"{head}@{tail}"
+    return value
+
+
+def _repair_website(value: str) -> str:
+    value = re.sub(r"(?i)\bw{2,3}[\s,]*\.?\s*(?=[a-z0-9])", "www.", value.strip())
+    return re.sub(r"\s*\.\s*", ".", value)
+
+
+def _clean_website(site: str) -> str:
+    return re.sub(r"(?i)^https?://", "", site).rstrip("/.").lower()
+
+
+# --- company, name, title ------------------------------------------------------------------------------
+
+
+def _company(lines: list[_Line], side: _Side) -> None:
+    """Lines ending in a company form (有限公司, Co., Ltd.); a name wrapped over lines is joined."""
+    for line in sorted(lines, key=lambda candidate: candidate.top):
+        if line.used:
+            continue
+        text = line.text
+        chinese = bool(line.cjk)
+        if chinese:
+            ending = vocab.COMPANY_ZH.search(text)
+            if not ending or (line.cjk < 4 and ending.start() > 0):
+                continue
+        elif not (vocab.COMPANY_EN.search(text) or vocab.COMPANY_EN_TAIL.match(text)):
+            continue
+        parts = [line]
+        while len(parts) < 3:
+            above = _wrapped_above(parts[0], lines, chinese=chinese)
+            if above is None:
+                break
+            parts.insert(0, above)
+        if chinese and len(parts) == 1 and line.cjk < 4:
+            continue  # "公司" alone
+        if not chinese and len(parts) == 1 and len(text.split()) < 2:
+            continue  # "Ltd." alone
+        for part in parts:
+            part.used = True
+        confidence = min(part.confidence for part in parts) * (_BY_SHAPE if len(parts) == 1 else 0.85)
+        if chinese:
+            value = _chinese_tidy("".join(part.text for part in parts))
+        else:
+            value = _latin_tidy(" ".join(part.text for part in parts))
+        side.company.append(_Found(value, confidence, chinese))
+
+
+def _wrapped_above(line: _Line, lines: list[_Line], *, chinese: bool) -> _Line | None:
+    """The line just above `line` that reads as the start of the same (wrapped) name, if there is one."""
+    best: _Line | None = None
+    for above in lines:
+        if above is line or above.used or not 0 < line.top - above.top < 2.2 * max(line.height, above.height):
+            continue
+        if bool(above.cjk) != chinese or max(above.height, line.height) > 1.4 * min(
+            above.height, line.height
+        ):
+            continue
+        if abs(above.left - line.left) > 3 * line.height and chinese:
+            continue
+        text = above.text
+        if re.search(r"\d|@", text) or any(kind for kind, _ in _segments(text)) or _title_in(text):
+            continue
+        if chinese and (above.cjk < 2 or vocab.COMPANY_ZH.search(text)):
+            continue
+        if not chinese and (vocab.COMPANY_EN.search(text) or not re.match(r"[A-Z]", text)):
+            continue
+        if best is None or above.top > best.top:
+            best = above
+    return best
+
+
+def _chinese_tidy(text: str) -> str:
+    text = re.sub(rf"(?<=[{_CJK}])\s+|\s+(?=[{_CJK}])", "", text)
+    return text.strip(" ,.;:|_-")
+
+
+def _latin_tidy(text: str) -> str:
+    text = re.sub(r"\s+([,.])", r"\1", re.sub(r"\s+", " ", text))
+    return text.strip(" |_-;:")
+
+
+def _title_in(text: str) -> re.Match[str] | None:
+    """A job title taking up the (end of the) text: "销售经理", "研发中心主任", "Regional Sales Director"."""
+    if _IDEOGRAPH.search(text):
+        match = vocab.TITLE_ZH.search(text)
+        return match if match and len(text) <= 14 else None
+    words = text.split()
+    if not 1 <= len(words) <= 6 or re.search(r"\d|@", text):
+        return None
+    return vocab.TITLE_EN.search(text)
+
+
+def _name_and_title(lines: list[_Line], side: _Side) -> None:
+    tallest = max(line.height for line in lines)
+    surname, compound = vocab.surnames()
+    chinese_names: list[tuple[float, _Line, str]] = []
+    latin_names: list[tuple[float, _Line, str]] = []
+    for line in lines:
+        if line.used:
+            continue
+        text = line.text
+        title = _title_in(text)
+        name_part = text
+        if title and (title.start() > 0 or not _IDEOGRAPH.search(text)):
+            # "张伟 销售经理" / "张伟销售经理": the name before the title; English titles stand alone.
+            if _IDEOGRAPH.search(text):
+                name_part = text[: title.start()].strip()
+                title_text = _chinese_tidy(text[title.start() :] if _looks_like_name(name_part) else text)
+                if not _looks_like_name(name_part):
+                    name_part = ""
+                    title_text = _chinese_tidy(text)
+            else:
+                name_part, title_text = "", _latin_tidy(text)
+            side.title.append(
+                _Found(title_text, line.confidence * _BY_SHAPE, bool(_IDEOGRAPH.search(title_text)))
+            )
+            line.used = True
+        elif title:
+            side.title.append(_Found(_chinese_tidy(text), line.confidence * _BY_SHAPE, True))
+            line.used = True
+            continue
+        name_part = name_part.strip(" ,.|:;-_")
+        if not name_part:
+            continue
+        size = line.height / tallest
+        if _IDEOGRAPH.search(name_part):
+            compact = name_part.replace(" ", "")
+            if not re.fullmatch(f"[{_CJK}]{{2,4}}", compact) or _is_other_field(compact):
+                continue
+            known = (compact[:2] in compound and len(compact) >= 3) or compact[0] in surname
+            score = (0.55 + (0.3 if known else 0.0) + 0.15 * size) * line.confidence
+            chinese_names.append((score, line, compact))
+        elif _looks_like_latin_name(name_part):
+            score = (0.55 + 0.2 * size) * line.confidence
+            latin_names.append((score, line, _latin_tidy(_split_camel(name_part))))
+    for names, chinese in ((chinese_names, True), (latin_names, False)):
+        if names:
+            score, line, name = max(names, key=lambda item: item[0])
+            line.used = True
+            side.name.append(_Found(name, min(1.0, score), chinese))
+
+
+def _looks_like_name(text: str) -> bool:
+    compact = text.replace(" ", "")
+    return bool(re.fullmatch(f"[{_CJK}]{{2,4}}", compact)) and not _is_other_field(compact)
+
+
+_NOT_NAME = re.compile(
+    r"有限|公司|集团|集團|科技|技术|技術|研究|中心|部$|省|市|区|區|路|街|号|號|热线|熱線|地址|电话|電話|手机|手機|"
+    r"传真|傳真|邮箱|郵箱|网址|網址|微信|诚信|誠信|专业|專業|共赢|品质|品質|创新|創新|服务|服務|欢迎|歡迎|未来|"
+    r"未來|智能|发展|發展"
+)
+
+
+def _is_other_field(compact: str) -> bool:
+    return bool(_NOT_NAME.search(compact) or vocab.TITLE_ZH.search(compact))
+
+
+def _split_camel(text: str) -> str:
+    """ "YuyiDai" (tesseract drops the space in big bold type) to "Yuyi Dai"."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text)
+
+
+def _looks_like_latin_name(text: str) -> bool:
+    words = _split_camel(text).split()
+    if not 2 <= len(words) <= 4 or re.search(r"[\d@/:]", text):
+        return False
+    if vocab.COMPANY_EN.search(text) or vocab.TITLE_EN.search(text) or vocab.ADDRESS_EN.search(text):
+        return False
+    return all(re.fullmatch(r"[A-Z][A-Za-z'.-]*", word) for word in words)
+
+
+# --- addresses -------------------------------------------------------------------------------------------
+
+
+def _address_with_continuation(line: _Line, value: str, lines: list[_Line]) -> str:
+    parts = [value]
+    previous = line
+    for below in sorted(lines, key=lambda candidate: candidate.top):
+        if below is line or below.used or below.top <= previous.top:
+            continue
+        gap = below.top - previous.top
+        if gap > 2.2 * previous.height:
+            break
+        if not _continues_address(below, line):
+            break
+        parts.append(below.text)
+        below.used = True
+        previous = below
+    return _tidy_address(parts)
+
+
+def _continues_address(below: _Line, first: _Line) -> bool:
+    """A wrapped address goes on below, flush left or under the value, with no label or number of its own."""
+    if below.left < first.left - 2 * first.height:
+        return False
+    text = below.text
+    if any(kind for kind, _ in _segments(text)) or "@" in text or re.search(r"\d{6,}|www\.", text):
+        return False
+    if below.cjk:
+        return below.cjk <= 14 and (bool(vocab.ADDRESS_ZH.search(text)) or len(text) <= 4)
+    return len(text) <= 60 and bool(re.fullmatch(r"[A-Za-z0-9 ,.'#-]+", text))
+
+
+def _tidy_address(parts: Iterable[str]) -> str:
+    pieces = [part.strip(" ,;|") for part in parts if part.strip(" ,;|")]
+    if not pieces:
+        return ""
+    if any(_IDEOGRAPH.search(piece) for piece in pieces):
+        text = "".join(pieces)
+        text = re.sub(rf"(?<=[{_CJK}0-9])\s+|\s+(?=[{_CJK}0-9])", "", text)
+        # A stray icon read as one character before the place name ("国北京市…").
+        if (
+            len(text) > 6
+            and _IDEOGRAPH.match(text)
+            and not _starts_with_place(text)
+            and _starts_with_place(text[1:])
+        ):
+            text = text[1:]
+        return text
+    joined = ""
+    for piece in pieces:
+        joined = f"{joined}, {piece}" if joined and not joined.endswith(",") else f"{joined} {piece}".strip()
+    return _latin_tidy(joined.replace(",,", ","))
+
+
+def _starts_with_place(text: str) -> bool:
+    names = place_names(text[:12])
+    return bool(names) and text.startswith(names[0])
+
+
+def _unlabelled_address(lines: list[_Line], side: _Side) -> None:
+    for line in sorted(lines, key=lambda candidate: candidate.top):
+        if line.used:
+            continue
+        text = line.text
+        if line.cjk >= 6:
+            markers = len(vocab.ADDRESS_ZH.findall(text))
+            if markers >= 3 and re.search(r"\d", text) and not vocab.COMPANY_ZH.search(text):
+                address = _address_with_continuation(line, text, lines)
+                side.address.append(_Found(address, line.confidence * _BY_LAYOUT, True))
+                line.used = True
+                return
+        elif line.cjk == 0 and len(vocab.ADDRESS_EN.findall(text)) >= 2 and re.search(r"\d", text):
+            address = _address_with_continuation(line, text, lines)
+            side.address.append(_Found(address, line.confidence * _BY_LAYOUT))
+            line.used = True
+            return
+
+
+# --- both sides together -------------------------------------------------------------------------------
+
+
+def _best(found: Iterable[_Found], *, prefer_chinese: bool = False) -> _Found | None:
+    """The surest value; with `prefer_chinese`, a Chinese one over an English one (the back of the card)."""
+    candidates = list(found)
+    if not candidates:
+        return None
+    return max(candidates, key=lambda f: ((f.chinese if prefer_chinese else 0), f.confidence))
+
+
+def _distinct_numbers(found: Iterable[_Found]) -> list[_Found]:
+    """Numbers without repeats; one digit read differently on the two sides is the same number."""
+    kept: list[_Found] = []
+    for candidate in sorted(found, key=lambda f: -f.confidence):
+        digits = re.sub(r"\D", "", candidate.value)
+        if any(_close_numbers(digits, re.sub(r"\D", "", other.value)) for other in kept):
+            continue
+        kept.append(candidate)
+    return kept
+
+
+def _close_numbers(first: str, second: str) -> bool:
+    if first == second:
+        return True
+    return len(first) == len(second) and sum(a != b for a, b in zip(first, second, strict=True)) <= 1
+
+
+def _reconcile_domains(website: _Found | None, emails: list[_Found]) -> tuple[_Found | None, list[_Found]]:
+    """The web and e-mail domains printed on one card agree; OCR damage to one shows as a near miss."""
+    if website is None or not emails:
+        return website, emails
+    site_domain = website.value.removeprefix("www.")
+    fixed: list[_Found] = []
+    for email in emails:
+        local, _, domain = email.value.partition("@")
+        if domain != site_domain and fuzz.ratio(domain, site_domain) >= 85:
+            if email.confidence >= website.confidence:
+                website = _Found(website.value.replace(site_domain, domain), website.confidence)
+                site_domain = domain
+            else:
+                fixed.append(_Found(f"{local}@{site_domain}", email.confidence))
+                continue
+        fixed.append(email)
+    return website, fixed
+
+
+def _merge(sides: list[_Side], raw_text: str) -> CardFacts:
+    def gather(name: str) -> list[_Found]:
+        return [found for side in sides for found in getattr(side, name)]
+
+    name = _best(gather("name"), prefer_chinese=True)
+    title = _best(gather("title"), prefer_chinese=True)
+    company = _best(gather("company"), prefer_chinese=True)
+    address = _best(gather("address"), prefer_chinese=True)
+    mobiles = _distinct_numbers(gather("mobile"))
+    faxes = _distinct_numbers(gather("fax"))
+    fax_digits = {re.sub(r"\D", "", f.value) for f in faxes}
+    mobile = mobiles[0] if mobiles else None
+    landlines = _distinct_numbers(
+        [f for f in gather("phones") if re.sub(r"\D", "", f.value) not in fax_digits] + mobiles[1:]
+    )
+    emails = _distinct_emails(gather("emails"))
+    website = _best(gather("website"))
+    website, emails = _reconcile_domains(website, emails)
+    wechat = _best(gather("wechat_id"))
+    qq = _best(gather("qq"))
+    if qq is None:
+        for email in emails:
+            local, _, domain = email.value.partition("@")
+            if domain == "qq.com" and local.isdigit():
+                qq = _Found(local, email.confidence * 0.8)
+                break
+    confidence: dict[str, float] = {}
+    scalars = {
+        "name": name,
+        "title": title,
+        "company": company,
+        "mobile": mobile,
+        "fax": faxes[0] if faxes else None,
+        "website": website,
+        "address": address,
+        "wechat_id": wechat,
+        "qq": qq,
+    }
+    for key, found in scalars.items():
+        if found is not None:
+            confidence[key] = round(min(1.0, found.confidence), 3)
+    if landlines:
+        confidence["phones"] = round(min(f.confidence for f in landlines), 3)
+    if emails:
+        confidence["emails"] = round(min(f.confidence for f in emails), 3)
+    region = None
+    for text in (address.value if address else None, company.value if company else None):
+        if text:
+            region = find_region([text])
+            if region:
+                break
+    return CardFacts(
+        name=name.value if name else None,
+        title=title.value if title else None,
+        company=company.value if company else None,
+        phones=tuple(f.value for f in landlines if phone_kind(f.value) != "mobile" or f in mobiles[1:]),
+        mobile=mobile.value if mobile else None,
+        fax=faxes[0].value if faxes else None,
+        emails=tuple(f.value for f in emails),
+        website=website.value if website else None,
+        address=address.value if address else None,
+        wechat_id=wechat.value if wechat else None,
+        qq=qq.value if qq else None,
+        region=region,
+        raw_text=raw_text,
+        confidence=confidence,
+    )
+
+
+def _distinct_emails(found: Iterable[_Found]) -> list[_Found]:
+    kept: list[_Found] = []
+    for candidate in sorted(found, key=lambda f: -f.confidence):
+        if any(fuzz.ratio(candidate.value, other.value) >= 90 for other in kept):
+            continue
+        kept.append(candidate)
+    return kept
