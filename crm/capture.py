@@ -14,12 +14,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from crm import snapshot
+from crm import audit, snapshot
 from crm.dedup import Fingerprint, Match, MatchKind, best_fuzzy_match, exact_match
 from crm.errors import StorageConflict, StorageError, StorageUnavailable
 from crm.facts import Facts
 from crm.model import (
-    AuditEntry,
     Commitment,
     Contact,
     Customer,
@@ -43,6 +42,7 @@ from crm.records import (
     fingerprint,
     new_contact,
     new_customer,
+    open_deal,
 )
 from crm.reminder_plan import plan_reminders
 from crm.text import clean
@@ -226,7 +226,9 @@ class CaptureService:
         if facts.is_empty():
             interaction.source = Source.NOTE
             await uow.interactions.add(interaction)
-            await self._audit(uow, actor, "capture", interaction.id, {"interaction": interaction.id}, now)
+            await audit.record(
+                uow, actor, "capture", ("interaction", interaction.id), {"interaction": interaction.id}, now
+            )
             return CaptureResult(outcome=Outcome.NOTHING, facts=facts, interaction_id=interaction.id)
         if not facts.identifies_someone():
             return await self._note(uow, actor, interaction, facts, now)
@@ -294,8 +296,7 @@ class CaptureService:
             apply_to_customer(customer, facts)
             customer.updated_at = now
             await uow.customers.update(customer, self._company_key(customer.name))
-            deals = await uow.deals.for_customer(customer.id)
-            deal = next((d for d in deals if d.status is DealStatus.OPEN), None)
+            deal = await open_deal(uow, customer.id)
 
         contact = new_contact(actor, customer.id, facts, now)
         await uow.contacts.add(contact, contact_keys(self._normalizer, contact, customer.name))
@@ -348,9 +349,7 @@ class CaptureService:
         )
         deal = None
         if customer is not None:
-            deal = next(
-                (d for d in await uow.deals.for_customer(customer.id) if d.status is DealStatus.OPEN), None
-            )
+            deal = await open_deal(uow, customer.id)
         result = CaptureResult(
             outcome=Outcome.UPDATED,
             facts=facts,
@@ -397,9 +396,7 @@ class CaptureService:
                 await uow.customers.update(customer, self._company_key(customer.name))
         deal = None
         if customer is not None:
-            deal = next(
-                (d for d in await uow.deals.for_customer(customer.id) if d.status is DealStatus.OPEN), None
-            )
+            deal = await open_deal(uow, customer.id)
         result = CaptureResult(
             outcome=Outcome.NOTED,
             facts=facts,
@@ -427,8 +424,13 @@ class CaptureService:
         interaction.customer_id = customer_id
         interaction.contact_id = contact_id
         await uow.interactions.add(interaction)
-        await self._audit(
-            uow, actor, "capture.colleague", interaction.id, {"interaction": interaction.id}, now
+        await audit.record(
+            uow,
+            actor,
+            "capture.colleague",
+            ("interaction", interaction.id),
+            {"interaction": interaction.id},
+            now,
         )
         return CaptureResult(outcome=Outcome.COLLEAGUE, facts=facts, interaction_id=interaction.id)
 
@@ -502,29 +504,7 @@ class CaptureService:
         for reminder in plan_reminders(actor, result.facts, interaction, result.commitments, now):
             result.reminders.append(await uow.reminders.add(reminder))
         journal["interaction"] = interaction.id
-        await self._audit(uow, actor, "capture", interaction.id, journal, now)
-
-    async def _audit(
-        self,
-        uow: UnitOfWork,
-        actor: Member,
-        action: str,
-        target_id: int,
-        detail: dict[str, Any],
-        now: datetime,
-    ) -> None:
-        await uow.audit.add(
-            AuditEntry(
-                id=0,
-                team_id=actor.team_id,
-                actor_id=actor.id,
-                action=action,
-                target_type="interaction",
-                target_id=target_id,
-                detail=detail,
-                created_at=now,
-            )
-        )
+        await audit.record(uow, actor, "capture", ("interaction", interaction.id), journal, now)
 
     def _company_key(self, name: str | None) -> str:
         return self._normalizer.company_key(name) if name else ""

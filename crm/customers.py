@@ -12,12 +12,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from crm import snapshot
+from crm import audit, snapshot
 from crm.capture import CAPTURE_SOURCES, CaptureResult, Outcome
 from crm.errors import InputRejected, NotAllowed, NotFound
 from crm.facts import Facts
 from crm.model import (
-    AuditEntry,
     Commitment,
     Contact,
     Customer,
@@ -134,7 +133,9 @@ class CustomerService:
                 customer.confirmed = True
                 customer.updated_at = self._clock.now()
                 await uow.customers.update(customer, self._company_key(customer.name))
-            await self._audit(uow, actor, "lead.confirmed", "interaction", interaction.id, {})
+            await audit.record(
+                uow, actor, "lead.confirmed", ("interaction", interaction.id), {}, self._clock.now()
+            )
             result = await self._lead(uow, actor, interaction_id, Outcome.UPDATED, None)
             await uow.commit()
         return result
@@ -149,13 +150,13 @@ class CustomerService:
             customer.follow_up = status
             customer.updated_at = self._clock.now()
             await uow.customers.update(customer, self._company_key(customer.name))
-            await self._audit(
+            await audit.record(
                 uow,
                 actor,
                 "customer.follow_up",
-                "customer",
-                customer.id,
+                ("customer", customer.id),
                 {"before": old.value if old else None, "after": status.value},
+                self._clock.now(),
             )
             result = await self._lead(uow, actor, interaction_id, Outcome.UPDATED, before)
             await uow.commit()
@@ -193,13 +194,13 @@ class CustomerService:
                 await uow.contacts.update(
                     contact, contact_keys(self._normalizer, contact, customer.name if customer else None)
                 )
-            await self._audit(
+            await audit.record(
                 uow,
                 actor,
                 "field.edited",
-                "interaction",
-                interaction.id,
+                ("interaction", interaction.id),
                 {"field": name.value, "before": before},
+                self._clock.now(),
             )
             result = await self._lead(uow, actor, interaction_id, Outcome.UPDATED, before_score)
             await uow.commit()
@@ -309,8 +310,13 @@ class CustomerService:
             )
             flag.status = DuplicateStatus.MERGED
             await uow.duplicates.update(flag)
-            await self._audit(
-                uow, actor, "merge", "contact", survivor.id, {"merge": merge.id, "merged": merged.id}
+            await audit.record(
+                uow,
+                actor,
+                "merge",
+                ("contact", survivor.id),
+                {"merge": merge.id, "merged": merged.id},
+                self._clock.now(),
             )
             customer = await uow.customers.get(survivor.customer_id) if survivor.customer_id else None
             await uow.commit()
@@ -324,8 +330,13 @@ class CustomerService:
             await self._visible_contact(uow, actor, flag.contact_id)
             flag.status = DuplicateStatus.DISMISSED
             await uow.duplicates.update(flag)
-            await self._audit(
-                uow, actor, "duplicate.kept_separate", "contact", flag.contact_id, {"flag": flag.id}
+            await audit.record(
+                uow,
+                actor,
+                "duplicate.kept_separate",
+                ("contact", flag.contact_id),
+                {"flag": flag.id},
+                self._clock.now(),
             )
             await uow.commit()
 
@@ -348,7 +359,14 @@ class CustomerService:
                 if flag is not None:
                     flag.status = DuplicateStatus.OPEN
                     await uow.duplicates.update(flag)
-            await self._audit(uow, actor, "merge.undone", "contact", merge.survivor_id, {"merge": merge.id})
+            await audit.record(
+                uow,
+                actor,
+                "merge.undone",
+                ("contact", merge.survivor_id),
+                {"merge": merge.id},
+                self._clock.now(),
+            )
             await uow.commit()
         return merge
 
@@ -420,8 +438,13 @@ class CustomerService:
                 created_at=now,
             )
         )
-        await self._audit(
-            uow, actor, "merge", "customer", survivor.id, {"merge": merge.id, "merged": merged.id}
+        await audit.record(
+            uow,
+            actor,
+            "merge",
+            ("customer", survivor.id),
+            {"merge": merge.id, "merged": merged.id},
+            self._clock.now(),
         )
         return merge
 
@@ -528,7 +551,9 @@ class CustomerService:
                     await uow.duplicates.update(flag)
             interaction.undone_at = now
             await uow.interactions.update(interaction)
-            await self._audit(uow, actor, "capture.undone", "interaction", interaction.id, {})
+            await audit.record(
+                uow, actor, "capture.undone", ("interaction", interaction.id), {}, self._clock.now()
+            )
             await uow.commit()
         return result
 
@@ -607,28 +632,6 @@ class CustomerService:
             return None
         customer = await uow.customers.get(customer_id)
         return customer.name if customer else None
-
-    async def _audit(
-        self,
-        uow: UnitOfWork,
-        actor: Member,
-        action: str,
-        target_type: str,
-        target_id: int,
-        detail: dict[str, Any],
-    ) -> None:
-        await uow.audit.add(
-            AuditEntry(
-                id=0,
-                team_id=actor.team_id,
-                actor_id=actor.id,
-                action=action,
-                target_type=target_type,
-                target_id=target_id,
-                detail=detail,
-                created_at=self._clock.now(),
-            )
-        )
 
     def _company_key(self, name: str | None) -> str:
         return self._normalizer.company_key(name) if name else ""

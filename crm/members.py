@@ -10,10 +10,10 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from crm import audit
 from crm.errors import InputRejected, InviteInvalid, NotAllowed
 from crm.model import (
     DEFAULT_TIMEZONE,
-    AuditEntry,
     Channel,
     Identity,
     Invite,
@@ -98,9 +98,8 @@ class MemberService:
                 member = await self._add_member(uow, newcomer, invite.team_id, invite.role, now)
                 invite.used_by, invite.used_at = member.id, now
                 await uow.invites.update(invite)
-                await self._audit(
-                    uow, member, "member.joined", {"invite": invite.code, "role": invite.role}, now
-                )
+                detail = {"invite": invite.code, "role": invite.role.value}
+                await audit.record(uow, member, "member.joined", ("member", member.id), detail, now)
                 team = await uow.teams.get(invite.team_id)
                 await uow.commit()
                 return StartResult(StartOutcome.JOINED, member, team)
@@ -108,7 +107,7 @@ class MemberService:
                 return StartResult(StartOutcome.UNKNOWN)
             team = await uow.teams.add(Team(id=0, name=newcomer.name or "Team", created_at=now))
             member = await self._add_member(uow, newcomer, team.id, Role.ADMIN, now)
-            await self._audit(uow, member, "team.founded", {"team": team.id}, now)
+            await audit.record(uow, member, "team.founded", ("team", team.id), {}, now)
             await uow.commit()
         logger.info("team %s founded by member %s", team.id, member.id)
         return StartResult(StartOutcome.FOUNDED, member, team)
@@ -156,7 +155,7 @@ class MemberService:
         )
         async with self._uow() as uow:
             await uow.invites.add(invite)
-            await self._audit(uow, actor, "invite.created", {"role": role.value}, now)
+            await audit.record(uow, actor, "invite.created", ("member", actor.id), {"role": role.value}, now)
             await uow.commit()
         return invite
 
@@ -237,19 +236,3 @@ class MemberService:
         if member is None:
             raise NotAllowed()
         return member
-
-    async def _audit(
-        self, uow: Any, actor: Member, action: str, detail: dict[str, Any], now: datetime
-    ) -> None:
-        await uow.audit.add(
-            AuditEntry(
-                id=0,
-                team_id=actor.team_id,
-                actor_id=actor.id,
-                action=action,
-                target_type="member",
-                target_id=actor.id,
-                detail=detail,
-                created_at=now,
-            )
-        )

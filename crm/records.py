@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from crm import snapshot
 from crm.dedup import Fingerprint, LookupKey
 from crm.facts import Facts
-from crm.model import Contact, Customer, FollowUp, Member
-from crm.ports import Normalizer
+from crm.model import Contact, Customer, Deal, DealStatus, FollowUp, Member
+from crm.ports import Normalizer, UnitOfWork
+
+
+async def open_deal(uow: UnitOfWork, customer_id: int) -> Deal | None:
+    """The customer's open deal (the oldest, when a customer has several)."""
+    return next((d for d in await uow.deals.for_customer(customer_id) if d.status is DealStatus.OPEN), None)
 
 
 def can_see(actor: Member, owner_id: int, team_id: int) -> bool:
@@ -33,21 +39,10 @@ def new_customer(actor: Member, facts: Facts, now: datetime) -> Customer:
 
 
 def apply_to_customer(customer: Customer, facts: Facts) -> bool:
-    """Adds what the facts say to the customer. Newer budget, timeline and meeting replace older
-    ones (a later conversation is the better source); a name or place already known is kept."""
-    before = (
-        customer.name,
-        customer.address,
-        customer.region,
-        customer.website,
-        customer.budget_cny,
-        customer.budget_min_cny,
-        customer.timeline,
-        customer.timeline_by,
-        customer.next_meeting,
-        list(customer.needs),
-        list(customer.keywords),
-    )
+    """Adds what the facts say to the customer; True if anything changed. Newer budget, timeline and
+    meeting replace older ones (a later conversation is the better source); a name or place already
+    known is kept."""
+    before = snapshot.dump(customer)
     customer.name = customer.name or facts.company
     customer.address = customer.address or facts.address
     customer.region = customer.region or facts.region
@@ -62,20 +57,7 @@ def apply_to_customer(customer: Customer, facts: Facts) -> bool:
         customer.next_meeting = facts.next_meeting
     customer.needs = _union(customer.needs, facts.needs)
     customer.keywords = _union(customer.keywords, facts.keywords)
-    after = (
-        customer.name,
-        customer.address,
-        customer.region,
-        customer.website,
-        customer.budget_cny,
-        customer.budget_min_cny,
-        customer.timeline,
-        customer.timeline_by,
-        customer.next_meeting,
-        customer.needs,
-        customer.keywords,
-    )
-    return before != after
+    return snapshot.dump(customer) != before
 
 
 def new_contact(actor: Member, customer_id: int | None, facts: Facts, now: datetime) -> Contact:
@@ -94,16 +76,7 @@ def new_contact(actor: Member, customer_id: int | None, facts: Facts, now: datet
 
 def apply_to_contact(contact: Contact, facts: Facts) -> bool:
     """Fills the contact's empty fields and adds new phones and e-mails; never overwrites."""
-    before = (
-        contact.name,
-        contact.title,
-        list(contact.phones),
-        list(contact.emails),
-        contact.wechat_id,
-        contact.website,
-        contact.address,
-        contact.region,
-    )
+    before = snapshot.dump(contact)
     contact.name = contact.name or facts.name
     contact.title = contact.title or facts.title
     contact.phones = _union(contact.phones, facts.phones)
@@ -112,17 +85,7 @@ def apply_to_contact(contact: Contact, facts: Facts) -> bool:
     contact.website = contact.website or facts.website
     contact.address = contact.address or facts.address
     contact.region = contact.region or facts.region
-    after = (
-        contact.name,
-        contact.title,
-        contact.phones,
-        contact.emails,
-        contact.wechat_id,
-        contact.website,
-        contact.address,
-        contact.region,
-    )
-    return before != after
+    return snapshot.dump(contact) != before
 
 
 def fill_contact_from(survivor: Contact, other: Contact) -> None:
