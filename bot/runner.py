@@ -1,4 +1,6 @@
-"""`chatcrm run`: the configured channels (the console when none is) and the background jobs."""
+"""`chatcrm run`: the configured channels (the console when none is) and the background jobs.
+
+WeChat / WeCom and a Telegram webhook share one HTTP server; Telegram polling runs beside WeChat."""
 
 from __future__ import annotations
 
@@ -6,6 +8,8 @@ import asyncio
 import contextlib
 import logging
 import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from bot.settings import Settings
 from bot.wiring import Runtime, background_services, build
@@ -18,7 +22,17 @@ async def run(settings: Settings) -> None:
     runtime = await build(settings)
     jobs = [asyncio.create_task(job) for job in background_services(runtime)]
     try:
-        if settings.telegram_enabled:
+        if settings.wechat_enabled:
+            from bot.telegram import start_beside
+            from bot.wechat.runtime import run_http_channels
+
+            async def telegram(web_app: Any) -> Callable[[], Awaitable[None]]:
+                return await start_beside(runtime, web_app)
+
+            await run_http_channels(
+                settings, runtime.app, runtime.notifier, telegram if settings.telegram_enabled else None
+            )
+        elif settings.telegram_enabled:
             from bot.telegram import run_telegram
 
             await run_telegram(runtime)

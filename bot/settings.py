@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     wechat_secret: SecretStr | None = Field(None, validation_alias="WECHAT_SECRET")
     wechat_agent_id: str | None = Field(None, validation_alias="WECHAT_AGENT_ID")
     wechat_api_url: str | None = Field(None, validation_alias="WECHAT_API_URL")
+    wechat_workers: int = Field(4, ge=1, le=64, validation_alias="WECHAT_WORKERS")
 
     @field_validator("log_level")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -124,3 +125,41 @@ async def _run_webhook(runtime: Runtime, bot: Bot, dp: Dispatcher) -> None:
         await stop.wait()
     finally:
         await runner.cleanup()
+
+
+async def start_beside(runtime: Runtime, web_app: Any) -> Callable[[], Awaitable[None]]:
+    """Telegram next to another channel on one HTTP server: the webhook mounted at /telegram on
+    `web_app` (an aiohttp Application), or long polling as a task. Returns what stops it."""
+    import asyncio
+
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+
+    settings = runtime.settings
+    assert settings.telegram_bot_token is not None
+    bot = make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url)
+    runtime.notifier.register(Channel.TELEGRAM, TelegramNotifier(bot))
+    dp, _ = make_dispatcher(runtime.app, burst_seconds=settings.burst_seconds)
+    await register_commands(bot)
+    if settings.telegram_webhook_url:
+        secret = settings.telegram_webhook_secret
+        token = secret.get_secret_value() if secret else None
+        SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=token).register(web_app, path="/telegram")
+        # The aiohttp app's shutdown runs the dispatcher's (drains in-flight updates) and closes the bot.
+        setup_application(web_app, dp, bot=bot)
+        await bot.set_webhook(settings.telegram_webhook_url, secret_token=token, drop_pending_updates=False)
+        logger.info("Telegram: webhook at /telegram")
+
+        async def nothing() -> None:
+            return None
+
+        return nothing
+    await bot.delete_webhook(drop_pending_updates=False)
+    polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, close_bot_session=True))
+    logger.info("Telegram: long polling")
+
+    async def stop() -> None:
+        if not polling.done():
+            await dp.stop_polling()
+        await polling
+
+    return stop

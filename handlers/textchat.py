@@ -20,6 +20,13 @@ MENU_MEMORY = 10_000
 
 
 @dataclass(frozen=True, slots=True)
+class Answer:
+    member: Member | None
+    lang: Lang
+    reply: Reply
+
+
+@dataclass(frozen=True, slots=True)
 class Command:
     name: str
     args: str
@@ -73,19 +80,26 @@ class TextConversation:
         self.menus = Menus()
 
     async def handle(self, who: Newcomer, text: str, key: str | None = None) -> str:
+        answer = await self.respond(who, text, key)
+        return self.menus.render(answer.member.id if answer.member else None, answer.lang, answer.reply)
+
+    async def respond(self, who: Newcomer, text: str, key: str | None = None) -> Answer:
+        """The reply to one message and whom it is for (the member, once a /start or /link made one)."""
         member = await self.app.identify(who)
         command = parse_command(text)
         if member is None:
             lang = Lang.from_code(who.language_code)
             if command is not None and command.name == "start":
                 reply = await guarded(self.app, lang, self.app.start(who, command.args or None))
-                member = await self.app.identify(who)
-                return self.menus.render(
-                    member.id if member else None, member.lang if member else lang, reply
-                )
-            return self.app.unknown(who.language_code).text
+            elif command is not None and command.name == "link" and command.args:
+                reply = await guarded(self.app, lang, self.app.linking.redeem(who, command.args))
+            else:
+                # Text channels have no deep links: the onboarding says how to join by code or link.
+                return Answer(None, lang, self.app.linking.onboarding(who.language_code))
+            member = await self.app.identify(who)
+            return Answer(member, member.lang if member else lang, reply)
         reply = await guarded(self.app, member.lang, self._dispatch(member, who, command, text, key))
-        return self.menus.render(member.id, member.lang, reply)
+        return Answer(member, member.lang, reply)
 
     def render(self, member: Member, reply: Reply) -> str:
         return self.menus.render(member.id, member.lang, reply)

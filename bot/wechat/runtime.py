@@ -1,0 +1,166 @@
+"""The WeChat / WeCom channel in a running process: crypto, API client, handler, workers, callback
+routes and the notifier, built from settings; and the HTTP server they share with a Telegram webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot.settings import Settings
+from bot.wechat.api import Credentials, WeChatClient
+from bot.wechat.crypto import CallbackCrypto
+from bot.wechat.envelope import MAX_BODY_BYTES
+from bot.wechat.server import CallbackServer, SenderQueues
+from crm.app import App
+from crm.errors import StorageError
+from crm.model import Channel
+from crm.notify import ChannelNotifier
+from handlers.wechat.inbound import Inbound
+from handlers.wechat.messages import WeChatHandler
+from handlers.wechat.notify import WeChatNotifier
+
+logger = logging.getLogger(__name__)
+
+# Acknowledged messages are finished at shutdown; a voice note may take a minute to transcribe.
+SHUTDOWN_GRACE_SECONDS = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class WeChatConfig:
+    token: str
+    aes_key: str | None
+    app_id: str
+    secret: str
+    agent_id: str | None = None
+    api_url: str | None = None
+    workers: int = 4
+    max_file_bytes: int = 20 * 1024 * 1024
+
+    @property
+    def channel(self) -> Channel:
+        # WECHAT_AGENT_ID only exists for a WeCom app: its presence selects WeCom.
+        return Channel.WECOM if self.agent_id else Channel.WECHAT
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WeChatConfig:
+        assert settings.wechat_token is not None
+        assert settings.wechat_app_id is not None
+        return cls(
+            token=settings.wechat_token.get_secret_value(),
+            aes_key=settings.wechat_aes_key.get_secret_value() if settings.wechat_aes_key else None,
+            app_id=settings.wechat_app_id,
+            secret=settings.wechat_secret.get_secret_value() if settings.wechat_secret else "",
+            agent_id=settings.wechat_agent_id or None,
+            api_url=settings.wechat_api_url,
+            workers=settings.wechat_workers,
+            max_file_bytes=settings.max_file_mb * 1024 * 1024,
+        )
+
+
+class WeChatChannel:
+    """Everything of one Official Account or WeCom app; `mount` it on an aiohttp app, `start`, `close`."""
+
+    def __init__(
+        self,
+        app: App,
+        config: WeChatConfig,
+        notifier: ChannelNotifier | None = None,
+        *,
+        now: Callable[[], float] = time.time,
+        backoff_seconds: float = 0.5,
+    ) -> None:
+        self.app = app
+        self.config = config
+        enterprise = config.agent_id is not None
+        self.client = WeChatClient(
+            Credentials(config.app_id, config.secret, config.agent_id),
+            config.api_url,
+            backoff_seconds=backoff_seconds,
+        )
+        self.handler = WeChatHandler(app, self.client, max_file_bytes=config.max_file_bytes)
+        self.queues = SenderQueues(self._process, workers=config.workers)
+        crypto = CallbackCrypto(config.token, config.aes_key, config.app_id, enterprise=enterprise)
+        self.server = CallbackServer(crypto, config.channel, self.queues, now=now)
+        if notifier is not None:
+            notifier.register(config.channel, WeChatNotifier(self.handler.conversation, self.client))
+
+    def mount(self, web_app: web.Application) -> None:
+        self.server.mount(web_app)
+
+    def start(self) -> None:
+        self.queues.start()
+
+    async def close(self, grace_seconds: float = SHUTDOWN_GRACE_SECONDS) -> None:
+        await self.queues.drain(grace_seconds)
+        await self.client.close()
+
+    async def _process(self, message: Inbound) -> None:
+        try:
+            first = await self.app.inbox.claim(message.key)
+        except StorageError:
+            # Better handled twice than lost: the services keep their own keys for captures.
+            logger.warning("could not record a %s message key; handling it anyway", message.channel.value)
+            first = True
+        if not first:
+            logger.info("%s message handled before (a retry after a restart)", message.channel.value)
+            return
+        await self.handler.handle(message)
+
+
+def web_application() -> web.Application:
+    # Bodies over the callback limit are refused by the handler with 400; aiohttp's own limit
+    # only guards request.read()/post(), which the callback does not use.
+    return web.Application(client_max_size=MAX_BODY_BYTES)
+
+
+async def serve_http(web_app: web.Application, host: str, port: int) -> web.AppRunner:
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
+
+
+def stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def run_http_channels(
+    settings: Settings,
+    app: App,
+    notifier: ChannelNotifier,
+    telegram: Callable[[web.Application], Awaitable[Callable[[], Awaitable[None]]]] | None = None,
+) -> None:
+    """WeChat (and Telegram beside it when configured) until SIGTERM / SIGINT; then the server stops
+    taking requests and the acknowledged messages are finished before returning."""
+    web_app = web_application()
+    channel = WeChatChannel(app, WeChatConfig.from_settings(settings), notifier)
+    channel.mount(web_app)
+    stop_telegram = await telegram(web_app) if telegram is not None else None
+    channel.start()
+    stop = stop_on_signals()
+    runner = await serve_http(web_app, settings.http_host, settings.http_port)
+    logger.info(
+        "%s: callback on %s:%s%s",
+        channel.config.channel.value,
+        settings.http_host,
+        settings.http_port,
+        channel.server.path,
+    )
+    try:
+        await stop.wait()
+    finally:
+        logger.info("stopping: finishing acknowledged messages")
+        if stop_telegram is not None:
+            await stop_telegram()
+        await runner.cleanup()
+        await channel.close()

@@ -1,0 +1,99 @@
+"""WeChat / WeCom messages after the callback was acknowledged: unpack, one app call, send the reply.
+
+WeChat has no inline buttons: a reply's buttons become a numbered menu and the number typed back picks
+one (handlers/textchat). Replies go out through the message APIs, not in the callback's response.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from crm.app import App
+from crm.checkin import Place
+from crm.errors import DeliveryFailed
+from crm.members import Newcomer
+from crm.model import Lang, Member
+from crm.views import Reply
+from handlers.errors import guarded
+from handlers.textchat import TextConversation
+from handlers.wechat import render
+from handlers.wechat.inbound import Inbound
+from handlers.wechat.ports import WeChatApi
+
+logger = logging.getLogger(__name__)
+
+GREETING_EVENTS = frozenset({"subscribe", "enter_agent"})
+# Menu clicks, location reports, scans and the like: acknowledged, nothing to answer.
+SILENT_EVENTS = frozenset({"unsubscribe", "location", "view", "click", "scan", "view_miniprogram"})
+MEDIA_KINDS = frozenset({"voice", "image", "file"})
+
+
+def newcomer(message: Inbound) -> Newcomer:
+    # Callbacks carry no name or language: the member's name defaults to the id until they set one,
+    # the language to Chinese (most reps); /lang en switches.
+    return Newcomer(message.channel, message.sender, message.sender, name="", language_code=None)
+
+
+def link_text(message: Inbound) -> str:
+    """A shared link (an article, a customer's page) captured as text: title, description and URL."""
+    return "\n".join(part for part in (message.title, message.description, message.url) if part)
+
+
+class WeChatHandler:
+    """Handles one message of one user; the caller runs one user's messages in order."""
+
+    def __init__(self, app: App, api: WeChatApi, *, max_file_bytes: int) -> None:
+        self.app = app
+        self.api = api
+        self.max_file_bytes = max_file_bytes
+        self.conversation = TextConversation(app, invite_template="/start {code}")
+
+    async def handle(self, message: Inbound) -> None:
+        who = newcomer(message)
+        if message.kind in ("text", "link"):
+            text = message.text if message.kind == "text" else link_text(message)
+            answer = await self.conversation.respond(who, text, key=message.key)
+            await self._send(message, answer.member, answer.lang, answer.reply)
+            return
+        if message.kind == "event":
+            await self._event(who, message)
+            return
+        member = await self.app.identify(who)
+        if member is None:
+            await self._send(message, None, Lang.ZH, self.app.linking.onboarding(who.language_code))
+            return
+        reply = await guarded(self.app, member.lang, self._member_message(member, message))
+        await self._send(message, member, member.lang, reply)
+
+    async def _member_message(self, member: Member, message: Inbound) -> Reply:
+        if message.kind == "location" and message.latitude is not None and message.longitude is not None:
+            place = Place(message.latitude, message.longitude, message.label)
+            return await self.app.checkins.check_in(member, place, message.key)
+        if message.kind in MEDIA_KINDS:
+            # Voice minutes, business cards and deal evidence are other features' services; until
+            # they are wired in, the rep is told plainly instead of the message vanishing.
+            return Reply(self._unavailable(member, message.kind))
+        logger.info("unsupported %s message type %r", message.channel.value, message.kind)
+        return self.app.unsupported(member)
+
+    def _unavailable(self, member: Member, kind: str) -> str:
+        from crm.messages import t
+
+        return t(member.lang, f"media.unavailable.{kind}")
+
+    async def _event(self, who: Newcomer, message: Inbound) -> None:
+        if message.event in GREETING_EVENTS:
+            reply = await guarded(self.app, Lang.ZH, self.app.linking.greet(who))
+            member = await self.app.identify(who)
+            await self._send(message, member, member.lang if member else Lang.ZH, reply)
+            return
+        if message.event not in SILENT_EVENTS:
+            logger.info("unhandled %s event %r", message.channel.value, message.event)
+
+    async def _send(self, message: Inbound, member: Member | None, lang: Lang, reply: Reply) -> None:
+        text = self.conversation.menus.render(member.id if member else None, lang, reply)
+        try:
+            await render.send(self.api, message.sender, text, reply.attachment)
+        except DeliveryFailed as exc:
+            # Nothing more to do for this message: the callback was acknowledged long ago.
+            logger.warning("reply to a %s message not delivered: %s", message.channel.value, exc)

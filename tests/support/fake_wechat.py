@@ -1,0 +1,145 @@
+"""A fake WeChat / WeCom API on 127.0.0.1: access tokens with expiry, customer-service and application
+messages, media upload and download. Records every call; can be told to refuse or be busy."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+APP_ID = "wx5823bf96d3bd56c7"
+CORP_ID = "ww1436e0e65a779aee"
+SECRET = "s3cr3t-for-tests"
+
+
+@dataclass
+class Sent:
+    path: str
+    token: str
+    body: dict[str, Any]
+
+    @property
+    def user(self) -> str:
+        return str(self.body.get("touser"))
+
+    @property
+    def text(self) -> str:
+        kind = self.body.get("msgtype", "")
+        content = self.body.get(kind, {})
+        return str(content.get("content", "")) if isinstance(content, dict) else ""
+
+
+@dataclass
+class FakeWeChat:
+    expires_in: int = 7200
+    tokens_issued: list[str] = field(default_factory=list)
+    sent: list[Sent] = field(default_factory=list)
+    uploads: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    downloads: list[str] = field(default_factory=list)
+    refused_tokens: dict[str, int] = field(default_factory=dict)  # token -> errcode to answer with
+    busy: list[int] = field(default_factory=list)  # errcodes (or HTTP statuses >= 500) to answer next
+    base_url: str = ""
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+    runner: web.AppRunner | None = None
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_get("/cgi-bin/token", self._token)
+        app.router.add_get("/cgi-bin/gettoken", self._token)
+        app.router.add_post("/cgi-bin/message/custom/send", self._send)
+        app.router.add_post("/cgi-bin/message/send", self._send)
+        app.router.add_post("/cgi-bin/media/upload", self._upload)
+        app.router.add_get("/cgi-bin/media/get", self._media)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base_url = f"http://127.0.0.1:{port}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+    def texts(self, user: str | None = None) -> list[str]:
+        return [s.text for s in self.sent if user is None or s.user == user]
+
+    async def wait_for(self, predicate: Any, timeout: float = 30) -> None:
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                self._changed.clear()
+                await self._changed.wait()
+
+    def _changed_now(self) -> None:
+        self._changed.set()
+
+    def _error(self, code: int, message: str = "error") -> web.Response:
+        return web.json_response({"errcode": code, "errmsg": message})
+
+    async def _token(self, request: web.Request) -> web.Response:
+        q = request.query
+        app_id = q.get("appid") or q.get("corpid")
+        secret = q.get("secret") or q.get("corpsecret")
+        if app_id not in (APP_ID, CORP_ID) or secret != SECRET:
+            return self._error(40013, "invalid appid")
+        token = f"tok-{next(self._ids)}"
+        self.tokens_issued.append(token)
+        return web.json_response({"errcode": 0, "access_token": token, "expires_in": self.expires_in})
+
+    def _check_token(self, request: web.Request) -> web.Response | str:
+        token = request.query.get("access_token", "")
+        if token not in self.tokens_issued:
+            return self._error(40014, "invalid access_token")
+        if token in self.refused_tokens:
+            return self._error(self.refused_tokens[token], "access_token expired or invalid")
+        if self.busy:
+            code = self.busy.pop(0)
+            if code >= 500:
+                return web.Response(status=code, text="busy")
+            return self._error(code, "api freq out of limit")
+        return token
+
+    async def _send(self, request: web.Request) -> web.Response:
+        checked = self._check_token(request)
+        if isinstance(checked, web.Response):
+            return checked
+        body = json.loads(await request.read())
+        if request.path.endswith("/message/send") and "agentid" not in body:
+            return self._error(40056, "invalid agentid")
+        self.sent.append(Sent(request.path, checked, body))
+        self._changed_now()
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        checked = self._check_token(request)
+        if isinstance(checked, web.Response):
+            return checked
+        form = await request.post()
+        media = form["media"]
+        assert isinstance(media, web.FileField)
+        media_id = f"up-{next(self._ids)}"
+        self.uploads[media_id] = (media.file.read(), media.content_type)
+        return web.json_response({"type": request.query.get("type"), "media_id": media_id, "created_at": 1})
+
+    async def _media(self, request: web.Request) -> web.Response:
+        checked = self._check_token(request)
+        if isinstance(checked, web.Response):
+            return checked
+        media_id = request.query.get("media_id", "")
+        self.downloads.append(media_id)
+        self._changed_now()
+        if media_id not in self.media:
+            return self._error(40007, "invalid media_id")
+        data, mime = self.media[media_id]
+        return web.Response(
+            body=data,
+            content_type=mime,
+            headers={"Content-Disposition": f'attachment; filename="{media_id}"'},
+        )
