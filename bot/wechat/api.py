@@ -195,7 +195,7 @@ class WeChatClient:
                     raise aiohttp.ClientError(str(exc)) from exc
                 logger.warning("wechat answered %s, retrying", exc)
             await asyncio.sleep(self.backoff_seconds * 2**attempt * (1 + random.random() / 4))  # noqa: S311
-        raise AssertionError("unreachable")
+        raise AssertionError("unreachable")  # pragma: no cover - every attempt returns or raises
 
     async def token(self, *, refresh_if: str | None = None) -> str:
         """The cached access token; fetched when missing, near expiry, or equal to `refresh_if`."""

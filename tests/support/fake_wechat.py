@@ -42,7 +42,7 @@ class FakeWeChat:
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     downloads: list[str] = field(default_factory=list)
     refused_tokens: dict[str, int] = field(default_factory=dict)  # token -> errcode to answer with
-    busy: list[int] = field(default_factory=list)  # errcodes (or HTTP statuses >= 500) to answer next
+    busy: list[int] = field(default_factory=list)  # errcodes (or HTTP 5xx statuses) to answer next
     base_url: str = ""
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -101,7 +101,7 @@ class FakeWeChat:
             return self._error(self.refused_tokens[token], "access_token expired or invalid")
         if self.busy:
             code = self.busy.pop(0)
-            if code >= 500:
+            if 500 <= code <= 599:
                 return web.Response(status=code, text="busy")
             return self._error(code, "api freq out of limit")
         return token
