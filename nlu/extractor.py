@@ -16,6 +16,7 @@ from nlu.contactline import LineContact, find_contact
 from nlu.dialogue import Clause, Dialogue, Message, Side, parse
 from nlu.keywords import find_keywords
 from nlu.phones import find_phones
+from nlu.timeexpr import find_times
 from nlu.timemodel import TimeMention
 
 _LABELLED_NAME = re.compile(
@@ -88,6 +89,11 @@ class Extractor:
 
         facts: CardFacts = parse_card(pages)
         return facts
+
+    def when(self, text: str, now: datetime) -> datetime | None:
+        """The moment a typed answer names ("明天下午3点", "周五", "in 2 hours"), for a reminder."""
+        found = find_times(text, now)
+        return found[0].moment() if found else None
 
     def _extract(self, text: str, now: datetime, *, minutes: bool) -> Facts:
         dialogue = parse(text, now)
