@@ -21,6 +21,16 @@ class Settings(BaseSettings):
     default_timezone: str = Field("Asia/Shanghai", validation_alias="CHATCRM_TIMEZONE")
     burst_seconds: float = Field(2.0, ge=0, le=30, validation_alias="CHATCRM_BURST_SECONDS")
     max_file_mb: int = Field(20, ge=1, le=2000, validation_alias="CHATCRM_MAX_FILE_MB")
+    # reminders: how often the scheduler looks for reminders other processes added, how long a claim
+    # lasts before another process may take over, the first retry wait and the attempts before giving up
+    reminder_poll_seconds: float = Field(2.0, gt=0, le=60, validation_alias="CHATCRM_REMINDER_POLL_SECONDS")
+    reminder_lease_seconds: float = Field(
+        120.0, ge=5, le=3600, validation_alias="CHATCRM_REMINDER_LEASE_SECONDS"
+    )
+    reminder_retry_seconds: float = Field(
+        30.0, gt=0, le=3600, validation_alias="CHATCRM_REMINDER_RETRY_SECONDS"
+    )
+    reminder_max_attempts: int = Field(8, ge=1, le=100, validation_alias="CHATCRM_REMINDER_MAX_ATTEMPTS")
     # perception
     whisper_model: str = Field("models/whisper-base.pt", validation_alias="CHATCRM_WHISPER_MODEL")
     whisper_threads: int | None = Field(None, ge=1, validation_alias="CHATCRM_WHISPER_THREADS")

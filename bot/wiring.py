@@ -14,6 +14,7 @@ from crm.notify import ChannelNotifier
 from crm.ports import Clock
 from nlu.extractor import Extractor
 from nlu.normalize import Normalizer
+from reminders.scheduler import ReminderScheduler, SchedulerConfig
 from storage.database import Database
 from storage.files import FileSpool, LocalBlobStore
 
@@ -59,4 +60,16 @@ async def build(settings: Settings, *, clock: Clock | None = None, migrate: bool
 
 def background_services(runtime: Runtime) -> list[Coroutine[Any, Any, None]]:
     """Long-running jobs started beside the channels (reminders, digests)."""
-    return []
+    return [reminder_scheduler(runtime).run()]
+
+
+def reminder_scheduler(runtime: Runtime) -> ReminderScheduler:
+    """Delivers due reminders through whichever channels this process runs (the notifier routes)."""
+    settings = runtime.settings
+    config = SchedulerConfig(
+        poll_seconds=settings.reminder_poll_seconds,
+        lease_seconds=settings.reminder_lease_seconds,
+        retry_seconds=settings.reminder_retry_seconds,
+        max_attempts=settings.reminder_max_attempts,
+    )
+    return ReminderScheduler(runtime.app.reminders, runtime.notifier, runtime.clock, config)

@@ -171,10 +171,9 @@ class SettingsChange:
     weekend_to_monday: bool | None = None
 
 
+_CLOCK_TIME = r"(?P<h{n}>\d{{1,2}})\s*(?:点|时)?\s*(?:[:：.]?\s*(?P<m{n}>\d{{2}})\s*分?)?"
 _QUIET_RANGE = re.compile(
-    r"(?P<h1>\d{1,2})(?:\s*[:：点.]?\s*(?P<m1>\d{2}))?\s*(?:-|–|—|~|～|到|至|to)\s*"
-    r"(?P<h2>\d{1,2})(?:\s*[:：点.]?\s*(?P<m2>\d{2}))?",
-    re.IGNORECASE,
+    _CLOCK_TIME.format(n=1) + r"\s*(?:-|–|—|~|～|到|至|to)\s*" + _CLOCK_TIME.format(n=2), re.IGNORECASE
 )
 _OFF = {"off", "none", "no", "关", "关闭", "无", "取消"}
 _MONDAY = {"monday", "mon", "move", "yes", "on", "周一", "星期一", "改到周一"}
@@ -211,7 +210,7 @@ def parse_quiet(value: str) -> tuple[time, time] | None:
     said = value.strip().lower()
     if said in _OFF:
         return None
-    match = _QUIET_RANGE.fullmatch(said.rstrip("点"))
+    match = _QUIET_RANGE.fullmatch(said)
     if match is None:
         raise InputRejected("settings.bad_quiet", value=value)
     try:
