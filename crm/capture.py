@@ -8,11 +8,11 @@ duplicate flags and an audit entry that journals what changed so that /undo can 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from crm import audit, snapshot
 from crm.dedup import Fingerprint, Match, MatchKind, best_fuzzy_match, exact_match
@@ -109,6 +109,21 @@ class CaptureResult:
     removed_characters: int = 0
 
 
+class CaptureHook(Protocol):
+    """What one kind of capture adds inside the capture's unit of work (crm.cards: its photos)."""
+
+    async def before(self, uow: UnitOfWork, interaction: Interaction) -> None:
+        """Before the interaction is written: e.g. file rows, `file_id` and extra facts."""
+        ...
+
+    async def after(self, uow: UnitOfWork, result: CaptureResult) -> None:
+        """After the records are written, before the commit: e.g. contact fields Facts lacks."""
+        ...
+
+
+RetryHandler = Callable[[Member, dict[str, Any]], Awaitable[CaptureResult]]
+
+
 async def find_duplicate(
     uow: UnitOfWork, team_id: int, probe: Fingerprint
 ) -> tuple[Match | None, dict[int, Contact]]:
@@ -153,6 +168,36 @@ class CaptureService:
         self._extractor = extractor
         self._normalizer = normalizer
         self._spool = spool
+        self._retries: dict[str, RetryHandler] = {}
+
+    def register_retry(self, kind: str, handler: RetryHandler) -> None:
+        """How a kind of capture kept in the spool (payload "kind") is run again."""
+        if kind in self._retries or kind == "chat":
+            raise ValueError(f"retry kind registered twice: {kind}")
+        self._retries[kind] = handler
+
+    async def capture(
+        self,
+        actor: Member,
+        source: Source,
+        content: str,
+        facts: Facts,
+        keys: list[str],
+        *,
+        spool: dict[str, Any],
+        hook: CaptureHook | None = None,
+    ) -> CaptureResult:
+        """Facts already extracted (a card's) through the shared pipeline: dedup, records, journal,
+        idempotency on `keys`. When the database fails, `spool` is kept for a retry button."""
+        try:
+            return await self._store(actor, content, facts, keys, self._clock.now(), source, hook)
+        except StorageConflict:
+            # Two deliveries of the same update raced; the one that committed did the work.
+            logger.info("capture for member %s raced with a duplicate delivery", actor.id)
+            return CaptureResult(outcome=Outcome.REPEATED, facts=facts)
+        except StorageError as exc:
+            logger.exception("capture not saved for member %s", actor.id)
+            raise StorageUnavailable(self._spool.put(spool)) from exc
 
     async def chat(self, actor: Member, messages: Sequence[ChatMessage]) -> CaptureResult:
         """A forwarded burst of messages or a pasted chat becomes (or updates) a lead."""
@@ -160,45 +205,48 @@ class CaptureService:
         now = self._clock.now()
         facts = self._extractor.chat(cleaned.text, actor.local(now))
         keys = [m.key for m in messages if m.key]
-        try:
-            result = await self._store(actor, cleaned.text, facts, keys, now, Source.CHAT)
-        except StorageConflict:
-            # Two deliveries of the same update raced; the one that committed did the work.
-            logger.info("capture for member %s raced with a duplicate delivery", actor.id)
-            return CaptureResult(outcome=Outcome.REPEATED, facts=facts)
-        except StorageError as exc:
-            logger.exception("capture not saved for member %s", actor.id)
-            token = self._spool.put(
-                {
-                    "kind": "chat",
-                    "member_id": actor.id,
-                    "messages": [
-                        {"text": m.text, "sender": m.sender, "from_self": m.from_self, "key": m.key}
-                        for m in messages
-                    ],
-                }
-            )
-            raise StorageUnavailable(token) from exc
+        spool = {
+            "kind": "chat",
+            "member_id": actor.id,
+            "messages": [
+                {"text": m.text, "sender": m.sender, "from_self": m.from_self, "key": m.key} for m in messages
+            ],
+        }
+        result = await self.capture(actor, Source.CHAT, cleaned.text, facts, keys, spool=spool)
         result.removed_characters = cleaned.removed
         return result
 
     async def retry(self, actor: Member, token: str) -> CaptureResult | None:
         """Runs a capture kept while the database was down; None when there is nothing to retry."""
         payload = self._spool.get(token)
-        if payload is None or payload.get("member_id") != actor.id or payload.get("kind") != "chat":
+        if payload is None or payload.get("member_id") != actor.id:
             return None
-        messages = [ChatMessage(**message) for message in payload["messages"]]
-        result = await self.chat(actor, messages)
+        kind = payload.get("kind")
+        if kind == "chat":
+            result = await self.chat(actor, [ChatMessage(**message) for message in payload["messages"]])
+        elif isinstance(kind, str) and kind in self._retries:
+            result = await self._retries[kind](actor, payload)
+        else:
+            return None
         self._spool.delete(token)
         return result
 
     async def _store(
-        self, actor: Member, text: str, facts: Facts, keys: list[str], now: datetime, source: Source
+        self,
+        actor: Member,
+        text: str,
+        facts: Facts,
+        keys: list[str],
+        now: datetime,
+        source: Source,
+        hook: CaptureHook | None = None,
     ) -> CaptureResult:
         async with self._uow() as uow:
             if keys and await uow.processed.seen(keys) == set(keys):
                 return CaptureResult(outcome=Outcome.REPEATED, facts=facts)
-            result = await self._record(uow, actor, text, facts, keys, now, source)
+            result = await self._record(uow, actor, text, facts, keys, now, source, hook)
+            if hook is not None:
+                await hook.after(uow, result)
             await uow.processed.add(keys)
             await uow.commit()
         return result
@@ -212,6 +260,7 @@ class CaptureService:
         keys: list[str],
         now: datetime,
         source: Source,
+        hook: CaptureHook | None = None,
     ) -> CaptureResult:
         interaction = Interaction(
             id=0,
@@ -223,6 +272,8 @@ class CaptureService:
             created_at=now,
             external_key=keys[0] if keys else None,
         )
+        if hook is not None:
+            await hook.before(uow, interaction)
         if facts.is_empty():
             interaction.source = Source.NOTE
             await uow.interactions.add(interaction)

@@ -162,8 +162,11 @@ class CustomerService:
             await uow.commit()
         return result
 
-    async def edit(self, actor: Member, interaction_id: int, name: EditableField, raw: str) -> CaptureResult:
-        """Sets one field of the captured customer or contact to what the member typed."""
+    async def edit(
+        self, actor: Member, interaction_id: int, name: EditableField, raw: str, *, replace: str | None = None
+    ) -> CaptureResult:
+        """Sets one field of the captured customer or contact to what the member typed. A phone or
+        e-mail is added first; with `replace` (a value read wrong, e.g. by OCR) it takes that one's place."""
         value = one_line(raw, limit=300)
         async with self._uow() as uow:
             interaction, customer, contact = await self._capture(uow, actor, interaction_id)
@@ -189,7 +192,7 @@ class CustomerService:
                 if contact is None:
                     contact = await self._contact_for(uow, actor, interaction, customer, now)
                 before = snapshot.dump(contact)
-                self._set_contact_field(contact, name, value)
+                self._set_contact_field(contact, name, value, replace)
                 contact.updated_at = now
                 await uow.contacts.update(
                     contact, contact_keys(self._normalizer, contact, customer.name if customer else None)
@@ -206,7 +209,9 @@ class CustomerService:
             await uow.commit()
         return result
 
-    def _set_contact_field(self, contact: Contact, name: EditableField, value: str) -> None:
+    def _set_contact_field(
+        self, contact: Contact, name: EditableField, value: str, replace: str | None = None
+    ) -> None:
         if name is EditableField.CONTACT:
             contact.name = value
         elif name is EditableField.TITLE:
@@ -215,11 +220,13 @@ class CustomerService:
             phone = self._normalizer.phone(value)
             if phone is None:
                 raise InputRejected("edit.bad_phone", value=value)
-            contact.phones = list(dict.fromkeys([phone, *contact.phones]))
+            kept = [p for p in contact.phones if p != replace]
+            contact.phones = list(dict.fromkeys([phone, *kept]))
         elif name is EditableField.EMAIL:
             if _EMAIL_SHAPE not in value or " " in value:
                 raise InputRejected("edit.bad_email", value=value)
-            contact.emails = list(dict.fromkeys([value.lower(), *contact.emails]))
+            kept = [e for e in contact.emails if not replace or e.lower() != replace.lower()]
+            contact.emails = list(dict.fromkeys([value.lower(), *kept]))
         elif name is EditableField.WECHAT:
             contact.wechat_id = value
         elif name is EditableField.ADDRESS:
@@ -531,9 +538,11 @@ class CustomerService:
                     "customers": [journal["before"]["customer"]]
                     if "customer" in journal.get("before", {})
                     else [],
-                    "contacts": [journal["before"]["contact"]]
-                    if "contact" in journal.get("before", {})
-                    else [],
+                    "contacts": (
+                        [journal["before"]["contact"]] if "contact" in journal.get("before", {}) else []
+                    )
+                    # Visit minutes may change several contacts (their decision roles).
+                    + list(journal.get("before", {}).get("contacts", [])),
                 },
             )
             for reminder in await uow.reminders.for_interaction(interaction.id):

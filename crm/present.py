@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from crm import format as fmt
 from crm import reminder_ui
@@ -52,9 +53,21 @@ def customer_name(lang: Lang, customer: Customer | None) -> str:
     return customer.name
 
 
-def lead_card(member: Member, result: CaptureResult, *, headline: str | None = None) -> Reply:
+@dataclass(frozen=True, slots=True)
+class Annotations:
+    """What a kind of capture adds to its lead card (crm.present_cards: what OCR was unsure of)."""
+
+    marks: Mapping[str, str] = field(default_factory=dict)  # a shown value -> what follows it ("⚠️")
+    lines: tuple[str, ...] = ()  # after the profile lines
+    buttons: tuple[tuple[Button, ...], ...] = ()  # before the usual buttons
+
+
+def lead_card(
+    member: Member, result: CaptureResult, *, headline: str | None = None, notes: Annotations | None = None
+) -> Reply:
     """The card a rep sees after a capture or a correction."""
     lang = member.lang
+    notes = notes or Annotations()
     if result.outcome is Outcome.REPEATED:
         return Reply(t(lang, "lead.repeated"))
     if result.outcome is Outcome.COLLEAGUE:
@@ -65,7 +78,8 @@ def lead_card(member: Member, result: CaptureResult, *, headline: str | None = N
     lines = [headline or _headline(lang, result)]
     customer, contact, facts = result.customer, result.contact, result.facts
     if result.outcome is not Outcome.NOTED:
-        lines += _profile_lines(member, customer, contact)
+        lines += _profile_lines(member, customer, contact, notes.marks)
+    lines += notes.lines
     lines += _facts_lines(member, facts, customer)
     # "⏰ 已设提醒：11月27日 周五 09:00 给他回电话": each reminder with its time, so the rep can check it.
     lines += reminder_ui.set_lines(member, result.reminders)
@@ -92,7 +106,7 @@ def lead_card(member: Member, result: CaptureResult, *, headline: str | None = N
         lines.append(t(lang, "lead.review"))
     if result.removed_characters:
         lines.append(t(lang, "lead.cleaned", count=result.removed_characters))
-    return Reply("\n".join(lines), _lead_buttons(lang, result, missing))
+    return Reply("\n".join(lines), notes.buttons + _lead_buttons(lang, result, missing))
 
 
 def _headline(lang: Lang, result: CaptureResult) -> str:
@@ -112,20 +126,30 @@ def _line(lang: Lang, icon: str, field: str, value: str) -> str:
     return f"{icon} {t(lang, f'field.{field}')}{sep}{value}"
 
 
-def _profile_lines(member: Member, customer: Customer | None, contact: Contact | None) -> list[str]:
+def _profile_lines(
+    member: Member, customer: Customer | None, contact: Contact | None, marks: Mapping[str, str] | None = None
+) -> list[str]:
     lang = member.lang
     missing = "—"
-    lines = [_line(lang, "🏢", "customer", customer.name if customer and customer.name else missing)]
+    marks = marks or {}
+
+    def marked(value: str, shown: str | None = None) -> str:
+        return (shown or value) + marks.get(value, "")
+
+    lines = [_line(lang, "🏢", "customer", marked(customer.name) if customer and customer.name else missing)]
     person = missing
     if contact is not None and contact.name:
-        person = f"{contact.name} · {contact.title}" if contact.title else contact.name
+        name = marked(contact.name)
+        person = f"{name} · {marked(contact.title)}" if contact.title else name
     lines.append(_line(lang, "👤", "contact", person))
-    phones = ", ".join(fmt.phone(p) for p in contact.phones) if contact and contact.phones else missing
+    phones = (
+        ", ".join(marked(p, fmt.phone(p)) for p in contact.phones) if contact and contact.phones else missing
+    )
     lines.append(_line(lang, "📞", "phone", phones))
     if contact is not None and contact.emails:
-        lines.append(_line(lang, "✉️", "email", ", ".join(contact.emails)))
+        lines.append(_line(lang, "✉️", "email", ", ".join(marked(e) for e in contact.emails)))
     if contact is not None and contact.wechat_id:
-        lines.append(_line(lang, "💬", "wechat", contact.wechat_id))
+        lines.append(_line(lang, "💬", "wechat", marked(contact.wechat_id)))
     status = t(lang, f"follow_up.{customer.follow_up.value}") if customer and customer.follow_up else missing
     lines.append(_line(lang, "📌", "follow_up", status))
     region = (customer.region if customer else None) or (contact.region if contact else None)
@@ -134,7 +158,7 @@ def _profile_lines(member: Member, customer: Customer | None, contact: Contact |
         place = address or ""
         label = region.label() if region else ""
         shown = place if label and place.startswith(label) else f"{label} {place}".strip()
-        lines.append(_line(lang, "📍", "region", shown))
+        lines.append(_line(lang, "📍", "region", shown + marks.get(place, "")))
     return lines
 
 

@@ -31,9 +31,11 @@ class Act(StrEnum):
     REMINDER_PICK = "rp"  # the next text is the new time
     SETTINGS = "sg"  # arg: what /settings takes ("quiet off", "weekend monday"), with no ":"
     # voice minutes
-    MINUTES_CUSTOMER = "mc"  # target: interaction id; arg: customer id or "" for the choices
-    MINUTES_DISCARD = "md"
-    VOICE_RETRY = "vr"  # target: stored file id
+    MINUTES_CUSTOMER = "mc"  # target: interaction id; arg: customer id, "new", or "" for the choices
+    MINUTES_DISCARD = "md"  # target: interaction id
+    MINUTES_EDIT = "me"  # target: interaction id; arg: field name, or "" for the menu
+    # target: the voice interaction whose stored file is transcribed again (0 with arg: a spool token)
+    VOICE_RETRY = "vr"
     # deals
     DEAL_OPEN = "do"
     DEAL_ADVANCE = "da"
@@ -41,8 +43,16 @@ class Act(StrEnum):
     DEAL_ROLE = "dr"  # target: contact id; arg: decision role
     DEAL_PING = "dp"
     DEAL_LOST = "dl"
+    DEAL_OVERRIDE = "dv"  # target: deal id; arg: stage key; the next text is the reason (managers)
+    DEAL_FIELD = "df"  # target: deal id; arg: "budget" or "timeline"; the next text is the value
+    DEAL_DECLARE = "dk"  # target: deal id; arg: requirement the member confirms by their word
+    DEAL_CHAIN = "dh"  # target: deal id: its contacts, to set their roles
+    DEAL_EVIDENCE_DEAL = "dx"  # target: pending evidence id; arg: deal id
+    DEAL_EVIDENCE_CHAT = "dc"  # target: captured interaction id; arg: requirement
     # WeChat / WeCom channel
     CHECKIN_AT = "ci"  # target: check-in interaction id; arg: customer id
+    # business cards
+    CARD_FIX = "cf"  # target: card interaction id; arg: card field; the next text replaces what OCR read
 
 
 @dataclass(frozen=True, slots=True)

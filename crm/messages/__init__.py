@@ -48,11 +48,14 @@ def keys() -> set[str]:
 
 
 def _load() -> None:
-    from crm.messages import channels, core, reminders
+    from crm.messages import cards, channels, core, deals, reminders, voice
 
     register(core.MESSAGES)
     register(reminders.MESSAGES)
     register(channels.MESSAGES)
+    register(voice.MESSAGES)
+    register(cards.MESSAGES)
+    register(deals.MESSAGES)
 
 
 _load()
