@@ -147,7 +147,8 @@ class ReminderService:
     # --- delivery (driven by the scheduler) -------------------------------------------------------
 
     async def next_due_at(self) -> datetime | None:
-        async with self._uow() as uow:
+        # Read-only: polled every few seconds, it must not queue behind (or block) writers.
+        async with self._uow(read_only=True) as uow:
             return await uow.reminders.next_due_at()
 
     async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[Due]:
@@ -211,13 +212,13 @@ class ReminderService:
 
     async def open_for(self, actor: Member, limit: int = LIST_LIMIT) -> list[Listed]:
         """The member's open reminders (not yet done), earliest first."""
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             reminders = await uow.reminders.listing(actor.id, OPEN, limit)
             names = await _customer_names(uow, reminders)
         return [Listed(r, names.get(r.customer_id) if r.customer_id else None) for r in reminders]
 
     async def get_open(self, actor: Member, reminder_id: int) -> Reminder:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await _open_reminder(uow, actor, reminder_id)
 
     async def done(self, actor: Member, reminder_id: int) -> Closed:
@@ -271,7 +272,7 @@ class ReminderService:
     async def listing(
         self, member_id: int | None, *, include_closed: bool, limit: int
     ) -> list[tuple[Reminder, Member | None]]:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             reminders = await uow.reminders.listing(member_id, None if include_closed else OPEN, limit)
             members: dict[int, Member | None] = {}
             for reminder in reminders:

@@ -4,8 +4,10 @@ the run, the scheduler prints it with its buttons, and a number typed back marks
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 
@@ -64,3 +66,43 @@ async def test_console_run_delivers_a_reminder_that_falls_due_during_the_run(tmp
     with sqlite3.connect(tmp_path / "data" / "chatcrm.db") as conn:
         rows = conn.execute("SELECT text, status, delivered_at IS NOT NULL FROM reminders").fetchall()
     assert rows == [("给王总回电话", "done", 1)]
+
+    # `chatcrm reminders list`: nothing open any more; --all shows the done one, in the member's time.
+    def listing(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*CHATCRM, "reminders", "list", *args],
+            capture_output=True,
+            text=True,
+            env=_env(tmp_path),
+            cwd=tmp_path,
+            timeout=60,
+            check=False,
+        )
+
+    open_ = listing()
+    assert open_.returncode == 0, open_.stderr
+    assert open_.stdout.strip() == "no reminders"
+    everything = listing("--all", "--json")
+    assert everything.returncode == 0, everything.stderr
+    (row,) = json.loads(everything.stdout)
+    assert (row["kind"], row["text"], row["status"], row["overdue"], row["timezone"]) == (
+        "ask",
+        "给王总回电话",
+        "done",
+        False,
+        "Asia/Shanghai",
+    )
+    assert row["due_local"].endswith("+08:00") and row["due_utc"].endswith("+00:00")
+    table = listing("--all", "--member", str(row["member_id"]))
+    assert table.stdout.splitlines()[0].split() == [
+        "ID",
+        "MEMBER",
+        "KIND",
+        "DUE",
+        "(member's",
+        "time)",
+        "STATUS",
+        "OVERDUE",
+        "TEXT",
+    ]
+    assert "给王总回电话" in table.stdout.splitlines()[1]
