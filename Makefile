@@ -16,8 +16,6 @@ SYSTEM_PACKAGES := ffmpeg tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-
 	tesseract-ocr-osd fonts-noto-cjk fonts-wqy-zenhei fonts-dejavu-core
 TEST_SYSTEM_PACKAGES := postgresql espeak-ng sox
 
-export OMP_THREAD_LIMIT := 1
-
 .PHONY: run test setup system system-test lint typecheck contracts pytest bench migrate clean distclean
 
 run: setup
