@@ -23,6 +23,7 @@ from crm.members import MemberService, Newcomer, StartOutcome
 from crm.messages import t
 from crm.model import FollowUp, Lang, Member, Role
 from crm.ports import (
+    AudioProbe,
     BlobStore,
     CardReader,
     Clock,
@@ -36,6 +37,7 @@ from crm.ports import (
 from crm.reminder_ui import ReminderActions
 from crm.reminders import ReminderService
 from crm.views import Act, Button, Reply, rows
+from crm.voice import VoiceService
 
 logger = logging.getLogger(__name__)
 
@@ -58,12 +60,15 @@ class Ports:
     notifier: Notifier | None = None
     speech: SpeechToText | None = None
     cards: CardReader | None = None
+    audio: AudioProbe | None = None  # quick checks of voice notes before they are queued
 
 
 class App:
     """chatcrm's use cases, as the channels see them."""
 
-    def __init__(self, ports: Ports, *, default_timezone: str = "Asia/Shanghai") -> None:
+    def __init__(
+        self, ports: Ports, *, default_timezone: str = "Asia/Shanghai", max_file_mb: int = 20
+    ) -> None:
         self.ports = ports
         self.members = MemberService(ports.uow, ports.clock, default_timezone)
         self.capture = CaptureService(ports.uow, ports.clock, ports.extractor, ports.normalizer, ports.spool)
@@ -107,6 +112,25 @@ class App:
         self.inbox = Inbox(ports.uow)
         self.register_commands({"link": self.linking.command})
         self.register_buttons({Act.CHECKIN_AT: self.checkins.move})
+        # Voice notes become visit minutes: app.voice.note(...) from every channel, its buttons,
+        # /terms (the team's product words for the transcriber) and its pending answers.
+        self.voice = VoiceService(
+            ports.uow,
+            ports.clock,
+            ports.extractor,
+            ports.normalizer,
+            ports.spool,
+            self.members,
+            blobs=ports.blobs,
+            speech=ports.speech,
+            probe=ports.audio,
+            max_bytes=max_file_mb * 1024 * 1024,
+            scheduled=self.reminders.scheduled,
+        )
+        self.register_buttons(self.voice.buttons())
+        self.register_commands(self.voice.commands())
+        for kind, handler in self.voice.awaiting().items():
+            self.register_awaiting(kind, handler)
 
     # --- who is talking -------------------------------------------------------------------------
 

@@ -70,6 +70,17 @@ class SpeechToText(Protocol):
     ) -> Transcript: ...
 
 
+class AudioProbe(Protocol):
+    """A quick look at a recording before it is queued for transcription (no decoding)."""
+
+    def duration(self, audio: Path) -> float | None:
+        """Seconds from the container header, or None when the header does not say.
+
+        Raises `crm.errors.AudioRejected` for a file that is not audio at all.
+        """
+        ...
+
+
 class OcrLine(Protocol):
     """One line of text that OCR found, with its layout."""
 
@@ -220,6 +231,9 @@ class InteractionRepository(Protocol):
     async def for_contact(self, contact_id: int) -> list[Interaction]: ...
     async def last_by_author(self, member_id: int, sources: Sequence[Source]) -> Interaction | None: ...
     async def count_for_customer(self, customer_id: int) -> int: ...
+    async def by_external_key(self, key: str) -> Interaction | None:
+        """The interaction made from the channel message with this idempotency key."""
+        ...
 
 
 class CommitmentRepository(Protocol):

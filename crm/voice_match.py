@@ -59,6 +59,11 @@ class Scored:
     company: float  # how well the note names the company
     person: float  # how well the note names one of its contacts
 
+    @property
+    def evidence(self) -> float:
+        """What the names alone say, without the prior."""
+        return max(self.company, self.person)
+
 
 def squash(text: str) -> str:
     """Letters and digits only, case-folded: "华为 技术、" -> "华为技术"."""
@@ -94,7 +99,7 @@ def person_score(contact: Contact, mention: str) -> float:
             if name.startswith(surname) and len(name) > len(surname):
                 # 张总 for 张伟, the more so when the contact's title carries the title said.
                 return 70.0 if contact.title and title in contact.title else PERSON_MATCH
-        elif surname in squash(contact.name).split() or surname in contact.name.lower().split():
+        elif surname in [squash(word) for word in contact.name.split()]:
             return PERSON_MATCH
     if not _CJK.search(name):
         words = contact.name.lower().split()
@@ -179,8 +184,12 @@ def decide(scored: Sequence[Scored]) -> tuple[Scored | None, list[Scored]]:
     if not offered:
         return None, []
     top = offered[0]
-    runner_up = offered[1].score if len(offered) > 1 else 0.0
-    if top.score >= SURE and top.score - runner_up >= MARGIN:
+    second = offered[1] if len(offered) > 1 else None
+    runner_up = second.score if second else 0.0
+    # The prior tips a close call only when the names do not tie: two contacts called 张 are a
+    # question for the rep, whichever customer was touched last.
+    tie = second is not None and second.evidence >= top.evidence > 0
+    if top.score >= SURE and top.score - runner_up >= MARGIN and not tie:
         return top, []
     return None, offered
 

@@ -444,6 +444,11 @@ class InteractionRepository(_Repo):
         )
         return int((await self._conn.execute(query)).scalar_one())
 
+    async def by_external_key(self, key: str) -> Interaction | None:
+        query = select(t.interactions).where(t.interactions.c.external_key == key)
+        row = (await self._conn.execute(query)).mappings().first()
+        return _interaction(row) if row else None
+
 
 def _commitment(row: RowMapping) -> Commitment:
     data = dict(row)

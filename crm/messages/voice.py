@@ -70,8 +70,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # the minutes card
     "minutes.title": ("🎙 拜访纪要", "🎙 Visit minutes"),
-    "minutes.title.repeated": ("🎙 拜访纪要（这条语音之前已处理过）", "🎙 Visit minutes (this voice note was processed before)"),
-    "minutes.title.customer_set": ("🎙 拜访纪要 · 已改为「{customer}」", "🎙 Visit minutes · moved to “{customer}”"),
+    "minutes.title.repeated": (
+        "🎙 拜访纪要（这条语音之前已处理过）",
+        "🎙 Visit minutes (this voice note was processed before)",
+    ),
+    "minutes.title.customer_set": (
+        "🎙 拜访纪要 · 已改为「{customer}」",
+        "🎙 Visit minutes · moved to “{customer}”",
+    ),
     "minutes.title.edited": ("🎙 拜访纪要 · 已更新", "🎙 Visit minutes · updated"),
     "minutes.new_customer": ("（新客户）", " (new customer)"),
     "minutes.no_customer": ("❓ 还没有关联客户", "❓ No customer yet"),

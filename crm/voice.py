@@ -1,0 +1,1311 @@
+"""Voice notes become visit minutes on the right customer, with commitments, to-dos and reminders.
+
+A note is stored before anything else (the audio in the blob store, a files row, and a VOICE
+interaction marked "transcribing", idempotent on the channel's key), so a recording that passed the
+quick checks is never lost: if transcription fails it stays, with a retry button. Transcription runs
+in one worker, one note at a time, in a thread (the model is loaded once per process and uses every
+core it was given), never inside a unit of work. Then nlu reads the transcript, the note is matched
+to one of the rep's customers (crm.voice_match) or the rep is asked, and everything it says is
+written in one unit of work, journaled like a capture so that /undo reverses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import hashlib
+import logging
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from crm import present_voice, snapshot
+from crm.capture import FIRST_STAGE
+from crm.errors import (
+    AudioRejected,
+    InputRejected,
+    NotAllowed,
+    NotFound,
+    StorageConflict,
+    StorageError,
+)
+from crm.facts import Facts
+from crm.members import MemberService
+from crm.messages import t
+from crm.model import (
+    AuditEntry,
+    Commitment,
+    Contact,
+    Customer,
+    Deal,
+    DealStatus,
+    FollowUp,
+    Interaction,
+    Lang,
+    Member,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+    Source,
+    StoredFile,
+)
+from crm.ports import (
+    AudioProbe,
+    BlobStore,
+    Clock,
+    FactExtractor,
+    InputSpool,
+    Normalizer,
+    SpeechToText,
+    Transcript,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from crm.records import apply_to_contact, apply_to_customer, can_see, contact_keys, new_contact, new_customer
+from crm.reminder_plan import MEETING_LEAD, adjust_due, plan_reminders
+from crm.text import one_line
+from crm.views import Act, Reply
+from crm.voice_match import OFFER, Candidate, decide, mentioned_contact, score
+
+logger = logging.getLogger(__name__)
+
+MAX_SECONDS = 600.0  # the engine chunks; ten minutes is what a visit note needs
+MAX_MINUTES = round(MAX_SECONDS / 60)
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+# Shorter notes are done in a few seconds: the "recording voice…" chat action is enough for them.
+SHOW_PROGRESS_AFTER = 10.0
+# Telegram answers edits of one chat faster than about one a second with "Too Many Requests".
+PROGRESS_INTERVAL = 2.5
+PROGRESS_CAP = 0.95  # an estimate never claims to be done
+INITIAL_RATE = 0.3  # transcription seconds per audio second before the first note is measured
+CANDIDATE_CUSTOMERS = 50
+SEARCH_PER_NAME = 5
+PROMPT_CUSTOMERS = 12
+PROMPT_CONTACTS = 3
+PRIOR_WINDOW = timedelta(hours=24)
+ASK_AT_LEAST = 3  # customers offered when the rep is asked
+TERMS_KEY = "product_terms"
+MAX_TERMS = 50
+EDITABLE = ("summary", "next_meeting", "budget")
+PROBES_AT_ONCE = 2  # ffprobe is quick, but a burst of files should not fork a crowd
+
+StatusSink = Callable[[Reply], Awaitable[None]]
+
+
+class VoiceStatus(StrEnum):
+    """Where a voice interaction stands; kept in its facts under "voice"."""
+
+    TRANSCRIBING = "transcribing"
+    FAILED = "failed"  # kept; the rep can retry
+    REJECTED = "rejected"  # silent or undecodable after all: nothing to retry
+    DONE = "done"
+    DISCARDED = "discarded"
+
+
+class Outcome(StrEnum):
+    MATCHED = "matched"  # an existing customer, sure enough
+    CREATED = "created"  # a new customer named in the note
+    ASK = "ask"  # saved without a customer; the rep picks one
+    REPEATED = "repeated"  # the same message was delivered again
+
+
+class Step(StrEnum):
+    """What became of a voice note."""
+
+    MINUTES = "minutes"
+    PENDING = "pending"  # the same note is being transcribed right now
+    FAILED = "failed"  # kept, transcription failed: retry
+    UNAVAILABLE = "unavailable"  # kept, no speech engine in this process: retry later
+    SPOOLED = "spooled"  # the database failed: the audio is on disk, the retry token names it
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceNote:
+    """A recording as a channel hands it over. `fetch` downloads it, and is only called once the
+    sizes and duration the channel reports pass."""
+
+    fetch: Callable[[], Awaitable[bytes]]
+    key: str | None = None  # the channel's idempotency key ("tg:chat:message")
+    filename: str | None = None
+    mime: str | None = None
+    size: int | None = None  # bytes, as the channel reports them before download
+    duration: float | None = None  # seconds, as the channel reports them
+    max_bytes: int | None = None  # what the channel lets us download (Telegram's getFile: 20 MB)
+
+    @classmethod
+    def from_path(cls, path: Path, *, key: str | None = None) -> VoiceNote:
+        """A file on this server (the console's /voice)."""
+
+        async def read() -> bytes:
+            try:
+                return await asyncio.to_thread(path.read_bytes)
+            except (FileNotFoundError, IsADirectoryError) as exc:
+                raise InputRejected("voice.rejected.no_file", path=str(path)) from exc
+
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise InputRejected("voice.rejected.no_file", path=str(path)) from exc
+        return cls(fetch=read, key=key, filename=path.name, size=size)
+
+
+@dataclass(slots=True)
+class Minutes:
+    """A transcribed note as saved: what the minutes card shows."""
+
+    outcome: Outcome
+    interaction: Interaction
+    facts: Facts
+    customer: Customer | None = None
+    contact: Contact | None = None
+    deal: Deal | None = None
+    created_customer: bool = False
+    candidates: list[Customer] = field(default_factory=list)
+    commitments: list[Commitment] = field(default_factory=list)
+    reminders: list[Reminder] = field(default_factory=list)
+
+    @property
+    def transcript(self) -> str:
+        return self.interaction.content
+
+    @property
+    def voice(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.interaction.facts.get("voice", {})
+        return data
+
+
+@dataclass(slots=True)
+class VoiceResult:
+    step: Step
+    minutes: Minutes | None = None
+    interaction_id: int | None = None
+    retry_token: str | None = None
+
+
+@dataclass(slots=True)
+class _Link:
+    customer: Customer | None
+    contact: Contact | None
+    deal: Deal | None
+    journal: dict[str, Any]
+    created_customer: bool
+
+
+# --- the transcription worker ------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Job:
+    path: Path
+    language: str | None
+    prompt: str | None
+    future: asyncio.Future[Transcript]
+    started: asyncio.Event
+    fraction: list[float]  # [engine progress 0..1], written on the event loop
+
+
+class TranscriptionQueue:
+    """One worker, one note at a time: the engine holds the model once and uses every core it was
+    given, so two notes at once would only thrash. Blocking calls run in a thread."""
+
+    def __init__(self, speech: SpeechToText) -> None:
+        self._speech = speech
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: asyncio.Queue[_Job] | None = None
+        self._worker: asyncio.Task[None] | None = None
+        self._busy = False
+
+    def ahead(self) -> int:
+        """How many notes a note queued now would wait for."""
+        waiting = self._queue.qsize() if self._queue is not None else 0
+        return waiting + (1 if self._busy else 0)
+
+    def submit(self, path: Path, language: str | None, prompt: str | None) -> _Job:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop or self._worker is None or self._worker.done():
+            # A new event loop (a test, a restarted runtime) gets its own queue and worker.
+            self._loop = loop
+            self._queue = asyncio.Queue()
+            self._busy = False
+            self._worker = loop.create_task(self._work(self._queue, loop), name="voice-transcription")
+        job = _Job(path, language, prompt, loop.create_future(), asyncio.Event(), [0.0])
+        assert self._queue is not None
+        self._queue.put_nowait(job)
+        return job
+
+    async def close(self) -> None:
+        if self._worker is not None and not self._worker.done():
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+        self._worker = None
+
+    async def _work(self, queue: asyncio.Queue[_Job], loop: asyncio.AbstractEventLoop) -> None:
+        while True:
+            job = await queue.get()
+            if job.future.done():  # the caller went away while it waited
+                continue
+            self._busy = True
+            job.started.set()
+
+            def progress(fraction: float, job: _Job = job) -> None:
+                # Called from the worker thread; the loop may be gone at shutdown.
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(_set_fraction, job, fraction)
+
+            try:
+                result = await asyncio.to_thread(
+                    self._speech.transcribe,
+                    job.path,
+                    language=job.language,
+                    prompt=job.prompt,
+                    progress=progress,
+                )
+            except Exception as exc:  # handed to the caller, who decides
+                if not job.future.done():
+                    job.future.set_exception(exc)
+            else:
+                if not job.future.done():
+                    job.future.set_result(result)
+            finally:
+                self._busy = False
+
+
+def _set_fraction(job: _Job, fraction: float) -> None:
+    job.fraction[0] = max(job.fraction[0], min(1.0, fraction))
+
+
+class _Status:
+    """The status message of one note: queued, then a percentage edited every few seconds.
+
+    The engine reports progress per batch of chunks (every two minutes of audio), so between reports
+    the percentage is estimated from the audio length and how fast recent notes went.
+    """
+
+    def __init__(self, lang: Lang, sink: StatusSink | None, duration: float | None, rate: float) -> None:
+        self._lang = lang
+        self._sink = sink
+        self._duration = duration
+        self._rate = rate
+        self._task: asyncio.Task[None] | None = None
+        self._shown: str | None = None
+
+    def wanted(self, ahead: int) -> bool:
+        if self._sink is None:
+            return False
+        return ahead > 0 or self._duration is None or self._duration > SHOW_PROGRESS_AFTER
+
+    async def follow(self, job: _Job, ahead: int) -> None:
+        if not self.wanted(ahead):
+            return
+        if ahead > 0:
+            length = present_voice.length(self._lang, self._duration) if self._duration else "?"
+            await self._show(t(self._lang, "voice.status.queued", length=length, ahead=ahead))
+        self._task = asyncio.create_task(self._tick(job), name="voice-status")
+
+    async def minutes(self) -> None:
+        await self.stop()
+        if self._shown is not None:
+            await self._show(t(self._lang, "voice.status.minutes"))
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _tick(self, job: _Job) -> None:
+        await job.started.wait()
+        began = time.monotonic()
+        expected = (self._duration or 0.0) * self._rate
+        while True:
+            estimate = min(PROGRESS_CAP, (time.monotonic() - began) / expected) if expected > 0 else 0.0
+            fraction = min(PROGRESS_CAP, max(job.fraction[0], estimate))
+            percent = int(fraction * 20) * 5  # steps of 5 %: fewer edits, no false precision
+            await self._show(t(self._lang, "voice.status.progress", percent=percent))
+            await asyncio.sleep(PROGRESS_INTERVAL)
+
+    async def _show(self, text: str) -> None:
+        if self._sink is None or text == self._shown:
+            return
+        self._shown = text
+        try:
+            await self._sink(Reply(text))
+        except Exception:
+            # A status line is a courtesy; failing to edit it must not fail the note.
+            logger.warning("could not show the voice status", exc_info=True)
+
+
+# --- the service ---------------------------------------------------------------------------------
+
+
+class VoiceService:
+    """Voice notes to visit minutes, for every channel: `note()` takes a recording and returns the
+    minutes card (or the reason it was refused); the buttons fix the customer, edit, discard, retry."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        extractor: FactExtractor,
+        normalizer: Normalizer,
+        spool: InputSpool,
+        members: MemberService,
+        *,
+        blobs: BlobStore | None,
+        speech: SpeechToText | None,
+        probe: AudioProbe | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        scheduled: Callable[[Iterable[Reminder]], None] | None = None,
+    ) -> None:
+        self._uow = uow
+        self._scheduled = scheduled  # tells the reminder scheduler about reminders committed here
+        self._clock = clock
+        self._extractor = extractor
+        self._normalizer = normalizer
+        self._spool = spool
+        self._members = members
+        self._blobs = blobs
+        self._speech = speech
+        self._probe = probe
+        self._max_bytes = max_bytes
+        self._queue = TranscriptionQueue(speech) if speech is not None else None
+        self._inflight: set[int] = set()
+        self._rate = INITIAL_RATE
+        self._probes = asyncio.Semaphore(PROBES_AT_ONCE)
+
+    # --- what the App registers -------------------------------------------------------------
+
+    def buttons(self) -> dict[Act, Callable[[Member, int, str], Awaitable[Reply]]]:
+        return {
+            Act.MINUTES_CUSTOMER: self._customer_button,
+            Act.MINUTES_DISCARD: self._discard_button,
+            Act.MINUTES_EDIT: self._edit_button,
+            Act.VOICE_RETRY: self._retry_button,
+        }
+
+    def commands(self) -> dict[str, Callable[[Member, str], Awaitable[Reply]]]:
+        return {"terms": self.terms}
+
+    def awaiting(self) -> dict[str, Callable[[Member, dict[str, Any], str], Awaitable[Reply]]]:
+        return {"minutes_customer": self._answer_customer, "minutes_field": self._answer_field}
+
+    async def aclose(self) -> None:
+        if self._queue is not None:
+            await self._queue.close()
+
+    # --- a note in, a reply out ---------------------------------------------------------------
+
+    async def note(self, actor: Member, note: VoiceNote, status: StatusSink | None = None) -> Reply:
+        """A voice note, audio file or video note: the minutes card, or why it was refused.
+
+        `status` (optional) shows a status message while a longer note waits and is transcribed;
+        the reply returned is meant to replace it.
+        """
+        try:
+            result = await self.process(actor, note, status)
+        except AudioRejected as exc:
+            return present_voice.rejected(actor.lang, exc)
+        return present_voice.result(actor, result)
+
+    async def process(self, actor: Member, note: VoiceNote, status: StatusSink | None = None) -> VoiceResult:
+        """Stores the recording, transcribes it and saves the minutes. Raises AudioRejected for a
+        recording that cannot be transcribed (empty, not audio, silent, too long, too large)."""
+        if self._blobs is None:
+            raise InputRejected("voice.no_storage")
+        if note.key:
+            async with self._uow(read_only=True) as uow:
+                existing = await uow.interactions.by_external_key(note.key)
+            if existing is not None:
+                return await self._again(actor, existing, status)
+        limit = min(self._max_bytes, note.max_bytes or self._max_bytes)
+        # Refuse from what the channel tells before downloading anything.
+        if note.size is not None and note.size > limit:
+            raise _too_large(limit)
+        if note.duration is not None and note.duration > MAX_SECONDS:
+            raise AudioRejected("voice.rejected.too_long", limit=MAX_MINUTES)
+        data = await note.fetch()
+        if not data:
+            raise AudioRejected("voice.rejected.empty")
+        if len(data) > limit:
+            raise _too_large(limit)
+        suffix = _suffix(note)
+        duration = note.duration
+        if self._probe is not None:
+            # The container header, without decoding: a 30-minute file or a photo is refused here,
+            # at once, instead of after the notes queued before it.
+            async with self._probes:
+                probed = await asyncio.to_thread(_probe_bytes, self._probe, data, suffix)
+            if probed is not None and probed > MAX_SECONDS:
+                raise AudioRejected("voice.rejected.too_long", limit=MAX_MINUTES)
+            duration = duration or probed
+        sha256 = hashlib.sha256(data).hexdigest()
+        blob_path = await asyncio.to_thread(self._blobs.put, data, sha256, suffix)
+        stored = _Stored(sha256, blob_path, len(data), note.mime or _mime(suffix), note.filename, duration)
+        return await self._accept(actor, stored, note.key, status)
+
+    async def _accept(
+        self, actor: Member, stored: _Stored, key: str | None, status: StatusSink | None
+    ) -> VoiceResult:
+        try:
+            interaction = await self._store(actor, stored, key)
+        except StorageConflict:
+            # The same message delivered twice at once: the delivery that committed does the work.
+            if key:
+                async with self._uow(read_only=True) as uow:
+                    existing = await uow.interactions.by_external_key(key)
+                if existing is not None:
+                    return await self._again(actor, existing, status)
+            raise
+        except StorageError:
+            logger.warning("voice note of member %s kept on disk: the database failed", actor.id)
+            token = self._spool.put(
+                {"kind": "voice", "member_id": actor.id, "key": key, **dataclasses.asdict(stored)}
+            )
+            return VoiceResult(Step.SPOOLED, retry_token=token)
+        return await self._transcribe(actor, interaction, stored.path, stored.duration, status)
+
+    async def _store(self, actor: Member, stored: _Stored, key: str | None) -> Interaction:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            file = await uow.files.by_hash(actor.team_id, stored.sha256)
+            if file is None:
+                file = await uow.files.add(
+                    StoredFile(
+                        id=0,
+                        team_id=actor.team_id,
+                        sha256=stored.sha256,
+                        size=stored.size,
+                        mime=stored.mime,
+                        path=stored.path,
+                        original_name=stored.filename,
+                        created_at=now,
+                    )
+                )
+            interaction = await uow.interactions.add(
+                Interaction(
+                    id=0,
+                    team_id=actor.team_id,
+                    author_id=actor.id,
+                    source=Source.VOICE,
+                    content="",
+                    facts={"voice": {"status": VoiceStatus.TRANSCRIBING.value, "duration": stored.duration}},
+                    created_at=now,
+                    file_id=file.id,
+                    external_key=key,
+                )
+            )
+            await uow.commit()
+        logger.info("voice note %s stored for member %s (%d bytes)", interaction.id, actor.id, stored.size)
+        return interaction
+
+    async def _again(self, actor: Member, interaction: Interaction, status: StatusSink | None) -> VoiceResult:
+        """The same message once more: the minutes if done, a wait if under way, a retry if stuck."""
+        if interaction.author_id != actor.id:
+            raise NotFound()
+        state = _status(interaction)
+        if interaction.id in self._inflight:
+            return VoiceResult(Step.PENDING, interaction_id=interaction.id)
+        if state is VoiceStatus.DONE:
+            async with self._uow(read_only=True) as uow:
+                minutes = await self._load(uow, actor, interaction.id, Outcome.REPEATED)
+            return VoiceResult(Step.MINUTES, minutes=minutes)
+        if state in (VoiceStatus.TRANSCRIBING, VoiceStatus.FAILED) and interaction.undone_at is None:
+            # Stuck (a restart mid-transcription) or failed before: the redelivery retries it.
+            return await self._retry_stored(actor, interaction, status)
+        raise NotFound("voice.retry_gone")
+
+    async def _retry_stored(
+        self, actor: Member, interaction: Interaction, status: StatusSink | None
+    ) -> VoiceResult:
+        assert self._blobs is not None
+        async with self._uow(read_only=True) as uow:
+            file = await uow.files.get(interaction.file_id) if interaction.file_id else None
+        if file is None:
+            raise NotFound("voice.retry_gone")
+        duration = interaction.facts.get("voice", {}).get("duration")
+        return await self._transcribe(actor, interaction, file.path, duration, status)
+
+    async def _transcribe(
+        self,
+        actor: Member,
+        interaction: Interaction,
+        blob_path: str,
+        duration: float | None,
+        status: StatusSink | None,
+    ) -> VoiceResult:
+        assert self._blobs is not None
+        if self._queue is None:
+            await self._mark(interaction.id, VoiceStatus.FAILED, reason="unavailable")
+            return VoiceResult(Step.UNAVAILABLE, interaction_id=interaction.id)
+        if interaction.id in self._inflight:
+            return VoiceResult(Step.PENDING, interaction_id=interaction.id)
+        self._inflight.add(interaction.id)
+        progress = _Status(actor.lang, status, duration, self._rate)
+        try:
+            path = self._blobs.open_path(blob_path)
+            prompt = await self._prompt(actor)
+            # Mandarin-speaking reps dictate in Mandarin: forcing it avoids Whisper now and then taking
+            # accented speech for English. Members who chose English may dictate in either: detect.
+            language = "zh" if actor.lang is Lang.ZH else None
+            ahead = self._queue.ahead()
+            job = self._queue.submit(path, language, prompt)
+            try:
+                await progress.follow(job, ahead)
+                transcript = await job.future
+            except AudioRejected as exc:
+                await self._mark(interaction.id, VoiceStatus.REJECTED, reason=exc.key, undone=True)
+                raise
+            except Exception:
+                logger.exception("transcription of voice note %s failed", interaction.id)
+                await self._mark(interaction.id, VoiceStatus.FAILED, reason="error")
+                return VoiceResult(Step.FAILED, interaction_id=interaction.id)
+            finally:
+                if not job.future.done():
+                    job.future.cancel()  # the caller went away: the worker skips it
+            self._measure(transcript)
+            if not transcript.text.strip():
+                await self._mark(
+                    interaction.id, VoiceStatus.REJECTED, reason="voice.rejected.silent", undone=True
+                )
+                raise AudioRejected("voice.rejected.silent")
+            await progress.minutes()
+            minutes = await self._record(actor, interaction, transcript)
+            return VoiceResult(Step.MINUTES, minutes=minutes)
+        finally:
+            await progress.stop()
+            self._inflight.discard(interaction.id)
+
+    def _measure(self, transcript: Transcript) -> None:
+        """How long transcription takes per second of audio, for the next notes' progress estimate."""
+        measured = getattr(transcript, "stt_seconds", None)
+        if transcript.audio_seconds > 0 and isinstance(measured, int | float) and measured > 0:
+            self._rate = 0.7 * self._rate + 0.3 * (measured / transcript.audio_seconds)
+
+    async def _mark(
+        self, interaction_id: int, state: VoiceStatus, *, reason: str, undone: bool = False
+    ) -> None:
+        async with self._uow() as uow:
+            interaction = await uow.interactions.get(interaction_id)
+            if interaction is None:
+                return
+            voice = dict(interaction.facts.get("voice", {}))
+            voice.update(status=state.value, reason=reason)
+            interaction.facts = {**interaction.facts, "voice": voice}
+            if undone and interaction.undone_at is None:
+                # Nothing came of it: /undo and the history skip it. The file row stays.
+                interaction.undone_at = self._clock.now()
+            await uow.interactions.update(interaction)
+            await uow.commit()
+
+    # --- the CRM-aware prompt ------------------------------------------------------------------
+
+    async def _prompt(self, actor: Member) -> str | None:
+        """The team's product terms and the rep's recent customers and contacts, most recent last
+        (the engine keeps the end of a prompt that is too long), so names come out spelled as stored."""
+        async with self._uow(read_only=True) as uow:
+            team = await uow.teams.get(actor.team_id)
+            customers = await uow.customers.recent(actor.team_id, actor.id, PROMPT_CUSTOMERS)
+            names: list[str] = []
+            for customer in reversed(customers):
+                contacts = await uow.contacts.for_customer(customer.id)
+                names += [c.name for c in contacts[:PROMPT_CONTACTS] if c.name]
+                if customer.name:
+                    names.append(customer.name)
+        terms = [str(term) for term in (team.settings.get(TERMS_KEY) or [])] if team else []
+        items = list(dict.fromkeys(item.strip() for item in [*terms, *names] if item and item.strip()))
+        return "，".join(items) or None
+
+    # --- minutes ------------------------------------------------------------------------------
+
+    async def _record(self, actor: Member, interaction: Interaction, transcript: Transcript) -> Minutes:
+        text = transcript.text.strip()
+        # Relative times ("下周三") count from when the note was recorded, not from a later retry.
+        said_at = actor.local(interaction.created_at)
+        facts = await asyncio.to_thread(self._extractor.minutes, text, said_at)
+        now = self._clock.now()
+        async with self._uow() as uow:
+            current = await uow.interactions.get(interaction.id)
+            if current is None or current.undone_at is not None:
+                raise NotFound("voice.retry_gone")
+            if _status(current) is VoiceStatus.DONE:  # a retry raced with the first run
+                return await self._load(uow, actor, current.id, Outcome.REPEATED)
+            candidates = await self._candidates(uow, actor, facts)
+            prior = _prior(candidates, now)
+            scored = score(candidates, text, facts, self._normalizer, prior)
+            chosen, offered = decide(scored)
+            if chosen is not None:
+                outcome, target, create = Outcome.MATCHED, chosen.customer, False
+            elif facts.company and not any(s.evidence >= OFFER for s in offered):
+                # A company none of the rep's customers is: a new one (the prior alone is no match).
+                outcome, target, create = Outcome.CREATED, None, True
+            else:
+                outcome, target, create = Outcome.ASK, None, False
+                # Besides the likely ones, the customers the rep worked on last.
+                offered += [s for s in scored if s not in offered][: max(0, ASK_AT_LEAST - len(offered))]
+            link = await self._link(
+                uow, actor, facts, target, create=create, contact=chosen.contact if chosen else None, now=now
+            )
+            current.content = text
+            current.facts = {
+                **facts.to_json(),
+                "voice": {
+                    **current.facts.get("voice", {}),
+                    "status": VoiceStatus.DONE.value,
+                    "reason": None,
+                    "language": transcript.language,
+                    "audio_seconds": round(transcript.audio_seconds, 1),
+                    "candidates": [s.customer.id for s in offered],
+                },
+            }
+            _attach(current, link)
+            await uow.interactions.update(current)
+            commitments = [
+                await uow.commitments.add(
+                    Commitment(
+                        id=0,
+                        team_id=actor.team_id,
+                        owner_id=actor.id,
+                        text=fact.text,
+                        party=fact.by,
+                        created_at=now,
+                        customer_id=current.customer_id,
+                        deal_id=current.deal_id,
+                        interaction_id=current.id,
+                        due_at=fact.due,
+                    )
+                )
+                for fact in facts.commitments
+            ]
+            planned = plan_reminders(actor, _for_reminders(facts, link), current, commitments, now)
+            reminders = [await uow.reminders.add(reminder) for reminder in planned]
+            link.journal["interaction"] = current.id
+            await self._audit(uow, actor, "capture", current.id, link.journal, now)
+            await uow.commit()
+        self._schedule(reminders)
+        logger.info(
+            "minutes %s: %s, %d commitment(s), %d reminder(s)",
+            current.id,
+            outcome.value,
+            len(commitments),
+            len(reminders),
+        )
+        return Minutes(
+            outcome=outcome,
+            interaction=current,
+            facts=facts,
+            customer=link.customer,
+            contact=link.contact,
+            deal=link.deal,
+            created_customer=link.created_customer,
+            candidates=[s.customer for s in offered],
+            commitments=commitments,
+            reminders=reminders,
+        )
+
+    async def _candidates(self, uow: UnitOfWork, actor: Member, facts: Facts) -> list[Candidate]:
+        owner = None if actor.role.sees_team else actor.id
+        customers = await uow.customers.recent(actor.team_id, owner, CANDIDATE_CUSTOMERS)
+        # Older customers named in the note are found by name as well.
+        queries = [facts.company, facts.name, *(p.name for p in facts.people)]
+        for query in dict.fromkeys(q for q in queries if q and len(q) >= 2):
+            customers += await uow.customers.search(actor.team_id, owner, query, SEARCH_PER_NAME)
+        unique = {c.id: c for c in customers if can_see(actor, c.owner_id, c.team_id)}
+        return [
+            Candidate(customer, tuple(await uow.contacts.for_customer(customer.id)))
+            for customer in unique.values()
+        ]
+
+    async def _link(
+        self,
+        uow: UnitOfWork,
+        actor: Member,
+        facts: Facts,
+        customer: Customer | None,
+        *,
+        create: bool,
+        contact: Contact | None,
+        now: datetime,
+    ) -> _Link:
+        """Puts what the note says onto the customer (a new one when `create`) and its contacts,
+        journaling every record it creates or changes."""
+        journal: dict[str, Any] = {"created": {}, "before": {"contacts": []}}
+        deal: Deal | None = None
+        created = False
+        if customer is None and create:
+            customer = new_customer(actor, facts, now)
+            customer.follow_up = FollowUp.MEETING if facts.next_meeting else FollowUp.CONTACTED
+            await uow.customers.add(customer, self._company_key(customer.name))
+            journal["created"]["customer"] = customer.id
+            deal = await uow.deals.add(
+                Deal(
+                    id=0,
+                    team_id=actor.team_id,
+                    customer_id=customer.id,
+                    owner_id=actor.id,
+                    title=customer.name or facts.name or "",
+                    stage=FIRST_STAGE,
+                    status=DealStatus.OPEN,
+                    stage_entered_at=now,
+                    created_at=now,
+                    updated_at=now,
+                    amount_cny=facts.budget_cny,
+                )
+            )
+            journal["created"]["deal"] = deal.id
+            created = True
+        elif customer is not None:
+            journal["before"]["customer"] = snapshot.dump(customer)
+            apply_to_customer(customer, facts)
+            # A visit is contact made; a meeting agreed is more.
+            if facts.next_meeting is not None:
+                customer.follow_up = FollowUp.MEETING
+            elif customer.follow_up in (None, FollowUp.NEW):
+                customer.follow_up = FollowUp.CONTACTED
+            customer.updated_at = now
+            await uow.customers.update(customer, self._company_key(customer.name))
+            deal = next(
+                (d for d in await uow.deals.for_customer(customer.id) if d.status is DealStatus.OPEN), None
+            )
+        if customer is None:
+            return _Link(None, None, None, journal, False)
+
+        contacts = await uow.contacts.for_customer(customer.id)
+        if contact is not None:
+            contact = next((c for c in contacts if c.id == contact.id), contact)
+        elif facts.name:
+            contact = mentioned_contact(contacts, facts.name)
+        touched: dict[int, Contact] = {}
+        if contact is None and facts.name:
+            contact = new_contact(actor, customer.id, facts, now)
+            await uow.contacts.add(contact, contact_keys(self._normalizer, contact, customer.name))
+            journal["created"]["contact"] = contact.id
+            contacts.append(contact)
+        elif contact is not None:
+            before = snapshot.dump(contact)
+            if apply_to_contact(contact, dataclasses.replace(facts, name=None)):
+                journal["before"]["contacts"].append(before)
+                touched[contact.id] = contact
+        # Decision makers named in the note: their role goes onto the matching contact.
+        for person in facts.people:
+            if person.role is None:
+                continue
+            target = mentioned_contact(contacts, person.name)
+            if target is None or target.decision_role is person.role:
+                continue
+            if target.id not in touched and target.id != journal["created"].get("contact"):
+                journal["before"]["contacts"].append(snapshot.dump(target))
+            target.decision_role = person.role
+            touched[target.id] = target
+        for each in touched.values():
+            each.updated_at = now
+            await uow.contacts.update(each, contact_keys(self._normalizer, each, customer.name))
+        return _Link(customer, contact, deal, journal, created)
+
+    async def _unlink(self, uow: UnitOfWork, journal: dict[str, Any], now: datetime) -> None:
+        """Reverses what `_link` did: records it created are archived, records it changed restored."""
+        created: dict[str, int] = journal.get("created", {})
+        if "contact" in created:
+            contact = await uow.contacts.get(created["contact"])
+            if contact is not None and contact.merged_into is None:
+                contact.archived_at = now
+                await uow.contacts.update(contact, [])
+        if "deal" in created:
+            deal = await uow.deals.get(created["deal"])
+            if deal is not None:
+                deal.archived_at = now
+                await uow.deals.update(deal)
+        if "customer" in created:
+            customer = await uow.customers.get(created["customer"])
+            if customer is not None and customer.merged_into is None:
+                customer.archived_at = now
+                await uow.customers.update(customer, self._company_key(customer.name))
+        before: dict[str, Any] = journal.get("before", {})
+        if "customer" in before:
+            customer = snapshot.load(Customer, before["customer"])
+            await uow.customers.update(customer, self._company_key(customer.name))
+        for data in reversed(before.get("contacts", [])):
+            contact = snapshot.load(Contact, data)
+            company = await uow.customers.get(contact.customer_id) if contact.customer_id else None
+            await uow.contacts.update(
+                contact, contact_keys(self._normalizer, contact, company.name if company else None)
+            )
+
+    # --- buttons ------------------------------------------------------------------------------
+
+    async def _customer_button(self, actor: Member, target: int, arg: str) -> Reply:
+        if not arg:
+            minutes = await self.minutes(actor, target)
+            choices = await self._choices(actor, minutes)
+            return present_voice.customer_choices(actor.lang, target, choices)
+        if arg == "new":
+            minutes = await self.minutes(actor, target)
+            # Unplaced minutes that name a company become that customer at once; otherwise the name
+            # the note gave is the one that was wrong, so ask for the right one.
+            if minutes.customer is None and minutes.facts.company:
+                result = await self.set_customer(actor, target, None, name=minutes.facts.company)
+                return present_voice.card(actor, result, headline_customer=True)
+            await self._members.set_awaiting(actor, {"kind": "minutes_customer", "interaction": target})
+            return present_voice.text(actor.lang, "minutes.customer_prompt")
+        result = await self.set_customer(actor, target, int(arg))
+        return present_voice.card(actor, result, headline_customer=True)
+
+    async def _answer_customer(self, actor: Member, awaiting: dict[str, Any], text: str) -> Reply:
+        name = one_line(text, limit=200)
+        result = await self.set_customer(actor, int(awaiting["interaction"]), None, name=name)
+        await self._members.set_awaiting(actor, None)
+        return present_voice.card(actor, result, headline_customer=True)
+
+    async def _choices(self, actor: Member, minutes: Minutes) -> list[Customer]:
+        owner = None if actor.role.sees_team else actor.id
+        async with self._uow(read_only=True) as uow:
+            recent = await uow.customers.recent(actor.team_id, owner, 6)
+        current = minutes.customer.id if minutes.customer else None
+        seen: dict[int, Customer] = {}
+        for customer in [*minutes.candidates, *recent]:
+            if customer.id != current and customer.archived_at is None:
+                seen.setdefault(customer.id, customer)
+        return list(seen.values())[:8]
+
+    async def _discard_button(self, actor: Member, target: int, _arg: str) -> Reply:
+        await self.discard(actor, target)
+        return present_voice.text(actor.lang, "minutes.discarded")
+
+    async def _edit_button(self, actor: Member, target: int, arg: str) -> Reply:
+        await self.minutes(actor, target)  # only minutes the member may change
+        if arg not in EDITABLE:
+            return present_voice.edit_menu(actor.lang, target, EDITABLE)
+        await self._members.set_awaiting(
+            actor, {"kind": "minutes_field", "interaction": target, "field": arg}
+        )
+        return present_voice.edit_prompt(actor.lang, arg)
+
+    async def _answer_field(self, actor: Member, awaiting: dict[str, Any], text: str) -> Reply:
+        # A rejected value raises InputRejected and keeps the question open for a better answer.
+        result = await self.edit(actor, int(awaiting["interaction"]), str(awaiting["field"]), text)
+        await self._members.set_awaiting(actor, None)
+        return present_voice.card(actor, result, headline_key="minutes.title.edited")
+
+    async def _retry_button(self, actor: Member, target: int, arg: str) -> Reply:
+        result = await self.retry(actor, target, arg)
+        return present_voice.result(actor, result)
+
+    # --- corrections ----------------------------------------------------------------------------
+
+    async def minutes(self, actor: Member, interaction_id: int) -> Minutes:
+        """The minutes of a voice note as they stand now."""
+        async with self._uow(read_only=True) as uow:
+            return await self._load(uow, actor, interaction_id, None)
+
+    async def set_customer(
+        self, actor: Member, interaction_id: int, customer_id: int | None, *, name: str | None = None
+    ) -> Minutes:
+        """Moves the minutes to another customer (`customer_id`), or to a new one called `name`.
+        What the note had put on the previous customer is taken back from it."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            interaction, entry = await self._editable(uow, actor, interaction_id)
+            facts = Facts.from_json(interaction.facts)
+            target: Customer | None = None
+            if customer_id is not None:
+                target = await uow.customers.get(customer_id)
+                if (
+                    target is None
+                    or target.merged_into is not None
+                    or target.archived_at is not None
+                    or not can_see(actor, target.owner_id, target.team_id)
+                ):
+                    raise NotFound("customer.not_found", query=str(customer_id))
+                if target.id == interaction.customer_id:
+                    return await self._load(uow, actor, interaction_id, None)
+            elif not name:
+                raise InputRejected("input.empty")
+            await self._unlink(uow, entry.detail, now)
+            link_facts = facts if target is not None else dataclasses.replace(facts, company=name)
+            link = await self._link(
+                uow, actor, link_facts, target, create=target is None, contact=None, now=now
+            )
+            _attach(interaction, link)
+            await uow.interactions.update(interaction)
+            await self._relink_followers(uow, interaction, link)
+            link.journal["interaction"] = interaction.id
+            entry.detail = link.journal
+            await uow.audit.update(entry)
+            await self._audit(
+                uow, actor, "minutes.customer", interaction.id, {"customer": interaction.customer_id}, now
+            )
+            minutes = await self._load(uow, actor, interaction_id, None)
+            await uow.commit()
+        return minutes
+
+    async def discard(self, actor: Member, interaction_id: int) -> None:
+        """Marks the minutes undone, cancels their reminders and takes back what they put on the
+        customer. The recording is kept."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            interaction, entry = await self._editable(uow, actor, interaction_id, discarding=True)
+            await self._unlink(uow, entry.detail, now)
+            for reminder in await uow.reminders.for_interaction(interaction.id):
+                if reminder.status in (ReminderStatus.PENDING, ReminderStatus.DELIVERED):
+                    reminder.status = ReminderStatus.CANCELLED
+                    await uow.reminders.update(reminder)
+            for commitment in await uow.commitments.for_interaction(interaction.id):
+                if commitment.done_at is None:
+                    commitment.done_at = now
+                    await uow.commitments.update(commitment)
+            voice = {**interaction.facts.get("voice", {}), "status": VoiceStatus.DISCARDED.value}
+            interaction.facts = {**interaction.facts, "voice": voice}
+            interaction.undone_at = now
+            await uow.interactions.update(interaction)
+            await self._audit(uow, actor, "minutes.discarded", interaction.id, {}, now)
+            await uow.commit()
+
+    async def edit(self, actor: Member, interaction_id: int, name: str, raw: str) -> Minutes:
+        """Corrects one part of the minutes: the summary, the next meeting (its reminder moves with
+        it) or the budget (the customer's too)."""
+        if name not in EDITABLE:
+            raise InputRejected("error.input_rejected")
+        now = self._clock.now()
+        moment: datetime | None = None
+        if name == "next_meeting":
+            moment = self._extractor.when(one_line(raw, 100), actor.local(now))
+            if moment is None or moment <= now:
+                raise InputRejected("minutes.edit.bad_time", value=one_line(raw, 100))
+        async with self._uow() as uow:
+            interaction, _ = await self._editable(uow, actor, interaction_id)
+            data = dict(interaction.facts)
+            customer = await uow.customers.get(interaction.customer_id) if interaction.customer_id else None
+            if name == "summary":
+                data["summary"] = one_line(raw, 300)
+            elif name == "budget":
+                amount = self._normalizer.money(one_line(raw, 100))
+                if amount is None:
+                    raise InputRejected("edit.bad_budget", value=one_line(raw, 100))
+                data["budget_cny"], data["budget_min_cny"] = amount, None
+                if customer is not None:
+                    customer.budget_cny, customer.budget_min_cny = amount, None
+            elif moment is not None:
+                data["next_meeting"] = moment.isoformat()
+                if customer is not None:
+                    customer.next_meeting = moment
+                    customer.follow_up = FollowUp.MEETING
+                for reminder in await uow.reminders.for_interaction(interaction.id):
+                    if reminder.kind is ReminderKind.MEETING and reminder.status is ReminderStatus.PENDING:
+                        reminder.status = ReminderStatus.CANCELLED
+                        await uow.reminders.update(reminder)
+                meeting = Facts.from_json(data)
+                if moment - MEETING_LEAD > now:
+                    await uow.reminders.add(
+                        Reminder(
+                            id=0,
+                            team_id=actor.team_id,
+                            member_id=actor.id,
+                            kind=ReminderKind.MEETING,
+                            text=_meeting_text(meeting, customer),
+                            due_at=adjust_due(actor, moment - MEETING_LEAD),
+                            status=ReminderStatus.PENDING,
+                            created_at=now,
+                            customer_id=interaction.customer_id,
+                            interaction_id=interaction.id,
+                        )
+                    )
+            if customer is not None and name != "summary":
+                customer.updated_at = now
+                await uow.customers.update(customer, self._company_key(customer.name))
+            interaction.facts = data
+            await uow.interactions.update(interaction)
+            await self._audit(uow, actor, "minutes.edited", interaction.id, {"field": name}, now)
+            minutes = await self._load(uow, actor, interaction_id, None)
+            await uow.commit()
+        self._schedule(minutes.reminders)
+        return minutes
+
+    async def retry(self, actor: Member, interaction_id: int, token: str = "") -> VoiceResult:
+        """Transcribes a kept recording again: one whose transcription failed (`interaction_id`), or
+        one kept on disk while the database was down (`token`)."""
+        if token:
+            payload = self._spool.get(token)
+            if payload is None or payload.get("kind") != "voice" or payload.get("member_id") != actor.id:
+                raise NotFound("voice.retry_gone")
+            stored = _Stored(
+                sha256=str(payload["sha256"]),
+                path=str(payload["path"]),
+                size=int(payload["size"]),
+                mime=str(payload["mime"]),
+                filename=payload.get("filename"),
+                duration=payload.get("duration"),
+            )
+            result = await self._accept(actor, stored, payload.get("key"), None)
+            if result.step is not Step.SPOOLED:
+                self._spool.delete(token)
+            return result
+        async with self._uow(read_only=True) as uow:
+            interaction = await uow.interactions.get(interaction_id)
+        if (
+            interaction is None
+            or interaction.team_id != actor.team_id
+            or interaction.source is not Source.VOICE
+        ):
+            raise NotFound("voice.retry_gone")
+        if interaction.author_id != actor.id:
+            raise NotAllowed()
+        return await self._again(actor, interaction, None)
+
+    async def terms(self, actor: Member, args: str) -> Reply:
+        """/terms shows the team's product terms; managers set them: /terms 词1，词2 (or "-" to clear)."""
+        async with self._uow() as uow:
+            team = await uow.teams.get(actor.team_id)
+            if team is None:
+                raise NotFound()
+            if not args.strip():
+                current = [str(term) for term in team.settings.get(TERMS_KEY) or []]
+                return present_voice.terms(actor.lang, current)
+            if not actor.role.sees_team:
+                raise NotAllowed()
+            text = one_line(args, limit=2000)
+            terms = [] if text == "-" else _split_terms(text)
+            if len(terms) > MAX_TERMS:
+                raise InputRejected("terms.too_many", limit=MAX_TERMS)
+            team.settings = {**team.settings, TERMS_KEY: terms}
+            await uow.teams.update(team)
+            await self._audit(
+                uow, actor, "team.terms", actor.team_id, {"count": len(terms)}, self._clock.now()
+            )
+            await uow.commit()
+        return present_voice.text(actor.lang, "terms.set", count=len(terms))
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    async def _editable(
+        self, uow: UnitOfWork, actor: Member, interaction_id: int, *, discarding: bool = False
+    ) -> tuple[Interaction, AuditEntry]:
+        interaction = await uow.interactions.get(interaction_id)
+        if (
+            interaction is None
+            or interaction.team_id != actor.team_id
+            or interaction.source is not Source.VOICE
+        ):
+            raise NotFound()
+        if interaction.author_id != actor.id and not actor.role.sees_team:
+            raise NotFound()
+        if interaction.undone_at is not None:
+            raise InputRejected("minutes.already_discarded" if discarding else "error.not_found")
+        if _status(interaction) is not VoiceStatus.DONE:
+            raise NotFound("voice.retry_gone")
+        entries = [
+            e for e in await uow.audit.for_target("interaction", interaction.id) if e.action == "capture"
+        ]
+        if not entries:
+            raise NotFound()
+        return interaction, entries[0]
+
+    async def _load(
+        self, uow: UnitOfWork, actor: Member, interaction_id: int, outcome: Outcome | None
+    ) -> Minutes:
+        interaction = await uow.interactions.get(interaction_id)
+        if (
+            interaction is None
+            or interaction.team_id != actor.team_id
+            or interaction.source is not Source.VOICE
+        ):
+            raise NotFound()
+        if interaction.author_id != actor.id and not actor.role.sees_team:
+            raise NotFound()
+        customer = await uow.customers.get(interaction.customer_id) if interaction.customer_id else None
+        while customer is not None and customer.merged_into is not None:
+            customer = await uow.customers.get(customer.merged_into)
+        contact = await uow.contacts.get(interaction.contact_id) if interaction.contact_id else None
+        while contact is not None and contact.merged_into is not None:
+            contact = await uow.contacts.get(contact.merged_into)
+        deal = await uow.deals.get(interaction.deal_id) if interaction.deal_id else None
+        entries = [
+            e for e in await uow.audit.for_target("interaction", interaction.id) if e.action == "capture"
+        ]
+        created = bool(
+            entries and customer and entries[0].detail.get("created", {}).get("customer") == customer.id
+        )
+        candidates: list[Customer] = []
+        for customer_id in interaction.facts.get("voice", {}).get("candidates") or []:
+            found = await uow.customers.get(int(customer_id))
+            if (
+                found is not None
+                and found.archived_at is None
+                and found.merged_into is None
+                and can_see(actor, found.owner_id, found.team_id)
+            ):
+                candidates.append(found)
+        if outcome is None:
+            outcome = Outcome.ASK if customer is None else (Outcome.CREATED if created else Outcome.MATCHED)
+        return Minutes(
+            outcome=outcome,
+            interaction=interaction,
+            facts=Facts.from_json(interaction.facts),
+            customer=customer,
+            contact=contact,
+            deal=deal,
+            created_customer=created,
+            candidates=candidates if customer is None else [],
+            commitments=await uow.commitments.for_interaction(interaction.id),
+            reminders=[
+                r
+                for r in await uow.reminders.for_interaction(interaction.id)
+                if r.status in (ReminderStatus.PENDING, ReminderStatus.DELIVERED)
+            ],
+        )
+
+    async def _relink_followers(self, uow: UnitOfWork, interaction: Interaction, link: _Link) -> None:
+        """Commitments and reminders of the minutes follow them to their new customer."""
+        for commitment in await uow.commitments.for_interaction(interaction.id):
+            commitment.customer_id = interaction.customer_id
+            commitment.deal_id = interaction.deal_id
+            await uow.commitments.update(commitment)
+        facts = Facts.from_json(interaction.facts)
+        for reminder in await uow.reminders.for_interaction(interaction.id):
+            reminder.customer_id = interaction.customer_id
+            if reminder.kind is ReminderKind.MEETING:
+                reminder.text = _meeting_text(facts, link.customer)
+            await uow.reminders.update(reminder)
+
+    async def _audit(
+        self,
+        uow: UnitOfWork,
+        actor: Member,
+        action: str,
+        target_id: int,
+        detail: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        await uow.audit.add(
+            AuditEntry(
+                id=0,
+                team_id=actor.team_id,
+                actor_id=actor.id,
+                action=action,
+                target_type="team" if action == "team.terms" else "interaction",
+                target_id=target_id,
+                detail=detail,
+                created_at=now,
+            )
+        )
+
+    def _company_key(self, name: str | None) -> str:
+        return self._normalizer.company_key(name) if name else ""
+
+    def _schedule(self, reminders: Iterable[Reminder]) -> None:
+        if self._scheduled is not None:
+            self._scheduled(reminders)
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """A recording in the blob store, before (or without) its database rows."""
+
+    sha256: str
+    path: str
+    size: int
+    mime: str
+    filename: str | None
+    duration: float | None
+
+
+def _status(interaction: Interaction) -> VoiceStatus:
+    value = interaction.facts.get("voice", {}).get("status")
+    try:
+        return VoiceStatus(value)
+    except ValueError:
+        # A voice interaction without our marker was made by some other path and is complete.
+        return VoiceStatus.DONE
+
+
+def _attach(interaction: Interaction, link: _Link) -> None:
+    interaction.customer_id = link.customer.id if link.customer else None
+    interaction.contact_id = link.contact.id if link.contact else None
+    interaction.deal_id = link.deal.id if link.deal else None
+
+
+def _prior(candidates: list[Candidate], now: datetime) -> int | None:
+    """The customer the rep worked on last, if that was within a day: the likeliest one a note that
+    names no one is about."""
+    if not candidates:
+        return None
+    latest = max(candidates, key=lambda c: (c.customer.updated_at, c.customer.id)).customer
+    return latest.id if now - latest.updated_at <= PRIOR_WINDOW else None
+
+
+def _for_reminders(facts: Facts, link: _Link) -> Facts:
+    """The facts as the reminder texts should name them: the customer and contact as stored."""
+    company = link.customer.name if link.customer and link.customer.name else facts.company
+    name = link.contact.name if link.contact and link.contact.name else facts.name
+    return dataclasses.replace(facts, company=company, name=name)
+
+
+def _meeting_text(facts: Facts, customer: Customer | None) -> str:
+    company = customer.name if customer and customer.name else facts.company
+    who = " ".join(part for part in (company, facts.name) if part)
+    return who or "meeting"
+
+
+def _split_terms(text: str) -> list[str]:
+    import re
+
+    parts = re.split(r"\s*[,，、;；\n]+\s*", text)
+    return list(dict.fromkeys(part.strip()[:50] for part in parts if part.strip()))
+
+
+def _too_large(limit: int) -> AudioRejected:
+    return AudioRejected("voice.rejected.too_large", limit=limit // (1024 * 1024))
+
+
+_MIME_SUFFIX = {
+    "audio/ogg": ".ogg",
+    "audio/opus": ".ogg",
+    "audio/mpeg": ".mp3",
+    "audio/mp4": ".m4a",
+    "audio/x-m4a": ".m4a",
+    "audio/aac": ".aac",
+    "audio/amr": ".amr",
+    "audio/wav": ".wav",
+    "audio/x-wav": ".wav",
+    "audio/webm": ".webm",
+    "video/mp4": ".mp4",
+}
+
+
+def _suffix(note: VoiceNote) -> str:
+    if note.filename and "." in note.filename:
+        suffix = "." + note.filename.rsplit(".", 1)[1].lower()
+        if suffix.isascii() and 2 <= len(suffix) <= 6 and suffix[1:].isalnum():
+            return suffix
+    return _MIME_SUFFIX.get((note.mime or "").lower(), ".bin")
+
+
+def _mime(suffix: str) -> str:
+    reverse = {value: key for key, value in reversed(list(_MIME_SUFFIX.items()))}
+    return reverse.get(suffix, "application/octet-stream")
+
+
+def _probe_bytes(probe: AudioProbe, data: bytes, suffix: str) -> float | None:
+    with tempfile.TemporaryDirectory(prefix="chatcrm-voice-") as tmp:
+        path = Path(tmp) / f"note{suffix}"
+        path.write_bytes(data)
+        return probe.duration(path)
+
+
+__all__ = [
+    "MAX_SECONDS",
+    "Minutes",
+    "Outcome",
+    "Step",
+    "TranscriptionQueue",
+    "VoiceNote",
+    "VoiceResult",
+    "VoiceService",
+    "VoiceStatus",
+]
