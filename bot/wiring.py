@@ -72,4 +72,12 @@ def reminder_scheduler(runtime: Runtime) -> ReminderScheduler:
         retry_seconds=settings.reminder_retry_seconds,
         max_attempts=settings.reminder_max_attempts,
     )
-    return ReminderScheduler(runtime.app.reminders, runtime.notifier, runtime.clock, config)
+    # Channels register their senders as they start (WeChat after its HTTP server is up): a reminder
+    # claimed before any has would only fail and wait for its retry.
+    return ReminderScheduler(
+        runtime.app.reminders,
+        runtime.notifier,
+        runtime.clock,
+        config,
+        ready=lambda: bool(runtime.notifier.channels()),
+    )

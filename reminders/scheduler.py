@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -49,26 +50,30 @@ class ReminderScheduler:
         clock: Clock,
         config: SchedulerConfig | None = None,
         wakeup: Wakeup | None = None,
+        ready: Callable[[], bool] | None = None,
     ) -> None:
+        """`ready` says whether a channel to send on is up yet; until it is, nothing is claimed."""
         self._service = service
         self._notifier = notifier
         self._clock = clock
         self.config = config or SchedulerConfig()
         self._wakeup = wakeup or service.wakeup
         self._sending = asyncio.Semaphore(self.config.concurrency)
+        self._ready = ready
 
     async def run(self) -> None:
         """Runs until cancelled. Reminders that fell due while no process ran go out at once."""
         logger.info("reminder scheduler started")
         while True:
             next_due: datetime | None = None
-            try:
-                await self.tick()
-                next_due = await self._service.next_due_at()
-            except StorageError as exc:
-                logger.warning("reminders: database unavailable (%s); retrying", type(exc).__name__)
-            except Exception:
-                logger.exception("reminder scheduler pass failed")
+            if self._ready is None or self._ready():
+                try:
+                    await self.tick()
+                    next_due = await self._service.next_due_at()
+                except StorageError as exc:
+                    logger.warning("reminders: database unavailable (%s); retrying", type(exc).__name__)
+                except Exception:
+                    logger.exception("reminder scheduler pass failed")
             now = self._clock.now()
             until = now + timedelta(seconds=self.config.poll_seconds)
             if next_due is not None and next_due < until:

@@ -321,6 +321,34 @@ async def test_the_scheduler_wakes_early_for_a_reminder_due_sooner(
     assert notifier.texts() == ["⏰ 提醒：马上回电话\n🕘 11月23日 周一 10:00"]
 
 
+async def test_nothing_is_claimed_before_a_channel_is_up(app: App, team: Team, clock: FakeClock) -> None:
+    await add(app, team.rep, local(23, 10))
+    channels = ChannelNotifier()
+    console = RecordingNotifier()
+    await app.members.link(team.rep, Channel.CONSOLE, "li", "li")
+    runner = ReminderScheduler(
+        app.reminders,
+        channels,
+        clock,
+        SchedulerConfig(poll_seconds=0.01),
+        ready=lambda: bool(channels.channels()),
+    )
+    task = asyncio.create_task(runner.run())
+    try:
+        await asyncio.sleep(0.1)  # several polls with no channel: the reminder stays unclaimed
+        assert (await app.reminders.get_open(team.rep, 1)).attempts == 0
+        channels.register(Channel.CONSOLE, console)
+        for _ in range(200):
+            if console.sent:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert console.texts() == ["⏰ 提醒：给他回电话\n🕘 11月23日 周一 10:00"]
+
+
 # --- the buttons ------------------------------------------------------------------------------
 
 
