@@ -213,8 +213,8 @@ class _Collector:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
-    def add(self, key: str, **params: Any) -> None:
-        self.problems.append(Problem(f"stages.problem.{key}", params))
+    def add(self, problem: str, /, **params: Any) -> None:
+        self.problems.append(Problem(f"stages.problem.{problem}", params))
 
     def unknown(self, where: str, table: Mapping[str, Any], allowed: Iterable[str]) -> None:
         for name in sorted(set(table) - set(allowed)):
@@ -264,8 +264,11 @@ def _build(data: dict[str, Any], source: str, problems: _Collector) -> Funnel | 
         problems.add("range", where="", field="stall_days", low=1, high=365)
         stall_days = 5
     digest_time, workdays_only = _digest(data.get("digest", {}), problems)
-    requirements = _requirements(data.get("requirement", {}), problems)
-    stages = _stages(data.get("stage", []), requirements, problems)
+    raw_requirements = data.get("requirement", {})
+    requirements = _requirements(raw_requirements, problems)
+    # A requirement defined with errors is reported once, not again by every stage that uses it.
+    defined = set(raw_requirements) if isinstance(raw_requirements, dict) else set()
+    stages = _stages(data.get("stage", []), requirements, defined, problems)
     if problems.problems or not stages:
         return None
     used = {key for stage in stages for key in stage.requires}
@@ -344,7 +347,10 @@ def _requirement(key: str, where: str, raw: dict[str, Any], problems: _Collector
     if kind is ReqKind.ROLE:
         if raw.get("role") not in DecisionRole.__members__.values():
             problems.add(
-                "bad_role", where=where, value=str(raw.get("role")), roles=", ".join(r.value for r in DecisionRole)
+                "bad_role",
+                where=where,
+                value=str(raw.get("role")),
+                roles=", ".join(r.value for r in DecisionRole),
             )
         else:
             role = DecisionRole(raw["role"])
@@ -380,7 +386,9 @@ def _requirement(key: str, where: str, raw: dict[str, Any], problems: _Collector
     )
 
 
-def _stages(raw: Any, requirements: Mapping[str, Requirement], problems: _Collector) -> list[Stage]:
+def _stages(
+    raw: Any, requirements: Mapping[str, Requirement], defined: set[str], problems: _Collector
+) -> list[Stage]:
     if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
         problems.add("type", where="", field="stage", expected="[[stage]] tables")
         return []
@@ -412,7 +420,7 @@ def _stages(raw: Any, requirements: Mapping[str, Requirement], problems: _Collec
             problems.add("type", where=where, field="requires", expected="a list of requirement keys")
             requires = []
         for name in requires:
-            if name not in requirements:
+            if name not in requirements and name not in defined:
                 problems.add("undefined_requirement", stage=key or f"#{number}", key=name)
         if key is not None and zh is not None and en is not None:
             stages.append(Stage(key, zh, en, tuple(dict.fromkeys(requires)), number))

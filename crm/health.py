@@ -1,0 +1,228 @@
+"""The health of a deal, from a snapshot of what is known about it: days in its stage (stalled over the
+funnel's threshold), evidence completeness, decision-chain coverage, the last interaction, overdue
+commitments; and the one-line intervention a manager is told to make. Pure functions, no I/O.
+
+The digest ranks every open deal of a team, so `scores` is kept cheap; `assess` is the full picture
+for the few deals that are shown.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from crm.facts import DecisionRole
+from crm.stages import FieldName, Funnel, ReqKind, Requirement
+
+COMPLETENESS_STEP = 20  # points lost per missing requirement
+COLD_DAYS = 7  # no interaction for this long makes a deal cold
+UNTOUCHED_AFTER = timedelta(days=1)  # a new lead nobody followed up within a day
+# A capture's own interaction is written with the deal; anything later than this is a follow-up.
+_CREATION_SLACK = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class DealSnapshot:
+    """One open deal as the health rules see it (the repository builds these with aggregate queries)."""
+
+    deal_id: int
+    title: str
+    customer_name: str | None
+    owner_id: int
+    stage: str
+    stage_entered_at: datetime
+    created_at: datetime
+    amount_cny: int | None
+    has_budget: bool
+    has_timeline: bool
+    last_interaction_at: datetime | None
+    overdue_commitments: int
+    evidence: frozenset[str]  # requirement keys with confirmed evidence
+    roles: frozenset[DecisionRole]  # decision roles among the customer's contacts
+
+    @property
+    def name(self) -> str:
+        return self.title or self.customer_name or f"#D{self.deal_id}"
+
+
+def satisfied(requirement: Requirement, deal: DealSnapshot) -> bool:
+    if requirement.kind is ReqKind.FIELD:
+        return deal.has_budget if requirement.field is FieldName.BUDGET else deal.has_timeline
+    if requirement.kind is ReqKind.ROLE:
+        return requirement.role in deal.roles
+    return requirement.key in deal.evidence
+
+
+def missing(requirements: Iterable[Requirement], deal: DealSnapshot) -> tuple[Requirement, ...]:
+    return tuple(r for r in requirements if not satisfied(r, deal))
+
+
+def completeness(missing_count: int) -> int:
+    """100 minus 20 per missing requirement of the current stage, never below 0."""
+    return max(0, 100 - COMPLETENESS_STEP * missing_count)
+
+
+def days_between(earlier: datetime, later: datetime) -> int:
+    return max(0, (later - earlier).days)
+
+
+def is_stalled(days_in_stage: int, stall_days: int) -> bool:
+    """Over the threshold: with 5, the sixth day in a stage is stalled."""
+    return days_in_stage > stall_days
+
+
+def is_untouched(deal: DealSnapshot, funnel: Funnel, now: datetime) -> bool:
+    """A lead in the first stage nobody has followed up: no interaction after the one that created it,
+    a day or more after it came in."""
+    if deal.stage != funnel.first.key or now - deal.created_at < UNTOUCHED_AFTER:
+        return False
+    last = deal.last_interaction_at
+    return last is None or last <= deal.created_at + _CREATION_SLACK
+
+
+@dataclass(frozen=True, slots=True)
+class Advice:
+    """The suggested intervention: a message key and its params, or a requirement's own advice."""
+
+    key: str
+    params: tuple[tuple[str, object], ...] = ()
+    requirement: Requirement | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    days_in_stage: int
+    stalled: bool
+    completeness: int
+    missing: tuple[Requirement, ...]  # exit requirements of the current stage not met yet
+    roles_engaged: int
+    roles_required: int
+    last_touch_days: int | None  # None: no interaction at all
+    overdue: int
+    risk: float
+    closeness: float
+    advice: Advice
+
+    @property
+    def coverage(self) -> float:
+        return self.roles_engaged / self.roles_required if self.roles_required else 1.0
+
+
+class Scorer:
+    """Risk and closeness of deals of one funnel at one moment; precomputes what is per stage."""
+
+    def __init__(self, funnel: Funnel, now: datetime) -> None:
+        self.funnel = funnel
+        self.now = now
+        self.exits = {s.key: funnel.exit_requirements(s.key) for s in funnel.stages}
+        self.positions = {s.key: i for i, s in enumerate(funnel.stages)}
+        self.span = max(1, len(funnel.stages) - 1)
+        self.roles = funnel.required_roles()
+
+    def exit_missing(self, deal: DealSnapshot) -> tuple[Requirement, ...]:
+        requirements = self.exits.get(deal.stage) or self.exits[self.funnel.first.key]
+        return missing(requirements, deal)
+
+    def scores(self, deal: DealSnapshot) -> tuple[float, float]:
+        """(risk, closeness), both about 0..100.
+
+        Risk grows with time stalled, missing evidence, an uncovered decision chain (more so late in
+        the funnel), silence and overdue commitments. Closeness is how far along the funnel the deal
+        is and how complete its current stage, less what is going wrong.
+        """
+        now = self.now
+        position = self.positions.get(deal.stage, 0)
+        progress = position / self.span
+        days = (now - deal.stage_entered_at).days
+        gaps = len(self.exit_missing(deal))
+        complete = max(0, 100 - COMPLETENESS_STEP * gaps)
+        roles = self.roles
+        uncovered = sum(1 for role in roles if role not in deal.roles) / len(roles) if roles else 0.0
+        risk = (100 - complete) * 0.3 + uncovered * 20 * (0.5 + progress)
+        if days > self.funnel.stall_days:
+            risk += min(40.0, 10.0 + 5.0 * (days - self.funnel.stall_days))
+        last = deal.last_interaction_at
+        if last is None:
+            risk += 15.0
+        else:
+            silent = (now - last).days
+            if silent > COLD_DAYS:
+                risk += min(30.0, 3.0 * (silent - COLD_DAYS))
+        if deal.overdue_commitments:
+            risk += min(30.0, 15.0 * deal.overdue_commitments)
+        closeness = progress * 70 + complete * 0.3
+        if days > self.funnel.stall_days:
+            closeness -= 10
+        closeness -= 5 * min(deal.overdue_commitments, 4)
+        return risk, closeness
+
+    def assess(self, deal: DealSnapshot) -> Health:
+        now = self.now
+        days = days_between(deal.stage_entered_at, now)
+        gaps = self.exit_missing(deal)
+        last = deal.last_interaction_at
+        last_days = days_between(last, now) if last is not None else None
+        risk, closeness = self.scores(deal)
+        stalled = is_stalled(days, self.funnel.stall_days)
+        return Health(
+            days_in_stage=days,
+            stalled=stalled,
+            completeness=completeness(len(gaps)),
+            missing=gaps,
+            roles_engaged=sum(1 for role in self.roles if role in deal.roles),
+            roles_required=len(self.roles),
+            last_touch_days=last_days,
+            overdue=deal.overdue_commitments,
+            risk=round(risk, 1),
+            closeness=round(closeness, 1),
+            advice=advise(deal, gaps, days, stalled, last_days, self.funnel),
+        )
+
+
+def advise(
+    deal: DealSnapshot,
+    gaps: Sequence[Requirement],
+    days_in_stage: int,
+    stalled: bool,
+    last_touch_days: int | None,
+    funnel: Funnel,
+) -> Advice:
+    """The one intervention to suggest, the first rule that applies: overdue commitments; silent for
+    two weeks; the first missing requirement of the current stage; silent for a week; all evidence in,
+    so advance it."""
+    if deal.overdue_commitments:
+        return Advice("deal.advice.overdue", (("count", deal.overdue_commitments),))
+    if last_touch_days is not None and last_touch_days > COLD_DAYS * 2:
+        return Advice("deal.advice.cold", (("days", last_touch_days),))
+    if gaps:
+        key = "deal.advice.missing_stalled" if stalled else "deal.advice.missing"
+        return Advice(key, (("days", days_in_stage),), requirement=gaps[0])
+    if last_touch_days is not None and last_touch_days > COLD_DAYS:
+        return Advice("deal.advice.cold", (("days", last_touch_days),))
+    return Advice("deal.advice.ready", (("stage", funnel.after(deal.stage)),))
+
+
+def rank(
+    deals: Iterable[DealSnapshot], scorer: Scorer, n: int, *, exclude: frozenset[int] = frozenset()
+) -> tuple[list[DealSnapshot], list[DealSnapshot]]:
+    """The `n` most at risk, and the `n` closest to closing among the rest. Ties go to the larger
+    amount, then the older deal."""
+    risky: list[tuple[float, int, int, DealSnapshot]] = []
+    close: list[tuple[float, int, int, DealSnapshot]] = []
+    for deal in deals:
+        if deal.deal_id in exclude:
+            continue
+        risk, closeness = scorer.scores(deal)
+        amount = deal.amount_cny or 0
+        risky.append((risk, amount, -deal.deal_id, deal))
+        close.append((closeness, amount, -deal.deal_id, deal))
+    top_risk = [item[3] for item in heapq.nlargest(n, risky, key=lambda i: i[:3])]
+    taken = {d.deal_id for d in top_risk}
+    top_close = [
+        item[3]
+        for item in heapq.nlargest(n + len(taken), close, key=lambda i: i[:3])
+        if item[3].deal_id not in taken
+    ][:n]
+    return top_risk, top_close
