@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     # perception
     whisper_model: str = Field("models/whisper-base.pt", validation_alias="CHATCRM_WHISPER_MODEL")
     whisper_threads: int | None = Field(None, ge=1, validation_alias="CHATCRM_WHISPER_THREADS")
+    # Load the Whisper model in the background at start (else on the first voice note).
+    whisper_preload: bool = Field(True, validation_alias="CHATCRM_WHISPER_PRELOAD")
     # HTTP server for the Telegram webhook and the WeChat / WeCom callback
     http_host: str = Field("127.0.0.1", validation_alias="CHATCRM_HTTP_HOST")
     http_port: int = Field(8080, ge=1, le=65535, validation_alias="CHATCRM_HTTP_PORT")

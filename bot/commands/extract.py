@@ -18,6 +18,12 @@ def register(commands: Any) -> None:
     chat.add_argument("--json", action="store_true", help="print JSON")
     chat.add_argument("--now", help="resolve relative times against this ISO time (default: now)")
     chat.set_defaults(handler=_chat)
+    voice = kinds.add_parser("voice", help="a voice note or audio file: transcript and visit minutes")
+    voice.add_argument("file", type=Path)
+    voice.add_argument("--json", action="store_true", help="print JSON")
+    voice.add_argument("--now", help="resolve relative times against this ISO time (default: now)")
+    voice.add_argument("--language", choices=("zh", "en"), help="the spoken language (default: detect)")
+    voice.set_defaults(handler=_voice)
 
 
 def _chat(settings: Settings, args: argparse.Namespace) -> int:
@@ -28,4 +34,42 @@ def _chat(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     facts = Extractor().chat(text, reference_time(settings, args.now))
     print_data(facts.to_json(), as_json=args.json)
+    return 0
+
+
+def _voice(settings: Settings, args: argparse.Namespace) -> int:
+    """Transcribes with the configured Whisper model (no CRM names in the prompt: nothing is read
+    from the database) and prints the transcript with the minutes' facts."""
+    import sys
+
+    from bot.speech_adapter import WhisperSpeech, checkpoint_exists
+    from crm.errors import AudioRejected
+    from crm.messages import t
+    from crm.model import Lang
+    from nlu.extractor import Extractor
+
+    if not args.file.is_file():
+        print(f"cannot read {args.file}: no such file", file=sys.stderr)
+        return 1
+    if not checkpoint_exists(settings.whisper_model):
+        print(f"no Whisper checkpoint at {settings.whisper_model} (CHATCRM_WHISPER_MODEL)", file=sys.stderr)
+        return 2
+    now = reference_time(settings, args.now)
+    speech = WhisperSpeech(
+        settings.whisper_model, threads=settings.whisper_threads, max_bytes=settings.max_file_mb * 1024 * 1024
+    )
+    try:
+        transcript = speech.transcribe(args.file, language=args.language)
+    except AudioRejected as exc:
+        print(t(Lang.EN, exc.key, **exc.params), file=sys.stderr)
+        return 1
+    facts = Extractor().minutes(transcript.text, now)
+    data = {
+        "transcript": transcript.text,
+        "language": transcript.language,
+        "audio_seconds": round(transcript.audio_seconds, 2),
+        "stt_seconds": round(float(getattr(transcript, "stt_seconds", 0.0)), 2),
+        **facts.to_json(),
+    }
+    print_data(data, as_json=args.json)
     return 0

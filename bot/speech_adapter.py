@@ -1,0 +1,101 @@
+"""speech/ as the domain's ports: crm.ports.SpeechToText and crm.ports.AudioProbe.
+
+speech.errors.AudioError becomes crm.errors.AudioRejected with the message key of its reason (crm
+never imports speech). The Whisper engine (torch and the model) is imported and loaded lazily, once
+per process and configuration, so text features start without waiting for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from crm.errors import AudioRejected
+from crm.ports import Transcript
+from crm.voice import MAX_MINUTES, MAX_SECONDS
+from speech.audio import probe_duration
+from speech.errors import AudioError
+
+if TYPE_CHECKING:
+    from speech.whisper_stt import WhisperTranscriber
+
+logger = logging.getLogger(__name__)
+
+_ENGINES: dict[tuple[str, int | None, int], WhisperTranscriber] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def checkpoint_exists(model: str | Path) -> bool:
+    """Whether `model` names a checkpoint on disk (a path, or a name in Whisper's download cache)."""
+    path = Path(model).expanduser()
+    if path.is_file():
+        return True
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "whisper" / f"{model}.pt"
+    return "/" not in str(model) and cache.is_file()
+
+
+def rejected(exc: AudioError, max_bytes: int) -> AudioRejected:
+    """The domain's refusal for a recording speech/ refused."""
+    key = f"voice.rejected.{exc.reason}"
+    if exc.reason == "too_long":
+        return AudioRejected(key, limit=MAX_MINUTES)
+    if exc.reason == "too_large":
+        return AudioRejected(key, limit=max_bytes // (1024 * 1024))
+    return AudioRejected(key)
+
+
+class WhisperSpeech:
+    """crm.ports.SpeechToText and crm.ports.AudioProbe over speech.whisper_stt.WhisperTranscriber."""
+
+    def __init__(self, model: str | Path, *, threads: int | None = None, max_bytes: int) -> None:
+        self._model = str(model)
+        self._threads = threads
+        self._max_bytes = max_bytes
+
+    def engine(self) -> WhisperTranscriber:
+        """The process's transcriber for this model and thread count (created on first use)."""
+        key = (self._model, self._threads, self._max_bytes)
+        with _ENGINES_LOCK:
+            engine = _ENGINES.get(key)
+            if engine is None:
+                from speech.whisper_stt import WhisperTranscriber
+
+                engine = WhisperTranscriber(
+                    self._model, threads=self._threads, max_bytes=self._max_bytes, max_seconds=MAX_SECONDS
+                )
+                _ENGINES[key] = engine
+        return engine
+
+    def load(self) -> None:
+        """Loads the model now (blocking): at start, in the background, rather than on the first note."""
+        self.engine().load()
+
+    def transcribe(
+        self,
+        audio: Path,
+        *,
+        language: str | None = None,
+        prompt: str | None = None,
+        progress: Callable[[float], None] | None = None,
+    ) -> Transcript:
+        try:
+            return self.engine().transcribe(audio, language=language, prompt=prompt, progress=progress)
+        except AudioError as exc:
+            logger.info("voice note refused: %s", exc.reason)
+            raise rejected(exc, self._max_bytes) from exc
+
+    def duration(self, audio: Path) -> float | None:
+        try:
+            size = audio.stat().st_size
+            if size == 0:
+                raise AudioError("empty", "the file has no bytes")
+            if size > self._max_bytes:
+                raise AudioError("too_large", f"{size} bytes")
+            return probe_duration(audio)
+        except AudioError as exc:
+            logger.info("voice note refused before queueing: %s", exc.reason)
+            raise rejected(exc, self._max_bytes) from exc
