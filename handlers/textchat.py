@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from crm.app import App
@@ -12,6 +13,7 @@ from crm.members import Newcomer
 from crm.messages import t
 from crm.model import Lang, Member
 from crm.views import Button, Reply
+from crm.voice import StatusSink, VoiceNote
 from handlers.errors import guarded
 
 logger = logging.getLogger(__name__)
@@ -102,6 +104,21 @@ class TextConversation:
         return Answer(member, member.lang, reply)
 
     def render(self, member: Member, reply: Reply) -> str:
+        return self.menus.render(member.id, member.lang, reply)
+
+    async def voice(
+        self, who: Newcomer, note: Callable[[], VoiceNote], status: StatusSink | None = None
+    ) -> str:
+        """A recording (the console's /voice, a WeChat voice message): the minutes card as text.
+        `note` unpacks it, inside the error guard (a missing file is answered, not raised)."""
+        member = await self.app.identify(who)
+        if member is None:
+            return self.app.unknown(who.language_code).text
+
+        async def minutes() -> Reply:
+            return await self.app.voice.note(member, note(), status)
+
+        reply = await guarded(self.app, member.lang, minutes())
         return self.menus.render(member.id, member.lang, reply)
 
     async def _dispatch(

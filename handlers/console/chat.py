@@ -8,11 +8,14 @@ import locale
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 from crm.app import App
 from crm.members import Newcomer
 from crm.messages import t
 from crm.model import Channel, Lang
+from crm.views import Reply
+from crm.voice import VoiceNote
 from handlers.textchat import TextConversation, parse_command
 
 logger = logging.getLogger(__name__)
@@ -56,5 +59,21 @@ class ConsoleChat:
 
     async def _send(self, text: str) -> None:
         self._counter += 1
+        command = parse_command(text)
+        if command is not None and command.name == "voice":
+            # Console only: the person at the server's terminal may name a file on the server.
+            self.write(await self._voice(command.args))
+            return
         reply = await self.conversation.handle(self.who, text, key=None)
         self.write(reply)
+
+    async def _voice(self, args: str) -> str:
+        if not args.strip():
+            member = await self.conversation.app.identify(self.who)
+            return t(member.lang if member else Lang.from_code(self.who.language_code), "voice.usage")
+        path = Path(args.strip())
+
+        async def status(reply: Reply) -> None:
+            self.write(reply.text)
+
+        return await self.conversation.voice(self.who, lambda: VoiceNote.from_path(path), status)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.telegram import buttons, capture, commands, errors, onboarding, start
+from handlers.telegram import buttons, capture, commands, errors, onboarding, start, voice
 
 
 def build_router() -> Router:
@@ -18,6 +18,7 @@ def build_router() -> Router:
         start.router(),  # /start works for everyone: it is how people join
         commands.router(),  # members' commands before text, or "/find x" would be captured as a chat
         buttons.router(),
+        voice.router(),  # voice, audio and video notes, before capture answers them as unsupported
         capture.router(),  # forwarded and typed text, then anything else a member sends
         onboarding.router(),  # last: whatever a non-member sends
     )

@@ -12,6 +12,7 @@ from aiogram.client.session.base import BaseSession
 from aiogram.methods import (
     AnswerCallbackQuery,
     EditMessageText,
+    GetFile,
     GetMe,
     SendMessage,
     SendPhoto,
@@ -19,13 +20,18 @@ from aiogram.methods import (
 )
 from aiogram.methods.base import TelegramType
 from aiogram.types import (
+    Audio,
     CallbackQuery,
     Chat,
+    Document,
+    File,
     Message,
     MessageOriginHiddenUser,
     MessageOriginUser,
     Update,
     User,
+    VideoNote,
+    Voice,
 )
 
 BOT_USER = User(id=42, is_bot=True, first_name="chatcrm", username="chatcrm_bot")
@@ -39,6 +45,9 @@ class RecordingSession(BaseSession):
         super().__init__()
         self.requests: list[TelegramMethod[Any]] = []
         self._ids = itertools.count(5000)
+        # Files bots may download, by file_id: served to GetFile and to bot.download.
+        self.files: dict[str, bytes] = {}
+        self.downloads: list[str] = []
 
     async def close(self) -> None:
         return None
@@ -50,6 +59,14 @@ class RecordingSession(BaseSession):
         result: Any = True
         if isinstance(method, GetMe):
             result = BOT_USER
+        elif isinstance(method, GetFile):
+            data = self.files[method.file_id]
+            result = File(
+                file_id=method.file_id,
+                file_unique_id=method.file_id,
+                file_size=len(data),
+                file_path=f"files/{method.file_id}",
+            )
         elif isinstance(method, SendMessage | EditMessageText | SendPhoto):
             chat_id = int(method.chat_id or 0)
             result = Message(
@@ -68,9 +85,12 @@ class RecordingSession(BaseSession):
         timeout: int = 30,
         chunk_size: int = 65536,
         raise_for_status: bool = True,
-    ) -> AsyncGenerator[bytes, None]:  # pragma: no cover - no downloads in handler tests
-        raise NotImplementedError
-        yield b""
+    ) -> AsyncGenerator[bytes, None]:
+        file_id = url.rsplit("/", 1)[-1]
+        self.downloads.append(file_id)
+        data = self.files[file_id]
+        for start in range(0, len(data), chunk_size):
+            yield data[start : start + chunk_size]
 
     def sent(self) -> list[SendMessage]:
         return [r for r in self.requests if isinstance(r, SendMessage)]
@@ -128,3 +148,47 @@ def callback_update(sender: User, data: str) -> Update:
         id=str(next(_update_ids)), from_user=sender, chat_instance="ci", data=data, message=message
     )
     return Update(update_id=next(_update_ids), callback_query=query)
+
+
+def media_update(
+    sender: User,
+    kind: str,
+    file_id: str,
+    size: int,
+    *,
+    duration: int = 0,
+    file_name: str | None = None,
+    mime_type: str | None = None,
+    message_id: int | None = None,
+) -> Update:
+    """A message carrying a recording: kind is "voice", "audio", "video_note" or "document"."""
+    media: dict[str, Any] = {}
+    if kind == "voice":
+        media["voice"] = Voice(
+            file_id=file_id, file_unique_id=file_id, duration=duration, mime_type="audio/ogg", file_size=size
+        )
+    elif kind == "audio":
+        media["audio"] = Audio(
+            file_id=file_id,
+            file_unique_id=file_id,
+            duration=duration,
+            file_name=file_name,
+            mime_type=mime_type,
+            file_size=size,
+        )
+    elif kind == "video_note":
+        media["video_note"] = VideoNote(
+            file_id=file_id, file_unique_id=file_id, length=240, duration=duration, file_size=size
+        )
+    else:
+        media["document"] = Document(
+            file_id=file_id, file_unique_id=file_id, file_name=file_name, mime_type=mime_type, file_size=size
+        )
+    message = Message(
+        message_id=message_id or next(_message_ids),
+        date=DATE,
+        chat=Chat(id=sender.id, type="private"),
+        from_user=sender,
+        **media,
+    )
+    return Update(update_id=next(_update_ids), message=message)
