@@ -25,8 +25,11 @@ _EXTENSION = re.compile(
     r"\s*(?:转|分机|ext\.?|x|-)\s*(?P<ext>\d{1,5})(?!\d)",
     re.IGNORECASE,
 )
-# "86 138 1234 5678" / "0086-10-..." written without the plus.
-_BARE_COUNTRY = re.compile(r"(?<![\d+])(?:00)?86(?=[\s-]?(?:1[3-9]\d|\(?0?[1-9]\d{1,2}\)?[\s-]))")
+# "86 138 1234 5678" / "0086-10-..." written without the plus: 86 followed by a whole Chinese number,
+# so that the 86 opening a local number ("(02) 8614-3645" in Taipei) is left alone.
+_BARE_COUNTRY = re.compile(
+    r"(?<![\d+])(?:00)?86(?=[\s-]?(?:1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|\(?0?[1-9]\d{1,2}\)?[\s-]?\d{3,4}[\s-]?\d{4})(?!\d))"
+)
 
 _KIND_BY_TYPE: dict[int, PhoneKind] = {
     PhoneNumberType.MOBILE: "mobile",

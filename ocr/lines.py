@@ -91,6 +91,7 @@ def ink_mask(image: Image.Image) -> tuple[Mask, Mask]:
     # (not horizontal ones: letters on a line are that close).
     mask &= ~(run_lengths(mask) > 0.3 * width)
     mask &= ~(0.25 * height < run_lengths(_bridge(np.ascontiguousarray(mask.T))).T)
+    mask = _drop_edge_lines(mask)
     # The card's own edge, left by the crop: print keeps a margin of several percent.
     border_y, border_x = max(2, height // 33), max(2, width // 33)
     mask[:border_y] = False
@@ -98,6 +99,28 @@ def ink_mask(image: Image.Image) -> tuple[Mask, Mask]:
     mask[:, :border_x] = False
     mask[:, -border_x:] = False
     return mask, inverted
+
+
+def _drop_edge_lines(mask: Mask) -> Mask:
+    """Thin lines along most of the image (a card edge thresholded into dots and dashes, a frame).
+
+    A text block also puts ink in many rows of a column, but its neighbouring columns are as full; an
+    edge is a narrow ridge in the column profile.
+    """
+    mask = mask.copy()
+    for axis in (0, 1):
+        counts = mask.sum(axis=axis).astype(np.float32)
+        length = mask.shape[axis]
+        ridge = np.convolve(counts, np.ones(3, dtype=np.float32), mode="same") / 3
+        around = (np.convolve(counts, np.ones(25, dtype=np.float32), mode="same") - 3 * ridge) / 22
+        lines = np.flatnonzero((ridge > 0.15 * length) & (ridge > 4 * around + 2))
+        for index in lines:
+            low, high = max(0, index - 2), index + 3
+            if axis == 0:
+                mask[:, low:high] = False
+            else:
+                mask[low:high, :] = False
+    return mask
 
 
 def _bridge(mask: Mask, gap: int = 3) -> Mask:
@@ -168,14 +191,26 @@ def _trim(mask: Mask, box: tuple[int, int, int, int]) -> tuple[int, int, int, in
     return left + int(columns[0]), top + int(rows[0]), left + int(columns[-1]) + 1, top + int(rows[-1]) + 1
 
 
-def _split_by_height(mask: Mask, box: tuple[int, int, int, int]) -> list[tuple[int, int, int, int]]:
-    """A name with its title printed beside it ("张伟  销售经理"), or a logo beside the company name:
-    two parts of clearly different height. Read together, the small part is squeezed to the big part's
-    scale and comes out as noise.
+def _split_by_height(
+    mask: Mask, box: tuple[int, int, int, int], gap_x: int
+) -> list[tuple[int, int, int, int]]:
+    """A name with its title printed beside it ("张伟  销售经理"), a logo beside the company name, or a
+    column rule touching a line: two parts of clearly different height. Read together, the small part is
+    squeezed to the big part's scale and comes out as noise. A rule (a thin, tall end piece) is dropped.
     """
     left, top, right, bottom = box
     height = bottom - top
     pieces = _runs(mask[top:bottom, left:right].any(axis=0), max(3, int(0.12 * height)))
+    if len(pieces) > 1:
+        # A piece of a rule at either end (a few pixels wide, the box's full height): not text.
+        for start, end in (pieces[0], pieces[-1]):
+            ends = _trim(mask, (left + start, top, left + end, bottom))
+            if ends and ends[2] - ends[0] <= max(3, 0.1 * height) and ends[3] - ends[1] >= 0.7 * height:
+                rest = [p for p in pieces if p != (start, end)]
+                inner: list[tuple[int, int, int, int]] = []
+                # Without the rule the rows may come apart into lines: cut again.
+                _xy_cut(mask, (left + rest[0][0], top, left + rest[-1][1], bottom), gap_x, inner)
+                return [piece for box in inner for piece in _split_by_height(mask, box, gap_x)]
     best: tuple[float, tuple[int, int, int, int], tuple[int, int, int, int]] | None = None
     for index in range(1, len(pieces)):
         first = _trim(mask, (left, top, left + pieces[index - 1][1], bottom))
@@ -185,19 +220,25 @@ def _split_by_height(mask: Mask, box: tuple[int, int, int, int]) -> list[tuple[i
         heights = (first[3] - first[1], second[3] - second[1])
         ratio = max(heights) / max(1, min(heights))
         gap = pieces[index][0] - pieces[index - 1][1]
-        # A logo: a squarish block at either end of the line, separated by any visible gap.
+        # A logo or a rule: the taller part, at either end of the line, apart by any visible gap.
         end_piece = first if index == 1 else second if index == len(pieces) - 1 else None
-        squarish = (
-            end_piece is not None
-            and 0.6 < (end_piece[2] - end_piece[0]) / max(1, end_piece[3] - end_piece[1]) < 1.6
-        )
-        if gap < 0.4 * height and not (
-            squarish and end_piece is not None and end_piece[3] - end_piece[1] == max(heights)
-        ):
+        end_is_block = False
+        if end_piece is not None and end_piece[3] - end_piece[1] == max(heights):
+            aspect = (end_piece[2] - end_piece[0]) / max(1, end_piece[3] - end_piece[1])
+            end_is_block = 0.6 < aspect < 1.6 or aspect < 0.15
+        if gap < 0.4 * height and not end_is_block:
             continue
         if ratio > 1.7 and (best is None or ratio > best[0]):
             best = (ratio, first, second)
-    return [box] if best is None else [best[1], best[2]]
+    if best is None:
+        return [box]
+    parts = [best[1], best[2]]
+    # A rule left over from a column divider: thin and tall, nothing to read.
+    return [
+        p
+        for p in parts
+        if (p[2] - p[0]) >= 0.15 * (p[3] - p[1]) or (p[3] - p[1]) < 1.5 * min(q[3] - q[1] for q in parts)
+    ]
 
 
 def _merge_slivers(
@@ -238,13 +279,17 @@ def find_lines(image: Image.Image) -> list[Box]:
     """Line boxes of a deskewed grayscale card image, top to bottom, left to right."""
     mask, inverted = ink_mask(image)
     height, width = mask.shape
-    band_heights = [end - start for start, end in _runs(mask.any(axis=1), 1) if end - start > 5]
+    band_heights = [
+        end - start for start, end in _runs(mask.any(axis=1), 1) if 5 < end - start < 0.15 * height
+    ]
     estimate = float(np.median(band_heights)) if band_heights else 20.0
     raw: list[tuple[int, int, int, int]] = []
     # Columns of a two-column card are further apart than two line heights; words on a line are closer.
-    _xy_cut(mask, (0, 0, width, height), max(12, int(2.0 * estimate)), raw)
-    # The usual line height: the lower half of the boxes (names, logos and merged blocks are the upper half).
-    tall = [b[3] - b[1] for b in raw if b[3] - b[1] > 5]
+    gap_x = max(12, int(2.0 * estimate))
+    _xy_cut(mask, (0, 0, width, height), gap_x, raw)
+    # The usual line height: the lower half of the line-shaped boxes (names, logos and merged blocks are the
+    # upper half; dots and dashes of an edge are not line-shaped).
+    tall = [b[3] - b[1] for b in raw if b[3] - b[1] > 5 and b[2] - b[0] >= 1.5 * (b[3] - b[1])]
     line_height = float(np.percentile(tall, 35)) if tall else estimate
     boxes = _merge_slivers(raw, line_height)
     kept: list[Box] = []
@@ -257,8 +302,10 @@ def find_lines(image: Image.Image) -> list[Box]:
         density = float(mask[candidate[1] : candidate[3], candidate[0] : candidate[2]].mean())
         if not 0.04 <= density <= 0.85:  # specks of noise, or a solid block
             continue
-        for piece in _split_by_height(mask, candidate):
+        for piece in _split_by_height(mask, candidate, gap_x):
             left, top, right, bottom = piece
+            if bottom - top < max(6.0, 0.3 * line_height) or right - left < 4:
+                continue
             dark_ground = bool(inverted[(top + bottom) // 2, (left + right) // 2])
             kept.append(Box(left, top, right, bottom, inverted=dark_ground))
     kept.sort(key=lambda b: (b.top, b.left))

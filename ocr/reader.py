@@ -24,7 +24,7 @@ _IDEOGRAPH = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # the simplified model reads them: their country codes, Taiwan's 09xx mobiles and (0X) area codes, and
 # place names at the start of a line (an address), in either script.
 _TRADITIONAL_SIGNS = (
-    re.compile(r"\+?\(?\s*(?:886|852|853)\s*\)?[\s-]*\d"),
+    re.compile(r"(?:\+\s*|\(\+?|(?<!\d)00)(?:886|852|853)"),
     re.compile(r"(?<!\d)09\d{2}[\s-]?\d{3}[\s-]?\d{3}(?!\d)"),
     re.compile(r"\(0[2-9]\)\s*\d{3,4}[\s-]?\d{4}"),
     re.compile(
@@ -33,7 +33,7 @@ _TRADITIONAL_SIGNS = (
     ),
 )
 _MAINLAND_SIGNS = (
-    re.compile(r"(?<!\d)\+?86[\s-]*\(?\d"),
+    re.compile(r"(?:\+\s*|\(\+?|(?<!\d)00)86"),
     re.compile(r"(?<!\d)1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)"),
     re.compile(r"(?<![\d+])0\d{2,3}[\s)-]+\d{7,8}(?!\d)"),
 )
@@ -92,13 +92,14 @@ class CardOcr:
         card = scale_to_width(card, min_width=self.card_width[0], max_width=self.card_width[1])
         if sideways:
             card = card.transpose(Image.Transpose.ROTATE_270)
-        lines = self._first_read(card)
+        card, lines = self._oriented_read(card)
+        if _quality(lines) < 60:
+            # Still poor: the projection profiles may have mistaken a rule or a card edge for text
+            # direction. Try the card turned a quarter and keep whichever reads better.
+            turned, turned_lines = self._oriented_read(card.transpose(Image.Transpose.ROTATE_90))
+            if _quality(turned_lines) > _quality(lines) + 10:
+                card, lines = turned, turned_lines
         quality = _quality(lines)
-        if quality < 75 and self._upside_down(lines):
-            # Upside down, or the sideways guess turned the wrong way.
-            card = card.transpose(Image.Transpose.ROTATE_180)
-            lines = self._first_read(card)
-            quality = _quality(lines)
         self._second_look(card, lines, self._chinese_only)
         if self.traditional and _looks_traditional(lines):
             self._reread_traditional(card, lines)
@@ -130,6 +131,14 @@ class CardOcr:
         )
         return result
 
+    def _oriented_read(self, card: Image.Image) -> tuple[Image.Image, list[_Line]]:
+        """The first read of `card`, or of `card` turned half round when a poor read looks upside down."""
+        lines = self._first_read(card)
+        if _quality(lines) < 72 and self._upside_down(lines):
+            card = card.transpose(Image.Transpose.ROTATE_180)
+            lines = self._first_read(card)
+        return card, lines
+
     def _first_read(self, card: Image.Image) -> list[_Line]:
         lines = [_Line(box, _crop(card, box, self.line_height)) for box in find_lines(card)]
         if lines:
@@ -141,10 +150,15 @@ class CardOcr:
         sample = sorted(
             (line for line in lines if line.box.width >= 3 * line.box.height), key=lambda x: -x.box.width
         )
-        sample = sample[:4]
+        sample = sample[:3]
         if not sample:
             return False
-        turned = [_Line(line.box, line.crop.rotate(180)) for line in sample]
+        # The start of each line turned round (its end as printed) is enough to tell, and cheap.
+        turned = []
+        for line in sample:
+            crop = line.crop.rotate(180)
+            crop = crop.crop((0, 0, min(crop.width, 10 * crop.height), crop.height))
+            turned.append(_Line(line.box, crop))
         self._recognize(turned, self.languages)
         return _quality(turned) > _quality(sample) + 10
 

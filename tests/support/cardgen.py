@@ -1038,7 +1038,12 @@ def _jpeg(image: Image.Image, rng: random.Random) -> Image.Image:
 
 def _apply(image: Image.Image, kinds: Iterable[str], rng: random.Random) -> Image.Image:
     kinds = list(kinds)
-    # Geometry first (the card on the desk), then the camera (resolution, blur, light), then encoding.
+    if "lowres" in kinds:
+        # The card itself 400-480 px across (a far-away or thumbnail photo), desk and all at that scale.
+        target = rng.randint(400, 480)
+        factor = target / max(image.size)
+        image = image.resize((int(image.width * factor), int(image.height * factor)), Image.BILINEAR)
+    # Geometry first (the card on the desk), then the camera (blur, light), then encoding.
     if "background" in kinds or "photo" in kinds:
         angle = rng.uniform(-8, 8) if "skew" in kinds else rng.uniform(-1, 1)
         image = _on_background(image, rng, angle, rng.uniform(0.2, 0.5))
@@ -1059,10 +1064,6 @@ def _apply(image: Image.Image, kinds: Iterable[str], rng: random.Random) -> Imag
         factor = 4000 / max(image.size)
         image = image.resize((int(image.width * factor), int(image.height * factor)), Image.BICUBIC)
         image = image.filter(ImageFilter.GaussianBlur(2.0))
-    if "lowres" in kinds:
-        target = rng.randint(400, 480)
-        factor = target / max(image.size)
-        image = image.resize((int(image.width * factor), int(image.height * factor)), Image.BILINEAR)
     if "blur" in kinds:
         image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.9, 1.6) * max(image.size) / 1100))
     if "glare" in kinds:

@@ -1,0 +1,148 @@
+"""Deal pipeline test support: the app wired with files, documents, charts and a recording notifier;
+real PDF, DOCX and XLSX files made in the tests; a team with members on Telegram."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.charts import FunnelChart
+from bot.documents import DocumentText
+from crm.app import App, Ports
+from crm.deals import Upload
+from crm.errors import DeliveryFailed
+from crm.model import Identity
+from crm.views import Reply
+from nlu.extractor import Extractor
+from nlu.normalize import Normalizer
+from storage.files import FileSpool, LocalBlobStore
+from storage.uow import SqlUnitOfWorkFactory
+
+
+@dataclass
+class RecordingNotifier:
+    """crm.ports.Notifier that keeps what it was asked to send; members in `refuse` are unreachable."""
+
+    sent: list[tuple[Identity, Reply]] = field(default_factory=list)
+    refuse: set[int] = field(default_factory=set)
+
+    async def send(self, identity: Identity, reply: Reply) -> None:
+        if identity.member_id in self.refuse:
+            raise DeliveryFailed("blocked")
+        self.sent.append((identity, reply))
+
+    def to(self, member_id: int) -> list[Reply]:
+        return [reply for identity, reply in self.sent if identity.member_id == member_id]
+
+
+class FixedCalendar:
+    """Workdays Monday to Friday except the listed holidays."""
+
+    def __init__(self, holidays: set[object] | None = None) -> None:
+        self.holidays = holidays or set()
+
+    def is_workday(self, day: object) -> bool:
+        return day not in self.holidays and day.weekday() < 5  # type: ignore[attr-defined]
+
+
+_CHARTS = FunnelChart()
+
+
+def make_pipeline_app(
+    engine: AsyncEngine,
+    clock: object,
+    extractor: Extractor,
+    tmp_path: Path,
+    *,
+    notifier: RecordingNotifier | None = None,
+    max_file_mb: int = 20,
+    calendar: object | None = None,
+) -> App:
+    return App(
+        Ports(
+            uow=SqlUnitOfWorkFactory(engine),
+            clock=clock,  # type: ignore[arg-type]
+            extractor=extractor,
+            normalizer=Normalizer(),
+            spool=FileSpool(tmp_path / "spool"),
+            blobs=LocalBlobStore(tmp_path / "files"),
+            notifier=notifier,
+            documents=DocumentText(),
+            charts=_CHARTS,
+            calendar=calendar or FixedCalendar(),  # type: ignore[arg-type]
+        ),
+        max_file_mb=max_file_mb,
+    )
+
+
+def upload(
+    data: bytes,
+    name: str | None = None,
+    *,
+    caption: str | None = None,
+    reply_to: str | None = None,
+    photo: bool = False,
+) -> Upload:
+    async def fetch() -> bytes:
+        return data
+
+    return Upload(fetch=fetch, name=name, size=len(data), caption=caption, reply_to=reply_to, is_photo=photo)
+
+
+def pdf(*lines: str) -> bytes:
+    """A real PDF whose text layer holds `lines` (Chinese included: a CJK TrueType font is embedded)."""
+    from matplotlib import rc_context
+    from matplotlib.backends.backend_pdf import FigureCanvasPdf
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+
+    figure = Figure(figsize=(8.27, 11.69))
+    FigureCanvasPdf(figure)
+    font = FontProperties(family=["Noto Sans CJK SC", "DejaVu Sans"], size=12)
+    for number, line in enumerate(lines):
+        figure.text(0.08, 0.92 - number * 0.04, line, fontproperties=font)
+    buffer = io.BytesIO()
+    with rc_context({"pdf.fonttype": 42}):
+        figure.savefig(buffer, format="pdf")
+    return buffer.getvalue()
+
+
+def docx(*paragraphs: str) -> bytes:
+    import docx as python_docx
+
+    document = python_docx.Document()
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def xlsx(*rows: tuple[object, ...], title: str = "Sheet1") -> bytes:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = title
+    for row in rows:
+        sheet.append(list(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def png() -> bytes:
+    """A small real PNG (a screenshot stand-in)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(2, 1), dpi=50)
+    FigureCanvasAgg(figure)
+    figure.text(0.1, 0.5, "OK")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

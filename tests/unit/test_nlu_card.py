@@ -1,0 +1,267 @@
+"""parse_card over synthetic OCR lines (no tesseract): whole cards, label noise, two sides merged."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pytest
+
+from crm.facts import CARD_FIELDS, CardFacts
+from nlu.card import parse_card
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    confidence: float = 0.92
+    height: float = 24.0
+    top: float = 0.0
+    left: float = 60.0
+
+
+@dataclass(frozen=True)
+class Page:
+    lines: Sequence[Line]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+
+def page(*items: str | tuple[str, float]) -> Page:
+    """Lines top to bottom, 40 px apart; ("text", height) makes a taller line (a name)."""
+    lines = []
+    top = 40.0
+    for item in items:
+        text, height = (item, 24.0) if isinstance(item, str) else item
+        lines.append(Line(text, height=height, top=top))
+        top += height + 16
+    return Page(lines)
+
+
+def card(*items: str | tuple[str, float]) -> CardFacts:
+    return parse_card([page(*items)])
+
+
+def test_simplified_card() -> None:
+    facts = card(
+        "上海华信电子科技有限公司",
+        ("张伟", 60.0),
+        "销售经理",
+        "手机：138 1234 5678",
+        "电话：021-5888 1234转8001",
+        "传真：021-5888 1235",
+        "邮箱：zhang.wei@huaxin.com",
+        "网址：www.huaxin.com",
+        "微信：zhangwei88",
+        "QQ：12345678",
+        "地址：上海市浦东新区张江路88号",
+        "3号楼502室",
+    )
+    assert facts.name == "张伟"
+    assert facts.title == "销售经理"
+    assert facts.company == "上海华信电子科技有限公司"
+    assert facts.mobile == "+8613812345678"
+    assert facts.phones == ("+862158881234;ext=8001",)
+    assert facts.fax == "+862158881235"
+    assert facts.emails == ("zhang.wei@huaxin.com",)
+    assert facts.website == "www.huaxin.com"
+    assert facts.wechat_id == "zhangwei88"
+    assert facts.qq == "12345678"
+    assert facts.address == "上海市浦东新区张江路88号3号楼502室"
+    assert facts.region is not None
+    assert facts.region.district == "浦东新区"
+    assert "张伟" in facts.raw_text
+
+
+def test_traditional_card_keeps_its_script_and_reads_taiwan_numbers() -> None:
+    facts = card(
+        "鼎盛生物醫藥股份有限公司",
+        ("陳志強", 60.0),
+        "業務經理",
+        "手機：0912-345-678",
+        "電話：(02) 2345-6789",
+        "傳真：(02) 2345-6790",
+        "郵箱：chen@dingsheng.com.tw",
+        "網址：www.dingsheng.com.tw",
+        "地址：台北市信義區信義路五段7號12樓",
+    )
+    assert facts.name == "陳志強"
+    assert facts.title == "業務經理"
+    assert facts.company == "鼎盛生物醫藥股份有限公司"
+    assert facts.mobile == "+886912345678"
+    assert facts.phones == ("+886223456789",)
+    assert facts.fax == "+886223456790"
+    assert facts.address == "台北市信義區信義路五段7號12樓"
+    assert facts.region is not None
+    assert facts.region.city == "台北市"
+
+
+def test_english_card_with_wrapped_company_and_address() -> None:
+    facts = card(
+        "Shanghai Huaxin Electronic Technology",
+        "Co., Ltd.",
+        ("David Zhang", 56.0),
+        "Regional Sales Director",
+        "Mob: +86 138 1234 5678",
+        "Tel: +86-21-5888-1234",
+        "Fax: +86-21-5888-1235",
+        "E: david.zhang@huaxin.com",
+        "W: www.huaxin.com",
+        "Add: Room 502, Building 3, No. 88 Zhangjiang Road, Pudong New District, Shanghai,",
+        "China",
+    )
+    assert facts.name == "David Zhang"
+    assert facts.title == "Regional Sales Director"
+    assert facts.company == "Shanghai Huaxin Electronic Technology Co., Ltd."
+    assert facts.mobile == "+8613812345678"
+    assert facts.phones == ("+862158881234",)
+    assert facts.fax == "+862158881235"
+    assert facts.emails == ("david.zhang@huaxin.com",)
+    assert facts.address is not None
+    assert facts.address.endswith("Shanghai, China")
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "expected"),
+    [
+        ("手机13812345678", "mobile", "+8613812345678"),  # label glued to the value
+        ("M: 138-l234-5678", "mobile", "+8613812345678"),  # l read for 1
+        ("手机: 138 O234 5678", "mobile", "+8613802345678"),  # O read for 0
+        ("Mob 139 1234 5678", "mobile", "+8613912345678"),
+        ("(+86) 186 1234 5678", "mobile", "+8618612345678"),  # no label: a mobile by its shape
+        ("移動電話：138-1234-5678", "mobile", "+8613812345678"),
+        ("Tel:021-58881234", "phones", ("+862158881234",)),
+        ("T 021 5888 1234", "phones", ("+862158881234",)),
+        ("电话 (0755) 8666-1234", "phones", ("+8675586661234",)),
+        ("全国热线：400-820-1234", "phones", ("+864008201234",)),
+        ("电话：020-87654321-123", "phones", ("+862087654321;ext=123",)),
+        ("传真：(0755) 8666-1235", "fax", "+8675586661235"),
+        ("F:+86 755 8666 1235", "fax", "+8675586661235"),
+        ("傳真 021-5888 1235", "fax", "+862158881235"),
+        ("E-mail：zhang.wei@huaxin.com", "emails", ("zhang.wei@huaxin.com",)),
+        ("邮箱 Zhang.Wei@HuaXin.com", "emails", ("zhang.wei@huaxin.com",)),
+        ("邮箱：zhang.wei©huaxin.com", "emails", ("zhang.wei@huaxin.com",)),  # © read for @
+        ("Email: zhang.wei @ huaxin . com", "emails", ("zhang.wei@huaxin.com",)),
+        ("E: sales@huaxin com cn", "emails", ("sales@huaxin.com.cn",)),
+        ("網址：www.huaxin.com.tw", "website", "www.huaxin.com.tw"),
+        ("网址 www huaxin.com", "website", "www.huaxin.com"),
+        ("Web: http://www.huaxin.com/", "website", "www.huaxin.com"),
+        ("微信号：wx_zhang88", "wechat_id", "wx_zhang88"),
+        ("WeChat ID: davidzhang", "wechat_id", "davidzhang"),
+        ("QQ：12345678", "qq", "12345678"),
+        ("QQ 1234 5678", "qq", None),  # not a QQ number as printed
+        ("地址：北京市海淀区中关村大街1号", "address", "北京市海淀区中关村大街1号"),
+        ("地址: 北京市 海淀区 中关村大街 1 号", "address", "北京市海淀区中关村大街1号"),
+        (
+            "Add: No. 88 Zhangjiang Road, Pudong, Shanghai",
+            "address",
+            "No. 88 Zhangjiang Road, Pudong, Shanghai",
+        ),
+    ],
+)
+def test_label_noise(line: str, field: str, expected: object) -> None:
+    facts = card(("王芳", 56.0), line)
+    assert getattr(facts, field) == expected
+
+
+@pytest.mark.parametrize(
+    ("lines", "name", "title"),
+    [
+        ((("张伟  销售经理", 56.0),), "张伟", "销售经理"),  # the title beside the name
+        ((("张伟销售经理", 56.0),), "张伟", "销售经理"),
+        ((("欧阳明华", 56.0), "总经理"), "欧阳明华", "总经理"),  # compound surname
+        ((("李娜", 56.0), "研发中心主任"), "李娜", "研发中心主任"),
+        ((("陳美玲", 56.0), "副總經理"), "陳美玲", "副總經理"),
+        ((("Kevin Wang", 56.0), "CTO"), "Kevin Wang", "CTO"),
+        ((("WANG Fang", 56.0), "Purchasing Manager"), "WANG Fang", "Purchasing Manager"),
+        ((("YuyiDai", 56.0), "Sales Manager"), "Yuyi Dai", "Sales Manager"),  # a space lost in big type
+    ],
+)
+def test_name_and_title(lines: tuple[str | tuple[str, float], ...], name: str, title: str) -> None:
+    facts = card(*lines, "手机：138 1234 5678")
+    assert (facts.name, facts.title) == (name, title)
+
+
+def test_slogans_and_logos_are_not_names_or_companies() -> None:
+    facts = card("HX", "专业·诚信·共赢", ("刘洋", 60.0), "让制造更智能", "手机 13812345678")
+    assert facts.name == "刘洋"
+    assert facts.company is None
+
+
+def test_tallest_plausible_line_is_the_name_when_two_look_like_names() -> None:
+    facts = card("王强", ("赵敏", 64.0), "手机 13812345678")
+    assert facts.name == "赵敏"
+
+
+def test_unlabelled_address_after_an_icon() -> None:
+    facts = card(("周杰", 56.0), "@ 13812345678", "国北京市朝阳区建国路98号7栋1205")
+    assert facts.address == "北京市朝阳区建国路98号7栋1205"
+
+
+def test_hong_kong_numbers() -> None:
+    facts = card(
+        ("李嘉欣", 56.0), "手機：(852) 9123 4567", "電話：+852 2345 6789", "地址：香港九龍尖沙咀廣東道33號"
+    )
+    assert facts.mobile == "+85291234567"
+    assert facts.phones == ("+85223456789",)
+
+
+def test_qingdao_street_named_after_hong_kong_keeps_mainland_numbers() -> None:
+    facts = card(("孙丽", 56.0), "传真 (0532) 5968-0134", "地址：山东省青岛市市南区香港中路20号")
+    assert facts.fax == "+8653259680134"
+
+
+def test_front_and_back_merge_into_one_contact() -> None:
+    front = page(
+        "华信电子科技有限公司",
+        ("张伟", 60.0),
+        "销售经理",
+        "手机：138 1234 5678",
+        "地址：上海市浦东新区张江路88号",
+    )
+    back = page(
+        "Huaxin Electronic Technology Co., Ltd.",
+        ("Wei Zhang", 56.0),
+        "Sales Manager",
+        "M: +86 138 1234 5678",
+        "T: +86 21 5888 1234",
+        "E: wei.zhang@huaxin.com",
+    )
+    facts = parse_card([front, back])
+    assert facts.name == "张伟"  # the Chinese side wins for the contact record
+    assert facts.company == "华信电子科技有限公司"
+    assert facts.title == "销售经理"
+    assert facts.mobile == "+8613812345678"
+    assert facts.phones == ("+862158881234",)
+    assert facts.emails == ("wei.zhang@huaxin.com",)
+    assert facts.address == "上海市浦东新区张江路88号"
+    assert "Wei Zhang" in facts.raw_text
+
+
+def test_the_surer_reading_wins_when_sides_disagree() -> None:
+    sure = Page([Line("手机 13812345678", confidence=0.95, top=40)])
+    unsure = Page([Line("手机 13812345679", confidence=0.55, top=40)])
+    assert parse_card([unsure, sure]).mobile == "+8613812345678"
+
+
+def test_confidence_for_every_field_found_and_labels_count_more() -> None:
+    facts = card(("张伟", 60.0), "手机：138 1234 5678", "13912345678", "zhang@huaxin.com")
+    found = {name for name in CARD_FIELDS if getattr(facts, name)}
+    assert set(facts.confidence) == found
+    assert all(0 < value <= 1 for value in facts.confidence.values())
+    labelled = parse_card([page("手机：138 1234 5678")]).confidence["mobile"]
+    shaped = parse_card([page("138 1234 5678")]).confidence["mobile"]
+    assert labelled > shaped
+
+
+def test_email_and_website_agree_on_the_domain() -> None:
+    facts = card(("张伟", 60.0), "邮箱：zhang@jinqiao.cn", "网址：www.jingiao.cn")  # q read as g
+    assert facts.website == "www.jinqiao.cn"
+
+
+def test_empty_pages() -> None:
+    facts = parse_card([Page([])])
+    assert facts.is_empty()
+    assert facts.confidence == {}
