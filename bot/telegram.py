@@ -19,12 +19,14 @@ from crm.burst import BurstCollector
 from crm.capture import ChatMessage
 from crm.model import Channel
 from handlers.telegram import build_router
+from handlers.telegram.cards import AlbumItem
 from handlers.telegram.middlewares import ActorMiddleware, InflightMiddleware
 from handlers.telegram.notify import TelegramNotifier
 
 logger = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_SECONDS = 30.0
+ALBUM_QUIET_SECONDS = 1.0
 
 COMMANDS = {
     "zh": [
@@ -60,7 +62,9 @@ def make_bot(token: str, api_url: str | None) -> Bot:
 def make_dispatcher(app: App, *, burst_seconds: float, **extra: Any) -> tuple[Dispatcher, InflightMiddleware]:
     """The dispatcher with its workflow data (`app`, `bursts`), middlewares and routers."""
     bursts: BurstCollector[ChatMessage] = BurstCollector(quiet=burst_seconds)
-    dp = Dispatcher(app=app, bursts=bursts, **extra)
+    # An album's photos arrive within a second of each other; no need to wait as long as for a burst.
+    albums: BurstCollector[AlbumItem] = BurstCollector(quiet=min(burst_seconds, ALBUM_QUIET_SECONDS))
+    dp = Dispatcher(app=app, bursts=bursts, albums=albums, **extra)
     inflight = InflightMiddleware()
     for observer in (dp.message, dp.callback_query):
         observer.outer_middleware(inflight)
@@ -72,6 +76,7 @@ def make_dispatcher(app: App, *, burst_seconds: float, **extra: Any) -> tuple[Di
         # Updates Telegram already counts as delivered are still in flight: end the open bursts at
         # once and let their handlers store and answer before the session closes.
         bursts.flush_all()
+        albums.flush_all()
         await inflight.drain(SHUTDOWN_GRACE_SECONDS)
 
     dp.shutdown.register(on_shutdown)

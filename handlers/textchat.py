@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from crm.app import App
+from crm.cards import Photos
 from crm.members import Newcomer
 from crm.messages import t
 from crm.model import Lang, Member
@@ -119,6 +120,21 @@ class TextConversation:
             return await self.app.voice.note(member, note(), status)
 
         reply = await guarded(self.app, member.lang, minutes())
+        return self.menus.render(member.id, member.lang, reply)
+
+    async def photos(self, who: Newcomer, photos: Callable[[], Photos]) -> str:
+        """Photos of a card (the console's /card, a WeChat image message): the contact card as text.
+        `photos` unpacks them inside the error guard (a missing file is answered, not raised)."""
+        member = await self.app.identify(who)
+        if member is None:
+            return self.app.unknown(who.language_code).text
+
+        async def cards() -> Reply:
+            items = (await self.app.photos(member, photos())).items
+            # A text channel shows one menu: the last card's buttons.
+            return Reply("\n\n".join(item.text for item in items), items[-1].buttons)
+
+        reply = await guarded(self.app, member.lang, cards())
         return self.menus.render(member.id, member.lang, reply)
 
     async def _dispatch(

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from bot.commands.common import print_data, read_text, reference_time
+from bot.commands.common import print_data, read_bytes, read_text, reference_time
 from bot.settings import Settings
 
 
@@ -24,6 +24,10 @@ def register(commands: Any) -> None:
     voice.add_argument("--now", help="resolve relative times against this ISO time (default: now)")
     voice.add_argument("--language", choices=("zh", "en"), help="the spoken language (default: detect)")
     voice.set_defaults(handler=_voice)
+    card = kinds.add_parser("card", help="a business-card photo (front, and back): fields and confidences")
+    card.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="the front, then the back if any")
+    card.add_argument("--json", action="store_true", help="print JSON")
+    card.set_defaults(handler=_card)
 
 
 def _chat(settings: Settings, args: argparse.Namespace) -> int:
@@ -72,4 +76,46 @@ def _voice(settings: Settings, args: argparse.Namespace) -> int:
         **facts.to_json(),
     }
     print_data(data, as_json=args.json)
+    return 0
+
+
+def _card(settings: Settings, args: argparse.Namespace) -> int:
+    """OCR (tesseract) and the card parser on one card's photos; `confidence` has every field, null
+    for the ones not found. Exit 1 when a photo is refused or no card is found."""
+    import sys
+
+    from bot.card_adapter import card_reader
+    from crm.cards import is_card
+    from crm.errors import ImageRejected
+    from crm.facts import CARD_FIELDS
+    from crm.messages import t
+    from crm.model import Lang
+    from nlu.card import parse_card
+
+    reader = card_reader(settings.max_file_mb)
+    if reader is None:
+        print("tesseract or its languages are missing (Debian: tesseract-ocr-chi-sim ...)", file=sys.stderr)
+        return 2
+    pages = []
+    for path in args.images:
+        try:
+            too_large = path.stat().st_size > settings.max_file_mb * 1024 * 1024
+        except OSError as exc:
+            print(f"cannot read {path}: {exc}", file=sys.stderr)
+            return 1
+        data = None if too_large else read_bytes(path)
+        try:
+            if data is None:
+                raise ImageRejected("card.rejected.too_large", limit=settings.max_file_mb)
+            pages.append(reader.read(data))
+        except ImageRejected as exc:
+            print(f"{path}: {t(Lang.EN, exc.key, **exc.params)}", file=sys.stderr)
+            return 1
+    card = parse_card(pages)
+    data_out = card.to_json()
+    data_out["confidence"] = {name: card.confidence.get(name) for name in CARD_FIELDS}
+    print_data(data_out, as_json=args.json)
+    if not is_card(card):
+        print(t(Lang.EN, "card.rejected.no_card"), file=sys.stderr)
+        return 1
     return 0

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from crm.app import App
+from crm.cards import CardPhoto, Photos
 from crm.members import Newcomer
 from crm.messages import t
 from crm.model import Channel, Lang
@@ -64,6 +65,10 @@ class ConsoleChat:
             # Console only: the person at the server's terminal may name a file on the server.
             self.write(await self._voice(command.args))
             return
+        if command is not None and command.name == "card":
+            # Console only, like /voice: image files on the server, front (and back) of one card.
+            self.write(await self._card(command.args))
+            return
         reply = await self.conversation.handle(self.who, text, key=None)
         self.write(reply)
 
@@ -77,3 +82,12 @@ class ConsoleChat:
             self.write(reply.text)
 
         return await self.conversation.voice(self.who, lambda: VoiceNote.from_path(path), status)
+
+    async def _card(self, args: str) -> str:
+        paths = [Path(part) for part in args.split()]
+        if not paths:
+            member = await self.conversation.app.identify(self.who)
+            return t(member.lang if member else Lang.from_code(self.who.language_code), "card.console.usage")
+        return await self.conversation.photos(
+            self.who, lambda: Photos(tuple(CardPhoto.from_path(path) for path in paths))
+        )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.telegram import buttons, capture, commands, errors, onboarding, start, voice
+from handlers.telegram import buttons, capture, cards, commands, errors, onboarding, start, voice
 
 
 def build_router() -> Router:
@@ -19,6 +19,9 @@ def build_router() -> Router:
         commands.router(),  # members' commands before text, or "/find x" would be captured as a chat
         buttons.router(),
         voice.router(),  # voice, audio and video notes, before capture answers them as unsupported
+        # photos and image files, albums collected (the app offers them to deal evidence first, then
+        # reads them as business cards), before documents takes any other file
+        cards.router(),
         capture.router(),  # forwarded and typed text, then anything else a member sends
         onboarding.router(),  # last: whatever a non-member sends
     )
