@@ -75,7 +75,7 @@ class RecordingSession(BaseSession):
                 chat=Chat(id=chat_id, type="private"),
                 text=getattr(method, "text", None),
                 from_user=BOT_USER,
-            )
+            ).as_(bot)  # like the real session's results: its methods (edit_text, …) work
         return result  # type: ignore[no-any-return]
 
     async def stream_content(
