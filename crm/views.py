@@ -90,6 +90,13 @@ class Replies:
 
     items: tuple[Reply, ...] = field(default_factory=tuple)
 
+    def as_one(self) -> Reply:
+        """For a channel that shows one message with one numbered menu (console, WeChat): the texts
+        together, the last reply's buttons."""
+        if not self.items:
+            return Reply("")
+        return Reply("\n\n".join(item.text for item in self.items), self.items[-1].buttons)
+
 
 def rows(*buttons: Button | None, width: int = 2) -> tuple[tuple[Button, ...], ...]:
     """Lays buttons out `width` to a row, skipping None."""

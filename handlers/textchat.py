@@ -130,9 +130,7 @@ class TextConversation:
             return self.app.unknown(who.language_code).text
 
         async def cards() -> Reply:
-            items = (await self.app.photos(member, photos())).items
-            # A text channel shows one menu: the last card's buttons.
-            return Reply("\n\n".join(item.text for item in items), items[-1].buttons)
+            return (await self.app.photos(member, photos())).as_one()
 
         reply = await guarded(self.app, member.lang, cards())
         return self.menus.render(member.id, member.lang, reply)

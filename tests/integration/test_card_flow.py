@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from crm.app import App
 from crm.capture import ChatMessage
 from crm.cards import FIX_FIELDS, CardPhoto, Photos
-from crm.errors import ImageRejected, InputRejected
+from crm.errors import ImageRejected, InputRejected, StorageUnavailable
 from crm.model import Member
 from crm.present_cards import DOUBTFUL_BELOW, MARK
 from crm.views import Act, Reply
@@ -287,3 +287,26 @@ async def test_a_picture_with_text_but_no_person_is_no_card(
         await send(app, team.rep, CardPhoto.of(buffer.getvalue()))
     assert refused.value.key == "card.rejected.no_card"
     assert await nothing_stored(sqlite_engine, tmp_path)
+
+
+async def test_a_database_failure_keeps_the_card_for_a_retry_without_reading_it_again(
+    kit: tuple[App, MemoReader], team: Team, sqlite_engine: AsyncEngine
+) -> None:
+    app, reader = kit
+    async with sqlite_engine.begin() as conn:
+        await conn.exec_driver_sql("ALTER TABLE interactions RENAME TO interactions_away")
+    with pytest.raises(StorageUnavailable) as caught:
+        await send(app, team.rep, CardPhoto.of(photo(ZH_CARD), key="tg:3:50"))
+    token = caught.value.retry_token
+    assert token and await count(sqlite_engine, t.contacts) == 0
+
+    async with sqlite_engine.begin() as conn:
+        await conn.exec_driver_sql("ALTER TABLE interactions_away RENAME TO interactions")
+    retried = await app.press(team.rep, Act.RETRY, 0, token)
+    assert "新线索" in retried.text or "名片" in retried.text
+    assert len(reader.calls) == 1  # the kept card was stored, not read again
+    [stored] = await interactions(sqlite_engine)
+    assert (
+        stored["source"] == "card" and stored["file_id"] is not None and stored["external_key"] == "tg:3:50"
+    )
+    assert await count(sqlite_engine, t.contacts) == 1
