@@ -621,7 +621,14 @@ class VoiceService:
                     names.append(customer.name)
         terms = [str(term) for term in (team.settings.get(TERMS_KEY) or [])] if team else []
         items = list(dict.fromkeys(item.strip() for item in [*terms, *names] if item and item.strip()))
-        return "，".join(items) or None
+        if not items:
+            return None
+        # Whisper continues the prompt's style: a list that ends a sentence makes it punctuate the
+        # note (measured on the bench clip: without the full stop it often writes no punctuation at
+        # all, and nlu then cannot tell one promise from the next).
+        if actor.lang is Lang.ZH:
+            return "，".join(items) + "。"
+        return ", ".join(items) + "."
 
     # --- minutes ------------------------------------------------------------------------------
 

@@ -141,7 +141,7 @@ async def test_note_becomes_minutes_on_the_existing_customer(
     (call,) = speech.calls
     assert call.existed and call.language == "zh"
     assert call.prompt is not None
-    assert call.prompt.endswith("张伟，华为技术有限公司")
+    assert call.prompt.endswith("张伟，华为技术有限公司。")
     assert "李娜" in call.prompt and "中兴通讯" in call.prompt
 
 
