@@ -129,7 +129,7 @@ def replies(member: Member, outcomes: Sequence[CardOutcome]) -> Replies:
         for outcome in outcomes
     ]
     if len(items) > 1:
-        items.insert(0, Reply(t(member.lang, "card.several", count=len(outcomes))))
+        items.insert(0, Reply(t(member.lang, "card.several")))
     return Replies(tuple(items))
 
 

@@ -28,8 +28,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "card.fixed": ("✏️ 已修正", "✏️ Corrected"),
     "card.several": (
-        "这组照片按 {count} 张不同的名片分别处理：",
-        "These photos were handled as {count} separate cards:",
+        "这组照片里不止一张名片，逐张回复如下：",
+        "These photos hold more than one card; one reply each:",
     ),
     "field.mobile": ("手机", "Mobile"),
     "field.fax": ("传真", "Fax"),

@@ -124,7 +124,7 @@ async def test_two_different_cards_in_one_album_make_two_contacts(
     replies = await send(
         app, team.rep, CardPhoto.of(photo(ZH_CARD), key="a:1"), CardPhoto.of(photo(EN_CARD), key="a:2")
     )
-    assert "2 张不同的名片" in replies[0].text
+    assert replies[0].text == "这组照片里不止一张名片，逐张回复如下："
     assert [r.text.splitlines()[0] for r in replies[1:]] == ["📇 名片已识别，新联系人已保存"] * 2
     assert await count(sqlite_engine, t.contacts) == 2
 
