@@ -7,12 +7,12 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator, Sequence
 
-from bot.commands import extract, invite, reminders, run
+from bot.commands import deals, extract, invite, reminders, run
 from bot.logs import setup_logging
 from bot.settings import Settings
 
 # Each module adds its subcommands; the order is the order of `chatcrm --help`.
-COMMAND_MODULES = [run, extract, invite, reminders]
+COMMAND_MODULES = [run, extract, invite, reminders, deals]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,6 +7,8 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from bot.charts import FunnelChart
+from bot.documents import DocumentText
 from bot.settings import Settings
 from crm.app import App, Ports
 from crm.clock import SystemClock
@@ -14,7 +16,9 @@ from crm.notify import ChannelNotifier
 from crm.ports import Clock
 from nlu.extractor import Extractor
 from nlu.normalize import Normalizer
+from reminders.digest import DigestJob
 from reminders.scheduler import ReminderScheduler, SchedulerConfig
+from reminders.workdays import ChineseWorkdays
 from storage.database import Database
 from storage.files import FileSpool, LocalBlobStore
 
@@ -52,6 +56,9 @@ async def build(settings: Settings, *, clock: Clock | None = None, migrate: bool
         spool=FileSpool(settings.spool_dir),
         blobs=LocalBlobStore(settings.files_dir),
         notifier=notifier,
+        documents=DocumentText(),
+        charts=FunnelChart(),
+        calendar=ChineseWorkdays(),
     )
     app = App(ports, default_timezone=settings.default_timezone)
     logger.info("chatcrm ready on %s", database.backend)
@@ -60,7 +67,7 @@ async def build(settings: Settings, *, clock: Clock | None = None, migrate: bool
 
 def background_services(runtime: Runtime) -> list[Coroutine[Any, Any, None]]:
     """Long-running jobs started beside the channels (reminders, digests)."""
-    return [reminder_scheduler(runtime).run()]
+    return [reminder_scheduler(runtime).run(), DigestJob(runtime.app.pipeline.digests, runtime.clock).run()]
 
 
 def reminder_scheduler(runtime: Runtime) -> ReminderScheduler:

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from crm import present
-from crm.capture import CaptureService, ChatMessage
+from crm.capture import CaptureService, ChatMessage, transcript
 from crm.checkin import CheckIns, CheckInService
 from crm.customers import CustomerService, EditableField
+from crm.deals import Upload
 from crm.errors import ChatCrmError, NotFound
 from crm.format import when
 from crm.inbox import Inbox
@@ -26,14 +27,18 @@ from crm.ports import (
     AudioProbe,
     BlobStore,
     CardReader,
+    ChartRenderer,
     Clock,
+    DocumentReader,
     FactExtractor,
     InputSpool,
     Normalizer,
     Notifier,
     SpeechToText,
     UnitOfWorkFactory,
+    WorkCalendar,
 )
+from crm.pipeline import Pipeline
 from crm.reminder_ui import ReminderActions
 from crm.reminders import ReminderService
 from crm.views import Act, Button, Reply, rows
@@ -44,6 +49,10 @@ logger = logging.getLogger(__name__)
 ButtonHandler = Callable[[Member, int, str], Awaitable[Reply]]
 CommandHandler = Callable[[Member, str], Awaitable[Reply]]
 AwaitingHandler = Callable[[Member, dict[str, Any], str], Awaitable[Reply]]
+# Typed text a feature answers instead of a capture (text, the replied-to message's text, key), or None.
+TextRecognizer = Callable[[Member, str, str | None, str | None], Awaitable[Reply | None]]
+# A file or photo a feature takes (deal evidence, a business card), or None to leave it to the next.
+FileRoute = Callable[[Member, Upload], Awaitable[Reply | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +70,9 @@ class Ports:
     speech: SpeechToText | None = None
     cards: CardReader | None = None
     audio: AudioProbe | None = None  # quick checks of voice notes before they are queued
+    documents: DocumentReader | None = None  # text of evidence documents, for their keywords
+    charts: ChartRenderer | None = None  # the funnel chart of /pipeline and the digest
+    calendar: WorkCalendar | None = None  # workdays of the morning digest (Monday-Friday without)
 
 
 class App:
@@ -76,6 +88,8 @@ class App:
         self._buttons: dict[Act, ButtonHandler] = {}
         self._commands: dict[str, CommandHandler] = {}
         self._awaiting: dict[str, AwaitingHandler] = {"field": self._answer_field}
+        self._recognizers: list[TextRecognizer] = []
+        self._file_routes: list[FileRoute] = []
         self.register_commands(
             {
                 "help": self._help,
@@ -131,6 +145,9 @@ class App:
         self.register_commands(self.voice.commands())
         for kind, handler in self.voice.awaiting().items():
             self.register_awaiting(kind, handler)
+        # Deal pipeline: stages with evidence gates, deal cards, files as evidence, typed "推进到…"
+        # and roles, /deals /deal /advance /pipeline /digest /stages, the morning digest.
+        self.pipeline = Pipeline(self, max_bytes=max_file_mb * 1024 * 1024)
 
     # --- who is talking -------------------------------------------------------------------------
 
@@ -187,15 +204,45 @@ class App:
         """A forwarded burst or a pasted chat."""
         result = await self.capture.chat(actor, messages)
         self.reminders.scheduled(result.reminders)
-        return present.lead_card(actor, result)
+        reply = present.lead_card(actor, result)
+        return await self.pipeline.after_capture(actor, result, reply, transcript(messages))
 
-    async def text(self, actor: Member, text: str, key: str | None = None) -> Reply:
-        """Typed text: the answer to a pending question if there is one, otherwise a capture."""
+    async def text(
+        self, actor: Member, text: str, key: str | None = None, reply_to: str | None = None
+    ) -> Reply:
+        """Typed text: the answer to a pending question if there is one, then what a feature
+        recognizes ("推进到方案匹配", a reply to a deal card), otherwise a capture. `reply_to` is the
+        text of the message it replies to, on channels that have replies."""
         awaiting = self.members.pending_awaiting(actor)
         handler = self._awaiting.get(str(awaiting.get("kind"))) if awaiting is not None else None
         if awaiting is not None and handler is not None:
             return await handler(actor, awaiting, text)
+        for recognize in self._recognizers:
+            recognized = await recognize(actor, text, reply_to, key)
+            if recognized is not None:
+                return recognized
         return await self.chat(actor, [ChatMessage(text=text, key=key)])
+
+    def register_text(self, recognizer: TextRecognizer) -> None:
+        """Typed text a feature answers before it would be captured (keep recognizers narrow)."""
+        self._recognizers.append(recognizer)
+
+    def register_file_route(self, route: FileRoute, *, first: bool = False) -> None:
+        """A feature that takes files or photos; routes are asked in order until one answers."""
+        if first:
+            self._file_routes.insert(0, route)
+        else:
+            self._file_routes.append(route)
+
+    async def upload(self, actor: Member, upload: Upload) -> Reply:
+        """A document or photo: deal evidence when it is one (documents; photos replying to a deal card
+        or whose caption names a deal or requirement), else the next route (business cards), else a
+        note of what files are understood."""
+        for route in self._file_routes:
+            reply = await route(actor, upload)
+            if reply is not None:
+                return reply
+        return present.text(actor.lang, "evidence.photo_without_deal")
 
     async def cancel(self, actor: Member) -> Reply:
         await self.members.set_awaiting(actor, None)

@@ -18,7 +18,10 @@ from crm.stages import FieldName, Funnel, ReqKind, Requirement
 
 COMPLETENESS_STEP = 20  # points lost per missing requirement
 COLD_DAYS = 7  # no interaction for this long makes a deal cold
-UNTOUCHED_AFTER = timedelta(days=1)  # a new lead nobody followed up within a day
+UNTOUCHED_AFTER = timedelta(days=1)
+# Below this a deal shows no real warning sign (a fresh lead scores 10 for its uncovered chain): it is
+# not listed as at risk however few deals a team has.
+RISK_FLOOR = 20.0  # a new lead nobody followed up within a day
 # A capture's own interaction is written with the deal; anything later than this is a follow-up.
 _CREATION_SLACK = timedelta(minutes=5)
 
@@ -207,8 +210,8 @@ def advise(
 def rank(
     deals: Iterable[DealSnapshot], scorer: Scorer, n: int, *, exclude: frozenset[int] = frozenset()
 ) -> tuple[list[DealSnapshot], list[DealSnapshot]]:
-    """The `n` most at risk, and the `n` closest to closing among the rest. Ties go to the larger
-    amount, then the older deal."""
+    """The `n` most at risk (with a risk of at least RISK_FLOOR), and the `n` closest to closing among
+    the rest. Ties go to the larger amount, then the older deal."""
     risky: list[tuple[float, int, int, DealSnapshot]] = []
     close: list[tuple[float, int, int, DealSnapshot]] = []
     for deal in deals:
@@ -216,7 +219,8 @@ def rank(
             continue
         risk, closeness = scorer.scores(deal)
         amount = deal.amount_cny or 0
-        risky.append((risk, amount, -deal.deal_id, deal))
+        if risk >= RISK_FLOOR:
+            risky.append((risk, amount, -deal.deal_id, deal))
         close.append((closeness, amount, -deal.deal_id, deal))
     top_risk = [item[3] for item in heapq.nlargest(n, risky, key=lambda i: i[:3])]
     taken = {d.deal_id for d in top_risk}

@@ -338,3 +338,62 @@ class LinkCode:
     expires_at: datetime
     used_at: datetime | None = None
     used_channel: Channel | None = None
+
+
+class EvidenceKind(StrEnum):
+    FILE = "file"  # a document, photo or screenshot
+    TEXT = "text"  # a forwarded or pasted chat or e-mail
+    DECLARATION = "declaration"  # the member's own word, for requirements that allow it
+
+
+class EvidenceStatus(StrEnum):
+    PENDING = "pending"  # waiting for the member to confirm the deal and requirement
+    CONFIRMED = "confirmed"
+    DISCARDED = "discarded"
+
+
+@dataclass(slots=True)
+class DealEvidence:
+    """Evidence for a deal's requirement; `requirement` None when kept without one ("just file it")."""
+
+    id: int
+    team_id: int
+    author_id: int
+    kind: EvidenceKind
+    status: EvidenceStatus
+    created_at: datetime
+    deal_id: int | None = None
+    requirement: str | None = None
+    guess: str | None = None
+    file_id: int | None = None
+    interaction_id: int | None = None
+    note: str | None = None
+    keywords: list[str] = field(default_factory=list)
+    confirmed_at: datetime | None = None
+    confirmed_by: int | None = None
+
+
+@dataclass(slots=True)
+class StageChange:
+    """A deal moved: stage and status before and after, who did it, and for an override, why and what
+    was missing."""
+
+    id: int
+    team_id: int
+    deal_id: int
+    to_stage: str
+    to_status: DealStatus
+    created_at: datetime
+    actor_id: int | None = None
+    from_stage: str | None = None
+    from_status: DealStatus | None = None
+    override_reason: str | None = None
+    lost_reason: str | None = None
+    missing: list[str] = field(default_factory=list)
+
+
+class DigestStatus(StrEnum):
+    CLAIMED = "claimed"  # being sent (or the process died while sending: not sent again that day)
+    DELIVERED = "delivered"
+    FAILED = "failed"  # every channel refused; may be claimed again the same day
+    SKIPPED = "skipped"  # nothing to tell this member today

@@ -7,13 +7,14 @@ storage/ implements the unit of work and repositories; bot/ wires the adapters t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
 from crm.dedup import LookupKey
 from crm.facts import CardFacts, Facts
+from crm.health import DealSnapshot
 from crm.model import (
     AuditEntry,
     Channel,
@@ -21,7 +22,10 @@ from crm.model import (
     Contact,
     Customer,
     Deal,
+    DealEvidence,
+    DigestStatus,
     DuplicateFlag,
+    EvidenceStatus,
     Identity,
     Interaction,
     Invite,
@@ -32,6 +36,7 @@ from crm.model import (
     ReminderStatus,
     Role,
     Source,
+    StageChange,
     StoredFile,
     Team,
 )
@@ -309,6 +314,48 @@ class FileRepository(Protocol):
     async def by_hash(self, team_id: int, sha256: str) -> StoredFile | None: ...
 
 
+# --- deal pipeline ------------------------------------------------------------------------------
+
+
+class DealEvidenceRepository(Protocol):
+    async def add(self, evidence: DealEvidence) -> DealEvidence: ...
+    async def get(self, evidence_id: int) -> DealEvidence | None: ...
+    async def update(self, evidence: DealEvidence) -> None: ...
+    async def for_deal(self, deal_id: int, statuses: Sequence[EvidenceStatus]) -> list[DealEvidence]: ...
+    async def confirmed_file(self, deal_id: int, file_id: int) -> DealEvidence | None: ...
+
+
+class StageChangeRepository(Protocol):
+    async def add(self, change: StageChange) -> StageChange: ...
+    async def for_deal(self, deal_id: int) -> list[StageChange]: ...
+
+
+class DigestDeliveryRepository(Protocol):
+    async def claim(self, team_id: int, member_id: int, day: date, kind: str, now: datetime) -> bool:
+        """Takes the member's digest of `day` (their local date): True for exactly one caller."""
+        ...
+
+    async def settle(self, member_id: int, day: date, status: DigestStatus, at: datetime) -> None: ...
+    async def settled(self, team_id: int, days: Sequence[date]) -> set[tuple[int, date]]: ...
+    async def status(self, member_id: int, day: date) -> tuple[DigestStatus, int] | None: ...
+
+
+class PipelineQueries(Protocol):
+    """Reads across many deals, with aggregate queries (the digest covers a whole team)."""
+
+    async def snapshots(self, team_id: int, owner_id: int | None, now: datetime) -> list[DealSnapshot]: ...
+    async def snapshot(self, deal_id: int, now: datetime) -> DealSnapshot | None: ...
+    async def stage_counts(self, team_id: int, owner_id: int | None) -> dict[str, int]: ...
+    async def open_deals(
+        self, team_id: int, owner_id: int | None, limit: int, text: str | None = None
+    ) -> list[tuple[Deal, str | None]]: ...
+    async def due_reminders(
+        self, member_id: int, start: datetime, end: datetime, limit: int
+    ) -> list[Reminder]: ...
+    async def overdue_commitments(self, owner_id: int, now: datetime, limit: int) -> list[Commitment]: ...
+    async def customer_names(self, customer_ids: Sequence[int]) -> dict[int, str | None]: ...
+
+
 class LinkCodeRepository(Protocol):
     async def add(self, link: LinkCode) -> None: ...
     async def get(self, code: str) -> LinkCode | None: ...
@@ -351,6 +398,14 @@ class UnitOfWork(Protocol):
     def processed(self) -> ProcessedKeys: ...
     @property
     def files(self) -> FileRepository: ...
+    @property
+    def evidence(self) -> DealEvidenceRepository: ...
+    @property
+    def stage_changes(self) -> StageChangeRepository: ...
+    @property
+    def digests(self) -> DigestDeliveryRepository: ...
+    @property
+    def pipeline(self) -> PipelineQueries: ...
     @property
     def link_codes(self) -> LinkCodeRepository: ...
 
@@ -395,3 +450,22 @@ class InputSpool(Protocol):
     def put(self, payload: dict[str, Any]) -> str: ...
     def get(self, token: str) -> dict[str, Any] | None: ...
     def delete(self, token: str) -> None: ...
+
+
+class DocumentReader(Protocol):
+    """Blocking text extraction from a document (PDF, DOCX, XLSX, e-mail): the first pages only, at
+    most `limit` characters. Raises ValueError for a file it cannot read."""
+
+    def text(self, data: bytes, mime: str, limit: int) -> str: ...
+
+
+class ChartRenderer(Protocol):
+    """Blocking rendering of the funnel chart as a PNG (run in a worker thread)."""
+
+    def funnel(self, title: str, bars: Sequence[tuple[str, int]]) -> bytes: ...
+
+
+class WorkCalendar(Protocol):
+    def is_workday(self, day: date) -> bool:
+        """Whether people work on `day` (Chinese public holidays and make-up working days)."""
+        ...

@@ -310,3 +310,71 @@ link_codes = Table(
     Column("used_at", UTCDateTime, nullable=True),
     Column("used_channel", String(16), nullable=True),
 )
+
+# --- deal pipeline: evidence, stage history, digest deliveries ---------------------------------
+
+# A file, screenshot, forwarded chat or declaration offered as evidence for a deal's requirement.
+# `deal_id` and `requirement` are empty while the member has not confirmed them yet (pending).
+deal_evidence = Table(
+    "deal_evidence",
+    metadata,
+    _id(),
+    _fk("team_id", "teams.id", nullable=False, index=False),
+    _fk("deal_id", "deals.id", index=False),
+    _fk("author_id", "members.id", nullable=False, index=False),
+    _fk("file_id", "files.id", index=False),
+    _fk("interaction_id", "interactions.id", index=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("requirement", String(64), nullable=True),
+    Column("guess", String(64), nullable=True),
+    Column("note", Text, nullable=True),
+    Column("keywords", Json, nullable=False, default=list),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("confirmed_at", UTCDateTime, nullable=True),
+    _fk("confirmed_by", "members.id", index=False),
+    Index("ix_deal_evidence_deal_status", "deal_id", "status"),
+)
+
+# Every stage or status change of a deal, with its author; an override keeps its reason and what was
+# missing when the gate was passed.
+deal_stage_changes = Table(
+    "deal_stage_changes",
+    metadata,
+    _id(),
+    _fk("team_id", "teams.id", nullable=False, index=False),
+    _fk("deal_id", "deals.id", nullable=False),
+    _fk("actor_id", "members.id", index=False),
+    Column("from_stage", String(64), nullable=True),
+    Column("to_stage", String(64), nullable=False),
+    Column("from_status", String(16), nullable=True),
+    Column("to_status", String(16), nullable=False),
+    Column("override_reason", Text, nullable=True),
+    Column("lost_reason", Text, nullable=True),
+    Column("missing", Json, nullable=False, default=list),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# One row per member and local day, inserted before the digest is sent: the unique constraint is what
+# makes the morning digest go out once, whatever the number of processes and restarts.
+digest_deliveries = Table(
+    "digest_deliveries",
+    metadata,
+    _id(),
+    _fk("team_id", "teams.id", nullable=False, index=False),
+    _fk("member_id", "members.id", nullable=False, index=False),
+    Column("local_date", Date, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=1),
+    Column("claimed_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    UniqueConstraint("member_id", "local_date", name="uq_digest_deliveries_member_id_local_date"),
+    Index("ix_digest_deliveries_team_date", "team_id", "local_date"),
+)
+
+# The digest reads the last interaction and the open deals of a team with these.
+Index(
+    "ix_interactions_deal_last", interactions.c.deal_id, interactions.c.undone_at, interactions.c.created_at
+)
+Index("ix_deals_team_status", deals.c.team_id, deals.c.status)

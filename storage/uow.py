@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from crm.errors import StorageConflict, StorageError
+from storage import pipeline as p
 from storage import repositories as r
 from storage.db import READ_ONLY
 
@@ -38,6 +39,10 @@ class SqlUnitOfWork:
     duplicates: r.DuplicateRepository
     processed: r.ProcessedKeys
     files: r.FileRepository
+    evidence: p.DealEvidenceRepository
+    stage_changes: p.StageChangeRepository
+    digests: p.DigestDeliveryRepository
+    pipeline: p.PipelineQueries
     link_codes: r.LinkCodeRepository
 
     def __init__(self, engine: AsyncEngine, write_lock: asyncio.Lock | None, *, read_only: bool = False) -> None:
@@ -78,6 +83,10 @@ class SqlUnitOfWork:
         self.duplicates = r.DuplicateRepository(conn)
         self.processed = r.ProcessedKeys(conn)
         self.files = r.FileRepository(conn)
+        self.evidence = p.DealEvidenceRepository(conn)
+        self.stage_changes = p.StageChangeRepository(conn)
+        self.digests = p.DigestDeliveryRepository(conn)
+        self.pipeline = p.PipelineQueries(conn)
         self.link_codes = r.LinkCodeRepository(conn)
         return self
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.telegram import buttons, capture, cards, commands, errors, onboarding, start, voice
+from handlers.telegram import buttons, capture, cards, commands, documents, errors, onboarding, start, voice
 
 
 def build_router() -> Router:
@@ -22,6 +22,7 @@ def build_router() -> Router:
         # photos and image files, albums collected (the app offers them to deal evidence first, then
         # reads them as business cards), before documents takes any other file
         cards.router(),
+        documents.router(),  # files, photos and typed replies (deal evidence), before capture
         capture.router(),  # forwarded and typed text, then anything else a member sends
         onboarding.router(),  # last: whatever a non-member sends
     )

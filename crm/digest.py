@@ -1,0 +1,386 @@
+"""The morning digest: for managers, the team's stalled deals, the three most at risk and the three
+closest to closing (each with a suggested intervention), leads nobody touched and the funnel with its
+chart; for reps, today's follow-ups and overdue commitments.
+
+Delivery is "claim, send, settle": a row per member and local day is inserted before sending (its
+unique constraint lets exactly one process send it, across restarts), the message goes out with no
+transaction open, and the row is then marked delivered, or failed (claimable again, a few times).
+A process that dies between claiming and settling does not send that digest again that day.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from crm.errors import DeliveryFailed, InputRejected, NotAllowed
+from crm.health import DealSnapshot, Health, Scorer, is_stalled, is_untouched, rank
+from crm.model import (
+    Commitment,
+    DigestStatus,
+    Lang,
+    Member,
+    Reminder,
+    Team,
+)
+from crm.ports import ChartRenderer, Clock, Notifier, UnitOfWorkFactory, WorkCalendar
+from crm.stages import Funnel, Stage, team_funnel
+from crm.views import Attachment, Reply
+
+logger = logging.getLogger(__name__)
+
+TOP = 3
+STALLED_SHOWN = 5
+UNTOUCHED_SHOWN = 5
+REP_ITEMS = 10
+MEMBER_SETTINGS_KEY = "digest_members"  # team.settings: {member id: "HH:MM" | "off"}
+OFF = "off"
+
+
+@dataclass(frozen=True, slots=True)
+class DealLine:
+    snapshot: DealSnapshot
+    health: Health
+    owner: str
+
+
+@dataclass(slots=True)
+class TeamDigest:
+    """What a manager's digest says, the same for every manager of the team."""
+
+    team_id: int
+    funnel: Funnel
+    now: datetime
+    total_open: int
+    stalled: list[DealLine]
+    stalled_total: int
+    at_risk: list[DealLine]
+    closing: list[DealLine]
+    untouched: list[DealLine]
+    untouched_total: int
+    counts: list[tuple[Stage, int]]
+    owners: dict[int, Member] = field(default_factory=dict)
+
+    def lines(self) -> list[DealLine]:
+        """Every deal line shown, each deal once, in the order shown."""
+        seen: dict[int, DealLine] = {}
+        for line in [*self.stalled, *self.at_risk, *self.closing, *self.untouched]:
+            seen.setdefault(line.snapshot.deal_id, line)
+        return list(seen.values())
+
+
+@dataclass(slots=True)
+class RepDigest:
+    member: Member
+    funnel: Funnel
+    now: datetime
+    follow_ups: list[Reminder]
+    overdue: list[Commitment]
+    stalled: list[DealLine]
+    customers: dict[int, str | None]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.follow_ups or self.overdue or self.stalled)
+
+
+def compose(
+    team_id: int,
+    funnel: Funnel,
+    snapshots: Sequence[DealSnapshot],
+    owners: Mapping[int, Member],
+    now: datetime,
+) -> TeamDigest:
+    """The team digest from the snapshots of its open deals. One pass scores every deal cheaply; only
+    the deals shown get their full health."""
+    scorer = Scorer(funnel, now)
+    stall = funnel.stall_days
+    stalled_all = [s for s in snapshots if is_stalled((now - s.stage_entered_at).days, stall)]
+    stalled_all.sort(key=lambda s: (s.stage_entered_at, s.deal_id))
+    untouched_all = [s for s in snapshots if is_untouched(s, funnel, now)]
+    untouched_all.sort(key=lambda s: (s.created_at, s.deal_id))
+    at_risk, closing = rank(snapshots, scorer, TOP)
+    counts: dict[str, int] = {}
+    for snapshot in snapshots:
+        counts[snapshot.stage] = counts.get(snapshot.stage, 0) + 1
+
+    def line(snapshot: DealSnapshot) -> DealLine:
+        owner = owners.get(snapshot.owner_id)
+        return DealLine(snapshot, scorer.assess(snapshot), owner.name if owner else "?")
+
+    return TeamDigest(
+        team_id=team_id,
+        funnel=funnel,
+        now=now,
+        total_open=len(snapshots),
+        stalled=[line(s) for s in stalled_all[:STALLED_SHOWN]],
+        stalled_total=len(stalled_all),
+        at_risk=[line(s) for s in at_risk],
+        closing=[line(s) for s in closing],
+        untouched=[line(s) for s in untouched_all[:UNTOUCHED_SHOWN]],
+        untouched_total=len(untouched_all),
+        counts=[(stage, counts.get(stage.key, 0)) for stage in funnel.stages],
+        owners=dict(owners),
+    )
+
+
+def digest_time(team: Team, funnel: Funnel, member: Member) -> time | None:
+    """When the member gets the digest (local time), or None when they turned it off."""
+    chosen = team.settings.get(MEMBER_SETTINGS_KEY, {}).get(str(member.id))
+    if chosen == OFF:
+        return None
+    if isinstance(chosen, str):
+        try:
+            return time.fromisoformat(chosen)
+        except ValueError:
+            pass
+    return funnel.digest_time
+
+
+Renderer = Callable[[Member, TeamDigest | RepDigest, Attachment | None], Reply]
+
+
+_CLOCK = re.compile(r"(?:早上|上午)?\s*([01]?\d|2[0-3])\s*(?:[:：点]\s*([0-5]\d)?\s*分?)?")
+
+
+def parse_clock(text: str) -> time | None:
+    """ "8:00", "08:30", "8点", "8点半" -> a time of day; None when it is not one."""
+    cleaned = text.strip().replace("半", "30")
+    matched = _CLOCK.fullmatch(cleaned)
+    if matched is None:
+        return None
+    return time(int(matched[1]), int(matched[2] or 0))
+
+
+class WeekdayCalendar:
+    """Monday to Friday: the fallback when no holiday calendar is wired."""
+
+    def is_workday(self, day: date) -> bool:
+        return day.weekday() < 5
+
+
+class DigestService:
+    """Composes digests and delivers the morning ones, once per member and day."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        *,
+        notifier: Notifier | None = None,
+        charts: ChartRenderer | None = None,
+        calendar: WorkCalendar | None = None,
+        render: Renderer | None = None,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self.notifier = notifier
+        self.charts = charts
+        self.calendar: WorkCalendar = calendar or WeekdayCalendar()
+        self.render = render  # a digest to the Reply its member gets (crm.present_deals.digest_reply)
+        # matplotlib is not thread-safe and is CPU-bound: one chart at a time, in a worker thread.
+        self._drawing = asyncio.Semaphore(1)
+
+    # --- composing ------------------------------------------------------------------------------
+
+    async def team(self, team_id: int, now: datetime | None = None) -> TeamDigest:
+        moment = now or self._clock.now()
+        async with self._uow(read_only=True) as uow:
+            team = await uow.teams.get(team_id)
+            if team is None:
+                raise InputRejected("stages.no_team", team=team_id)
+            funnel = team_funnel(team.settings)
+            snapshots = await uow.pipeline.snapshots(team_id, None, moment)
+            members = {m.id: m for m in await uow.members.in_team(team_id)}
+            missing = {s.owner_id for s in snapshots} - members.keys()
+            for member_id in missing:
+                member = await uow.members.get(member_id)
+                if member is not None:
+                    members[member_id] = member
+        return compose(team_id, funnel, snapshots, members, moment)
+
+    async def rep(self, member: Member, now: datetime | None = None) -> RepDigest:
+        moment = now or self._clock.now()
+        local = member.local(moment)
+        start = datetime.combine(local.date(), time(0), tzinfo=member.tz)
+        end = start + timedelta(days=1)
+        async with self._uow(read_only=True) as uow:
+            team = await uow.teams.get(member.team_id)
+            funnel = team_funnel(team.settings if team else {})
+            follow_ups = await uow.pipeline.due_reminders(member.id, start, end, REP_ITEMS)
+            overdue = await uow.pipeline.overdue_commitments(member.id, moment, REP_ITEMS)
+            snapshots = await uow.pipeline.snapshots(member.team_id, member.id, moment)
+            ids = {r.customer_id for r in follow_ups if r.customer_id} | {
+                c.customer_id for c in overdue if c.customer_id
+            }
+            customers = await uow.pipeline.customer_names(sorted(ids))
+        scorer = Scorer(funnel, moment)
+        stalled = sorted(
+            (s for s in snapshots if is_stalled((moment - s.stage_entered_at).days, funnel.stall_days)),
+            key=lambda s: (s.stage_entered_at, s.deal_id),
+        )
+        return RepDigest(
+            member=member,
+            funnel=funnel,
+            now=moment,
+            follow_ups=follow_ups,
+            overdue=overdue,
+            stalled=[DealLine(s, scorer.assess(s), member.name) for s in stalled[:STALLED_SHOWN]],
+            customers=customers,
+        )
+
+    async def chart(
+        self, funnel: Funnel, counts: Sequence[tuple[Stage, int]], lang: Lang, title: str
+    ) -> Attachment | None:
+        """The funnel as a PNG bar chart, drawn in a worker thread; None without a renderer."""
+        renderer = self.charts
+        if renderer is None:
+            return None
+        bars = [(stage.label(lang), count) for stage, count in counts]
+        async with self._drawing:
+            try:
+                png = await asyncio.to_thread(renderer.funnel, title, bars)
+            except Exception:
+                logger.exception("funnel chart failed")
+                return None
+        return Attachment(png, "funnel.png", "image/png")
+
+    # --- preferences ----------------------------------------------------------------------------
+
+    async def set_time(self, actor: Member, value: str | None) -> time | None:
+        """/digest HH:MM, /digest off, /digest on (back to the team's time). Returns the new time."""
+        stored: str | None
+        if value is None:
+            stored = None
+        elif value == OFF:
+            stored = OFF
+        else:
+            at = parse_clock(value)
+            if at is None:
+                raise InputRejected("digest.bad_time", value=value)
+            stored = at.strftime("%H:%M")
+        async with self._uow() as uow:
+            team = await uow.teams.get(actor.team_id)
+            if team is None:
+                raise NotAllowed()
+            chosen = dict(team.settings.get(MEMBER_SETTINGS_KEY, {}))
+            if stored is None:
+                chosen.pop(str(actor.id), None)
+            else:
+                chosen[str(actor.id)] = stored
+            team.settings = {**team.settings, MEMBER_SETTINGS_KEY: chosen}
+            await uow.teams.update(team)
+            await uow.commit()
+            return digest_time(team, team_funnel(team.settings), actor)
+
+    # --- delivery -------------------------------------------------------------------------------
+
+    async def due(self, now: datetime) -> list[tuple[Member, date]]:
+        """Members whose digest of their local today is due and not yet taken."""
+        found: list[tuple[Member, date]] = []
+        async with self._uow(read_only=True) as uow:
+            for team in await uow.teams.all():
+                funnel = team_funnel(team.settings)
+                candidates: list[tuple[Member, date]] = []
+                for member in await uow.members.in_team(team.id):
+                    at = digest_time(team, funnel, member)
+                    local = member.local(now)
+                    if at is None or local.time() < at:
+                        continue
+                    if funnel.workdays_only and not self._workday(local.date()):
+                        continue
+                    candidates.append((member, local.date()))
+                if not candidates:
+                    continue
+                done = await uow.digests.settled(team.id, sorted({day for _, day in candidates}))
+                found += [(m, day) for m, day in candidates if (m.id, day) not in done]
+        return found
+
+    def _workday(self, day: date) -> bool:
+        try:
+            return self.calendar.is_workday(day)
+        except Exception:
+            logger.warning("workday calendar failed for %s: using Monday to Friday", day, exc_info=True)
+            return day.weekday() < 5
+
+    async def run_due(self, now: datetime | None = None) -> int:
+        """Claims and sends every due digest; returns how many were delivered."""
+        moment = now or self._clock.now()
+        renderer = self.render
+        if renderer is None:
+            raise RuntimeError("DigestService.render is not set")
+        delivered = 0
+        teams: dict[int, TeamDigest] = {}
+        charts: dict[tuple[int, Lang], Attachment | None] = {}
+        for member, day in await self.due(moment):
+            if not await self._claim(member, day, moment):
+                continue
+            try:
+                reply = await self._reply_for(member, moment, teams, charts, renderer)
+            except Exception:
+                logger.exception("digest for member %s could not be composed", member.id)
+                await self._settle(member, day, DigestStatus.FAILED)
+                continue
+            if reply is None:
+                await self._settle(member, day, DigestStatus.SKIPPED)
+                continue
+            status = DigestStatus.DELIVERED if await self._send(member, reply) else DigestStatus.FAILED
+            await self._settle(member, day, status)
+            delivered += status is DigestStatus.DELIVERED
+        return delivered
+
+    async def _reply_for(
+        self,
+        member: Member,
+        now: datetime,
+        teams: dict[int, TeamDigest],
+        charts: dict[tuple[int, Lang], Attachment | None],
+        renderer: Renderer,
+    ) -> Reply | None:
+        if member.role.sees_team:
+            if member.team_id not in teams:
+                teams[member.team_id] = await self.team(member.team_id, now)
+            digest = teams[member.team_id]
+            key = (member.team_id, member.lang)
+            if key not in charts:
+                charts[key] = await self.chart(
+                    digest.funnel, digest.counts, member.lang, _chart_title(member.lang)
+                )
+            return renderer(member, digest, charts[key])
+        rep = await self.rep(member, now)
+        return None if rep.empty else renderer(member, rep, None)
+
+    async def _claim(self, member: Member, day: date, now: datetime) -> bool:
+        kind = "manager" if member.role.sees_team else "rep"
+        async with self._uow() as uow:
+            claimed = await uow.digests.claim(member.team_id, member.id, day, kind, now)
+            await uow.commit()
+        return claimed
+
+    async def _settle(self, member: Member, day: date, status: DigestStatus) -> None:
+        async with self._uow() as uow:
+            await uow.digests.settle(member.id, day, status, self._clock.now())
+            await uow.commit()
+
+    async def _send(self, member: Member, reply: Reply) -> bool:
+        """Sends on the member's first channel that takes it."""
+        if self.notifier is None:
+            return False
+        async with self._uow(read_only=True) as uow:
+            identities = await uow.identities.for_member(member.id)
+        for identity in identities:
+            try:
+                await self.notifier.send(identity, reply)
+            except DeliveryFailed as exc:
+                logger.info("digest for member %s not delivered on %s: %s", member.id, identity.channel, exc)
+                continue
+            return True
+        return False
+
+
+def _chart_title(lang: Lang) -> str:
+    return "销售漏斗" if lang is Lang.ZH else "Sales funnel"

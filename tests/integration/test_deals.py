@@ -1,0 +1,256 @@
+"""The deal service on SQLite and PostgreSQL: gates, evidence stored once, roles, overrides with their
+audit, lost deals, visibility, stage configuration, and the aggregate snapshots the digest reads."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from crm.app import App
+from crm.capture import ChatMessage
+from crm.deals import GateRefused
+from crm.errors import InputRejected, NotAllowed, NotFound
+from crm.facts import DecisionRole
+from crm.model import DealStatus, Member
+from crm.stages import FieldName, StageConfigError
+from nlu.extractor import Extractor
+from storage import tables as t
+from tests.conftest import FakeClock, Team
+from tests.support.deals import docx, make_pipeline_app, pdf, upload
+
+CHAT = "我是华为技术有限公司的采购经理张伟，电话 138 1234 5678"
+CHAT_WITH_BUDGET = CHAT + "。预算大概50万，希望明年3月上线"
+
+
+@pytest.fixture
+def app(any_engine: AsyncEngine, clock: FakeClock, extractor: Extractor, tmp_path: Path) -> App:
+    return make_pipeline_app(any_engine, clock, extractor, tmp_path)
+
+
+async def count(engine: AsyncEngine, table: t.Table) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
+
+
+async def new_deal(app: App, rep: Member, text: str = CHAT) -> int:
+    result = await app.capture.chat(rep, [ChatMessage(text=text, sender="张伟")])
+    assert result.deal is not None
+    return result.deal.id
+
+
+async def test_the_gate_refuses_with_exactly_what_is_missing(app: App, team: Team) -> None:
+    deal_id = await new_deal(app, team.rep)
+    with pytest.raises(GateRefused) as refused:
+        await app.pipeline.deals.advance(team.rep, deal_id)
+    assert refused.value.target == "requirements"
+    assert [r.key for r in refused.value.missing] == ["budget", "timeline"]
+
+    await app.pipeline.deals.set_field(team.rep, deal_id, FieldName.BUDGET, "50万")
+    with pytest.raises(GateRefused) as refused:
+        await app.pipeline.deals.advance(team.rep, deal_id)
+    assert [r.key for r in refused.value.missing] == ["timeline"]
+
+    await app.pipeline.deals.set_field(team.rep, deal_id, FieldName.TIMELINE, "明年3月上线")
+    result = await app.pipeline.deals.advance(team.rep, deal_id)
+    assert (result.from_stage, result.to_stage) == ("lead", "requirements")
+    assert result.view.deal.stage == "requirements" and result.view.health.days_in_stage == 0
+
+    # Two stages at once need the criteria of both: the requirement confirmation is missing.
+    with pytest.raises(GateRefused) as refused:
+        await app.pipeline.deals.advance(team.rep, deal_id, "decision_chain")
+    assert [r.key for r in refused.value.missing] == [
+        "requirement_confirmation",
+        "proposal",
+        "solution_confirmation",
+    ]
+
+
+async def test_evidence_is_stored_once_and_confirmed_with_one_button(
+    app: App, team: Team, any_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    deal_id = await new_deal(app, team.rep, CHAT_WITH_BUDGET)
+    await app.pipeline.deals.advance(team.rep, deal_id)
+    data = pdf("需求确认书", "客户签字：张伟", "Requirement confirmation")
+    offer = await app.pipeline.deals.receive_file(
+        team.rep, upload(data, "scan_0012.pdf", caption=f"#D{deal_id}")
+    )
+    assert offer.deal is not None and offer.deal.id == deal_id
+    assert offer.guess is not None and offer.guess.key == "requirement_confirmation"  # from the PDF's text
+    assert offer.evidence is not None and offer.new_file
+    view = await app.pipeline.deals.confirm_evidence(team.rep, offer.evidence.id, "requirement_confirmation")
+    assert "requirement_confirmation" in view.snapshot.evidence
+    assert view.health.completeness == 100
+
+    again = await app.pipeline.deals.receive_file(team.rep, upload(data, "copy.pdf", caption=f"#D{deal_id}"))
+    assert again.duplicate is not None and again.evidence is None and not again.new_file
+    assert await count(any_engine, t.files) == 1
+    assert await count(any_engine, t.deal_evidence) == 1
+    stored = list((tmp_path / "files").rglob("*.pdf"))
+    assert len(stored) == 1 and stored[0].read_bytes() == data
+    async with any_engine.connect() as conn:
+        row = (await conn.execute(select(t.files))).mappings().one()
+    assert row["size"] == len(data) and row["mime"] == "application/pdf" and len(row["sha256"]) == 64
+
+    with pytest.raises(InputRejected):
+        await app.pipeline.deals.confirm_evidence(team.rep, offer.evidence.id, "proposal")  # already decided
+
+
+async def test_a_file_for_an_unknown_deal_asks_which_deal(app: App, team: Team) -> None:
+    first = await new_deal(app, team.rep)
+    second = await new_deal(app, team.rep, "我是星辰科技的王芳，13911112222")
+    offer = await app.pipeline.deals.receive_file(
+        team.rep, upload(docx("解决方案", "痛点对照表"), "方案.docx")
+    )
+    assert offer.deal is None and {d.id for d, _ in offer.candidates} == {first, second}
+    assert offer.evidence is not None
+    chosen = await app.pipeline.deals.evidence_for_deal(team.rep, offer.evidence.id, second)
+    assert chosen.deal is not None and chosen.deal.id == second
+    assert chosen.guess is not None and chosen.guess.key == "proposal"
+
+
+async def test_roles_from_what_the_rep_says(app: App, team: Team, any_engine: AsyncEngine) -> None:
+    deal_id = await new_deal(app, team.rep)
+    contacts_before = await count(any_engine, t.contacts)
+    outcome = await app.pipeline.deals.role_statement(team.rep, "王总是财务负责人", deal_id)
+    assert outcome is not None and outcome.created and outcome.role is DecisionRole.FINANCE
+    assert outcome.contact.name == "王总"
+    # 张伟 is the contact the capture made: his role is set, no new contact.
+    outcome = await app.pipeline.deals.role_statement(team.rep, "张伟是采购负责人", None)
+    assert outcome is not None and not outcome.created and outcome.contact.name == "张伟"
+    assert outcome.view is not None
+    assert outcome.view.snapshot.roles == {DecisionRole.FINANCE, DecisionRole.PROCUREMENT}
+    assert (outcome.view.health.roles_engaged, outcome.view.health.roles_required) == (2, 3)
+    assert await count(any_engine, t.contacts) == contacts_before + 1
+    assert await app.pipeline.deals.role_statement(team.rep, "明天下午开会", deal_id) is None
+
+
+async def test_a_manager_override_is_recorded_with_its_reason(
+    app: App, team: Team, any_engine: AsyncEngine
+) -> None:
+    deal_id = await new_deal(app, team.rep, CHAT_WITH_BUDGET)
+    await app.pipeline.deals.advance(team.rep, deal_id)
+    with pytest.raises(NotAllowed):
+        await app.pipeline.deals.advance(team.rep, deal_id, override="客户口头确认")
+    result = await app.pipeline.deals.advance(team.manager, deal_id, override="客户口头确认，书面稍后补")
+    assert result.to_stage == "solution"
+    assert [r.key for r in result.overridden] == ["requirement_confirmation"]
+    async with any_engine.connect() as conn:
+        changes = (
+            (await conn.execute(select(t.deal_stage_changes).order_by(t.deal_stage_changes.c.id)))
+            .mappings()
+            .all()
+        )
+        audit = (
+            (await conn.execute(select(t.audit).where(t.audit.c.action == "deal.override"))).mappings().one()
+        )
+    assert [(c["from_stage"], c["to_stage"], c["actor_id"]) for c in changes] == [
+        ("lead", "requirements", team.rep.id),
+        ("requirements", "solution", team.manager.id),
+    ]
+    assert changes[1]["override_reason"] == "客户口头确认，书面稍后补"
+    assert changes[1]["missing"] == ["requirement_confirmation"]
+    assert changes[0]["override_reason"] is None
+    assert audit["actor_id"] == team.manager.id and audit["detail"]["missing"] == ["requirement_confirmation"]
+
+
+async def test_lost_with_a_reason_and_a_closed_deal_stays_closed(
+    app: App, team: Team, any_engine: AsyncEngine
+) -> None:
+    deal_id = await new_deal(app, team.rep)
+    with pytest.raises(InputRejected):
+        await app.pipeline.deals.lose(team.rep, deal_id, "   ")
+    result = await app.pipeline.deals.lose(team.rep, deal_id, "价格太高，选了竞品")
+    assert result.view.deal.status is DealStatus.LOST
+    assert result.view.deal.lost_reason == "价格太高，选了竞品"
+    with pytest.raises(InputRejected) as closed:
+        await app.pipeline.deals.advance(team.manager, deal_id, override="再试试")
+    assert closed.value.key == "deal.closed.lost"
+    async with any_engine.connect() as conn:
+        change = (await conn.execute(select(t.deal_stage_changes))).mappings().one()
+    assert change["to_status"] == "lost" and change["lost_reason"] == "价格太高，选了竞品"
+
+
+async def test_a_rep_cannot_touch_a_colleague_s_deal(app: App, team: Team, any_engine: AsyncEngine) -> None:
+    deal_id = await new_deal(app, team.rep)
+    with pytest.raises(NotFound):
+        await app.pipeline.deals.receive_file(
+            team.rep2, upload(pdf("合同"), "合同.pdf", caption=f"#D{deal_id} 合同")
+        )
+    with pytest.raises(NotFound):
+        await app.pipeline.deals.advance(team.rep2, deal_id)
+    with pytest.raises(NotFound):
+        await app.pipeline.deals.view(team.rep2, deal_id)
+    assert await count(any_engine, t.files) == 0
+    assert await count(any_engine, t.deal_evidence) == 0
+    assert (await app.pipeline.deals.view(team.manager, deal_id)).deal.id == deal_id
+
+
+TWO_STAGES = """
+stall_days = 3
+[[stage]]
+key = "lead"
+zh = "线索"
+en = "Lead"
+requires = ["deck"]
+[[stage]]
+key = "pitch"
+zh = "演示"
+en = "Pitch"
+[requirement.deck]
+kind = "evidence"
+zh = "演示文稿"
+en = "Deck"
+keywords = ["deck"]
+"""
+
+
+async def test_stage_configuration_is_validated_against_open_deals(app: App, team: Team) -> None:
+    deal_id = await new_deal(app, team.rep, CHAT_WITH_BUDGET)
+    await app.pipeline.deals.advance(team.rep, deal_id)  # now in "requirements", which TWO_STAGES drops
+    with pytest.raises(NotAllowed):
+        await app.pipeline.deals.load_stages(team.manager, team.admin.team_id, TWO_STAGES)
+    with pytest.raises(StageConfigError) as refused:
+        await app.pipeline.deals.load_stages(team.admin, team.admin.team_id, TWO_STAGES)
+    assert [(p.key, dict(p.params)) for p in refused.value.problems] == [
+        ("stages.problem.open_deals", {"key": "requirements", "count": 1})
+    ]
+    assert (await app.pipeline.deals.funnel(team.admin.team_id)).stages[1].key == "requirements"  # unchanged
+
+    await app.pipeline.deals.advance(team.rep, deal_id, "lead")  # moving back needs nothing
+    funnel = await app.pipeline.deals.load_stages(team.admin, team.admin.team_id, TWO_STAGES)
+    assert [s.key for s in funnel.stages] == ["lead", "pitch"] and funnel.stall_days == 3
+    with pytest.raises(GateRefused) as gate:
+        await app.pipeline.deals.advance(team.rep, deal_id)
+    assert [r.key for r in gate.value.missing] == ["deck"]
+
+
+async def test_snapshots_aggregate_what_the_health_needs(app: App, team: Team, clock: FakeClock) -> None:
+    rich = await new_deal(app, team.rep, CHAT_WITH_BUDGET + "。我们周五前把报价发给您")
+    plain = await new_deal(app, team.rep2, "我是星辰科技的王芳，13911112222")
+    await app.pipeline.deals.role_statement(team.rep, "李工是技术负责人", rich)
+    offer = await app.pipeline.deals.receive_file(
+        team.rep, upload(pdf("合同草稿"), "合同.pdf", caption=f"#D{rich}")
+    )
+    assert offer.evidence is not None
+    await app.pipeline.deals.confirm_evidence(team.rep, offer.evidence.id, "contract_draft")
+    clock.advance(days=9)
+    now = clock.now()
+    async with app.ports.uow() as uow:
+        team_wide = {s.deal_id: s for s in await uow.pipeline.snapshots(team.rep.team_id, None, now)}
+        own = await uow.pipeline.snapshots(team.rep.team_id, team.rep2.id, now)
+        counts = await uow.pipeline.stage_counts(team.rep.team_id, None)
+    assert set(team_wide) == {rich, plain} and [s.deal_id for s in own] == [plain]
+    snapshot = team_wide[rich]
+    assert snapshot.has_budget and snapshot.has_timeline and snapshot.customer_name == "华为技术有限公司"
+    assert snapshot.evidence == {"contract_draft"}
+    assert snapshot.roles == {DecisionRole.TECHNICAL}
+    assert snapshot.overdue_commitments == 1  # the quote promised by Friday
+    assert snapshot.last_interaction_at is not None and now - snapshot.last_interaction_at >= timedelta(
+        days=9
+    )
+    assert not team_wide[plain].has_budget and team_wide[plain].overdue_commitments == 0
+    assert counts == {"lead": 2}

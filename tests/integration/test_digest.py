@@ -1,0 +1,194 @@
+"""The morning digest on SQLite and PostgreSQL: who gets what, when, and exactly once per member and
+day, across two processes (two engines on one database) and restarts."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from crm.app import App
+from crm.capture import ChatMessage
+from crm.errors import InputRejected
+from crm.model import Member
+from crm.views import Act
+from nlu.extractor import Extractor
+from storage import tables as t
+from storage.db import create_engine
+from tests.conftest import FakeClock, Team
+from tests.support.deals import FixedCalendar, RecordingNotifier, make_pipeline_app
+
+MONDAY_0900_SHANGHAI = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def notifier() -> RecordingNotifier:
+    return RecordingNotifier()
+
+
+@pytest.fixture
+def app(
+    any_engine: AsyncEngine,
+    clock: FakeClock,
+    extractor: Extractor,
+    tmp_path: Path,
+    notifier: RecordingNotifier,
+) -> App:
+    return make_pipeline_app(any_engine, clock, extractor, tmp_path, notifier=notifier)
+
+
+async def capture(app: App, rep: Member, text: str) -> int:
+    result = await app.capture.chat(rep, [ChatMessage(text=text, sender="客户")])
+    assert result.deal is not None
+    return result.deal.id
+
+
+async def seed(app: App, team: Team, clock: FakeClock) -> dict[str, int]:
+    """A week ago: a stalled lead of rep's with an overdue promise, and a fresh one of rep2's."""
+    clock.moment = MONDAY_0900_SHANGHAI - timedelta(days=8)
+    stalled = await capture(
+        app,
+        team.rep,
+        "我是华为技术有限公司的采购经理张伟，电话 138 1234 5678。预算50万，明年3月上线。我们周五前把报价发给您",
+    )
+    clock.moment = MONDAY_0900_SHANGHAI - timedelta(hours=20)
+    fresh = await capture(app, team.rep2, "我是星辰科技的王芳，13911112222")
+    clock.moment = MONDAY_0900_SHANGHAI - timedelta(minutes=30)
+    return {"stalled": stalled, "fresh": fresh}
+
+
+async def test_managers_and_reps_get_their_digest_once(
+    app: App, team: Team, clock: FakeClock, notifier: RecordingNotifier
+) -> None:
+    deals = await seed(app, team, clock)
+    assert await app.pipeline.digests.run_due() == 0  # 08:30: not yet
+    assert notifier.sent == []
+
+    clock.moment = MONDAY_0900_SHANGHAI
+    delivered = await app.pipeline.digests.run_due()
+    # The admin and the manager get the team digest; rep has an overdue commitment; rep2 has nothing.
+    assert delivered == 3
+    assert {identity.member_id for identity, _ in notifier.sent} == {
+        team.admin.id,
+        team.manager.id,
+        team.rep.id,
+    }
+
+    (manager_digest,) = notifier.to(team.manager.id)
+    text = manager_digest.text
+    assert "销售早报" in text and "进行中的商机：2 个" in text
+    assert "停滞（本阶段超过 5 天）：1 个" in text and f"#D{deals['stalled']}" in text
+    assert "1 项承诺已逾期" in text  # the suggested intervention for the stalled deal
+    assert "① 线索激活  2" in text
+    assert manager_digest.attachment is not None and manager_digest.attachment.data.startswith(b"\x89PNG")
+    acts = {(b.act, b.target) for b in manager_digest.all_buttons()}
+    assert (Act.DEAL_OPEN, deals["stalled"]) in acts and (Act.DEAL_PING, deals["stalled"]) in acts
+
+    (rep_digest,) = notifier.to(team.rep.id)
+    assert "逾期的承诺（1）" in rep_digest.text and "报价" in rep_digest.text
+
+    clock.advance(hours=3)
+    assert await app.pipeline.digests.run_due() == 0
+    assert len(notifier.sent) == 3
+
+
+async def test_two_processes_and_a_restart_send_each_digest_once(
+    app: App,
+    team: Team,
+    clock: FakeClock,
+    notifier: RecordingNotifier,
+    database_url: str,
+    extractor: Extractor,
+    tmp_path: Path,
+) -> None:
+    await seed(app, team, clock)
+    clock.moment = MONDAY_0900_SHANGHAI
+    second_engine = create_engine(database_url)
+    try:
+        other = make_pipeline_app(second_engine, clock, extractor, tmp_path / "other", notifier=notifier)
+        results = await asyncio.gather(
+            app.pipeline.digests.run_due(), other.pipeline.digests.run_due(), app.pipeline.digests.run_due()
+        )
+        assert sum(results) == 3
+        per_member = [identity.member_id for identity, _ in notifier.sent]
+        assert sorted(per_member) == sorted({team.admin.id, team.manager.id, team.rep.id})
+
+        # A restart later that morning: a new process finds the day's digests taken.
+        restarted = make_pipeline_app(
+            second_engine, clock, extractor, tmp_path / "restart", notifier=notifier
+        )
+        clock.advance(minutes=45)
+        assert await restarted.pipeline.digests.run_due() == 0
+        assert len(notifier.sent) == 3
+    finally:
+        await second_engine.dispose()
+
+    # The next workday brings the next digest.
+    clock.advance(days=1)
+    assert await app.pipeline.digests.run_due() == 3
+
+
+async def test_weekends_holidays_and_chosen_times(
+    any_engine: AsyncEngine, team: Team, clock: FakeClock, notifier: RecordingNotifier, app: App
+) -> None:
+    await seed(app, team, clock)
+    app.pipeline.digests.calendar = FixedCalendar({MONDAY_0900_SHANGHAI.date()})
+    clock.moment = MONDAY_0900_SHANGHAI
+    assert await app.pipeline.digests.run_due() == 0  # a holiday
+    clock.moment = MONDAY_0900_SHANGHAI - timedelta(days=2)  # Saturday
+    assert await app.pipeline.digests.run_due() == 0
+    app.pipeline.digests.calendar = FixedCalendar()
+
+    # The manager wants it at 08:00, the admin not at all.
+    assert "08:00" in (await app.command(team.manager, "digest", "8:00")).text
+    assert "关闭" in (await app.command(team.admin, "digest", "off")).text
+    with pytest.raises(InputRejected) as bad:
+        await app.command(team.admin, "digest", "早上")
+    assert bad.value.key == "digest.bad_time"
+    clock.moment = MONDAY_0900_SHANGHAI - timedelta(hours=1)  # 08:00 Monday
+    assert await app.pipeline.digests.run_due() == 1
+    assert [identity.member_id for identity, _ in notifier.sent] == [team.manager.id]
+
+
+async def test_a_refused_delivery_is_retried_a_few_times(
+    app: App, team: Team, clock: FakeClock, notifier: RecordingNotifier, any_engine: AsyncEngine
+) -> None:
+    await seed(app, team, clock)
+    clock.moment = MONDAY_0900_SHANGHAI
+    notifier.refuse = {team.manager.id}
+    assert await app.pipeline.digests.run_due() == 2
+    clock.advance(minutes=1)
+    assert await app.pipeline.digests.run_due() == 0  # second attempt, refused again
+    notifier.refuse = set()
+    clock.advance(minutes=1)
+    assert await app.pipeline.digests.run_due() == 1  # third attempt goes through
+    assert len(notifier.to(team.manager.id)) == 1
+    async with any_engine.connect() as conn:
+        row = (
+            (
+                await conn.execute(
+                    select(t.digest_deliveries).where(t.digest_deliveries.c.member_id == team.manager.id)
+                )
+            )
+            .mappings()
+            .one()
+        )
+    assert row["status"] == "delivered" and row["attempts"] == 3 and row["kind"] == "manager"
+
+
+async def test_ping_the_owner_from_the_digest(
+    app: App, team: Team, clock: FakeClock, notifier: RecordingNotifier
+) -> None:
+    deals = await seed(app, team, clock)
+    reply = await app.press(team.manager, Act.DEAL_PING, deals["stalled"], "")
+    assert "已提醒 小李" in reply.text
+    (ping,) = notifier.to(team.rep.id)
+    assert "经理 请你跟进" in ping.text and f"#D{deals['stalled']}" in ping.text
+    assert ping.all_buttons()[0].act is Act.DEAL_OPEN
+    notifier.refuse = {team.rep2.id}
+    reply = await app.press(team.manager, Act.DEAL_PING, deals["fresh"], "")
+    assert "没能联系到" in reply.text
