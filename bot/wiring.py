@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from typing import Any
 from bot.charts import FunnelChart
 from bot.documents import DocumentText
 from bot.settings import Settings
+from bot.speech_adapter import WhisperSpeech, checkpoint_exists
 from crm.app import App, Ports
 from crm.clock import SystemClock
 from crm.notify import ChannelNotifier
@@ -34,8 +36,10 @@ class Runtime:
     app: App
     notifier: ChannelNotifier
     clock: Clock
+    speech: WhisperSpeech | None = None
 
     async def close(self) -> None:
+        await self.app.voice.aclose()
         await self.database.close()
 
 
@@ -48,6 +52,16 @@ async def build(settings: Settings, *, clock: Clock | None = None, migrate: bool
     extractor.warm_up()
     notifier = ChannelNotifier()
     clock = clock or SystemClock()
+    # Voice notes: ffprobe checks always; transcription when the Whisper checkpoint is there (the
+    # model itself loads lazily, see speech_warm_up). Without it notes are kept for a later retry.
+    audio = WhisperSpeech(
+        settings.whisper_model, threads=settings.whisper_threads, max_bytes=settings.max_file_mb * 1024 * 1024
+    )
+    speech = audio if checkpoint_exists(settings.whisper_model) else None
+    if speech is None:
+        logger.warning(
+            "no Whisper checkpoint at %s: voice notes are kept but not transcribed", settings.whisper_model
+        )
     ports = Ports(
         uow=database.uow,
         clock=clock,
@@ -56,18 +70,44 @@ async def build(settings: Settings, *, clock: Clock | None = None, migrate: bool
         spool=FileSpool(settings.spool_dir),
         blobs=LocalBlobStore(settings.files_dir),
         notifier=notifier,
+        speech=speech,
+        audio=audio,
         documents=DocumentText(),
         charts=FunnelChart(),
         calendar=ChineseWorkdays(),
     )
-    app = App(ports, default_timezone=settings.default_timezone)
+    app = App(ports, default_timezone=settings.default_timezone, max_file_mb=settings.max_file_mb)
     logger.info("chatcrm ready on %s", database.backend)
-    return Runtime(settings=settings, database=database, app=app, notifier=notifier, clock=clock)
+    return Runtime(
+        settings=settings, database=database, app=app, notifier=notifier, clock=clock, speech=speech
+    )
 
 
 def background_services(runtime: Runtime) -> list[Coroutine[Any, Any, None]]:
     """Long-running jobs started beside the channels (reminders, digests)."""
-    return [reminder_scheduler(runtime).run(), DigestJob(runtime.app.pipeline.digests, runtime.clock).run()]
+    jobs = [reminder_scheduler(runtime).run(), DigestJob(runtime.app.pipeline.digests, runtime.clock).run()]
+    if runtime.speech is not None:
+        if runtime.settings.whisper_preload:
+            jobs.append(speech_warm_up(runtime.speech))
+        # Notes a stopped process left half transcribed: done now, the minutes sent to their authors.
+        jobs.append(resume_voice_notes(runtime))
+    return jobs
+
+
+async def resume_voice_notes(runtime: Runtime) -> None:
+    try:
+        await runtime.app.voice.resume(runtime.notifier, ready=lambda: bool(runtime.notifier.channels()))
+    except Exception:
+        logger.exception("could not resume unfinished voice notes")
+
+
+async def speech_warm_up(speech: WhisperSpeech) -> None:
+    """Loads the Whisper model in a thread while the channels already answer text."""
+    try:
+        await asyncio.to_thread(speech.load)
+    except Exception:
+        # The first voice note will try again and keep the recording if it fails too.
+        logger.exception("could not load the Whisper model")
 
 
 def reminder_scheduler(runtime: Runtime) -> ReminderScheduler:

@@ -243,10 +243,6 @@ class CardService:
         self._ocr_slots = asyncio.Semaphore(max(1, ocr_workers))
         capture.register_retry("card", self._retry)
 
-    @property
-    def available(self) -> bool:
-        return self._reader is not None
-
     async def capture(self, actor: Member, photos: Sequence[CardPhoto]) -> list[CardOutcome]:
         """Photos sent together: one contact for a card's front and back, one per card otherwise.
 

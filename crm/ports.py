@@ -240,6 +240,10 @@ class InteractionRepository(Protocol):
         """The interaction made from the channel message with this idempotency key."""
         ...
 
+    async def by_source_since(self, source: Source, since: datetime, limit: int) -> list[Interaction]:
+        """Live (not undone) interactions from `source` made at or after `since`, oldest first."""
+        ...
+
 
 class CommitmentRepository(Protocol):
     async def add(self, commitment: Commitment) -> Commitment: ...

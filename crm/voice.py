@@ -29,6 +29,7 @@ from crm import present_voice, snapshot
 from crm.capture import FIRST_STAGE
 from crm.errors import (
     AudioRejected,
+    DeliveryFailed,
     InputRejected,
     NotAllowed,
     NotFound,
@@ -62,6 +63,7 @@ from crm.ports import (
     FactExtractor,
     InputSpool,
     Normalizer,
+    Notifier,
     SpeechToText,
     Transcript,
     UnitOfWork,
@@ -90,6 +92,11 @@ PROMPT_CUSTOMERS = 12
 PROMPT_CONTACTS = 3
 PRIOR_WINDOW = timedelta(hours=24)
 ASK_AT_LEAST = 3  # customers offered when the rep is asked
+# At start, notes a stopped process left unfinished within this window are transcribed and sent;
+# older ones wait for the rep's retry button.
+RESUME_WINDOW = timedelta(days=2)
+RESUME_LIMIT = 200
+RESUME_READY_WAIT = 60  # seconds to wait for a channel to send the minutes on
 TERMS_KEY = "product_terms"
 MAX_TERMS = 50
 EDITABLE = ("summary", "next_meeting", "budget")
@@ -585,8 +592,8 @@ class VoiceService:
 
     def _measure(self, transcript: Transcript) -> None:
         """How long transcription takes per second of audio, for the next notes' progress estimate."""
-        measured = getattr(transcript, "stt_seconds", None)
-        if transcript.audio_seconds > 0 and isinstance(measured, int | float) and measured > 0:
+        measured = _stt_seconds(transcript)
+        if transcript.audio_seconds > 0 and measured is not None and measured > 0:
             self._rate = 0.7 * self._rate + 0.3 * (measured / transcript.audio_seconds)
 
     async def _mark(
@@ -604,6 +611,50 @@ class VoiceService:
                 interaction.undone_at = self._clock.now()
             await uow.interactions.update(interaction)
             await uow.commit()
+
+    # --- after a restart ------------------------------------------------------------------------
+
+    async def resume(self, notifier: Notifier, ready: Callable[[], bool] | None = None) -> int:
+        """Transcribes the notes a previous process left half done (stopped while they waited or were
+        transcribed) and sends each author the minutes. Run once at start; returns how many."""
+        for _ in range(RESUME_READY_WAIT):
+            if ready is None or ready():
+                break
+            await asyncio.sleep(1.0)
+        started = self._clock.now()
+        async with self._uow(read_only=True) as uow:
+            recent = await uow.interactions.by_source_since(
+                Source.VOICE, started - RESUME_WINDOW, RESUME_LIMIT
+            )
+        stuck = [
+            i
+            for i in recent
+            if _status(i) is VoiceStatus.TRANSCRIBING
+            and i.id not in self._inflight
+            and i.created_at < started
+        ]
+        done = 0
+        for interaction in stuck:
+            member = await self._members.get(interaction.author_id)
+            if member is None or not member.active:
+                continue
+            try:
+                reply = present_voice.result(member, await self._retry_stored(member, interaction, None))
+            except AudioRejected as exc:
+                reply = present_voice.rejected(member.lang, exc)
+            except (NotFound, StorageError):
+                logger.warning("voice note %s could not be resumed", interaction.id, exc_info=True)
+                continue
+            done += 1
+            for identity in await self._members.identities(member.id):
+                try:
+                    await notifier.send(identity, reply)
+                    break
+                except DeliveryFailed:
+                    logger.info("minutes %s not delivered on %s", interaction.id, identity.channel.value)
+        if stuck:
+            logger.info("resumed %d of %d unfinished voice note(s)", done, len(stuck))
+        return done
 
     # --- the CRM-aware prompt ------------------------------------------------------------------
 
@@ -669,6 +720,7 @@ class VoiceService:
                     "reason": None,
                     "language": transcript.language,
                     "audio_seconds": round(transcript.audio_seconds, 1),
+                    "stt_seconds": _stt_seconds(transcript),
                     "candidates": [s.customer.id for s in offered],
                 },
             }
@@ -1229,6 +1281,12 @@ def _status(interaction: Interaction) -> VoiceStatus:
     except ValueError:
         # A voice interaction without our marker was made by some other path and is complete.
         return VoiceStatus.DONE
+
+
+def _stt_seconds(transcript: Transcript) -> float | None:
+    """The engine's own timing, when it reports one (speech.whisper_stt does; the port does not ask)."""
+    measured = getattr(transcript, "stt_seconds", None)
+    return round(float(measured), 2) if isinstance(measured, int | float) else None
 
 
 def _attach(interaction: Interaction, link: _Link) -> None:

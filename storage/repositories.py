@@ -449,6 +449,19 @@ class InteractionRepository(_Repo):
         row = (await self._conn.execute(query)).mappings().first()
         return _interaction(row) if row else None
 
+    async def by_source_since(self, source: Source, since: datetime, limit: int) -> list[Interaction]:
+        query = (
+            select(t.interactions)
+            .where(
+                t.interactions.c.source == source.value,
+                t.interactions.c.created_at >= since,
+                t.interactions.c.undone_at.is_(None),
+            )
+            .order_by(t.interactions.c.id)
+            .limit(limit)
+        )
+        return [_interaction(row) for row in (await self._conn.execute(query)).mappings()]
+
 
 def _commitment(row: RowMapping) -> Commitment:
     data = dict(row)

@@ -18,7 +18,7 @@ from crm.burst import BurstCollector
 from crm.cards import CardPhoto, Photos
 from crm.model import Member
 from handlers.telegram import render
-from handlers.telegram.common import IsMember
+from handlers.telegram.common import IsMember, downloader
 
 # The Bot API's getFile serves files up to 20 MB; larger ones cannot be downloaded by a bot at all.
 TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
@@ -70,16 +70,11 @@ def unpack(message: Message, bot: Bot) -> AlbumItem:
         assert document is not None
         file_id, file_size, name = document.file_id, document.file_size, document.file_name
 
-    async def fetch() -> bytes:
-        data = await bot.download(file_id, timeout=DOWNLOAD_TIMEOUT)
-        assert data is not None  # no destination given: a BytesIO comes back
-        return data.read()
-
     replied = message.reply_to_message
     return AlbumItem(
         message_id=message.message_id,
         photo=CardPhoto(
-            fetch=fetch,
+            fetch=downloader(bot, file_id, DOWNLOAD_TIMEOUT),
             key=f"tg:{message.chat.id}:{message.message_id}",
             name=name,
             size=file_size,

@@ -1,9 +1,11 @@
-"""Shared pieces of the Telegram handlers: who sent an update, and the member filter."""
+"""Shared pieces of the Telegram handlers: who sent an update, the member filter, file downloads."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiogram import Bot
 from aiogram.filters import Filter
 from aiogram.types import Chat, User
 
@@ -26,3 +28,14 @@ class IsMember(Filter):
 
     async def __call__(self, event: Any, actor: Member | None = None) -> bool:
         return actor is not None
+
+
+def downloader(bot: Bot, file_id: str, timeout: int) -> Callable[[], Awaitable[bytes]]:
+    """Fetches a file of a message when the service asks for it (after its size checks)."""
+
+    async def fetch() -> bytes:
+        data = await bot.download(file_id, timeout=timeout)
+        assert data is not None  # no destination given: a BytesIO comes back
+        return data.read()
+
+    return fetch

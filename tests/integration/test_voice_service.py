@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from crm.app import App
 from crm.capture import ChatMessage
 from crm.errors import InputRejected, NotAllowed, NotFound
 from crm.facts import DecisionRole, Party
-from crm.model import FollowUp, Lang, Member, ReminderKind, ReminderStatus, Source
+from crm.model import FollowUp, Identity, Lang, Member, ReminderKind, ReminderStatus, Source
 from crm.views import Act, Reply
 from crm.voice import Minutes, Outcome, Step, VoiceNote, VoiceResult
 from nlu.extractor import Extractor
@@ -602,3 +603,105 @@ async def test_silent_recording_is_refused_by_the_real_decoder(
     assert interaction["undone_at"] is not None
     with pytest.raises(NotFound):
         await app.customers.undo_last_capture(founded.member)
+
+
+# --- after a restart ---------------------------------------------------------------------------
+
+
+@dataclass
+class RecordingNotifier:
+    sent: list[tuple[Identity, Reply]] = field(default_factory=list)
+
+    async def send(self, identity: Identity, reply: Reply) -> None:
+        self.sent.append((identity, reply))
+
+
+async def test_notes_a_stopped_process_left_unfinished_are_transcribed_and_sent_at_start(
+    app: App,
+    team: Team,
+    speech: ScriptedSpeech,
+    sqlite_engine: AsyncEngine,
+    clock: FakeClock,
+    extractor: Extractor,
+    tmp_path: Path,
+) -> None:
+    await seed(app, team.rep)
+    speech.gate = threading.Event()
+    speech.say(VISIT)
+    stopped = asyncio.create_task(app.voice.process(team.rep, note(key="tg:3:50")))
+    await eventually(lambda: bool(speech.calls))
+    stopped.cancel()  # the process stops while Whisper works on the note
+    with pytest.raises(asyncio.CancelledError):
+        await stopped
+    speech.gate.set()
+    await app.voice.aclose()
+    (voice,) = [i for i in await rows(sqlite_engine, t.interactions) if i["source"] == "voice"]
+    assert voice["facts"]["voice"]["status"] == "transcribing"
+
+    clock.advance(minutes=5)
+    fresh = ScriptedSpeech(texts=[VISIT])
+    restarted = make_voice_app(sqlite_engine, clock, extractor, tmp_path, fresh)
+    notifier = RecordingNotifier()
+    resumed = await restarted.voice.resume(notifier, ready=lambda: True)
+    await restarted.voice.aclose()
+
+    assert resumed == 1
+    ((identity, reply),) = notifier.sent
+    assert identity.member_id == team.rep.id
+    assert reply.text.startswith("🎙 拜访纪要\n🏢 客户：华为技术有限公司")
+    (voice,) = [i for i in await rows(sqlite_engine, t.interactions) if i["source"] == "voice"]
+    assert voice["facts"]["voice"]["status"] == "done"
+    # relative dates count from when the note was recorded, five minutes before the restart
+    assert "📅 下次会面：12月2日 周三 15:00" in reply.text
+    assert await restarted.voice.resume(notifier, ready=lambda: True) == 0
+
+
+async def test_voice_lookups_on_sqlite_and_postgresql(any_engine: AsyncEngine) -> None:
+    """The two queries voice notes added to the interaction repository, on both databases."""
+    from crm.model import Interaction, Member, Role
+    from crm.model import Team as TeamRecord
+    from storage.uow import SqlUnitOfWorkFactory
+
+    uow_factory = SqlUnitOfWorkFactory(any_engine)
+    now = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    async with uow_factory() as uow:
+        team = await uow.teams.add(TeamRecord(id=0, name="t", created_at=now))
+        member = await uow.members.add(
+            Member(
+                id=0,
+                team_id=team.id,
+                name="m",
+                role=Role.REP,
+                lang=Lang.ZH,
+                timezone="Asia/Shanghai",
+                created_at=now,
+            )
+        )
+        for key, source, hours, undone in (
+            ("tg:1:1", Source.VOICE, 0, False),
+            ("tg:1:2", Source.VOICE, -72, False),
+            ("tg:1:3", Source.CHAT, 0, False),
+            ("tg:1:4", Source.VOICE, 0, True),
+        ):
+            moment = now + timedelta(hours=hours)
+            await uow.interactions.add(
+                Interaction(
+                    id=0,
+                    team_id=team.id,
+                    author_id=member.id,
+                    source=source,
+                    content="",
+                    facts={},
+                    created_at=moment,
+                    external_key=key,
+                    undone_at=moment if undone else None,
+                )
+            )
+        await uow.commit()
+    async with uow_factory(read_only=True) as uow:
+        found = await uow.interactions.by_external_key("tg:1:2")
+        missing = await uow.interactions.by_external_key("tg:9:9")
+        recent = await uow.interactions.by_source_since(Source.VOICE, now - timedelta(hours=48), 10)
+    assert found is not None and found.external_key == "tg:1:2" and found.source is Source.VOICE
+    assert missing is None
+    assert [i.external_key for i in recent] == ["tg:1:1"]
