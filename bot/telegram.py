@@ -44,6 +44,7 @@ COMMANDS = {
         ("undo", "撤销上一条记录"),
         ("lang", "切换语言"),
         ("invite", "邀请成员（经理）"),
+        ("terms", "语音识别的产品词表"),
         ("cancel", "取消当前操作"),
     ],
     "en": [
@@ -61,6 +62,7 @@ COMMANDS = {
         ("undo", "Undo your last capture"),
         ("lang", "Switch language"),
         ("invite", "Invite a member (managers)"),
+        ("terms", "Product words for voice notes"),
         ("cancel", "Cancel the current step"),
     ],
 }
