@@ -428,8 +428,7 @@ class VoiceService:
         if self._blobs is None:
             raise InputRejected("voice.no_storage")
         if note.key:
-            async with self._uow(read_only=True) as uow:
-                existing = await uow.interactions.by_external_key(note.key)
+            existing = await self._by_key(note.key)
             if existing is not None:
                 return await self._again(actor, existing, status)
         limit = min(self._max_bytes, note.max_bytes or self._max_bytes)
@@ -448,8 +447,16 @@ class VoiceService:
         if self._probe is not None:
             # The container header, without decoding: a 30-minute file or a photo is refused here,
             # at once, instead of after the notes queued before it.
-            async with self._probes:
-                probed = await asyncio.to_thread(_probe_bytes, self._probe, data, suffix)
+            try:
+                async with self._probes:
+                    probed = await asyncio.to_thread(_probe_bytes, self._probe, data, suffix)
+            except AudioRejected:
+                raise
+            except Exception:
+                # A broken probe (ffprobe missing, a full /tmp) must not cost the recording: the
+                # engine checks the file again before it decodes.
+                logger.warning("voice note of member %s: the quick check failed", actor.id, exc_info=True)
+                probed = None
             if probed is not None and probed > MAX_SECONDS:
                 raise AudioRejected("voice.rejected.too_long", limit=MAX_MINUTES)
             duration = duration or probed
@@ -465,11 +472,9 @@ class VoiceService:
             interaction = await self._store(actor, stored, key)
         except StorageConflict:
             # The same message delivered twice at once: the delivery that committed does the work.
-            if key:
-                async with self._uow(read_only=True) as uow:
-                    existing = await uow.interactions.by_external_key(key)
-                if existing is not None:
-                    return await self._again(actor, existing, status)
+            existing = await self._by_key(key) if key else None
+            if existing is not None:
+                return await self._again(actor, existing, status)
             raise
         except StorageError:
             logger.warning("voice note of member %s kept on disk: the database failed", actor.id)
@@ -478,6 +483,14 @@ class VoiceService:
             )
             return VoiceResult(Step.SPOOLED, retry_token=token)
         return await self._transcribe(actor, interaction, stored.path, stored.duration, status)
+
+    async def _by_key(self, key: str) -> Interaction | None:
+        try:
+            async with self._uow(read_only=True) as uow:
+                return await uow.interactions.by_external_key(key)
+        except StorageError:
+            # The database is down: go on, so that the recording is at least kept on disk.
+            return None
 
     async def _store(self, actor: Member, stored: _Stored, key: str | None) -> Interaction:
         now = self._clock.now()

@@ -8,6 +8,7 @@ garbled for dates, and these tests are about what the CRM does with a transcript
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,13 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm.app import App
 from crm.capture import ChatMessage
-from crm.errors import InputRejected, NotAllowed, NotFound
+from crm.errors import InputRejected, NotAllowed, NotFound, StorageError
 from crm.facts import DecisionRole, Party
 from crm.model import FollowUp, Identity, Lang, Member, ReminderKind, ReminderStatus, Source
 from crm.views import Act, Reply
 from crm.voice import Minutes, Outcome, Step, VoiceNote, VoiceResult
 from nlu.extractor import Extractor
 from storage import tables as t
+from storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 from tests.conftest import FakeClock, Team, person
 from tests.support.voice import ZH_CLIP, ScriptedSpeech, make_voice_app, silence
 
@@ -705,3 +707,46 @@ async def test_voice_lookups_on_sqlite_and_postgresql(any_engine: AsyncEngine) -
     assert found is not None and found.external_key == "tg:1:2" and found.source is Source.VOICE
     assert missing is None
     assert [i.external_key for i in recent] == ["tg:1:1"]
+
+
+class FlakyDatabase:
+    """The unit-of-work factory of a database that goes down when told to."""
+
+    def __init__(self, inner: SqlUnitOfWorkFactory) -> None:
+        self.inner = inner
+        self.down = False
+
+    def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
+        if self.down:
+            raise StorageError("database is locked")
+        return self.inner(read_only=read_only)
+
+
+async def test_a_note_that_arrives_while_the_database_is_down_is_kept_on_disk_for_a_retry(
+    sqlite_engine: AsyncEngine, clock: FakeClock, extractor: Extractor, tmp_path: Path, speech: ScriptedSpeech
+) -> None:
+    database = FlakyDatabase(SqlUnitOfWorkFactory(sqlite_engine))
+    app = make_voice_app(sqlite_engine, clock, extractor, tmp_path, speech)
+    app = App(dataclasses.replace(app.ports, uow=database), max_file_mb=20)
+    founded = await app.members.start(person("1", "Admin"), None)
+    assert founded.member is not None
+    speech.say("今天拜访了美的集团的王经理。")
+    database.down = True
+
+    reply = await app.voice.note(founded.member, note(key="tg:1:5"))
+
+    assert reply.text.startswith("⚠️ 暂时无法保存（数据库繁忙）。录音已保留在服务器上")
+    (button,) = reply.all_buttons()
+    assert (button.act, button.target) == (Act.VOICE_RETRY, 0) and button.arg
+    assert [p.read_bytes() for p in (tmp_path / "files").rglob("*.ogg")] == [CLIP]
+    assert speech.calls == []
+
+    database.down = False
+    retried = await app.press(founded.member, button.act, button.target, button.arg)
+    await app.voice.aclose()
+
+    assert retried.text.startswith("🎙 拜访纪要\n🏢 客户：美的集团（新客户）")
+    (interaction,) = await rows(sqlite_engine, t.interactions)
+    assert interaction["external_key"] == "tg:1:5"
+    with pytest.raises(NotFound):  # the kept input is gone once stored
+        await app.press(founded.member, button.act, button.target, button.arg)
