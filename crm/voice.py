@@ -999,6 +999,13 @@ class VoiceService:
                     return await self._load(uow, actor, interaction_id, None)
             elif not name:
                 raise InputRejected("input.empty")
+            else:
+                # A name typed for a "new" customer that the rep already has is that customer.
+                key = self._company_key(name)
+                same = await uow.customers.by_name_key(actor.team_id, key) if key else []
+                target = next((c for c in same if can_see(actor, c.owner_id, c.team_id)), None)
+                if target is not None and target.id == interaction.customer_id:
+                    return await self._load(uow, actor, interaction_id, None)
             await self._unlink(uow, entry.detail, now)
             link_facts = facts if target is not None else dataclasses.replace(facts, company=name)
             link = await self._link(

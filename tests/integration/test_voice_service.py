@@ -260,6 +260,11 @@ async def test_change_customer_button_lists_choices_and_new_customer_asks_a_name
     assert customers[ids["huawei"]]["budget_cny"] is None  # taken back from the customer it was on
     new = [c for c in customers.values() if c["name"] == "华为终端有限公司"]
     assert len(new) == 1 and new[0]["budget_cny"] == 500_000
+    # a "new" customer the rep already has is that one, not a duplicate
+    await app.press(team.rep, Act.MINUTES_CUSTOMER, minutes.interaction.id, "new")
+    again = await app.text(team.rep, "中兴通讯")
+    assert "已改为「中兴通讯」" in again.text
+    assert await count(sqlite_engine, t.customers) == 3
 
 
 async def test_a_company_named_for_the_first_time_becomes_a_new_customer_and_undo_removes_it(
