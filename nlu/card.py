@@ -18,6 +18,7 @@ from rapidfuzz import fuzz
 from crm.facts import CardFacts
 from crm.ports import OcrPage
 from nlu import card_vocab as vocab
+from nlu.card_places import repair_place_names
 from nlu.patterns import find_emails, find_qq, find_websites, find_wechat_ids
 from nlu.phones import find_phones, phone_kind
 from nlu.region import find_region, place_names
@@ -223,7 +224,10 @@ def _labelled_and_shaped(line: _Line, lines: list[_Line], side: _Side, region: s
     for kind, value in _segments(line.text):
         if not value:
             continue
-        if kind in {"mobile", "phone", "tollfree", "fax"} or (kind is None and re.search(r"\d{3}", value)):
+        email_like = "@" in value or re.search(r"(?i)\bqq\s*\.?\s*com\b", value)
+        if kind in {"mobile", "phone", "tollfree", "fax"} or (
+            kind is None and not email_like and re.search(r"\d{3}", value)
+        ):
             _phones(value, kind, confidence, side, region)
         if kind in {"mobile", "phone", "tollfree", "fax"}:
             line.used = True
@@ -529,7 +533,9 @@ def _tidy_address(parts: Iterable[str]) -> str:
             and _starts_with_place(text[1:])
         ):
             text = text[1:]
-        return text
+        # 号 after a house number is often read as 导 or 弓.
+        text = re.sub(r"(?<=\d)[导弓](?!\d)", "号", text)
+        return repair_place_names(text)
     joined = ""
     for piece in pieces:
         joined = f"{joined}, {piece}" if joined and not joined.endswith(",") else f"{joined} {piece}".strip()

@@ -93,7 +93,7 @@ class CardOcr:
         if sideways:
             card = card.transpose(Image.Transpose.ROTATE_270)
         card, lines = self._oriented_read(card)
-        if _quality(lines) < 60:
+        if _quality(lines) < 50:
             # Still poor: the projection profiles may have mistaken a rule or a card edge for text
             # direction. Try the card turned a quarter and keep whichever reads better.
             turned, turned_lines = self._oriented_read(card.transpose(Image.Transpose.ROTATE_90))
@@ -134,7 +134,7 @@ class CardOcr:
     def _oriented_read(self, card: Image.Image) -> tuple[Image.Image, list[_Line]]:
         """The first read of `card`, or of `card` turned half round when a poor read looks upside down."""
         lines = self._first_read(card)
-        if _quality(lines) < 72 and self._upside_down(lines):
+        if _quality(lines) < 66 and self._upside_down(lines):
             card = card.transpose(Image.Transpose.ROTATE_180)
             lines = self._first_read(card)
         return card, lines

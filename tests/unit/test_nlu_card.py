@@ -9,6 +9,7 @@ import pytest
 
 from crm.facts import CARD_FIELDS, CardFacts
 from nlu.card import parse_card
+from nlu.card_places import repair_place_names
 
 
 @dataclass(frozen=True)
@@ -265,3 +266,22 @@ def test_empty_pages() -> None:
     facts = parse_card([Page([])])
     assert facts.is_empty()
     assert facts.confidence == {}
+
+
+@pytest.mark.parametrize(
+    ("read", "repaired"),
+    [
+        ("村州市余居区文一西路657号", "杭州市余杭区文一西路657号"),  # city and district one character off
+        ("成都市武修区人民南路977号", "成都市武侯区人民南路977号"),
+        ("上海市请东新区金科路321号", "上海市浦东新区金科路321号"),  # a municipality names no city
+        ("江苏省苏州市吴中区宝带东路881号", "江苏省苏州市吴中区宝带东路881号"),  # already right
+        ("北京市朝阳区塑京街951号", "北京市朝阳区塑京街951号"),  # streets are not in the gazetteer
+        ("高雄市前鎖區成功二路", "高雄市前鎖區成功二路"),  # no districts for Taiwan: left alone
+    ],
+)
+def test_place_names_in_addresses_are_repaired(read: str, repaired: str) -> None:
+    assert repair_place_names(read) == repaired
+
+
+def test_address_house_number_sign() -> None:
+    assert card(("张伟", 56.0), "地址：上海市浦东新区张江路88导").address == "上海市浦东新区张江路88号"
