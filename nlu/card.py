@@ -95,7 +95,7 @@ def _parse_side(page: OcrPage) -> _Side:
         )
         for line in page.lines
     ]
-    lines = [line for line in lines if line.text]
+    lines = _join_lone_labels([line for line in lines if line.text])
     side = _Side()
     if not lines:
         return side
@@ -107,6 +107,32 @@ def _parse_side(page: OcrPage) -> _Side:
     if not side.address:
         _unlabelled_address(lines, side)
     return side
+
+
+def _join_lone_labels(lines: list[_Line]) -> list[_Line]:
+    """A label read as a line of its own ("F:", "传真：") gets the value printed to its right."""
+    kept = list(lines)
+    for line in lines:
+        segments = _segments(line.text)
+        if line not in kept or len(segments) != 1 or segments[0][0] is None or segments[0][1]:
+            continue
+        beside = [
+            other
+            for other in kept
+            if other is not line and other.left > line.left and abs(other.top - line.top) < 0.6 * line.height
+        ]
+        if beside:
+            value = min(beside, key=lambda other: other.left)
+            kept.remove(value)
+            index = kept.index(line)
+            kept[index] = _Line(
+                f"{line.text} {value.text}",
+                min(line.confidence, value.confidence),
+                max(line.height, value.height),
+                line.top,
+                line.left,
+            )
+    return kept
 
 
 def _normalise(text: str) -> str:

@@ -285,3 +285,11 @@ def test_place_names_in_addresses_are_repaired(read: str, repaired: str) -> None
 
 def test_address_house_number_sign() -> None:
     assert card(("张伟", 56.0), "地址：上海市浦东新区张江路88导").address == "上海市浦东新区张江路88号"
+
+
+def test_a_label_read_as_its_own_line_joins_the_value_beside_it() -> None:
+    label = Line("F:", top=100.0, left=60.0)
+    value = Line("(010) 2062-5374", top=101.0, left=110.0)
+    facts = parse_card([Page([Line("王芳", height=56.0, top=20.0), label, value])])
+    assert facts.fax == "+861020625374"
+    assert facts.phones == ()
