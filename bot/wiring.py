@@ -8,6 +8,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from bot.card_adapter import card_reader
 from bot.charts import FunnelChart
 from bot.documents import DocumentText
 from bot.settings import Settings
@@ -72,11 +73,17 @@ async def build(settings: Settings, *, clock: Clock | None = None, migrate: bool
         notifier=notifier,
         speech=speech,
         audio=audio,
+        cards=card_reader(settings.max_file_mb),  # None (cards off, said so) without tesseract
         documents=DocumentText(),
         charts=FunnelChart(),
         calendar=ChineseWorkdays(),
     )
-    app = App(ports, default_timezone=settings.default_timezone, max_file_mb=settings.max_file_mb)
+    app = App(
+        ports,
+        default_timezone=settings.default_timezone,
+        max_file_mb=settings.max_file_mb,
+        ocr_workers=settings.ocr_workers,
+    )
     logger.info("chatcrm ready on %s", database.backend)
     return Runtime(
         settings=settings, database=database, app=app, notifier=notifier, clock=clock, speech=speech

@@ -13,6 +13,8 @@ from typing import Any
 
 from crm import present
 from crm.capture import CaptureService, ChatMessage, transcript
+from crm.card_ui import CardActions
+from crm.cards import CardService, Photos
 from crm.checkin import CheckIns, CheckInService
 from crm.customers import CustomerService, EditableField
 from crm.deals import Upload
@@ -23,6 +25,7 @@ from crm.linking import Linking, LinkService
 from crm.members import MemberService, Newcomer, StartOutcome
 from crm.messages import t
 from crm.model import FollowUp, Lang, Member, Role
+from crm.pipeline import Pipeline
 from crm.ports import (
     AudioProbe,
     BlobStore,
@@ -38,10 +41,9 @@ from crm.ports import (
     UnitOfWorkFactory,
     WorkCalendar,
 )
-from crm.pipeline import Pipeline
 from crm.reminder_ui import ReminderActions
 from crm.reminders import ReminderService
-from crm.views import Act, Button, Reply, rows
+from crm.views import Act, Button, Replies, Reply, rows
 from crm.voice import VoiceService
 
 logger = logging.getLogger(__name__)
@@ -79,7 +81,12 @@ class App:
     """chatcrm's use cases, as the channels see them."""
 
     def __init__(
-        self, ports: Ports, *, default_timezone: str = "Asia/Shanghai", max_file_mb: int = 20
+        self,
+        ports: Ports,
+        *,
+        default_timezone: str = "Asia/Shanghai",
+        max_file_mb: int = 20,
+        ocr_workers: int = 1,
     ) -> None:
         self.ports = ports
         self.members = MemberService(ports.uow, ports.clock, default_timezone)
@@ -148,6 +155,22 @@ class App:
         # Deal pipeline: stages with evidence gates, deal cards, files as evidence, typed "推进到…"
         # and roles, /deals /deal /advance /pipeline /digest /stages, the morning digest.
         self.pipeline = Pipeline(self, max_bytes=max_file_mb * 1024 * 1024)
+        # Business cards: photos no route before them takes become contacts (app.photos; the last file
+        # route), with "fix" buttons for what OCR doubted. At most `ocr_workers` tesseract runs at once.
+        self.cards = CardService(
+            ports.uow,
+            ports.clock,
+            self.capture,
+            self.customers,
+            ports.extractor,
+            ports.normalizer,
+            reader=ports.cards,
+            blobs=ports.blobs,
+            max_bytes=max_file_mb * 1024 * 1024,
+            ocr_workers=ocr_workers,
+        )
+        self.card_actions = CardActions(self.cards, self.members)
+        self.card_actions.register(self)
 
     # --- who is talking -------------------------------------------------------------------------
 
@@ -243,6 +266,31 @@ class App:
             if reply is not None:
                 return reply
         return present.text(actor.lang, "evidence.photo_without_deal")
+
+    async def photos(self, actor: Member, photos: Photos) -> Replies:
+        """Photos sent together (one, or an album: a card's front and back, or several cards). A file
+        route before the cards may take them (deal evidence: a caption or reply naming a deal), then
+        every photo goes the same way; otherwise they are business cards."""
+        uploads = [
+            Upload(
+                fetch=photo.fetch,
+                name=photo.name,
+                size=photo.size,
+                caption=photos.caption,
+                reply_to=photos.reply_to,
+                is_photo=True,
+                key=photo.key,
+                max_bytes=photo.max_bytes,
+            )
+            for photo in photos.items
+        ]
+        for route in self._file_routes:
+            if route == self.card_actions.route:
+                break
+            taken = await route(actor, uploads[0])
+            if taken is not None:
+                return Replies((taken, *[await self.upload(actor, upload) for upload in uploads[1:]]))
+        return await self.card_actions.photos(actor, photos)
 
     async def cancel(self, actor: Member) -> Reply:
         await self.members.set_awaiting(actor, None)
