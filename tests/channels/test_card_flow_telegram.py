@@ -14,12 +14,16 @@ from aiogram.methods import SendChatAction
 from aiogram.types import Chat, InlineKeyboardMarkup, Message, PhotoSize, Update, User
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.telegram import make_bot as make_real_bot
 from bot.telegram import make_dispatcher
 from handlers.telegram.callbacks import ButtonCB
 from nlu.extractor import Extractor
 from storage import tables as t
 from tests.conftest import FakeClock
 from tests.support.card_flow import BILINGUAL_CARD, ZH_CARD, card_app, count, nothing_stored, photo
+from tests.support.fake_telegram import TOKEN, FakeTelegram
+from tests.support.fake_telegram import message as fake_message
+from tests.support.fake_telegram import user as fake_user
 from tests.support.telegram import (
     DATE,
     RecordingSession,
@@ -167,3 +171,40 @@ async def test_refusals_on_telegram_store_nothing(tg: Tg, sqlite_engine: AsyncEn
     assert "图片太大了" in tg.texts()[-1]
     assert tg.session.downloads == ["fake"]
     assert await nothing_stored(sqlite_engine, tmp_path)
+
+
+async def test_a_photo_over_the_real_http_session_against_a_fake_bot_api(
+    sqlite_engine: AsyncEngine, clock: FakeClock, extractor: Extractor, tmp_path: Path
+) -> None:
+    """The download path for real: getFile, then the file URL, served by a local fake Bot API server."""
+    app, _ = card_app(sqlite_engine, clock, extractor, tmp_path)
+    fake = FakeTelegram()
+    await fake.start()
+    bot = make_real_bot(TOKEN, fake.base_url)
+    dp, _ = make_dispatcher(app, burst_seconds=0.05)
+    admin = fake_user(1, "Boss")
+    fake.files["card1280"] = photo(ZH_CARD)
+    fake.push(fake_message(admin, "/start", 1))
+    polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=1))
+    try:
+        await fake.wait_for(lambda: any("管理员" in text for text in fake.sent_texts()), timeout=20)
+        body = fake_message(admin, "", 2)
+        del body["message"]["text"]
+        body["message"]["photo"] = [
+            {"file_id": "card320", "file_unique_id": "u1", "width": 320, "height": 180, "file_size": 9000},
+            {
+                "file_id": "card1280",
+                "file_unique_id": "u2",
+                "width": 1280,
+                "height": 720,
+                "file_size": 150000,
+            },
+        ]
+        fake.push(body)
+        await fake.wait_for(lambda: any(text.startswith("📇") for text in fake.sent_texts()), timeout=30)
+    finally:
+        await dp.stop_polling()
+        await asyncio.wait_for(polling, timeout=10)
+        await fake.stop()
+    assert [c.params.get("file_id") for c in fake.calls if c.method == "getFile"] == ["card1280"]
+    assert await count(sqlite_engine, t.contacts) == 1 and await count(sqlite_engine, t.files) == 1
