@@ -8,6 +8,7 @@ nonce and the message key, then the message joins its sender's queue for the wor
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import OrderedDict, deque
@@ -29,6 +30,8 @@ TIMESTAMP_WINDOW_SECONDS = 300
 RECENT_KEYS_SECONDS = 600
 CACHE_CAPACITY = 100_000
 SUCCESS = "success"
+# Acknowledging comes first (WeChat's 5 s), handling after; but never starve handling for longer.
+MAX_YIELD_SECONDS = 0.5
 
 
 class ExpiringSet:
@@ -63,9 +66,15 @@ class SenderQueues:
     different senders are handled side by side. Full -> `submit` says no (WeChat will retry)."""
 
     def __init__(
-        self, process: Callable[[Inbound], Awaitable[None]], *, workers: int = 4, capacity: int = 2000
+        self,
+        process: Callable[[Inbound], Awaitable[None]],
+        *,
+        workers: int = 4,
+        capacity: int = 2000,
+        gate: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._process = process
+        self.gate = gate
         self._workers_count = workers
         self._capacity = capacity
         self._pending: dict[str, deque[Inbound]] = {}
@@ -117,6 +126,8 @@ class SenderQueues:
     async def _work(self) -> None:
         while True:
             sender = await self._ready.get()
+            if self.gate is not None:
+                await self.gate()
             queue = self._pending[sender]
             # The message stays at the head while it is handled, so that newer ones from the same
             # sender only queue behind it instead of making the sender ready a second time.
@@ -157,6 +168,17 @@ class CallbackServer:
         self._nonces = ExpiringSet(2 * TIMESTAMP_WINDOW_SECONDS, now)
         self._recent = ExpiringSet(RECENT_KEYS_SECONDS, now)
         self.refused = 0
+        self._receiving = 0
+        self._quiet = asyncio.Event()
+        self._quiet.set()
+        queues.gate = self.quiet
+
+    async def quiet(self) -> None:
+        """Waits (briefly) while callbacks are being received: the workers share the event loop
+        with the acknowledgements, and a burst of callbacks is answered before more work starts."""
+        if not self._quiet.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._quiet.wait(), MAX_YIELD_SECONDS)
 
     def mount(self, app: web.Application) -> None:
         app.router.add_get(self.path, self.verify)
@@ -176,6 +198,16 @@ class CallbackServer:
         return web.Response(text=echo)
 
     async def receive(self, request: web.Request) -> web.Response:
+        self._receiving += 1
+        self._quiet.clear()
+        try:
+            return await self._receive(request)
+        finally:
+            self._receiving -= 1
+            if self._receiving == 0:
+                self._quiet.set()
+
+    async def _receive(self, request: web.Request) -> web.Response:
         query = Query.of(request.query)
         if not self._in_window(query.timestamp):
             return self._refuse(403, "stale timestamp")

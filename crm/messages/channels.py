@@ -46,18 +46,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "checkin.choose": ("回复数字选择客户：", "Reply with a number to choose the customer:"),
     "checkin.repeated": ("这个位置已经签到过了。", "This location was already checked in."),
     # media on WeChat / WeCom
-    "media.unavailable.voice": (
-        "语音纪要功能尚未开通，请先用文字发送拜访要点。",
-        "Voice minutes are not available yet; please type the visit notes for now.",
-    ),
-    "media.unavailable.image": (
-        "图片识别（名片）尚未开通，请先用文字发送联系人信息。",
-        "Reading images (business cards) is not available yet; please type the contact details for now.",
-    ),
-    "media.unavailable.file": (
-        "文件（成交凭证）功能尚未开通。",
-        "Files (deal evidence) are not available yet.",
-    ),
     "media.fetch_failed": (
         "没能从微信取到这个文件（可能已过期或网络问题），请重新发送一次。",
         "Could not fetch this file from WeChat (expired or a network problem); please send it again.",

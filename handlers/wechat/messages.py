@@ -7,25 +7,28 @@ one (handlers/textchat). Replies go out through the message APIs, not in the cal
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from crm.app import App
 from crm.checkin import Place
-from crm.errors import DeliveryFailed
+from crm.deals import Upload
+from crm.errors import DeliveryFailed, InputRejected
 from crm.members import Newcomer
 from crm.model import Lang, Member
 from crm.views import Reply
+from crm.voice import VoiceNote
 from handlers.errors import guarded
 from handlers.textchat import TextConversation
 from handlers.wechat import render
 from handlers.wechat.inbound import Inbound
-from handlers.wechat.ports import WeChatApi
+from handlers.wechat.ports import MediaTooLarge, MediaUnavailable, WeChatApi
 
 logger = logging.getLogger(__name__)
 
 GREETING_EVENTS = frozenset({"subscribe", "enter_agent"})
 # Menu clicks, location reports, scans and the like: acknowledged, nothing to answer.
 SILENT_EVENTS = frozenset({"unsubscribe", "location", "view", "click", "scan", "view_miniprogram"})
-MEDIA_KINDS = frozenset({"voice", "image", "file"})
+MB = 1024 * 1024
 
 
 def newcomer(message: Inbound) -> Newcomer:
@@ -69,17 +72,61 @@ class WeChatHandler:
         if message.kind == "location" and message.latitude is not None and message.longitude is not None:
             place = Place(message.latitude, message.longitude, message.label)
             return await self.app.checkins.check_in(member, place, message.key)
-        if message.kind in MEDIA_KINDS:
-            # Voice minutes, business cards and deal evidence are other features' services; until
-            # they are wired in, the rep is told plainly instead of the message vanishing.
-            return Reply(self._unavailable(member, message.kind))
+        if message.kind == "voice" and message.media_id:
+            # WeChat's own Recognition text (when switched on) is not used: our engine transcribes
+            # with the rep's customer names as its prompt, which is what makes names come out right.
+            note = VoiceNote(
+                fetch=self._fetch(message.media_id),
+                key=message.key,
+                filename=f"{message.media_id}.{message.media_format or 'amr'}",
+                mime="audio/amr" if message.media_format in (None, "amr") else None,
+                max_bytes=self.max_file_bytes,
+            )
+            return await self.app.voice.note(member, note, self._status(message))
+        if message.kind in ("image", "file") and message.media_id:
+            # WeChat photos have no caption: a photo is deal evidence only when the app's routing
+            # says so (a deal named recently), else it goes on to the next route (business cards).
+            upload = Upload(
+                fetch=self._fetch(message.media_id),
+                name=message.filename,
+                is_photo=message.kind == "image",
+                key=message.key,
+                max_bytes=self.max_file_bytes,
+            )
+            return await self.app.upload(member, upload)
         logger.info("unsupported %s message type %r", message.channel.value, message.kind)
         return self.app.unsupported(member)
 
-    def _unavailable(self, member: Member, kind: str) -> str:
-        from crm.messages import t
+    def _fetch(self, media_id: str) -> Callable[[], Awaitable[bytes]]:
+        """Downloads a message's media when the service asks for it (media ids live three days)."""
 
-        return t(member.lang, f"media.unavailable.{kind}")
+        async def fetch() -> bytes:
+            try:
+                media = await self.api.download(media_id, self.max_file_bytes)
+            except MediaTooLarge as exc:
+                raise InputRejected("media.too_large", limit=max(1, exc.limit_bytes // MB)) from exc
+            except MediaUnavailable as exc:
+                logger.warning("media of a WeChat message not fetched: %s", exc)
+                raise InputRejected("media.fetch_failed") from exc
+            return media.data
+
+        return fetch
+
+    def _status(self, message: Inbound) -> Callable[[Reply], Awaitable[None]]:
+        """WeChat cannot edit a sent message: the first status ("transcribing…") is sent, later
+        progress updates are dropped, and the minutes follow as their own message."""
+        sent = False
+
+        async def show(reply: Reply) -> None:
+            nonlocal sent
+            if not sent:
+                sent = True
+                try:
+                    await render.send(self.api, message.sender, reply.text)
+                except DeliveryFailed as exc:
+                    logger.warning("voice status not delivered: %s", exc)
+
+        return show
 
     async def _event(self, who: Newcomer, message: Inbound) -> None:
         if message.event in GREETING_EVENTS:

@@ -14,12 +14,16 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.wechat.runtime import WeChatChannel, WeChatConfig, web_application
-from crm.app import App
+from crm.app import App, Ports
 from crm.model import Channel, Role
 from crm.notify import ChannelNotifier
 from nlu.extractor import Extractor
+from nlu.normalize import Normalizer
+from storage.files import FileSpool, LocalBlobStore
+from storage.uow import SqlUnitOfWorkFactory
 from tests.conftest import FakeClock, Team, make_app
 from tests.support import wechat as wx
+from tests.support.amr import speak_amr
 from tests.support.fake_wechat import APP_ID, CORP_ID, SECRET, FakeWeChat
 
 MODES = ["plaintext", "compatible", "safe", "wecom"]
@@ -368,17 +372,66 @@ async def test_location_is_a_check_in_on_the_current_customer(
     assert rows == [("location", "远山机械有限公司")]
 
 
-async def test_voice_image_and_file_are_answered_while_their_features_are_missing(
-    connect: Connect, app: App, team: Team, fake: FakeWeChat
+@pytest.fixture
+def app_with_files(sqlite_engine: AsyncEngine, clock: FakeClock, extractor: Extractor, tmp_path: Path) -> App:
+    """The app with a file store (voice notes are kept there) and no speech engine."""
+    return App(
+        Ports(
+            uow=SqlUnitOfWorkFactory(sqlite_engine),
+            clock=clock,
+            extractor=extractor,
+            normalizer=Normalizer(),
+            spool=FileSpool(tmp_path / "spool"),
+            blobs=LocalBlobStore(tmp_path / "files"),
+        )
+    )
+
+
+async def test_media_that_cannot_be_fetched_is_reported(
+    connect: Connect, app_with_files: App, fake: FakeWeChat
 ) -> None:
-    cb = await connect(app)
-    await join(cb, app, team, "o-rep-8")
-    await cb.post(wx.message_xml("o-rep-8", "voice", MediaId="m-voice", Format="amr"))
-    await cb.post(wx.message_xml("o-rep-8", "image", MediaId="m-image", PicUrl="http://127.0.0.1/x"))
-    await cb.post(wx.message_xml("o-rep-8", "file", MediaId="m-file", Title="合同.pdf"))
+    cb = await connect(app_with_files)
+    await cb.post(wx.text("o-boss", "/start"))
+    await cb.post(wx.message_xml("o-boss", "voice", MediaId="expired-media", Format="amr"))
     await cb.done()
-    replies = fake.texts("o-rep-8")[-3:]
-    assert all("尚未开通" in r for r in replies), replies
+    assert fake.downloads == ["expired-media"]
+    assert "没能从微信取到" in fake.texts("o-boss")[-1]
+
+
+async def test_a_voice_note_is_fetched_and_kept(
+    connect: Connect, app_with_files: App, fake: FakeWeChat, tmp_path: Path
+) -> None:
+    cb = await connect(app_with_files)
+    await cb.post(wx.text("o-boss", "/start"))
+    fake.media["m-voice"] = (speak_amr("明天上午十点我们再开会。", tmp_path), "audio/amr")
+    await cb.post(wx.message_xml("o-boss", "voice", MediaId="m-voice", Format="amr", Recognition="明天开会"))
+    await cb.done()
+    assert fake.downloads == ["m-voice"]
+    stored = list((tmp_path / "files").rglob("*.amr"))
+    assert len(stored) == 1 and stored[0].read_bytes() == fake.media["m-voice"][0]
+    with sqlite3.connect(tmp_path / "chatcrm.db") as conn:
+        assert conn.execute("SELECT source FROM interactions").fetchall() == [("voice",)]
+
+
+async def test_photos_and_files_go_to_the_apps_file_routes(
+    connect: Connect, app_with_files: App, fake: FakeWeChat
+) -> None:
+    cb = await connect(app_with_files)
+    await cb.post(wx.text("o-boss", "/start"))
+    await cb.post(wx.text("o-boss", "孙八 13500003333 远山机械有限公司 下周见面"))
+    await cb.done()
+    fake.media["m-file"] = (
+        b"%PDF-1.4\n%\xe2\xe3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n",
+        "application/pdf",
+    )
+    await cb.post(wx.message_xml("o-boss", "file", MediaId="m-file", Title="需求确认书.pdf"))
+    await cb.post(wx.message_xml("o-boss", "image", MediaId="m-image", PicUrl="http://127.0.0.1/x"))
+    await cb.done()
+    offer, photo = fake.texts("o-boss")[-2:]
+    # The PDF is deal evidence for the customer just captured, confirmed by a number.
+    assert "需求确认书.pdf" in offer and "远山机械有限公司" in offer and "1. ✅" in offer
+    assert "名片" in photo  # a photo without a deal goes on to the business-card route
+    assert fake.downloads[0] == "m-file"
 
 
 # --- one member on two channels -------------------------------------------------------------------

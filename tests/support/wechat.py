@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import random
 import re
 import time
 from dataclasses import dataclass, field
@@ -64,7 +65,8 @@ class Envelopes:
     token: str = TOKEN
     aes_key: str = AES_KEY
     now: Any = time.time
-    _nonces: itertools.count[int] = field(default_factory=lambda: itertools.count(100_000))
+    # WeChat's nonces are random numbers; two Envelopes (two processes) must not share them.
+    _nonces: itertools.count[int] = field(default_factory=lambda: itertools.count(random.randrange(10**9)))
 
     @property
     def enterprise(self) -> bool:

@@ -1,0 +1,204 @@
+"""WeChat callback acknowledgement under load while a voice note transcribes.
+
+The real callback server (aiohttp on 127.0.0.1, wechatpy-made safe-mode envelopes, AES and signature
+checks) with the real wiring (SQLite file, Whisper base on the CPU) and a fake WeChat API. A rep sends
+a ~45 s AMR voice note; while it is being transcribed, a separate load process posts bursts of 200
+concurrent text messages from 200 users. Printed: acknowledgement latency p50 / p99 per burst
+(medians over bursts), acknowledgements per second, messages handled per second (decrypted, claimed,
+captured or answered, reply sent to the fake API), the same without a transcription for comparison.
+Target: acknowledgement p99 < 100 ms while a voice note transcribes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+CONCURRENT = 200
+BURSTS = 5
+SENTENCES = ROOT / "tests" / "data" / "audio" / "zh_sentences.txt"
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+# --- the load process: builds envelopes up front, then posts a burst per line it reads -------------
+
+
+async def _load(url: str, bursts: int, burst_id: int) -> None:
+    from tests.support import wechat as wx
+
+    env = wx.Envelopes("safe")
+    connector = aiohttp.TCPConnector(limit=0)
+    # Envelopes are made (and timestamped) before the bursts; their timestamps stay in the window.
+    all_posts = [
+        [
+            env.post(wx.text(f"o-load-{burst_id}-{b}-{i}", f"客户{i} 1391234{i:04d} 想了解报价"))
+            for i in range(CONCURRENT)
+        ]
+        for b in range(bursts)
+    ]
+    print("ready", flush=True)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        for posts in all_posts:
+            await asyncio.to_thread(sys.stdin.readline)  # wait for "go"
+
+            async def one(query: dict[str, str], body: str) -> float:
+                start = time.perf_counter()
+                async with session.post(url, params=query, data=body.encode()) as r:
+                    await r.read()
+                    assert r.status == 200, r.status
+                return time.perf_counter() - start
+
+            started = time.perf_counter()
+            latencies = await asyncio.gather(*(one(q, body) for q, body in posts))
+            wall = time.perf_counter() - started
+            print(json.dumps({"latencies": latencies, "wall": wall}), flush=True)
+
+
+# --- the server side ------------------------------------------------------------------------------
+
+
+async def _run(voice: bool) -> dict[str, Any]:
+    from aiohttp import web
+
+    from bot.settings import Settings
+    from bot.wechat.runtime import WeChatChannel, WeChatConfig, web_application
+    from bot.wiring import build
+    from tests.support import wechat as wx
+    from tests.support.amr import speak_amr
+    from tests.support.fake_wechat import APP_ID, SECRET, FakeWeChat
+
+    work = Path(tempfile.mkdtemp(prefix="bench-wechat-"))
+    settings = Settings(  # type: ignore[call-arg]
+        CHATCRM_DATA_DIR=work / "data",
+        CHATCRM_WHISPER_MODEL=str(ROOT / "models" / "whisper-base.pt"),
+        CHATCRM_WHISPER_PRELOAD=False,
+        CHATCRM_LOG_LEVEL="WARNING",
+    )
+    runtime = await build(settings)
+    fake = FakeWeChat()
+    await fake.start()
+    config = WeChatConfig(wx.TOKEN, wx.AES_KEY, APP_ID, SECRET, api_url=fake.base_url, workers=4)
+    channel = WeChatChannel(runtime.app, config, runtime.notifier)
+    web_app = web_application()
+    channel.mount(web_app)
+    channel.start()
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    url = f"http://127.0.0.1:{port}/wechat"
+    env = wx.Envelopes("safe")
+    result: dict[str, Any] = {}
+    try:
+        async with aiohttp.ClientSession() as session:
+
+            async def post(xml: str) -> None:
+                query, body = env.post(xml)
+                async with session.post(url, params=query, data=body.encode()) as r:
+                    assert r.status == 200
+
+            await post(wx.text("o-rep", "/start"))
+            await asyncio.wait_for(channel.queues.idle(), 60)
+            load = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bench.bench_wechat", "--load", url, str(BURSTS), "1" if voice else "0",
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+            )  # fmt: skip
+            assert load.stdin is not None
+            assert load.stdout is not None
+            assert (await load.stdout.readline()).strip() == b"ready"
+            if voice:
+                # Warm the model first so that the bursts meet a transcription, not a model load.
+                fake.media["warm"] = (speak_amr("你好。", work), "audio/amr")
+                await post(wx.message_xml("o-rep", "voice", MediaId="warm", Format="amr"))
+                await asyncio.wait_for(channel.queues.idle(), 300)
+                text = "".join(SENTENCES.read_text(encoding="utf-8").split())
+                amr = speak_amr(text, work)
+                fake.media["note"] = (amr, "audio/amr")
+                result["voice_bytes"] = len(amr)
+                sent_before = len(fake.sent)
+                await post(wx.message_xml("o-rep", "voice", MediaId="note", Format="amr"))
+                # The service shows "transcribing…" once the note is stored and queued for the engine.
+                await fake.wait_for(lambda: len(fake.sent) > sent_before, timeout=120)
+                voice_started = time.perf_counter()
+
+            p50s, p99s, acks, handled = [], [], [], []
+            during = 0
+            for _ in range(BURSTS):
+                before = channel.queues.handled
+                load.stdin.write(b"go\n")
+                await load.stdin.drain()
+                line = await load.stdout.readline()
+                started = time.perf_counter()
+                data = json.loads(line)
+                lat = [x * 1000 for x in data["latencies"]]
+                p50s.append(_percentile(lat, 0.5))
+                p99s.append(_percentile(lat, 0.99))
+                acks.append(CONCURRENT / data["wall"])
+                async with asyncio.timeout(300):
+                    while channel.queues.handled - before < CONCURRENT:  # noqa: ASYNC110 - a counter, polled
+                        await asyncio.sleep(0.01)
+                handled.append(CONCURRENT / (data["wall"] + time.perf_counter() - started))
+                if voice and not any("拜访纪要" in t for t in fake.texts("o-rep")):
+                    during += 1
+            load.stdin.close()
+            await load.wait()
+            result.update(
+                p50_ms=statistics.median(p50s),
+                p99_ms=statistics.median(p99s),
+                worst_p99_ms=max(p99s),
+                acks_per_s=statistics.median(acks),
+                handled_per_s=statistics.median(handled),
+                bursts=BURSTS,
+                bursts_during_transcription=during if voice else None,
+            )
+            if voice:
+                await asyncio.wait_for(channel.queues.idle(), 600)
+                result["transcription_s"] = round(time.perf_counter() - voice_started, 1)
+    finally:
+        await runner.cleanup()
+        await channel.close(60)
+        await fake.stop()
+        await runtime.close()
+    return result
+
+
+def main() -> None:
+    print(f"{CONCURRENT} concurrent callback POSTs per burst, {BURSTS} bursts, {os.cpu_count()} CPUs")
+    quiet = asyncio.run(_run(voice=False))
+    busy = asyncio.run(_run(voice=True))
+    for name, r in (("no transcription", quiet), ("voice note transcribing", busy)):
+        print(
+            f"{name:>24}: ack p50 {r['p50_ms']:.1f} ms  p99 {r['p99_ms']:.1f} ms"
+            f" (worst burst {r['worst_p99_ms']:.1f})  acks/s {r['acks_per_s']:.0f}"
+            f"  handled msgs/s {r['handled_per_s']:.0f}"
+        )
+    print(
+        f"bursts that met the transcription: {busy['bursts_during_transcription']}/{busy['bursts']};"
+        f" voice note {busy['voice_bytes']} bytes AMR, minutes after {busy['transcription_s']} s"
+    )
+    ratio = busy["p99_ms"] / quiet["p99_ms"]
+    print(f"p99 ratio busy/quiet: {ratio:.2f}  (target: p99 < 100 ms while transcribing)")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--load":
+        asyncio.run(_load(sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))
+    else:
+        main()

@@ -1,0 +1,90 @@
+"""`chatcrm run` as a real process with WeChat settings: the callback server on CHATCRM_HTTP_PORT,
+replies through the fake WeChat API (WECHAT_API_URL), and SIGTERM finishing acknowledged messages."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sqlite3
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.support import wechat as wx
+from tests.support.fake_wechat import APP_ID, SECRET, FakeWeChat
+
+CHATCRM = [sys.executable, "-m", "bot"]
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeWeChat]:
+    server = FakeWeChat()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def test_wechat_process_answers_and_drains_on_sigterm(tmp_path: Path, fake: FakeWeChat) -> None:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WECHAT_", "CHATCRM_"))}
+    env.update(
+        CHATCRM_DATA_DIR=str(tmp_path / "data"),
+        CHATCRM_LOG_LEVEL="WARNING",
+        CHATCRM_HTTP_PORT=str(port),
+        WECHAT_TOKEN=wx.TOKEN,
+        WECHAT_AES_KEY=wx.AES_KEY,
+        WECHAT_APP_ID=APP_ID,
+        WECHAT_SECRET=SECRET,
+        WECHAT_API_URL=fake.base_url,
+        PYTHONPATH=str(REPO),
+    )
+    process = await asyncio.create_subprocess_exec(
+        *CHATCRM, "run", env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    url = f"http://127.0.0.1:{port}/wechat"
+    envelopes = wx.Envelopes("safe")
+    try:
+        async with aiohttp.ClientSession() as session:
+            query, echo = envelopes.url_check()
+            async with asyncio.timeout(90):
+                while True:  # until the server listens (migrations and nlu warm-up come first)
+                    try:
+                        async with session.get(url, params=query) as r:
+                            assert await r.text() == echo
+                            break
+                    except aiohttp.ClientConnectionError:
+                        await asyncio.sleep(0.3)
+
+            async def post(xml: str) -> None:
+                q, body = envelopes.post(xml)
+                async with session.post(url, params=q, data=body.encode()) as r:
+                    assert (r.status, await r.text()) == (200, "success")
+
+            await post(wx.text("o-boss", "/start"))
+            await fake.wait_for(lambda: any("管理员" in t for t in fake.texts("o-boss")), timeout=60)
+            for i in range(5):
+                await post(wx.text("o-boss", f"客户{i}号 1381234567{i} 星河{i}科技有限公司 要报价"))
+            process.send_signal(signal.SIGTERM)  # right after the acknowledgements
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0, stderr.decode()
+    assert sum("新线索" in t for t in fake.texts("o-boss")) == 5
+    with sqlite3.connect(tmp_path / "data" / "chatcrm.db") as conn:
+        captured = [r[0] for r in conn.execute("SELECT content FROM interactions ORDER BY id")]
+    assert len(captured) == 5 and all("科技有限公司" in c for c in captured)
