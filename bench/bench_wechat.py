@@ -76,12 +76,13 @@ async def _run(voice: bool) -> dict[str, Any]:
     from aiohttp import web
 
     from bot.settings import Settings
-    from bot.wechat.runtime import WeChatChannel, WeChatConfig, web_application
+    from bot.wechat.runtime import WeChatChannel, WeChatConfig, favour_the_event_loop, web_application
     from bot.wiring import build
     from tests.support import wechat as wx
     from tests.support.amr import speak_amr
     from tests.support.fake_wechat import APP_ID, SECRET, FakeWeChat
 
+    favour_the_event_loop()  # as `chatcrm run` does when WeChat is on
     work = Path(tempfile.mkdtemp(prefix="bench-wechat-"))
     settings = Settings(  # type: ignore[call-arg]
         CHATCRM_DATA_DIR=work / "data",
@@ -113,6 +114,9 @@ async def _run(voice: bool) -> dict[str, Any]:
                 async with session.post(url, params=query, data=body.encode()) as r:
                     assert r.status == 200
 
+            def minutes_sent() -> int:
+                return sum("拜访纪要" in t for t in fake.texts("o-rep"))
+
             await post(wx.text("o-rep", "/start"))
             await asyncio.wait_for(channel.queues.idle(), 60)
             load = await asyncio.create_subprocess_exec(
@@ -133,10 +137,17 @@ async def _run(voice: bool) -> dict[str, Any]:
                 fake.media["note"] = (amr, "audio/amr")
                 result["voice_bytes"] = len(amr)
                 sent_before = len(fake.sent)
+                minutes_before = minutes_sent()
                 await post(wx.message_xml("o-rep", "voice", MediaId="note", Format="amr"))
                 # The service shows "transcribing…" once the note is stored and queued for the engine.
                 await fake.wait_for(lambda: len(fake.sent) > sent_before, timeout=120)
                 voice_started = time.perf_counter()
+
+                async def minutes_arrive() -> float:
+                    await fake.wait_for(lambda: minutes_sent() > minutes_before, timeout=600)
+                    return time.perf_counter() - voice_started
+
+                watcher = asyncio.create_task(minutes_arrive())
 
             p50s, p99s, acks, handled = [], [], [], []
             during = 0
@@ -155,8 +166,8 @@ async def _run(voice: bool) -> dict[str, Any]:
                     while channel.queues.handled - before < CONCURRENT:  # noqa: ASYNC110 - a counter, polled
                         await asyncio.sleep(0.01)
                 handled.append(CONCURRENT / (data["wall"] + time.perf_counter() - started))
-                if voice and not any("拜访纪要" in t for t in fake.texts("o-rep")):
-                    during += 1
+                if voice and not watcher.done():
+                    during += 1  # the whole burst was acknowledged and handled before the minutes
             load.stdin.close()
             await load.wait()
             result.update(
@@ -169,8 +180,7 @@ async def _run(voice: bool) -> dict[str, Any]:
                 bursts_during_transcription=during if voice else None,
             )
             if voice:
-                await asyncio.wait_for(channel.queues.idle(), 600)
-                result["transcription_s"] = round(time.perf_counter() - voice_started, 1)
+                result["transcription_s"] = round(await watcher, 1)
     finally:
         await runner.cleanup()
         await channel.close(60)
@@ -191,7 +201,8 @@ def main() -> None:
         )
     print(
         f"bursts that met the transcription: {busy['bursts_during_transcription']}/{busy['bursts']};"
-        f" voice note {busy['voice_bytes']} bytes AMR, minutes after {busy['transcription_s']} s"
+        f" voice note {busy['voice_bytes']} bytes AMR-NB 12.2k (~{(busy['voice_bytes'] - 6) / 1600:.0f} s),"
+        f" minutes {busy['transcription_s']} s after its status message"
     )
     ratio = busy["p99_ms"] / quiet["p99_ms"]
     print(f"p99 ratio busy/quiet: {ratio:.2f}  (target: p99 < 100 ms while transcribing)")
