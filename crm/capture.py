@@ -65,12 +65,19 @@ class ChatMessage:
     sender: str | None = None  # the original sender's name, when the channel tells it
     from_self: bool = False  # the rep's own message inside a forwarded conversation
     key: str | None = None  # the channel's idempotency key ("tg:123:456", "wx:MsgId")
+    order: int | None = None  # the message's position in its chat (Telegram's message id)
 
 
 def transcript(messages: Sequence[ChatMessage]) -> str:
-    """The conversation as "Sender: text" lines, the rep's own lines as "我: …"."""
+    """The conversation as "Sender: text" lines, the rep's own lines as "我: …".
+
+    Messages of a burst can arrive out of order (each is its own update, handled concurrently);
+    where the channel numbers them, that number gives the order.
+    """
     lines: list[str] = []
-    for message in messages:
+    numbered = all(message.order is not None for message in messages)
+    ordered = sorted(messages, key=lambda m: m.order or 0) if numbered else list(messages)
+    for message in ordered:
         text = message.text.strip()
         if not text:
             continue
@@ -209,7 +216,8 @@ class CaptureService:
             "kind": "chat",
             "member_id": actor.id,
             "messages": [
-                {"text": m.text, "sender": m.sender, "from_self": m.from_self, "key": m.key} for m in messages
+                {"text": m.text, "sender": m.sender, "from_self": m.from_self, "key": m.key, "order": m.order}
+                for m in messages
             ],
         }
         result = await self.capture(actor, Source.CHAT, cleaned.text, facts, keys, spool=spool)

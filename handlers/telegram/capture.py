@@ -44,6 +44,7 @@ def unpack_forward(message: Message) -> ChatMessage:
         sender=sender,
         from_self=from_self,
         key=_key(message),
+        order=message.message_id,
     )
 
 
@@ -54,7 +55,7 @@ async def forwarded(message: Message, app: App, actor: Member, bursts: BurstColl
 
 
 async def typed(message: Message, app: App, actor: Member, bursts: BurstCollector[ChatMessage]) -> None:
-    item = ChatMessage(text=message.text or "", key=_key(message))
+    item = ChatMessage(text=message.text or "", key=_key(message), order=message.message_id)
     # A comment typed right after forwarding ("这是华为的张总") belongs to the forwarded conversation.
     if bursts.join_if_open(actor.id, item):
         return
