@@ -16,6 +16,9 @@ import aiohttp
 import pytest
 
 from tests.support import wechat as wx
+from tests.support.fake_telegram import TOKEN, FakeTelegram
+from tests.support.fake_telegram import message as tg_message
+from tests.support.fake_telegram import user as tg_user
 from tests.support.fake_wechat import APP_ID, SECRET, FakeWeChat
 
 CHATCRM = [sys.executable, "-m", "bot"]
@@ -88,3 +91,60 @@ async def test_wechat_process_answers_and_drains_on_sigterm(tmp_path: Path, fake
     with sqlite3.connect(tmp_path / "data" / "chatcrm.db") as conn:
         captured = [r[0] for r in conn.execute("SELECT content FROM interactions ORDER BY id")]
     assert len(captured) == 5 and all("科技有限公司" in c for c in captured)
+
+
+async def test_telegram_and_wechat_in_one_process(tmp_path: Path, fake: FakeWeChat) -> None:
+    """Telegram polling beside the WeChat server; a member links WeChat to their Telegram account and
+    sees the customers captured on Telegram."""
+    telegram = FakeTelegram()
+    await telegram.start()
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WECHAT_", "CHATCRM_"))}
+    env.update(
+        CHATCRM_DATA_DIR=str(tmp_path / "data"),
+        CHATCRM_LOG_LEVEL="WARNING",
+        CHATCRM_HTTP_PORT=str(port),
+        CHATCRM_BURST_SECONDS="0.2",
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_URL=telegram.base_url,
+        WECHAT_TOKEN=wx.TOKEN,
+        WECHAT_AES_KEY=wx.AES_KEY,
+        WECHAT_APP_ID=APP_ID,
+        WECHAT_SECRET=SECRET,
+        WECHAT_API_URL=fake.base_url,
+        PYTHONPATH=str(REPO),
+    )
+    process = await asyncio.create_subprocess_exec(
+        *CHATCRM, "run", env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    envelopes = wx.Envelopes("safe")
+    try:
+        boss = tg_user(1, "Boss")
+        telegram.push(tg_message(boss, "/start", 1))
+        await telegram.wait_for(lambda: any("管理员" in t for t in telegram.sent_texts()), timeout=90)
+        telegram.push(tg_message(boss, "冯一 13200006666 青松软件有限公司 要报价", 2))
+        telegram.push(tg_message(boss, "/link", 3))
+        await telegram.wait_for(lambda: any("关联码：" in t for t in telegram.sent_texts()), timeout=30)
+        reply = next(t for t in telegram.sent_texts() if "关联码：" in t)
+        code = reply.split("：", 1)[1].split("（", 1)[0].strip()
+        async with aiohttp.ClientSession() as session:
+
+            async def post(xml: str) -> None:
+                q, body = envelopes.post(xml)
+                async with session.post(f"http://127.0.0.1:{port}/wechat", params=q, data=body.encode()) as r:
+                    assert (r.status, await r.text()) == (200, "success")
+
+            await post(wx.text("o-boss", f"/link {code}"))
+            await post(wx.text("o-boss", "/find 青松"))
+            await fake.wait_for(
+                lambda: any("青松软件有限公司" in t for t in fake.texts("o-boss")), timeout=30
+            )
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await telegram.stop()
+    assert process.returncode == 0, stderr.decode()
+    assert "已关联" in fake.texts("o-boss")[0]
