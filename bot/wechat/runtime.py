@@ -154,7 +154,10 @@ async def run_http_channels(
     taking requests and the acknowledged messages are finished before returning."""
     favour_the_event_loop()
     web_app = web_application()
-    channel = WeChatChannel(app, WeChatConfig.from_settings(settings), notifier)
+    config = WeChatConfig.from_settings(settings)
+    if not config.secret:
+        logger.warning("WECHAT_SECRET is not set: messages are received but no reply can be sent")
+    channel = WeChatChannel(app, config, notifier)
     channel.mount(web_app)
     stop_telegram = await telegram(web_app) if telegram is not None else None
     channel.start()

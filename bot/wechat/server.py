@@ -225,15 +225,19 @@ class CallbackServer:
         if not self._nonces.add(f"{query.timestamp}:{query.nonce}"):
             # The same signed request again: a retry or a replay. It was taken the first time.
             logger.warning("%s callback with a used nonce ignored", self.channel.value)
-            return web.Response(text=SUCCESS)
+            return self._ack()
         if message.key in self._recent:
             logger.info("%s retry of a message already taken", self.channel.value)
-            return web.Response(text=SUCCESS)
+            return self._ack()
         if not self.queues.submit(message):
             self._nonces.discard(f"{query.timestamp}:{query.nonce}")
             return self._refuse(503, "queue full")
         self._recent.add(message.key)
-        return web.Response(text=SUCCESS)
+        return self._ack()
+
+    def _ack(self) -> web.Response:
+        # The Official Account documents "success"; WeCom an empty body (both: no passive reply).
+        return web.Response(text="" if self.channel is Channel.WECOM else SUCCESS)
 
     def _in_window(self, timestamp: str) -> bool:
         if not timestamp.isdigit():
