@@ -222,7 +222,7 @@ def _segments(text: str) -> list[tuple[str | None, str]]:
         segments.append((None, text[: found[0][0]]))
     for index, (_start, end, kind) in enumerate(found):
         stop = found[index + 1][0] if index + 1 < len(found) else len(text)
-        segments.append((kind, text[end:stop].strip(" :;,")))
+        segments.append((kind, text[end:stop].strip(" :;").lstrip(",")))
     return segments
 
 
@@ -524,6 +524,8 @@ def _address_with_continuation(line: _Line, value: str, lines: list[_Line]) -> s
         gap = below.top - previous.top
         if gap > 2.2 * previous.height:
             break
+        if below.left < line.left - 2 * line.height:
+            continue  # another column of a two-column card
         if not _continues_address(below, line):
             break
         parts.append(below.text)
@@ -545,7 +547,7 @@ def _continues_address(below: _Line, first: _Line) -> bool:
 
 
 def _tidy_address(parts: Iterable[str]) -> str:
-    pieces = [part.strip(" ,;|") for part in parts if part.strip(" ,;|")]
+    pieces = [part.strip(" ;|") for part in parts if part.strip(" ,;|")]
     if not pieces:
         return ""
     if any(_IDEOGRAPH.search(piece) for piece in pieces):
@@ -562,10 +564,8 @@ def _tidy_address(parts: Iterable[str]) -> str:
         # 号 after a house number is often read as 导 or 弓.
         text = re.sub(r"(?<=\d)[导弓](?!\d)", "号", text)
         return repair_place_names(text)
-    joined = ""
-    for piece in pieces:
-        joined = f"{joined}, {piece}" if joined and not joined.endswith(",") else f"{joined} {piece}".strip()
-    return _latin_tidy(joined.replace(",,", ","))
+    # A wrapped line goes on mid-phrase ("Pudong New" / "District, Shanghai"): a space, not a comma.
+    return _latin_tidy(" ".join(pieces)).strip(" ,")
 
 
 def _starts_with_place(text: str) -> bool:

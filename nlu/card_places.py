@@ -67,7 +67,9 @@ def repair_place_names(address: str) -> str:
     position = 0
     provinces = _matches(text, 0, gazetteer.provinces)
     province = ""
-    if provinces and (provinces[0][0] == 0 or len(provinces) == 1):
+    # Only an exact province: 南京市 is one character from 北京市, and a province has no level above to
+    # confirm a guess (cities below are checked against their own district).
+    if provinces and provinces[0][0] == 0:
         province = provinces[0][1]
         text = province + text[len(province) :]
         position = len(province)

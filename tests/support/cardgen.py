@@ -244,10 +244,14 @@ def _valid(e164: str) -> bool:
     return phonenumbers.is_valid_number(number)
 
 
-def _until_valid(make: Callable[[], tuple[str, str]]) -> tuple[str, str]:
+def _is_mobile(e164: str) -> bool:
+    return phonenumbers.number_type(phonenumbers.parse(e164, None)) == phonenumbers.PhoneNumberType.MOBILE
+
+
+def _until_valid(make: Callable[[], tuple[str, str]], *, mobile: bool = False) -> tuple[str, str]:
     for _ in range(200):
         e164, printed = make()
-        if _valid(e164):
+        if _valid(e164) and (not mobile or _is_mobile(e164)):
             return e164, printed
     raise RuntimeError("no valid phone number generated")
 
@@ -277,7 +281,7 @@ def _cn_mobile(rng: random.Random) -> tuple[str, str]:
         )
         return "+86" + digits, printed
 
-    return _until_valid(make)
+    return _until_valid(make, mobile=True)
 
 
 def _cn_landline(rng: random.Random, area: str, *, extension: bool, english: bool) -> tuple[str, str]:
@@ -323,7 +327,7 @@ def _tw_mobile(rng: random.Random) -> tuple[str, str]:
         )
         return "+886" + digits, printed
 
-    return _until_valid(make)
+    return _until_valid(make, mobile=True)
 
 
 def _tw_landline(rng: random.Random, area: str) -> tuple[str, str]:
@@ -348,7 +352,7 @@ def _hk_number(rng: random.Random, *, mobile: bool) -> tuple[str, str]:
         printed = rng.choice((f"+852 {local[:4]} {local[4:]}", f"(852) {local[:4]} {local[4:]}"))
         return "+852" + local, printed
 
-    return _until_valid(make)
+    return _until_valid(make, mobile=mobile)
 
 
 # --- what a card says ----------------------------------------------------------------------------
