@@ -10,12 +10,13 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from crm.app import App
+from crm.cards import CardPhoto, Photos
 from crm.checkin import Place
 from crm.deals import Upload
-from crm.errors import DeliveryFailed, InputRejected
+from crm.errors import ChatCrmError, DeliveryFailed, InputRejected
 from crm.members import Newcomer
 from crm.model import Lang, Member
-from crm.views import Reply
+from crm.views import Replies, Reply
 from crm.voice import VoiceNote
 from handlers.errors import guarded
 from handlers.textchat import TextConversation
@@ -35,6 +36,17 @@ def newcomer(message: Inbound) -> Newcomer:
     # Callbacks carry no name or language: the member's name defaults to the id until they set one,
     # the language to Chinese (most reps); /lang en switches.
     return Newcomer(message.channel, message.sender, message.sender, name="", language_code=None)
+
+
+async def guarded_many(app: App, lang: Lang, call: Awaitable[Replies]) -> Replies:
+    """handlers.errors.guarded for calls that answer with several replies."""
+    try:
+        return await call
+    except ChatCrmError as exc:
+        return Replies((app.error(lang, exc),))
+    except Exception:
+        logger.exception("handler failed")
+        return Replies((app.generic_error(lang),))
 
 
 def link_text(message: Inbound) -> str:
@@ -65,6 +77,19 @@ class WeChatHandler:
         if member is None:
             await self._send(message, None, Lang.ZH, self.app.linking.onboarding(who.language_code))
             return
+        if message.kind == "image" and message.media_id:
+            # One photo per WeChat message, no caption: deal evidence when the app's routes say so,
+            # else a business card.
+            photo = CardPhoto(
+                fetch=self._fetch(message.media_id),
+                key=message.key,
+                name=f"{message.media_id}.jpg",
+                max_bytes=self.max_file_bytes,
+            )
+            replies = await guarded_many(self.app, member.lang, self.app.photos(member, Photos((photo,))))
+            for reply in replies.items:
+                await self._send(message, member, member.lang, reply)
+            return
         reply = await guarded(self.app, member.lang, self._member_message(member, message))
         await self._send(message, member, member.lang, reply)
 
@@ -83,13 +108,11 @@ class WeChatHandler:
                 max_bytes=self.max_file_bytes,
             )
             return await self.app.voice.note(member, note, self._status(message))
-        if message.kind in ("image", "file") and message.media_id:
-            # WeChat photos have no caption: a photo is deal evidence only when the app's routing
-            # says so (a deal named recently), else it goes on to the next route (business cards).
+        if message.kind == "file" and message.media_id:
+            # A document: deal evidence (the pipeline reads PDF, DOCX, XLSX) through the app's routes.
             upload = Upload(
                 fetch=self._fetch(message.media_id),
                 name=message.filename,
-                is_photo=message.kind == "image",
                 key=message.key,
                 max_bytes=self.max_file_bytes,
             )

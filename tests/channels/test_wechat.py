@@ -397,6 +397,10 @@ async def test_media_that_cannot_be_fetched_is_reported(
     await cb.done()
     assert fake.downloads == ["expired-media"]
     assert "没能从微信取到" in fake.texts("o-boss")[-1]
+    await cb.post(wx.message_xml("o-boss", "file", MediaId="expired-file", Title="报价单.pdf"))
+    await cb.done()
+    assert fake.downloads[-1] == "expired-file"
+    assert "没能从微信取到" in fake.texts("o-boss")[-1]
 
 
 async def test_a_voice_note_is_fetched_and_kept(
