@@ -14,7 +14,7 @@ WHISPER_CHECKPOINT := $(MODEL_DIR)/whisper-base.pt
 # and charts, PostgreSQL backs the storage suite.
 SYSTEM_PACKAGES := ffmpeg tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra tesseract-ocr-eng \
 	tesseract-ocr-osd fonts-noto-cjk fonts-wqy-zenhei fonts-dejavu-core
-TEST_SYSTEM_PACKAGES := postgresql espeak-ng sox
+TEST_SYSTEM_PACKAGES := postgresql espeak-ng sox libopencore-amrnb0
 
 .PHONY: run test setup system system-test lint typecheck contracts pytest bench migrate clean distclean
 
