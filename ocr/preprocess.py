@@ -241,6 +241,16 @@ def deskew(gray: Image.Image, *, max_angle: float = 15.0) -> tuple[Image.Image, 
     return gray, angle, sideways
 
 
+def light_ground(gray: Image.Image) -> Image.Image:
+    """A dark card printed in light ink (black "premium" cards), turned into dark ink on light paper."""
+    values = np.asarray(gray.reduce(4) if min(gray.size) >= 64 else gray, dtype=np.float32)
+    ground, light = np.percentile(values, (50, 99.5))
+    # Light pixels are few (type), not a quarter of the picture (a white card on a dark desk, uncropped).
+    if ground < 110 and light > ground + 60 and float((values > ground + 60).mean()) < 0.25:
+        return ImageOps.invert(gray)
+    return gray
+
+
 def scale_to_width(gray: Image.Image, *, min_width: int, max_width: int) -> Image.Image:
     """Small photos up (text under ~12 px tall is lost in the ink mask), large ones down (cost)."""
     longest = max(gray.size)

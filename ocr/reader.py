@@ -1,4 +1,4 @@
-"""CardOcr: one business-card photo to text lines, in about half a second on two cores."""
+"""CardOcr: one business-card photo to text lines, in well under a second on two cores."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from PIL import Image, ImageOps
 
 from ocr.errors import ImageError
 from ocr.lines import Box, find_lines
-from ocr.preprocess import card_crop, card_edges, decode, deskew, is_blank, scale_to_width
+from ocr.preprocess import card_crop, card_edges, decode, deskew, is_blank, light_ground, scale_to_width
 from ocr.result import OcrResult, OcrTextLine
 from ocr.tesseract import Word, check_languages, recognize_lines
 
@@ -88,7 +88,7 @@ class CardOcr:
         if is_blank(gray):
             raise ImageError("blank", "the picture is nearly one colour")
         card, angle, sideways = deskew(card_crop(gray))
-        card = card_edges(card)
+        card = light_ground(card_edges(card))
         card = scale_to_width(card, min_width=self.card_width[0], max_width=self.card_width[1])
         if sideways:
             card = card.transpose(Image.Transpose.ROTATE_270)

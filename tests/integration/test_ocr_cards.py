@@ -10,7 +10,7 @@ import zlib
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from crm.facts import CardFacts
 from nlu.card import parse_card
@@ -166,3 +166,11 @@ def test_decompression_bomb(reader: CardOcr, width: int, height: int) -> None:
     with pytest.raises(ImageError) as error:
         reader.read(_png_header_only(width, height))
     assert error.value.reason == "too_large"
+
+
+def test_dark_card_with_light_print(reader: CardOcr) -> None:
+    card = generate_card(2, language="zh_hans", layout="left")
+    dark = ImageOps.invert(card.images[0].convert("RGB"))
+    facts = parse_card([reader.read(encode(dark, "JPEG", 90))])
+    assert facts.name == card.truth.name
+    assert facts.mobile == card.truth.mobile
