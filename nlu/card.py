@@ -70,6 +70,7 @@ class _Side:
     website: list[_Found] = field(default_factory=list)
     wechat_id: list[_Found] = field(default_factory=list)
     qq: list[_Found] = field(default_factory=list)
+    loose_sites: list[_Found] = field(default_factory=list)  # web addresses too damaged to parse
 
 
 def parse_card(pages: Sequence[OcrPage]) -> CardFacts:
@@ -190,7 +191,7 @@ def _label_pattern() -> re.Pattern[str]:
         escaped = re.escape(word).replace(r"\ ", r"\s*")
         if word.isascii():
             # A Latin label stands alone: not "mail" in "gmail", not "add" in "address" or "additional".
-            alternatives.append(rf"(?<![A-Za-z]){escaped}(?![A-Za-z])")
+            alternatives.append(rf"(?<![A-Za-z@.]){escaped}(?![A-Za-z.])")
         else:
             alternatives.append(escaped)
     single = "|".join(vocab.SINGLE_LETTER)
@@ -263,8 +264,11 @@ def _labelled_and_shaped(line: _Line, lines: list[_Line], side: _Side, region: s
             side.emails.extend(_Found(e, confidence * factor) for e in emails)
             line.used = line.used or bool(emails) or kind == "email"
         elif kind == "website":
-            for site in find_websites(_repair_website(value)):
+            sites = find_websites(_repair_website(value))
+            for site in sites:
                 side.website.append(_Found(_clean_website(site), confidence * _BY_LABEL))
+            if not sites:
+                side.loose_sites.append(_Found(value, confidence * _BY_LABEL))
             line.used = True
         elif kind == "wechat":
             ids = find_wechat_ids("微信 " + value) or re.findall(r"[A-Za-z][\w-]{5,19}", value)
@@ -316,6 +320,8 @@ def _unlabelled_contact(line: _Line, value: str, side: _Side) -> None:
     for site in sites:
         side.website.append(_Found(_clean_website(site), line.confidence * _BY_SHAPE))
         line.used = True
+    if not sites and re.search(r"(?i)w{3}", value) and "@" not in value:
+        side.loose_sites.append(_Found(value, line.confidence * _BY_SHAPE))
     for wechat in find_wechat_ids(value):
         side.wechat_id.append(_Found(wechat, line.confidence * _BY_LABEL))
         line.used = True
@@ -344,6 +350,9 @@ def _repair_email(value: str) -> str:
 
 def _repair_website(value: str) -> str:
     value = re.sub(r"(?i)\bw{2,3}[\s,]*\.?\s*(?=[a-z0-9])", "www.", value.strip())
+    # "huaxin com_cn", "huaxin,com": the dot before a top-level domain read as a space, comma or underscore.
+    for _ in range(2):  # "com_cn" first makes "com" a word of its own
+        value = re.sub(r"(?i)(?<=[a-z0-9])[\s,_]+(?=(?:com|cn|net|org)\b)", ".", value)
     return re.sub(r"\s*\.\s*", ".", value)
 
 
@@ -656,6 +665,8 @@ def _merge(sides: list[_Side], raw_text: str) -> CardFacts:
     )
     emails = _distinct_emails(gather("emails"))
     website = _best(gather("website"))
+    if website is None:
+        website = _website_from_email_domain(gather("loose_sites"), emails)
     website, emails = _reconcile_domains(website, emails)
     wechat = _best(gather("wechat_id"))
     qq = _best(gather("qq"))
@@ -706,6 +717,17 @@ def _merge(sides: list[_Side], raw_text: str) -> CardFacts:
         raw_text=raw_text,
         confidence=confidence,
     )
+
+
+def _website_from_email_domain(loose: list[_Found], emails: list[_Found]) -> _Found | None:
+    """A web address OCR broke ("wwwdingshengcn") that spells the e-mail domain once dots are ignored."""
+    for site in loose:
+        letters = re.sub(r"[^a-z0-9-]", "", site.value.lower()).removeprefix("www")
+        for email in emails:
+            domain = email.value.partition("@")[2]
+            if letters and fuzz.ratio(letters, re.sub(r"[^a-z0-9-]", "", domain)) >= 90:
+                return _Found(f"www.{domain}", min(site.confidence, email.confidence) * 0.8)
+    return None
 
 
 def _distinct_emails(found: Iterable[_Found]) -> list[_Found]:

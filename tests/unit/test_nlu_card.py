@@ -293,3 +293,28 @@ def test_a_label_read_as_its_own_line_joins_the_value_beside_it() -> None:
     facts = parse_card([Page([Line("王芳", height=56.0, top=20.0), label, value])])
     assert facts.fax == "+861020625374"
     assert facts.phones == ()
+
+
+@pytest.mark.parametrize(
+    ("line", "emails", "qq"),
+    [
+        ("E-mail: 429084@qq.com", ("429084@qq.com",), "429084"),  # "qq" inside the address is no label
+        ("邮箱：webmaster@huaxin.com", ("webmaster@huaxin.com",), None),
+        ("Email: tel.sales@huaxin.com", ("tel.sales@huaxin.com",), None),
+    ],
+)
+def test_label_words_inside_an_email_address(line: str, emails: tuple[str, ...], qq: str | None) -> None:
+    facts = card(("王芳", 56.0), line)
+    assert (facts.emails, facts.qq) == (emails, qq)
+
+
+@pytest.mark.parametrize(
+    ("lines", "website"),
+    [
+        (("Web: wwwjinqiao com_cn",), "www.jinqiao.com.cn"),
+        (("网此wwwdingshengcn", "Email: steven@dingsheng.cn"), "www.dingsheng.cn"),  # label and dots lost
+        (("www huaxin,com",), "www.huaxin.com"),
+    ],
+)
+def test_damaged_web_addresses(lines: tuple[str, ...], website: str) -> None:
+    assert card(("王芳", 56.0), *lines).website == website
