@@ -479,6 +479,8 @@ def _name_and_title(lines: list[_Line], side: _Side) -> None:
             if not re.fullmatch(f"[{_CJK}]{{2,4}}", compact) or _is_other_field(compact):
                 continue
             known = (compact[:2] in compound and len(compact) >= 3) or compact[0] in surname
+            if not known and (line.confidence < 0.7 or all(char in _STROKE_LIKE for char in compact)):
+                continue  # a rule or an icon read as 一一 / 人一, not a person
             score = (0.55 + (0.3 if known else 0.0) + 0.15 * size) * line.confidence
             chinese_names.append((score, line, compact))
         elif _looks_like_latin_name(name_part):
@@ -496,6 +498,8 @@ def _looks_like_name(text: str) -> bool:
     return bool(re.fullmatch(f"[{_CJK}]{{2,4}}", compact)) and not _is_other_field(compact)
 
 
+# What rules, dots and logos come out as: characters of one or two strokes.
+_STROKE_LIKE = frozenset("一二三丨丶丿乙人入八口回十卜了厂")
 _NOT_NAME = re.compile(
     r"有限|公司|集团|集團|科技|技术|技術|研究|中心|部$|省|市|区|區|路|街|号|號|热线|熱線|地址|电话|電話|手机|手機|"
     r"传真|傳真|邮箱|郵箱|网址|網址|微信|诚信|誠信|专业|專業|共赢|品质|品質|创新|創新|服务|服務|欢迎|歡迎|未来|"

@@ -318,3 +318,8 @@ def test_label_words_inside_an_email_address(line: str, emails: tuple[str, ...],
 )
 def test_damaged_web_addresses(lines: tuple[str, ...], website: str) -> None:
     assert card(("王芳", 56.0), *lines).website == website
+
+
+def test_rules_and_icons_read_as_characters_are_not_names() -> None:
+    assert card(("一一", 60.0), "手机 13812345678").name is None
+    assert card(("人一", 60.0), "手机 13812345678").name is None
