@@ -452,24 +452,16 @@ def _name_and_title(lines: list[_Line], side: _Side) -> None:
         text = line.text
         title = _title_in(text)
         name_part = text
-        if title and (title.start() > 0 or not _IDEOGRAPH.search(text)):
-            # "张伟 销售经理" / "张伟销售经理": the name before the title; English titles stand alone.
-            if _IDEOGRAPH.search(text):
-                name_part = text[: title.start()].strip()
-                title_text = _chinese_tidy(text[title.start() :] if _looks_like_name(name_part) else text)
-                if not _looks_like_name(name_part):
-                    name_part = ""
-                    title_text = _chinese_tidy(text)
+        if title:
+            # "张伟 销售经理" / "张伟销售经理": a name before the title; otherwise the line is the title.
+            chinese = bool(_IDEOGRAPH.search(text))
+            before = text[: title.start()].strip() if chinese else ""
+            if before and _looks_like_name(before):
+                name_part, title_text = before, _chinese_tidy(text[title.start() :])
             else:
-                name_part, title_text = "", _latin_tidy(text)
-            side.title.append(
-                _Found(title_text, line.confidence * _BY_SHAPE, bool(_IDEOGRAPH.search(title_text)))
-            )
+                name_part, title_text = "", _chinese_tidy(text) if chinese else _latin_tidy(text)
+            side.title.append(_Found(title_text, line.confidence * _BY_SHAPE, chinese))
             line.used = True
-        elif title:
-            side.title.append(_Found(_chinese_tidy(text), line.confidence * _BY_SHAPE, True))
-            line.used = True
-            continue
         name_part = name_part.strip(" ,.|:;-_")
         if not name_part:
             continue
