@@ -50,9 +50,11 @@ class _Line:
 class CardOcr:
     """Reads business-card photos with tesseract after Pillow preprocessing (satisfies crm.ports.CardReader).
 
-    `languages` is the first read of every line; `traditional` re-reads the Chinese lines of cards that
-    look like Taiwan or Hong Kong ones (None to never do so). Raises ImageError for a bad photo and
-    ocr.tesseract.OcrEngineError when tesseract itself is unusable.
+    `languages` is the first read of every line, one tesseract process for all lines; doubtful lines are
+    read again with its Chinese part alone. `traditional` (its Chinese part) re-reads the Chinese lines
+    of cards that look like Taiwan or Hong Kong ones (None: never). Photos over `max_bytes` or
+    `max_pixels` are refused; larger than `max_side` they are scaled down first. Raises ImageError for a
+    bad photo and OcrEngineError when tesseract itself is unusable. Thread-safe: no state between reads.
     """
 
     def __init__(
@@ -201,7 +203,8 @@ class CardOcr:
     def _reread_traditional(self, card: Image.Image, lines: list[_Line]) -> None:
         """Mostly-Chinese lines read again with the traditional model alone (labels and numbers in mixed
         lines read well either way, and the English model would double the cost)."""
-        assert self._traditional_only is not None
+        if self._traditional_only is None:
+            return
         chinese = [
             line
             for line in lines
