@@ -45,7 +45,9 @@ class SqlUnitOfWork:
     pipeline: p.PipelineQueries
     link_codes: r.LinkCodeRepository
 
-    def __init__(self, engine: AsyncEngine, write_lock: asyncio.Lock | None, *, read_only: bool = False) -> None:
+    def __init__(
+        self, engine: AsyncEngine, write_lock: asyncio.Lock | None, *, read_only: bool = False
+    ) -> None:
         self._engine = engine
         self._write_lock = None if read_only else write_lock
         self._read_only = read_only

@@ -47,6 +47,7 @@ def test_no_settings_built_at_import_time() -> None:
 
 def test_no_naive_now_in_domain_code() -> None:
     """Timestamps are aware: datetime.now() without a timezone is a bug waiting for a server move."""
+
     def naive_now(node: ast.AST) -> bool:
         return (
             isinstance(node, ast.Call)

@@ -58,8 +58,14 @@ async def test_join_if_open_and_flush() -> None:
 
 def _member(**kw: object) -> Member:
     return Member(
-        id=1, team_id=1, name="rep", role=Role.REP, lang=Lang.ZH, timezone="Asia/Shanghai",
-        created_at=datetime(2026, 1, 1, tzinfo=UTC), **kw,  # type: ignore[arg-type]
+        id=1,
+        team_id=1,
+        name="rep",
+        role=Role.REP,
+        lang=Lang.ZH,
+        timezone="Asia/Shanghai",
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -71,11 +77,27 @@ def _member(**kw: object) -> Member:
         # Saturday, weekend moved to Monday 09:00
         (datetime(2026, 11, 28, 10, 0), {"weekend_to_monday": True}, datetime(2026, 11, 30, 9, 0)),
         # quiet hours 21:00-08:00: 22:30 moves to 08:00 next day; 06:00 to 08:00 same day
-        (datetime(2026, 11, 24, 22, 30), {"quiet_start": time(21), "quiet_end": time(8)}, datetime(2026, 11, 25, 8, 0)),
-        (datetime(2026, 11, 24, 6, 0), {"quiet_start": time(21), "quiet_end": time(8)}, datetime(2026, 11, 24, 8, 0)),
-        (datetime(2026, 11, 24, 12, 0), {"quiet_start": time(21), "quiet_end": time(8)}, datetime(2026, 11, 24, 12, 0)),
+        (
+            datetime(2026, 11, 24, 22, 30),
+            {"quiet_start": time(21), "quiet_end": time(8)},
+            datetime(2026, 11, 25, 8, 0),
+        ),
+        (
+            datetime(2026, 11, 24, 6, 0),
+            {"quiet_start": time(21), "quiet_end": time(8)},
+            datetime(2026, 11, 24, 8, 0),
+        ),
+        (
+            datetime(2026, 11, 24, 12, 0),
+            {"quiet_start": time(21), "quiet_end": time(8)},
+            datetime(2026, 11, 24, 12, 0),
+        ),
         # quiet hours within a day: 12:00-14:00
-        (datetime(2026, 11, 24, 12, 30), {"quiet_start": time(12), "quiet_end": time(14)}, datetime(2026, 11, 24, 14, 0)),
+        (
+            datetime(2026, 11, 24, 12, 30),
+            {"quiet_start": time(12), "quiet_end": time(14)},
+            datetime(2026, 11, 24, 14, 0),
+        ),
     ],
 )
 def test_adjust_due(local_due: datetime, kw: dict[str, object], expected: datetime) -> None:
@@ -89,10 +111,15 @@ def test_plan_skips_past_times_and_leads_meetings_by_an_hour() -> None:
     facts = Facts(
         name="张伟",
         next_meeting=datetime(2026, 12, 2, 15, 0, tzinfo=SHANGHAI),
-        reminders=(ReminderFact("回电话", now + timedelta(days=4)), ReminderFact("昨天的", now - timedelta(days=1))),
+        reminders=(
+            ReminderFact("回电话", now + timedelta(days=4)),
+            ReminderFact("昨天的", now - timedelta(days=1)),
+        ),
         todos=(TodoFact("发资料", now + timedelta(days=1)), TodoFact("无日期")),
     )
-    interaction = Interaction(id=9, team_id=1, author_id=1, source=Source.CHAT, content="", facts={}, created_at=now, customer_id=3)
+    interaction = Interaction(
+        id=9, team_id=1, author_id=1, source=Source.CHAT, content="", facts={}, created_at=now, customer_id=3
+    )
     planned = plan_reminders(_member(), facts, interaction, [], now)
     by_kind = {r.kind: r for r in planned}
     assert set(by_kind) == {ReminderKind.ASK, ReminderKind.MEETING, ReminderKind.TODO}

@@ -51,7 +51,12 @@ def test_clean(raw: str, expected: str, removed: int) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "key"),
-    [("", "input.empty"), ("\u202e\u200b  ", "input.empty"), ("y" * 20_001, "input.too_long"), ("\x00\x01ab", "input.binary")],
+    [
+        ("", "input.empty"),
+        ("\u202e\u200b  ", "input.empty"),
+        ("y" * 20_001, "input.too_long"),
+        ("\x00\x01ab", "input.binary"),
+    ],
 )
 def test_clean_refuses(raw: str, key: str) -> None:
     with pytest.raises(InputRejected) as caught:
@@ -106,7 +111,11 @@ def fp(name: str = "", company: str = "", **kw: object) -> Fingerprint:
     [
         (fp("张伟", "华为技术有限公司"), fp("张伟", "华为技术（深圳）有限公司"), MatchKind.PROPOSE),
         (fp("张伟", "华为技术有限公司"), fp("张伟", "上海华为技术有限公司"), MatchKind.PROPOSE),
-        (fp("Wei Zhang", "Huawei Technologies Co., Ltd."), fp("Zhang Wei", "Huawei Technologies"), MatchKind.PROPOSE),
+        (
+            fp("Wei Zhang", "Huawei Technologies Co., Ltd."),
+            fp("Zhang Wei", "Huawei Technologies"),
+            MatchKind.PROPOSE,
+        ),
         (fp("张伟", "星辰科技有限公司"), fp("张玮", "星辰科技有限公司"), MatchKind.REVIEW),
         (fp("张伟"), fp("张伟"), MatchKind.REVIEW),  # a common name alone is never merged automatically
         (fp("张伟", "华为技术有限公司"), fp("张伟", "腾讯科技有限公司"), None),
@@ -135,7 +144,13 @@ def test_exact_match_ignores_extensions_and_case() -> None:
 
 
 def test_fingerprint_keys_round_trip() -> None:
-    original = Fingerprint(phones=("+8613812345678",), emails=("a@b.cn",), wechat_id="wx_1", name_key="张伟", company_key="华为技术")
+    original = Fingerprint(
+        phones=("+8613812345678",),
+        emails=("a@b.cn",),
+        wechat_id="wx_1",
+        name_key="张伟",
+        company_key="华为技术",
+    )
     keys = original.all_keys()
     assert LookupKey(KeyKind.COMPANY_PREFIX, "华为|张") in keys
     assert len({key.encoded() for key in keys}) == len(keys)
@@ -149,7 +164,9 @@ def _customer(name: str | None = None, **kw: object) -> Customer:
 
 
 def _contact(name: str | None = None, **kw: object) -> Contact:
-    return Contact(id=1, team_id=1, owner_id=1, customer_id=1, name=name, created_at=NOW, updated_at=NOW, **kw)  # type: ignore[arg-type]
+    return Contact(
+        id=1, team_id=1, owner_id=1, customer_id=1, name=name, created_at=NOW, updated_at=NOW, **kw
+    )  # type: ignore[arg-type]
 
 
 def test_completeness_and_missing_core_fields() -> None:
@@ -159,7 +176,14 @@ def test_completeness_and_missing_core_fields() -> None:
     contact = _contact(name="张伟", phones=["+8613812345678"])
     assert completeness(customer, contact) == 75
     assert missing_core(customer, contact) == []
-    full = _customer(name="华为", follow_up=FollowUp.NEW, budget_cny=1, timeline="Q3", needs=["CRM"], region=Region("上海市"))
+    full = _customer(
+        name="华为",
+        follow_up=FollowUp.NEW,
+        budget_cny=1,
+        timeline="Q3",
+        needs=["CRM"],
+        region=Region("上海市"),
+    )
     full_contact = _contact(name="张伟", phones=["+1"], title="经理", emails=["a@b.c"])
     assert completeness(full, full_contact) == 100
 
@@ -234,7 +258,14 @@ def test_time_field_round_trip() -> None:
     from crm.model import Member, Role
 
     member = Member(
-        id=1, team_id=1, name="x", role=Role.REP, lang=Lang.ZH, timezone="Asia/Shanghai", created_at=NOW,
-        quiet_start=time(21, 0), quiet_end=time(8, 0),
+        id=1,
+        team_id=1,
+        name="x",
+        role=Role.REP,
+        lang=Lang.ZH,
+        timezone="Asia/Shanghai",
+        created_at=NOW,
+        quiet_start=time(21, 0),
+        quiet_end=time(8, 0),
     )
     assert snapshot.load(Member, snapshot.dump(member)) == member
