@@ -233,7 +233,7 @@ class DealService:
     # --- the funnel -------------------------------------------------------------------------------
 
     async def funnel(self, team_id: int) -> Funnel:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await self._funnel(uow, team_id)
 
     async def _funnel(self, uow: UnitOfWork, team_id: int) -> Funnel:
@@ -278,13 +278,13 @@ class DealService:
     # --- reading -------------------------------------------------------------------------------
 
     async def view(self, actor: Member, deal_id: int) -> DealView:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             deal = await self._visible_deal(uow, actor, deal_id)
             return await self._view(uow, deal, await self._funnel(uow, actor.team_id))
 
     async def _view(self, uow: UnitOfWork, deal: Deal, funnel: Funnel) -> DealView:
         now = self._clock.now()
-        snapshot = await uow.pipeline.snapshot(deal.id, now)
+        snapshot = await uow.pipeline.snapshot(deal.id, now, funnel.evidence_keys())
         assert snapshot is not None
         confirmed = await uow.evidence.for_deal(deal.id, [EvidenceStatus.CONFIRMED])
         evidence: list[tuple[DealEvidence, StoredFile | None]] = []
@@ -316,7 +316,7 @@ class DealService:
             scorer = Scorer(funnel, now)
             found: list[tuple[DealSnapshot, Health]] = []
             for deal, _ in deals:
-                snapshot = await uow.pipeline.snapshot(deal.id, now)
+                snapshot = await uow.pipeline.snapshot(deal.id, now, funnel.evidence_keys())
                 if snapshot is not None:
                     found.append((snapshot, scorer.assess(snapshot)))
         return found
@@ -398,7 +398,7 @@ class DealService:
                 raise InputRejected(
                     "deal.already_in", stage_zh=funnel.label(goal, _ZH), stage_en=funnel.label(goal, _EN)
                 )
-            snapshot = await uow.pipeline.snapshot(deal.id, now)
+            snapshot = await uow.pipeline.snapshot(deal.id, now, funnel.evidence_keys())
             assert snapshot is not None
             needed = funnel.needed(deal.stage, goal)
             gaps = tuple(r for r in needed if not _met(r, snapshot))
@@ -1134,7 +1134,7 @@ class DealService:
         """Evidence requirements the deal still lacks, from its current stage on (the likeliest)."""
         if deal is None:
             return []
-        snapshot = await uow.pipeline.snapshot(deal.id, now)
+        snapshot = await uow.pipeline.snapshot(deal.id, now, funnel.evidence_keys())
         if snapshot is None:
             return []
         ahead = funnel.needed(deal.stage, WON)

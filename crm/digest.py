@@ -99,7 +99,9 @@ def compose(
     the deals shown get their full health."""
     scorer = Scorer(funnel, now)
     stall = funnel.stall_days
-    stalled_all = [s for s in snapshots if is_stalled((now - s.stage_entered_at).days, stall)]
+    # Over `stall` whole days in the stage: entered at least stall + 1 days ago.
+    cutoff = now - timedelta(days=stall + 1)
+    stalled_all = [s for s in snapshots if s.stage_entered_at <= cutoff]
     stalled_all.sort(key=lambda s: (s.stage_entered_at, s.deal_id))
     untouched_all = [s for s in snapshots if is_untouched(s, funnel, now)]
     untouched_all.sort(key=lambda s: (s.created_at, s.deal_id))
@@ -194,7 +196,7 @@ class DigestService:
             if team is None:
                 raise InputRejected("stages.no_team", team=team_id)
             funnel = team_funnel(team.settings)
-            snapshots = await uow.pipeline.snapshots(team_id, None, moment)
+            snapshots = await uow.pipeline.snapshots(team_id, None, moment, funnel.evidence_keys())
             members = {m.id: m for m in await uow.members.in_team(team_id)}
             missing = {s.owner_id for s in snapshots} - members.keys()
             for member_id in missing:
@@ -213,7 +215,9 @@ class DigestService:
             funnel = team_funnel(team.settings if team else {})
             follow_ups = await uow.pipeline.due_reminders(member.id, start, end, REP_ITEMS)
             overdue = await uow.pipeline.overdue_commitments(member.id, moment, REP_ITEMS)
-            snapshots = await uow.pipeline.snapshots(member.team_id, member.id, moment)
+            snapshots = await uow.pipeline.snapshots(
+                member.team_id, member.id, moment, funnel.evidence_keys()
+            )
             ids = {r.customer_id for r in follow_ups if r.customer_id} | {
                 c.customer_id for c in overdue if c.customer_id
             }

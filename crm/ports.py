@@ -239,7 +239,6 @@ class InteractionRepository(Protocol):
     async def by_external_key(self, key: str) -> Interaction | None:
         """The interaction made from the channel message with this idempotency key."""
         ...
-
     async def by_source_since(self, source: Source, since: datetime, limit: int) -> list[Interaction]:
         """Live (not undone) interactions from `source` made at or after `since`, oldest first."""
         ...
@@ -347,8 +346,13 @@ class DigestDeliveryRepository(Protocol):
 class PipelineQueries(Protocol):
     """Reads across many deals, with aggregate queries (the digest covers a whole team)."""
 
-    async def snapshots(self, team_id: int, owner_id: int | None, now: datetime) -> list[DealSnapshot]: ...
-    async def snapshot(self, deal_id: int, now: datetime) -> DealSnapshot | None: ...
+    async def snapshots(
+        self, team_id: int, owner_id: int | None, now: datetime, requirements: Sequence[str]
+    ) -> list[DealSnapshot]:
+        """Open deals with what their health needs; `evidence` holds those of `requirements` they have."""
+        ...
+
+    async def snapshot(self, deal_id: int, now: datetime, requirements: Sequence[str]) -> DealSnapshot | None: ...
     async def stage_counts(self, team_id: int, owner_id: int | None) -> dict[str, int]: ...
     async def open_deals(
         self, team_id: int, owner_id: int | None, limit: int, text: str | None = None

@@ -138,6 +138,10 @@ class Funnel:
     def evidence_requirements(self) -> tuple[Requirement, ...]:
         return tuple(r for r in self.requirements.values() if r.kind is ReqKind.EVIDENCE)
 
+    def evidence_keys(self) -> tuple[str, ...]:
+        """The keys evidence can be confirmed for (what a deal snapshot needs to know about)."""
+        return tuple(r.key for r in self.evidence_requirements())
+
     def find_stage(self, text: str) -> str | None:
         """A stage key from what a member typed: its name in either language, its key, its number
         ("3", "③"), or a word for won. None when it names no stage."""

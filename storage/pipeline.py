@@ -10,14 +10,28 @@ deals, instead of one round of lookups per deal.
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, func, insert, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    RowMapping,
+    Select,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from crm.facts import DecisionRole, Party
 from crm.health import DealSnapshot
@@ -198,16 +212,65 @@ def _deal(row: RowMapping) -> Deal:
     return Deal(**data)
 
 
-_SNAPSHOT_LIMIT = 1_000_000
+class EpochSeconds(FunctionElement[float]):
+    """Seconds since 1970 of a UTC timestamp column, computed by the database: reading 100k floats is
+    much cheaper than parsing 100k timestamp strings (SQLite keeps them as text)."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(EpochSeconds, "sqlite")
+def _epoch_sqlite(element: EpochSeconds, compiler: Any, **kw: Any) -> str:
+    # UTCDateTime stores naive UTC text on SQLite; julianday() reads it; 2440587.5 is 1970-01-01. A
+    # julian day in a double is exact to some 40 µs only: rounded to the millisecond, stored times
+    # come back as they were (to the millisecond).
+    return f"ROUND((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0, 3)"
+
+
+@compiles(EpochSeconds, "postgresql")
+def _epoch_postgresql(element: EpochSeconds, compiler: Any, **kw: Any) -> str:
+    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS DOUBLE PRECISION)"
+
+
+_ROLE_BITS = {role: 1 << i for i, role in enumerate(DecisionRole)}
+
+
+def _bits(column: Any, values: dict[Any, int]) -> Any:
+    """A power of two per value, summed over distinct values: the set as a bitmask, in portable SQL."""
+    if not values:
+        return literal(0, BigInteger)
+    return func.sum(
+        case(*((column == key, literal(bit, BigInteger)) for key, bit in values.items()), else_=0).distinct()
+    )
+
+
+class _Decoder:
+    """Bitmasks back to sets; there are few distinct masks, so each is built once."""
+
+    def __init__(self, keys: Sequence[Any]) -> None:
+        self.keys = list(keys)
+        self.cache: dict[int, frozenset[Any]] = {0: frozenset()}
+
+    def __call__(self, mask: int | None) -> frozenset[Any]:
+        value = int(mask or 0)
+        found = self.cache.get(value)
+        if found is None:
+            found = frozenset(key for i, key in enumerate(self.keys) if value >> i & 1)
+            self.cache[value] = found
+        return found
 
 
 class PipelineQueries(_Repo):
     """Reads across deals for lists, the deal card, the pipeline and the digest."""
 
-    def _snapshot_query(self, now: datetime) -> Select[Any]:
-        d, c, i, k = t.deals, t.customers, t.interactions, t.commitments
+    def _snapshot_query(self, now: datetime, requirements: Sequence[str]) -> Select[Any]:
+        """One row per deal: its fields, the customer's budget and timeline known, its last interaction,
+        its overdue commitments, and as bitmasks the `requirements` it has confirmed evidence for and
+        the decision roles among its customer's contacts. Correlated subqueries on indexed columns."""
+        d, c, i, k, e, p = t.deals, t.customers, t.interactions, t.commitments, t.deal_evidence, t.contacts
         last = (
-            select(func.max(i.c.created_at))
+            select(EpochSeconds(func.max(i.c.created_at)))
             .where(i.c.deal_id == d.c.id, i.c.undone_at.is_(None))
             .correlate(d)
             .scalar_subquery()
@@ -218,20 +281,40 @@ class PipelineQueries(_Repo):
             .correlate(d)
             .scalar_subquery()
         )
+        evidence = (
+            select(
+                cast(_bits(e.c.requirement, {key: 1 << n for n, key in enumerate(requirements)}), BigInteger)
+            )
+            .where(e.c.deal_id == d.c.id, e.c.status == EvidenceStatus.CONFIRMED.value)
+            .correlate(d)
+            .scalar_subquery()
+        )
+        roles = (
+            select(cast(_bits(p.c.decision_role, {r.value: b for r, b in _ROLE_BITS.items()}), BigInteger))
+            .where(
+                p.c.customer_id == d.c.customer_id,
+                p.c.decision_role.is_not(None),
+                p.c.merged_into.is_(None),
+                p.c.archived_at.is_(None),
+            )
+            .correlate(d)
+            .scalar_subquery()
+        )
         return select(
             d.c.id,
             d.c.title,
             c.c.name,
             d.c.owner_id,
             d.c.stage,
-            d.c.stage_entered_at,
-            d.c.created_at,
+            EpochSeconds(d.c.stage_entered_at),
+            EpochSeconds(d.c.created_at),
             d.c.amount_cny,
             c.c.budget_cny.is_not(None),
             or_(c.c.timeline.is_not(None), c.c.timeline_by.is_not(None)),
-            last.label("last_at"),
-            overdue.label("overdue"),
-            d.c.customer_id,
+            last,
+            overdue,
+            evidence,
+            roles,
         ).select_from(d.join(c, c.c.id == d.c.customer_id))
 
     def _open(self, query: Select[Any], team_id: int, owner_id: int | None) -> Select[Any]:
@@ -241,78 +324,40 @@ class PipelineQueries(_Repo):
         )
         return query.where(d.c.owner_id == owner_id) if owner_id is not None else query
 
-    async def snapshots(self, team_id: int, owner_id: int | None, now: datetime) -> list[DealSnapshot]:
-        """Every open deal of the team (or of one owner) with what its health needs."""
-        rows = (await self._conn.execute(self._open(self._snapshot_query(now), team_id, owner_id))).all()
-        d, e, k = t.deals, t.deal_evidence, t.contacts
-        evidence_query = self._open(
-            select(e.c.deal_id, e.c.requirement)
-            .select_from(e.join(d, d.c.id == e.c.deal_id))
-            .where(e.c.status == EvidenceStatus.CONFIRMED.value, e.c.requirement.is_not(None))
-            .distinct(),
-            team_id,
-            owner_id,
-        )
-        roles_query = select(k.c.customer_id, k.c.decision_role).where(
-            k.c.team_id == team_id,
-            k.c.decision_role.is_not(None),
-            k.c.merged_into.is_(None),
-            k.c.archived_at.is_(None),
-        )
-        if owner_id is not None:
-            owned = self._open(select(d.c.customer_id), team_id, owner_id)
-            roles_query = roles_query.where(k.c.customer_id.in_(owned.scalar_subquery()))
-        return await self._build(rows, evidence_query, roles_query.distinct())
-
-    async def snapshot(self, deal_id: int, now: datetime) -> DealSnapshot | None:
-        """One deal (open or not) as the health rules see it."""
-        row = (await self._conn.execute(self._snapshot_query(now).where(t.deals.c.id == deal_id))).first()
-        if row is None:
-            return None
-        e, k = t.deal_evidence, t.contacts
-        evidence_query = select(e.c.deal_id, e.c.requirement).where(
-            e.c.deal_id == deal_id,
-            e.c.status == EvidenceStatus.CONFIRMED.value,
-            e.c.requirement.is_not(None),
-        )
-        roles_query = select(k.c.customer_id, k.c.decision_role).where(
-            k.c.customer_id == row[12],
-            k.c.decision_role.is_not(None),
-            k.c.merged_into.is_(None),
-            k.c.archived_at.is_(None),
-        )
-        snapshots = await self._build([row], evidence_query, roles_query)
-        return snapshots[0]
-
-    async def _build(
-        self, rows: Sequence[Any], evidence_query: Select[Any], roles_query: Select[Any]
+    async def snapshots(
+        self, team_id: int, owner_id: int | None, now: datetime, requirements: Sequence[str]
     ) -> list[DealSnapshot]:
-        evidence: dict[int, set[str]] = defaultdict(set)
-        for deal_id, requirement in (await self._conn.execute(evidence_query)).all():
-            evidence[deal_id].add(requirement)
-        roles: dict[int, set[DecisionRole]] = defaultdict(set)
-        for customer_id, role in (await self._conn.execute(roles_query)).all():
-            roles[customer_id].add(DecisionRole(role))
-        empty_e: frozenset[str] = frozenset()
-        empty_r: frozenset[DecisionRole] = frozenset()
-        frozen_e = {key: frozenset(value) for key, value in evidence.items()}
-        frozen_r = {key: frozenset(value) for key, value in roles.items()}
+        """Every open deal of the team (or of one owner) with what its health needs; `evidence` holds
+        those of `requirements` it has."""
+        query = self._open(self._snapshot_query(now, requirements), team_id, owner_id)
+        return self._build((await self._conn.execute(query)).all(), requirements)
+
+    async def snapshot(self, deal_id: int, now: datetime, requirements: Sequence[str]) -> DealSnapshot | None:
+        """One deal (open or not) as the health rules see it."""
+        query = self._snapshot_query(now, requirements).where(t.deals.c.id == deal_id)
+        found = self._build((await self._conn.execute(query)).all(), requirements)
+        return found[0] if found else None
+
+    def _build(self, rows: Sequence[Any], requirements: Sequence[str]) -> list[DealSnapshot]:
+        evidence = _Decoder(requirements)
+        roles = _Decoder(list(_ROLE_BITS))
+        fromtimestamp = datetime.fromtimestamp
         return [
             DealSnapshot(
-                deal_id=row[0],
-                title=row[1],
-                customer_name=row[2],
-                owner_id=row[3],
-                stage=row[4],
-                stage_entered_at=row[5],
-                created_at=row[6],
-                amount_cny=row[7],
-                has_budget=bool(row[8]),
-                has_timeline=bool(row[9]),
-                last_interaction_at=row[10],
-                overdue_commitments=int(row[11] or 0),
-                evidence=frozen_e.get(row[0], empty_e),
-                roles=frozen_r.get(row[12], empty_r),
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                fromtimestamp(row[5], UTC),
+                fromtimestamp(row[6], UTC),
+                row[7],
+                bool(row[8]),
+                bool(row[9]),
+                None if row[10] is None else fromtimestamp(row[10], UTC),
+                int(row[11] or 0),
+                evidence(row[12]),
+                roles(row[13]),
             )
             for row in rows
         ]

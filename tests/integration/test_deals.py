@@ -239,9 +239,10 @@ async def test_snapshots_aggregate_what_the_health_needs(app: App, team: Team, c
     await app.pipeline.deals.confirm_evidence(team.rep, offer.evidence.id, "contract_draft")
     clock.advance(days=9)
     now = clock.now()
-    async with app.ports.uow() as uow:
-        team_wide = {s.deal_id: s for s in await uow.pipeline.snapshots(team.rep.team_id, None, now)}
-        own = await uow.pipeline.snapshots(team.rep.team_id, team.rep2.id, now)
+    keys = (await app.pipeline.deals.funnel(team.rep.team_id)).evidence_keys()
+    async with app.ports.uow(read_only=True) as uow:
+        team_wide = {s.deal_id: s for s in await uow.pipeline.snapshots(team.rep.team_id, None, now, keys)}
+        own = await uow.pipeline.snapshots(team.rep.team_id, team.rep2.id, now, keys)
         counts = await uow.pipeline.stage_counts(team.rep.team_id, None)
     assert set(team_wide) == {rich, plain} and [s.deal_id for s in own] == [plain]
     snapshot = team_wide[rich]

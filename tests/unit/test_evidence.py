@@ -39,7 +39,9 @@ def test_guess(caption: str | None, name: str | None, content: str | None, expec
 def test_a_tie_goes_to_what_the_deal_still_lacks() -> None:
     # "合同" (contract) and "签字" (signed requirement confirmation) score the same.
     plain = guess(FUNNEL, caption="合同签字", name=None, content=None)
-    preferred = guess(FUNNEL, caption="合同签字", name=None, content=None, prefer=["requirement_confirmation"])
+    preferred = guess(
+        FUNNEL, caption="合同签字", name=None, content=None, prefer=["requirement_confirmation"]
+    )
     assert plain.requirement is not None and preferred.requirement is not None
     assert preferred.requirement.key == "requirement_confirmation"
     assert set(preferred.keywords) >= {"签字"}

@@ -64,7 +64,10 @@ def test_the_default_funnel_is_the_issue_s_five_stages() -> None:
     assert funnel.digest_time == time(9, 0) and funnel.workdays_only
     assert funnel.required_roles() == (DecisionRole.PROCUREMENT, DecisionRole.TECHNICAL, DecisionRole.FINANCE)
     lead = funnel.exit_requirements("lead")
-    assert [(r.kind, r.field) for r in lead] == [(ReqKind.FIELD, FieldName.BUDGET), (ReqKind.FIELD, FieldName.TIMELINE)]
+    assert [(r.kind, r.field) for r in lead] == [
+        (ReqKind.FIELD, FieldName.BUDGET),
+        (ReqKind.FIELD, FieldName.TIMELINE),
+    ]
     assert funnel.requirements["no_objections"].declare
     assert not funnel.requirements["contract_draft"].declare
     assert funnel.stages[1].label(Lang.ZH) == "② 需求锁定"
@@ -101,12 +104,24 @@ def test_find_stage(typed: str, key: str | None) -> None:
         ("lead", "solution", ["budget", "timeline", "requirement_confirmation"]),
         ("requirements", "solution", ["requirement_confirmation"]),
         ("closing", WON, ["contract_draft", "no_objections"]),
-        ("decision_chain", WON, ["procurement_contact", "technical_contact", "finance_contact", "contract_draft", "no_objections"]),
+        (
+            "decision_chain",
+            WON,
+            [
+                "procurement_contact",
+                "technical_contact",
+                "finance_contact",
+                "contract_draft",
+                "no_objections",
+            ],
+        ),
         ("solution", "lead", []),  # moving back needs nothing
         ("solution", "solution", []),
     ],
 )
-def test_advancing_needs_the_exit_criteria_of_every_stage_passed(current: str, target: str, needed: list[str]) -> None:
+def test_advancing_needs_the_exit_criteria_of_every_stage_passed(
+    current: str, target: str, needed: list[str]
+) -> None:
     assert [r.key for r in default_funnel().needed(current, target)] == needed
 
 
@@ -135,12 +150,24 @@ BAD = [
     ("reserved", _with('[[stage]]\nkey = "won"\nzh = "赢"\nen = "Won"'), ["reserved"]),
     ("duplicate", _with('[[stage]]\nkey = "pitch"\nzh = "再"\nen = "Again"'), ["duplicate_stage"]),
     ("key_format", _with('[[stage]]\nkey = "Big Deal"\nzh = "大"\nen = "Big"'), ["key_format"]),
-    ("undefined", MINIMAL.replace('requires = ["deck"]', 'requires = ["deck", "nda"]'), ["undefined_requirement"]),
+    (
+        "undefined",
+        MINIMAL.replace('requires = ["deck"]', 'requires = ["deck", "nda"]'),
+        ["undefined_requirement"],
+    ),
     ("missing_name", _with('[[stage]]\nkey = "x"\nen = "X"'), ["missing"]),
     ("bad_kind", MINIMAL.replace('kind = "evidence"', 'kind = "document"'), ["bad_kind", "not_for_kind"]),
     ("bad_field", MINIMAL.replace('field = "budget"', 'field = "revenue"'), ["bad_field"]),
-    ("bad_role", _with('[requirement.cto]\nkind = "role"\nrole = "cto"\nzh = "CTO"\nen = "CTO"'), ["bad_role"]),
-    ("keywords_on_field", MINIMAL.replace('field = "budget"', 'field = "budget"\nkeywords = ["钱"]'), ["not_for_kind"]),
+    (
+        "bad_role",
+        _with('[requirement.cto]\nkind = "role"\nrole = "cto"\nzh = "CTO"\nen = "CTO"'),
+        ["bad_role"],
+    ),
+    (
+        "keywords_on_field",
+        MINIMAL.replace('field = "budget"', 'field = "budget"\nkeywords = ["钱"]'),
+        ["not_for_kind"],
+    ),
     ("declare_type", MINIMAL.replace('keywords = ["Deck", "方案"]', 'declare = "yes"'), ["type"]),
     (
         "several at once",
