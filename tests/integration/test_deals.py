@@ -17,6 +17,7 @@ from crm.errors import InputRejected, NotAllowed, NotFound
 from crm.facts import DecisionRole
 from crm.model import DealStatus, Member
 from crm.stages import FieldName, StageConfigError
+from crm.views import Act
 from nlu.extractor import Extractor
 from storage import tables as t
 from tests.conftest import FakeClock, Team
@@ -255,3 +256,41 @@ async def test_snapshots_aggregate_what_the_health_needs(app: App, team: Team, c
     )
     assert not team_wide[plain].has_budget and team_wide[plain].overdue_commitments == 0
     assert counts == {"lead": 2}
+
+
+async def test_a_forwarded_chat_on_a_deal_is_offered_as_evidence(
+    app: App, team: Team, any_engine: AsyncEngine
+) -> None:
+    deal_id = await new_deal(app, team.rep, CHAT_WITH_BUDGET)
+    # The same customer (same phone) confirms the proposal in a later chat: a capture on the same deal.
+    reply = await app.chat(
+        team.rep, [ChatMessage(text="张伟 13812345678：方案没问题，我们确认方案", sender="张伟")]
+    )
+    assert f"可以作为 #D{deal_id} 的证据" in reply.text
+    (button,) = [b for b in reply.all_buttons() if b.act is Act.DEAL_EVIDENCE_CHAT]
+    assert button.arg == "solution_confirmation"
+    confirmed = await app.press(team.rep, button.act, button.target, button.arg)
+    assert "✅ 已记为" in confirmed.text and "客户对方案的确认" in confirmed.text
+    async with any_engine.connect() as conn:
+        row = (await conn.execute(select(t.deal_evidence))).mappings().one()
+    assert (row["kind"], row["status"], row["requirement"]) == ("text", "confirmed", "solution_confirmation")
+    assert row["interaction_id"] == button.target
+    # A chat without evidence words gets no such button.
+    plain = await app.chat(team.rep, [ChatMessage(text="张伟 13812345678：下周三下午见", sender="张伟")])
+    assert not [b for b in plain.all_buttons() if b.act is Act.DEAL_EVIDENCE_CHAT]
+
+
+@pytest.mark.parametrize(
+    ("args", "stage"),
+    [
+        ("", "requirements"),
+        ("华为", "requirements"),
+        ("华为 需求锁定", "requirements"),
+        ("#D1 2", "requirements"),
+    ],
+)
+async def test_the_advance_command(app: App, team: Team, args: str, stage: str) -> None:
+    await new_deal(app, team.rep, CHAT_WITH_BUDGET)
+    reply = await app.command(team.rep, "advance", args)
+    assert "✅ #D1 已推进" in reply.text
+    assert (await app.pipeline.deals.view(team.rep, 1)).deal.stage == stage
