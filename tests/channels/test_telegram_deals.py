@@ -333,7 +333,6 @@ async def test_bad_input_gets_a_clear_answer_and_writes_nothing(tg: Tg, sqlite_e
     reply = await tg.send_file(REP, png(), None, photo=True, caption="看看")
     assert "#D1" not in reply  # a plain photo is not claimed as evidence
     assert await count(sqlite_engine, t.deal_evidence) == 0
-    assert await count(sqlite_engine, t.files) == 0 or await count(sqlite_engine, t.deal_evidence) == 0
 
     # A stage file with errors from the admin: every problem listed, nothing changed.
     bad = b'stall_days = 0\n[[stage]]\nkey = "intro"\nzh = "x"\nen = "X"\nrequires = ["nda"]\n'
@@ -344,11 +343,14 @@ async def test_bad_input_gets_a_clear_answer_and_writes_nothing(tg: Tg, sqlite_e
     assert "只有管理员可以修改销售阶段" in reply
     assert "① 线索激活 (lead)：预算、时间计划" in await tg.say(ADMIN, "/stages")
 
-    # A customer chat that mentions 方案 forwarded by the rep is still a capture, not a command.
-    await tg.feed(text_update(REP, "方案我们内部看过了，推进到下一步需要你们报价", forward_from=CUSTOMER))
-    assert "推进" not in tg.texts()[-1] or "已推进" not in tg.texts()[-1]
-    assert "📝" in tg.texts()[-1] or "🔄" in tg.texts()[-1] or "✅" in tg.texts()[-1]
-    assert card
+    # A forwarded customer chat is a capture even when it reads like a command.
+    interactions = await count(sqlite_engine, t.interactions)
+    await tg.feed(text_update(REP, "方案我们内部看过了，推进到方案匹配吧", forward_from=CUSTOMER))
+    assert "已推进" not in tg.texts()[-1] and "不能推进" not in tg.texts()[-1]
+    assert await count(sqlite_engine, t.interactions) == interactions + 1
+    async with sqlite_engine.connect() as conn:
+        assert (await conn.execute(select(t.deals.c.stage).where(t.deals.c.id == 1))).scalar_one() == "lead"
+    assert card.startswith("📁 #D1")
 
 
 async def test_the_pipeline_and_the_digest_in_chat(tg: Tg, app: App) -> None:
