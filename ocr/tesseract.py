@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -15,10 +15,34 @@ from PIL import Image
 
 logger = logging.getLogger(__name__)
 
-# pytesseract starts tesseract as a subprocess that inherits os.environ. With its default OpenMP threading,
-# tesseract is 3-8x slower on a 2-core machine (threads spin against each other and against the other
-# worker); one thread per process is fastest. setdefault: an operator's explicit value wins.
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+OMP_THREAD_LIMIT = "OMP_THREAD_LIMIT"
+
+
+class TesseractEnvironment(Mapping[str, str]):
+    """The process environment as tesseract's subprocess sees it: OMP_THREAD_LIMIT=1 added.
+
+    With its default OpenMP threading tesseract is 3-8x slower on a 2-core machine (threads spin
+    against each other and against the other worker); one thread per process is fastest. Setting it in
+    os.environ would also hold torch (Whisper, in the same process) to one thread, so the limit goes
+    only to tesseract. An operator's explicit value wins.
+    """
+
+    def __getitem__(self, key: str) -> str:
+        if key == OMP_THREAD_LIMIT and key not in os.environ:
+            return "1"
+        return os.environ[key]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from os.environ
+        if OMP_THREAD_LIMIT not in os.environ:
+            yield OMP_THREAD_LIMIT
+
+    def __len__(self) -> int:
+        return len(os.environ) + (OMP_THREAD_LIMIT not in os.environ)
+
+
+# pytesseract passes its module-level `environ` to every tesseract subprocess it starts.
+pytesseract.pytesseract.environ = TesseractEnvironment()
 
 
 class OcrEngineError(RuntimeError):
