@@ -6,8 +6,8 @@ import os
 import stat
 from pathlib import Path
 
-import pytest
 import pytesseract
+import pytest
 
 from ocr import tesseract
 
