@@ -105,6 +105,7 @@ class App:
                 "undo": self._undo,
                 "lang": self.set_lang,
                 "cancel": self._cancel_command,
+                "review": self._review,
             }
         )
         self.register_buttons(
@@ -327,6 +328,9 @@ class App:
 
     def command_names(self) -> list[str]:
         return sorted(self._commands)
+
+    async def _review(self, actor: Member, _args: str) -> Reply:
+        return present.review_list(actor.lang, await self.customers.review(actor))
 
     async def _help(self, actor: Member, _args: str) -> Reply:
         return self.help(actor)

@@ -22,6 +22,7 @@ from crm.model import (
     Customer,
     Deal,
     DealStatus,
+    DuplicateFlag,
     DuplicateStatus,
     FollowUp,
     Interaction,
@@ -328,6 +329,24 @@ class CustomerService:
             customer = await uow.customers.get(survivor.customer_id) if survivor.customer_id else None
             await uow.commit()
         return MergeResult(merge=merge, survivor=survivor, customer=customer)
+
+    async def review(self, actor: Member, limit: int = 10) -> list[tuple[DuplicateFlag, Contact, Contact]]:
+        """/review: open duplicate flags of the team (managers and admins), each with both contacts."""
+        if not actor.role.sees_team:
+            raise NotAllowed()
+        found: list[tuple[DuplicateFlag, Contact, Contact]] = []
+        async with self._uow(read_only=True) as uow:
+            for flag in await uow.duplicates.open_for_team(actor.team_id, limit):
+                new = await uow.contacts.get(flag.contact_id)
+                old = await uow.contacts.get(flag.candidate_id)
+                if (
+                    new is not None
+                    and old is not None
+                    and new.merged_into is None
+                    and old.merged_into is None
+                ):
+                    found.append((flag, new, old))
+        return found
 
     async def keep_separate(self, actor: Member, flag_id: int) -> None:
         async with self._uow() as uow:

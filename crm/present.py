@@ -12,7 +12,7 @@ from crm.customers import CustomerCard, EditableField
 from crm.errors import ChatCrmError
 from crm.facts import Facts, Party
 from crm.messages import t
-from crm.model import Contact, Customer, FollowUp, Lang, Member, Role
+from crm.model import Contact, Customer, DuplicateFlag, FollowUp, Lang, Member, Role
 from crm.profile import CoreField
 from crm.views import Act, Button, Reply, rows
 
@@ -260,6 +260,29 @@ def customer_list(lang: Lang, customers: Sequence[Customer], key: str = "custome
     lines += [f"• {customer_name(lang, c)}" for c in customers]
     buttons = [Button(customer_name(lang, c), Act.OPEN_CUSTOMER, c.id) for c in customers]
     return Reply("\n".join(lines), rows(*buttons, width=2))
+
+
+def review_list(lang: Lang, items: Sequence[tuple[DuplicateFlag, Contact, Contact]]) -> Reply:
+    """/review: each possible duplicate with merge and keep-separate buttons."""
+    if not items:
+        return Reply(t(lang, "review.none"))
+    lines = [t(lang, "review.title")]
+    buttons: list[tuple[Button, ...]] = []
+    for number, (flag, new, old) in enumerate(items, 1):
+        lines.append(
+            f"{number}. "
+            + t(lang, "review.item", new=_person(new), old=_person(old), score=round(flag.score))
+        )
+        buttons += rows(
+            Button(f"{number}. {t(lang, 'button.merge')}", Act.MERGE, flag.id),
+            Button(f"{number}. {t(lang, 'button.keep')}", Act.KEEP_SEPARATE, flag.id),
+        )
+    return Reply("\n".join(lines), tuple(buttons))
+
+
+def _person(contact: Contact) -> str:
+    bits = [contact.name or "?"] + [fmt.phone(p) for p in contact.phones[:1]]
+    return " ".join(bits)
 
 
 def customer_card(member: Member, card: CustomerCard) -> Reply:

@@ -23,26 +23,46 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "start.welcome_back": ("欢迎回来，{name}！", "Welcome back, {name}!"),
     "help": (
-        "把客户的聊天记录转发给我，我会整理成线索卡片：联系人、公司、电话、预算、时间、下次会面、需求和承诺。\n"
-        "也可以直接粘贴聊天内容。\n\n"
+        "我能帮你把客户信息记进 CRM，不用打字：\n"
+        "• 转发或粘贴客户聊天 → 线索卡片（联系人、公司、电话、预算、时间、下次会面、需求、承诺）\n"
+        "• 拜访后发语音 → 拜访纪要、待办和提醒\n"
+        "• 拍名片（正反面可一起发）→ 联系人\n"
+        "• 发文件或截图（说明写商机，或回复商机卡片）→ 商机证据\n"
+        "• 打字“提醒我周五给他回电话” → 到时提醒你\n\n"
         "命令：\n"
-        "/find 关键词 — 查找你的客户\n"
-        "/customer 名称 — 查看客户卡片和往来记录\n"
+        "/find 关键词 — 查找客户\n"
+        "/customer 名称 — 客户卡片和往来记录\n"
+        "/deals、/deal 名称 — 商机和阶段；/advance — 推进阶段\n"
+        "/reminders — 待办提醒；/settings — 免打扰时段、周末、时区\n"
         "/undo — 撤销上一条记录\n"
+        "/link — 绑定微信 / Telegram 的同一账号\n"
         "/lang — 切换语言（中文 / English）\n"
         "/help — 显示帮助",
-        "Forward me a customer chat and I turn it into a lead card: contact, company, phone, budget, "
-        "timeline, next meeting, needs and commitments.\nYou can also paste a chat.\n\n"
+        "I put customer information into the CRM so you don't have to type it:\n"
+        "• forward or paste a customer chat → a lead card (contact, company, phone, budget, timeline, "
+        "next meeting, needs, commitments)\n"
+        "• a voice note after a visit → visit minutes, to-dos and reminders\n"
+        "• a photo of a business card (front and back together) → a contact\n"
+        "• a document or screenshot (caption naming the deal, or replying to a deal card) → deal evidence\n"
+        "• type \"remind me Friday to call him back\" → a reminder when it is due\n\n"
         "Commands:\n"
         "/find text — search your customers\n"
         "/customer name — a customer's card and history\n"
+        "/deals, /deal name — deals and stages; /advance — move a deal on\n"
+        "/reminders — what is pending; /settings — quiet hours, weekends, timezone\n"
         "/undo — undo your last capture\n"
+        "/link — use the same account on WeChat and Telegram\n"
         "/lang — switch language (中文 / English)\n"
         "/help — this help",
     ),
     "help.manager": (
-        "\n\n经理命令：\n/invite rep|manager — 生成邀请链接\n/review — 待审核的疑似重复",
-        "\n\nManager commands:\n/invite rep|manager — create an invite link\n/review — possible duplicates to review",
+        "\n\n经理命令：\n/invite rep|manager — 生成邀请链接\n/review — 待审核的疑似重复\n"
+        "/pipeline — 各阶段商机数和图表\n/digest — 立即发送每日简报（/digest 08:30 改时间）\n"
+        "/terms 词1，词2 — 语音识别的产品术语",
+        "\n\nManager commands:\n/invite rep|manager — create an invite link\n"
+        "/review — possible duplicates to review\n/pipeline — deals per stage with a chart\n"
+        "/digest — the daily digest now (/digest 08:30 changes its time)\n"
+        "/terms word1, word2 — product terms for speech recognition",
     ),
     "role.rep": ("销售", "rep"),
     "role.manager": ("经理", "manager"),

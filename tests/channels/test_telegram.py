@@ -206,7 +206,7 @@ async def test_language_switch(tg: Tg) -> None:
     await tg.feed(text_update(REP, "/lang en"))
     assert tg.last_text() == "Language set to English."
     await tg.feed(text_update(REP, "/help"))
-    assert "Forward me a customer chat" in tg.last_text()
+    assert "forward or paste a customer chat" in tg.last_text()
 
 
 async def test_shutdown_finishes_an_open_burst(tg: Tg, sqlite_engine: AsyncEngine) -> None:

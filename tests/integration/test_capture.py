@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm.app import App
 from crm.capture import ChatMessage, Outcome
-from crm.errors import InputRejected, NotFound, StorageUnavailable
+from crm.errors import InputRejected, NotAllowed, NotFound, StorageUnavailable
 from crm.model import Channel, DuplicateStatus, FollowUp, ReminderKind, Source
 from crm.profile import CoreField
 from crm.views import Act
@@ -334,3 +334,19 @@ async def test_text_with_no_facts_is_kept_as_a_note(app: App, team: Team, sqlite
     reply = await app.chat(team.rep, [ChatMessage("嗯嗯好的", key="z")])
     assert "没有识别出客户信息" in reply.text
     assert await count(sqlite_engine, t.interactions) == 1
+
+
+async def test_manager_reviews_flagged_duplicates(app: App, team: Team) -> None:
+    await app.capture.chat(team.rep, [ChatMessage("星辰科技有限公司 张伟 13812345678", key="a")])
+    flagged = await app.capture.chat(team.rep, [ChatMessage("星辰科技有限公司 张玮 13900002222", key="b")])
+    assert flagged.flagged_for_review and flagged.flag_id is not None
+
+    reply = await app.command(team.manager, "review", "")
+    assert "待审核的疑似重复" in reply.text and "张玮" in reply.text and "张伟" in reply.text
+    merge = next(b for b in reply.all_buttons() if b.act is Act.MERGE)
+    assert merge.target == flagged.flag_id
+    await app.press(team.manager, Act.MERGE, merge.target, merge.arg)
+    assert "没有待审核" in (await app.command(team.manager, "review", "")).text
+
+    with pytest.raises(NotAllowed):
+        await app.command(team.rep, "review", "")
