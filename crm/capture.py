@@ -150,9 +150,8 @@ async def find_duplicate(
         candidates = await uow.contacts.candidates(team_id, keys, limit)
         if not candidates:
             continue
-        stored_keys = await uow.contacts.keys_of([c.id for c in candidates])
-        prints = [(c.id, Fingerprint.from_keys(stored_keys[c.id])) for c in candidates]
-        seen.update((c.id, c) for c in candidates)
+        prints = [(contact.id, Fingerprint.from_keys(stored)) for contact, stored in candidates]
+        seen.update((contact.id, contact) for contact, _ in candidates)
         match = exact_match(probe, prints) or best_fuzzy_match(probe, prints)
         if match is not None:
             return match, seen

@@ -66,6 +66,8 @@ from crm.text import clean, one_line
 
 logger = logging.getLogger(__name__)
 
+FUNNEL_CACHE_TTL = timedelta(seconds=60)
+
 EVIDENCE_TYPES = frozenset(
     {
         files.FileType.PDF,
@@ -229,6 +231,9 @@ class DealService:
         self.max_bytes = max_bytes
         # Document parsing is CPU-bound and blocking: one at a time, in a worker thread.
         self._reading = asyncio.Semaphore(1)
+        # Team funnels for the evidence pre-check every capture makes; loading stages here clears its
+        # entry, another process's load is seen within FUNNEL_CACHE_TTL.
+        self._funnel_cache: dict[int, tuple[datetime, Funnel]] = {}
 
     # --- the funnel -------------------------------------------------------------------------------
 
@@ -240,6 +245,15 @@ class DealService:
         team = await uow.teams.get(team_id)
         return team_funnel(team.settings if team else {})
 
+    async def _recent_funnel(self, team_id: int) -> Funnel:
+        now = self._clock.now()
+        cached = self._funnel_cache.get(team_id)
+        if cached is not None and now - cached[0] < FUNNEL_CACHE_TTL:
+            return cached[1]
+        funnel = await self.funnel(team_id)
+        self._funnel_cache[team_id] = (now, funnel)
+        return funnel
+
     async def load_stages(self, actor: Member | None, team_id: int, source: str) -> Funnel:
         """Validates a stage configuration and makes it the team's; raises StageConfigError with every
         problem (including open deals left in a stage the file drops) and changes nothing then."""
@@ -247,6 +261,7 @@ class DealService:
             raise NotAllowed("stages.admin_only")
         funnel = parse(source)
         now = self._clock.now()
+        self._funnel_cache.pop(team_id, None)
         async with self._uow() as uow:
             team = await uow.teams.get(team_id)
             if team is None:
@@ -780,7 +795,11 @@ class DealService:
 
     async def capture_offer(self, actor: Member, deal_id: int, text: str) -> Requirement | None:
         """The evidence requirement a captured chat on an open deal most likely proves, if any."""
+        # Most captures name no evidence at all: answer those without opening a unit of work.
+        if not ev.names_requirement(await self._recent_funnel(actor.team_id), text):
+            return None
         async with self._uow(read_only=True) as uow:
+            funnel = await self._funnel(uow, actor.team_id)
             deal = await uow.deals.get(deal_id)
             if (
                 deal is None
@@ -788,7 +807,6 @@ class DealService:
                 or not can_see(actor, deal.owner_id, deal.team_id)
             ):
                 return None
-            funnel = await self._funnel(uow, actor.team_id)
             missing = await self._missing_keys(uow, deal, funnel, self._clock.now())
         return ev.guess(funnel, caption=text, name=None, content=None, prefer=missing).requirement
 

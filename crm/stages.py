@@ -436,7 +436,9 @@ def _cached(source: str) -> Funnel:
     return parse(source)
 
 
+@lru_cache(maxsize=1)
 def default_source() -> str:
+    """The packaged default funnel; read once, it ships with the code."""
     return resources.files("crm").joinpath("pipeline.toml").read_text(encoding="utf-8")
 
 

@@ -1,8 +1,9 @@
-"""Engines: an embedded SQLite file (WAL, foreign keys, busy timeout) or PostgreSQL through asyncpg."""
+"""Engines: an embedded SQLite file (WAL, foreign keys, short busy timeout) or PostgreSQL (asyncpg)."""
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from storage import sqlite_inline
+
 logger = logging.getLogger(__name__)
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
+# SQLite calls run on the event loop (storage/sqlite_inline.py), so a lock held by another process
+# may block the loop only this long; the unit of work waits longer for the write lock asynchronously.
+SQLITE_BUSY_TIMEOUT_MS = 50
 
 
 def sqlite_url(path: Path) -> str:
@@ -27,11 +32,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(
-            url,
-            echo=echo,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-        )
+        engine = create_async_engine(url, echo=echo, async_creator=partial(sqlite_inline.connect, database))
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
@@ -41,8 +42,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    # Foreign keys are off by default in SQLite; WAL lets readers run beside the one writer; the
-    # busy timeout makes a second writer wait instead of failing at once with "database is locked".
+    # Foreign keys are off by default in SQLite; WAL lets readers run beside the one writer; the short
+    # busy timeout rides out a checkpoint or a reader's recovery without failing at once.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")

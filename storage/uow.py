@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from types import TracebackType
 
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from crm.errors import StorageConflict, StorageError
@@ -15,6 +16,9 @@ from storage import repositories as r
 from storage.db import READ_ONLY
 
 logger = logging.getLogger(__name__)
+
+# How long a SQLite writer waits for another process's write lock before the unit of work fails.
+SQLITE_LOCK_WAIT_SECONDS = 10.0
 
 
 class SqlUnitOfWork:
@@ -59,10 +63,7 @@ class SqlUnitOfWork:
             await self._write_lock.acquire()
             self._holds_lock = True
         try:
-            conn = await self._engine.connect()
-            if self._read_only:
-                await conn.execution_options(**{READ_ONLY: True})
-            await conn.begin()
+            conn = await self._connect_and_begin()
         except SQLAlchemyError as exc:
             self._release()
             raise StorageError(str(exc)) from exc
@@ -91,6 +92,31 @@ class SqlUnitOfWork:
         self.pipeline = p.PipelineQueries(conn)
         self.link_codes = r.LinkCodeRepository(conn)
         return self
+
+    async def _connect_and_begin(self) -> AsyncConnection:
+        """A connection in a transaction. On SQLite a writer's BEGIN IMMEDIATE fails at once (after
+        the short busy timeout) while another process holds the write lock; wait for it here, with
+        asyncio.sleep, instead of inside SQLite on the event loop's thread."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SQLITE_LOCK_WAIT_SECONDS
+        pause = 0.005
+        while True:
+            conn = await self._engine.connect()
+            try:
+                if self._read_only:
+                    await conn.execution_options(**{READ_ONLY: True})
+                await conn.begin()
+            except OperationalError as exc:
+                await conn.close()
+                if not _locked(exc) or loop.time() >= deadline:
+                    raise
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 0.1)
+                continue
+            except BaseException:
+                await conn.close()
+                raise
+            return conn
 
     async def __aexit__(
         self,
@@ -126,6 +152,13 @@ class SqlUnitOfWork:
         if self._holds_lock and self._write_lock is not None:
             self._holds_lock = False
             self._write_lock.release()
+
+
+def _locked(exc: OperationalError) -> bool:
+    """SQLITE_BUSY: another connection holds the lock ("database is locked")."""
+    return getattr(exc.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY or "database is locked" in str(
+        exc
+    )
 
 
 def _translate(exc: SQLAlchemyError) -> StorageError:

@@ -44,7 +44,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "• a voice note after a visit → visit minutes, to-dos and reminders\n"
         "• a photo of a business card (front and back together) → a contact\n"
         "• a document or screenshot (caption naming the deal, or replying to a deal card) → deal evidence\n"
-        "• type \"remind me Friday to call him back\" → a reminder when it is due\n\n"
+        '• type "remind me Friday to call him back" → a reminder when it is due\n\n'
         "Commands:\n"
         "/find text — search your customers\n"
         "/customer name — a customer's card and history\n"

@@ -69,7 +69,7 @@ async def test_telegram_voice_message_becomes_minutes(tmp_path: Path) -> None:
         fake.push(message(admin, "/start", 1))
         await fake.wait_for(lambda: any("管理员" in text for text in fake.sent_texts()), timeout=60)
         fake.push(voice_message(admin, "voice-1", len(fake.files["voice-1"]), 2))
-        await fake.wait_for(lambda: any("拜访纪要" in text for text in fake.sent_texts()), timeout=120)
+        await fake.wait_for(lambda: any("🎙 拜访纪要" in text for text in fake.sent_texts()), timeout=120)
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
     finally:
@@ -78,7 +78,7 @@ async def test_telegram_voice_message_becomes_minutes(tmp_path: Path) -> None:
             await process.wait()
         await fake.stop()
     assert process.returncode == 0, stderr.decode()
-    card = next(text for text in fake.sent_texts() if "拜访纪要" in text)
+    card = next(text for text in fake.sent_texts() if "🎙 拜访纪要" in text)
     assert "这个项目的负责人是陈先生" in card
     assert any(c.method == "sendChatAction" and c.params.get("action") == "record_voice" for c in fake.calls)
     with sqlite3.connect(tmp_path / "data" / "chatcrm.db") as conn:

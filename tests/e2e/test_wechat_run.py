@@ -124,7 +124,9 @@ async def test_telegram_and_wechat_in_one_process(tmp_path: Path, fake: FakeWeCh
         await telegram.wait_for(lambda: any("管理员" in t for t in telegram.sent_texts()), timeout=90)
         telegram.push(tg_message(boss, "冯一 13200006666 青松软件有限公司 要报价", 2))
         telegram.push(tg_message(boss, "/link", 3))
+        # the capture and /link run concurrently; search on WeChat only once the lead is saved
         await telegram.wait_for(lambda: any("关联码：" in t for t in telegram.sent_texts()), timeout=30)
+        await telegram.wait_for(lambda: any("新线索" in t for t in telegram.sent_texts()), timeout=30)
         reply = next(t for t in telegram.sent_texts() if "关联码：" in t)
         code = reply.split("：", 1)[1].split("（", 1)[0].strip()
         async with aiohttp.ClientSession() as session:
