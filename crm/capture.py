@@ -44,7 +44,7 @@ from crm.records import (
     new_customer,
     open_deal,
 )
-from crm.reminder_plan import plan_reminders
+from crm.reminder_plan import store_follow_ups
 from crm.text import clean
 
 logger = logging.getLogger(__name__)
@@ -543,24 +543,9 @@ class CaptureService:
         interaction.deal_id = deal.id if deal else None
         await uow.interactions.add(interaction)
         result.interaction_id = interaction.id
-        for fact in result.facts.commitments:
-            commitment = await uow.commitments.add(
-                Commitment(
-                    id=0,
-                    team_id=actor.team_id,
-                    owner_id=actor.id,
-                    text=fact.text,
-                    party=fact.by,
-                    created_at=now,
-                    customer_id=interaction.customer_id,
-                    deal_id=interaction.deal_id,
-                    interaction_id=interaction.id,
-                    due_at=fact.due,
-                )
-            )
-            result.commitments.append(commitment)
-        for reminder in plan_reminders(actor, result.facts, interaction, result.commitments, now):
-            result.reminders.append(await uow.reminders.add(reminder))
+        result.commitments, result.reminders = await store_follow_ups(
+            uow, actor, result.facts, interaction, now
+        )
         journal["interaction"] = interaction.id
         await audit.record(uow, actor, "capture", ("interaction", interaction.id), journal, now)
 

@@ -21,7 +21,6 @@ from crm.facts import DecisionRole, Facts, PersonMention
 from crm.health import DealSnapshot, Health, Scorer, satisfied
 from crm.model import (
     AuditEntry,
-    Commitment,
     Contact,
     Customer,
     Deal,
@@ -48,7 +47,7 @@ from crm.ports import (
     UnitOfWorkFactory,
 )
 from crm.records import apply_to_customer, can_see, contact_keys
-from crm.reminder_plan import plan_reminders
+from crm.reminder_plan import store_follow_ups
 from crm.stages import (
     LOST,
     SETTINGS_KEY,
@@ -857,27 +856,7 @@ class DealService:
                     external_key=key,
                 )
             )
-            commitments = [
-                await uow.commitments.add(
-                    Commitment(
-                        id=0,
-                        team_id=actor.team_id,
-                        owner_id=actor.id,
-                        text=fact.text,
-                        party=fact.by,
-                        created_at=now,
-                        customer_id=deal.customer_id,
-                        deal_id=deal.id,
-                        interaction_id=interaction.id,
-                        due_at=fact.due,
-                    )
-                )
-                for fact in facts.commitments
-            ]
-            reminders = [
-                await uow.reminders.add(reminder)
-                for reminder in plan_reminders(actor, facts, interaction, commitments, now)
-            ]
+            _, reminders = await store_follow_ups(uow, actor, facts, interaction, now)
             offer: EvidenceOffer | None = None
             if deal.status is DealStatus.OPEN:
                 missing = await self._missing_keys(uow, deal, funnel, now)

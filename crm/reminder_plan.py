@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 
 from crm.facts import Facts, Party
 from crm.model import Commitment, Interaction, Member, Reminder, ReminderKind, ReminderStatus
+from crm.ports import UnitOfWork
 
 MEETING_LEAD = timedelta(hours=1)
 MORNING = time(9, 0)
@@ -54,6 +55,39 @@ def plan_reminders(
             )
         )
     return reminders
+
+
+async def store_follow_ups(
+    uow: UnitOfWork,
+    actor: Member,
+    facts: Facts,
+    interaction: Interaction,
+    now: datetime,
+    *,
+    remind_from: Facts | None = None,
+) -> tuple[list[Commitment], list[Reminder]]:
+    """Stores the commitments the facts carry on `interaction`'s customer and deal, and the reminders
+    that follow from them (from `remind_from` when given: the facts as the reminders should see them)."""
+    commitments = [
+        await uow.commitments.add(
+            Commitment(
+                id=0,
+                team_id=actor.team_id,
+                owner_id=actor.id,
+                text=fact.text,
+                party=fact.by,
+                created_at=now,
+                customer_id=interaction.customer_id,
+                deal_id=interaction.deal_id,
+                interaction_id=interaction.id,
+                due_at=fact.due,
+            )
+        )
+        for fact in facts.commitments
+    ]
+    planned = plan_reminders(actor, remind_from or facts, interaction, commitments, now)
+    reminders = [await uow.reminders.add(reminder) for reminder in planned]
+    return commitments, reminders
 
 
 def _meeting_text(facts: Facts) -> str:

@@ -70,7 +70,7 @@ from crm.ports import (
     UnitOfWorkFactory,
 )
 from crm.records import apply_to_contact, apply_to_customer, can_see, contact_keys, new_contact, new_customer
-from crm.reminder_plan import MEETING_LEAD, adjust_due, plan_reminders
+from crm.reminder_plan import MEETING_LEAD, adjust_due, store_follow_ups
 from crm.text import one_line
 from crm.views import Act, Reply
 from crm.voice_match import OFFER, Candidate, decide, mentioned_contact, score
@@ -739,25 +739,9 @@ class VoiceService:
             }
             _attach(current, link)
             await uow.interactions.update(current)
-            commitments = [
-                await uow.commitments.add(
-                    Commitment(
-                        id=0,
-                        team_id=actor.team_id,
-                        owner_id=actor.id,
-                        text=fact.text,
-                        party=fact.by,
-                        created_at=now,
-                        customer_id=current.customer_id,
-                        deal_id=current.deal_id,
-                        interaction_id=current.id,
-                        due_at=fact.due,
-                    )
-                )
-                for fact in facts.commitments
-            ]
-            planned = plan_reminders(actor, _for_reminders(facts, link), current, commitments, now)
-            reminders = [await uow.reminders.add(reminder) for reminder in planned]
+            commitments, reminders = await store_follow_ups(
+                uow, actor, facts, current, now, remind_from=_for_reminders(facts, link)
+            )
             link.journal["interaction"] = current.id
             await self._audit(uow, actor, "capture", current.id, link.journal, now)
             await uow.commit()
