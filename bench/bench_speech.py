@@ -149,12 +149,16 @@ def _child(engine: str, clip: Path, warmup: Path, runs: int) -> dict[str, Any]:
         started = time.perf_counter()
         text = transcribe(clip)
         times.append(time.perf_counter() - started)
-    # Linux reports ru_maxrss in KiB.
-    return {
-        "times": times,
-        "text": text,
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }
+    return {"times": times, "text": text, "peak_mb": peak_rss_mb()}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM, not ru_maxrss: Linux carries a parent's ru_maxrss
+    into a child across fork and exec, so a child of a large process would report the parent's."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _child_env() -> dict[str, str]:

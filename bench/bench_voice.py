@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -19,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from bench.bench_speech import peak_rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINT = Path(os.environ.get("CHATCRM_WHISPER_MODEL", ROOT / "models" / "whisper-base.pt"))
@@ -100,7 +101,7 @@ async def _flow(clip: Path, warmup: Path, runs: int, workdir: Path) -> dict[str,
     started = time.perf_counter()
     whisper.load()
     load_seconds = time.perf_counter() - started
-    loaded_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    loaded_mb = peak_rss_mb()
     await app.voice.note(rep, VoiceNote.from_path(warmup, key="warm-up"))
     speech.seconds.clear()
     nlu.seconds.clear()
@@ -121,8 +122,7 @@ async def _flow(clip: Path, warmup: Path, runs: int, workdir: Path) -> dict[str,
         "nlu": nlu.seconds,
         "load_seconds": load_seconds,
         "loaded_mb": loaded_mb,
-        # Linux reports ru_maxrss in KiB.
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_mb": peak_rss_mb(),
         "card": card,
         "audio_seconds": minutes,
     }
