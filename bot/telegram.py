@@ -111,52 +111,29 @@ async def register_commands(bot: Bot) -> None:
 
 
 async def run_telegram(runtime: Runtime) -> None:
-    settings = runtime.settings
-    assert settings.telegram_bot_token is not None
-    bot = make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url)
-    runtime.notifier.register(Channel.TELEGRAM, TelegramNotifier(bot))
-    dp, _ = make_dispatcher(runtime.app, burst_seconds=settings.burst_seconds)
-    await register_commands(bot)
-    if settings.telegram_webhook_url:
-        await _run_webhook(runtime, bot, dp)
-    else:
-        logger.info("Telegram: long polling")
-        await bot.delete_webhook(drop_pending_updates=False)
-        await dp.start_polling(bot, handle_signals=True, close_bot_session=True)
-
-
-async def _run_webhook(runtime: Runtime, bot: Bot, dp: Dispatcher) -> None:
-    import asyncio
-    import signal
-
-    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+    """Telegram alone: long polling, or the webhook on CHATCRM_HTTP_HOST:PORT/telegram, until
+    SIGTERM / SIGINT; then the updates already taken are finished before returning."""
     from aiohttp import web
 
+    from bot.http import serve_http, stop_on_signals
+
     settings = runtime.settings
-    secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
-    app = web.Application()
-    SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(app, path="/telegram")
-    setup_application(app, dp, bot=bot)
-    assert settings.telegram_webhook_url is not None
-    await bot.set_webhook(settings.telegram_webhook_url, secret_token=secret, drop_pending_updates=False)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.http_host, settings.http_port)
-    await site.start()
-    logger.info("Telegram: webhook on %s:%s/telegram", settings.http_host, settings.http_port)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    web_app = web.Application() if settings.telegram_webhook_url else None
+    stop_telegram = await start_beside(runtime, web_app)
+    stop = stop_on_signals()
+    runner = await serve_http(web_app, settings.http_host, settings.http_port) if web_app else None
     try:
         await stop.wait()
     finally:
-        await runner.cleanup()
+        await stop_telegram()
+        if runner is not None:
+            await runner.cleanup()
 
 
-async def start_beside(runtime: Runtime, web_app: Any) -> Callable[[], Awaitable[None]]:
-    """Telegram next to another channel on one HTTP server: the webhook mounted at /telegram on
-    `web_app` (an aiohttp Application), or long polling as a task. Returns what stops it."""
+async def start_beside(runtime: Runtime, web_app: Any | None) -> Callable[[], Awaitable[None]]:
+    """Telegram on its own or next to another channel: the webhook mounted at /telegram on `web_app`
+    (an aiohttp Application) when TELEGRAM_WEBHOOK_URL is set, else long polling as a task. Returns
+    what stops it."""
     import asyncio
 
     from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
@@ -167,7 +144,7 @@ async def start_beside(runtime: Runtime, web_app: Any) -> Callable[[], Awaitable
     runtime.notifier.register(Channel.TELEGRAM, TelegramNotifier(bot))
     dp, _ = make_dispatcher(runtime.app, burst_seconds=settings.burst_seconds)
     await register_commands(bot)
-    if settings.telegram_webhook_url:
+    if settings.telegram_webhook_url and web_app is not None:
         secret = settings.telegram_webhook_secret
         token = secret.get_secret_value() if secret else None
         SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=token).register(web_app, path="/telegram")

@@ -3,9 +3,7 @@ routes and the notifier, built from settings; and the HTTP server they share wit
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -13,6 +11,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from bot.http import serve_http, stop_on_signals
 from bot.settings import Settings
 from bot.wechat.api import Credentials, WeChatClient
 from bot.wechat.crypto import CallbackCrypto
@@ -127,21 +126,6 @@ def web_application() -> web.Application:
     # Bodies over the callback limit are refused by the handler with 400; aiohttp's own limit
     # only guards request.read()/post(), which the callback does not use.
     return web.Application(client_max_size=MAX_BODY_BYTES)
-
-
-async def serve_http(web_app: web.Application, host: str, port: int) -> web.AppRunner:
-    runner = web.AppRunner(web_app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    return runner
-
-
-def stop_on_signals() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    return stop
 
 
 async def run_http_channels(

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from tests.support.fake_telegram import TOKEN, FakeTelegram, message, user
+from tests.support.net import free_port
 
 CHATCRM = [sys.executable, "-m", "bot"]
 REPO = Path(__file__).resolve().parents[2]
@@ -171,3 +172,52 @@ def test_help_and_migrate(tmp_path: Path) -> None:
     )
     assert migrated.returncode == 0, migrated.stderr
     assert "database at revision" in migrated.stdout
+
+
+async def test_telegram_webhook_mode(tmp_path: Path) -> None:
+    """TELEGRAM_WEBHOOK_URL: the bot registers the webhook with its secret and answers updates POSTed
+    to /telegram; a request without the secret is refused."""
+    import aiohttp
+
+    fake = FakeTelegram()
+    await fake.start()
+    port = free_port()
+    env = _env(
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_URL=fake.base_url,
+        TELEGRAM_WEBHOOK_URL="https://bot.example.com/telegram",
+        TELEGRAM_WEBHOOK_SECRET="s3cret-token",
+        CHATCRM_HTTP_PORT=str(port),
+    )
+    process = await asyncio.create_subprocess_exec(
+        *CHATCRM, "run", env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    update = {"update_id": 1, **message(user(1, "Boss"), "/start", 1)}
+    url = f"http://127.0.0.1:{port}/telegram"
+    try:
+        await fake.wait_for(lambda: any(c.method == "setWebhook" for c in fake.calls), timeout=60)
+        webhook = next(c for c in fake.calls if c.method == "setWebhook")
+        assert webhook.params["url"] == "https://bot.example.com/telegram"
+        assert webhook.params["secret_token"] == "s3cret-token"
+        async with aiohttp.ClientSession() as session:
+            for _ in range(100):  # the server starts right after setWebhook
+                try:
+                    async with session.post(url, json=update) as refused:
+                        assert refused.status == 401
+                        break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+            async with session.post(url, json=update, headers=headers) as accepted:
+                assert accepted.status == 200
+        await fake.wait_for(lambda: any("管理员" in text for text in fake.sent_texts()), timeout=30)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await fake.stop()
+    assert process.returncode == 0, stderr.decode()
+    assert not any(c.method == "getUpdates" for c in fake.calls)  # no polling beside the webhook

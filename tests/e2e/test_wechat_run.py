@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sqlite3
 import sys
 from collections.abc import AsyncIterator
@@ -20,16 +19,10 @@ from tests.support.fake_telegram import TOKEN, FakeTelegram
 from tests.support.fake_telegram import message as tg_message
 from tests.support.fake_telegram import user as tg_user
 from tests.support.fake_wechat import APP_ID, SECRET, FakeWeChat
+from tests.support.net import free_port
 
 CHATCRM = [sys.executable, "-m", "bot"]
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -41,7 +34,7 @@ async def fake() -> AsyncIterator[FakeWeChat]:
 
 
 async def test_wechat_process_answers_and_drains_on_sigterm(tmp_path: Path, fake: FakeWeChat) -> None:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WECHAT_", "CHATCRM_"))}
     env.update(
         CHATCRM_DATA_DIR=str(tmp_path / "data"),
@@ -98,7 +91,7 @@ async def test_telegram_and_wechat_in_one_process(tmp_path: Path, fake: FakeWeCh
     sees the customers captured on Telegram."""
     telegram = FakeTelegram()
     await telegram.start()
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WECHAT_", "CHATCRM_"))}
     env.update(
         CHATCRM_DATA_DIR=str(tmp_path / "data"),
