@@ -25,7 +25,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from crm import present_voice, snapshot
+from crm import audit, present_voice, snapshot
 from crm.capture import FIRST_STAGE
 from crm.errors import (
     AudioRejected,
@@ -743,7 +743,7 @@ class VoiceService:
                 uow, actor, facts, current, now, remind_from=_for_reminders(facts, link)
             )
             link.journal["interaction"] = current.id
-            await self._audit(uow, actor, "capture", current.id, link.journal, now)
+            await audit.record(uow, actor, "capture", ("interaction", current.id), link.journal, now)
             await uow.commit()
         self._schedule(reminders)
         logger.info(
@@ -1001,8 +1001,13 @@ class VoiceService:
             link.journal["interaction"] = interaction.id
             entry.detail = link.journal
             await uow.audit.update(entry)
-            await self._audit(
-                uow, actor, "minutes.customer", interaction.id, {"customer": interaction.customer_id}, now
+            await audit.record(
+                uow,
+                actor,
+                "minutes.customer",
+                ("interaction", interaction.id),
+                {"customer": interaction.customer_id},
+                now,
             )
             minutes = await self._load(uow, actor, interaction_id, None)
             await uow.commit()
@@ -1027,7 +1032,7 @@ class VoiceService:
             interaction.facts = {**interaction.facts, "voice": voice}
             interaction.undone_at = now
             await uow.interactions.update(interaction)
-            await self._audit(uow, actor, "minutes.discarded", interaction.id, {}, now)
+            await audit.record(uow, actor, "minutes.discarded", ("interaction", interaction.id), {}, now)
             await uow.commit()
 
     async def edit(self, actor: Member, interaction_id: int, name: str, raw: str) -> Minutes:
@@ -1084,7 +1089,9 @@ class VoiceService:
                 await uow.customers.update(customer, self._company_key(customer.name))
             interaction.facts = data
             await uow.interactions.update(interaction)
-            await self._audit(uow, actor, "minutes.edited", interaction.id, {"field": name}, now)
+            await audit.record(
+                uow, actor, "minutes.edited", ("interaction", interaction.id), {"field": name}, now
+            )
             minutes = await self._load(uow, actor, interaction_id, None)
             await uow.commit()
         self._schedule(minutes.reminders)
@@ -1138,8 +1145,8 @@ class VoiceService:
                 raise InputRejected("terms.too_many", limit=MAX_TERMS)
             team.settings = {**team.settings, TERMS_KEY: terms}
             await uow.teams.update(team)
-            await self._audit(
-                uow, actor, "team.terms", actor.team_id, {"count": len(terms)}, self._clock.now()
+            await audit.record(
+                uow, actor, "team.terms", ("team", actor.team_id), {"count": len(terms)}, self._clock.now()
             )
             await uow.commit()
         return present_voice.text(actor.lang, "terms.set", count=len(terms))
@@ -1235,28 +1242,6 @@ class VoiceService:
             if reminder.kind is ReminderKind.MEETING:
                 reminder.text = _meeting_text(facts, link.customer)
             await uow.reminders.update(reminder)
-
-    async def _audit(
-        self,
-        uow: UnitOfWork,
-        actor: Member,
-        action: str,
-        target_id: int,
-        detail: dict[str, Any],
-        now: datetime,
-    ) -> None:
-        await uow.audit.add(
-            AuditEntry(
-                id=0,
-                team_id=actor.team_id,
-                actor_id=actor.id,
-                action=action,
-                target_type="team" if action == "team.terms" else "interaction",
-                target_id=target_id,
-                detail=detail,
-                created_at=now,
-            )
-        )
 
     def _company_key(self, name: str | None) -> str:
         return self._normalizer.company_key(name) if name else ""
