@@ -18,12 +18,25 @@ async def record(
     at: datetime,
 ) -> AuditEntry:
     """Adds an entry in the caller's unit of work; `target` is (type, id), e.g. ("customer", 7)."""
+    return await record_for(uow, actor.team_id, actor.id, action, target, detail, at)
+
+
+async def record_for(
+    uow: UnitOfWork,
+    team_id: int,
+    actor_id: int | None,
+    action: str,
+    target: tuple[str, int | None],
+    detail: dict[str, Any],
+    at: datetime,
+) -> AuditEntry:
+    """The same for an action with no member behind it (`chatcrm stages load` on the server)."""
     target_type, target_id = target
     return await uow.audit.add(
         AuditEntry(
             id=0,
-            team_id=actor.team_id,
-            actor_id=actor.id,
+            team_id=team_id,
+            actor_id=actor_id,
             action=action,
             target_type=target_type,
             target_id=target_id,

@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from crm import audit, files
 from crm import evidence as ev
-from crm import files
 from crm.errors import InputRejected, NotAllowed, NotFound, StageGateRefused
 from crm.facts import DecisionRole, Facts, PersonMention
 from crm.health import DealSnapshot, Health, Scorer, satisfied
 from crm.model import (
-    AuditEntry,
     Contact,
     Customer,
     Deal,
@@ -275,13 +274,12 @@ class DealService:
                 raise StageConfigError(orphaned)
             team.settings = {**team.settings, SETTINGS_KEY: source}
             await uow.teams.update(team)
-            await self._audit(
+            await audit.record_for(
                 uow,
                 team_id,
                 actor.id if actor else None,
                 "stages.loaded",
-                "team",
-                team_id,
+                ("team", team_id),
                 {"stages": [s.key for s in funnel.stages], "stall_days": funnel.stall_days},
                 now,
             )
@@ -447,7 +445,7 @@ class DealService:
             if gaps:
                 action = "deal.override"
                 detail.update(reason=reason, missing=change.missing, won=goal == WON)
-            await self._audit(uow, deal.team_id, actor.id, action, "deal", deal.id, detail, now)
+            await audit.record_for(uow, deal.team_id, actor.id, action, ("deal", deal.id), detail, now)
             view = await self._view(uow, deal, funnel)
             await uow.commit()
         return AdvanceResult(view, before, goal, gaps, backwards)
@@ -481,7 +479,9 @@ class DealService:
                     lost_reason=why,
                 )
             )
-            await self._audit(uow, deal.team_id, actor.id, "deal.lost", "deal", deal.id, {"reason": why}, now)
+            await audit.record_for(
+                uow, deal.team_id, actor.id, "deal.lost", ("deal", deal.id), {"reason": why}, now
+            )
             view = await self._view(uow, deal, funnel)
             await uow.commit()
         return AdvanceResult(view, before, LOST)
@@ -686,13 +686,12 @@ class DealService:
             item.confirmed_by = actor.id
             await uow.evidence.update(item)
             await self._touch(uow, deal, now)
-            await self._audit(
+            await audit.record_for(
                 uow,
                 deal.team_id,
                 actor.id,
                 "evidence.confirmed",
-                "deal",
-                deal.id,
+                ("deal", deal.id),
                 {"evidence": item.id, "requirement": item.requirement, "file": item.file_id},
                 now,
             )
@@ -732,13 +731,12 @@ class DealService:
                     confirmed_by=actor.id,
                 )
             )
-            await self._audit(
+            await audit.record_for(
                 uow,
                 deal.team_id,
                 actor.id,
                 "evidence.declared",
-                "deal",
-                deal.id,
+                ("deal", deal.id),
                 {"evidence": item.id, "requirement": req.key},
                 now,
             )
@@ -778,13 +776,12 @@ class DealService:
                     confirmed_by=actor.id,
                 )
             )
-            await self._audit(
+            await audit.record_for(
                 uow,
                 deal.team_id,
                 actor.id,
                 "evidence.confirmed",
-                "deal",
-                deal.id,
+                ("deal", deal.id),
                 {"evidence": item.id, "requirement": requirement, "interaction": interaction.id},
                 now,
             )
@@ -885,13 +882,12 @@ class DealService:
                         guess=guessed.requirement,
                         choices=_choices(funnel, guessed.requirement, missing),
                     )
-            await self._audit(
+            await audit.record_for(
                 uow,
                 deal.team_id,
                 actor.id,
                 "deal.note",
-                "deal",
-                deal.id,
+                ("deal", deal.id),
                 {"interaction": interaction.id},
                 now,
             )
@@ -993,13 +989,12 @@ class DealService:
             )
             await uow.contacts.add(contact, contact_keys(self._normalizer, contact, company))
             before, created = None, True
-        await self._audit(
+        await audit.record_for(
             uow,
             actor.team_id,
             actor.id,
             "contact.role",
-            "contact",
-            contact.id,
+            ("contact", contact.id),
             {"before": before.value if before else None, "after": person.role.value, "created": created},
             now,
         )
@@ -1028,13 +1023,12 @@ class DealService:
 
     async def pinged(self, actor: Member, deal_id: int, delivered: bool) -> None:
         async with self._uow() as uow:
-            await self._audit(
+            await audit.record_for(
                 uow,
                 actor.team_id,
                 actor.id,
                 "deal.pinged",
-                "deal",
-                deal_id,
+                ("deal", deal_id),
                 {"delivered": delivered},
                 self._clock.now(),
             )
@@ -1051,13 +1045,12 @@ class DealService:
             contact.decision_role = role
             contact.updated_at = now
             await uow.contacts.update(contact, contact_keys(self._normalizer, contact, customer.name))
-            await self._audit(
+            await audit.record_for(
                 uow,
                 actor.team_id,
                 actor.id,
                 "contact.role",
-                "contact",
-                contact.id,
+                ("contact", contact.id),
                 {"before": before.value if before else None, "after": role.value if role else None},
                 now,
             )
@@ -1095,13 +1088,12 @@ class DealService:
                 customer.timeline, customer.timeline_by = value, timeline_by
             customer.updated_at = now
             await uow.customers.update(customer, self._company_key(customer.name))
-            await self._audit(
+            await audit.record_for(
                 uow,
                 deal.team_id,
                 actor.id,
                 "deal.field",
-                "deal",
-                deal.id,
+                ("deal", deal.id),
                 {"field": name.value, "before": before},
                 now,
             )
@@ -1146,30 +1138,6 @@ class DealService:
     async def _touch(self, uow: UnitOfWork, deal: Deal, now: datetime) -> None:
         deal.updated_at = now
         await uow.deals.update(deal)
-
-    async def _audit(
-        self,
-        uow: UnitOfWork,
-        team_id: int,
-        actor_id: int | None,
-        action: str,
-        target_type: str,
-        target_id: int,
-        detail: dict[str, Any],
-        now: datetime,
-    ) -> None:
-        await uow.audit.add(
-            AuditEntry(
-                id=0,
-                team_id=team_id,
-                actor_id=actor_id,
-                action=action,
-                target_type=target_type,
-                target_id=target_id,
-                detail=detail,
-                created_at=now,
-            )
-        )
 
     def _company_key(self, name: str | None) -> str:
         return self._normalizer.company_key(name) if name else ""
