@@ -288,7 +288,9 @@ class CaptureService:
                 uow, actor, "capture", ("interaction", interaction.id), {"interaction": interaction.id}, now
             )
             return CaptureResult(outcome=Outcome.NOTHING, facts=facts, interaction_id=interaction.id)
-        if not facts.identifies_someone():
+        # "提醒我明天给王总发报价" names someone only in passing: an ask to be reminded with no details
+        # of a new person is a note on the customer the rep is working on, not a new lead.
+        if not facts.identifies_someone() or (facts.reminders and not facts.has_contact_details()):
             return await self._note(uow, actor, interaction, facts, now)
 
         probe = fingerprint(self._normalizer, name=facts.name, company=facts.company, facts=facts)

@@ -804,7 +804,17 @@ class DealService:
             ):
                 return None
             missing = await self._missing_keys(uow, deal, funnel, self._clock.now())
-        return ev.guess(funnel, caption=text, name=None, content=None, prefer=missing).requirement
+        guessed = ev.guess(funnel, caption=text, name=None, content=None, prefer=missing)
+        requirement = guessed.requirement
+        if requirement is None:
+            return None
+        # A chat is offered as evidence its deal's current stage still lacks, or for a later stage only
+        # when it says so specifically ("确认方案", "no objection"): a new lead's chat that mentions
+        # "方案" in passing is no matched solution, and offering it would be noise.
+        due_now = {r.key for r in funnel.exit_requirements(deal.stage)} & set(missing)
+        if requirement.key in due_now or any(_specific(keyword) for keyword in guessed.keywords):
+            return requirement
+        return None
 
     # --- notes on a deal, roles and fields --------------------------------------------------------
 
@@ -1188,3 +1198,8 @@ __all__ = [
     "RoleOutcome",
     "Upload",
 ]
+
+
+def _specific(keyword: str) -> bool:
+    """A keyword that names a piece of evidence on its own: a phrase, not a word like 方案 or contract."""
+    return " " in keyword.strip() or (len(keyword) >= 4 and not keyword.isascii())

@@ -119,7 +119,11 @@ class Facts:
 
     def identifies_someone(self) -> bool:
         """Whether the facts name a contact or customer (rather than only a time or a to-do)."""
-        return bool(self.name or self.company or self.phones or self.emails or self.wechat_id)
+        return bool(self.name or self.has_contact_details())
+
+    def has_contact_details(self) -> bool:
+        """A company, phone, e-mail or WeChat id: more than a name said in passing ("给王总发报价")."""
+        return bool(self.company or self.phones or self.emails or self.wechat_id)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict with the keys of `chatcrm extract chat --json`."""

@@ -10,7 +10,7 @@ from crm import reminder_ui
 from crm.capture import CaptureResult, Outcome
 from crm.customers import CustomerCard, EditableField
 from crm.errors import ChatCrmError
-from crm.facts import Facts, Party
+from crm.facts import Facts, Party, Region
 from crm.messages import t
 from crm.model import Contact, Customer, DuplicateFlag, FollowUp, Lang, Member, Role
 from crm.profile import CoreField
@@ -155,11 +155,21 @@ def _profile_lines(
     region = (customer.region if customer else None) or (contact.region if contact else None)
     address = (customer.address if customer else None) or (contact.address if contact else None)
     if region is not None or address:
-        place = address or ""
-        label = region.label() if region else ""
-        shown = place if label and place.startswith(label) else f"{label} {place}".strip()
-        lines.append(_line(lang, "📍", "region", shown + marks.get(place, "")))
+        lines.append(_line(lang, "📍", "region", place_text(region, address) + marks.get(address or "", "")))
     return lines
+
+
+def place_text(region: Region | None, address: str | None) -> str:
+    """ "广东省深圳市南山区" and "南山区科技园" -> "广东省深圳市南山区科技园": the address continues the
+    region where they overlap, instead of repeating the district."""
+    label = region.label() if region else ""
+    place = address or ""
+    if region is None or not label or place.startswith(label):
+        return place or label
+    for part in (region.district, region.city, region.province):
+        if part and place.startswith(part):
+            return label + place[len(part) :]
+    return f"{label} {place}".strip()
 
 
 def _facts_lines(member: Member, facts: Facts, customer: Customer | None) -> list[str]:
@@ -302,11 +312,7 @@ def customer_card(member: Member, card: CustomerCard) -> Reply:
     if customer.needs:
         lines.append(_line(lang, "🎯", "needs", _join(lang, customer.needs)))
     if customer.region or customer.address:
-        lines.append(
-            _line(
-                lang, "📍", "region", customer.address or (customer.region.label() if customer.region else "")
-            )
-        )
+        lines.append(_line(lang, "📍", "region", place_text(customer.region, customer.address)))
     lines += [t(lang, "customer.card.deal", title=deal.title, stage=deal.stage) for deal in card.deals]
     if card.contacts:
         lines.append(t(lang, "customer.card.contacts"))

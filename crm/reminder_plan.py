@@ -91,8 +91,8 @@ async def store_follow_ups(
 
 
 def _meeting_text(facts: Facts) -> str:
-    who = " ".join(part for part in (facts.company, facts.name) if part)
-    return who or "meeting"
+    # Who the meeting is with; the reminder's card adds the customer's name itself.
+    return facts.name or facts.company or ""
 
 
 def adjust_due(member: Member, due: datetime) -> datetime:

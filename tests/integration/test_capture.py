@@ -350,3 +350,14 @@ async def test_manager_reviews_flagged_duplicates(app: App, team: Team) -> None:
 
     with pytest.raises(NotAllowed):
         await app.command(team.rep, "review", "")
+
+
+async def test_reminder_ask_naming_someone_in_passing_is_a_note(
+    app: App, team: Team, clock: FakeClock
+) -> None:
+    first = await app.capture.chat(team.rep, CHAT)
+    clock.advance(minutes=10)
+    note = await app.capture.chat(team.rep, [ChatMessage("提醒我明天下午3点给张总发报价", key="r2")])
+    assert note.outcome is Outcome.NOTED  # not a new lead called "张总"
+    assert note.customer is not None and first.customer is not None and note.customer.id == first.customer.id
+    assert [r.kind for r in note.reminders] == [ReminderKind.ASK]

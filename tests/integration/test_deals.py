@@ -294,3 +294,17 @@ async def test_the_advance_command(app: App, team: Team, args: str, stage: str) 
     reply = await app.command(team.rep, "advance", args)
     assert "✅ #D1 已推进" in reply.text
     assert (await app.pipeline.deals.view(team.rep, 1)).deal.stage == stage
+
+
+async def test_a_new_leads_chat_mentioning_a_proposal_in_passing_is_no_evidence(app: App, team: Team) -> None:
+    reply = await app.chat(
+        team.rep,
+        [
+            ChatMessage(
+                text="我是星辰科技的王芳 13911112222，预算50万，年底前上线。下周二我带上方案来拜访",
+                sender="王芳",
+            )
+        ],
+    )
+    assert "新线索" in reply.text
+    assert not [b for b in reply.all_buttons() if b.act is Act.DEAL_EVIDENCE_CHAT]

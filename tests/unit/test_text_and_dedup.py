@@ -269,3 +269,21 @@ def test_time_field_round_trip() -> None:
         quiet_end=time(8, 0),
     )
     assert snapshot.load(Member, snapshot.dump(member)) == member
+
+
+@pytest.mark.parametrize(
+    ("region", "address", "shown"),
+    [
+        (Region("广东省", "深圳市", "南山区"), "南山区科技园", "广东省深圳市南山区科技园"),
+        (Region("上海市", "上海市", "浦东新区"), "上海市浦东新区张江路88号", "上海市浦东新区张江路88号"),
+        (Region("上海市", "上海市", "浦东新区"), None, "上海市浦东新区"),
+        (Region("北京市", "北京市", "朝阳区"), "望京SOHO", "北京市朝阳区 望京SOHO"),
+        (None, "88 Century Ave", "88 Century Ave"),
+    ],
+)
+def test_place_text_does_not_repeat_the_district(
+    region: Region | None, address: str | None, shown: str
+) -> None:
+    from crm.present import place_text
+
+    assert place_text(region, address) == shown
