@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
 
 class Settings(BaseSettings):
     """Every environment variable chatcrm reads. The README lists them with their defaults."""
@@ -55,6 +57,17 @@ class Settings(BaseSettings):
     wechat_agent_id: str | None = Field(None, validation_alias="WECHAT_AGENT_ID")
     wechat_api_url: str | None = Field(None, validation_alias="WECHAT_API_URL")
     wechat_workers: int = Field(4, ge=1, le=64, validation_alias="WECHAT_WORKERS")
+
+    @field_validator("whisper_model")
+    @classmethod
+    def _checkpoint_path(cls, value: str) -> str:
+        """A relative checkpoint path is looked up in the working directory, then in the project's
+        (where `make` puts models/whisper-base.pt), so `chatcrm` finds it from any directory."""
+        path = Path(value)
+        if path.suffix != ".pt" or path.is_absolute() or path.exists():
+            return value
+        in_project = PROJECT_DIR / path
+        return str(in_project) if in_project.exists() else value
 
     @field_validator("log_level")
     @classmethod

@@ -65,6 +65,11 @@ class TeamDigest:
     counts: list[tuple[Stage, int]]
     owners: dict[int, Member] = field(default_factory=dict)
 
+    @property
+    def empty(self) -> bool:
+        """A team without open deals: nothing for a manager to read yet."""
+        return self.total_open == 0
+
     def lines(self) -> list[DealLine]:
         """Every deal line shown, each deal once, in the order shown."""
         seen: dict[int, DealLine] = {}
@@ -295,6 +300,9 @@ class DigestService:
                     local = member.local(now)
                     if at is None or local.time() < at:
                         continue
+                    # Someone who joined after today's digest time gets their first one tomorrow.
+                    if member.created_at > datetime.combine(local.date(), at, tzinfo=member.tz):
+                        continue
                     if funnel.workdays_only and not self._workday(local.date()):
                         continue
                     candidates.append((member, local.date()))
@@ -349,6 +357,8 @@ class DigestService:
             if member.team_id not in teams:
                 teams[member.team_id] = await self.team(member.team_id, now)
             digest = teams[member.team_id]
+            if digest.empty:
+                return None
             key = (member.team_id, member.lang)
             if key not in charts:
                 charts[key] = await self.chart(

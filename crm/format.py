@@ -56,6 +56,9 @@ def phone(e164: str) -> str:
         # Landlines: Beijing, Shanghai, Tianjin, Chongqing and Guangzhou etc. have 2-digit area codes.
         area_len = 2 if number[3] in "12" else 3
         shown = f"+86 {number[3 : 3 + area_len]} {number[3 + area_len :]}"
+    elif number.startswith("+1") and len(number) == 12:
+        # North America: +1 415 555 0134
+        shown = f"+1 {number[2:5]} {number[5:8]} {number[8:]}"
     else:
         shown = number
     return f"{shown} ext. {ext}" if ext else shown

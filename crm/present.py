@@ -80,7 +80,8 @@ def lead_card(
     if result.outcome is not Outcome.NOTED:
         lines += _profile_lines(member, customer, contact, notes.marks)
     lines += notes.lines
-    lines += _facts_lines(member, facts, customer)
+    # A note shows what it said; a lead card also what the customer's profile already knew.
+    lines += _facts_lines(member, facts, None if result.outcome is Outcome.NOTED else customer)
     # "⏰ 已设提醒：11月27日 周五 09:00 给他回电话": each reminder with its time, so the rep can check it.
     lines += reminder_ui.set_lines(member, result.reminders)
     if result.outcome is not Outcome.NOTED:

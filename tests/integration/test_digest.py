@@ -14,15 +14,22 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from crm.app import App
 from crm.capture import ChatMessage
 from crm.errors import InputRejected
-from crm.model import Member
+from crm.model import Member, Role
 from crm.views import Act
 from nlu.extractor import Extractor
 from storage import tables as t
 from storage.db import create_engine
-from tests.conftest import FakeClock, Team
+from tests.conftest import FakeClock, Team, person
 from tests.support.deals import FixedCalendar, RecordingNotifier, make_pipeline_app
 
 MONDAY_0900_SHANGHAI = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    # The team joins two weeks before the Monday its digests are for: someone who joins after a day's
+    # digest time gets their first digest the next workday.
+    return FakeClock(MONDAY_0900_SHANGHAI - timedelta(days=14))
 
 
 @pytest.fixture
@@ -192,3 +199,23 @@ async def test_ping_the_owner_from_the_digest(
     notifier.refuse = {team.rep2.id}
     reply = await app.press(team.manager, Act.DEAL_PING, deals["fresh"], "")
     assert "没能联系到" in reply.text
+
+
+async def test_no_digest_on_the_day_someone_joins_after_its_time_nor_for_an_empty_team(
+    any_engine: AsyncEngine, extractor: Extractor, tmp_path: Path
+) -> None:
+    clock = FakeClock(MONDAY_0900_SHANGHAI + timedelta(hours=1))  # Monday 10:00 in Shanghai
+    notifier = RecordingNotifier()
+    app = make_pipeline_app(any_engine, clock, extractor, tmp_path, notifier=notifier)
+    founded = await app.members.start(person("1", "Boss"), None)
+    assert founded.member is not None
+    assert await app.pipeline.digests.run_due() == 0  # joined after 09:00 today
+    clock.moment = MONDAY_0900_SHANGHAI + timedelta(days=1)  # Tuesday 09:00
+    assert await app.pipeline.digests.run_due() == 0  # no deals yet: nothing worth a message
+    assert notifier.sent == []
+    rep_invite = await app.members.invite(founded.member, Role.REP)
+    rep = (await app.members.start(person("2", "小李"), rep_invite.code)).member
+    assert rep is not None
+    await app.chat(rep, [ChatMessage("星辰科技有限公司 王芳 13911112222 预算50万", key="d1")])
+    clock.moment = MONDAY_0900_SHANGHAI + timedelta(days=2)  # Wednesday 09:00
+    assert await app.pipeline.digests.run_due() == 1  # the manager; the rep has nothing due
