@@ -19,16 +19,24 @@ _PROMISE = re.compile(
     r"\bpromised?\b|\bcommit(?:ted|s)?\s+to\b|\bguarantee[sd]?\b|\bagreed\s+to\b|\bwill\s+make\s+sure\b",
     re.IGNORECASE,
 )
+_ACTION_VERBS = (
+    "发|给|提供|准备|安排|寄|送|出|报价|报|做|回复|回电话|回电|回个|回|确认|反馈|签|联系|打电话|打个电话|电话|跟进|约|拜访|"
+    "整理|提交|催|问|查|申请|演示|培训|对接|上门|过去|汇报|沟通|更新|修改|调整|核实|落实|推进|邀请|写|改"
+)
 _TODO = re.compile(
     r"(?:需要|要|记得|得|回头|待会儿?|稍后|抽空|别忘了|别忘记|尽快|马上|让我|叫我|要我)(?=\s*(?:再|先|去|来|给|把.{0,10}?|跟|和|找|帮)?\s*(?:{verbs}))|"
     r"\b(?:I|we)\s+(?:need|have|got)\s+to\b|\b(?:I|we)\s+must\b|\bneed\s+to\b|\bhave\s+to\b|\bdon'?t\s+forget\s+to\b|"
-    r"^(?:todo|to\s*do|to-do)\b|\bfollow\s+up\b".replace(
-        "{verbs}",
-        "发|给|提供|准备|安排|寄|送|出|报价|报|做|回复|回电话|回电|回个|回|确认|反馈|签|联系|打电话|打个电话|电话|跟进|约|拜访|"
-        "整理|提交|催|问|查|申请|演示|培训|对接|上门|过去|汇报|沟通|更新|修改|调整|核实|落实|推进|邀请|写|改",
-    ),
+    r"^(?:todo|to\s*do|to-do)\b|\bfollow\s+up\b".replace("{verbs}", _ACTION_VERBS),
     re.IGNORECASE,
 )
+# "我明天给他打电话", "我周五把资料整理好": the rep saying what they will do at a time is a to-do too
+# (a visit said so, "我周三过去", stays the next meeting).
+_SELF_ACTION = re.compile(
+    r"^\s*(?:那|然后|回头|之后)?\s*我(?!们)(?:这边)?\s*(?:再|先|会|就|得|要|去|来|也|还)*\s*"
+    r"(?:给|跟|和|把|找|帮|去|来)?[^,，。;；!！?？]{0,8}?"
+    r"(?:打电话|打个电话|回电话|回电|联系|跟进|发|寄|送|提供|准备|报价|确认|反馈|催|汇报|整理|提交)"
+)
+_SELF = re.compile(r"^\s*(?:那|然后|回头|之后)?\s*我(?:这边)?\s*(?:再|先|会|就|得|要|也|还)*\s*")
 _FUTURE_ACTION = re.compile(
     r"(?:发给|发过来|发过去|发你|发您|寄给|送给|提供|准备好|安排|回复|确认|反馈|报价|出方案|出报价|签合同|付款|打款|"
     r"给你|给您|给你们|给贵司|给我们|给我)"
@@ -37,7 +45,7 @@ _FUTURE_ACTION = re.compile(
     re.IGNORECASE,
 )
 _MEETING = re.compile(
-    r"约|见面|见个面|拜访|开会|会议|碰一下|碰个面|碰面|聊一下|聊聊|面谈|面聊|过来|来公司|来我们|来一趟|上门|演示|"
+    r"约|见面|见个面|拜访|开会|去一趟|过去(?=[\s,，。!！]|$|一趟|看看|拜访|演示|聊|谈)|会议|碰一下|碰个面|碰面|聊一下|聊聊|面谈|面聊|过来|来公司|来我们|来一趟|上门|演示|"
     r"来我|到我|办公室|打电话|打个电话|通电话|电话沟通|电话聊|电话会|视频会|线上会|腾讯会议|飞书会议|沟通一下|交流一下|汇报|见一下|"
     r"\bmeet(?:ing)?\b|\bcall\b|\bdemo\b|\bvisit\b|\bpresentation\b|\bcatch\s+up\b|\bsync\b|\bzoom\b",
     re.IGNORECASE,
@@ -149,7 +157,7 @@ def is_todo(clause: Clause) -> bool:
     text = _without_times(clause)
     cue = _TODO.search(text)
     if cue is None:
-        return False
+        return bool(clause.times) and bool(_SELF_ACTION.match(text)) and not is_promise(clause)
     # "他让我回电话": whoever asks, the rep does it. Otherwise the subject comes before the cue
     # (in "记得给张总打电话" 张总 is who to call, not who calls).
     return cue[0] in _ASKED_ME or subject_of(text[: cue.start()]) in (None, Person.FIRST)
@@ -251,5 +259,5 @@ def todo_text(clause: Clause) -> str:
     """A to-do as what to do: the words after "记得" / "I need to" ("回头发资料" -> "发资料")."""
     text = _without_times(clause)
     m = _TODO.search(text)
-    text = text[m.end() :] if m and len(text) - m.end() >= 2 else text
+    text = text[m.end() :] if m and len(text) - m.end() >= 2 else _SELF.sub("", text, count=1)
     return tidy(_FILLER.sub("", text.strip()))

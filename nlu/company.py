@@ -48,6 +48,11 @@ def find_companies(text: str) -> list[str]:
         raw = m["name"] or m["wname"]
         suffix = m["suffix"] or m["weak"]
         name = _LEAD.sub("", raw)
+        if not name and raw.endswith("的"):
+            # "去了美的集团": the 的 is the name's own ("美的"), not the particle before it.
+            name = _LEAD.sub("", raw[:-1]) + "的"
+            if len(name) != 2 or _GENERIC.match(name[0]):
+                continue
         if len(name) < 2 or _GENERIC.match(name):
             continue
         if _OWN.search(text[: m.start() + len(raw) - len(name)]):

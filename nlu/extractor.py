@@ -256,7 +256,12 @@ def _actions(dialogue: Dialogue, now: datetime) -> _Actions:
     for clause in dialogue.clauses:
         short_reply = len(dialogue.messages[clause.message].text) <= _SHORT_REPLY
         follows = short_reply and 0 < clause.message - proposal_message <= 2
-        when = actions.meeting_time(clause, now, follows_proposal=follows)
+        todo = actions.is_todo(clause)
+        reminder = actions.is_reminder(clause)
+        promise = actions.is_explicit_promise(clause) or (not todo and actions.is_promise(clause))
+        # "记得明天给张总打电话" is the rep's to-do at its time, not a meeting as well.
+        own_task = todo and not reminder and not promise
+        when = None if own_task else actions.meeting_time(clause, now, follows_proposal=follows)
         if actions.has_meeting_cue(clause):
             proposal_message = clause.message
         if when is not None:
@@ -265,13 +270,12 @@ def _actions(dialogue: Dialogue, now: datetime) -> _Actions:
         if said is not None and (when is None or said[1] is not when):
             milestone = (said[0], said[1].by())
         due = _due(clause.times[-1], now) if clause.times else None
-        todo = actions.is_todo(clause)
-        if actions.is_reminder(clause):
+        if reminder:
             if clause.times:
                 reminders.append(ReminderFact(actions.reminder_text(clause), clause.times[-1].moment()))
             else:
                 todos.append(TodoFact(actions.reminder_text(clause)))
-        elif actions.is_explicit_promise(clause) or (not todo and actions.is_promise(clause)):
+        elif promise:
             person = actions.promiser(clause)
             commitments.append(
                 CommitmentFact(actions.action_text(clause), actions.party(clause, person), due)

@@ -102,6 +102,16 @@ _SAYS = re.compile(
     r"(?:也|还|又|就|刚|刚刚|已经|一直|今天|昨天|明天|刚才|上午|下午)?"
     r"(?:说|讲|表示|提到|问|想|要|觉得|认为|希望|反馈|回复|告诉|答应|打算|准备|需要|同意)"
 )
+# "见了张伟", "拜访了华为的章伟", "和王小明聊了": a full name right after meeting or talking with
+# someone. The name must end where a clause, a time, a talking verb or a title begins.
+_MET = re.compile(
+    r"(?:拜访了?|见了|见到了?|约了|约见了?|联系了?|接待了?|找了|陪了?|请了|和|跟|与|同)"
+    r"(?:(?P<org>[\u4e00-\u9fffA-Za-z0-9]{2,12}?)(?:那边|这边)?的)?"
+)
+_AFTER_MET_NAME = re.compile(
+    r"$|[\s,，。.;；!！?？、：:）)]|(?:聊|谈|说|讲|沟通|交流|见|碰|开|吃|喝|打|通|确认|对接|讨论|约|一起|两|了|的|他|她|也|都|"
+    r"在|就|又|还|先|是|和|跟|对|关于|那边|这边|" + _TITLE_WORDS + r"|总|工|老师|先生|女士)"
+)
 _TIME_AFTER = re.compile(
     r"^(?:明天|今天|昨天|后天|下周|上周|这周|本周|下午|上午|晚上|早上|刚才|已经|一直|现在)"
 )
@@ -263,6 +273,8 @@ def find_mentions(clause: str, *, antecedent: str | None = None) -> list[Mention
         add(Mention(m["name"], m.start("name"), org=_org(m["org"])))
     for m in patterns.short.finditer(clause):
         add(Mention(m[0], m.start()))
+    for mention in _met_names(clause):
+        add(mention)
     speaker = _name_before_speech(clause)
     if speaker is not None:
         add(speaker)
@@ -271,7 +283,18 @@ def find_mentions(clause: str, *, antecedent: str | None = None) -> list[Mention
     pronoun = re.search(rf"[他她](?:是|为|担任|作为)?(?:他们|公司)?的?(?P<title>{TITLE_ZH})?", clause)
     if antecedent and not found and pronoun and (pronoun["title"] or _DECISION_WORDS.search(clause)):
         add(Mention(antecedent, pronoun.start(), pronoun["title"], role_of(pronoun["title"])))
-    return _with_clause_roles(clause, sorted(found.values(), key=lambda item: item.start))
+    # "小明" inside "王小明" is the same person, not a second one.
+    spans = [(m.start, m.start + len(m.name)) for m in found.values()]
+    inside = {
+        name
+        for name, m in found.items()
+        if any(
+            start <= m.start and m.start + len(name) <= end and end - start > len(name)
+            for start, end in spans
+        )
+    }
+    kept = [m for name, m in found.items() if name not in inside]
+    return _with_clause_roles(clause, sorted(kept, key=lambda item: item.start))
 
 
 def is_honorific(token: str) -> bool:
@@ -291,6 +314,31 @@ def _name_before_speech(clause: str) -> Mention | None:
         token = clause[position : position + length]
         if len(token) == length and names.is_chinese_name(token) and _SAYS.match(clause, position + length):
             return Mention(token, position)
+    return None
+
+
+def _met_names(clause: str) -> list[Mention]:
+    """Full names said right after meeting or talking with someone, with the company said before them."""
+    found: list[Mention] = []
+    for m in _MET.finditer(clause):
+        name = _bare_name_at(clause, m.end())
+        if name is not None:
+            found.append(Mention(name, m.end(), org=_org(m["org"])))
+    return found
+
+
+def _bare_name_at(text: str, position: int) -> str | None:
+    """A surname and given name at `position` that ends where a clause, time, verb or title starts."""
+    surname = names.surname_length(text[position:])
+    if surname == 0:
+        return None
+    for given in (1, 2):
+        end = position + surname + given
+        token = text[position:end]
+        if len(token) < surname + given or not names.is_chinese_name(token):
+            continue
+        if _AFTER_MET_NAME.match(text, end) or _TIME_AFTER.match(text[end:]):
+            return token
     return None
 
 

@@ -214,10 +214,29 @@ def test_commitments(extractor: Extractor, text: str, commitments: tuple[Commitm
         ("张伟: 我需要再考虑一下", ()),  # the customer's words are not the rep's to-do
         ("他让我下周一给他回个电话", (TodoFact("给他回个电话", at(30, 9)),)),
         ("周五下午记得给陈总发合同", (TodoFact("给陈总发合同", at(27, 14)),)),
+        # The rep saying what they will do at a time, without "记得" / "要".
+        ("我明天给他打电话", (TodoFact("给他打电话", at(24, 9)),)),
+        ("然后我下周一再跟进一下", (TodoFact("跟进一下", at(30, 9)),)),
+        ("我下周出差", ()),  # not a task for a customer
+        ("我: 我明天上午10点给您打电话", ()),  # said to the customer: a commitment
     ],
 )
 def test_todos(extractor: Extractor, text: str, todos: tuple[TodoFact, ...]) -> None:
     assert extractor.chat(text, NOW).todos == todos
+
+
+@pytest.mark.parametrize(
+    ("text", "meeting"),
+    [
+        ("我明天给他打电话", None),  # the rep's call is a to-do, not a meeting as well
+        ("记得明天给张总打电话", None),
+        ("我明天下午三点过去", at(24, 15)),  # a visit is the next meeting
+        ("周四去一趟苏州", at(26, 9)),
+        ("过去三年他们一直用Excel", None),
+    ],
+)
+def test_calls_and_visits(extractor: Extractor, text: str, meeting: datetime | None) -> None:
+    assert extractor.minutes(text, NOW).next_meeting == meeting
 
 
 @pytest.mark.parametrize(
