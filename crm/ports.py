@@ -169,6 +169,11 @@ class Normalizer(Protocol):
         """An amount in CNY typed by a member ("50万", "¥200,000", "1.5m"), or None."""
         ...
 
+    def sounds(self, text: str) -> tuple[frozenset[str], ...]:
+        """How each Han character of `text` may be read (toneless pinyin), to match names a
+        transcript spells with other characters of the same sound (章伟 for 张伟)."""
+        ...
+
 
 # --- storage ----------------------------------------------------------------------------------
 

@@ -837,7 +837,7 @@ class VoiceService:
         if contact is not None:
             contact = next((c for c in contacts if c.id == contact.id), contact)
         elif facts.name:
-            contact = mentioned_contact(contacts, facts.name)
+            contact = mentioned_contact(contacts, facts.name, self._normalizer.sounds)
         touched: dict[int, Contact] = {}
         if contact is None and facts.name:
             contact = new_contact(actor, customer.id, facts, now)
@@ -853,7 +853,7 @@ class VoiceService:
         for person in facts.people:
             if person.role is None:
                 continue
-            target = mentioned_contact(contacts, person.name)
+            target = mentioned_contact(contacts, person.name, self._normalizer.sounds)
             if target is None or target.decision_role is person.role:
                 continue
             if target.id not in touched and target.id != journal["created"].get("contact"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -40,6 +40,13 @@ OFFER = 35.0  # candidates at least this good are offered as buttons
 PRIOR_BONUS = 15.0
 PRIOR_ALONE = 40.0  # the last captured customer when the note names no one
 PERSON_MATCH = 60.0  # a person mention that counts as naming this contact
+# A name the transcript spells with other characters of the same sound (章伟 for 张伟): the speech
+# model writes what it heard, so a full name that sounds right is nearly as good as one spelled right.
+SOUNDS_LIKE_FULL = 80.0
+SOUNDS_LIKE_SHORT = 65.0  # a two-character name: more names share its sound
+SOUNDS_LIKE_SURNAME = 55.0  # 章总 for 张伟: offered, not taken
+
+Sounds = Callable[[str], tuple[frozenset[str], ...]]
 ASK_LIMIT = 4
 
 
@@ -83,8 +90,25 @@ def surname_of(mention: str) -> tuple[str, str | None]:
     return squash(text), None
 
 
-def person_score(contact: Contact, mention: str) -> float:
-    """How surely `mention` (a name as said in the note) is this contact."""
+def alike(said: tuple[frozenset[str], ...], name: tuple[frozenset[str], ...]) -> bool:
+    """Whether two spellings sound the same: every character shares a reading with its counterpart."""
+    return len(said) == len(name) > 0 and all(a & b for a, b in zip(said, name, strict=True))
+
+
+def said_in(name: tuple[frozenset[str], ...], heard: tuple[frozenset[str], ...]) -> bool:
+    """Whether `name` is said somewhere in `heard`, spelled with any characters that sound like it."""
+    size = len(name)
+    return size > 0 and any(alike(heard[i : i + size], name) for i in range(len(heard) - size + 1))
+
+
+def sounds_like_score(length: int) -> float:
+    """What a Chinese name of `length` characters said with other characters of its sound is worth."""
+    return SOUNDS_LIKE_FULL if length >= 3 else SOUNDS_LIKE_SHORT
+
+
+def person_score(contact: Contact, mention: str, sounds: Sounds | None = None) -> float:
+    """How surely `mention` (a name as said in the note) is this contact; with `sounds`, also when
+    the note spells the name with other characters of the same sound."""
     if not contact.name:
         return 0.0
     name = squash(contact.name)
@@ -99,6 +123,8 @@ def person_score(contact: Contact, mention: str) -> float:
             if name.startswith(surname) and len(name) > len(surname):
                 # 张总 for 张伟, the more so when the contact's title carries the title said.
                 return 70.0 if contact.title and title in contact.title else PERSON_MATCH
+            if sounds and len(name) > len(surname) and alike(sounds(surname), sounds(name[: len(surname)])):
+                return SOUNDS_LIKE_SURNAME
         elif surname in [squash(word) for word in contact.name.split()]:
             return PERSON_MATCH
     if not _CJK.search(name):
@@ -106,11 +132,22 @@ def person_score(contact: Contact, mention: str) -> float:
         if said in words and len(said) >= 3:
             return PERSON_MATCH
     ratio = fuzz.ratio(name, said)
-    return ratio * 0.8 if ratio >= 80 else 0.0
+    if ratio >= 80:
+        return ratio * 0.8
+    if sounds and _CJK.search(name) and alike(sounds(said), sounds(name)) and len(said) == len(name):
+        return sounds_like_score(len(name))
+    return 0.0
 
 
-def company_score(customer: Customer, facts: Facts, text: str, normalizer: Normalizer) -> float:
-    """How surely the note names this customer's company. `text` is the squashed transcript."""
+def company_score(
+    customer: Customer,
+    facts: Facts,
+    text: str,
+    normalizer: Normalizer,
+    heard: tuple[frozenset[str], ...] = (),
+) -> float:
+    """How surely the note names this customer's company. `text` is the squashed transcript and
+    `heard` its sounds (`Normalizer.sounds`), for a company spelled with other characters (新晨 for 星辰)."""
     if not customer.name:
         return 0.0
     full = squash(customer.name)
@@ -134,6 +171,14 @@ def company_score(customer: Customer, facts: Facts, text: str, normalizer: Norma
         partial = fuzz.partial_ratio(key, text)
         if partial >= 85:
             best = max(best, partial * 0.85)
+    if (
+        best < SOUNDS_LIKE_FULL
+        and len(key) >= 2
+        and _CJK.match(key)
+        and said_in(normalizer.sounds(key), heard)
+    ):
+        # Two characters of sound name many things (美的, 没的): offered, not taken.
+        best = max(best, SOUNDS_LIKE_FULL if len(key) >= 3 else 50.0)
     return best
 
 
@@ -146,18 +191,21 @@ def score(
 ) -> list[Scored]:
     """Every candidate scored, best first."""
     text = squash(transcript)
+    heard = normalizer.sounds(transcript)
     mentions = [p.name for p in facts.people]
     if facts.name and facts.name not in mentions:
         mentions.append(facts.name)
     scored: list[Scored] = []
     for candidate in candidates:
-        company = company_score(candidate.customer, facts, text, normalizer)
+        company = company_score(candidate.customer, facts, text, normalizer, heard)
         person, contact = 0.0, None
         for each in candidate.contacts:
-            best = max([person_score(each, m) for m in mentions], default=0.0)
+            best = max([person_score(each, m, normalizer.sounds) for m in mentions], default=0.0)
             name = squash(each.name or "")
             if len(name) >= 2 and name in text:
                 best = max(best, 90.0)
+            elif len(name) >= 2 and _CJK.search(name) and said_in(normalizer.sounds(name), heard):
+                best = max(best, sounds_like_score(len(name)))
             if best > person:
                 person, contact = best, each
         total = max(company, person)
@@ -194,11 +242,11 @@ def decide(scored: Sequence[Scored]) -> tuple[Scored | None, list[Scored]]:
     return None, offered
 
 
-def mentioned_contact(contacts: Sequence[Contact], name: str) -> Contact | None:
+def mentioned_contact(contacts: Sequence[Contact], name: str, sounds: Sounds | None = None) -> Contact | None:
     """The contact a person named in the note is, when one matches well enough."""
     best, found = 0.0, None
     for contact in contacts:
-        value = person_score(contact, name)
+        value = person_score(contact, name, sounds)
         if value > best:
             best, found = value, contact
     return found if best >= PERSON_MATCH else None

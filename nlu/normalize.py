@@ -10,7 +10,7 @@ import functools
 import re
 import unicodedata
 
-from nlu import jio
+from nlu import jio, sounds
 from nlu.money import find_amounts
 from nlu.phones import normalize_phone
 
@@ -131,6 +131,9 @@ class Normalizer:
     def money(self, raw: str) -> int | None:
         amounts = find_amounts(raw, bare=True)
         return amounts[0].high if len(amounts) == 1 else None
+
+    def sounds(self, text: str) -> tuple[frozenset[str], ...]:
+        return sounds.sounds(text)
 
 
 # Keys are computed for every capture and every candidate; names repeat a lot, so cache them.

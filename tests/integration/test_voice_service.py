@@ -755,3 +755,46 @@ async def test_a_note_that_arrives_while_the_database_is_down_is_kept_on_disk_fo
     assert interaction["external_key"] == "tg:1:5"
     with pytest.raises(NotFound):  # the kept input is gone once stored
         await app.press(founded.member, button.act, button.target, button.arg)
+
+
+async def test_a_name_the_transcript_spells_with_other_characters_of_its_sound_is_the_crm_contact(
+    app: App, team: Team, speech: ScriptedSpeech, sqlite_engine: AsyncEngine
+) -> None:
+    zte = await app.capture.chat(
+        team.rep, [ChatMessage("我是中兴通讯的王小明，电话 13912345678", sender="王小明")]
+    )
+    await app.capture.chat(team.rep, [ChatMessage("我是华为的张伟，电话 13812345678", sender="张伟")])
+    assert zte.customer is not None and zte.contact is not None
+    # The speech model heard 王小明 and wrote 王晓明; the customer captured last is Huawei.
+    speech.say("今天见了王晓明，他们预算八十万，我明天给他打电话。")
+
+    minutes = minutes_of(await app.voice.process(team.rep, note(key="k-sound")))
+
+    assert minutes.outcome is Outcome.MATCHED
+    assert minutes.customer is not None and minutes.customer.id == zte.customer.id
+    assert minutes.contact is not None and minutes.contact.id == zte.contact.id
+    assert [c["name"] for c in await rows(sqlite_engine, t.contacts)] == ["王小明", "张伟"]
+    # "我明天给他打电话" is the rep's to-do for tomorrow morning, not a meeting with him.
+    assert [(r.kind, r.text, r.due_at) for r in minutes.reminders] == [
+        (ReminderKind.TODO, "给他打电话", datetime(2026, 11, 24, 1, 0, tzinfo=UTC))
+    ]
+
+
+async def test_a_two_character_name_that_only_sounds_right_is_offered_not_taken(
+    app: App, team: Team, speech: ScriptedSpeech
+) -> None:
+    zte = await app.capture.chat(
+        team.rep, [ChatMessage("我是中兴通讯的李娜，电话 13912345678", sender="李娜")]
+    )
+    huawei = await app.capture.chat(
+        team.rep, [ChatMessage("我是华为的张伟，电话 13812345678", sender="张伟")]
+    )
+    assert zte.customer is not None and huawei.customer is not None
+    speech.say("今天见了李纳，他们想下个月上线。")
+
+    minutes = minutes_of(await app.voice.process(team.rep, note(key="k-short")))
+
+    # Many people share the sound of a two-character name: the rep is asked, the one it sounds
+    # like first, ahead of the customer captured last.
+    assert minutes.outcome is Outcome.ASK
+    assert [c.id for c in minutes.candidates][:2] == [zte.customer.id, huawei.customer.id]

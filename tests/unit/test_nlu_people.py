@@ -41,6 +41,26 @@ def test_mention(text: str, name: str, title: str | None, role: DecisionRole | N
     assert [(m.name, m.title, m.role) for m in mentions] == [(name, title, role)]
 
 
+@pytest.mark.parametrize(
+    ("text", "mentions"),
+    [
+        # A full name right after meeting or talking with someone, with the company said before it.
+        ("今天见了张伟，他说下个月要上线", [("张伟", None)]),
+        ("下午拜访了华为的章伟", [("章伟", "华为")]),
+        ("和王小明聊了一下", [("王小明", None)]),  # one person, not 王小明 and 小明
+        ("约了陈静下周三见面", [("陈静", None)]),
+        ("联系了刘洋确认报价", [("刘洋", None)]),
+        ("今天和张伟明天再聊", [("张伟", None)]),
+        # Words after those verbs that only start with a surname character are not names.
+        ("和技术部开会", []),
+        ("跟周五的安排", []),
+        ("跟马上要上线的项目", []),
+    ],
+)
+def test_person_met(text: str, mentions: list[tuple[str, str | None]]) -> None:
+    assert [(m.name, m.org) for m in find_mentions(text)] == mentions
+
+
 def test_pronoun_refers_to_the_person_named_before() -> None:
     [mention] = find_mentions("最后是他拍板", antecedent="王总")
     assert (mention.name, mention.role) == ("王总", DecisionRole.DECISION_MAKER)
@@ -95,6 +115,10 @@ def test_no_person(text: str) -> None:
         ("贵公司的需求", []),
         ("高科技企业", []),
         ("他们集团很大", []),
+        # A brand whose name ends in 的: not the particle before the legal form.
+        ("今天去了美的集团", ["美的集团"]),
+        ("去了他的公司", []),
+        ("客户的集团", []),
     ],
 )
 def test_companies(text: str, companies: list[str]) -> None:
@@ -208,3 +232,16 @@ def test_a_name_alone_on_its_line_takes_the_fields_around_it() -> None:
 )
 def test_no_contact_line(lines: list[str]) -> None:
     assert find_contact(lines) is None
+
+
+def test_names_that_sound_alike() -> None:
+    from crm.voice_match import alike, said_in
+    from nlu.sounds import sounds
+
+    assert alike(sounds("章伟"), sounds("张伟"))
+    assert alike(sounds("曾伟"), sounds("增伟"))  # 曾 is read zeng as a surname, ceng otherwise
+    assert alike(sounds("陈伟"), sounds("程伟"))  # -n and -ng, blurred by many speakers
+    assert not alike(sounds("张伟"), sounds("王伟"))
+    assert not alike(sounds("张伟"), sounds("张伟明"))
+    assert said_in(sounds("星辰科技"), sounds("今天拜访了新晨科技的王总"))
+    assert len(sounds("Acme 张伟 123")) == 2
