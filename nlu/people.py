@@ -322,8 +322,13 @@ def _met_names(clause: str) -> list[Mention]:
     found: list[Mention] = []
     for m in _MET.finditer(clause):
         name = _bare_name_at(clause, m.end())
-        if name is not None:
-            found.append(Mention(name, m.end(), org=_org(m["org"])))
+        if name is None:
+            continue
+        said = m["org"] or ""
+        dept = re.fullmatch(rf"(?:他们|对方|客户)?(?P<dept>{_DEPTS})(?:部|中心)?", said)
+        # "见了采购部的章伟": a department, not a company, and the role it implies.
+        role = role_of(dept["dept"]) if dept else None
+        found.append(Mention(name, m.end(), role=role, org=None if dept else _org(said)))
     return found
 
 

@@ -51,6 +51,7 @@ def test_mention(text: str, name: str, title: str | None, role: DecisionRole | N
         ("约了陈静下周三见面", [("陈静", None)]),
         ("联系了刘洋确认报价", [("刘洋", None)]),
         ("今天和张伟明天再聊", [("张伟", None)]),
+        ("见了采购部的章伟", [("章伟", None)]),
         # Words after those verbs that only start with a surname character are not names.
         ("和技术部开会", []),
         ("跟周五的安排", []),
@@ -59,6 +60,11 @@ def test_mention(text: str, name: str, title: str | None, role: DecisionRole | N
 )
 def test_person_met(text: str, mentions: list[tuple[str, str | None]]) -> None:
     assert [(m.name, m.org) for m in find_mentions(text)] == mentions
+
+
+def test_department_said_with_the_person_met_is_their_role() -> None:
+    [mention] = find_mentions("见了他们财务部的王芳")
+    assert (mention.name, mention.org, mention.role) == ("王芳", None, DecisionRole.FINANCE)
 
 
 def test_pronoun_refers_to_the_person_named_before() -> None:
