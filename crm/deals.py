@@ -547,14 +547,8 @@ class DealService:
             if deal is not None:
                 duplicate = await uow.evidence.confirmed_file(deal.id, stored.id)
                 if duplicate is not None:
-                    return EvidenceOffer(
-                        evidence=None,
-                        funnel=funnel,
-                        deal=deal,
-                        deal_name=await self._deal_name(uow, deal),
-                        file=stored,
-                        duplicate=duplicate,
-                        new_file=created,
+                    return await self._already_evidence(
+                        uow, funnel, deal, stored, duplicate, new_file=created
                     )
             missing = await self._missing_keys(uow, deal, funnel, now)
             guessed = ev.guess(
@@ -631,15 +625,7 @@ class DealService:
                     item.status = EvidenceStatus.DISCARDED
                     await uow.evidence.update(item)
                     await uow.commit()
-                    return EvidenceOffer(
-                        evidence=None,
-                        funnel=funnel,
-                        deal=deal,
-                        deal_name=await self._deal_name(uow, deal),
-                        file=stored,
-                        duplicate=duplicate,
-                        new_file=False,
-                    )
+                    return await self._already_evidence(uow, funnel, deal, stored, duplicate, new_file=False)
             missing = await self._missing_keys(uow, deal, funnel, now)
             guessed = ev.guess(
                 funnel,
@@ -1138,6 +1124,27 @@ class DealService:
             return []
         ahead = funnel.needed(deal.stage, WON)
         return [r.key for r in ahead if r.kind is ReqKind.EVIDENCE and not _met(r, snapshot)]
+
+    async def _already_evidence(
+        self,
+        uow: UnitOfWork,
+        funnel: Funnel,
+        deal: Deal,
+        stored: StoredFile,
+        duplicate: DealEvidence,
+        *,
+        new_file: bool,
+    ) -> EvidenceOffer:
+        """The answer to a file already confirmed as evidence on the deal: nothing is offered again."""
+        return EvidenceOffer(
+            evidence=None,
+            funnel=funnel,
+            deal=deal,
+            deal_name=await self._deal_name(uow, deal),
+            file=stored,
+            duplicate=duplicate,
+            new_file=new_file,
+        )
 
     async def _deal_name(self, uow: UnitOfWork, deal: Deal) -> str:
         if deal.title:
