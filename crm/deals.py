@@ -703,20 +703,7 @@ class DealService:
             req = funnel.requirements.get(requirement)
             if req is None or not req.declare:
                 raise InputRejected("evidence.not_declarable", requirement=requirement)
-            item = await uow.evidence.add(
-                DealEvidence(
-                    id=0,
-                    team_id=deal.team_id,
-                    author_id=actor.id,
-                    kind=EvidenceKind.DECLARATION,
-                    status=EvidenceStatus.CONFIRMED,
-                    created_at=now,
-                    deal_id=deal.id,
-                    requirement=req.key,
-                    confirmed_at=now,
-                    confirmed_by=actor.id,
-                )
-            )
+            item = await self._confirmed(uow, actor, deal, req.key, EvidenceKind.DECLARATION, now)
             await audit.record_for(
                 uow,
                 deal.team_id,
@@ -746,21 +733,15 @@ class DealService:
             funnel = await self._funnel(uow, actor.team_id)
             if requirement not in funnel.requirements:
                 raise InputRejected("evidence.unknown_requirement", requirement=requirement)
-            item = await uow.evidence.add(
-                DealEvidence(
-                    id=0,
-                    team_id=deal.team_id,
-                    author_id=actor.id,
-                    kind=EvidenceKind.TEXT,
-                    status=EvidenceStatus.CONFIRMED,
-                    created_at=now,
-                    deal_id=deal.id,
-                    requirement=requirement,
-                    interaction_id=interaction.id,
-                    note=interaction.content[:1000],
-                    confirmed_at=now,
-                    confirmed_by=actor.id,
-                )
+            item = await self._confirmed(
+                uow,
+                actor,
+                deal,
+                requirement,
+                EvidenceKind.TEXT,
+                now,
+                interaction_id=interaction.id,
+                note=interaction.content[:1000],
             )
             await audit.record_for(
                 uow,
@@ -1124,6 +1105,36 @@ class DealService:
             return []
         ahead = funnel.needed(deal.stage, WON)
         return [r.key for r in ahead if r.kind is ReqKind.EVIDENCE and not _met(r, snapshot)]
+
+    async def _confirmed(
+        self,
+        uow: UnitOfWork,
+        actor: Member,
+        deal: Deal,
+        requirement: str,
+        kind: EvidenceKind,
+        now: datetime,
+        *,
+        interaction_id: int | None = None,
+        note: str | None = None,
+    ) -> DealEvidence:
+        """Evidence the member gives and confirms in one step (a declaration, a captured chat)."""
+        return await uow.evidence.add(
+            DealEvidence(
+                id=0,
+                team_id=deal.team_id,
+                author_id=actor.id,
+                kind=kind,
+                status=EvidenceStatus.CONFIRMED,
+                created_at=now,
+                deal_id=deal.id,
+                requirement=requirement,
+                interaction_id=interaction_id,
+                note=note,
+                confirmed_at=now,
+                confirmed_by=actor.id,
+            )
+        )
 
     async def _already_evidence(
         self,
