@@ -391,7 +391,7 @@ class CustomerService:
                 "merge.undone",
                 ("contact", merge.survivor_id),
                 {"merge": merge.id},
-                self._clock.now(),
+                now,
             )
             await uow.commit()
         return merge
