@@ -16,7 +16,7 @@ SYSTEM_PACKAGES := ffmpeg tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-
 	tesseract-ocr-osd fonts-noto-cjk fonts-wqy-zenhei fonts-dejavu-core
 TEST_SYSTEM_PACKAGES := postgresql espeak-ng sox libopencore-amrnb0
 
-.PHONY: run test setup system system-test lint typecheck contracts pytest bench migrate clean distclean
+.PHONY: run test setup system system-test lint typecheck contracts pytest bench eval migrate clean distclean
 
 run: setup
 	$(VENV)/bin/chatcrm migrate
@@ -61,6 +61,11 @@ pytest: $(STAMPS)/venv
 bench: setup system-test
 	$(PIP) install -q -e '.[dev,bench]'
 	source scripts/test-postgres && $(PY) -m bench
+
+# Accuracy on the real development set (../shared/devset, or CHATCRM_DEVSET) and the project's own
+# corpora, real and synthetic reported apart; writes docs/accuracy.md.
+eval: setup system-test
+	$(PY) -m evals
 
 migrate: setup
 	$(VENV)/bin/chatcrm migrate
