@@ -6,7 +6,9 @@ import pytest
 
 from decimal import Decimal
 
+from crm import format as fmt
 from crm.facts import Facts, Money
+from crm.model import Lang
 from nlu.money import find_amounts, find_budget
 
 
@@ -144,3 +146,20 @@ def test_the_budget_survives_the_facts_json() -> None:
     assert facts.to_json()["budget"] == {
         "high": 120000, "low": None, "currency": "USD", "cny": None, "cny_min": None, "converted": False,
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("money", "zh", "en"),
+    [
+        (Money(Decimal(500000), Decimal(300000), "CNY", 500_000, 300_000), "30万–50万", "¥300,000–¥500,000"),
+        (Money(Decimal(150000), Decimal(100000), "USD"), "10万–15万美元", "USD 100,000–150,000"),
+        (Money(Decimal(45000), None, "EUR"), "4.5万欧元", "EUR 45,000"),
+        (
+            Money(Decimal(100000), None, "USD", 710_000, None, converted=True),
+            "10万美元（约71万，按团队汇率折算）",
+            "USD 100,000 (≈ ¥710,000 at the team's rate)",
+        ),
+    ],
+)
+def test_the_lead_card_shows_a_budget_in_its_currency(money: Money, zh: str, en: str) -> None:
+    assert (fmt.budget(Lang.ZH, money), fmt.budget(Lang.EN, money)) == (zh, en)
