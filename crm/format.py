@@ -31,8 +31,10 @@ def money_range(lang: Lang, low: int | None, high: int) -> str:
     return f"{money(lang, low)}–{money(lang, high)}"
 
 
-_CURRENCY_ZH = {"USD": "美元", "EUR": "欧元", "HKD": "港元", "JPY": "日元", "GBP": "英镑", "TWD": "新台币",
-                "INR": "卢比", "AUD": "澳元", "CAD": "加元", "SGD": "新加坡元", "KRW": "韩元", "CHF": "瑞士法郎"}  # fmt: skip
+_CURRENCY_ZH = {
+    "USD": "美元", "EUR": "欧元", "HKD": "港元", "JPY": "日元", "GBP": "英镑", "TWD": "新台币",
+    "INR": "卢比", "AUD": "澳元", "CAD": "加元", "SGD": "新加坡元", "KRW": "韩元", "CHF": "瑞士法郎",
+}  # fmt: skip
 
 
 def budget(lang: Lang, value: Money) -> str:

@@ -38,7 +38,8 @@ _PREFIXES = {
     "¥": "CNY", "￥": "CNY", "RMB": "CNY", "CNY": "CNY", "人民币": "CNY", "人民幣": "CNY",
 }  # fmt: skip
 _SUFFIXES = {
-    "美元": "USD", "美金": "USD", "USD": "USD", "usd": "USD", "dollars": "USD", "dollar": "USD", "bucks": "USD",
+    "美元": "USD", "美金": "USD", "USD": "USD", "usd": "USD", "dollars": "USD", "dollar": "USD",
+    "bucks": "USD",
     "港币": "HKD", "港幣": "HKD", "港元": "HKD", "HKD": "HKD", "蚊": "HKD",
     "新台币": "TWD", "新台幣": "TWD", "台币": "TWD", "台幣": "TWD", "TWD": "TWD",
     "欧元": "EUR", "歐元": "EUR", "EUR": "EUR", "euros": "EUR", "euro": "EUR",
@@ -76,11 +77,17 @@ _AMOUNT = re.compile(
 # "五六十万" (fifty or sixty thousand) is a range; jionlp misreads its lower end.
 _ADJACENT_DIGITS = re.compile(r"^([一二两三四五六七八九])([一二两三四五六七八九])(十|百|千)$")
 # The lower end of a range that jionlp's extractor leaves before the amount it found ("两到三万港元").
-_RANGE_BEFORE = re.compile(rf"(?:从|從)?(?P<low>{_NUMBER})\s*(?P<mult>{_MULT})?\s*(?:到|至|-{{1,2}}|~|—{{1,2}}|–)\s*$")
+_RANGE_BEFORE = re.compile(
+    rf"(?:从|從)?(?P<low>{_NUMBER})\s*(?P<mult>{_MULT})?\s*(?:到|至|-{{1,2}}|~|—{{1,2}}|–)\s*$"
+)
 # "一块二" is 1.2 and "三块零四" 3.04: jionlp stops at 块; the digits after it are 角 (毛) and 分.
-_JIAO_FEN = re.compile(r"(?P<zero>零)?(?P<jiao>[一二两三四五六七八九])(?:毛|角|毫)?(?P<fen>[一二两三四五六七八九])?(?:分)?(?![十百千万亿\d])")
+_JIAO_FEN = re.compile(
+    r"(?P<zero>零)?(?P<jiao>[一二两三四五六七八九])(?:毛|角|毫)?(?P<fen>[一二两三四五六七八九])?(?:分)?(?![十百千万亿\d])"
+)
 # "2角", "两毛五", "两毫": an amount under one yuan.
-_JIAO_ONLY = re.compile(r"(?<![\d一二两三四五六七八九十百千万块元])(?P<jiao>\d|[一二两三四五六七八九])(?:角|毛|毫)(?P<fen>\d|[一二两三四五六七八九])?(?:分)?")
+_JIAO_ONLY = re.compile(
+    r"(?<![\d一二两三四五六七八九十百千万块元])(?P<jiao>\d|[一二两三四五六七八九])(?:角|毛|毫)(?P<fen>\d|[一二两三四五六七八九])?(?:分)?"
+)
 # Two amounts joined by a range word are one range ("五块六到五块七毛八", "USD 100k to 150k").
 _RANGE_JOIN = re.compile(r"\s*(?:到|至|-{1,2}|~|—{1,2}|–|to)\s*$")
 _DIGIT = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -156,7 +163,9 @@ def find_amounts(text: str, *, bare: bool = False, rates: Rates | None = None) -
         if all(amount.end <= other.start or other.end <= amount.start for other in found):
             found.append(amount)
         elif any(
-            amount.start <= other.start and other.end <= amount.end and (amount.end - amount.start) > (other.end - other.start)
+            amount.start <= other.start
+            and other.end <= amount.end
+            and (amount.end - amount.start) > (other.end - other.start)
             for other in found
         ):
             found = [o for o in found if not (amount.start <= o.start and o.end <= amount.end)] + [amount]
@@ -171,7 +180,11 @@ def _with_tail(amount: Amount, text: str) -> Amount:
     if tail is None or amount.value != amount.value.to_integral_value():
         return amount
     step = Decimal("0.01") if tail["zero"] else Decimal("0.1")
-    value = amount.value + _digit(tail["jiao"]) * step + (_digit(tail["fen"]) * Decimal("0.01") if tail["fen"] else 0)
+    value = (
+        amount.value
+        + _digit(tail["jiao"]) * step
+        + (_digit(tail["fen"]) * Decimal("0.01") if tail["fen"] else 0)
+    )
     return Amount(amount.start, tail.end(), value, None, amount.currency)
 
 
@@ -211,18 +224,29 @@ def has_budget_cue(text: str) -> bool:
 
 
 def _vague(said: str) -> bool:
-    """"几十万" / "数百万": too vague to store as a budget."""
+    """ "几十万" / "数百万": too vague to store as a budget."""
     return bool(re.match(r"[约大近]*[几幾数數]", said))
 
 
 def _in_cny(amount: Amount, rates: Rates | None) -> Amount:
     if amount.currency == "CNY":
-        return Amount(amount.start, amount.end, amount.value, amount.low_value, "CNY", amount.value, amount.low_value)
+        return Amount(
+            amount.start, amount.end, amount.value, amount.low_value, "CNY", amount.value, amount.low_value
+        )
     rate = (rates or {}).get(amount.currency)
     if rate is None:
         return amount
     low = amount.low_value * rate if amount.low_value is not None else None
-    return Amount(amount.start, amount.end, amount.value, amount.low_value, amount.currency, amount.value * rate, low, True)
+    return Amount(
+        amount.start,
+        amount.end,
+        amount.value,
+        amount.low_value,
+        amount.currency,
+        amount.value * rate,
+        low,
+        True,
+    )
 
 
 def _jionlp_amounts(text: str) -> list[Amount]:

@@ -35,8 +35,17 @@ _BARE_COUNTRY = re.compile(
 # when the text says where: another number with its country code, or the country or a big city.
 _COUNTRY_CODE = re.compile(r"(?<![\w+])(?:\+|00)(?P<cc>[1-9]\d{0,2})[\s-]?\(?\d")
 _COUNTRY_WORDS = (
-    ("GB", re.compile(r"\b(?:UK|U\.K\.|United Kingdom|England|Britain|London|Manchester)\b|英国|英國|伦敦|倫敦")),
-    ("US", re.compile(r"\b(?:USA|U\.S\.A?\.|United States|New York|California|San Francisco|Seattle)\b|美国|美國|纽约|紐約")),
+    (
+        "GB",
+        re.compile(r"\b(?:UK|U\.K\.|United Kingdom|England|Britain|London|Manchester)\b|英国|英國|伦敦|倫敦"),
+    ),
+    (
+        "US",
+        re.compile(
+            r"\b(?:USA|U\.S\.A?\.|United States|New York|California|San Francisco|Seattle)\b"
+            r"|美国|美國|纽约|紐約"
+        ),
+    ),
     ("HK", re.compile(r"\bHong Kong\b|香港")),
     ("TW", re.compile(r"\bTaiwan\b|\bTaipei\b|台湾|臺灣|台灣|台北|臺北")),
     ("SG", re.compile(r"\bSingapore\b|新加坡")),
@@ -132,8 +141,9 @@ def _cued_regions(text: str, default: str) -> list[str]:
         if country not in ("ZZ", default, "001"):
             cues.append((m.start(), country))
     for country, words in _COUNTRY_WORDS:
-        if country != default and (m := words.search(text)):
-            cues.append((m.start(), country))
+        said = words.search(text)
+        if country != default and said:
+            cues.append((said.start(), country))
     return [country for _, country in sorted(cues)]
 
 

@@ -20,11 +20,12 @@ def word_list(name: str) -> tuple[str, ...]:
 # into the rewritten text are offsets into the original (聽日 tomorrow, 尋日 yesterday, 晏晝 afternoon,
 # 今個 this, 兩個鐘 two hours, 月尾 end of the month, 月頭 start of the month).
 _CANTONESE = (
-    ("聽日", "明天"), ("听日", "明天"), ("聽朝", "明早"), ("听朝", "明早"), ("聽晚", "明晚"), ("听晚", "明晚"),
-    ("尋日", "昨天"), ("寻日", "昨天"), ("噚日", "昨天"), ("後日", "后天"), ("后日", "后天"),
-    ("晏晝", "下午"), ("晏昼", "下午"), ("今個", "这个"), ("今个", "这个"), ("下個", "下个"), ("上個", "上个"),
-    ("個鐘", "小时"), ("个钟", "小时"), ("月尾", "月底"), ("年尾", "年底"), ("月頭", "月初"), ("月头", "月初"),
-    ("年頭", "年初"), ("年头", "年初"), ("下年", "明年"), ("宜家", "现在"), ("而家", "现在"), ("依家", "现在"),
+    ("聽日", "明天"), ("听日", "明天"), ("聽朝", "明早"), ("听朝", "明早"), ("聽晚", "明晚"),
+    ("听晚", "明晚"), ("尋日", "昨天"), ("寻日", "昨天"), ("噚日", "昨天"), ("後日", "后天"),
+    ("后日", "后天"), ("晏晝", "下午"), ("晏昼", "下午"), ("今個", "这个"), ("今个", "这个"),
+    ("下個", "下个"), ("上個", "上个"), ("個鐘", "小时"), ("个钟", "小时"), ("月尾", "月底"),
+    ("年尾", "年底"), ("月頭", "月初"), ("月头", "月初"), ("年頭", "年初"), ("年头", "年初"),
+    ("下年", "明年"), ("宜家", "现在"), ("而家", "现在"), ("依家", "现在"),
 )  # fmt: skip
 
 
@@ -40,7 +41,7 @@ def simplified(text: str) -> str:
     Offsets stay valid: a conversion that would change the length (OpenCC's phrase table can) is
     done character by character instead.
     """
-    converted = _t2s().convert(text)
+    converted: str = _t2s().convert(text)
     if len(converted) != len(text):
         converted = "".join(c if len(c := _t2s().convert(ch)) == 1 else ch for ch in text)
     for cantonese, mandarin in _CANTONESE:

@@ -26,7 +26,9 @@ _NO_DAY_AFTER = rf"(?!\s*{_NUM}\s*[号日]|[初廿卅]|[一二三四五六七八
 _LIMIT = r"(?P<lim>之前|以前|前|之内|以内|内)?"
 
 # jionlp reads "一周内" as two days and "两周内" as three, so spans of N units are handled here.
-_WITHIN = re.compile(rf"(?<![\d零一二两三四五六七八九十])(?P<n>{_NUM}|半)\s*(?P<u>天|日|个?星期|个?礼拜|周|个月|个?年)(?:之内|以内|内)")
+_WITHIN = re.compile(
+    rf"(?<![\d零一二两三四五六七八九十])(?P<n>{_NUM}|半)\s*(?P<u>天|日|个?星期|个?礼拜|周|个月|个?年)(?:之内|以内|内)"
+)
 # jionlp parses neither a bare 下个月 / 月底 nor 下个月 followed by a verb ("下个月上线").
 _MONTH_REL = re.compile(
     r"(?P<rel>下下个?月|下个?月|上个?月|这个?月|本月|当月|(?<![\d零一二两三四五六七八九十个年半正腊冬])月)"
@@ -52,7 +54,9 @@ _YMD = re.compile(
     r"(?<![\d/.\-:])(?P<y>(?:19|20)\d{2})(?:(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})|"
     r" (?P<m2>\d{2}) (?P<d2>\d{2})|(?P<m3>0[1-9]|1[0-2])(?P<d3>0[1-9]|[12]\d|3[01]))(?![\d/.\-:])"
 )
-_MDY = re.compile(r"(?<![\d/.\-:])(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})(?![\d/.\-:])")
+_MDY = re.compile(
+    r"(?<![\d/.\-:])(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})(?![\d/.\-:])"
+)
 _MD = re.compile(
     r"(?<![\d/.\-:：])(?P<m>1[0-2]|0?[1-9])[/-](?P<d>3[01]|[12]\d|0?[1-9])"
     r"(?![\d/.\-:%]|\s*(?:[天个個人万萬千元块塊台套件年月号號周週点點]|小时|分钟))"
@@ -61,14 +65,21 @@ _MD = re.compile(
 _WEEKEND = re.compile(r"(?P<rel>下下|下|这|本|上)?(?:个)?(?:周末|礼拜六日|星期六日)")
 # Open offsets said every day: "一小时以后", "15天以后", "半个月后", "过几天再联系", "过两天".
 _AFTER = re.compile(
-    rf"(?:过|過)?(?P<n>{_NUM}|半|几|幾|\d{{1,3}})\s*(?P<u>个?小时|个?钟头|分钟|天|日|个?星期|个?礼拜|周|个?月|个?半月|年)"
+    rf"(?:过|過)?(?P<n>{_NUM}|半|几|幾|\d{{1,3}})\s*(?P<u>个?小时|个?钟头|分钟|秒|天|日|个?星期|个?礼拜|周|个?月|个?半月|年)"
     r"\s*(?:以后|之后|后|過後|过后)"
+)
+# "后三小时" / "下三分钟" (the prefix form) and "两小时前" / "前两小时" (in the past): hours, minutes, seconds.
+_CLOCK_OFFSET = re.compile(
+    rf"(?:(?P<pre>后|下|前|上)(?P<n1>{_NUM}|半)\s*(?P<u1>个?小时|个?钟头|分钟|秒)(?!\s*(?:以后|之后|后|以前|之前|前))|"
+    rf"(?P<n2>{_NUM}|半)\s*(?P<u2>个?小时|个?钟头|分钟|秒)\s*(?P<post>以前|之前|前))"
 )
 _AFTER_SOME_DAYS = re.compile(r"(?:过|過)(?P<n>几|幾|两|一两|两三|三五|些)天")
 # "2025年内完成": by the end of that year (jionlp reads "25年内" as twenty-five years).
 _YEAR_WITHIN = re.compile(r"(?P<y>\d{4}|今年|明年|后年)\s*年?(?:内|之内|以内|底前|年底前|年底之前)")
 _LUNAR = re.compile(r"农历|正月|腊月|冬月|闰|廿|卅|初[一二三四五六七八九十]")
-_NOT_A_DATE_BEFORE = re.compile(r"(?:电话|手机|tel|phone|mobile|编号|单号|号码|No\.?)\s*[:：]?\s*$", re.IGNORECASE)
+_NOT_A_DATE_BEFORE = re.compile(
+    r"(?:电话|手机|tel|phone|mobile|编号|单号|号码|No\.?)\s*[:：]?\s*$", re.IGNORECASE
+)
 
 # Phone numbers and sums are never times, yet jionlp's extractor tries every digit run it sees as one,
 # costing several milliseconds for a single phone number; they are masked (same length) before it runs.
@@ -131,21 +142,29 @@ def _own_forms(text: str, now: datetime) -> Iterator[TimeMention]:
         saturday = today + timedelta(days=5 - today.weekday() + 7 * weeks)
         if weeks == 0 and saturday + timedelta(days=1) < today:
             saturday += timedelta(days=7)
-        first, last = day_span(max(saturday, today) if weeks == 0 else saturday, saturday + timedelta(days=1), now)
-        yield TimeMention(m[0], m.start(), m.end(), first, last)
+        begin, finish = day_span(
+            max(saturday, today) if weeks == 0 else saturday, saturday + timedelta(days=1), now
+        )
+        yield TimeMention(m[0], m.start(), m.end(), begin, finish)
     for m in _AFTER.finditer(text):
         moment = _after(m["n"], m["u"], now)
         if moment is None:
             continue
-        if re.search(r"小时|钟头|分钟", m["u"]):
+        if re.search(r"小时|钟头|分钟|秒", m["u"]):
             yield TimeMention(m[0], m.start(), m.end(), moment, moment, clock=True)
         else:
-            first, last = day_span(moment.date(), moment.date(), now)
-            yield TimeMention(m[0], m.start(), m.end(), first, last)
+            begin, finish = day_span(moment.date(), moment.date(), now)
+            yield TimeMention(m[0], m.start(), m.end(), begin, finish)
+    for m in _CLOCK_OFFSET.finditer(text):
+        shift = _after(m["n1"] or m["n2"], m["u1"] or m["u2"], now)
+        if shift is None:
+            continue
+        moment = now - (shift - now) if (m["pre"] in ("前", "上") or m["post"]) else shift
+        yield TimeMention(m[0], m.start(), m.end(), moment, moment, clock=True)
     for m in _AFTER_SOME_DAYS.finditer(text):
         days = {"两": 2, "一两": 2, "两三": 3}.get(m["n"], 3)
-        first, last = day_span(today + timedelta(days=days), today + timedelta(days=days), now)
-        yield TimeMention(m[0], m.start(), m.end(), first, last)
+        begin, finish = day_span(today + timedelta(days=days), today + timedelta(days=days), now)
+        yield TimeMention(m[0], m.start(), m.end(), begin, finish)
     for m in _YEAR_WITHIN.finditer(text):
         year = _year(m["y"], today)
         if year is None or year < today.year:
@@ -169,7 +188,9 @@ def _own_forms(text: str, now: datetime) -> Iterator[TimeMention]:
         rel = m["rel"]
         if rel == "月" and not m["part"]:
             continue
-        offset = 2 if rel.startswith("下下") else 1 if rel.startswith("下") else -1 if rel.startswith("上") else 0
+        offset = (
+            2 if rel.startswith("下下") else 1 if rel.startswith("下") else -1 if rel.startswith("上") else 0
+        )
         month = add_months(today.replace(day=1), offset)
         first, last = month_part(month.year, month.month, m["part"])
         if rel == "月" and last < today:
@@ -221,9 +242,17 @@ def digit_dates(text: str, now: datetime) -> Iterator[TimeMention]:
             first, last = day_span(day, day, now)
             yield TimeMention(m[0], m.start(), m.end(), first, last)
     for m in _MDY.finditer(text):
-        year = int(m["y"]) if len(m["y"]) == 4 else 2000 + int(m["y"]) if int(m["y"]) <= today.year % 100 + 10 else 1900 + int(m["y"])
+        year = (
+            int(m["y"])
+            if len(m["y"]) == 4
+            else 2000 + int(m["y"])
+            if int(m["y"]) <= today.year % 100 + 10
+            else 1900 + int(m["y"])
+        )
         a, b = m["a"], m["b"]
-        day = _date(year, a, b) if int(a) <= 12 and m["sep"] == "/" else _date(year, b, a) or _date(year, a, b)
+        day = (
+            _date(year, a, b) if int(a) <= 12 and m["sep"] == "/" else _date(year, b, a) or _date(year, a, b)
+        )
         if day is not None:
             first, last = day_span(day, day, now)
             yield TimeMention(m[0], m.start(), m.end(), first, last)
@@ -255,6 +284,8 @@ def _after(number: str, unit: str, now: datetime) -> datetime | None:
         return now + timedelta(hours=n)
     if "分钟" in unit:
         return now + timedelta(minutes=n)
+    if unit == "秒":
+        return now + timedelta(seconds=n)
     if unit in ("天", "日"):
         return now + timedelta(days=n)
     if unit[-1] in "期拜周":

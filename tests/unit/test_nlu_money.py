@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from decimal import Decimal
+
+import pytest
 
 from crm import format as fmt
 from crm.facts import Facts, Money
@@ -130,7 +130,9 @@ def test_a_configured_rate_gives_a_converted_cny_figure() -> None:
     budget = find_budget("budget USD 100k to 150k", rates={"USD": Decimal("7.1")})
     assert budget is not None
     assert (budget.high, budget.low, budget.converted) == (1_065_000, 710_000, True)
-    assert budget.money() == Money(Decimal(150000), Decimal(100000), "USD", 1_065_000, 710_000, converted=True)
+    assert budget.money() == Money(
+        Decimal(150000), Decimal(100000), "USD", 1_065_000, 710_000, converted=True
+    )
 
 
 def test_a_cny_budget_stores_the_same_number_as_before() -> None:

@@ -105,7 +105,11 @@ def test_every_english_spelling_names_a_known_place() -> None:
         ("湖北省襄樊市小水街222号", "湖北省襄阳市", "420600"),  # renamed prefecture, resolved fully
         ("襄樊", "湖北省襄阳市", "420600"),
         ("思茅", "云南省普洱市思茅区", "530802"),
-        ("成都市新津县", "四川省成都市新津区", "510132"),  # a county that became a district (code as jionlp has it)
+        (
+            "成都市新津县",
+            "四川省成都市新津区",
+            "510132",
+        ),  # a county that became a district (code as jionlp has it)
         ("青岛市香港中路18号", "山东省青岛市", "370200"),  # a street named after Hong Kong
         ("淮安市上海路111号", "江苏省淮安市", "320800"),
         ("苏州市南京路8号", "江苏省苏州市", "320500"),

@@ -159,7 +159,11 @@ def test_language_underneath(text: str, said: str, moment: datetime) -> None:
 @pytest.mark.parametrize(
     ("text", "by", "now"),
     [
-        ("2025年内完成", date(2025, 12, 31), datetime(2025, 3, 1, 10, tzinfo=SHANGHAI)),  # not twenty years out
+        (
+            "2025年内完成",
+            date(2025, 12, 31),
+            datetime(2025, 3, 1, 10, tzinfo=SHANGHAI),
+        ),  # not twenty years out
         ("2027年内完成", date(2027, 12, 31), NOW),
         ("今年内上线", date(2026, 12, 31), NOW),
         ("上个月", date(2026, 10, 31), NOW),
