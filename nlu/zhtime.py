@@ -68,10 +68,11 @@ _AFTER = re.compile(
     rf"(?:过|過)?(?P<n>{_NUM}|半|几|幾|\d{{1,3}})\s*(?P<u>个?小时|个?钟头|分钟|秒|天|日|个?星期|个?礼拜|周|个?月|个?半月|年)"
     r"\s*(?:以后|之后|后|過後|过后)"
 )
-# "后三小时" / "下三分钟" (the prefix form) and "两小时前" / "前两小时" (in the past): hours, minutes, seconds.
+# "后三小时" / "下三分钟" (prefix form) and "两小时前" / "前两小时" (past): hours, minutes, seconds.
+_CLOCK_UNIT = r"个?小时|个?钟头|分钟|秒"
 _CLOCK_OFFSET = re.compile(
-    rf"(?:(?P<pre>后|下|前|上)(?P<n1>{_NUM}|半)\s*(?P<u1>个?小时|个?钟头|分钟|秒)(?!\s*(?:以后|之后|后|以前|之前|前))|"
-    rf"(?P<n2>{_NUM}|半)\s*(?P<u2>个?小时|个?钟头|分钟|秒)\s*(?P<post>以前|之前|前))"
+    rf"(?:(?P<pre>后|下|前|上)(?P<n1>{_NUM}|半)\s*(?P<u1>{_CLOCK_UNIT})(?!\s*(?:以后|之后|后|以前|之前|前))|"
+    rf"(?P<n2>{_NUM}|半)\s*(?P<u2>{_CLOCK_UNIT})\s*(?P<post>以前|之前|前))"
 )
 _AFTER_SOME_DAYS = re.compile(r"(?:过|過)(?P<n>几|幾|两|一两|两三|三五|些)天")
 # "2025年内完成": by the end of that year (jionlp reads "25年内" as twenty-five years).

@@ -180,3 +180,18 @@ def test_language_underneath_spans(text: str, by: date, now: datetime) -> None:
 @pytest.mark.parametrize("text", ["电话13812345678", "预算30万", "3-5天", "共200台"])
 def test_not_times(text: str) -> None:
     assert find_times(text, NOW) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "moment"),
+    [
+        ("后三小时", at(23, 13)),
+        ("下三分钟", at(23, 10, 3)),
+        ("两小时前打过电话", at(23, 8)),
+        ("三秒之后", NOW.replace(second=3)),
+    ],
+)
+def test_clock_offsets(text: str, moment: datetime) -> None:
+    found = find_times(text, NOW)
+    assert len(found) == 1
+    assert found[0].moment() == moment
