@@ -157,6 +157,8 @@ def find_amounts(text: str, *, bare: bool = False, rates: Rates | None = None) -
     normal = "".join(ch if len(n := unicodedata.normalize("NFKC", ch)) != 1 else n for ch in simplified(text))
     found = _jionlp_amounts(normal)
     for m in _JIAO_ONLY.finditer(normal):
+        if any(m.start() < other.end and other.start < m.end() for other in found):
+            continue
         value = Decimal(_digit(m["jiao"])) / 10 + Decimal(_digit(m["fen"] or "0")) / 100
         found.append(Amount(m.start(), m.end(), value, None, "HKD" if "毫" in m[0] else "CNY"))
     for amount in _own_amounts(normal, bare=bare):

@@ -156,8 +156,10 @@ def _index() -> _Index:
             levels[place] = (p_names, c_names | old, k_names)
             strong |= old
         elif new_county is not None and old_county is not None:
+            # "柳州地区忻城县": the old prefecture's name counts for the county's new city.
             old = {n for n in (old_county, old_county_alias) if n} - k_names
-            levels[place] = (p_names, c_names, k_names | old)
+            old_cities = {n for n in (old_city, old_city_alias) if n}
+            levels[place] = (p_names, c_names | old_cities, k_names | old)
             weak |= old
     strong -= set(word_list("place_words.txt"))
     strong |= weak & set(word_list("district_aliases.txt"))
@@ -298,6 +300,9 @@ def _division(place: _Place, depth: int) -> Division:
     city = place.city if depth >= 2 or (place.city and place.city == place.province) else None
     county = place.county if depth >= 3 else None
     code = _index().codes.get(_Place(place.province, city, county))
+    if city and "直辖" in city:
+        # "省直辖县级行政区划": the gazetteer's placeholder for counties under the province itself.
+        city = None
     return Division(place.province, city, county, code)
 
 
@@ -329,12 +334,17 @@ def resolve(text: str) -> Resolution:
     names = place_names(text)
     if _HAS_LATIN.search(text):
         names += english_place_names(text)
-    if not names:
+    strong = bool(names)
+    if not strong:
         names = place_names(text, weak=True)
     best = _ranked(names)
     if not best:
         return Resolution(None)
     top = [item for item in best if item[0][:2] == best[0][0][:2]]
+    if strong and best[0][0][2] < len(_index().rank):
+        # A name said as a place on its own (西安) is the major city, not a district elsewhere
+        # that shares it (西安区 in Liaoyuan); a name that is only sometimes a place (朝阳) stays open.
+        top = [item for item in top if item[0] == best[0][0]]
     candidates = tuple(dict.fromkeys(_division(place, depth) for _, place, depth in top))
     if len(candidates) == 1:
         return Resolution(candidates[0], candidates)

@@ -137,3 +137,17 @@ def test_a_street_named_after_another_city_does_not_pull_it_in() -> None:
 
 def test_resolve_finds_nothing_in_text_without_a_place() -> None:
     assert resolve("下周三见") == Resolution(None)
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("柳州地区忻城县", "广西壮族自治区来宾市忻城县"),  # an old prefecture before its county
+        ("西安交通大学", "陕西省西安市"),  # the major city, not 西安区 in Liaoyuan
+        ("台湾省屏东县", "台湾省屏东县"),  # no placeholder city name
+    ],
+)
+def test_resolve_old_names_and_major_cities(text: str, label: str) -> None:
+    division = resolve(text).division
+    assert division is not None
+    assert division.label() == label
