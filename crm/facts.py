@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -50,6 +51,38 @@ class Region:
 
 
 @dataclass(frozen=True, slots=True)
+class Money:
+    """A budget as said: `high` (and `low` for a range, "10到15万") in `currency` (ISO 4217).
+
+    `cny` / `cny_min` are the CNY figures: the amount itself for CNY, else the amount at an exchange
+    rate the team configured (`converted` is then True), else None.
+    """
+
+    high: Decimal
+    low: Decimal | None = None
+    currency: str = "CNY"
+    cny: int | None = None
+    cny_min: int | None = None
+    converted: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = _jsonable(self)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Money:
+        low = data.get("low")
+        return cls(
+            high=Decimal(str(data["high"])),
+            low=Decimal(str(low)) if low is not None else None,
+            currency=data.get("currency") or "CNY",
+            cny=data.get("cny"),
+            cny_min=data.get("cny_min"),
+            converted=bool(data.get("converted")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class CommitmentFact:
     """A promise made in the conversation, by us or by the customer (承诺事项)."""
 
@@ -88,7 +121,8 @@ class Facts:
     """Everything nlu found in a forwarded chat, a pasted chat or a voice-note transcript.
 
     Datetimes are timezone-aware, in the rep's timezone. Phones are E.164 strings.
-    `budget_cny` is the upper bound of a range ("30到50万" -> 500000, budget_min_cny 300000).
+    `budget_cny` is the upper bound of a range ("30到50万" -> 500000, budget_min_cny 300000), in CNY;
+    `budget` is the budget as said, in its own currency (None CNY figures for "USD 120k" unless converted).
     `timeline` is the phrase as said ("下个月上线"); `timeline_by` the date it resolves to.
     """
 
@@ -103,6 +137,7 @@ class Facts:
     website: str | None = None
     budget_cny: int | None = None
     budget_min_cny: int | None = None
+    budget: Money | None = None
     timeline: str | None = None
     timeline_by: date | None = None
     next_meeting: datetime | None = None
@@ -145,6 +180,7 @@ class Facts:
             website=data.get("website"),
             budget_cny=data.get("budget_cny"),
             budget_min_cny=data.get("budget_min_cny"),
+            budget=Money.from_json(data["budget"]) if data.get("budget") else None,
             timeline=data.get("timeline"),
             timeline_by=_date(data.get("timeline_by")),
             next_meeting=_datetime(data.get("next_meeting")),
@@ -244,6 +280,9 @@ def _jsonable(obj: Any) -> Any:
         return obj.isoformat()
     if isinstance(obj, StrEnum):
         return obj.value
+    if isinstance(obj, Decimal):
+        # Exact, and readable in `chatcrm extract --json`: "120000", "5.5".
+        return int(obj) if obj == obj.to_integral_value() else str(obj)
     if isinstance(obj, tuple | list):
         return [_jsonable(item) for item in obj]
     if isinstance(obj, dict):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from crm.facts import Money
 from crm.model import Lang
 
 _WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
@@ -29,8 +31,39 @@ def money_range(lang: Lang, low: int | None, high: int) -> str:
     return f"{money(lang, low)}–{money(lang, high)}"
 
 
-def _trim(value: float) -> str:
-    return f"{value:.2f}".rstrip("0").rstrip(".")
+_CURRENCY_ZH = {
+    "USD": "美元", "EUR": "欧元", "HKD": "港元", "JPY": "日元", "GBP": "英镑", "TWD": "新台币",
+    "INR": "卢比", "AUD": "澳元", "CAD": "加元", "SGD": "新加坡元", "KRW": "韩元", "CHF": "瑞士法郎",
+}  # fmt: skip
+
+
+def budget(lang: Lang, value: Money) -> str:
+    """A budget in its own currency ("12万–15万美元" / "USD 120,000–150,000"), with its CNY figure when
+    it was converted at the team's rate; a CNY budget reads as before."""
+    if value.currency == "CNY" and value.cny is not None:
+        return money_range(lang, value.cny_min, value.cny)
+    ends = [value.low, value.high] if value.low is not None and value.low != value.high else [value.high]
+    if lang is Lang.ZH:
+        said = "–".join(_zh_amount(v) for v in ends) + _CURRENCY_ZH.get(value.currency, value.currency)
+    else:
+        said = f"{value.currency} " + "–".join(_trim(float(v), thousands=True) for v in ends)
+    if value.converted and value.cny is not None:
+        cny = money_range(lang, value.cny_min, value.cny)
+        said += f"（约{cny}，按团队汇率折算）" if lang is Lang.ZH else f" (≈ {cny} at the team's rate)"
+    return said
+
+
+def _zh_amount(value: Decimal) -> str:
+    if value >= 100_000_000:
+        return f"{_trim(float(value / 100_000_000))}亿"
+    if value >= 10_000:
+        return f"{_trim(float(value / 10_000))}万"
+    return _trim(float(value))
+
+
+def _trim(value: float, *, thousands: bool = False) -> str:
+    said = f"{value:,.2f}" if thousands else f"{value:.2f}"
+    return said.rstrip("0").rstrip(".")
 
 
 def when(lang: Lang, moment: datetime, tz: ZoneInfo) -> str:

@@ -177,7 +177,10 @@ def _facts_lines(member: Member, facts: Facts, customer: Customer | None) -> lis
     lang = member.lang
     lines: list[str] = []
     budget = facts.budget_cny if facts.budget_cny is not None else (customer.budget_cny if customer else None)
-    if budget is not None:
+    if facts.budget is not None and facts.budget.currency != "CNY":
+        # A budget in another currency is shown as said, with its CNY figure only when converted.
+        lines.append(_line(lang, "💰", "budget", fmt.budget(lang, facts.budget)))
+    elif budget is not None:
         low = (
             facts.budget_min_cny
             if facts.budget_cny is not None

@@ -103,7 +103,9 @@ def card(
     details = len(lines)
     if facts.needs:
         lines.append(_line(lang, "🎯", "needs", _join(lang, facts.needs)))
-    if facts.budget_cny is not None:
+    if facts.budget is not None and facts.budget.currency != "CNY":
+        lines.append(_line(lang, "💰", "budget", fmt.budget(lang, facts.budget)))
+    elif facts.budget_cny is not None:
         lines.append(
             _line(lang, "💰", "budget", fmt.money_range(lang, facts.budget_min_cny, facts.budget_cny))
         )

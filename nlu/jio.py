@@ -64,9 +64,28 @@ def parse_money(text: str) -> dict[str, Any] | None:
     return parsed
 
 
-def china_location() -> dict[str, Any]:
-    """jionlp's province -> city -> county dictionary (with `_alias` entries)."""
+def extract_money(text: str) -> list[dict[str, Any]]:
+    """Amounts of money in `text` with their parse (num, case = currency); [] on parser errors."""
     jio = _jionlp()
     with _LOCK:
-        loaded: dict[str, Any] = jio.china_location_loader(detail=False)
+        try:
+            found: list[dict[str, Any]] = jio.ner.extract_money(text, with_parsing=True)
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            return []
+    return found
+
+
+def china_location(*, detail: bool = False) -> dict[str, Any]:
+    """jionlp's province -> city -> county dictionary (with `_alias` entries; `_admin_code` with detail)."""
+    jio = _jionlp()
+    with _LOCK:
+        loaded: dict[str, Any] = jio.china_location_loader(detail=detail)
     return loaded
+
+
+def china_location_changes() -> list[dict[str, Any]]:
+    """jionlp's list of renamed and merged divisions: old_loc (names, short names) -> new_loc."""
+    jio = _jionlp()
+    with _LOCK:
+        changes: list[dict[str, Any]] = jio.china_location_change_loader()
+    return changes

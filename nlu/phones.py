@@ -31,6 +31,33 @@ _BARE_COUNTRY = re.compile(
     r"(?<![\d+])(?:00)?86(?=[\s-]?(?:1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|\(?0?[1-9]\d{1,2}\)?[\s-]?\d{3,4}[\s-]?\d{4})(?!\d))"
 )
 
+# A number written in its own country's national format ("020 7946 0958") is read in that country
+# when the text says where: another number with its country code, or the country or a big city.
+_COUNTRY_CODE = re.compile(r"(?<![\w+])(?:\+|00)(?P<cc>[1-9]\d{0,2})[\s-]?\(?\d")
+_COUNTRY_WORDS = (
+    (
+        "GB",
+        re.compile(r"\b(?:UK|U\.K\.|United Kingdom|England|Britain|London|Manchester)\b|英国|英國|伦敦|倫敦"),
+    ),
+    (
+        "US",
+        re.compile(
+            r"\b(?:USA|U\.S\.A?\.|United States|New York|California|San Francisco|Seattle)\b"
+            r"|美国|美國|纽约|紐約"
+        ),
+    ),
+    ("HK", re.compile(r"\bHong Kong\b|香港")),
+    ("TW", re.compile(r"\bTaiwan\b|\bTaipei\b|台湾|臺灣|台灣|台北|臺北")),
+    ("SG", re.compile(r"\bSingapore\b|新加坡")),
+    ("JP", re.compile(r"\bJapan\b|\bTokyo\b|\bOsaka\b|日本|东京|東京|大阪")),
+    ("DE", re.compile(r"\bGermany\b|\bDeutschland\b|\bBerlin\b|\bMunich\b|德国|德國|柏林|慕尼黑")),
+    ("IN", re.compile(r"\bIndia\b|\bMumbai\b|\bBangalore\b|\bDelhi\b|印度|孟买")),
+)
+# North American numbers have a shape of their own: (541) 754-3010, 541-754-3010, 1-541-754-3010.
+_NANP = re.compile(r"(?<![\d+])(?:1[\s-])?(?:\(\d{3}\)\s?|\d{3}-)\d{3}-\d{4}(?!\d)")
+# Dates are not phone numbers: 23-05-2011, 2011-05-23, 2011/5/23.
+_DATE = re.compile(r"\d{1,2}[-/.]\d{1,2}[-/.](?:19|20)\d{2}|(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}")
+
 _KIND_BY_TYPE: dict[int, PhoneKind] = {
     PhoneNumberType.MOBILE: "mobile",
     PhoneNumberType.FIXED_LINE: "landline",
@@ -63,23 +90,61 @@ def prepare(text: str) -> str:
     `PhoneMatch.start` and `end` are offsets into this prepared text.
     """
     text = unicodedata.normalize("NFKC", text)
-    text = _EXTENSION.sub(lambda m: f"{m.group('number')} ext. {m.group('ext')}", text)
-    return _BARE_COUNTRY.sub("+86", text)
+    # 86 first: in "0086 139-2222-3333" the last group is not an extension.
+    text = _BARE_COUNTRY.sub("+86", text)
+    return _EXTENSION.sub(lambda m: f"{m.group('number')} ext. {m.group('ext')}", text)
 
 
 def find_phones(text: str, region: str = DEFAULT_REGION) -> list[PhoneMatch]:
-    """Every valid phone number in `text`, in order of appearance, without repeats."""
+    """Every valid phone number in `text`, in order of appearance, without repeats.
+
+    Numbers without a country code are read in `region`, unless the text names another country
+    (a "+44" number elsewhere, "UK office", an address in London): then in that country first.
+    A number shaped like a North American one that is not valid in China is read as one.
+    """
     prepared = prepare(text)
+    regions = [*_cued_regions(prepared, region), region]
     found: list[PhoneMatch] = []
-    seen: set[str] = set()
-    for match in PhoneNumberMatcher(prepared, region, leniency=Leniency.VALID):
-        e164 = _format(match.number)
-        if e164 in seen:
-            continue
-        seen.add(e164)
-        kind = _KIND_BY_TYPE.get(phonenumbers.number_type(match.number), "other")
-        found.append(PhoneMatch(e164=e164, kind=kind, start=match.start, end=match.end, raw=match.raw_string))
-    return found
+    for each in dict.fromkeys(regions):
+        for match in PhoneNumberMatcher(prepared, each, leniency=Leniency.VALID):
+            _add(found, match.number, match.start, match.end, match.raw_string)
+    for shaped in _NANP.finditer(prepared):
+        number = _parse(shaped[0], "US")
+        if number is not None:
+            _add(found, number, shaped.start(), shaped.end(), shaped[0])
+    return sorted(found, key=lambda p: p.start)
+
+
+def _add(found: list[PhoneMatch], number: phonenumbers.PhoneNumber, start: int, end: int, raw: str) -> None:
+    if _DATE.fullmatch(raw.strip()):
+        return
+    e164 = _format(number)
+    if any(p.e164 == e164 or (start < p.end and p.start < end) for p in found):
+        return
+    kind = _KIND_BY_TYPE.get(phonenumbers.number_type(number), "other")
+    found.append(PhoneMatch(e164=e164, kind=kind, start=start, end=end, raw=raw))
+
+
+def _parse(raw: str, region: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
+
+
+def _cued_regions(text: str, default: str) -> list[str]:
+    """Countries the text points at, other than `default`, in order of appearance."""
+    cues: list[tuple[int, str]] = []
+    for m in _COUNTRY_CODE.finditer(text):
+        country = phonenumbers.region_code_for_country_code(int(m["cc"]))
+        if country not in ("ZZ", default, "001"):
+            cues.append((m.start(), country))
+    for country, words in _COUNTRY_WORDS:
+        said = words.search(text)
+        if country != default and said:
+            cues.append((said.start(), country))
+    return [country for _, country in sorted(cues)]
 
 
 def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str | None:

@@ -56,6 +56,42 @@ class _Place:
 
 
 @dataclass(frozen=True, slots=True)
+class Division:
+    """An administrative division of China with its code (GB/T 2260, as in jionlp's gazetteer).
+
+    `city` repeats the province for a municipality (上海市 上海市 浦东新区, 310115); `code` is the code of
+    the deepest level known.
+    """
+
+    province: str
+    city: str | None
+    district: str | None
+    code: str | None
+
+    def region(self) -> Region:
+        return Region(self.province, self.city, self.district)
+
+    def label(self) -> str:
+        return self.region().label()
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """What a text says about where: one division, or several that the words fit equally (朝阳: a
+    district of Beijing, a city in Liaoning) as `candidates` with `division` None.
+
+    When the candidates share a province (or a city), `division` is that shared part.
+    """
+
+    division: Division | None
+    candidates: tuple[Division, ...] = ()
+
+    @property
+    def ambiguous(self) -> bool:
+        return len(self.candidates) > 1
+
+
+@dataclass(frozen=True, slots=True)
 class _Index:
     """jionlp's gazetteer as lookups: names by first character (longest first), places by name."""
 
@@ -64,6 +100,11 @@ class _Index:
     places: dict[str, tuple[_Place, ...]]  # every place a name can refer to
     levels: dict[_Place, tuple[frozenset[str], frozenset[str], frozenset[str]]]  # its names per level
     rank: dict[str, int]  # prominence of a city, for ties
+    codes: dict[_Place, str]
+
+
+# A place name followed by these is a street named after it ("青岛市香港中路", "…市南京路"), not that place.
+_STREET_AFTER = re.compile(r"[东西南北中]{0,2}(?:路|大街|街|大道|巷|弄|胡同)")
 
 
 @functools.cache
@@ -71,6 +112,7 @@ def _index() -> _Index:
     strong: set[str] = set()
     weak: set[str] = set()
     levels: dict[_Place, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {}
+    codes: dict[_Place, str] = {}
     for province, cities in jio.china_location().items():
         if province.startswith("_"):
             continue
@@ -90,6 +132,35 @@ def _index() -> _Index:
                 strong.add(county) if len(county) > 2 else weak.add(county)
                 weak.add(info["_alias"])
                 levels[_Place(province, city, county)] = (province_names, city_names, county_names)
+    for province, cities in jio.china_location(detail=True).items():
+        if province.startswith("_"):
+            continue
+        codes[_Place(province)] = cities["_admin_code"]
+        for city, counties in cities.items():
+            if city.startswith("_"):
+                continue
+            codes[_Place(province, city)] = counties["_admin_code"]
+            for county, info in counties.items():
+                if not county.startswith("_"):
+                    codes[_Place(province, city, county)] = info["_admin_code"]
+    # Renamed and merged divisions (襄樊 -> 襄阳, 新津县 -> 新津区): the old names lead to the new place.
+    for change in jio.china_location_changes():
+        (_, _), (old_city, old_city_alias), (old_county, old_county_alias) = change["old_loc"]
+        new_province, new_city, new_county = change["new_loc"]
+        place = _Place(new_province, new_city, new_county)
+        if place not in levels:
+            continue
+        p_names, c_names, k_names = levels[place]
+        if new_county is None and old_county is None:
+            old = {n for n in (old_city, old_city_alias) if n} - c_names
+            levels[place] = (p_names, c_names | old, k_names)
+            strong |= old
+        elif new_county is not None and old_county is not None:
+            # "柳州地区忻城县": the old prefecture's name counts for the county's new city.
+            old = {n for n in (old_county, old_county_alias) if n} - k_names
+            old_cities = {n for n in (old_city, old_city_alias) if n}
+            levels[place] = (p_names, c_names | old_cities, k_names | old)
+            weak |= old
     strong -= set(word_list("place_words.txt"))
     strong |= weak & set(word_list("district_aliases.txt"))
     names = {name for name in strong | weak if len(name) >= 2}
@@ -107,6 +178,7 @@ def _index() -> _Index:
         {name: tuple(group) for name, group in places.items()},
         levels,
         {city: rank for rank, city in enumerate(word_list("major_cities.txt"))},
+        codes,
     )
 
 
@@ -173,8 +245,12 @@ def is_place(word: str) -> bool:
     return word in _index().strong
 
 
-def place_names(text: str) -> list[str]:
-    """Chinese place names in `text`, in order: strong ones, and district names right after a strong one."""
+def place_names(text: str, *, weak: bool = False) -> list[str]:
+    """Chinese place names in `text`, in order: strong ones, and district names right after a strong one.
+
+    With `weak`, also names that are places only sometimes (朝阳, 和平, 思茅): for text that is known
+    to name a place.
+    """
     index = _index()
     found: list[str] = []
     position = 0
@@ -185,46 +261,96 @@ def place_names(text: str) -> list[str]:
         if name is None:
             position += 1
             continue
-        if name in index.strong or position - last_strong_end <= 1:
+        if _STREET_AFTER.match(text, position + len(name)) and not _is_level_suffix(name):
+            position += len(name)
+            continue
+        if weak or name in index.strong or position - last_strong_end <= 1:
             found.append(name)
             last_strong_end = position + len(name)
         position += len(name)
     return found
 
 
-def resolve(names: list[str]) -> Region | None:
-    """The place that the most of `names` belong to ("广州", "天河" -> 广东省 广州市 天河区).
+def _is_level_suffix(name: str) -> bool:
+    """A full name ending in its level (上海市, 浦东新区) is the place even before a street word."""
+    return name.endswith(("省", "市", "区", "县", "旗"))
 
-    jionlp's own parse_location scans its whole gazetteer for every call (3-7 ms); the same data
-    indexed by name answers in microseconds, which matters on the capture path.
-    """
+
+def _ranked(names: list[str]) -> list[tuple[tuple[int, int, int], _Place, int]]:
+    """Every place that one of `names` may be, best first: most names matched, deepest, most prominent."""
     index = _index()
     said = set(names)
-    best: list[tuple[int, int, int, _Place, int]] = []
+    best: list[tuple[tuple[int, int, int], _Place, int]] = []
     for place in {place for name in said for place in index.places[name]}:
         matched = [bool(level & said) for level in index.levels[place]]
         depth = max(i + 1 for i, hit in enumerate(matched) if hit)
         size = 3 if place.county else 2 if place.city else 1
         rank = index.rank.get(place.city or place.province, len(index.rank))
-        best.append((-sum(matched), size - depth, rank, place, depth))
+        best.append(((-sum(matched), size - depth, rank), place, depth))
+    best.sort(key=lambda item: item[0])
+    return best
+
+
+def _shared_depth(places: list[_Place], depth: int) -> int:
+    shared = [len({(p.province, p.city, p.county)[:level] for p in places}) == 1 for level in (1, 2, 3)]
+    return min(depth, sum(shared))
+
+
+def _division(place: _Place, depth: int) -> Division:
+    city = place.city if depth >= 2 or (place.city and place.city == place.province) else None
+    county = place.county if depth >= 3 else None
+    code = _index().codes.get(_Place(place.province, city, county))
+    if city and "直辖" in city:
+        # "省直辖县级行政区划": the gazetteer's placeholder for counties under the province itself.
+        city = None
+    return Division(place.province, city, county, code)
+
+
+def resolve_names(names: list[str]) -> Region | None:
+    """The place that the most of `names` belong to ("广州", "天河" -> 广东省 广州市 天河区).
+
+    jionlp's own parse_location scans its whole gazetteer for every call (3-7 ms); the same data
+    indexed by name answers in microseconds, which matters on the capture path. Equally likely
+    places are told apart by the prominence of their city.
+    """
+    best = _ranked(names)
     if not best:
         return None
-    best.sort(key=lambda item: item[:3])
-    top = [item for item in best if item[:3] == best[0][:3]]
-    place, depth = top[0][3], top[0][4]
+    top = [item for item in best if item[0] == best[0][0]]
+    place, depth = top[0][1], top[0][2]
     if len(top) > 1:
-        # Equally likely places: keep only the levels they share.
-        shared = [
-            len({(p.province, p.city, p.county)[:level] for *_, p, _ in top}) == 1 for level in (1, 2, 3)
-        ]
-        depth = min(depth, sum(shared))
+        depth = _shared_depth([p for _, p, _ in top], depth)
         if depth == 0:
             return None
-    return Region(
-        place.province,
-        place.city if depth >= 2 or (place.city and place.city == place.province) else None,
-        place.county if depth >= 3 else None,
-    )
+    return _division(place, depth).region()
+
+
+def resolve(text: str) -> Resolution:
+    """The administrative division `text` names, with its code ("浦东" -> 上海市 浦东新区 310115).
+
+    Unlike `find_region`, a name that fits several places equally well ("朝阳") is not settled by
+    the prominence of a city: the result lists the candidates and keeps only what they share.
+    """
+    names = place_names(text)
+    if _HAS_LATIN.search(text):
+        names += english_place_names(text)
+    strong = bool(names)
+    if not strong:
+        names = place_names(text, weak=True)
+    best = _ranked(names)
+    if not best:
+        return Resolution(None)
+    top = [item for item in best if item[0][:2] == best[0][0][:2]]
+    if strong and best[0][0][2] < len(_index().rank):
+        # A name said as a place on its own (西安) is the major city, not a district elsewhere
+        # that shares it (西安区 in Liaoyuan); a name that is only sometimes a place (朝阳) stays open.
+        top = [item for item in top if item[0] == best[0][0]]
+    candidates = tuple(dict.fromkeys(_division(place, depth) for _, place, depth in top))
+    if len(candidates) == 1:
+        return Resolution(candidates[0], candidates)
+    depth = _shared_depth([place for _, place, _ in top], top[0][2])
+    shared = _division(top[0][1], depth) if depth else None
+    return Resolution(shared, candidates)
 
 
 def find_region(texts: list[str]) -> Region | None:
@@ -233,7 +359,7 @@ def find_region(texts: list[str]) -> Region | None:
         names = place_names(text)
         if _HAS_LATIN.search(text):
             names += english_place_names(text)
-        region = resolve(names) if names else None
+        region = resolve_names(names) if names else None
         if region is not None:
             return region
     return None

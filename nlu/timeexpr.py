@@ -14,10 +14,9 @@ _LATIN = re.compile(r"[A-Za-z]")
 
 def find_times(text: str, now: datetime) -> list[TimeMention]:
     """Non-overlapping time expressions in order of appearance; the longer wins an overlap."""
-    candidates: list[TimeMention] = []
-    if _HAN.search(text):
-        candidates.extend(zhtime.find(text, now))
-    if _LATIN.search(text) or not candidates:
+    chinese = zhtime.find(text, now) if _HAN.search(text) else []
+    candidates = [*zhtime.digit_dates(text, now), *chinese]
+    if _LATIN.search(text) or not chinese:
         candidates.extend(entime.find(text, now))
     candidates.sort(key=lambda m: (-(m.end - m.start), m.start))
     chosen: list[TimeMention] = []

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
+from crm import format as fmt
+from crm.facts import Facts, Money
+from crm.model import Lang
 from nlu.money import find_amounts, find_budget
 
 
@@ -31,7 +36,6 @@ from nlu.money import find_amounts, find_budget
         ("预算一百二十万", 1_200_000, None),
         ("budget: 1.2M CNY", 1_200_000, None),
         ("budget between 300k and 500k", 500_000, 300_000),
-        ("budget is $50k", 355_000, None),  # USD at the fixed 7.1
         ("预算从30万提到了50万", 500_000, None),  # the last amount said
     ],
 )
@@ -68,3 +72,96 @@ def test_a_cue_in_the_previous_clause_carries_over() -> None:
 @pytest.mark.parametrize(("text", "count"), [("100w和¥200,000", 2), ("共200台，13812345678", 0)])
 def test_amounts(text: str, count: int) -> None:
     assert len(find_amounts(text)) == count
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "low"),
+    [
+        ("三十二万五千元", "325000", None),
+        ("56，300.00元", "56300", None),  # full-width comma
+        ("５６，３００．００元", "56300", None),  # full-width digits too
+        ("壹万贰仟元", "12000", None),  # financial numerals
+        ("肆佰叁拾萬圆整", "4300000", None),
+        ("一百三十五块六角七分钱", "135.67", None),  # 元角分
+        ("最多一块二", "1.2", None),
+        ("2万元--6万元", "60000", "20000"),
+        ("10到15万", "150000", "100000"),
+        ("10-15万", "150000", "100000"),
+        ("两到三万", "30000", "20000"),
+        ("預算45萬", "450000", None),  # traditional
+    ],
+)
+def test_chinese_amounts(text: str, value: str, low: str | None) -> None:
+    found = find_amounts(text)
+    assert len(found) == 1
+    assert found[0].value == Decimal(value)
+    assert found[0].low_value == (Decimal(low) if low else None)
+    assert found[0].currency == "CNY"
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "value", "low"),
+    [
+        ("budget USD 120k", "USD", "120000", None),
+        ("budget is US$120,000", "USD", "120000", None),
+        ("预算12万美元", "USD", "120000", None),
+        ("预算10万美金", "USD", "100000", None),
+        ("budget EUR 45,000", "EUR", "45000", None),
+        ("budget €45k", "EUR", "45000", None),
+        ("预算4万欧元", "EUR", "40000", None),
+        ("预算50万港币", "HKD", "500000", None),
+        ("budget HK$2m", "HKD", "2000000", None),
+        ("预算300万日元", "JPY", "3000000", None),
+        ("budget £80k", "GBP", "80000", None),
+        ("budget is INR 2 crore", "INR", "20000000", None),
+        ("budget ₹15 lakh", "INR", "1500000", None),
+        ("budget USD 100k to 150k", "USD", "150000", "100000"),
+    ],
+)
+def test_foreign_budgets_keep_their_currency(text: str, currency: str, value: str, low: str | None) -> None:
+    budget = find_budget(text)
+    assert budget is not None
+    assert (budget.currency, budget.value) == (currency, Decimal(value))
+    assert budget.low_value == (Decimal(low) if low else None)
+    assert (budget.high, budget.low, budget.converted) == (None, None, False)  # no CNY figure without a rate
+
+
+def test_a_configured_rate_gives_a_converted_cny_figure() -> None:
+    budget = find_budget("budget USD 100k to 150k", rates={"USD": Decimal("7.1")})
+    assert budget is not None
+    assert (budget.high, budget.low, budget.converted) == (1_065_000, 710_000, True)
+    assert budget.money() == Money(
+        Decimal(150000), Decimal(100000), "USD", 1_065_000, 710_000, converted=True
+    )
+
+
+def test_a_cny_budget_stores_the_same_number_as_before() -> None:
+    budget = find_budget("预算30到50万")
+    assert budget is not None
+    assert budget.money() == Money(Decimal(500000), Decimal(300000), "CNY", 500_000, 300_000)
+
+
+def test_the_budget_survives_the_facts_json() -> None:
+    money = Money(Decimal(120000), None, "USD")
+    facts = Facts(budget=money)
+    assert Facts.from_json(facts.to_json()).budget == money
+    assert facts.to_json()["budget"] == {
+        "high": 120000, "low": None, "currency": "USD", "cny": None, "cny_min": None, "converted": False,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("money", "zh", "en"),
+    [
+        (Money(Decimal(500000), Decimal(300000), "CNY", 500_000, 300_000), "30万–50万", "¥300,000–¥500,000"),
+        (Money(Decimal(150000), Decimal(100000), "USD"), "10万–15万美元", "USD 100,000–150,000"),
+        (Money(Decimal(45000), None, "EUR"), "4.5万欧元", "EUR 45,000"),
+        (
+            Money(Decimal(100000), None, "USD", 710_000, None, converted=True),
+            "10万美元（约71万，按团队汇率折算）",
+            "USD 100,000 (≈ ¥710,000 at the team's rate)",
+        ),
+    ],
+)
+def test_the_lead_card_shows_a_budget_in_its_currency(money: Money, zh: str, en: str) -> None:
+    assert (fmt.budget(Lang.ZH, money), fmt.budget(Lang.EN, money)) == (zh, en)

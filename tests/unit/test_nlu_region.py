@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crm.facts import Region
-from nlu.region import english_place_names, find_address, find_region
+from nlu.region import Resolution, english_place_names, find_address, find_region, resolve
 from nlu.resources import word_list
 
 
@@ -94,3 +94,60 @@ def test_every_english_spelling_names_a_known_place() -> None:
     for line in word_list("pinyin_places.txt"):
         spelling = line.split("|")[0]
         assert english_place_names(f"in {spelling} District"), spelling
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "code"),
+    [
+        ("浦东", "上海市浦东新区", "310115"),
+        ("广州天河", "广东省广州市天河区", "440106"),
+        ("他们在杭州", "浙江省杭州市", "330100"),
+        ("湖北省襄樊市小水街222号", "湖北省襄阳市", "420600"),  # renamed prefecture, resolved fully
+        ("襄樊", "湖北省襄阳市", "420600"),
+        ("思茅", "云南省普洱市思茅区", "530802"),
+        (
+            "成都市新津县",
+            "四川省成都市新津区",
+            "510132",
+        ),  # a county that became a district (code as jionlp has it)
+        ("青岛市香港中路18号", "山东省青岛市", "370200"),  # a street named after Hong Kong
+        ("淮安市上海路111号", "江苏省淮安市", "320800"),
+        ("苏州市南京路8号", "江苏省苏州市", "320500"),
+    ],
+)
+def test_resolve_gives_the_division_and_its_code(text: str, label: str, code: str) -> None:
+    resolution = resolve(text)
+    assert resolution.division is not None
+    assert (resolution.division.label(), resolution.division.code) == (label, code)
+    assert not resolution.ambiguous
+
+
+def test_an_ambiguous_name_lists_its_candidates() -> None:
+    resolution = resolve("朝阳")
+    assert resolution.division is None
+    assert resolution.ambiguous
+    labels = {c.label() for c in resolution.candidates}
+    assert {"北京市朝阳区", "辽宁省朝阳市"} <= labels
+
+
+def test_a_street_named_after_another_city_does_not_pull_it_in() -> None:
+    assert find_region(["地址：苏州市南京路8号"]) == Region("江苏省", "苏州市")
+    assert find_region(["湖北省襄樊市小水街222号"]) == Region("湖北省", "襄阳市")
+
+
+def test_resolve_finds_nothing_in_text_without_a_place() -> None:
+    assert resolve("下周三见") == Resolution(None)
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("柳州地区忻城县", "广西壮族自治区来宾市忻城县"),  # an old prefecture before its county
+        ("西安交通大学", "陕西省西安市"),  # the major city, not 西安区 in Liaoyuan
+        ("台湾省屏东县", "台湾省屏东县"),  # no placeholder city name
+    ],
+)
+def test_resolve_old_names_and_major_cities(text: str, label: str) -> None:
+    division = resolve(text).division
+    assert division is not None
+    assert division.label() == label

@@ -113,3 +113,85 @@ def test_datetimes_are_aware_in_the_reps_timezone() -> None:
     for mention in find_times("下周三下午3点, next Tuesday, 年底前", NOW):
         assert mention.first.tzinfo is SHANGHAI
         assert mention.last.tzinfo is SHANGHAI
+
+
+@pytest.mark.parametrize(
+    ("text", "said", "moment"),
+    [
+        # Traditional characters and Cantonese, as customers in Hong Kong, Taiwan and Guangdong write
+        ("下週三下午3點來公司", "下週三下午3點", at(2, 15, month=12)),
+        ("大後天拜訪", "大後天", at(26, 9)),
+        ("聽晚7點見", "聽晚7點", at(24, 19)),
+        ("聽日上午十點", "聽日上午十點", at(24, 10)),
+        ("禮拜五下午兩點半", "禮拜五下午兩點半", at(27, 14, 30)),
+        ("今個星期三開會", "今個星期三", at(25, 9)),
+        ("後日再傾", "後日", at(25, 9)),
+        ("三個鐘之後覆你", "三個鐘之後", at(23, 13)),
+        # Open offsets
+        ("一小时以后打给他", "一小时以后", at(23, 11)),
+        ("15天以后再联系", "15天以后", at(8, 9, month=12)),
+        ("半个月后回访", "半个月后", at(8, 9, month=12)),
+        ("过几天再联系", "过几天", at(26, 9)),
+        ("过两天给答复", "过两天", at(25, 9)),
+        # Lunar dates: the next one to come
+        ("正月十五见客户", "正月十五", at(20, 9, month=2, year=2027)),
+        ("腊月二十前付款", "腊月二十前", at(27, 9, month=1, year=2027)),
+        # The weekend is its Saturday
+        ("这周末见", "这周末", at(28, 9)),
+        ("下周末去工厂", "下周末", at(5, 9, month=12)),
+        ("周一见", "周一", at(30, 9)),
+        # Dates in digits only
+        ("2025/03/18签约", "2025/03/18", at(18, 9, month=3, year=2025)),
+        ("2025.3.18", "2025.3.18", at(18, 9, month=3, year=2025)),
+        ("2027-03-18 交货", "2027-03-18", at(18, 9, month=3, year=2027)),
+        ("10-08到货", "10-08", at(8, 9, month=10, year=2027)),  # October 8th has passed this year
+        ("12/15 demo", "12/15", at(15, 9, month=12)),
+        ("20270318前交付", "20270318前", at(18, 9, month=3, year=2027)),  # 8 digits: a date, not a phone
+        ("birthday 23-05-2011", "23-05-2011", at(23, 9, month=5, year=2011)),
+    ],
+)
+def test_language_underneath(text: str, said: str, moment: datetime) -> None:
+    found = find_times(text, NOW)
+    assert [m.text for m in found] == [said]
+    assert found[0].moment() == moment
+
+
+@pytest.mark.parametrize(
+    ("text", "by", "now"),
+    [
+        (
+            "2025年内完成",
+            date(2025, 12, 31),
+            datetime(2025, 3, 1, 10, tzinfo=SHANGHAI),
+        ),  # not twenty years out
+        ("2027年内完成", date(2027, 12, 31), NOW),
+        ("今年内上线", date(2026, 12, 31), NOW),
+        ("上个月", date(2026, 10, 31), NOW),
+        ("下個月頭", date(2026, 12, 10), NOW),
+        ("六月尾", date(2027, 6, 30), NOW),
+    ],
+)
+def test_language_underneath_spans(text: str, by: date, now: datetime) -> None:
+    found = find_times(text, now)
+    assert len(found) == 1
+    assert found[0].by() == by
+
+
+@pytest.mark.parametrize("text", ["电话13812345678", "预算30万", "3-5天", "共200台"])
+def test_not_times(text: str) -> None:
+    assert find_times(text, NOW) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "moment"),
+    [
+        ("后三小时", at(23, 13)),
+        ("下三分钟", at(23, 10, 3)),
+        ("两小时前打过电话", at(23, 8)),
+        ("三秒之后", NOW.replace(second=3)),
+    ],
+)
+def test_clock_offsets(text: str, moment: datetime) -> None:
+    found = find_times(text, NOW)
+    assert len(found) == 1
+    assert found[0].moment() == moment
