@@ -15,13 +15,15 @@ from crm import snapshot
 from crm.app import App
 from crm.capture import ChatMessage, Outcome
 from crm.customers import EditableField
-from crm.model import Contact, DealStatus, FollowUp, Interaction, Lang, Merge
+from crm.model import Contact, DealStatus, FollowUp, Interaction, Lang, Member, Merge
 from crm.stages import FieldName
 from crm.views import Act
+from crm.voice import VoiceNote
 from nlu.extractor import Extractor
 from storage import tables as t
 from tests.conftest import FakeClock, Team, make_app
 from tests.support.team import join_team
+from tests.support.voice import ZH_CLIP, ScriptedSpeech
 
 CHAT = [
     ChatMessage("你好，我是华为技术有限公司的采购经理张伟，电话 138 1234 5678", sender="张伟", key="tg:1:1"),
@@ -338,3 +340,199 @@ async def test_a_merge_journaled_before_field_journals_is_undone_without_overwri
     assert [(k.record_type, k.record_id, k.field) for k in undone.undone.kept] == [
         ("contact", survivor_id, "phones")
     ]
+
+
+async def test_a_capture_journaled_before_field_journals_is_undone_without_overwriting(
+    app: App, team: Team, sqlite_engine: AsyncEngine
+) -> None:
+    """A capture whose audit entry holds whole-record snapshots: its created records are archived, and
+    the fields it changed on an existing customer are kept (the snapshot does not say what it wrote)."""
+    first = await app.capture.chat(team.rep, CHAT)
+    assert first.customer and first.contact
+    async with app.ports.uow(read_only=True) as uow:
+        customer = await uow.customers.get(first.customer.id)
+        assert customer is not None
+        before = snapshot.dump(customer)
+    update = await app.capture.chat(team.rep, [ChatMessage("张伟 13812345678 预算提到80万", key="u")])
+    assert update.interaction_id is not None
+    async with sqlite_engine.begin() as conn:
+        entry = (
+            await conn.execute(
+                select(t.audit.c.id).where(
+                    t.audit.c.target_id == update.interaction_id, t.audit.c.action == "capture"
+                )
+            )
+        ).scalar_one()
+        await conn.execute(t.field_journal.delete().where(t.field_journal.c.audit_id == entry))
+        legacy = {"created": {}, "before": {"customer": before}, "interaction": update.interaction_id}
+        await conn.execute(t.audit.update().where(t.audit.c.id == entry).values(detail=legacy))
+
+    result = await app.customers.undo_last_capture(team.rep)
+
+    assert (await rows(sqlite_engine, t.customers))[first.customer.id]["budget_cny"] == 800_000
+    assert {k.field for k in result.undone.kept} == {"budget_cny", "budget_min_cny"}
+    assert (await rows(sqlite_engine, t.interactions))[update.interaction_id]["undone_at"] is not None
+
+
+async def test_any_operation_journaled_the_same_way_is_undone_the_same_way(
+    app: App, team: Team, sqlite_engine: AsyncEngine, clock: FakeClock
+) -> None:
+    """An operation other than a capture or a merge (as a spreadsheet import would be): the records it
+    created are archived and the fields it filled restored where unchanged since; what a colleague
+    changed or used since is kept."""
+    from crm import audit
+    from crm import journal as field_journal
+    from crm.model import Customer
+    from nlu.normalize import Normalizer
+
+    known = await app.capture.chat(team.rep, CHAT)
+    other = await app.capture.chat(team.rep, [ChatMessage("中兴通讯 李娜 13912345678", key="z")])
+    assert known.customer and other.customer
+    now = clock.now()
+    async with app.ports.uow() as uow:
+        changes = field_journal.Journal()
+        made = await uow.customers.add(
+            Customer(0, team.rep.team_id, team.rep.id, "美的集团", now, now, budget_cny=200_000), "美的"
+        )
+        changes.created(made)
+        filled = [await uow.customers.get(known.customer.id), await uow.customers.get(other.customer.id)]
+        for customer in filled:
+            assert customer is not None
+            changes.track(customer)
+            customer.website = "https://example.com"
+            customer.needs = [*customer.needs, "CRM"]
+            await uow.customers.update(customer, "")
+        entry = await audit.record(uow, team.rep, "import", ("import", 1), {"rows": 3}, now, changes)
+        await uow.commit()
+    clock.advance(hours=1)
+    await app.customers.edit(team.manager, other.interaction_id or 0, EditableField.CUSTOMER, "中兴通讯股份")
+    async with app.ports.uow() as uow:
+        customer = await uow.customers.get(other.customer.id)
+        assert customer is not None
+        later = field_journal.Journal()
+        later.track(customer)
+        customer.website = "https://zte.com.cn"
+        await uow.customers.update(customer, "")
+        await audit.record(
+            uow, team.manager, "field.edited", ("customer", customer.id), {}, clock.now(), later
+        )
+        await uow.commit()
+
+    async with app.ports.uow() as uow:
+        undone = await field_journal.undo(
+            uow,
+            await field_journal.operation_changes(uow, entry),
+            normalizer=Normalizer(),
+            now=clock.now(),
+            operation=entry,
+        )
+        await audit.record(uow, team.rep, "import.undone", ("import", 1), {}, clock.now(), undone.journal)
+        await uow.commit()
+
+    customers = await rows(sqlite_engine, t.customers)
+    assert customers[made.id]["archived_at"] is not None
+    assert (customers[known.customer.id]["website"], customers[known.customer.id]["needs"]) == (None, [])
+    assert customers[other.customer.id]["website"] == "https://zte.com.cn"  # changed since: kept
+    assert customers[other.customer.id]["needs"] == []
+    assert [(k.record_id, k.field) for k in undone.kept] == [(other.customer.id, "website")]
+    async with app.ports.uow(read_only=True) as uow:
+        history = await uow.journal.for_record("customer", known.customer.id)
+    assert [(e.action, c.field) for e, c in history if c.field == "website"] == [
+        ("import", "website"),
+        ("import.undone", "website"),
+    ]
+
+
+VISIT = "今天拜访了华为的张伟，他是这个项目的拍板人。他们预算五十万左右，希望下个月上线。"
+
+
+async def minutes_on_huawei(app: App, speech: ScriptedSpeech, rep: Member) -> tuple[int, int, int]:
+    """Two customers of the rep (ZTE, Huawei), then visit minutes dictated about Huawei: the minutes'
+    interaction id and both customers' ids."""
+    zte = await app.capture.chat(rep, [ChatMessage("我是中兴通讯的李娜，电话 13912345678", key="zte")])
+    huawei = await app.capture.chat(
+        rep, [ChatMessage("我是华为技术有限公司的张伟，电话 13812345678", key="hw")]
+    )
+    assert zte.customer and huawei.customer
+    speech.say(VISIT)
+    data = ZH_CLIP.read_bytes()
+
+    async def fetch() -> bytes:
+        return data
+
+    result = await app.voice.process(
+        rep, VoiceNote(fetch=fetch, key="v1", filename="v.ogg", mime="audio/ogg")
+    )
+    assert result.minutes is not None and result.minutes.customer is not None
+    assert result.minutes.customer.id == huawei.customer.id
+    assert result.minutes.customer.budget_cny == 500_000
+    return result.minutes.interaction.id, huawei.customer.id, zte.customer.id
+
+
+async def test_discarding_minutes_keeps_a_budget_a_manager_set_since(
+    voice_kit: tuple[App, ScriptedSpeech], sqlite_engine: AsyncEngine, clock: FakeClock
+) -> None:
+    app, speech = voice_kit
+    team = await join_team(app)
+    minutes, huawei, _ = await minutes_on_huawei(app, speech, team.rep)
+    (deal,) = [d for d in (await rows(sqlite_engine, t.deals)).values() if d["customer_id"] == huawei]
+    clock.advance(hours=1)
+    await app.pipeline.deals.set_field(team.manager, deal["id"], FieldName.BUDGET, "120万")
+
+    await app.press(team.rep, Act.MINUTES_DISCARD, minutes, "")
+
+    customer = (await rows(sqlite_engine, t.customers))[huawei]
+    assert customer["budget_cny"] == 1_200_000  # the manager's, not the note's nor the old empty one
+    assert customer["timeline"] is None  # what nobody changed since is taken back
+    contact = next(c for c in (await rows(sqlite_engine, t.contacts)).values() if c["name"] == "张伟")
+    assert contact["decision_role"] is None
+
+
+async def test_undo_after_moving_minutes_takes_them_back_from_where_they_are_now(
+    voice_kit: tuple[App, ScriptedSpeech], sqlite_engine: AsyncEngine
+) -> None:
+    app, speech = voice_kit
+    team = await join_team(app)
+    minutes, huawei, zte = await minutes_on_huawei(app, speech, team.rep)
+
+    moved = await app.voice.set_customer(team.rep, minutes, zte)
+    assert moved.customer is not None and moved.customer.budget_cny == 500_000
+    customers = await rows(sqlite_engine, t.customers)
+    assert customers[huawei]["budget_cny"] is None and customers[zte]["budget_cny"] == 500_000
+
+    result = await app.customers.undo_last_capture(team.rep)
+
+    assert result.interaction.id == minutes
+    customers = await rows(sqlite_engine, t.customers)
+    assert customers[zte]["budget_cny"] is None and customers[huawei]["budget_cny"] is None
+    assert result.undone.kept == []
+    async with sqlite_engine.connect() as conn:
+        actions = (
+            (
+                await conn.execute(
+                    select(t.audit.c.action).where(t.audit.c.target_id == minutes).order_by(t.audit.c.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert [a for a in actions if a.startswith("capture")] == [
+        "capture",
+        "capture.unlinked",
+        "capture.relinked",
+        "capture.undone",
+    ]
+
+
+async def test_minutes_moved_to_a_new_customer_then_undone_archive_it(
+    voice_kit: tuple[App, ScriptedSpeech], sqlite_engine: AsyncEngine
+) -> None:
+    app, speech = voice_kit
+    team = await join_team(app)
+    minutes, _, _ = await minutes_on_huawei(app, speech, team.rep)
+
+    moved = await app.voice.set_customer(team.rep, minutes, None, name="美的集团")
+    assert moved.created_customer and moved.customer is not None
+    await app.undo(team.rep)
+
+    assert (await rows(sqlite_engine, t.customers))[moved.customer.id]["archived_at"] is not None

@@ -4,7 +4,6 @@ got. Real SQLite files, real tesseract for the card."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from storage import tables as t
 from tests.conftest import FakeClock, Team
 from tests.support.card_flow import ZH_CARD, card, card_app, photo
 from tests.support.team import join_team
-from tests.support.voice import ZH_CLIP, ScriptedSpeech, make_voice_app
+from tests.support.voice import ZH_CLIP, ScriptedSpeech
 
 PHONE = "13912345678"
 
@@ -187,20 +186,10 @@ async def test_buttons_naming_a_colleagues_records_are_refused(app: App, team: T
     await refused(app.press(team.rep2, Act.ATTACH_TO, theirs.interaction_id, str(theirs.customer.id)))
 
 
-@pytest.fixture
-async def voice_app(
-    sqlite_engine: AsyncEngine, clock: FakeClock, extractor: Extractor, tmp_path: Path
-) -> AsyncIterator[tuple[App, ScriptedSpeech]]:
-    speech = ScriptedSpeech()
-    app = make_voice_app(sqlite_engine, clock, extractor, tmp_path, speech)
-    yield app, speech
-    await app.voice.aclose()
-
-
 async def test_minutes_on_a_customer_handed_to_a_colleague_are_no_longer_shown(
-    voice_app: tuple[App, ScriptedSpeech], sqlite_engine: AsyncEngine
+    voice_kit: tuple[App, ScriptedSpeech], sqlite_engine: AsyncEngine
 ) -> None:
-    app, speech = voice_app
+    app, speech = voice_kit
     team = await join_team(app)
     huawei = await app.capture.chat(
         team.rep, [ChatMessage("我是华为技术有限公司的张伟，电话 13812345678", key="h")]
