@@ -47,6 +47,15 @@ async def contact_without_customer(app: App, rep: Member, phone: str, email: str
     return lead.contact.id
 
 
+async def hand_over(engine: AsyncEngine, customer_id: int, to: Member) -> None:
+    """A customer and its contacts handed to another member, as when a departing rep's customers move."""
+    async with engine.begin() as conn:
+        await conn.execute(update(t.customers).where(t.customers.c.id == customer_id).values(owner_id=to.id))
+        await conn.execute(
+            update(t.contacts).where(t.contacts.c.customer_id == customer_id).values(owner_id=to.id)
+        )
+
+
 async def refused(call: Any) -> ChatCrmError:
     with pytest.raises((NotFound, NotAllowed)) as caught:
         await call
@@ -146,16 +155,8 @@ async def test_undo_merge_checks_every_record_it_touches(
     second = await app.capture.chat(team.rep, [ChatMessage("星辰智能科技有限公司 张伟 13900002222", key="b")])
     assert first.customer and second.flag_id
     merged = await app.customers.merge(team.rep, second.flag_id)
-    # The survivor's customer is handed to a colleague (as when a departing rep's customers move).
-    async with sqlite_engine.begin() as conn:
-        await conn.execute(
-            update(t.customers).where(t.customers.c.id == first.customer.id).values(owner_id=team.rep2.id)
-        )
-        await conn.execute(
-            update(t.contacts)
-            .where(t.contacts.c.customer_id == first.customer.id)
-            .values(owner_id=team.rep2.id)
-        )
+    # The survivor's customer is handed to a colleague.
+    await hand_over(sqlite_engine, first.customer.id, team.rep2)
     before = await contact_rows(sqlite_engine)
 
     await refused(app.press(team.rep, Act.UNDO_MERGE, merged.merge.id, ""))
@@ -207,15 +208,7 @@ async def test_minutes_on_a_customer_handed_to_a_colleague_are_no_longer_shown(
     assert result.minutes is not None and result.minutes.customer is not None
     minutes = result.minutes.interaction.id
     assert result.minutes.customer.id == huawei.customer.id
-    async with sqlite_engine.begin() as conn:
-        await conn.execute(
-            update(t.customers).where(t.customers.c.id == huawei.customer.id).values(owner_id=team.rep2.id)
-        )
-        await conn.execute(
-            update(t.contacts)
-            .where(t.contacts.c.customer_id == huawei.customer.id)
-            .values(owner_id=team.rep2.id)
-        )
+    await hand_over(sqlite_engine, huawei.customer.id, team.rep2)
 
     await refused(app.voice.minutes(team.rep, minutes))
     await refused(app.press(team.rep, Act.MINUTES_EDIT, minutes, "budget"))
