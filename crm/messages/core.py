@@ -211,14 +211,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "undo.nothing": ("没有可以撤销的记录。", "There is nothing to undo."),
     # what an undo (of a capture or a merge) left as it is
     "undo.kept": (
-        "以下内容在此之后有人改过，已保留现在的值：",
-        "Changed since, so kept as they are now:",
+        "以下内容此后有人改过或仍在使用，已保留现状：",
+        "Changed or used since, so kept as they are now:",
     ),
     "undo.kept.field": ("• {record} · {field}：{value}", "• {record} · {field}: {value}"),
-    "undo.kept.record": (
-        "• {kind}「{name}」此后仍有其他记录在用，已保留",
-        "• {kind} “{name}” is in use by later work, so it was kept",
-    ),
+    "undo.kept.record": ("• {kind}「{name}」（仍在使用）", "• {kind} “{name}” (still in use)"),
     "field.deal": ("商机", "Deal"),
     "field.status": ("状态", "Status"),
     "field.decision_role": ("决策链角色", "Decision role"),
