@@ -253,10 +253,15 @@ async def undo(
         record = await records.get(key)
         if record is not None:
             _revert_fields(record, list(reversed(by_record[key])), done)
+    # Written before the created records are looked at: whether later work uses them is read from the
+    # database (a contact the operation had moved onto a customer it created is no longer on it).
+    reverted = done.journal.tracked()
+    await records.write(reverted, done.journal, normalizer, now)
     created = list(dict.fromkeys((c.record_type, c.record_id) for c in changes if c.field is None))
     if created:
         await _archive_created(uow, records, created, done, now, operation, set(own_interactions))
-    await records.write(done.journal, normalizer, now)
+        archived = [r for r in done.journal.tracked() if all(r is not known for known in reverted)]
+        await records.write(archived, done.journal, normalizer, now)
     return done
 
 
@@ -474,14 +479,21 @@ class _Records:
         logger.warning("journal names an unknown record type %s", kind)
         return None
 
-    async def write(self, journal: Journal, normalizer: Normalizer, now: datetime) -> None:
-        """Writes what the undo changed: customers first, for the company part of their contacts'
+    async def write(
+        self, changed: Sequence[Record], journal: Journal, normalizer: Normalizer, now: datetime
+    ) -> None:
+        """Writes records the undo changed: customers first, for the company part of their contacts'
         dedup keys; a customer whose name came back re-keys its contacts."""
-        changed = journal.tracked()
-        renamed: set[int] = set()
-        for change in journal.changes():
-            if change.record_type == "customer" and change.field == "name":
-                renamed.add(change.record_id)
+        if not changed:
+            return
+        ids = {(kind_of(record), record.id) for record in changed}
+        renamed = {
+            change.record_id
+            for change in journal.changes()
+            if change.record_type == "customer"
+            and change.field == "name"
+            and ("customer", change.record_id) in ids
+        }
         for record in changed:
             if isinstance(record, Customer | Contact | Deal):
                 record.updated_at = now

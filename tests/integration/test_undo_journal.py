@@ -536,3 +536,25 @@ async def test_minutes_moved_to_a_new_customer_then_undone_archive_it(
     await app.undo(team.rep)
 
     assert (await rows(sqlite_engine, t.customers))[moved.customer.id]["archived_at"] is not None
+
+
+async def test_undo_takes_a_contact_off_the_customer_its_capture_made_for_it(
+    app: App, team: Team, sqlite_engine: AsyncEngine
+) -> None:
+    """A rep's contact with no customer; a capture with the same phone names its company, so the
+    capture makes that customer and puts the contact on it. /undo archives the customer and puts the
+    contact back as it was: the contact itself is no later work that keeps the customer."""
+    note = await app.capture.chat(team.rep, [ChatMessage("好的，收到", key="n")])
+    assert note.interaction_id is not None
+    lead = await app.customers.edit(team.rep, note.interaction_id, EditableField.PHONE, "13912345678")
+    assert lead.contact is not None and lead.customer is None
+    update = await app.capture.chat(team.rep, [ChatMessage("我是美的集团的李娜，电话 13912345678", key="m")])
+    assert update.outcome is Outcome.UPDATED and update.customer is not None
+
+    result = await app.customers.undo_last_capture(team.rep)
+
+    assert (await rows(sqlite_engine, t.customers))[update.customer.id]["archived_at"] is not None
+    contact = (await rows(sqlite_engine, t.contacts))[lead.contact.id]
+    assert contact["customer_id"] is None and contact["archived_at"] is None and contact["name"] is None
+    assert result.undone.kept == []
+    assert ("customer", update.customer.id) in result.undone.archived
