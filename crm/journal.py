@@ -281,7 +281,12 @@ _WRITTEN, _BEFORE, _CHANGED = "written", "before", "changed"
 def _same(cls: type[Any], name: str, data: Any, current: Any) -> bool:
     if data is UNKNOWN:
         return False
-    return bool(snapshot.load_field(cls, name, data) == current)
+    try:
+        return bool(snapshot.load_field(cls, name, data) == current)
+    except (ValueError, TypeError):
+        # A value this version cannot read (an enum member since removed): not provably the same.
+        logger.warning("journal value of %s.%s is unreadable", cls.__name__, name)
+        return False
 
 
 def _state(record: Record, change: FieldChange) -> str:
@@ -332,10 +337,15 @@ def _revert_fields(record: Record, changes: list[FieldChange], done: Undone) -> 
                     _keep(record, change, done)
             continue
         for change, state in zip(unit, states, strict=True):
-            if state == _WRITTEN:
-                _set(
-                    record, change, snapshot.load_field(type(record), change.field or "", change.before), done
-                )
+            if state != _WRITTEN:
+                continue
+            try:
+                value = snapshot.load_field(type(record), change.field or "", change.before)
+            except (ValueError, TypeError):
+                logger.warning("journal value of %s.%s is unreadable", change.record_type, change.field)
+                _keep(record, change, done)
+                continue
+            _set(record, change, value, done)
 
 
 def _keep(record: Record, change: FieldChange, done: Undone) -> None:
@@ -361,20 +371,36 @@ def _revert_items(record: Record, change: FieldChange, done: Undone) -> None:
     assert change.field is not None
     cls = type(record)
     current: list[Any] = list(getattr(record, change.field))
-    before: list[Any] = list(snapshot.load_field(cls, change.field, change.before) or [])
+    try:
+        before: list[Any] = list(snapshot.load_field(cls, change.field, change.before) or [])
+        after: list[Any] = (
+            []
+            if change.after is UNKNOWN
+            else list(snapshot.load_field(cls, change.field, change.after) or [])
+        )
+    except (ValueError, TypeError):
+        logger.warning("journal value of %s.%s is unreadable", cls.__name__, change.field)
+        _keep(record, change, done)
+        return
     if change.after is UNKNOWN:
         if current != before:
             _keep(record, change, done)
         return
-    after: list[Any] = list(snapshot.load_field(cls, change.field, change.after) or [])
+    restored = revert_items(before, after, current)
+    if restored != current:
+        _set(record, change, restored, done)
+
+
+def revert_items(before: list[Any], after: list[Any], current: list[Any]) -> list[Any]:
+    """A list an operation changed from `before` to `after`, taken back from `current`: the items it
+    added go, the items it removed come back at their old place, anything added since stays."""
     added = [item for item in after if item not in before]
     removed = [item for item in before if item not in after]
     restored = [item for item in current if item not in added]
     for item in removed:
         if item not in restored:
             restored.insert(min(before.index(item), len(restored)), item)
-    if restored != current:
-        _set(record, change, restored, done)
+    return restored
 
 
 async def _archive_created(
