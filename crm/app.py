@@ -397,8 +397,9 @@ class App:
         return present.text(actor.lang, "merge.kept")
 
     async def _undo_merge(self, actor: Member, target: int, _arg: str) -> Reply:
-        await self.customers.undo_merge(actor, target)
-        return present.text(actor.lang, "merge.undone")
+        result = await self.customers.undo_merge(actor, target)
+        kept = present.kept_lines(actor, result.undone.kept)
+        return Reply("\n".join([t(actor.lang, "merge.undone"), *kept]))
 
     async def _open_customer(self, actor: Member, target: int, _arg: str) -> Reply:
         card = await self.customers.card(actor, target)
@@ -436,9 +437,8 @@ class App:
 
     async def undo(self, actor: Member) -> Reply:
         result = await self.customers.undo_last_capture(actor)
-        return present.text(
-            actor.lang, "undo.done", when=when(actor.lang, result.interaction.created_at, actor.tz)
-        )
+        head = t(actor.lang, "undo.done", when=when(actor.lang, result.interaction.created_at, actor.tz))
+        return Reply("\n".join([head, *present.kept_lines(actor, result.undone.kept)]))
 
     def unsupported(self, actor: Member) -> Reply:
         return present.text(actor.lang, "input.unsupported")

@@ -1,10 +1,12 @@
-"""The audit log: who did what to which record, with the detail needed to explain or undo it."""
+"""The audit log: who did what to which record, with the detail needed to explain it, and the field
+journal (crm.journal) of what the action changed, stored with its entry."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from crm.journal import Journal
 from crm.model import AuditEntry, Member
 from crm.ports import UnitOfWork
 
@@ -16,9 +18,11 @@ async def record(
     target: tuple[str, int | None],
     detail: dict[str, Any],
     at: datetime,
+    journal: Journal | None = None,
 ) -> AuditEntry:
-    """Adds an entry in the caller's unit of work; `target` is (type, id), e.g. ("customer", 7)."""
-    return await record_for(uow, actor.team_id, actor.id, action, target, detail, at)
+    """Adds an entry in the caller's unit of work; `target` is (type, id), e.g. ("customer", 7). The
+    journal's changes, as they stand now, are stored with it."""
+    return await record_for(uow, actor.team_id, actor.id, action, target, detail, at, journal)
 
 
 async def record_for(
@@ -29,10 +33,11 @@ async def record_for(
     target: tuple[str, int | None],
     detail: dict[str, Any],
     at: datetime,
+    journal: Journal | None = None,
 ) -> AuditEntry:
     """The same for an action with no member behind it (`chatcrm stages load` on the server)."""
     target_type, target_id = target
-    return await uow.audit.add(
+    entry = await uow.audit.add(
         AuditEntry(
             id=0,
             team_id=team_id,
@@ -44,3 +49,6 @@ async def record_for(
             created_at=at,
         )
     )
+    if journal is not None:
+        await uow.journal.add(team_id, entry.id, journal.changes())
+    return entry

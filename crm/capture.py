@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from crm import audit, snapshot
+from crm import audit
 from crm.dedup import Fingerprint, Match, MatchKind, best_fuzzy_match, exact_match
 from crm.errors import StorageConflict, StorageError, StorageUnavailable
 from crm.facts import Facts
+from crm.journal import Journal
 from crm.model import (
     Commitment,
     Contact,
@@ -43,6 +44,7 @@ from crm.records import (
     new_contact,
     new_customer,
     open_deal,
+    sees_contact,
 )
 from crm.reminder_plan import store_follow_ups
 from crm.text import clean
@@ -129,6 +131,15 @@ class CaptureHook(Protocol):
 
 
 RetryHandler = Callable[[Member, dict[str, Any]], Awaitable[CaptureResult]]
+
+
+@dataclass(slots=True)
+class _Entry:
+    """The audit entry a capture ends with, written after its hook (which may change records too)."""
+
+    action: str
+    detail: dict[str, Any]
+    journal: Journal | None = None
 
 
 async def find_duplicate(
@@ -251,9 +262,18 @@ class CaptureService:
         async with self._uow() as uow:
             if keys and await uow.processed.seen(keys) == set(keys):
                 return CaptureResult(outcome=Outcome.REPEATED, facts=facts)
-            result = await self._record(uow, actor, text, facts, keys, now, source, hook)
+            result, entry = await self._record(uow, actor, text, facts, keys, now, source, hook)
             if hook is not None:
                 await hook.after(uow, result)
+            await audit.record(
+                uow,
+                actor,
+                entry.action,
+                ("interaction", result.interaction_id),
+                entry.detail,
+                now,
+                entry.journal,
+            )
             await uow.processed.add(keys)
             await uow.commit()
         return result
@@ -268,7 +288,7 @@ class CaptureService:
         now: datetime,
         source: Source,
         hook: CaptureHook | None = None,
-    ) -> CaptureResult:
+    ) -> tuple[CaptureResult, _Entry]:
         interaction = Interaction(
             id=0,
             team_id=actor.team_id,
@@ -284,10 +304,8 @@ class CaptureService:
         if facts.is_empty():
             interaction.source = Source.NOTE
             await uow.interactions.add(interaction)
-            await audit.record(
-                uow, actor, "capture", ("interaction", interaction.id), {"interaction": interaction.id}, now
-            )
-            return CaptureResult(outcome=Outcome.NOTHING, facts=facts, interaction_id=interaction.id)
+            result = CaptureResult(outcome=Outcome.NOTHING, facts=facts, interaction_id=interaction.id)
+            return result, _Entry("capture", {"interaction": interaction.id}, Journal())
         # "提醒我明天给王总发报价" names someone only in passing: an ask to be reminded with no details
         # of a new person is a note on the customer the rep is working on, not a new lead.
         if not facts.identifies_someone() or (facts.reminders and not facts.has_contact_details()):
@@ -298,11 +316,14 @@ class CaptureService:
 
         if match is not None and match.kind is MatchKind.EXACT:
             existing = by_id[match.contact_id]
-            if not can_see(actor, existing.owner_id, existing.team_id):
+            owner = await uow.customers.get(existing.customer_id) if existing.customer_id else None
+            # The rule /find applies: a colleague's contact (or a contact of a colleague's customer) is
+            # theirs; the rep learns only that it is taken.
+            if not sees_contact(actor, existing, owner):
                 return await self._colleague(
-                    uow, actor, interaction, facts, existing.customer_id, existing.id, now
+                    uow, actor, interaction, facts, existing.customer_id, existing.id
                 )
-            return await self._attach(uow, actor, interaction, facts, existing, match, now)
+            return await self._attach(uow, actor, interaction, facts, existing, owner, match, now)
 
         customer: Customer | None = None
         if facts.company:
@@ -311,9 +332,7 @@ class CaptureService:
             if same_company:
                 mine = [c for c in same_company if can_see(actor, c.owner_id, c.team_id)]
                 if not mine:
-                    return await self._colleague(
-                        uow, actor, interaction, facts, same_company[0].id, None, now
-                    )
+                    return await self._colleague(uow, actor, interaction, facts, same_company[0].id, None)
                 customer = mine[0]
         return await self._create(uow, actor, interaction, facts, customer, match, by_id, now)
 
@@ -327,14 +346,14 @@ class CaptureService:
         match: Match | None,
         candidates: dict[int, Contact],
         now: datetime,
-    ) -> CaptureResult:
-        journal: dict[str, Any] = {"created": {}, "before": {}}
+    ) -> tuple[CaptureResult, _Entry]:
+        journal = Journal()
         before = 0
         deal: Deal | None = None
         if customer is None:
             customer = new_customer(actor, facts, now)
             await uow.customers.add(customer, self._company_key(customer.name))
-            journal["created"]["customer"] = customer.id
+            journal.created(customer)
             deal = Deal(
                 id=0,
                 team_id=actor.team_id,
@@ -349,10 +368,10 @@ class CaptureService:
                 amount_cny=facts.budget_cny,
             )
             await uow.deals.add(deal)
-            journal["created"]["deal"] = deal.id
+            journal.created(deal)
         else:
             before = completeness(customer, None)
-            journal["before"]["customer"] = snapshot.dump(customer)
+            journal.track(customer)
             apply_to_customer(customer, facts)
             customer.updated_at = now
             await uow.customers.update(customer, self._company_key(customer.name))
@@ -360,7 +379,7 @@ class CaptureService:
 
         contact = new_contact(actor, customer.id, facts, now)
         await uow.contacts.add(contact, contact_keys(self._normalizer, contact, customer.name))
-        journal["created"]["contact"] = contact.id
+        journal.created(contact)
 
         result = CaptureResult(
             outcome=Outcome.CREATED,
@@ -374,9 +393,7 @@ class CaptureService:
         )
         if match is not None:
             await self._flag(uow, actor, result, match, candidates[match.contact_id], now)
-            journal["flag"] = result.flag_id
-        await self._finish(uow, actor, interaction, result, journal, now)
-        return result
+        return result, await self._finish(uow, actor, interaction, result, journal, now)
 
     async def _attach(
         self,
@@ -385,11 +402,12 @@ class CaptureService:
         interaction: Interaction,
         facts: Facts,
         contact: Contact,
+        customer: Customer | None,
         match: Match,
         now: datetime,
-    ) -> CaptureResult:
-        customer = await uow.customers.get(contact.customer_id) if contact.customer_id else None
-        journal: dict[str, Any] = {"created": {}, "before": {"contact": snapshot.dump(contact)}}
+    ) -> tuple[CaptureResult, _Entry]:
+        journal = Journal()
+        journal.track(contact)
         before = completeness(customer, contact)
         if apply_to_contact(contact, facts):
             contact.updated_at = now
@@ -397,10 +415,10 @@ class CaptureService:
             customer = new_customer(actor, facts, now)
             customer.owner_id = contact.owner_id
             await uow.customers.add(customer, self._company_key(customer.name))
-            journal["created"]["customer"] = customer.id
+            journal.created(customer)
             contact.customer_id = customer.id
         elif customer is not None:
-            journal["before"]["customer"] = snapshot.dump(customer)
+            journal.track(customer)
             apply_to_customer(customer, facts)
             customer.updated_at = now
             await uow.customers.update(customer, self._company_key(customer.name))
@@ -421,16 +439,15 @@ class CaptureService:
             missing=missing_core(customer, contact),
             match=match,
         )
-        await self._finish(uow, actor, interaction, result, journal, now)
-        return result
+        return result, await self._finish(uow, actor, interaction, result, journal, now)
 
     async def _note(
         self, uow: UnitOfWork, actor: Member, interaction: Interaction, facts: Facts, now: datetime
-    ) -> CaptureResult:
+    ) -> tuple[CaptureResult, _Entry]:
         """Text that names no one but carries times, to-dos or deal facts: a note on the customer the
         rep captured last (within a day), with its reminders."""
         interaction.source = Source.NOTE
-        journal: dict[str, Any] = {"created": {}, "before": {}}
+        journal = Journal()
         customer: Customer | None = None
         contact: Contact | None = None
         last = await uow.interactions.last_by_author(actor.id, CAPTURE_SOURCES)
@@ -448,9 +465,11 @@ class CaptureService:
                 customer = None
             if customer is not None and last.contact_id is not None:
                 contact = await uow.contacts.get(last.contact_id)
+                if contact is not None and not sees_contact(actor, contact, customer):
+                    contact = None
         before = completeness(customer, contact)
         if customer is not None:
-            journal["before"]["customer"] = snapshot.dump(customer)
+            journal.track(customer)
             if apply_to_customer(customer, facts):
                 customer.updated_at = now
                 await uow.customers.update(customer, self._company_key(customer.name))
@@ -466,8 +485,7 @@ class CaptureService:
             completeness_before=before,
             completeness_after=completeness(customer, contact),
         )
-        await self._finish(uow, actor, interaction, result, journal, now)
-        return result
+        return result, await self._finish(uow, actor, interaction, result, journal, now)
 
     async def _colleague(
         self,
@@ -477,22 +495,15 @@ class CaptureService:
         facts: Facts,
         customer_id: int | None,
         contact_id: int | None,
-        now: datetime,
-    ) -> CaptureResult:
+    ) -> tuple[CaptureResult, _Entry]:
         # The conversation joins the owner's history (nothing is lost, and the owner sees it); the rep
-        # is told only that a colleague owns the customer.
+        # is told only that a colleague owns the customer, and no button of theirs reaches it
+        # (CustomerService checks every record a capture leads to).
         interaction.customer_id = customer_id
         interaction.contact_id = contact_id
         await uow.interactions.add(interaction)
-        await audit.record(
-            uow,
-            actor,
-            "capture.colleague",
-            ("interaction", interaction.id),
-            {"interaction": interaction.id},
-            now,
-        )
-        return CaptureResult(outcome=Outcome.COLLEAGUE, facts=facts, interaction_id=interaction.id)
+        result = CaptureResult(outcome=Outcome.COLLEAGUE, facts=facts, interaction_id=interaction.id)
+        return result, _Entry("capture.colleague", {"interaction": interaction.id})
 
     async def _flag(
         self,
@@ -535,10 +546,11 @@ class CaptureService:
         actor: Member,
         interaction: Interaction,
         result: CaptureResult,
-        journal: dict[str, Any],
+        journal: Journal,
         now: datetime,
-    ) -> None:
-        """Stores the interaction and what follows from it: commitments, reminders, the audit entry."""
+    ) -> _Entry:
+        """Stores the interaction and what follows from it (commitments, reminders); the audit entry
+        with the journal comes last, once everything the capture changes is changed."""
         customer, contact, deal = result.customer, result.contact, result.deal
         interaction.customer_id = customer.id if customer else None
         interaction.contact_id = contact.id if contact else None
@@ -548,8 +560,10 @@ class CaptureService:
         result.commitments, result.reminders = await store_follow_ups(
             uow, actor, result.facts, interaction, now
         )
-        journal["interaction"] = interaction.id
-        await audit.record(uow, actor, "capture", ("interaction", interaction.id), journal, now)
+        detail: dict[str, Any] = {"interaction": interaction.id}
+        if result.flag_id is not None:
+            detail["flag"] = result.flag_id
+        return _Entry("capture", detail, journal)
 
     def _company_key(self, name: str | None) -> str:
         return self._normalizer.company_key(name) if name else ""

@@ -380,6 +380,8 @@ class CardService:
         self, actor: Member, interaction_id: int
     ) -> tuple[CardFacts, frozenset[EditableField], int]:
         """What a card capture read, which fields the member corrected since, and how many sides."""
+        # Only a capture whose records the member may see (not one that matched a colleague's contact).
+        await self._customers.lead(actor, interaction_id)
         async with self._uow(read_only=True) as uow:
             interaction = await uow.interactions.get(interaction_id)
             if (

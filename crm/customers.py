@@ -1,7 +1,10 @@
 """Customers after capture: search, cards, corrections, attach, merge and undo.
 
 Merges never delete: the merged record is marked `merged_into`, its interactions and deals move to
-the survivor, and everything moved is journaled on the merge so that it can be undone.
+the survivor, and every field the merge changed is in its field journal (crm.journal), so that undoing
+it takes back only what is still as the merge left it. /undo does the same for a capture. Corrections
+are journaled too. Every record a capture or a button leads to is checked as /find checks: a rep
+reaches only their own records.
 """
 
 from __future__ import annotations
@@ -10,12 +13,12 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
-from crm import audit, snapshot
+from crm import audit, journal
 from crm.capture import CAPTURE_SOURCES, CaptureResult, Outcome
 from crm.errors import InputRejected, NotAllowed, NotFound
 from crm.facts import Facts
+from crm.journal import Journal, Undone
 from crm.model import (
     Commitment,
     Contact,
@@ -24,6 +27,7 @@ from crm.model import (
     DealStatus,
     DuplicateFlag,
     DuplicateStatus,
+    FieldChange,
     FollowUp,
     Interaction,
     Member,
@@ -33,7 +37,7 @@ from crm.model import (
 )
 from crm.ports import Clock, Normalizer, UnitOfWork, UnitOfWorkFactory
 from crm.profile import completeness, missing_core
-from crm.records import can_see, contact_keys, fill_contact_from, fill_customer_from
+from crm.records import can_see, contact_keys, fill_contact_from, fill_customer_from, sees_contact
 from crm.text import one_line
 
 logger = logging.getLogger(__name__)
@@ -73,8 +77,16 @@ class MergeResult:
 
 @dataclass(slots=True)
 class UndoResult:
+    """/undo: the capture taken back, and what of it was reverted, archived or kept (changed since)."""
+
     interaction: Interaction
-    archived: dict[str, int] = field(default_factory=dict)
+    undone: Undone = field(default_factory=Undone)
+
+
+@dataclass(slots=True)
+class MergeUndoResult:
+    merge: Merge
+    undone: Undone = field(default_factory=Undone)
 
 
 class CustomerService:
@@ -130,12 +142,14 @@ class CustomerService:
     async def confirm(self, actor: Member, interaction_id: int) -> CaptureResult:
         async with self._uow() as uow:
             interaction, customer, _ = await self._capture(uow, actor, interaction_id)
+            changes = Journal()
             if customer is not None and not customer.confirmed:
+                changes.track(customer)
                 customer.confirmed = True
                 customer.updated_at = self._clock.now()
                 await uow.customers.update(customer, self._company_key(customer.name))
             await audit.record(
-                uow, actor, "lead.confirmed", ("interaction", interaction.id), {}, self._clock.now()
+                uow, actor, "lead.confirmed", ("interaction", interaction.id), {}, self._clock.now(), changes
             )
             result = await self._lead(uow, actor, interaction_id, Outcome.UPDATED, None)
             await uow.commit()
@@ -147,6 +161,8 @@ class CustomerService:
             if customer is None:
                 raise NotFound()
             before = completeness(customer, None)
+            changes = Journal()
+            changes.track(customer)
             old = customer.follow_up
             customer.follow_up = status
             customer.updated_at = self._clock.now()
@@ -158,6 +174,7 @@ class CustomerService:
                 ("customer", customer.id),
                 {"before": old.value if old else None, "after": status.value},
                 self._clock.now(),
+                changes,
             )
             result = await self._lead(uow, actor, interaction_id, Outcome.UPDATED, before)
             await uow.commit()
@@ -173,11 +190,11 @@ class CustomerService:
             interaction, customer, contact = await self._capture(uow, actor, interaction_id)
             now = self._clock.now()
             before_score = completeness(customer, contact)
-            before: dict[str, Any] = {}
+            changes = Journal()
             if name is EditableField.CUSTOMER or name is EditableField.BUDGET:
                 if customer is None:
-                    customer = await self._customer_for(uow, actor, interaction, contact, now)
-                before = snapshot.dump(customer)
+                    customer = await self._customer_for(uow, actor, interaction, contact, now, changes)
+                changes.track(customer)
                 if name is EditableField.CUSTOMER:
                     customer.name = value
                 else:
@@ -191,8 +208,8 @@ class CustomerService:
                     await uow.contacts.update(contact, contact_keys(self._normalizer, contact, customer.name))
             else:
                 if contact is None:
-                    contact = await self._contact_for(uow, actor, interaction, customer, now)
-                before = snapshot.dump(contact)
+                    contact = await self._contact_for(uow, actor, interaction, customer, now, changes)
+                changes.track(contact)
                 self._set_contact_field(contact, name, value, replace)
                 contact.updated_at = now
                 await uow.contacts.update(
@@ -203,8 +220,9 @@ class CustomerService:
                 actor,
                 "field.edited",
                 ("interaction", interaction.id),
-                {"field": name.value, "before": before},
+                {"field": name.value},
                 self._clock.now(),
+                changes,
             )
             result = await self._lead(uow, actor, interaction_id, Outcome.UPDATED, before_score)
             await uow.commit()
@@ -234,7 +252,13 @@ class CustomerService:
             contact.address = value
 
     async def _customer_for(
-        self, uow: UnitOfWork, actor: Member, interaction: Interaction, contact: Contact | None, now: datetime
+        self,
+        uow: UnitOfWork,
+        actor: Member,
+        interaction: Interaction,
+        contact: Contact | None,
+        now: datetime,
+        changes: Journal,
     ) -> Customer:
         customer = await uow.customers.add(
             Customer(
@@ -242,9 +266,12 @@ class CustomerService:
             ),
             "",
         )
+        changes.created(customer)
+        changes.track(interaction)
         interaction.customer_id = customer.id
         await uow.interactions.update(interaction)
         if contact is not None:
+            changes.track(contact)
             contact.customer_id = customer.id
         return customer
 
@@ -255,6 +282,7 @@ class CustomerService:
         interaction: Interaction,
         customer: Customer | None,
         now: datetime,
+        changes: Journal,
     ) -> Contact:
         contact = Contact(
             id=0,
@@ -266,6 +294,8 @@ class CustomerService:
             updated_at=now,
         )
         await uow.contacts.add(contact, [])
+        changes.created(contact)
+        changes.track(interaction)
         interaction.contact_id = contact.id
         await uow.interactions.update(interaction)
         return contact
@@ -281,12 +311,27 @@ class CustomerService:
             now = self._clock.now()
             if current is not None and current.id != target.id:
                 await self._merge_customers(uow, actor, target, current, now, contacts_too=True)
-            elif contact is not None and contact.customer_id != target.id:
-                contact.customer_id = target.id
-                contact.updated_at = now
-                await uow.contacts.update(contact, contact_keys(self._normalizer, contact, target.name))
+                interaction = await uow.interactions.get(interaction_id) or interaction
+            changes = Journal()
+            changes.track(interaction)
+            if contact is not None and contact.customer_id != target.id:
+                contact = await uow.contacts.get(contact.id) or contact
+                if contact.customer_id != target.id:
+                    changes.track(contact)
+                    contact.customer_id = target.id
+                    contact.updated_at = now
+                    await uow.contacts.update(contact, contact_keys(self._normalizer, contact, target.name))
             interaction.customer_id = target.id
             await uow.interactions.update(interaction)
+            await audit.record(
+                uow,
+                actor,
+                "capture.attached",
+                ("interaction", interaction.id),
+                {"customer": target.id},
+                now,
+                changes,
+            )
             result = await self._lead(uow, actor, interaction_id, Outcome.UPDATED, None)
             await uow.commit()
         return result
@@ -302,8 +347,8 @@ class CustomerService:
             survivor = await self._visible_contact(uow, actor, flag.candidate_id)
             merged = await self._visible_contact(uow, actor, flag.contact_id)
             now = self._clock.now()
-            detail = await self._merge_contacts(uow, survivor, merged, now)
-            detail["flag"] = flag.id
+            changes = Journal()
+            await self._merge_contacts(uow, survivor, merged, now, changes)
             merge = await uow.merges.add(
                 Merge(
                     id=0,
@@ -312,7 +357,7 @@ class CustomerService:
                     survivor_id=survivor.id,
                     merged_id=merged.id,
                     actor_id=actor.id,
-                    detail=detail,
+                    detail={"flag": flag.id},
                     created_at=now,
                 )
             )
@@ -324,7 +369,8 @@ class CustomerService:
                 "merge",
                 ("contact", survivor.id),
                 {"merge": merge.id, "merged": merged.id},
-                self._clock.now(),
+                now,
+                changes,
             )
             customer = await uow.customers.get(survivor.customer_id) if survivor.customer_id else None
             await uow.commit()
@@ -353,7 +399,9 @@ class CustomerService:
             flag = await uow.duplicates.get(flag_id)
             if flag is None or flag.team_id != actor.team_id:
                 raise NotFound()
+            # Both contacts: a rep must not close a review of their contact against a colleague's.
             await self._visible_contact(uow, actor, flag.contact_id)
+            await self._visible_contact(uow, actor, flag.candidate_id)
             flag.status = DuplicateStatus.DISMISSED
             await uow.duplicates.update(flag)
             await audit.record(
@@ -366,7 +414,9 @@ class CustomerService:
             )
             await uow.commit()
 
-    async def undo_merge(self, actor: Member, merge_id: int) -> Merge:
+    async def undo_merge(self, actor: Member, merge_id: int) -> MergeUndoResult:
+        """Takes a merge back where nothing changed since: what moved goes back, the merged record
+        returns, fields the merge filled are emptied again; later changes stay (and are listed)."""
         async with self._uow() as uow:
             merge = await uow.merges.get(merge_id)
             if merge is None or merge.team_id != actor.team_id:
@@ -376,7 +426,20 @@ class CustomerService:
             if merge.actor_id != actor.id and not actor.role.sees_team:
                 raise NotAllowed()
             now = self._clock.now()
-            await self._restore(uow, merge.detail)
+            entry = next(
+                (
+                    e
+                    for e in await uow.audit.for_target(merge.kind, merge.survivor_id)
+                    if e.action == "merge" and e.detail.get("merge") == merge.id
+                ),
+                None,
+            )
+            if entry is not None:
+                changes = await journal.operation_changes(uow, entry, merge)
+            else:
+                changes = journal.legacy_changes(merge.detail, merge)
+            await self._check_touched(uow, actor, changes)
+            undone = await journal.undo(uow, changes, normalizer=self._normalizer, now=now, operation=entry)
             merge.undone_at = now
             await uow.merges.update(merge)
             flag_id = merge.detail.get("flag")
@@ -389,23 +452,36 @@ class CustomerService:
                 uow,
                 actor,
                 "merge.undone",
-                ("contact", merge.survivor_id),
-                {"merge": merge.id},
+                (merge.kind, merge.survivor_id),
+                {"merge": merge.id, "kept": len(undone.kept)},
                 now,
+                undone.journal,
             )
             await uow.commit()
-        return merge
+        return MergeUndoResult(merge, undone)
+
+    async def _check_touched(self, uow: UnitOfWork, actor: Member, changes: list[FieldChange]) -> None:
+        """Every customer, contact and deal an undo would write must be one the member may see."""
+        seen: set[tuple[str, int]] = set()
+        for change in changes:
+            key = (change.record_type, change.record_id)
+            if key in seen:
+                continue
+            seen.add(key)
+            record: Customer | Contact | Deal | None = None
+            if change.record_type == "customer":
+                record = await uow.customers.get(change.record_id)
+            elif change.record_type == "contact":
+                record = await uow.contacts.get(change.record_id)
+            elif change.record_type == "deal":
+                record = await uow.deals.get(change.record_id)
+            if record is not None and not can_see(actor, record.owner_id, record.team_id):
+                raise NotFound()
 
     async def _merge_contacts(
-        self, uow: UnitOfWork, survivor: Contact, merged: Contact, now: datetime
-    ) -> dict[str, Any]:
-        detail: dict[str, Any] = {
-            "contacts": [snapshot.dump(survivor), snapshot.dump(merged)],
-            "customers": [],
-            "interactions": [],
-            "deals": [],
-            "commitments": [],
-        }
+        self, uow: UnitOfWork, survivor: Contact, merged: Contact, now: datetime, changes: Journal
+    ) -> None:
+        changes.track(survivor, merged)
         fill_contact_from(survivor, merged)
         survivor.updated_at = now
         merged.merged_into = survivor.id
@@ -417,16 +493,15 @@ class CustomerService:
             )
             others = [c for c in await uow.contacts.for_customer(merged.customer_id) if c.id != merged.id]
             if merged_customer is not None and survivor_customer is not None and not others:
-                await self._fold_customer(uow, survivor_customer, merged_customer, now, detail)
+                await self._fold_customer(uow, survivor_customer, merged_customer, now, changes)
         for interaction in await uow.interactions.for_contact(merged.id):
-            detail["interactions"].append(snapshot.dump(interaction))
+            changes.track(interaction)
             interaction.contact_id = survivor.id
             interaction.customer_id = survivor.customer_id or interaction.customer_id
             await uow.interactions.update(interaction)
         survivor_company = await self._customer_name(uow, survivor.customer_id)
         await uow.contacts.update(merged, [])
         await uow.contacts.update(survivor, contact_keys(self._normalizer, survivor, survivor_company))
-        return detail
 
     async def _merge_customers(
         self,
@@ -438,17 +513,11 @@ class CustomerService:
         *,
         contacts_too: bool,
     ) -> Merge:
-        detail: dict[str, Any] = {
-            "contacts": [],
-            "customers": [],
-            "interactions": [],
-            "deals": [],
-            "commitments": [],
-        }
-        await self._fold_customer(uow, survivor, merged, now, detail)
+        changes = Journal()
+        await self._fold_customer(uow, survivor, merged, now, changes)
         if contacts_too:
             for contact in await uow.contacts.for_customer(merged.id):
-                detail["contacts"].append(snapshot.dump(contact))
+                changes.track(contact)
                 contact.customer_id = survivor.id
                 contact.updated_at = now
                 await uow.contacts.update(contact, contact_keys(self._normalizer, contact, survivor.name))
@@ -460,7 +529,7 @@ class CustomerService:
                 survivor_id=survivor.id,
                 merged_id=merged.id,
                 actor_id=actor.id,
-                detail=detail,
+                detail={},
                 created_at=now,
             )
         )
@@ -470,99 +539,54 @@ class CustomerService:
             "merge",
             ("customer", survivor.id),
             {"merge": merge.id, "merged": merged.id},
-            self._clock.now(),
+            now,
+            changes,
         )
         return merge
 
     async def _fold_customer(
-        self, uow: UnitOfWork, survivor: Customer, merged: Customer, now: datetime, detail: dict[str, Any]
+        self, uow: UnitOfWork, survivor: Customer, merged: Customer, now: datetime, changes: Journal
     ) -> None:
         """Moves a customer's interactions, deals and commitments to the survivor and marks it merged."""
-        detail["customers"] += [snapshot.dump(survivor), snapshot.dump(merged)]
+        changes.track(survivor, merged)
         fill_customer_from(survivor, merged)
         survivor.updated_at = now
         merged.merged_into = survivor.id
         merged.updated_at = now
         for interaction in await uow.interactions.for_customer(merged.id, limit=100_000):
-            detail["interactions"].append(snapshot.dump(interaction))
+            changes.track(interaction)
             interaction.customer_id = survivor.id
             await uow.interactions.update(interaction)
         for deal in await uow.deals.for_customer(merged.id):
-            detail["deals"].append(snapshot.dump(deal))
+            changes.track(deal)
             deal.customer_id = survivor.id
             await uow.deals.update(deal)
         for commitment in await uow.commitments.for_customer(merged.id):
-            detail["commitments"].append(snapshot.dump(commitment))
+            changes.track(commitment)
             commitment.customer_id = survivor.id
             await uow.commitments.update(commitment)
         await uow.customers.update(survivor, self._company_key(survivor.name))
         await uow.customers.update(merged, self._company_key(merged.name))
 
-    async def _restore(self, uow: UnitOfWork, detail: dict[str, Any]) -> None:
-        """Puts every record a merge touched back as it was before the merge.
-
-        A record may have been snapshotted twice (moved with its customer, then with its contact);
-        snapshots are taken before each change, so applying them newest first leaves the oldest.
-        """
-        for data in reversed(detail.get("customers", [])):
-            customer = snapshot.load(Customer, data)
-            await uow.customers.update(customer, self._company_key(customer.name))
-        for data in reversed(detail.get("contacts", [])):
-            contact = snapshot.load(Contact, data)
-            company = await self._customer_name(uow, contact.customer_id)
-            await uow.contacts.update(contact, contact_keys(self._normalizer, contact, company))
-        for data in reversed(detail.get("interactions", [])):
-            await uow.interactions.update(snapshot.load(Interaction, data))
-        for data in reversed(detail.get("deals", [])):
-            await uow.deals.update(snapshot.load(Deal, data))
-        for data in reversed(detail.get("commitments", [])):
-            await uow.commitments.update(snapshot.load(Commitment, data))
-
     # --- undo ---------------------------------------------------------------------------------
 
     async def undo_last_capture(self, actor: Member) -> UndoResult:
-        """/undo: reverses the member's last capture. The interaction itself is kept, marked undone."""
+        """/undo: takes back the member's last capture where nothing changed since. The interaction
+        itself is kept, marked undone; its reminders are cancelled and its commitments closed."""
         async with self._uow() as uow:
             interaction = await uow.interactions.last_by_author(actor.id, CAPTURE_SOURCES)
             if interaction is None:
                 raise NotFound("undo.nothing")
-            entries = [
-                e for e in await uow.audit.for_target("interaction", interaction.id) if e.action == "capture"
-            ]
-            journal = entries[0].detail if entries else {}
             now = self._clock.now()
-            result = UndoResult(interaction=interaction)
-            created: dict[str, int] = journal.get("created", {})
-            if "contact" in created:
-                contact = await uow.contacts.get(created["contact"])
-                if contact is not None and contact.merged_into is None:
-                    contact.archived_at = now
-                    await uow.contacts.update(contact, [])
-                    result.archived["contact"] = contact.id
-            if "deal" in created:
-                deal = await uow.deals.get(created["deal"])
-                if deal is not None:
-                    deal.archived_at = now
-                    await uow.deals.update(deal)
-                    result.archived["deal"] = deal.id
-            if "customer" in created:
-                customer = await uow.customers.get(created["customer"])
-                if customer is not None and customer.merged_into is None:
-                    customer.archived_at = now
-                    await uow.customers.update(customer, self._company_key(customer.name))
-                    result.archived["customer"] = customer.id
-            await self._restore(
+            entry = await journal.capture_operation(uow, interaction.id)
+            changes = await journal.operation_changes(uow, entry) if entry is not None else []
+            undone = await journal.undo(
                 uow,
-                {
-                    "customers": [journal["before"]["customer"]]
-                    if "customer" in journal.get("before", {})
-                    else [],
-                    "contacts": (
-                        [journal["before"]["contact"]] if "contact" in journal.get("before", {}) else []
-                    )
-                    # Visit minutes may change several contacts (their decision roles).
-                    + list(journal.get("before", {}).get("contacts", [])),
-                },
+                changes,
+                normalizer=self._normalizer,
+                now=now,
+                operation=entry,
+                own_interactions={interaction.id},
             )
             for reminder in await uow.reminders.for_interaction(interaction.id):
                 if reminder.status in (ReminderStatus.PENDING, ReminderStatus.DELIVERED):
@@ -570,20 +594,29 @@ class CustomerService:
                     await uow.reminders.update(reminder)
             for commitment in await uow.commitments.for_interaction(interaction.id):
                 if commitment.done_at is None:
+                    undone.journal.track(commitment)
                     commitment.done_at = now
                     await uow.commitments.update(commitment)
-            if journal.get("flag"):
-                flag = await uow.duplicates.get(int(journal["flag"]))
+            flag_id = entry.detail.get("flag") if entry is not None else None
+            if flag_id:
+                flag = await uow.duplicates.get(int(flag_id))
                 if flag is not None and flag.status is DuplicateStatus.OPEN:
                     flag.status = DuplicateStatus.DISMISSED
                     await uow.duplicates.update(flag)
+            undone.journal.track(interaction)
             interaction.undone_at = now
             await uow.interactions.update(interaction)
             await audit.record(
-                uow, actor, "capture.undone", ("interaction", interaction.id), {}, self._clock.now()
+                uow,
+                actor,
+                "capture.undone",
+                ("interaction", interaction.id),
+                {"kept": len(undone.kept)},
+                now,
+                undone.journal,
             )
             await uow.commit()
-        return result
+        return UndoResult(interaction=interaction, undone=undone)
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -603,11 +636,10 @@ class CustomerService:
 
     async def _visible_contact(self, uow: UnitOfWork, actor: Member, contact_id: int) -> Contact:
         contact = await uow.contacts.get(contact_id)
-        if (
-            contact is None
-            or contact.merged_into is not None
-            or not can_see(actor, contact.owner_id, contact.team_id)
-        ):
+        if contact is None or contact.merged_into is not None or contact.archived_at is not None:
+            raise NotFound()
+        customer = await uow.customers.get(contact.customer_id) if contact.customer_id else None
+        if not sees_contact(actor, contact, customer):
             raise NotFound()
         return contact
 
@@ -627,7 +659,11 @@ class CustomerService:
             customer = await uow.customers.get(customer.merged_into)
         while contact is not None and contact.merged_into is not None:
             contact = await uow.contacts.get(contact.merged_into)
+        # What the capture leads to must be the member's to see, contact as well as customer: a capture
+        # that matched a colleague's contact points at it, and its buttons must not reach it.
         if customer is not None and not can_see(actor, customer.owner_id, customer.team_id):
+            raise NotFound()
+        if contact is not None and not can_see(actor, contact.owner_id, contact.team_id):
             raise NotFound()
         return interaction, customer, contact
 

@@ -19,6 +19,7 @@ from crm import evidence as ev
 from crm.errors import InputRejected, NotAllowed, NotFound, StageGateRefused
 from crm.facts import DecisionRole, Facts, PersonMention
 from crm.health import DealSnapshot, Health, Scorer, satisfied
+from crm.journal import Journal
 from crm.model import (
     Contact,
     Customer,
@@ -431,6 +432,8 @@ class DealService:
                 override_reason=reason if gaps else None,
                 missing=[r.key for r in gaps],
             )
+            changes = Journal()
+            changes.track(deal)
             if goal == WON:
                 deal.status = DealStatus.WON
                 deal.closed_at = now
@@ -445,7 +448,9 @@ class DealService:
             if gaps:
                 action = "deal.override"
                 detail.update(reason=reason, missing=change.missing, won=goal == WON)
-            await audit.record_for(uow, deal.team_id, actor.id, action, ("deal", deal.id), detail, now)
+            await audit.record_for(
+                uow, deal.team_id, actor.id, action, ("deal", deal.id), detail, now, changes
+            )
             view = await self._view(uow, deal, funnel)
             await uow.commit()
         return AdvanceResult(view, before, goal, gaps, backwards)
@@ -460,6 +465,8 @@ class DealService:
                 raise _closed(deal)
             funnel = await self._funnel(uow, actor.team_id)
             before = deal.stage
+            changes = Journal()
+            changes.track(deal)
             deal.status = DealStatus.LOST
             deal.lost_reason = why
             deal.closed_at = now
@@ -480,7 +487,7 @@ class DealService:
                 )
             )
             await audit.record_for(
-                uow, deal.team_id, actor.id, "deal.lost", ("deal", deal.id), {"reason": why}, now
+                uow, deal.team_id, actor.id, "deal.lost", ("deal", deal.id), {"reason": why}, now, changes
             )
             view = await self._view(uow, deal, funnel)
             await uow.commit()
@@ -800,7 +807,9 @@ class DealService:
             deal = await self._visible_deal(uow, actor, deal_id)
             funnel = await self._funnel(uow, actor.team_id)
             customer = await uow.customers.get(deal.customer_id)
+            changes = Journal()
             if customer is not None and (facts.budget_cny is not None or facts.timeline or facts.needs):
+                changes.track(customer)
                 scoped = Facts(
                     budget_cny=facts.budget_cny,
                     budget_min_cny=facts.budget_min_cny,
@@ -867,6 +876,7 @@ class DealService:
                 ("deal", deal.id),
                 {"interaction": interaction.id},
                 now,
+                changes,
             )
             view = await self._view(uow, deal, funnel)
             await uow.commit()
@@ -944,8 +954,10 @@ class DealService:
         company = customer.name if customer else None
         contacts = await uow.contacts.for_customer(customer_id)
         same = [c for c in contacts if _same_person(self._normalizer, c.name, person.name)]
+        changes = Journal()
         if len(same) == 1:
             contact = same[0]
+            changes.track(contact)
             before = contact.decision_role
             contact.decision_role = person.role
             contact.title = contact.title or person.title
@@ -965,6 +977,7 @@ class DealService:
                 decision_role=person.role,
             )
             await uow.contacts.add(contact, contact_keys(self._normalizer, contact, company))
+            changes.created(contact)
             before, created = None, True
         await audit.record_for(
             uow,
@@ -974,6 +987,7 @@ class DealService:
             ("contact", contact.id),
             {"before": before.value if before else None, "after": person.role.value, "created": created},
             now,
+            changes,
         )
         return contact, created
 
@@ -1018,6 +1032,8 @@ class DealService:
         now = self._clock.now()
         async with self._uow() as uow:
             contact, customer = await self._visible_contact(uow, actor, contact_id)
+            changes = Journal()
+            changes.track(contact)
             before = contact.decision_role
             contact.decision_role = role
             contact.updated_at = now
@@ -1030,6 +1046,7 @@ class DealService:
                 ("contact", contact.id),
                 {"before": before.value if before else None, "after": role.value if role else None},
                 now,
+                changes,
             )
             deals = [d for d in await uow.deals.for_customer(customer.id) if d.status is DealStatus.OPEN]
             view = await self._view(uow, deals[0], await self._funnel(uow, actor.team_id)) if deals else None
@@ -1054,7 +1071,8 @@ class DealService:
             customer = await uow.customers.get(deal.customer_id)
             if customer is None:
                 raise NotFound("deal.not_found", ref=ev.tag(deal_id))
-            before = {"budget_cny": customer.budget_cny, "timeline": customer.timeline}
+            changes = Journal()
+            changes.track(customer, deal)
             if amount is not None:
                 customer.budget_cny, customer.budget_min_cny = amount, None
                 if deal.amount_cny is None:
@@ -1071,8 +1089,9 @@ class DealService:
                 actor.id,
                 "deal.field",
                 ("deal", deal.id),
-                {"field": name.value, "before": before},
+                {"field": name.value},
                 now,
+                changes,
             )
             view = await self._view(uow, deal, await self._funnel(uow, actor.team_id))
             await uow.commit()

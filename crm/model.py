@@ -288,6 +288,24 @@ class AuditEntry:
 
 
 @dataclass(slots=True)
+class FieldChange:
+    """One change an operation made, as the field journal keeps it (crm.journal documents the format).
+
+    `field` None: the operation created the record. `before` and `after` are JSON values. `audit_id` is
+    the operation's audit entry: who, when, which action and on what (a capture's interaction, ...).
+    """
+
+    record_type: str
+    record_id: int
+    field: str | None
+    before: Any = None
+    after: Any = None
+    id: int = 0
+    team_id: int = 0
+    audit_id: int = 0
+
+
+@dataclass(slots=True)
 class Merge:
     """A merge of two records; `detail` holds what moved and the survivor's fields before, for undo."""
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
 
 from crm import format as fmt
 from crm import reminder_ui
@@ -11,6 +13,7 @@ from crm.capture import CaptureResult, Outcome
 from crm.customers import CustomerCard, EditableField
 from crm.errors import ChatCrmError
 from crm.facts import Facts, Party, Region
+from crm.journal import Kept
 from crm.messages import t
 from crm.model import Contact, Customer, DuplicateFlag, FollowUp, Lang, Member, Role
 from crm.profile import CoreField
@@ -340,3 +343,92 @@ def customer_card(member: Member, card: CustomerCard) -> Reply:
             source = t(lang, f"source.{interaction.source.value}")
             lines.append(f"  • {fmt.when(lang, interaction.created_at, member.tz)} [{source}] {snippet}")
     return Reply("\n".join(lines))
+
+
+# Journaled fields (crm.journal) by the label their catalogue key gives; fields of one group share one.
+_KEPT_LABELS = {
+    ("customer", "name"): "field.customer",
+    ("contact", "name"): "field.name",
+    ("deal", "title"): "field.deal",
+    "budget_cny": "field.budget",
+    "budget_min_cny": "field.budget",
+    "amount_cny": "field.budget",
+    "timeline": "field.timeline",
+    "timeline_by": "field.timeline",
+    "next_meeting": "field.next_meeting",
+    "needs": "field.needs",
+    "follow_up": "field.follow_up",
+    "stage": "field.stage",
+    "stage_entered_at": "field.stage",
+    "status": "field.status",
+    "closed_at": "field.status",
+    "lost_reason": "field.status",
+    "title": "field.title",
+    "phones": "field.phone",
+    "emails": "field.email",
+    "wechat_id": "field.wechat",
+    "qq": "field.qq",
+    "address": "field.address",
+    "region": "field.region",
+    "website": "field.website",
+    "decision_role": "field.decision_role",
+    "customer_id": "field.customer",
+    "contact_id": "field.contact",
+}
+# The field a line shows when several of its group were kept.
+_KEPT_LEADS = frozenset({"budget_cny", "amount_cny", "timeline", "stage", "status"})
+_KEPT_KINDS = {"customer": "field.customer", "contact": "field.contact", "deal": "field.deal"}
+
+
+def kept_lines(member: Member, kept: Sequence[Kept]) -> list[str]:
+    """What an undo left as it is, one line per record and field, under a heading; none when nothing."""
+    lang = member.lang
+    shown: dict[tuple[str, int, str], Kept] = {}
+    records: list[str] = []
+    for item in kept:
+        name = item.label or t(lang, "customer.unnamed")
+        if item.field is None:
+            kind = t(lang, _KEPT_KINDS.get(item.record_type, "field.customer"))
+            records.append(t(lang, "undo.kept.record", kind=kind, name=name))
+            continue
+        label = _KEPT_LABELS.get((item.record_type, item.field)) or _KEPT_LABELS.get(item.field, "")
+        key = (item.record_type, item.record_id, label or item.field)
+        if key not in shown or item.field in _KEPT_LEADS:
+            shown[key] = item
+    lines = [
+        t(
+            lang,
+            "undo.kept.field",
+            record=item.label or t(lang, "customer.unnamed"),
+            field=t(lang, label) if label else item.field,
+            value=_kept_value(member, item.field, item.current),
+        )
+        for (_, _, label), item in shown.items()
+        if item.field is not None
+    ]
+    if not lines and not records:
+        return []
+    return [t(lang, "undo.kept"), *lines, *records]
+
+
+def _kept_value(member: Member, name: str | None, value: Any) -> str:
+    lang = member.lang
+    if value is None or value == []:
+        return "—"
+    if name in ("budget_cny", "budget_min_cny", "amount_cny") and isinstance(value, int):
+        return fmt.money(lang, value)
+    if name == "follow_up":
+        return t(lang, f"follow_up.{value}")
+    if name == "status":
+        return t(lang, f"deal.status.{value}")
+    if name == "decision_role":
+        return t(lang, f"deal.role.{value}")
+    if name == "region" and isinstance(value, dict):
+        return place_text(Region(**value), None)
+    if isinstance(value, list):
+        return _join(lang, [str(item) for item in value])
+    if isinstance(value, str) and name in ("next_meeting", "closed_at", "stage_entered_at"):
+        return fmt.when(lang, datetime.fromisoformat(value), member.tz)
+    if isinstance(value, str) and name == "timeline_by":
+        return date.fromisoformat(value).isoformat()
+    return str(value)

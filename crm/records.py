@@ -17,10 +17,24 @@ async def open_deal(uow: UnitOfWork, customer_id: int) -> Deal | None:
 
 
 def can_see(actor: Member, owner_id: int, team_id: int) -> bool:
-    """A rep sees their own records; managers and admins their whole team's."""
+    """A rep sees their own records; managers and admins their whole team's (the rule /find applies)."""
     if actor.team_id != team_id:
         return False
     return actor.role.sees_team or owner_id == actor.id
+
+
+def sees_contact(actor: Member, contact: Contact, customer: Customer | None) -> bool:
+    """Whether `actor` may see a contact reached from a capture or a button: the contact is theirs (their
+    team's, for managers) and so is the customer it belongs to, if any. `customer` is the contact's."""
+    if not can_see(actor, contact.owner_id, contact.team_id):
+        return False
+    if contact.customer_id is None:
+        return True
+    return (
+        customer is not None
+        and customer.id == contact.customer_id
+        and can_see(actor, customer.owner_id, customer.team_id)
+    )
 
 
 def new_customer(actor: Member, facts: Facts, now: datetime) -> Customer:

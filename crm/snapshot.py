@@ -1,11 +1,12 @@
-"""Domain records to JSON and back, for undo journals kept in the audit log and merge records."""
+"""Domain records and their fields to JSON and back, for the field journal (crm.journal) and the
+whole-record journals written before it."""
 
 from __future__ import annotations
 
 import dataclasses
 import types
 import typing
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -16,12 +17,35 @@ T = TypeVar("T")
 
 def dump(obj: Any) -> dict[str, Any]:
     """A JSON-ready dict of a dataclass record."""
-    return {f.name: _dump_value(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    return {f.name: value(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+
+
+def value(item: Any) -> Any:
+    """One field's value, JSON-ready: enums by value, times in ISO 8601 (aware ones in UTC, so that
+    one moment always reads the same), a region as a dict, lists and dicts of those."""
+    return _dump_value(item)
+
+
+def load_field(cls: type[Any], name: str, data: Any) -> Any:
+    """One field of `cls` from what `value` made, typed again. Raises KeyError for a field `cls` lacks."""
+    return _load_value(_hints(cls)[name], data)
+
+
+def _hints(cls: type[Any]) -> dict[str, Any]:
+    cached = _HINTS.get(cls)
+    if cached is None:
+        cached = _HINTS[cls] = typing.get_type_hints(cls)
+    return cached
+
+
+_HINTS: dict[type[Any], dict[str, Any]] = {}
 
 
 def _dump_value(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).isoformat()
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, Region):
@@ -35,7 +59,7 @@ def _dump_value(value: Any) -> Any:
 
 def load(cls: type[T], data: dict[str, Any]) -> T:
     """The record `dump` made, typed again from `cls`'s annotations."""
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     fields = dataclasses.fields(cls)  # type: ignore[arg-type]  # T is always a dataclass here
     values = {f.name: _load_value(hints[f.name], data[f.name]) for f in fields if f.name in data}
     return cls(**values)

@@ -25,7 +25,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from crm import audit, present_voice, snapshot
+from crm import audit, present_voice
 from crm.capture import FIRST_STAGE
 from crm.errors import (
     AudioRejected,
@@ -37,6 +37,7 @@ from crm.errors import (
     StorageError,
 )
 from crm.facts import Facts
+from crm.journal import UNLINKED, Journal, Undone, capture_operation, created_ids, operation_changes, undo
 from crm.members import MemberService
 from crm.messages import t
 from crm.model import (
@@ -200,7 +201,7 @@ class _Link:
     customer: Customer | None
     contact: Contact | None
     deal: Deal | None
-    journal: dict[str, Any]
+    journal: Journal
     created_customer: bool
 
 
@@ -742,8 +743,15 @@ class VoiceService:
             commitments, reminders = await store_follow_ups(
                 uow, actor, facts, current, now, remind_from=_for_reminders(facts, link)
             )
-            link.journal["interaction"] = current.id
-            await audit.record(uow, actor, "capture", ("interaction", current.id), link.journal, now)
+            await audit.record(
+                uow,
+                actor,
+                "capture",
+                ("interaction", current.id),
+                {"interaction": current.id},
+                now,
+                link.journal,
+            )
             await uow.commit()
         self._schedule(reminders)
         logger.info(
@@ -792,14 +800,14 @@ class VoiceService:
     ) -> _Link:
         """Puts what the note says onto the customer (a new one when `create`) and its contacts,
         journaling every record it creates or changes."""
-        journal: dict[str, Any] = {"created": {}, "before": {"contacts": []}}
+        journal = Journal()
         deal: Deal | None = None
         created = False
         if customer is None and create:
             customer = new_customer(actor, facts, now)
             customer.follow_up = FollowUp.MEETING if facts.next_meeting else FollowUp.CONTACTED
             await uow.customers.add(customer, self._company_key(customer.name))
-            journal["created"]["customer"] = customer.id
+            journal.created(customer)
             deal = await uow.deals.add(
                 Deal(
                     id=0,
@@ -815,10 +823,10 @@ class VoiceService:
                     amount_cny=facts.budget_cny,
                 )
             )
-            journal["created"]["deal"] = deal.id
+            journal.created(deal)
             created = True
         elif customer is not None:
-            journal["before"]["customer"] = snapshot.dump(customer)
+            journal.track(customer)
             apply_to_customer(customer, facts)
             # A visit is contact made; a meeting agreed is more.
             if facts.next_meeting is not None:
@@ -842,12 +850,11 @@ class VoiceService:
         if contact is None and facts.name:
             contact = new_contact(actor, customer.id, facts, now)
             await uow.contacts.add(contact, contact_keys(self._normalizer, contact, customer.name))
-            journal["created"]["contact"] = contact.id
+            journal.created(contact)
             contacts.append(contact)
         elif contact is not None:
-            before = snapshot.dump(contact)
+            journal.track(contact)
             if apply_to_contact(contact, dataclasses.replace(facts, name=None)):
-                journal["before"]["contacts"].append(before)
                 touched[contact.id] = contact
         # Decision makers named in the note: their role goes onto the matching contact.
         for person in facts.people:
@@ -856,8 +863,7 @@ class VoiceService:
             target = mentioned_contact(contacts, person.name, self._normalizer.sounds)
             if target is None or target.decision_role is person.role:
                 continue
-            if target.id not in touched and target.id != journal["created"].get("contact"):
-                journal["before"]["contacts"].append(snapshot.dump(target))
+            journal.track(target)
             target.decision_role = person.role
             touched[target.id] = target
         for each in touched.values():
@@ -865,34 +871,18 @@ class VoiceService:
             await uow.contacts.update(each, contact_keys(self._normalizer, each, customer.name))
         return _Link(customer, contact, deal, journal, created)
 
-    async def _unlink(self, uow: UnitOfWork, journal: dict[str, Any], now: datetime) -> None:
-        """Reverses what `_link` did: records it created are archived, records it changed restored."""
-        created: dict[str, int] = journal.get("created", {})
-        if "contact" in created:
-            contact = await uow.contacts.get(created["contact"])
-            if contact is not None and contact.merged_into is None:
-                contact.archived_at = now
-                await uow.contacts.update(contact, [])
-        if "deal" in created:
-            deal = await uow.deals.get(created["deal"])
-            if deal is not None:
-                deal.archived_at = now
-                await uow.deals.update(deal)
-        if "customer" in created:
-            customer = await uow.customers.get(created["customer"])
-            if customer is not None and customer.merged_into is None:
-                customer.archived_at = now
-                await uow.customers.update(customer, self._company_key(customer.name))
-        before: dict[str, Any] = journal.get("before", {})
-        if "customer" in before:
-            customer = snapshot.load(Customer, before["customer"])
-            await uow.customers.update(customer, self._company_key(customer.name))
-        for data in reversed(before.get("contacts", [])):
-            contact = snapshot.load(Contact, data)
-            company = await uow.customers.get(contact.customer_id) if contact.customer_id else None
-            await uow.contacts.update(
-                contact, contact_keys(self._normalizer, contact, company.name if company else None)
-            )
+    async def _unlink(self, uow: UnitOfWork, entry: AuditEntry, now: datetime) -> Undone:
+        """Takes back what the minutes' current link (`entry`) put on records, where nothing changed
+        since: records it created are archived unless in use, fields it changed restored."""
+        changes = await operation_changes(uow, entry)
+        return await undo(
+            uow,
+            changes,
+            normalizer=self._normalizer,
+            now=now,
+            operation=entry,
+            own_interactions={entry.target_id} if entry.target_id is not None else set(),
+        )
 
     # --- buttons ------------------------------------------------------------------------------
 
@@ -990,7 +980,10 @@ class VoiceService:
                 target = next((c for c in same if can_see(actor, c.owner_id, c.team_id)), None)
                 if target is not None and target.id == interaction.customer_id:
                     return await self._load(uow, actor, interaction_id, None)
-            await self._unlink(uow, entry.detail, now)
+            undone = await self._unlink(uow, entry, now)
+            await audit.record(
+                uow, actor, UNLINKED, ("interaction", interaction.id), {"from": entry.id}, now, undone.journal
+            )
             link_facts = facts if target is not None else dataclasses.replace(facts, company=name)
             link = await self._link(
                 uow, actor, link_facts, target, create=target is None, contact=None, now=now
@@ -998,16 +991,15 @@ class VoiceService:
             _attach(interaction, link)
             await uow.interactions.update(interaction)
             await self._relink_followers(uow, interaction, link)
-            link.journal["interaction"] = interaction.id
-            entry.detail = link.journal
-            await uow.audit.update(entry)
+            # The new link is what /undo and a discard take back from now on (crm.journal.CAPTURE_ACTIONS).
             await audit.record(
                 uow,
                 actor,
-                "minutes.customer",
+                "capture.relinked",
                 ("interaction", interaction.id),
                 {"customer": interaction.customer_id},
                 now,
+                link.journal,
             )
             minutes = await self._load(uow, actor, interaction_id, None)
             await uow.commit()
@@ -1019,7 +1011,7 @@ class VoiceService:
         now = self._clock.now()
         async with self._uow() as uow:
             interaction, entry = await self._editable(uow, actor, interaction_id, discarding=True)
-            await self._unlink(uow, entry.detail, now)
+            undone = await self._unlink(uow, entry, now)
             for reminder in await uow.reminders.for_interaction(interaction.id):
                 if reminder.status in (ReminderStatus.PENDING, ReminderStatus.DELIVERED):
                     reminder.status = ReminderStatus.CANCELLED
@@ -1032,7 +1024,9 @@ class VoiceService:
             interaction.facts = {**interaction.facts, "voice": voice}
             interaction.undone_at = now
             await uow.interactions.update(interaction)
-            await audit.record(uow, actor, "minutes.discarded", ("interaction", interaction.id), {}, now)
+            await audit.record(
+                uow, actor, "minutes.discarded", ("interaction", interaction.id), {}, now, undone.journal
+            )
             await uow.commit()
 
     async def edit(self, actor: Member, interaction_id: int, name: str, raw: str) -> Minutes:
@@ -1050,6 +1044,9 @@ class VoiceService:
             interaction, _ = await self._editable(uow, actor, interaction_id)
             data = dict(interaction.facts)
             customer = await uow.customers.get(interaction.customer_id) if interaction.customer_id else None
+            changes = Journal()
+            if customer is not None:
+                changes.track(customer)
             if name == "summary":
                 data["summary"] = one_line(raw, 300)
             elif name == "budget":
@@ -1090,7 +1087,7 @@ class VoiceService:
             interaction.facts = data
             await uow.interactions.update(interaction)
             await audit.record(
-                uow, actor, "minutes.edited", ("interaction", interaction.id), {"field": name}, now
+                uow, actor, "minutes.edited", ("interaction", interaction.id), {"field": name}, now, changes
             )
             minutes = await self._load(uow, actor, interaction_id, None)
             await uow.commit()
@@ -1169,12 +1166,10 @@ class VoiceService:
             raise InputRejected("minutes.already_discarded" if discarding else "error.not_found")
         if _status(interaction) is not VoiceStatus.DONE:
             raise NotFound("voice.retry_gone")
-        entries = [
-            e for e in await uow.audit.for_target("interaction", interaction.id) if e.action == "capture"
-        ]
-        if not entries:
+        entry = await capture_operation(uow, interaction.id)
+        if entry is None:
             raise NotFound()
-        return interaction, entries[0]
+        return interaction, entry
 
     async def _load(
         self, uow: UnitOfWork, actor: Member, interaction_id: int, outcome: Outcome | None
@@ -1194,12 +1189,14 @@ class VoiceService:
         contact = await uow.contacts.get(interaction.contact_id) if interaction.contact_id else None
         while contact is not None and contact.merged_into is not None:
             contact = await uow.contacts.get(contact.merged_into)
+        # Minutes on records the member may no longer see (handed to a colleague) show nothing of them.
+        for record in (customer, contact):
+            if record is not None and not can_see(actor, record.owner_id, record.team_id):
+                raise NotFound()
         deal = await uow.deals.get(interaction.deal_id) if interaction.deal_id else None
-        entries = [
-            e for e in await uow.audit.for_target("interaction", interaction.id) if e.action == "capture"
-        ]
+        entry = await capture_operation(uow, interaction.id)
         created = bool(
-            entries and customer and entries[0].detail.get("created", {}).get("customer") == customer.id
+            entry is not None and customer and customer.id in await created_ids(uow, entry, "customer")
         )
         candidates: list[Customer] = []
         for customer_id in interaction.facts.get("voice", {}).get("candidates") or []:

@@ -41,6 +41,7 @@ from crm.model import (
     DuplicateFlag,
     DuplicateKind,
     DuplicateStatus,
+    FieldChange,
     FollowUp,
     Identity,
     Interaction,
@@ -504,6 +505,10 @@ class CommitmentRepository(_Repo):
         values["party"] = commitment.party.value
         await self._conn.execute(_update_by_id(t.commitments), {**values, "row_id": commitment.id})
 
+    async def get(self, commitment_id: int) -> Commitment | None:
+        row = await _row_by_id(self._conn, t.commitments, commitment_id)
+        return _commitment(row) if row else None
+
     async def for_interaction(self, interaction_id: int) -> list[Commitment]:
         query = select(t.commitments).where(t.commitments.c.interaction_id == interaction_id)
         return [
@@ -644,7 +649,7 @@ class ReminderRepository(_Repo):
         return [_reminder(row) for row in (await self._conn.execute(query)).mappings()]
 
 
-def _audit(row: RowMapping) -> AuditEntry:
+def _audit(row: Mapping[Any, Any]) -> AuditEntry:
     data = dict(row)
     data["detail"] = dict(data["detail"] or {})
     return AuditEntry(**data)
@@ -676,6 +681,64 @@ class AuditRepository(_Repo):
         )
         row = (await self._conn.execute(query)).mappings().first()
         return _audit(row) if row else None
+
+
+def _change(row: Mapping[Any, Any]) -> FieldChange:
+    return FieldChange(
+        record_type=row["record_type"],
+        record_id=row["record_id"],
+        field=row["field"],
+        before=row["value_before"],
+        after=row["value_after"],
+        id=row["id"],
+        team_id=row["team_id"],
+        audit_id=row["audit_id"],
+    )
+
+
+class JournalRepository(_Repo):
+    """The field journal: rows are only ever added (an undo adds its own rows)."""
+
+    async def add(self, team_id: int, audit_id: int, changes: Sequence[FieldChange]) -> None:
+        if not changes:
+            return
+        await self._conn.execute(
+            insert(t.field_journal),
+            [
+                {
+                    "team_id": team_id,
+                    "audit_id": audit_id,
+                    "record_type": change.record_type,
+                    "record_id": change.record_id,
+                    "field": change.field,
+                    "value_before": change.before,
+                    "value_after": change.after,
+                }
+                for change in changes
+            ],
+        )
+
+    async def for_operation(self, audit_id: int) -> list[FieldChange]:
+        query = (
+            select(t.field_journal)
+            .where(t.field_journal.c.audit_id == audit_id)
+            .order_by(t.field_journal.c.id)
+        )
+        return [_change(row) for row in (await self._conn.execute(query)).mappings()]
+
+    async def for_record(self, record_type: str, record_id: int) -> list[tuple[AuditEntry, FieldChange]]:
+        journal = t.field_journal
+        query = (
+            select(journal, *(column.label(f"entry_{column.name}") for column in t.audit.c))
+            .join(t.audit, t.audit.c.id == journal.c.audit_id)
+            .where(journal.c.record_type == record_type, journal.c.record_id == record_id)
+            .order_by(journal.c.id)
+        )
+        found: list[tuple[AuditEntry, FieldChange]] = []
+        for row in (await self._conn.execute(query)).mappings():
+            entry = _audit({column.name: row[f"entry_{column.name}"] for column in t.audit.c})
+            found.append((entry, _change(row)))
+        return found
 
 
 class MergeRepository(_Repo):

@@ -265,6 +265,23 @@ audit = Table(
     Index("ix_audit_target", "target_type", "target_id"),
 )
 
+# The field journal (crm.journal): one row per field an operation changed, or per record it created
+# (`field` NULL), tied to the operation's audit entry. Undo reads one operation's rows; a record's history
+# reads that record's rows, found by index rather than by scanning the audit log's JSON.
+field_journal = Table(
+    "field_journal",
+    metadata,
+    _id(),
+    _fk("team_id", "teams.id", nullable=False, index=False),
+    _fk("audit_id", "audit.id", nullable=False),
+    Column("record_type", String(16), nullable=False),
+    Column("record_id", Id, nullable=False),
+    Column("field", String(32), nullable=True),
+    Column("value_before", Json, nullable=True),
+    Column("value_after", Json, nullable=True),
+    Index("ix_field_journal_record", "record_type", "record_id"),
+)
+
 merges = Table(
     "merges",
     metadata,

@@ -39,6 +39,7 @@ class SqlUnitOfWork:
     commitments: r.CommitmentRepository
     reminders: r.ReminderRepository
     audit: r.AuditRepository
+    journal: r.JournalRepository
     merges: r.MergeRepository
     duplicates: r.DuplicateRepository
     processed: r.ProcessedKeys
@@ -82,6 +83,7 @@ class SqlUnitOfWork:
         self.commitments = r.CommitmentRepository(conn)
         self.reminders = r.ReminderRepository(conn)
         self.audit = r.AuditRepository(conn)
+        self.journal = r.JournalRepository(conn)
         self.merges = r.MergeRepository(conn)
         self.duplicates = r.DuplicateRepository(conn)
         self.processed = r.ProcessedKeys(conn)

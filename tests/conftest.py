@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -157,3 +158,17 @@ async def team(app: App) -> Team:
     rep2 = (await app.members.start(person("4", "小王"), rep2_invite.code)).member
     assert manager and rep and rep2
     return Team(admin, manager, rep, rep2)
+
+
+@pytest.fixture
+async def voice_kit(
+    sqlite_engine: AsyncEngine, clock: FakeClock, extractor: Extractor, tmp_path: Path
+) -> AsyncIterator[tuple[App, Any]]:
+    """The application with file storage, the real ffprobe checks and a scripted speech engine
+    (tests.support.voice.ScriptedSpeech), for tests that wire their own team."""
+    from tests.support.voice import ScriptedSpeech, make_voice_app  # it imports this module
+
+    speech = ScriptedSpeech()
+    app = make_voice_app(sqlite_engine, clock, extractor, tmp_path, speech)
+    yield app, speech
+    await app.voice.aclose()

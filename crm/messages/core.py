@@ -209,6 +209,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "↩️ Undone your last capture ({when}). The original text stays in the history.",
     ),
     "undo.nothing": ("没有可以撤销的记录。", "There is nothing to undo."),
+    # what an undo (of a capture or a merge) left as it is
+    "undo.kept": (
+        "以下内容此后有人改过或仍在使用，已保留现状：",
+        "Changed or used since, so kept as they are now:",
+    ),
+    "undo.kept.field": ("• {record} · {field}：{value}", "• {record} · {field}: {value}"),
+    "undo.kept.record": ("• {kind}「{name}」（仍在使用）", "• {kind} “{name}” (still in use)"),
+    "field.deal": ("商机", "Deal"),
+    "field.status": ("状态", "Status"),
+    "field.decision_role": ("决策链角色", "Decision role"),
+    "deal.status.open": ("进行中", "open"),
+    "deal.status.won": ("赢单", "won"),
+    "deal.status.lost": ("丢单", "lost"),
     # input problems
     "input.empty": ("消息是空的，没有可以保存的内容。", "The message is empty; there is nothing to save."),
     "input.too_long": (
