@@ -44,15 +44,21 @@ _FUTURE_ACTION = re.compile(
     r"\s+(?:send|share|provide|deliver|prepare|give|get\s+back|arrange|follow\s+up|sign|pay|set\s+up|do|offer|include)",
     re.IGNORECASE,
 )
+# English words are bounded by non-letters rather than \b: in "能demo吗" the Han characters around the
+# word are word characters too.
 _MEETING = re.compile(
     r"约|见面|见个面|拜访|开会|去一趟|过去(?=[\s,，。!！]|$|一趟|看看|拜访|演示|聊|谈)|会议|碰一下|碰个面|碰面|聊一下|聊聊|面谈|面聊|过来|来公司|来我们|来一趟|上门|演示|"
     r"来我|到我|办公室|打电话|打个电话|通电话|电话沟通|电话聊|电话会|视频会|线上会|腾讯会议|飞书会议|沟通一下|交流一下|汇报|见一下|"
-    r"\bmeet(?:ing)?\b|\bcall\b|\bdemo\b|\bvisit\b|\bpresentation\b|\bcatch\s+up\b|\bsync\b|\bzoom\b",
+    r"(?:来|去|到|上来)(?:你们?|贵司|贵公司|店里?|厂里?|工厂|现场|学校|医院|园区|仓库)|(?:来|去|过来)看看|看现场|视频聊|视讯|"
+    r"线上沟通|线上演示|远程演示|评审会|方案评审|详谈|详聊|简报|下次沟通|下次联系|有空|得不得|吃饭|饭局|喝茶|调研|驻场|"
+    r"(?:来|去|过来|过去|上来)[^,，。!！?？]{0,6}找(?:你|您|我)|打给(?:他|她|你|您|我)|回电|谈下|谈一下|谈谈|聊下|聊吧|"
+    r"(?<![A-Za-z])(?:meet(?:ing)?|call|demo|visit|presentation|catch\s+up|sync|zoom|teams|lunch|dinner|coffee)(?![A-Za-z])",
     re.IGNORECASE,
 )
+# "方不方便" asks; "不方便" declines.
 _DECLINED = re.compile(
-    r"不行|不方便|没空|没时间|取消|改期|来不了|去不了|不在|\bcan'?t\b|\bcannot\b|\bnot\s+available\b|\bdoesn'?t\s+work\b|"
-    r"\bcancel",
+    r"不行|(?<!方)不方便|没空|没时间|取消|改期|来不了|去不了|不在|\bcan'?t\b|\bcannot\b|\bnot\s+available\b|"
+    r"\bdoesn'?t\s+work\b|\bwon'?t\s+work\b|\bcancel",
     re.IGNORECASE,
 )
 _TIMELINE = re.compile(
@@ -180,6 +186,10 @@ def meeting_time(clause: Clause, now: datetime, *, follows_proposal: bool = Fals
         if mention.one_day and not mention.deadline and mention.moment() > now:
             return mention
     return None
+
+
+def declines(clause: Clause) -> bool:
+    return bool(_DECLINED.search(clause.text))
 
 
 def has_meeting_cue(clause: Clause) -> bool:

@@ -32,13 +32,30 @@ _COMPANY_LABEL = re.compile(
 # Words a registered name does not start with: what comes before it in a sentence.
 _LEAD = re.compile(
     r"^.*(?:拜访了?|见了?|来自|去了?|联系了?|对接|我是|他是|她是|他们是|我们是|这家|那家|一家|客户|"
-    r"今天|昨天|上午|下午|刚才|的|在|是|和|跟|与|给|到|找)"
+    r"今天|昨天|上午|下午|刚才|的|在|是|和|跟|与|给|到|找|叫做|名叫|叫|开了?[一两几]?[家个间]|下属|旗下)"
 )
+# Headings and everyday phrases that end like a trade name: 收货信息, 客户资料, 相关技术.
+_NOT_A_COMPANY = re.compile(
+    r"^(?:收货|收件|联系|客户|基本|个人|详细|相关|产品|公司|企业|订单|更多|账户|开票|发票|名片|项目|登记|意向|商机|"
+    r"行业|核心|前沿|先进|高新|新兴|传统|线上|线下|智慧|数字|工业|民用|专业)(?:信息|资料|技术|科技|网络|软件|电子|智能|教育|"
+    r"材料|能源|物流|贸易|医疗|机械)$"
+)
+# A name that says who or when rather than which company: "两点来你们公司", "一个物流子公司".
+_NOT_A_NAME = re.compile(r"你们|我们|他们|咱们|\d+点|来|去|一个|一家|这个|那个|子公司$")
 _GENERIC = re.compile(
     r"^(?:我们|你们|他们|咱们|贵|本|该|这家?|那家?|子|分|总|母|新|大|小|上市|外包|咨询|软件|科技|互联网|物流|贸易|"
-    r"一家|这个|那个|哪家|哪个|其他|别的|整个|我|你|他|她|全|各)$"
+    r"一家|这个|那个|哪家|哪个|其他|别的|整个|我|你|他|她|全|各|请问|问下|问一下|你的|您的)$"
 )
 _OWN = re.compile(r"(?:我们|我司|本公司|咱们)\s*$")
+
+
+def _balanced(name: str) -> str:
+    """ "孙立民(江苏恒信精密机械" -> "江苏恒信精密机械": an opening bracket never closed starts the name."""
+    for opening, closing in (("(", ")"), ("（", "）")):
+        position = name.rfind(opening)
+        if position >= 0 and closing not in name[position:]:
+            name = name[position + 1 :]
+    return name
 
 
 def find_companies(text: str) -> list[str]:
@@ -53,7 +70,10 @@ def find_companies(text: str) -> list[str]:
             name = _LEAD.sub("", raw[:-1]) + "的"
             if len(name) != 2 or _GENERIC.match(name[0]):
                 continue
-        if len(name) < 2 or _GENERIC.match(name):
+        name = _balanced(name)
+        if len(name) < 2 or _GENERIC.match(name) or _NOT_A_NAME.search(name):
+            continue
+        if _NOT_A_COMPANY.match(name + suffix):
             continue
         if _OWN.search(text[: m.start() + len(raw) - len(name)]):
             continue
@@ -66,3 +86,23 @@ def find_companies(text: str) -> list[str]:
             found.append((2, m.start(), " ".join(words) + " " + m["suffix"]))
     found.sort()
     return list(dict.fromkeys(name for _, _, name in found))
+
+
+_STRONG_END = re.compile(rf"(?:{_STRONG})$")
+_WEAK_END = re.compile(rf"(?:{_WEAK})$")
+_EN_SUFFIX_END = re.compile(
+    r"(?:\bCo\.,?\s*Ltd\.?|\bCo\.|\bLtd\.?|\bLimited|\bInc\.?|\bLLC|\bCorp\.?|\bCorporation|\bGroup|\bGmbH|"
+    r"\bTechnologies|\bTechnology|\bSystems|\bHoldings|\bPLC|\bplc|\bAB|\bAG|\bSRL|\bS\.?A\.?|\bBV|\bPte\.?\s+Ltd\.?|"
+    r"\bPvt\.?\s+Ltd\.?)$"
+)
+
+
+def is_company_name(text: str, *, strong: bool = False) -> bool:
+    """Whether `text` ends like a company name (有限公司, 集团, Co., Ltd.; with `strong` false also 科技,
+    贸易 and the other trade words)."""
+    text = text.strip()
+    if len(text) < 3:
+        return False
+    if _STRONG_END.search(text) or _EN_SUFFIX_END.search(text):
+        return True
+    return not strong and bool(_WEAK_END.search(text)) and len(text) > 3

@@ -80,14 +80,20 @@ class _Token:
 
 def find_contact(lines: Sequence[str]) -> LineContact | None:
     """The first contact line among `lines` (each one message or line, NFKC-normalised)."""
+    return next((contact for _, contact in find_contacts(lines)), None)
+
+
+def find_contacts(lines: Sequence[str]) -> list[tuple[int, LineContact]]:
+    """Every contact line among `lines`, with the index of the line it is on."""
+    found: list[tuple[int, LineContact]] = []
     for index, line in enumerate(lines):
         if not _may_have_name(line):
             continue
         masked, companies = _mask(line)
-        found = _chinese(lines, index, masked, companies) or _english(masked)
-        if found is not None:
-            return found
-    return None
+        contact = _chinese(lines, index, masked, companies) or _english(masked)
+        if contact is not None:
+            found.append((index, contact))
+    return found
 
 
 def _may_have_name(line: str) -> bool:

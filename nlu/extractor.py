@@ -6,16 +6,16 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
-from crm.facts import CardFacts, CommitmentFact, Facts, PersonMention, ReminderFact, TodoFact
+from crm.facts import CardFacts, CommitmentFact, Facts, PersonMention, Region, ReminderFact, TodoFact
 from crm.ports import OcrPage
-from nlu import actions, jio, money, names, patterns, people, region
+from nlu import actions, contact, jio, money, names, patterns, people, region
 from nlu.company import find_companies
 from nlu.contactline import LineContact, find_contact
 from nlu.dialogue import Clause, Dialogue, Message, Side, parse
 from nlu.keywords import find_keywords
-from nlu.phones import find_phones
+from nlu.phones import DEFAULT_REGION, find_phones
 from nlu.timeexpr import find_times
 from nlu.timemodel import TimeMention
 
@@ -37,6 +37,23 @@ _EN_SELF_TITLE = re.compile(
 _OWN_CONTACT = re.compile(
     r"我的(?:电话|手机|号码|微信|邮箱)|我电话|我手机|\bmy\s+(?:number|phone|cell|mobile|email|wechat)\b", re.I
 )
+# Written Cantonese (in the text as written, before it is read as Mandarin) and Hong Kong's names.
+_CANTONESE = re.compile(r"[係嘅喺哋佢咗唔冇嚟睇啲搵]|聽日|听日|下晝|下昼")
+_HONG_KONG = re.compile(
+    r"香港|\bHK\b|Hong\s*Kong|\+852|九龍|九龙|新界|港島|港岛|觀塘|观塘|旺角|尖沙咀|銅鑼灣|铜锣湾|中環|中环|灣仔|湾仔|荃灣|"
+    r"荃湾|沙田|葵涌|將軍澳|将军澳|元朗|大埔|長沙灣|长沙湾|Kowloon|Tsim\s+Sha\s+Tsui|Kwun\s+Tong|Mong\s+Kok",
+    re.IGNORECASE,
+)
+_TAIWAN = re.compile(
+    r"台灣|臺灣|台湾|台北|臺北|新北|台中|臺中|台南|臺南|高雄|新竹|桃園|桃园|基隆|嘉義|嘉义|宜蘭|宜兰|彰化|屏東|屏东|花蓮|花莲|"
+    r"新台幣|新台币|台幣|台币|\bTWD\b|\+886|\b09\d{2}-\d{3}-\d{3}\b|Taiwan|Taipei",
+    re.IGNORECASE,
+)
+_HOME = {"HK": "香港特别行政区", "TW": "台湾省"}
+_HOME_NAME = {"HK": "香港", "TW": "台湾"}
+_NUMBER_LABEL = re.compile(r"\+?[\d\s()-]{7,20}")
+# "电话 139… 微信同号": the WeChat id is the mobile number.
+_SAME_WECHAT = re.compile(r"微信同号|同微信|微信同手机|微信也是这个|微信是手机号|wechat\s+(?:is\s+)?(?:the\s+)?same", re.I)
 _GENERIC_SPEAKERS = re.compile(r"^(?:客户|customer|client|unknown|对方|群友|用户)$", re.IGNORECASE)
 _LABEL_SPLIT = re.compile(r"\s*[(\[（【\-—|/]\s*|\s+(?=[\u4e00-\u9fff])")
 _WARM_UP_TEXT = (
@@ -44,6 +61,19 @@ _WARM_UP_TEXT = (
     "Me: we'll send the quote by Friday, remind me tomorrow 10am to call Li, zhang@example.com"
 )
 _SUMMARY_LIMIT = 120
+# A meeting more than half a year ahead is not how people plan; such a date without a year is the
+# heading of a note ("拜访小结（11月23日）") that the parser moved to next year.
+_FAR_MEETING_DAYS = 183
+_YEAR = re.compile(r"\d{4}|年|year", re.IGNORECASE)
+_WEEKDAY_ONLY = re.compile(
+    r"(?:周|星期|礼拜)[一二三四五六日天](?:上午|下午|早上|晚上|中午)?.{0,6}|"
+    r"(?:on\s+)?(?:mon|tues|wednes|thurs|fri|satur|sun)(?:day)?,?(?:\s+(?:at\s+)?[\d:apm\s]+)?",
+    re.IGNORECASE,
+)
+_DAY_WORDS = re.compile(
+    r"[日天号周月年]|礼拜|星期|今|明|后|昨|today|tonight|tomorrow|mon|tue|wed|thu|fri|sat|sun|next|this|\d+[/.-]\d+",
+    re.IGNORECASE,
+)
 _END_OF_DAY = 18
 # A reply this short right after someone proposed a meeting ("周四下午吧", "Friday 10am is fine")
 # is taken to name the meeting's time even without a meeting word.
@@ -97,25 +127,31 @@ class Extractor:
 
     def _extract(self, text: str, now: datetime, *, minutes: bool) -> Facts:
         dialogue = parse(text, now)
-        contact_text = "\n".join(m.text for m in dialogue.messages if not _is_own_contact(m))
+        # What our rep writes gives their own number, e-mail and WeChat, never the customer's.
+        contact_text = "\n".join(m.text for m in dialogue.messages if m.side is not Side.REP)
         customer_text = "\n".join(m.text for m in dialogue.messages if m.side is not Side.REP)
         mentions = _mentions(dialogue.clauses)
         line = find_contact([m.text for m in dialogue.messages if m.side is not Side.REP])
-        name, title, label_org = _contact(dialogue, mentions, line)
+        person = contact.find(dialogue)
+        name, title, company = person.name, person.title, person.company
         address = region.find_address(customer_text) or region.find_address(dialogue.text)
-        companies = find_companies(customer_text) or find_companies(dialogue.text)
-        line_org = line.org if line else None
-        company = companies[0] if companies else _mention_org(mentions) or label_org or line_org
-        found_region = region.find_region([t for t in (address, customer_text, company) if t])
+        locale = _locale(dialogue)
+        # The company's own name and the sentence it is said in place it better than other places
+        # the chat mentions (a trip, a trade fair).
+        said_with = [line for line in customer_text.split("\n") if company and company in line][:1]
+        found_region = _region(locale, [t for t in (address, company, *said_with, customer_text) if t])
         budget = _budget(dialogue.clauses)
         done = _actions(dialogue, now)
+        phones = _phones(contact_text, _speaker_phones(dialogue), locale)
         wechat_ids = patterns.find_wechat_ids(contact_text)
+        if not wechat_ids and _SAME_WECHAT.search(contact_text):
+            wechat_ids = [p.removeprefix("+86") for p in phones if p.startswith("+861")][:1]
         websites = patterns.find_websites(contact_text)
         return Facts(
             name=name,
             title=title,
             company=company,
-            phones=tuple(match.e164 for match in find_phones(contact_text)),
+            phones=phones,
             emails=tuple(patterns.find_emails(contact_text)),
             wechat_id=wechat_ids[0] if wechat_ids else None,
             address=address,
@@ -134,6 +170,47 @@ class Extractor:
             people=_people(mentions, line) if minutes else (),
             summary=_summary(dialogue) if minutes else None,
         )
+
+
+def _locale(dialogue: Dialogue) -> str:
+    """Where the customer is, as a phone region: numbers written without a country code are read as
+    Hong Kong's in a Cantonese chat or one that names Hong Kong, as Taiwan's in a Taiwanese one."""
+    original = dialogue.original or dialogue.text
+    if _HONG_KONG.search(original) or _CANTONESE.search(original):
+        return "HK"
+    if _TAIWAN.search(original):
+        return "TW"
+    return DEFAULT_REGION
+
+
+def _phones(text: str, labels: Sequence[str], locale: str) -> tuple[str, ...]:
+    """Phone numbers in the customer's lines (and display names that are numbers): in the customer's
+    own numbering first, then mainland numbers the local plan does not read."""
+    found = find_phones("\n".join((*labels, text)), locale)
+    if locale != DEFAULT_REGION:
+        taken = [(m.start, m.end) for m in found]
+        found += [
+            m
+            for m in find_phones("\n".join((*labels, text)))
+            if all(m.end <= start or end <= m.start for start, end in taken)
+        ]
+        found.sort(key=lambda m: m.start)
+    return tuple(dict.fromkeys(m.e164 for m in found))
+
+
+def _speaker_phones(dialogue: Dialogue) -> list[str]:
+    """WhatsApp shows a customer not in the address book by number: "+852 5123 8899"."""
+    labels = {m.speaker for m in dialogue.messages if m.side is Side.CUSTOMER and m.speaker}
+    return sorted(label for label in labels if _NUMBER_LABEL.fullmatch(label))
+
+
+def _region(locale: str, texts: list[str]) -> Region | None:
+    """The customer's region; in a Hong Kong or Taiwan chat that names no place there, the territory."""
+    found = region.find_region(texts)
+    home = _HOME.get(locale)
+    if home is None or (found is not None and found.province == home):
+        return found
+    return region.find_region([_HOME_NAME[locale]])
 
 
 def _mentions(clauses: Sequence[Clause]) -> list[tuple[Clause, people.Mention]]:
@@ -253,6 +330,17 @@ def _actions(dialogue: Dialogue, now: datetime) -> _Actions:
     todos: list[TodoFact] = []
     reminders: list[ReminderFact] = []
     proposal_message = -10
+    day_said: tuple[int, date] | None = None
+    # "苗经理说下周三下午有空，可以过去": a meeting word in one clause of a message names the meeting
+    # whose time another clause of it gives.
+    cued = {
+        c.message
+        for c in dialogue.clauses
+        if actions.has_meeting_cue(c) and not any(m.one_day and not _clock_only(m, now) for m in c.times)
+    }
+    cued_with_day = {c.message for c in dialogue.clauses if actions.has_meeting_cue(c)}
+    proposed_by: Side | None = None
+    week_said: tuple[int, date, date] | None = None
     for clause in dialogue.clauses:
         short_reply = len(dialogue.messages[clause.message].text) <= _SHORT_REPLY
         follows = short_reply and 0 < clause.message - proposal_message <= 2
@@ -261,11 +349,30 @@ def _actions(dialogue: Dialogue, now: datetime) -> _Actions:
         promise = actions.is_explicit_promise(clause) or (not todo and actions.is_promise(clause))
         # "记得明天给张总打电话" is the rep's to-do at its time, not a meeting as well.
         own_task = todo and not reminder and not promise
-        when = None if own_task else actions.meeting_time(clause, now, follows_proposal=follows)
+        # A time of day said after the meeting's day ("下礼拜四看Demo，下午三点方便吗") is its time.
+        lent = clause.message in cued or (
+            clause.message in cued_with_day and any(_clock_only(m, now) for m in clause.times)
+        )
+        when = None if own_task else actions.meeting_time(clause, now, follows_proposal=follows or lent)
         if actions.has_meeting_cue(clause):
             proposal_message = clause.message
         if when is not None:
-            meeting = when.moment()
+            week_said = _week_said(clause, before=when.start) or week_said
+            moment = _meeting_moment(when, clause, day_said, week_said, now)
+            if moment is not None:
+                meeting = moment
+                proposed_by = clause.side
+        elif (
+            meeting is not None
+            and proposed_by is not None
+            and clause.side is not proposed_by
+            and actions.declines(clause)
+            and not any(m.one_day for m in clause.times)
+        ):
+            # "下周二过去拜访您？" - "下周不在": the other side turned the time down.
+            meeting = None
+        day_said = _day_said(clause, now) or day_said
+        week_said = _week_said(clause) or week_said
         said = actions.timeline(clause)
         if said is not None and (when is None or said[1] is not when):
             milestone = (said[0], said[1].by())
@@ -290,6 +397,67 @@ def _actions(dialogue: Dialogue, now: datetime) -> _Actions:
         tuple(todos),
         tuple(reminders),
     )
+
+
+def _clock_only(mention: TimeMention, now: datetime) -> bool:
+    """A time of day said without its day ("下午2点半", "11am", "下午"), which the parser put on today."""
+    return (
+        (mention.clock or mention.hour is not None)
+        and (mention.first.date() - now.date()).days <= 1
+        and not _DAY_WORDS.search(mention.text)
+    )
+
+
+def _day_said(clause: Clause, now: datetime) -> tuple[int, date] | None:
+    """The day a clause names without a clock time; of two side by side ("12月8号周二") the first."""
+    found: TimeMention | None = None
+    for mention in clause.times:
+        if not mention.one_day or mention.deadline or _clock_only(mention, now):
+            continue
+        if found is None or mention.start > found.end + 1:
+            found = mention
+    return (clause.message, found.first.date()) if found else None
+
+
+def _week_said(clause: Clause, before: int | None = None) -> tuple[int, date, date] | None:
+    """A week the clause names ("下周", "next week"), for a weekday said after it."""
+    for mention in clause.times:
+        if before is not None and mention.start >= before:
+            break
+        span = (mention.last.date() - mention.first.date()).days
+        if not mention.deadline and 5 <= span <= 7:
+            return clause.message, mention.first.date(), mention.last.date()
+    return None
+
+
+def _meeting_moment(
+    when: TimeMention,
+    clause: Clause,
+    day_said: tuple[int, date] | None,
+    week_said: tuple[int, date, date] | None,
+    now: datetime,
+) -> datetime | None:
+    """The meeting's moment: a clock time said alone goes on the day named just before it ("明天 11am",
+    "12月8号周二下午？" - "下午2点半"), a weekday said after "下周" in that week ("下周…周三或周四"); a
+    date a year away that names no year is a heading, not a plan."""
+    moment = when.moment()
+    if week_said is not None and clause.message - week_said[0] <= 1 and _WEEKDAY_ONLY.fullmatch(when.text.strip()):
+        shifted = moment + timedelta(days=7)
+        if moment.date() < week_said[1] <= shifted.date() <= week_said[2]:
+            moment = shifted
+    if _clock_only(when, now):
+        before = [m for m in clause.times if m.end <= when.start and not _clock_only(m, now) and m.one_day]
+        day = before[-1].first.date() if before else None
+        if day is None and day_said is not None and clause.message - day_said[0] <= 2:
+            day = day_said[1]
+        if day is not None and day >= now.date():
+            moment = datetime.combine(day, moment.timetz())
+        elif not when.clock:
+            # "晚上打给我": a part of today alone is not an appointment.
+            return None
+    if (moment - now).days > _FAR_MEETING_DAYS and not _YEAR.search(when.text):
+        return None
+    return moment
 
 
 def _due(mention: TimeMention, now: datetime) -> datetime:

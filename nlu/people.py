@@ -16,8 +16,9 @@ _DEPTS = (
 )
 _TITLE_WORDS = (
     "副总经理|总经理|副总裁|总裁|董事长|董事|总监|经理|主管|负责人|主任|部长|专员|工程师|总工|首席执行官|"
-    "CEO|CTO|CFO|COO|CIO|CMO|VP|创始人|合伙人|老板|厂长|院长|处长|科长|局长|秘书长|采购员|会计|出纳|架构师"
+    "CEO|CTO|CFO|COO|CIO|CMO|VP|创始人|合伙人|老板娘|老板|厂长|院长|处长|科长|局长|秘书长|采购员|会计|出纳|架构师"
 )
+DEPTS = _DEPTS
 TITLE_ZH = rf"(?:(?:{_DEPTS})(?:部|中心|处|科)?)?(?:副|首席)?(?:{_TITLE_WORDS})"
 # "做财务的", "负责采购": the department someone works in, said instead of a title.
 WORKS_IN = rf"(?:做|搞|负责|管|在)(?P<dept>{_DEPTS})(?:部|的|工作|这块|方面)*"
@@ -295,6 +296,12 @@ def find_mentions(clause: str, *, antecedent: str | None = None) -> list[Mention
     }
     kept = [m for name, m in found.items() if name not in inside]
     return _with_clause_roles(clause, sorted(kept, key=lambda item: item.start))
+
+
+def honorific_at(text: str, position: int) -> str | None:
+    """An honorific (张总, 王工, 小王) starting at `position`."""
+    m = _patterns().short.match(text, position)
+    return m[0] if m else None
 
 
 def is_honorific(token: str) -> bool:

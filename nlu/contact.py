@@ -1,0 +1,1092 @@
+"""The customer's contact in a conversation: name, title and company, each chosen among candidates.
+
+Every cue proposes candidates with a strength: a labelled field ("姓名：…"), a self-introduction ("我是
+恒信机械的张伟", "this is Lisa from Northwind Traders"), the answer to "怎么称呼", a name with its company
+and title in brackets, a signature or a contact line, the speaker's display name, a person the rep's note
+names, the honorific the rep greets the customer with. The strongest wins wherever it comes in the chat,
+and a full name beats the honorific, surname or first name it completes (张总 -> 张伟, Lisa -> Lisa Tan).
+What the rep says of themselves (their name, their company) is never a candidate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from nlu import names, people, region
+from nlu.company import find_companies, is_company_name
+from nlu.contactline import find_contacts
+from nlu.dialogue import Dialogue, Message, Side
+
+# How much each cue says about who the contact is.
+LABEL = 10.0
+INTRO = 9.0
+ANSWER = 9.0
+BRACKET = 8.0
+SIGNATURE = 8.0
+LINE = 7.0
+HEADER_FULL = 6.0
+NOTE_TITLED = 6.0
+NOTE_MET = 5.0
+HEADER_FIRST = 4.0
+NOTE_HONORIFIC = 4.0
+HEADER_HONORIFIC = 3.0
+SURNAME = 2.5
+GREETED = 2.0
+
+_HAN = "\u4e00-\u9fff"
+_HAN_RE = re.compile(f"[{_HAN}]")
+_DEPT_ZH = (
+    rf"(?:{people.DEPTS}|行政|人资|资讯|电教|教务|后勤|储运|品牌|信息中心|技术中心|设备|生产|质量|营运|物流|总务|业务|"
+    r"营业|行销|企划|专案|实验室|教学|培训中心|培训|市场部|直播|电商|仓储|安全|环保|工艺|计划|财会)"
+)
+_TITLE_ROLE = (
+    r"助理|秘书|顾问|专员|组长|副理|协理|课长|院长|老板娘|老板|高级采购|采购|运营|行政|企划|总监|主任|HRD|HR|"
+    r"店长|校长|园长|馆长|会计|出纳|主管|经理|总工|工程师|科长|部长|处长|厂长|董事长|总经理|总裁|创始人|合伙人"
+)
+_TITLE_ZH = (
+    rf"(?:{people.TITLE_ZH}|(?:{_DEPT_ZH})?(?:部|中心|处|科|室|办公室|组)?(?:副|首席|高级)?(?:{_TITLE_ROLE}))"
+)
+_TITLE_ZH_RE = re.compile(_TITLE_ZH)
+# English job titles: a role word with up to three modifiers, or a C-level abbreviation.
+_EN_ROLE = (
+    r"manager|director|lead|head|engineer|officer|coordinator|assistant|executive|president|founder|co-founder|"
+    r"partner|owner|specialist|consultant|analyst|architect|supervisor|buyer|administrator|planner|controller|"
+    r"accountant|secretary"
+)
+_EN_MODIFIER = (
+    r"senior|junior|chief|deputy|assistant|associate|executive|general|regional|global|group|vice|it|hr|qa|pmo|"
+    r"ops|operations|procurement|purchasing|sourcing|sales|marketing|export|import|product|project|plant|fleet|"
+    r"admin|office|finance|financial|engineering|technical|tech|account|business|supply chain|customer service|"
+    r"r&d|medical|logistics|warehouse|quality|production|manufacturing|digital|data|security|facilities|"
+    r"training|human resources|brand|e-commerce|store|retail|category|program|service|support|development|"
+    r"legal|compliance|design|research|country|area|branch|managing|commercial|information"
+)
+EN_TITLE = (
+    rf"(?:(?:(?:{_EN_MODIFIER})\s+){{0,3}}(?:{_EN_ROLE})(?:\s+of\s+[A-Za-z&]+(?:\s+[A-Z][a-z]+)?)?"
+    r"|C[EFTOIM]O|GM|HRD|MD|VP(?:\s+of\s+[A-Za-z&]+)?|Chief\s+\w+\s+Officer)"
+)
+_EN_TITLE_RE = re.compile(rf"(?i:{EN_TITLE})")
+_EN_WORD = r"[A-ZÀ-Þ](?:['’][A-ZÀ-Þ])?[a-zß-ÿ]+(?:[A-ZÀ-Þ][a-zß-ÿ]+)?(?:-[A-ZÀ-Þ]?[a-zß-ÿ]+)?(?![\w'’])"
+_EN_NAME = rf"{_EN_WORD}(?:\s+(?:{_EN_WORD}|[A-Z]\.|(?:Al|El)-[A-Z][a-z]+)){{0,2}}"
+_EN_HONORIFIC = r"(?:Mr|Ms|Mrs|Miss|Dr|Prof)\.?"
+_EN_NOT_NAME = frozenset(
+    (
+        "Hi", "Hey", "Hello", "Dear", "Good", "Morning", "Afternoon", "Evening", "Thanks", "Thank", "Best",
+        "Kind", "Regards", "Cheers", "Sir", "Madam", "Team", "Sales", "Customer", "Client", "Visitor",
+        "Me", "You", "Yes", "No", "Ok", "Okay", "Sure", "Great", "Perfect", "Please", "Sorry", "Our", "We",
+        "The", "This", "That", "Here", "There", "Just", "Quick", "Also", "So", "And", "But", "Lead",
+        "From", "Subject", "Tel", "Mobile", "Phone", "Email", "Fax", "Office", "Web", "Website", "Address",
+        "Inc", "Ltd", "Co", "Corp", "Group", "Limited", "Company", "Mumbai", "Dubai", "Singapore",
+        "Shanghai", "Beijing", "Shenzhen", "Hong", "Kong", "Friday", "Monday", "Tuesday", "Wednesday",
+        "Thursday", "Saturday", "Sunday", "Tomorrow", "Today", "Budget", "Message", "Name", "Role",
+        "Company", "Forwarded", "Ciao", "Awesome", "Likewise", "Got", "Works", "Zoom", "Demo", "Call",
+        "Head", "Senior", "Chief", "Director", "Manager", "Engineer", "Fleet", "Plant", "Procurement",
+        "Operations", "Marketing", "Purchasing", "Export", "Product", "Project", "Mob", "Sent", "Kindly",
+        "Attached", "Please", "Regarding", "Re", "Fw", "Fwd", "Best", "Warm", "Many", "Looking", "Following",
+        "Greetings", "Welcome", "Congrats", "Nice", "Happy", "Saw", "Got", "Lol", "Hiya", "Yo", "Sam's",
+    )
+)  # fmt: skip
+_GREETING = r"(?:(?:hi|hey|hello|hiya|good\s+(?:morning|afternoon|evening)|morning|ciao|dear|greetings)\b[\s!,.~-]*)*"
+
+# Labels of the fields a form or a pasted card gives; separated from the value by a colon, a bar or two
+# spaces ("企业名称  贵州黔味源食品有限公司").
+_NAME_LABELS = r"联系人姓名|客户姓名|联系人|对接人|姓名|名字|称呼|name|contact(?:\s+person)?|full\s+name"
+_WEAK_NAME_LABELS = r"客户|决策人|负责人|from|对象"
+_COMPANY_LABELS = (
+    r"公司名称|公司名|单位名称|企业名称|客户名称|机构名称|名称|公司|单位|企业|company|organi[sz]ation|employer|"
+    r"account|customer"
+)
+_TITLE_LABELS = r"职位|职务|职称|头衔|岗位|部门/职务|部门及职务|title|position|role|job\s+title|designation"
+_FIELD = re.compile(
+    rf"(?:^|(?<=[\s,;|]))(?P<label>{_NAME_LABELS}|{_WEAK_NAME_LABELS}|{_COMPANY_LABELS}|{_TITLE_LABELS})"
+    r"\s*(?:[:：|]|\s{2,})\s*(?P<value>[^\s|:：].*?)\s*"
+    rf"(?=\s+(?:{_NAME_LABELS}|{_COMPANY_LABELS}|{_TITLE_LABELS}|电话|手机|邮箱|微信|地址|需求|预算|"
+    r"联系方式|联系电话)\s*(?:[:：|]|\s{2,})|[;；]|$)",
+    re.IGNORECASE,
+)
+_NAME_VALUE_END = re.compile(r"[,，;；。]|\s{2,}|电话|手机|tel|phone|mobile|\d{3}", re.IGNORECASE)
+
+# Self-introductions.
+_ZH_INTRO = re.compile(
+    r"(?:我是|我叫|我系|本人是?|我这边是|鄙人|在下)\s*(?:(?P<org>[^\s,，。!！?？的我]{2,24}?)的\s*)?"
+    rf"(?:(?P<dept>{_DEPT_ZH})(?:部|中心|处|科|室)?的\s*)?(?P<title>{_TITLE_ZH})?\s*"
+)
+_ZH_SURNAME_INTRO = re.compile(rf"(?:我姓|免贵姓|敝姓|本人姓|^姓)(?P<surname>[{_HAN}]{{1,2}}?)(?=[,，。\s]|$|[{_HAN}]{{2,3}}(?:[,，。\s]|$))")
+# A rep's note: "客户…姓柯", "对接人是储运部的段部长", "对接人 黄文斌".
+_ZH_SURNAME_SAID = re.compile(rf"(?<![我贵敝])姓(?P<surname>[{_HAN}])(?![{_HAN}]{{0,1}}(?:名|氏))")
+_ZH_CONTACT_SAID = re.compile(
+    rf"(?:对接人|联系人|负责人|对接的)(?:是|为|叫|还是)?\s*(?:(?P<dept>{_DEPT_ZH})(?P<unit>部|中心|处|科|室)?的?)?\s*"
+)
+# "对方自称是…的丛经理，叫丛林": a full name after 叫 (not "叫他…").
+_ZH_CALLED = re.compile(r"(?<![我你他她])(?:叫|名叫|名字叫|全名叫)(?![他她我你])")
+# A company the rep's note says was visited: "拜访了苏州工业园区的纳微精密".
+_ZH_VISITED = re.compile(
+    rf"(?:拜访了?|去了|跑了|见了)(?:(?P<place>[^\s,，。的]{{2,10}})的)?(?P<org>[{_HAN}A-Za-z]{{2,10}}?)(?=[,，。!！;；]|$|的)"
+)
+_ZH_FULL_NAME = re.compile(r"(?:全名|中文名|中文名字|真名|大名|名字)(?:是|叫|为)?\s*[:：]?\s*")
+_ZH_AFTER_NAME_TITLE = re.compile(
+    rf"\s*[,，(（]?\s*(?:目前|现在|现|主要)?\s*(?:是|任|担任|做|负责)?\s*"
+    rf"(?:(?P<org>[^\s,，。的]{{2,20}}?)的\s*)?(?:(?:这边|公司|我们)?的)?\s*"
+    rf"(?:(?P<dept>{_DEPT_ZH})(?P<unit>部|中心|处|科|室)?的?)?\s*(?P<title>{_TITLE_ZH}|(?i:{EN_TITLE})(?![A-Za-z]))?"
+)
+_ZH_WORKS_IN = re.compile(rf"负责(?P<dept>{_DEPT_ZH})|我是(?P<dept2>{_DEPT_ZH})(?P<unit>部|中心|处|科|室)?的(?![{_HAN}])")
+_EN_INTRO = re.compile(
+    rf"\b(?:I'm|I am|this is|it's|its|it is|my name is|my name's|name's|i'm|im)\s+(?:{_EN_HONORIFIC}\s+)?"
+    rf"(?P<name>{_EN_NAME}|[a-z]{{3,12}}(?=\s+(?:from|here|at|with)\b))",
+)
+_MIXED_INTRO = re.compile(rf"(?:我是|我叫|我系)\s*(?P<name>{_EN_NAME})")
+_EN_HERE = re.compile(
+    rf"(?i:^{_GREETING})(?:{_EN_HONORIFIC}\s+)?(?P<name>{_EN_NAME})(?:\s+(?:here\b|from\b|with\b|at\b|@)|"
+    rf"\s*,\s*(?=(?:the\s+)?(?i:{EN_TITLE})\b))"
+)
+_EN_SELF_TITLE = re.compile(
+    rf"\b(?:I'm|I am|i'm|im)\s+(?:the\s+|an?\s+|their\s+|our\s+)?(?P<title>{EN_TITLE})\b(?:\s+(?:at|of|for|with|@)\s+)?",
+    re.IGNORECASE,
+)
+_EN_HEAD_OF = re.compile(r"\bI\s+(?:head|run|lead|manage)\s+(?P<dept>[a-z&]+(?:\s+[a-z&]+)?)\b", re.IGNORECASE)
+_NAME_QUESTION = re.compile(
+    r"怎么称呼|怎称呼|贵姓|中文名|全名|名字|称呼|联系人|who\s+am\s+i\s+speaking|your\s+(?:full\s+)?name|may\s+i\s+have\s+your",
+    re.IGNORECASE,
+)
+_SIGN_OFF = re.compile(
+    r"^(?:best(?:\s+regards)?|kind\s+regards|regards|warm\s+regards|many\s+thanks|thanks|thank\s+you|cheers|"
+    r"sincerely|yours(?:\s+sincerely|\s+faithfully)?|祝好|此致|敬礼|谢谢|顺祝商祺|--+|—+|-{2,}|_{3,})[\s,.!！,]*$",
+    re.IGNORECASE,
+)
+_SCRIPT_PARTS = re.compile(
+    r"\s*[|/]\s*|\s*,\s*(?![Ll]td|[Ii]nc|LLC)|(?<=[\u4e00-\u9fff])\s+(?=[A-Za-z])|(?<=[A-Za-z])\s+(?=[\u4e00-\u9fff])"
+)
+_DEPT_TITLE = re.compile(rf"{_DEPT_ZH}(?:部|中心|处|科|室)")
+_EMAIL_FROM = re.compile(rf"^from\s*:\s*(?P<name>{_EN_NAME})\s*<", re.IGNORECASE)
+
+# Companies said in a sentence: "我们是宁波港联贸易", "公司叫永顺五金", "from Northwind Traders".
+_ZH_ORG_SAID = re.compile(
+    rf"(?:(?:公司|店|店名|民宿|律师行|餐厅|学校|机构|工厂|厂|品牌|诊所|医院)(?:名|名字)?(?:叫做|叫|是|为|名叫|:)|"
+    rf"(?<![我你他她])(?:叫做|名叫|叫)|我们是|我们这边是|来自|我在)\s*[「“\"']?(?P<org>[^\s,，。!！?？「」“”\"'、]{{2,30}})"
+    r"(?=[「」“”\"'\s,，。!！?？]|$)"
+)
+# "Teo Brothers Trading 的 director", "上海迈锐医疗的product manager": a company and a title.
+_ORG_TITLE = re.compile(
+    rf"(?P<org>[A-Z][\w&'’.-]*(?:\s+[A-Z][\w&'’.-]*){{0,5}}|[{_HAN}A-Za-z]{{2,20}}?)\s*的\s*(?P<title>(?i:{EN_TITLE}))(?![A-Za-z])"
+)
+_EN_ORG_WORD = r"(?:[A-Z0-9][\w&'’.-]*|&|and|of|de|du|la|the)"
+_EN_ORG = (
+    rf"(?P<org>(?:[A-Z][a-z][\w&'’.-]*|[A-Z]{{2,}}[a-z]*|[A-Z]&[A-Z])(?:\s+{_EN_ORG_WORD}){{0,5}}"
+    r"(?:,?\s+(?:Inc\.?|Ltd\.?|LLC|Co\.,?\s*Ltd\.?))?)"
+)
+_EN_ORG_SAID = re.compile(
+    rf"(?:\b(?:from|at|with|@)\s+(?:the\s+[\w ]{{1,30}}?\s+office\s+of\s+)?|@\s*|\bwe\s*\(|\bwe\s+are\s+|"
+    rf"\bwe're\s+|\bcompany\s+(?:is|name\s+is)\s+|\bcompany\s+name\s+是\s*|公司叫\s*|来自\s*|是\s*)"
+    + _EN_ORG
+)
+_EN_ORG_LOWER = re.compile(r"\bfrom\s+(?P<org>[a-z]+(?:\s+[a-z]+){0,2})(?=[.,!]|\s+(?:here|we|and)\b|$)")
+_ORG_TRAIL = re.compile(
+    r"(?:\s+(?:here|in|and|we|our|the|to|for|is|are|was|has|have|about|on|at|i|that|this|who|which|so|"
+    r"just|thanks|office|team)\b.*|[\s,.;:!-]+)$",
+    re.IGNORECASE,
+)
+_NOT_ORG_ZH = re.compile(
+    rf"^(?:做|搞|从事|一家|一个|这|那|在|你|我|他|她|贵|本|咱|朋友|客户|老板|领导|[{_HAN}]?[总工]$)|"
+    r"[吗呢吧啊呀哦嗯了想要需]|的$|公司$|^(?:先生|女士|小姐)$"
+)
+_PLACE_ONLY_EN = frozenset(("Shanghai", "Beijing", "Shenzhen", "Singapore", "Dubai", "Hong Kong", "Taipei"))
+
+# Display names: "【凯瑞环保】邓总", "蒋-中冶设计院-采购", "David(力拓新材)", "Leo 张", "A001-陶总".
+_LABEL_PARTS = re.compile(r"[()\[\]（）【】<>《》|/,，·•]|(?<=\S)\s*[-—–]\s*|\s+")
+_LABEL_NOISE = re.compile(r"^(?:[A-Z]\.?|[A-Z]?\d{1,4}\.?|[^\w]+)$")
+_SURNAME_ONLY_POLITE = re.compile(rf"^(?P<surname>[{_HAN}]{{1,2}})(?:生|太|先生|女士|小姐|太太|sir)$")
+_OUR_SIDE = re.compile(r"我方|我司|我们这边的|our\s+side", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A value proposed by one cue, with the title and company said together with it."""
+
+    value: str
+    score: float
+    order: int
+    cue: str
+    title: str | None = None
+    org: str | None = None
+    speaker: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    name: str | None = None
+    title: str | None = None
+    company: str | None = None
+
+
+@dataclass
+class _Found:
+    names: list[Candidate] = field(default_factory=list)
+    titles: list[Candidate] = field(default_factory=list)
+    orgs: list[Candidate] = field(default_factory=list)
+    ours: set[str] = field(default_factory=set)  # names and companies of our own side
+
+
+def find(dialogue: Dialogue) -> Contact:
+    """The customer's contact person in `dialogue`, with the title and company that go with them."""
+    found = _Found()
+    messages = dialogue.messages
+    _our_side(messages, found)
+    theirs = [(i, m) for i, m in enumerate(messages) if m.side is not Side.REP]
+    for i, m in theirs:
+        text = _ours_cut(m.text)
+        asked = _asked_name(messages, i)
+        _labelled(text, i, m, found)
+        _intro_zh(text, i, m, found, asked=asked)
+        _intro_en(text, i, m, found)
+        _brackets(text, i, m, found)
+        _orgs_said(text, i, m, found)
+        if m.side is Side.NARRATOR:
+            _note_mentions(text, i, found)
+    _headers(messages, found)
+    _lines(dialogue, found)
+    _signatures(messages, found)
+    _greeted(messages, found)
+    _emails(dialogue, found)
+    name = _choose_name(found)
+    title = _choose_title(found, name)
+    company = _choose_org(found, name)
+    return Contact(
+        dialogue.restore(name.value) if name else None,
+        dialogue.restore(title) if title else None,
+        dialogue.restore(company) if company else None,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- names
+
+
+def zh_name_at(text: str, position: int, *, loose: bool = False) -> str | None:
+    """A Chinese full name starting at `position` that ends where a word boundary, a title or a
+    particle starts; `loose` accepts any two or three Han characters (after a name label)."""
+    best: str | None = None
+    for length in (2, 3, 4):
+        token = text[position : position + length]
+        if len(token) < length or not _HAN_RE.fullmatch(token[-1]):
+            break
+        if not (names.is_chinese_name(token) or (loose and length <= 3 and _loose_name(token))):
+            continue
+        after = text[position + length : position + length + 4]
+        if not after or not _HAN_RE.match(after) or _ends_name(after):
+            best = token
+    if best is None and not loose:
+        said = people.full_name_at(text, position)
+        if said and names.is_chinese_name(said) and _ends_name(text[position + len(said) :]):
+            best = said
+    return best
+
+
+def _loose_name(token: str) -> bool:
+    return (
+        not names.is_common_word(token)
+        and not _TITLE_ZH_RE.fullmatch(token)
+        and not region.is_place(token)
+        and not re.search(r"[的了是在和我你他她们部司]", token)
+    )
+
+
+def _ends_name(after: str) -> bool:
+    return bool(
+        re.match(
+            rf"(?:{_TITLE_ZH}|的|是|在|说|和|跟|也|都|就|负责|这边|那边|先生|女士|小姐|总|经理|工|老师|全名|"
+            r"电话|手机|微信|邮箱|[,，。.!！?？、:：;；()（）\s])",
+            after,
+        )
+    )
+
+
+def en_name_at(text: str, position: int) -> str | None:
+    m = re.compile(_EN_NAME).match(text, position)
+    if not m or re.match(r"['’]", text[m.end() : m.end() + 1]):
+        return None
+    words = m[0].split()
+    while words and (words[-1] in _EN_NOT_NAME or _EN_TITLE_RE.fullmatch(words[-1])):
+        words.pop()
+    while words and words[0] in _EN_NOT_NAME:
+        words.pop(0)
+    return " ".join(words) or None
+
+
+def _is_honorific(value: str) -> bool:
+    return bool(
+        people.is_honorific(value)
+        or _SURNAME_ONLY_POLITE.match(value)
+        or re.match(rf"^{_EN_HONORIFIC}\s+\w+$", value)
+        or re.fullmatch(rf"[{_HAN}]{{1,2}}(?:总|工|经理|老师|主任|部长|院长|厂长|组长|科长|董|会计|先生|女士|小姐)", value)
+    )
+
+
+def _surname(value: str) -> str | None:
+    """The family name a candidate says: 张 of 张伟 / 张总 / 张先生, Tan of "Lisa Tan", Huang of "Mr. Huang"."""
+    if _HAN_RE.match(value):
+        length = names.surname_length(value) or 1
+        return value[:length]
+    words = re.sub(rf"^{_EN_HONORIFIC}\s+", "", value).split()
+    if re.match(rf"^{_EN_HONORIFIC}\s", value) and words:
+        return words[-1]
+    return None
+
+
+def _add_name(
+    found: _Found,
+    value: str | None,
+    score: float,
+    order: int,
+    cue: str,
+    *,
+    title: str | None = None,
+    org: str | None = None,
+    speaker: str | None = None,
+) -> None:
+    if not value:
+        return
+    value = value.strip(" ,，.。:：")
+    if not value or value in found.ours or value.lower() in {"me", "我", "you"}:
+        return
+    found.names.append(Candidate(value, score, order, cue, title, org, speaker))
+    if title:
+        found.titles.append(Candidate(title, score, order, cue, speaker=value))
+    if org:
+        _add_org(found, org, score, order, cue, person=value)
+
+
+def _ours_cut(text: str) -> str:
+    """A line up to where it turns to our own side ("…；我方 张亮、王峰")."""
+    m = _OUR_SIDE.search(text)
+    return text[: m.start()] if m else text
+
+
+def _our_side(messages: Sequence[Message], found: _Found) -> None:
+    """Names and companies the rep gives for themselves: never the customer's."""
+    for m in messages:
+        if m.side is not Side.REP:
+            continue
+        if m.speaker:
+            for part in _label_parts(m.speaker):
+                found.ours.add(part)
+        for intro in _ZH_INTRO.finditer(m.text):
+            name = zh_name_at(m.text, intro.end())
+            if name:
+                found.ours.add(name)
+            if intro["org"]:
+                found.ours.add(intro["org"])
+        for intro in _EN_INTRO.finditer(m.text):
+            found.ours.add(intro["name"])
+            rest = m.text[intro.end() :]
+            org = re.match(r"\s+(?:from|at|with)\s+" + _EN_ORG, rest)
+            if org:
+                found.ours.add(_clean_en_org(org["org"]))
+        for company in find_companies(m.text):
+            found.ours.add(company)
+
+
+def _asked_name(messages: Sequence[Message], index: int) -> bool:
+    """Whether one of the two messages before `index` is the rep asking for the customer's name."""
+    for previous in reversed(messages[max(0, index - 2) : index]):
+        if previous.side is Side.REP:
+            return bool(_NAME_QUESTION.search(previous.text))
+    return False
+
+
+def _labelled(text: str, order: int, message: Message, found: _Found) -> None:
+    for m in _FIELD.finditer(text):
+        label = m["label"].lower()
+        value = m["value"].strip()
+        if re.fullmatch(_TITLE_LABELS, label, re.IGNORECASE):
+            title = _title_value(value)
+            if title:
+                found.titles.append(Candidate(title, LABEL, order, "label"))
+        elif re.fullmatch(_COMPANY_LABELS, label, re.IGNORECASE):
+            org = re.split(r"\s{2,}|[;；,，。]|\s+(?:电话|手机|联系人)", value)[0].strip()
+            if label in ("customer", "account") and not is_company_name(org):
+                continue
+            _add_org(found, org, LABEL, order, "label")
+        else:
+            weak = re.fullmatch(_WEAK_NAME_LABELS, label, re.IGNORECASE) is not None
+            person = _person_value(value)
+            if person is None:
+                if label == "客户":
+                    _add_org(found, re.split(r"[,，。;；\s]", value)[0], LINE, order, "label")
+                continue
+            name, title, org = person
+            score = LABEL - 1 if weak else LABEL
+            if label in ("决策人", "负责人"):
+                score = NOTE_TITLED
+            _add_name(found, name, score, order, "label", title=title, org=org, speaker=message.speaker)
+
+
+def _person_value(value: str) -> tuple[str, str | None, str | None] | None:
+    """A labelled person: "孟繁星（教学总监）", "IT部 乌兰（主管） 151…", "董事长 白音", "Erik Johansson"."""
+    value = value.strip()
+    en = re.match(rf"(?:{_EN_HONORIFIC}\s+)?(?P<name>{_EN_NAME})", value)
+    if en and en["name"].split()[0] not in _EN_NOT_NAME:
+        rest = value[en.end() :]
+        title = re.match(rf"\s*[,(（-]\s*(?P<title>{EN_TITLE})", rest, re.IGNORECASE)
+        return en["name"], title["title"] if title else None, None
+    head = _NAME_VALUE_END.split(value, maxsplit=1)[0]
+    for start in range(min(len(head), 12)):
+        if not _HAN_RE.match(head[start]):
+            continue
+        before = head[:start].strip()
+        if before and not re.fullmatch(rf"(?:{_TITLE_ZH}|{_DEPT_ZH}(?:部|中心|处|科|室)?|[A-Za-z]{{1,5}}部?)", before):
+            continue
+        name = zh_name_at(head, start, loose=True)
+        honorific = people.honorific_at(head, start)
+        polite = re.match(rf"[{_HAN}]{{1,2}}(?:先生|女士|小姐|老师)", head[start:])
+        chosen = name
+        if honorific and (not name or len(honorific) >= len(name)):
+            chosen = honorific
+        if polite and (not chosen or len(polite[0]) > len(chosen)) and names.surname_length(polite[0]):
+            chosen = polite[0]
+        if not chosen:
+            continue
+        after = head[start + len(chosen) :]
+        bracket = re.match(r"\s*[(（](?P<inside>[^)）]{1,30})[)）]", after)
+        title = None
+        org = None
+        if bracket:
+            title, org = _split_inside(bracket["inside"])
+        if title is None and before:
+            title = before
+        return chosen, title, org
+    return None
+
+
+def _split_inside(inside: str) -> tuple[str | None, str | None]:
+    """ "江苏恒信精密机械有限公司 副总经理" -> (title, company)."""
+    title: str | None = None
+    org: str | None = None
+    for part in re.split(r"[\s,，、/|]+", inside.strip()):
+        if not part:
+            continue
+        if _TITLE_ZH_RE.fullmatch(part) or _EN_TITLE_RE.fullmatch(part):
+            title = part
+        elif re.fullmatch(rf"{_DEPT_ZH}(?:部|中心|处|科|室)?", part):
+            title = part if title is None else title
+        elif org is None and (is_company_name(part) or len(part) >= 4) and not region.is_place(part):
+            org = part
+    return title, org
+
+
+def _title_value(value: str) -> str | None:
+    value = re.split(r"\s{2,}|[;；,，]|\s+(?:电话|手机|邮箱)", value)[0].strip()
+    return value if 1 < len(value) <= 30 else None
+
+
+def _intro_zh(text: str, order: int, message: Message, found: _Found, *, asked: bool) -> None:
+    speaker = message.speaker
+    said_name = False
+    for m in _ZH_INTRO.finditer(text):
+        name, position = _name_after(text, m.end())
+        title = m["title"]
+        dept = m["dept"]
+        org = m["org"]
+        if org and re.fullmatch(rf"{_DEPT_ZH}(?:部|中心|处|科|室)?", org):
+            dept, org = org, None
+        if name is None:
+            # "我是采购经理" / "我是市场部的": the speaker's own title.
+            if title or dept:
+                found.titles.append(Candidate(_title_of(dept, None, title), INTRO - 2, order, "self", speaker=speaker))
+            if org and _org_ok(org):
+                _add_org(found, org, INTRO - 1, order, "intro", person=speaker)
+            continue
+        said_after, org_after = _title_org_after(text, position + len(name))
+        org = org or org_after
+        if said_after and not title:
+            title = said_after
+        elif title and dept:
+            title = _title_of(dept, None, title)
+        elif dept and not title:
+            title = dept + "负责人" if re.search(r"负责", text) else dept
+        score = INTRO if message.side is not Side.NARRATOR else INTRO - 2
+        _add_name(found, name, score, order, "intro", title=title, org=org if org and _org_ok(org) else None,
+                  speaker=speaker)  # fmt: skip
+        said_name = True
+    for m in _ZH_SURNAME_INTRO.finditer(text):
+        rest = text[m.end() :]
+        full = re.match(r"[\s,，:：]*", rest)
+        position = m.end() + (full.end() if full else 0)
+        name = zh_name_at(text, position)
+        if name and name.startswith(m["surname"]):
+            title = _title_after(text, position + len(name))
+            _add_name(found, name, INTRO, order, "intro", title=title, speaker=speaker)
+            said_name = True
+        else:
+            _add_name(found, m["surname"], SURNAME, order, "surname", speaker=speaker)
+    for m in _ZH_FULL_NAME.finditer(text):
+        name = zh_name_at(text, m.end()) or en_name_at(text, m.end())
+        title = _title_after(text, m.end() + len(name)) if name else None
+        _add_name(found, name, INTRO, order, "full", title=title, speaker=speaker)
+        said_name = said_name or bool(name)
+    _said_in_note(text, order, found, narrator=message.side is Side.NARRATOR)
+    works = _ZH_WORKS_IN.search(text)
+    if works and message.side is not Side.REP:
+        dept = works["dept"] or works["dept2"]
+        title = dept + "负责人" if works["dept"] else dept + (works["unit"] or "")
+        found.titles.append(Candidate(title, INTRO - 3, order, "self", speaker=speaker))
+    if asked and not said_name:
+        _answer(text, order, message, found)
+
+
+def _name_after(text: str, position: int) -> tuple[str | None, int]:
+    """The name an introduction gives at `position`: "张伟", "Amber 许小美" (the Chinese name), ", Vivian Lin"."""
+    name = zh_name_at(text, position)
+    if name:
+        return name, position
+    gap = re.match(r"[\s,，:：]*", text[position:])
+    start = position + (gap.end() if gap else 0)
+    name = zh_name_at(text, start)
+    if name:
+        return name, start
+    english = re.match(rf"(?P<en>{_EN_WORD})\s+(?=[{_HAN}])", text[start:])
+    if english:
+        after = zh_name_at(text, start + english.end())
+        if after:
+            return after, start + english.end()
+    name = en_name_at(text, start)
+    return (name, start) if name and not _EN_TITLE_RE.fullmatch(name) else (None, position)
+
+
+def _said_in_note(text: str, order: int, found: _Found, *, narrator: bool) -> None:
+    for m in _ZH_SURNAME_SAID.finditer(text if narrator else ""):
+        if zh_name_at(text, m.start("surname")):
+            continue
+        gap = re.match(r"[\s,，:：]*", text[m.end() :])
+        position = m.end() + (gap.end() if gap else 0)
+        full = zh_name_at(text, position)
+        if full and full.startswith(m["surname"]):
+            _add_name(found, full, INTRO - 1, order, "full", title=_title_after(text, position + len(full)))
+        else:
+            _add_name(found, m["surname"], SURNAME, order, "surname")
+    for m in _ZH_CALLED.finditer(text if narrator else ""):
+        full = zh_name_at(text, m.end())
+        if full:
+            _add_name(found, full, INTRO - 1, order, "full", title=_title_after(text, m.end() + len(full)))
+    for m in _ZH_CONTACT_SAID.finditer(text):
+        position = m.end()
+        name = people.honorific_at(text, position) or zh_name_at(text, position)
+        if not name:
+            continue
+        title = None
+        honorific = re.match(rf"[{_HAN}]{{1,2}}?(?P<t>总经理|总监|经理|主任|部长|处长|科长|院长|厂长|主管|组长)$", name)
+        if honorific:
+            title = _title_of(m["dept"], m["unit"], honorific["t"])
+        elif m["dept"]:
+            title = (m["dept"] or "") + (m["unit"] or "")
+        _add_name(found, name, LABEL - 1, order, "label", title=title)
+    for m in _ZH_VISITED.finditer(text if narrator else ""):
+        org = m["org"]
+        if _org_ok(org) and not people.honorific_at(org, 0) and not zh_name_at(org, 0):
+            _add_org(found, org, NOTE_MET, order, "visited")
+
+
+def _title_after(text: str, end: int) -> str | None:
+    """The title said right after a name: "王海燕，是物流部的经理", "黄家明，德记贸易的采购经理"."""
+    return _title_org_after(text, end)[0]
+
+
+def _title_org_after(text: str, end: int) -> tuple[str | None, str | None]:
+    after = _ZH_AFTER_NAME_TITLE.match(text, end)
+    if after is None:
+        return None, None
+    org = after["org"] if after["org"] and _org_ok(after["org"]) else None
+    if after["title"]:
+        return _title_of(after["dept"], after["unit"], after["title"]), org
+    if after["dept"] and after["unit"]:
+        return after["dept"] + after["unit"], org
+    return None, None
+
+
+def _answer(text: str, order: int, message: Message, found: _Found) -> None:
+    """The reply to "怎么称呼" / "中文名是？": "赵德厚。辽宁康泰医药有限公司", "鞠先生", "Priya Nair, Head of IT"."""
+    head = re.sub(rf"(?i:^{_GREETING})", "", text.strip())
+    name = zh_name_at(head, 0)
+    if name is None:
+        polite = re.match(rf"[{_HAN}]{{1,2}}(?:先生|女士|小姐|老师|总|生|太)(?![{_HAN}])", head)
+        if polite and names.surname_length(polite[0]):
+            name = polite[0]
+    if name is None:
+        en = re.match(rf"(?:{_EN_HONORIFIC}\s+)?{_EN_NAME}", head)
+        name = en_name_at(head, 0) if en else None
+    if name is None:
+        return
+    rest = head[len(name) :]
+    title = None
+    org = None
+    for part in re.split(r"[\s,，。.;；]+", rest):
+        if not part:
+            continue
+        if title is None and (_TITLE_ZH_RE.fullmatch(part) or _EN_TITLE_RE.fullmatch(part)):
+            title = part
+        elif org is None and is_company_name(part):
+            org = part
+    _add_name(found, name, ANSWER, order, "answer", title=title, org=org, speaker=message.speaker)
+
+
+def _title_of(dept: str | None, unit: str | None, title: str | None) -> str:
+    if title and dept and not title.startswith(dept):
+        return dept + (unit or "") + title
+    return title or (dept or "") + (unit or "")
+
+
+def _intro_en(text: str, order: int, message: Message, found: _Found) -> None:
+    speaker = message.speaker
+    for m in (*_EN_INTRO.finditer(text), *_EN_HERE.finditer(text), *_MIXED_INTRO.finditer(text)):
+        name = m["name"]
+        if name.islower():
+            name = name.capitalize()
+        elif name.split()[0] in _EN_NOT_NAME:
+            continue
+        name = en_name_at(name, 0) or ""
+        if not name or _EN_TITLE_RE.fullmatch(name):
+            continue
+        rest = text[m.start("name") + len(m["name"]) :]
+        title, org = _en_title_org(rest)
+        _add_name(found, name, INTRO, order, "intro", title=title, org=org, speaker=speaker)
+    said = _EN_SELF_TITLE.search(text)
+    if said:
+        title = said["title"].strip()
+        if not re.fullmatch(r"(?i:free|available|sure|sorry|interested|looking|the\s+\w+)", title):
+            found.titles.append(Candidate(title, INTRO - 1, order, "self", speaker=speaker))
+            org = re.match(_EN_ORG, text[said.end() :]) if re.search(r"\s(?:at|of|for|with|@)\s+$", said[0]) else None
+            if org:
+                _add_org(found, _clean_en_org(org["org"]), INTRO - 1, order, "intro", person=speaker)
+    head = _EN_HEAD_OF.search(text)
+    if head:
+        found.titles.append(Candidate("Head of " + head["dept"].title(), INTRO - 2, order, "self", speaker=speaker))
+
+
+def _en_title_org(rest: str) -> tuple[str | None, str | None]:
+    """What follows a name: ", IT Director at Acme Corp", " from Northwind Traders", " here - Procurement Lead @ X"."""
+    title = None
+    org = None
+    m = re.match(
+        rf"\s*(?:here\b)?\s*[,\-–—|]?\s*(?:the\s+|an?\s+)?(?P<title>{EN_TITLE})\s*(?:,|at|of|@|for|with|\|)?\s*",
+        rest,
+        re.IGNORECASE,
+    )
+    if m and m["title"].strip():
+        title = m["title"].strip()
+        rest = rest[m.end() :]
+        if re.match(r"^(?:at|of|@|for|with)\b|^[A-Z]", rest) or re.search(r"(?:at|of|@|for|with|,)\s*$", m[0]):
+            org_m = re.match(r"\s*(?:at|of|@|for|with)?\s*" + _EN_ORG, rest)
+            if org_m:
+                org = _clean_en_org(org_m["org"])
+        return title, org
+    m = re.match(rf"\s*(?:here\s*)?[,.]?\s*(?:here\s+)?(?:from|with|at|@)\s+(?:the\s+[\w ]{{1,30}}?\s+office\s+of\s+)?{_EN_ORG}", rest)
+    if m:
+        org = _clean_en_org(m["org"])
+        after = rest[m.end() :]
+        t = re.match(rf"\s*[,(-]\s*(?:the\s+)?(?P<title>{EN_TITLE})\b", after, re.IGNORECASE)
+        if t:
+            title = t["title"]
+        return title, org
+    lower = _EN_ORG_LOWER.match(rest.lstrip())
+    if lower is None:
+        lower = re.match(r"\s*(?:here\s+)?from\s+(?P<org>[a-z]+(?:\s+[a-z]+){0,2})(?=[.,!]|\s+(?:here|we|and)\b|$)", rest)
+    if lower:
+        org = lower["org"].title()
+    return title, org
+
+
+def _brackets(text: str, order: int, message: Message, found: _Found) -> None:
+    """ "孙立民（江苏恒信精密机械有限公司 副总经理）", "向东（总经理）"."""
+    for m in re.finditer(r"[(（](?P<inside>[^()（）]{2,40})[)）]", text):
+        before = text[: m.start()].rstrip()
+        name = None
+        for length in (4, 3, 2):
+            token = before[-length:]
+            if len(token) == length and zh_name_at(before, len(before) - length) == token:
+                name = token
+                break
+        if name is None:
+            continue
+        title, org = _split_inside(m["inside"])
+        if title is None and org is None:
+            continue
+        _add_name(found, name, BRACKET, order, "bracket", title=title, org=org, speaker=message.speaker)
+
+
+def _note_mentions(text: str, order: int, found: _Found) -> None:
+    """People the rep's own note names: 拜访了华为的张总, 总经理卢海波, 和王小明聊了."""
+    for mention in people.find_mentions(text):
+        if mention.self_intro:
+            continue
+        value = mention.name
+        if value in ("老板", "总经理", "董事长", "总裁", "一把手", "CEO", "boss", "owner", "GM"):
+            continue
+        if _is_honorific(value):
+            score = NOTE_HONORIFIC
+        elif mention.title:
+            score = NOTE_TITLED
+        else:
+            score = NOTE_MET
+        if _HAN_RE.match(value) and not (names.is_chinese_name(value) or _is_honorific(value)):
+            continue
+        _add_name(found, value, score, order, "note", title=mention.title, org=mention.org)
+
+
+def _orgs_said(text: str, order: int, message: Message, found: _Found) -> None:
+    for m in _ZH_ORG_SAID.finditer(text):
+        org = _trim_zh_org(m["org"])
+        if org and _org_ok(org):
+            _add_org(found, org, INTRO - 1, order, "said", person=message.speaker)
+    for m in _ORG_TITLE.finditer(text):
+        org = _trim_zh_org(m["org"]) if _HAN_RE.search(m["org"]) else m["org"]
+        if org and _org_ok(org):
+            _add_org(found, org, INTRO - 1, order, "said", person=message.speaker)
+            found.titles.append(Candidate(m["title"], INTRO - 1, order, "self", speaker=message.speaker))
+    for m in _EN_ORG_SAID.finditer(text):
+        org = _clean_en_org(m["org"])
+        if org and _org_ok(org) and not _EN_TITLE_RE.fullmatch(org):
+            _add_org(found, org, INTRO - 2, order, "said", person=message.speaker)
+    for company in find_companies(text):
+        strong = is_company_name(company, strong=True)
+        _add_org(found, company, LINE if strong else NOTE_MET, order, "company")
+
+
+def _trim_zh_org(org: str) -> str | None:
+    org = re.sub(r"^.*(?:我是|我们是|是|在|来自)", "", org)
+    org = re.split(r"(?:的|做|在|有|是|想|要|[,，。.!！?？~～])", org, maxsplit=1)[0]
+    org = re.sub(r"(?:这边|那边|公司)$", "", org) if not is_company_name(org) else org
+    return org if len(org) >= 2 else None
+
+
+def _org_ok(org: str) -> bool:
+    org = org.strip()
+    if len(org) < 2 or org in _PLACE_ONLY_EN or region.is_place(org):
+        return False
+    if _HAN_RE.search(org):
+        if _NOT_ORG_ZH.search(org) and not is_company_name(org, strong=True):
+            return False
+        if names.is_chinese_name(org) or _is_honorific(org) or _TITLE_ZH_RE.fullmatch(org):
+            return False
+        return not re.fullmatch(rf"{_DEPT_ZH}(?:部|中心|处|科|室)?", org)
+    words = org.split()
+    return not (len(words) == 1 and words[0] in _EN_NOT_NAME)
+
+
+def _clean_en_org(org: str) -> str:
+    org = org.strip()
+    while True:
+        trimmed = _ORG_TRAIL.sub("", org)
+        if trimmed == org:
+            break
+        org = trimmed
+    return org
+
+
+def _add_org(found: _Found, org: str | None, score: float, order: int, cue: str, person: str | None = None) -> None:
+    if not org:
+        return
+    org = org.strip(" ,，.。:：'\"“”「」")
+    if not org or org in found.ours or any(org in ours for ours in found.ours if len(ours) >= 4):
+        return
+    found.orgs.append(Candidate(org, score, order, cue, speaker=person))
+
+
+def _label_parts(label: str) -> list[str]:
+    return [p for p in (part.strip() for part in _LABEL_PARTS.split(label)) if p and not _LABEL_NOISE.match(p)]
+
+
+def _headers(messages: Sequence[Message], found: _Found) -> None:
+    """The customer's display name: a full name, a first name, an honorific; its decorations name the
+    company and the title."""
+    seen: set[str] = set()
+    said = [m.speaker for m in messages if m.side is Side.CUSTOMER and m.speaker]
+    main = max(dict.fromkeys(said), key=said.count) if said else None
+    for i, m in enumerate(messages):
+        if m.side is not Side.CUSTOMER or not m.speaker or m.speaker in seen:
+            continue
+        seen.add(m.speaker)
+        # A colleague who joins the customer's group chat is not the contact the rep deals with.
+        weight = 0.0 if m.speaker == main else -3.0
+        parts = _label_parts(m.speaker)
+        if not parts or re.fullmatch(r"(?i:客户|客人|客|访客|customer|client|visitor|lead|unknown|对方)", parts[0]):
+            if len(parts) > 1:
+                _header_name(parts[1:], i, m.speaker, found, weight)
+            continue
+        if re.fullmatch(r"\+?[\d\s()-]{7,20}", m.speaker):
+            continue
+        _header_name(parts, i, m.speaker, found, weight)
+
+
+def _header_name(parts: list[str], order: int, speaker: str, found: _Found, weight: float) -> None:
+    name: str | None = None
+    score = 0.0
+    title = None
+    orgs: list[str] = []
+    english = [p for p in parts if re.fullmatch(_EN_WORD, p) and p not in _EN_NOT_NAME]
+    for part in parts:
+        if name is None and re.match(r"^客户(?=[\u4e00-\u9fff]{2,3}$)", part):
+            part = part[2:]
+        if name is None and names.is_chinese_name(part):
+            name, score = part, HEADER_FULL
+        elif name is None and _is_honorific(part):
+            name, score = part, HEADER_HONORIFIC
+        elif _TITLE_ZH_RE.fullmatch(part) or _EN_TITLE_RE.fullmatch(part):
+            title = part
+        elif re.fullmatch(rf"[{_HAN}]{{1,2}}", part) and names.surname_length(part) == len(part):
+            if name is None:
+                name, score = part, SURNAME
+        elif _HAN_RE.search(part) and _org_ok(part) and not region.is_place(part):
+            orgs.append(part)
+    if english:
+        en_name = " ".join(english[:2]) if len(english) >= 2 else english[0]
+        en_score = HEADER_FULL if len(english) >= 2 else HEADER_FIRST
+        if en_score > score:
+            name, score = en_name, en_score
+    if name is None:
+        return
+    _add_name(found, name, score + weight, order, "header", title=title, speaker=speaker)
+    for org in orgs:
+        _add_org(found, org, HEADER_FIRST + 1, order, "header", person=speaker)
+
+
+def _lines(dialogue: Dialogue, found: _Found) -> None:
+    """Contact lines and pasted Chinese signatures: "成都高新区 周海涛 成都蓉城医疗科技 销售总监 139…"."""
+    theirs = [(i, _ours_cut(m.text)) for i, m in enumerate(dialogue.messages) if m.side is not Side.REP]
+    lines = [text for _, text in theirs]
+    for index, line in find_contacts(lines):
+        order = theirs[index][0]
+        score = SIGNATURE if (line.title or line.org) else LINE
+        _add_name(found, line.name, score, order, "line", title=line.title, org=line.org)
+
+
+def _signatures(messages: Sequence[Message], found: _Found) -> None:
+    """A sign-off and the lines below it: name, title, company ("Best regards, / Sarah O'Connor / Head of
+    Operations | Brightline Logistics Ltd."), or one line of parts joined by bars."""
+    for i, m in enumerate(messages):
+        if m.side is Side.REP:
+            continue
+        text = m.text
+        email_from = _EMAIL_FROM.match(text)
+        if email_from:
+            _add_name(found, en_name_at(email_from["name"], 0), SIGNATURE, i, "from")
+        if "|" in text:
+            _bar_line(text, i, found)
+        if not _SIGN_OFF.match(text):
+            continue
+        block: list[str] = []
+        for following in messages[i + 1 : i + 7]:
+            if following.speaker != m.speaker or following.side is Side.REP:
+                break
+            block.append(following.text)
+        _block(block, i + 1, found)
+
+
+def _bar_line(text: str, order: int, found: _Found) -> None:
+    parts = [p.strip() for p in re.split(r"\s*\|\s*", text) if p.strip()]
+    if len(parts) < 2:
+        return
+    name = None
+    title = None
+    org = None
+    for part in parts:
+        if name is None and (zh_name_at(part, 0) == part or en_name_at(part, 0) == part):
+            name = part
+        elif title is None and (
+            _EN_TITLE_RE.fullmatch(part) or _TITLE_ZH_RE.fullmatch(part) or _DEPT_TITLE.fullmatch(part)
+        ):
+            title = part
+        elif org is None and (is_company_name(part) or (_org_ok(part) and name and title)):
+            org = part
+    if name:
+        _add_name(found, name, SIGNATURE, order, "signature", title=title, org=org)
+    elif title or org:
+        if title:
+            found.titles.append(Candidate(title, SIGNATURE - 1, order, "signature"))
+        if org:
+            _add_org(found, org, SIGNATURE - 1, order, "signature")
+
+
+def _block(lines: list[str], order: int, found: _Found) -> None:
+    if not lines:
+        return
+    first = re.sub(rf"^{_EN_HONORIFIC}\s+", "", lines[0].strip())
+    name = None
+    zh = zh_name_at(first, 0)
+    if zh and (len(first) == len(zh) or not _HAN_RE.match(first[len(zh)])):
+        name = zh
+    elif en_name_at(first, 0) == first:
+        name = first
+    if name is None:
+        return
+    title = None
+    org = None
+    for line in lines[1:]:
+        for part in _SCRIPT_PARTS.split(line):
+            part = part.strip()
+            if not part or re.search(r"@|\d{4}|www\.|https?:", part):
+                continue
+            if title is None and (
+                _EN_TITLE_RE.fullmatch(part) or _TITLE_ZH_RE.fullmatch(part) or _DEPT_TITLE.fullmatch(part)
+            ):
+                title = part
+            elif org is None and (is_company_name(part) or _org_ok(part)) and not _EN_TITLE_RE.search(part):
+                org = part
+    _add_name(found, name, SIGNATURE, order, "signature", title=title, org=org)
+
+
+def _greeted(messages: Sequence[Message], found: _Found) -> None:
+    """The honorific or first name our rep greets the customer with: "王经理您好", "Hi Mr. Patel"."""
+    for i, m in enumerate(messages):
+        if m.side is not Side.REP:
+            continue
+        zh = re.search(
+            rf"(?P<name>[{_HAN}]{{1,2}}(?:总|经理|工|老师|主任|院长|厂长|先生|女士|小姐|主管|组长|科长|部长|董|生|太))"
+            r"(?:您好|你好|好|早|,|，|!|！)",
+            m.text,
+        )
+        if zh and names.surname_length(zh["name"]):
+            _add_name(found, zh["name"], GREETED, i, "greeted")
+        en = re.search(
+            rf"(?i:\b(?:hi|hello|hey|dear|thanks|thank you|morning|good (?:morning|afternoon|evening))),?\s+"
+            rf"(?P<name>(?:{_EN_HONORIFIC}\s+)?{_EN_WORD})",
+            m.text,
+        )
+        if en and en["name"] not in _EN_NOT_NAME:
+            _add_name(found, en["name"], GREETED, i, "greeted")
+
+
+def _emails(dialogue: Dialogue, found: _Found) -> None:
+    """E-mail local parts that spell a candidate's name: zhoumin@ confirms 周敏, lisa.tan@ makes Lisa
+    Lisa Tan."""
+    from nlu import patterns
+
+    theirs = "\n".join(m.text for m in dialogue.messages if m.side is not Side.REP)
+    locals_ = [e.split("@")[0].lower() for e in patterns.find_emails(theirs)]
+    if not locals_:
+        return
+    extra: list[Candidate] = []
+    boosted: list[Candidate] = []
+    for candidate in found.names:
+        value = candidate.value
+        for local in locals_:
+            squashed = re.sub(r"[._-]", "", local)
+            if _HAN_RE.match(value) and names.is_chinese_name(value):
+                spelled = _spell(value)
+                if spelled and (squashed == spelled or squashed.startswith(spelled)):
+                    boosted.append(Candidate(value, candidate.score + 1, candidate.order, candidate.cue,
+                                             candidate.title, candidate.org, candidate.speaker))  # fmt: skip
+            elif re.fullmatch(_EN_WORD, value):
+                parts = re.split(r"[._-]", local)
+                if len(parts) == 2 and parts[0] == value.lower() and len(parts[1]) > 1:
+                    full = f"{value} {parts[1].capitalize()}"
+                    extra.append(Candidate(full, candidate.score + 0.5, candidate.order, "email",
+                                           candidate.title, candidate.org, candidate.speaker))  # fmt: skip
+    found.names.extend(extra + boosted)
+
+
+# ------------------------------------------------------------------------------------------ choosing
+
+
+def _completes(full: str, short: str) -> bool:
+    """Whether `full` names the person `short` only hints at: 张伟 for 张总 / 张 / 张先生, "Lisa Tan" for
+    Lisa, "Wong Mei Ling" for "Ms. Wong"."""
+    if full == short:
+        return False
+    if _HAN_RE.match(full) and names.is_chinese_name(full):
+        surname = _surname(short)
+        return bool(surname) and (_is_honorific(short) or short == surname) and full.startswith(surname or "")
+    words = full.split()
+    if len(words) < 2:
+        return False
+    short_words = re.sub(rf"^{_EN_HONORIFIC}\s+", "", short).split()
+    if len(short_words) != 1:
+        return False
+    return short_words[0] in words
+
+
+def _choose_name(found: _Found) -> Candidate | None:
+    if not found.names:
+        return None
+    ranked = sorted(found.names, key=lambda c: (-c.score, c.order))
+    best = ranked[0]
+    # A full name anywhere beats the honorific or first name it completes.
+    for candidate in ranked[1:]:
+        if candidate.score >= GREETED and _completes(candidate.value, best.value):
+            return Candidate(candidate.value, best.score, best.order, candidate.cue,
+                             candidate.title or best.title, candidate.org or best.org, best.speaker)  # fmt: skip
+    # A surname alone reads better with the honorific the rep greets them with (黎 -> 黎经理).
+    if best.cue == "surname" or re.fullmatch(rf"[{_HAN}]{{1,2}}", best.value):
+        for candidate in ranked[1:]:
+            if _is_honorific(candidate.value) and _surname(candidate.value) == best.value:
+                return Candidate(candidate.value, best.score, best.order, best.cue, best.title, best.org,
+                                 best.speaker)  # fmt: skip
+    return best
+
+
+def _same_person(a: str | None, b: str) -> bool:
+    return bool(a) and (a == b or _completes(b, a or "") or _completes(a or "", b))
+
+
+def _choose_title(found: _Found, name: Candidate | None) -> str | None:
+    if name is None:
+        labelled = [t for t in found.titles if t.cue == "label"]
+        return labelled[0].value if labelled else None
+    attached = [
+        t
+        for t in found.titles
+        if _same_person(t.speaker, name.value) or (name.speaker and t.speaker == name.speaker and t.cue == "self")
+    ]
+    if name.title:
+        attached.append(Candidate(name.title, name.score, name.order, name.cue))
+    labelled = [t for t in found.titles if t.cue == "label" and name.cue in ("label", "answer", "line")]
+    pool = attached + labelled
+    if not pool:
+        return None
+    return sorted(pool, key=lambda t: (-t.score, t.order))[0].value
+
+
+def _choose_org(found: _Found, name: Candidate | None) -> str | None:
+    if not found.orgs:
+        return None
+    scored: dict[str, tuple[float, int, str]] = {}
+    for org in found.orgs:
+        score = org.score
+        if name is not None and (
+            _same_person(org.speaker, name.value) or (name.speaker and org.speaker == name.speaker)
+        ):
+            score += 1
+        if name is not None and name.org == org.value:
+            score += 1
+        key = org.value
+        if key not in scored or score > scored[key][0]:
+            scored[key] = (score, org.order, org.value)
+    # A longer form of the same company (江苏恒信精密机械有限公司 for 恒信机械) takes the shorter one's
+    # strength too.
+    values = list(scored)
+    for short in values:
+        for long in values:
+            if long != short and _contains(long, short):
+                s_long, s_short = scored[long], scored[short]
+                scored[long] = (max(s_long[0], s_short[0]) + 0.5, min(s_long[1], s_short[1]), long)
+    return sorted(scored.values(), key=lambda item: (-item[0], item[1]))[0][2]
+
+
+def _contains(long: str, short: str) -> bool:
+    """ "江苏恒信精密机械有限公司" contains "恒信" and "恒信机械" (its characters in order)."""
+    if len(long) <= len(short):
+        return False
+    if short in long:
+        return True
+    position = 0
+    for ch in short:
+        position = long.find(ch, position) + 1
+        if position == 0:
+            return False
+    return len(short) >= 4 and bool(_HAN_RE.match(short))
+
+
+def _spell(name: str) -> str:
+    """A Chinese name in toneless pinyin without spaces, as e-mail addresses write it (周敏 -> zhoumin)."""
+    from pypinyin import Style, lazy_pinyin
+
+    return "".join(lazy_pinyin(name, style=Style.NORMAL))
