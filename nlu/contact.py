@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from nlu import names, people, region
 from nlu.company import find_companies, is_company_name
 from nlu.contactline import find_contacts
-from nlu.dialogue import Dialogue, Message, Side
+from nlu.dialogue import Clause, Dialogue, Message, Side
 
 # How much each cue says about who the contact is.
 LABEL = 10.0
@@ -228,8 +228,12 @@ class _Found:
     ours: set[str] = field(default_factory=set)  # names and companies of our own side
 
 
-def find(dialogue: Dialogue) -> Contact:
-    """The customer's contact person in `dialogue`, with the title and company that go with them."""
+def find(dialogue: Dialogue, mentions: Sequence[tuple[Clause, people.Mention]] = ()) -> Contact:
+    """The customer's contact person in `dialogue`, with the title and company that go with them.
+
+    `mentions` are the people each clause names (with "他是总经理" already resolved to the person just
+    named); those of the rep's own notes are candidates too.
+    """
     found = _Found()
     messages = dialogue.messages
     _our_side(messages, found)
@@ -242,8 +246,7 @@ def find(dialogue: Dialogue) -> Contact:
         _intro_en(text, i, m, found)
         _brackets(text, i, m, found)
         _orgs_said(text, i, m, found)
-        if m.side is Side.NARRATOR:
-            _note_mentions(text, i, found)
+    _note_mentions(dialogue, mentions, found)
     _headers(messages, found)
     _lines(dialogue, found)
     _signatures(messages, found)
@@ -713,10 +716,15 @@ def _brackets(text: str, order: int, message: Message, found: _Found) -> None:
         _add_name(found, name, BRACKET, order, "bracket", title=title, org=org, speaker=message.speaker)
 
 
-def _note_mentions(text: str, order: int, found: _Found) -> None:
+def _note_mentions(
+    dialogue: Dialogue, mentions: Sequence[tuple[Clause, people.Mention]], found: _Found
+) -> None:
     """People the rep's own note names: 拜访了华为的张总, 总经理卢海波, 和王小明聊了."""
-    for mention in people.find_mentions(text):
-        if mention.self_intro:
+    for clause, mention in mentions:
+        if clause.side is not Side.NARRATOR or mention.self_intro:
+            continue
+        order = clause.message
+        if _OUR_SIDE.search(dialogue.messages[order].text[: _position(dialogue, clause, mention)]):
             continue
         value = mention.name
         if value in ("老板", "总经理", "董事长", "总裁", "一把手", "CEO", "boss", "owner", "GM"):
@@ -730,6 +738,13 @@ def _note_mentions(text: str, order: int, found: _Found) -> None:
         if _HAN_RE.match(value) and not (names.is_chinese_name(value) or _is_honorific(value)):
             continue
         _add_name(found, value, score, order, "note", title=mention.title, org=mention.org)
+
+
+def _position(dialogue: Dialogue, clause: Clause, mention: people.Mention) -> int:
+    """Where a mention starts in its message."""
+    text = dialogue.messages[clause.message].text
+    at = text.find(clause.text)
+    return (at if at >= 0 else 0) + mention.start
 
 
 def _orgs_said(text: str, order: int, message: Message, found: _Found) -> None:
@@ -785,7 +800,9 @@ def _clean_en_org(org: str) -> str:
 def _add_org(found: _Found, org: str | None, score: float, order: int, cue: str, person: str | None = None) -> None:
     if not org:
         return
-    org = org.strip(" ,，.。:：'\"“”「」")
+    org = org.strip(" ,，。:：'\"“”「」")
+    if org.endswith(".") and not re.search(r"\b(?:Inc|Ltd|Co|Corp|Bhd|Pte|Pvt)\.$", org):
+        org = org[:-1]
     if not org or org in found.ours or any(org in ours for ours in found.ours if len(ours) >= 4):
         return
     found.orgs.append(Candidate(org, score, order, cue, speaker=person))

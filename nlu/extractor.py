@@ -132,7 +132,7 @@ class Extractor:
         customer_text = "\n".join(m.text for m in dialogue.messages if m.side is not Side.REP)
         mentions = _mentions(dialogue.clauses)
         line = find_contact([m.text for m in dialogue.messages if m.side is not Side.REP])
-        person = contact.find(dialogue)
+        person = contact.find(dialogue, mentions)
         name, title, company = person.name, person.title, person.company
         address = region.find_address(customer_text) or region.find_address(dialogue.text)
         locale = _locale(dialogue)

@@ -446,7 +446,13 @@ _GENERIC_ORGS = re.compile(
 def _org(said: str | None) -> str | None:
     if not said:
         return None
-    org = _ORG_NOISE.sub("", said).strip()
+    org = said
+    # "今天下午去拜访了星辰科技": strip each lead-in in turn ("去", then "拜访了").
+    for _ in range(3):
+        stripped = _ORG_NOISE.sub("", org).strip()
+        if stripped == org or len(stripped) < 2:
+            break
+        org = stripped
     if len(org) < 2 or _GENERIC_ORGS.search(org) or (re.search(_DEPTS, org) and len(org) <= 4):
         return None
     return org
