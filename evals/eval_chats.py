@@ -24,6 +24,7 @@ import opencc
 from crm.facts import Facts, Region
 from evals.common import ROOT, Counts, median, normalise, pct, table
 from nlu.extractor import Extractor
+from nlu.normalize import Normalizer
 
 CORPUS = ROOT / "tests" / "data" / "eval" / "chats"
 PARTS = ("tune", "holdout")
@@ -31,6 +32,7 @@ FIELDS = ("name", "company", "title", "phones", "emails", "wechat", "region", "b
 DEFAULT_NOW = "2026-11-23T10:00:00+08:00"
 
 _T2S = opencc.OpenCC("t2s")
+_NORMALIZER = Normalizer()
 _EN_HONORIFIC = re.compile(r"^(?:mr|mrs|ms|miss|dr)\.?\s+", re.IGNORECASE)
 _PLACE_SUFFIX = re.compile(r"(?:特别行政区|自治区|回族|壮族|维吾尔|省|市|区|县)+$")
 
@@ -87,6 +89,12 @@ def load(part: str) -> list[Case]:
 
 def _text_key(value: str) -> str:
     return normalise(_T2S.convert(value))
+
+
+def _company_key(value: str) -> str:
+    """Companies as the CRM itself matches them (Normalizer.company_key): without the legal form and a
+    leading province or city, so "石家庄以岭物流" is "以岭物流"."""
+    return _NORMALIZER.company_key(_T2S.convert(value))
 
 
 def _name_key(value: str) -> str:
@@ -177,7 +185,7 @@ def score(case: Case, facts: Facts) -> dict[str, tuple[str | None, str | None]]:
         raise SystemExit(f"{case.id}: unknown fields {sorted(unknown)}")
     return {
         "name": _compare_text(_name_key)(expect.get("name"), facts.name),
-        "company": _compare_text(_text_key)(expect.get("company"), facts.company),
+        "company": _compare_text(_company_key)(expect.get("company"), facts.company),
         "title": _compare_text(_text_key)(expect.get("title"), facts.title),
         "phones": _compare_set(expect.get("phones"), facts.phones),
         "emails": _compare_set(expect.get("emails"), facts.emails),

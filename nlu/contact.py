@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from nlu import names, people, region
-from nlu.company import find_companies, is_company_name
+from nlu.company import find_companies, is_company_name, is_descriptor
 from nlu.contactline import find_contacts
 from nlu.dialogue import Clause, Dialogue, Message, Side
 
@@ -43,7 +43,8 @@ _DEPT_ZH = (
 )
 _TITLE_ROLE = (
     r"助理|秘书|顾问|专员|组长|副理|协理|课长|院长|老板娘|老板|高级采购|采购|运营|行政|企划|总监|主任|HRD|HR|"
-    r"店长|校长|园长|馆长|会计|出纳|主管|经理|总工|工程师|科长|部长|处长|厂长|董事长|总经理|总裁|创始人|合伙人"
+    r"店长|校长|园长|馆长|会计|出纳|主管|经理|总工|工程师|科长|部长|处长|副处长|厂长|董事长|总经理|总裁|创始人|合伙人|"
+    r"理事长|副总|副教授|教授|讲师|律师|医生|董秘"
 )
 _TITLE_ZH = (
     rf"(?:{people.TITLE_ZH}|(?:{_DEPT_ZH})?(?:部|中心|处|科|室|办公室|组)?(?:副|首席|高级)?(?:{_TITLE_ROLE}))"
@@ -63,9 +64,14 @@ _EN_MODIFIER = (
     r"training|human resources|brand|e-commerce|store|retail|category|program|service|support|development|"
     r"legal|compliance|design|research|country|area|branch|managing|commercial|information"
 )
+_EN_DEPT = (
+    r"IT|HR|R&D|QA|Operations|Ops|Engineering|Procurement|Purchasing|Sourcing|Sales|Marketing|Finance|Product|"
+    r"Technology|Tech|Digital|Data|Logistics|Supply\s+Chain|Customer\s+Service|Clinical\s+Informatics|Informatics|"
+    r"Facilities|Security|Legal|Compliance|Growth|Design|Research|Strategy|Business\s+Development|Partnerships"
+)
 EN_TITLE = (
-    rf"(?:(?:(?:{_EN_MODIFIER})\s+){{0,3}}(?:{_EN_ROLE})(?:\s+of\s+[A-Za-z&]+(?:\s+[A-Z][a-z]+)?)?"
-    r"|C[EFTOIM]O|GM|HRD|MD|VP(?:\s+of\s+[A-Za-z&]+)?|Chief\s+\w+\s+Officer)"
+    rf"(?:(?:(?:{_EN_MODIFIER})\s+){{0,3}}(?:{_EN_ROLE})(?:\s+(?:of|for)\s+(?:{_EN_DEPT}))?"
+    rf"|C[EFTOIM]O|GM|HRD|MD|VP(?:\s+(?:of\s+)?(?:{_EN_DEPT}))?|Chief\s+\w+\s+Officer)"
 )
 _EN_TITLE_RE = re.compile(rf"(?i:{EN_TITLE})")
 _EN_WORD = r"[A-ZÀ-Þ](?:['’][A-ZÀ-Þ])?[a-zß-ÿ]+(?:[A-ZÀ-Þ][a-zß-ÿ]+)?(?:-[A-ZÀ-Þ]?[a-zß-ÿ]+)?(?![\w'’])"
@@ -88,7 +94,10 @@ _EN_NOT_NAME = frozenset(
         "Greetings", "Welcome", "Congrats", "Nice", "Happy", "Saw", "Got", "Lol", "Hiya", "Yo", "Sam's",
     )
 )  # fmt: skip
-_GREETING = r"(?:(?:hi|hey|hello|hiya|good\s+(?:morning|afternoon|evening)|morning|ciao|dear|greetings)\b[\s!,.~-]*)*"
+_GREETING = (
+    r"(?:(?:hi|hey|hello|hiya|good\s+(?:morning|afternoon|evening)|morning|ciao|dear|greetings|salaam)"
+    r"(?:\s+there)?\b[\s!,.~-]*)*"
+)
 
 # Labels of the fields a form or a pasted card gives; separated from the value by a colon, a bar or two
 # spaces ("企业名称  贵州黔味源食品有限公司").
@@ -110,8 +119,9 @@ _NAME_VALUE_END = re.compile(r"[,，;；。]|\s{2,}|电话|手机|tel|phone|mobi
 
 # Self-introductions.
 _ZH_INTRO = re.compile(
-    r"(?:我是|我叫|我系|本人是?|我这边是|鄙人|在下)\s*(?:(?P<org>[^\s,，。!！?？的我]{2,24}?)的\s*)?"
-    rf"(?:(?P<dept>{_DEPT_ZH})(?:部|中心|处|科|室)?的\s*)?(?P<title>{_TITLE_ZH})?\s*"
+    r"(?:我是|我叫|我系|本人是?|我这边是|鄙人|在下)\s*(?:(?P<org>(?:[^\s,，。!！?？的我]|(?<=[A-Za-z.])\s(?=[A-Za-z])){2,30}?)\s*的\s*)?"
+    rf"(?:(?P<dept>{_DEPT_ZH})(?P<unit>部|中心|处|科|室)?的\s*)?"
+    rf"(?P<title>(?:集团|公司|总部|分公司|工厂|厂里|事业部|区域)?{_TITLE_ZH}|(?i:{EN_TITLE})(?![A-Za-z]))?\s*"
 )
 _ZH_SURNAME_INTRO = re.compile(rf"(?:我姓|免贵姓|敝姓|本人姓|^姓)(?P<surname>[{_HAN}]{{1,2}}?)(?=[,，。\s]|$|[{_HAN}]{{2,3}}(?:[,，。\s]|$))")
 # A rep's note: "客户…姓柯", "对接人是储运部的段部长", "对接人 黄文斌".
@@ -131,7 +141,14 @@ _ZH_AFTER_NAME_TITLE = re.compile(
     rf"(?:(?P<org>[^\s,，。的]{{2,20}}?)的\s*)?(?:(?:这边|公司|我们)?的)?\s*"
     rf"(?:(?P<dept>{_DEPT_ZH})(?P<unit>部|中心|处|科|室)?的?)?\s*(?P<title>{_TITLE_ZH}|(?i:{EN_TITLE})(?![A-Za-z]))?"
 )
-_ZH_WORKS_IN = re.compile(rf"负责(?P<dept>{_DEPT_ZH})|我是(?P<dept2>{_DEPT_ZH})(?P<unit>部|中心|处|科|室)?的(?![{_HAN}])")
+_ZH_DOES = re.compile(
+    rf"(?:我|^|[,，])(?:(?![他她])[^,，。!！?？]){{0,16}}?(?:做|当|任|担任)(?:的是)?\s*"
+    rf"(?P<title>{people.TITLE_ZH}|(?i:{EN_TITLE})(?![A-Za-z]))"
+)
+_ZH_WORKS_IN = re.compile(
+    rf"负责(?P<dept>[{_HAN}]{{0,4}}?(?:{_DEPT_ZH}|信息化|数字化))(?:这块|方面|工作|的|$|[,，。\s])|"
+    rf"我是(?P<dept2>{_DEPT_ZH})(?P<unit>部|中心|处|科|室)?的(?![{_HAN}])"
+)
 _EN_INTRO = re.compile(
     rf"\b(?:I'm|I am|this is|it's|its|it is|my name is|my name's|name's|i'm|im)\s+(?:{_EN_HONORIFIC}\s+)?"
     rf"(?P<name>{_EN_NAME}|[a-z]{{3,12}}(?=\s+(?:from|here|at|with)\b))",
@@ -145,9 +162,10 @@ _EN_SELF_TITLE = re.compile(
     rf"\b(?:I'm|I am|i'm|im)\s+(?:the\s+|an?\s+|their\s+|our\s+)?(?P<title>{EN_TITLE})\b(?:\s+(?:at|of|for|with|@)\s+)?",
     re.IGNORECASE,
 )
-_EN_HEAD_OF = re.compile(r"\bI\s+(?:head|run|lead|manage)\s+(?P<dept>[a-z&]+(?:\s+[a-z&]+)?)\b", re.IGNORECASE)
+_EN_HEAD_OF = re.compile(rf"\bI\s+(?:head|lead)\s+(?:the\s+)?(?P<dept>(?i:{_EN_DEPT}))\b")
 _NAME_QUESTION = re.compile(
-    r"怎么称呼|怎称呼|贵姓|中文名|全名|名字|称呼|联系人|who\s+am\s+i\s+speaking|your\s+(?:full\s+)?name|may\s+i\s+have\s+your",
+    r"怎么称呼|怎称呼|贵姓|中文名|全名|名字|称呼|联系人|您是|你是|who\s+(?:am\s+i|do\s+i\s+have|is\s+this)|"
+    r"speaking\s+with|your\s+(?:full\s+)?name|may\s+i\s+have\s+your|and\s+you\s+are",
     re.IGNORECASE,
 )
 _SIGN_OFF = re.compile(
@@ -158,6 +176,9 @@ _SIGN_OFF = re.compile(
 _SCRIPT_PARTS = re.compile(
     r"\s*[|/]\s*|\s*,\s*(?![Ll]td|[Ii]nc|LLC)|(?<=[\u4e00-\u9fff])\s+(?=[A-Za-z])|(?<=[A-Za-z])\s+(?=[\u4e00-\u9fff])"
 )
+_TABLE_HEADER = re.compile(
+    rf"(?i:{_NAME_LABELS}|{_COMPANY_LABELS}|{_TITLE_LABELS}|电话|手机|联系电话|邮箱|微信|地址|备注|需求|预算|phone|email|tel)"
+)
 _DEPT_TITLE = re.compile(rf"{_DEPT_ZH}(?:部|中心|处|科|室)")
 _EMAIL_FROM = re.compile(rf"^from\s*:\s*(?P<name>{_EN_NAME})\s*<", re.IGNORECASE)
 
@@ -167,15 +188,34 @@ _ZH_ORG_SAID = re.compile(
     rf"(?<![我你他她])(?:叫做|名叫|叫)|我们是|我们这边是|来自|我在)\s*[「“\"']?(?P<org>[^\s,，。!！?？「」“”\"'、]{{2,30}})"
     r"(?=[「」“”\"'\s,，。!！?？]|$)"
 )
+# Words that make "叫麦香坊" the name of a business rather than of a person.
+_BUSINESS = re.compile(r"做|公司|店|连锁|厂|品牌|工作室|机构|诊所|餐厅|酒店|民宿|学校|开了|经营|生意")
+# "瑜伽館，叫 Zen Flow Studio", "公司名是 Sunny Home".
+_LATIN_CALLED = re.compile(
+    r"(?:叫做|名叫|叫|公司名是|公司名|店名|name\s+是|name\s+is)\s*(?P<org>[A-Z][\w&'’.-]*(?:\s+[A-Z][\w&'’.-]*){0,4})"
+)
 # "Teo Brothers Trading 的 director", "上海迈锐医疗的product manager": a company and a title.
 _ORG_TITLE = re.compile(
     rf"(?P<org>[A-Z][\w&'’.-]*(?:\s+[A-Z][\w&'’.-]*){{0,5}}|[{_HAN}A-Za-z]{{2,20}}?)\s*的\s*(?P<title>(?i:{EN_TITLE}))(?![A-Za-z])"
 )
 _EN_ORG_WORD = r"(?:[A-Z0-9][\w&'’.-]*|&|and|of|de|du|la|the)"
 _EN_ORG = (
-    rf"(?P<org>(?:[A-Z][a-z][\w&'’.-]*|[A-Z]{{2,}}[a-z]*|[A-Z]&[A-Z])(?:\s+{_EN_ORG_WORD}){{0,5}}"
-    r"(?:,?\s+(?:Inc\.?|Ltd\.?|LLC|Co\.,?\s*Ltd\.?))?)"
+    rf"(?P<org>(?:[A-Z][a-z][\w&'’.-]*|[A-Z]{{2,}}[a-z]*|[A-Z]&[A-Z])(?:\s+(?:{_EN_ORG_WORD}|\([A-Z][a-z]+\))){{0,5}}"
+    r"(?:,?\s+(?:Inc\.?|Ltd\.?|LLC|Co\.,?\s*Ltd\.?|Pty\.?\s+Ltd\.?))?)"
 )
+# A capitalised phrase that ends in a trade word is a company on its own: "Aegean Link Shipping".
+_EN_TRADE = re.compile(
+    rf"(?<![\w&])(?P<org>(?:[A-Z][\w&'’.-]*\s+){{1,4}}(?:Shipping|Logistics|Trading|Foods?|Pharma|Textiles|Solar|Energy|"
+    r"Studio|Studios|Media|Labs?|Systems|Solutions|Consulting|Partners|Clinic|Hospital|Dental|Bank|Capital|Retail|"
+    r"Electronics|Robotics|Motors|Auto|Construction|Engineering|Manufacturing|Industries|Group|Hotels?|Farms?|"
+    r"Fitness|Health|Healthcare|Medical|Learning|Education|Apparel|Furniture|Plumbing|HVAC|Brewery|Breweries|"
+    r"Packaging|Components|Precision|Fintech|Insurance|Realty|Properties|Holdings|Ventures|Agency|Services|"
+    r"Technologies|Technology|Software|Networks|Cocoa|Seafoods?|Dairy|Timber|Steel|Chemicals?)(?:\s+(?:Ltd\.?|Inc\.?|LLC|PLC|AB|GmbH|SRL|Pty\s+Ltd|Co-op))?)(?![\w&])"
+)
+_EN_NAME_TITLE_AT = re.compile(
+    rf"(?P<name>{_EN_NAME})\s*,\s*(?P<title>(?i:{EN_TITLE})|(?:{_EN_MODIFIER})(?:\s+(?:{_EN_MODIFIER}))?)\s+(?:at|@)\s+{_EN_ORG}"
+)
+_EN_TITLE_NAME_END = re.compile(rf"(?P<title>(?i:{EN_TITLE}))\s*,\s*(?P<name>{_EN_NAME})\s*$")
 _EN_ORG_SAID = re.compile(
     rf"(?:\b(?:from|at|with|@)\s+(?:the\s+[\w ]{{1,30}}?\s+office\s+of\s+)?|@\s*|\bwe\s*\(|\bwe\s+are\s+|"
     rf"\bwe're\s+|\bcompany\s+(?:is|name\s+is)\s+|\bcompany\s+name\s+是\s*|公司叫\s*|来自\s*|是\s*)"
@@ -184,16 +224,23 @@ _EN_ORG_SAID = re.compile(
 _EN_ORG_LOWER = re.compile(r"\bfrom\s+(?P<org>[a-z]+(?:\s+[a-z]+){0,2})(?=[.,!]|\s+(?:here|we|and)\b|$)")
 _ORG_TRAIL = re.compile(
     r"(?:\s+(?:here|in|and|we|our|the|to|for|is|are|was|has|have|about|on|at|i|that|this|who|which|so|"
-    r"just|thanks|office|team)\b.*|[\s,.;:!-]+)$",
-    re.IGNORECASE,
+    r"just|thanks|office|team)\b.*|[\s,.;:!-]+)$"
 )
 _NOT_ORG_ZH = re.compile(
     rf"^(?:做|搞|从事|一家|一个|这|那|在|你|我|他|她|贵|本|咱|朋友|客户|老板|领导|[{_HAN}]?[总工]$)|"
     r"[吗呢吧啊呀哦嗯了想要需]|的$|公司$|^(?:先生|女士|小姐)$"
 )
+# Places of Hong Kong and Taiwan that jionlp's gazetteer lacks, for "葵涌的…", "台中的…".
+_LOCAL_PLACE = re.compile(
+    r"香港|九龙|新界|观塘|旺角|尖沙咀|铜锣湾|中环|湾仔|荃湾|沙田|葵涌|将军澳|元朗|大埔|长沙湾|屯门|上环|西环|"
+    r"台北|新北|台中|台南|高雄|新竹|桃园|基隆|嘉义|宜兰|彰化|屏东|花莲|台东|苗栗|南投|云林"
+)
 _PLACE_ONLY_EN = frozenset(("Shanghai", "Beijing", "Shenzhen", "Singapore", "Dubai", "Hong Kong", "Taipei"))
 
 # Display names: "【凯瑞环保】邓总", "蒋-中冶设计院-采购", "David(力拓新材)", "Leo 张", "A001-陶总".
+_GENERIC_SPEAKER = re.compile(
+    r"(?i:客户|客人|客|访客|游客|网友|甲方|对方|customer|client|visitor|guest|prospect|lead|user|unknown)"
+)
 _LABEL_PARTS = re.compile(r"[()\[\]（）【】<>《》|/,，·•]|(?<=\S)\s*[-—–]\s*|\s+")
 _LABEL_NOISE = re.compile(r"^(?:[A-Z]\.?|[A-Z]?\d{1,4}\.?|[^\w]+)$")
 _SURNAME_ONLY_POLITE = re.compile(rf"^(?P<surname>[{_HAN}]{{1,2}})(?:生|太|先生|女士|小姐|太太|sir)$")
@@ -248,6 +295,8 @@ def find(dialogue: Dialogue, mentions: Sequence[tuple[Clause, people.Mention]] =
         _orgs_said(text, i, m, found)
     _note_mentions(dialogue, mentions, found)
     _headers(messages, found)
+    _tables(messages, found)
+    _cards(messages, found)
     _lines(dialogue, found)
     _signatures(messages, found)
     _greeted(messages, found)
@@ -390,23 +439,33 @@ def _our_side(messages: Sequence[Message], found: _Found) -> None:
 
 
 def _asked_name(messages: Sequence[Message], index: int) -> bool:
-    """Whether one of the two messages before `index` is the rep asking for the customer's name."""
-    for previous in reversed(messages[max(0, index - 2) : index]):
-        if previous.side is Side.REP:
-            return bool(_NAME_QUESTION.search(previous.text))
-    return False
+    """Whether the rep just asked for the customer's name: the message before `index`, or the one
+    before that when the customer's first reply gave no name ("姓许" - "许思琪")."""
+    previous = messages[index - 1] if index >= 1 else None
+    if previous is not None and previous.side is Side.REP:
+        return bool(_NAME_QUESTION.search(previous.text))
+    before = messages[index - 2] if index >= 2 else None
+    if previous is None or before is None or before.side is not Side.REP:
+        return False
+    gave_name = zh_name_at(previous.text, 0) or en_name_at(re.sub(rf"(?i:^{_GREETING})", "", previous.text), 0)
+    return bool(_NAME_QUESTION.search(before.text)) and not gave_name
 
 
 def _labelled(text: str, order: int, message: Message, found: _Found) -> None:
     for m in _FIELD.finditer(text):
         label = m["label"].lower()
         value = m["value"].strip()
+        if _TABLE_HEADER.fullmatch(re.split(r"\s*[|]\s*|\s{2,}", value)[0]):
+            continue
         if re.fullmatch(_TITLE_LABELS, label, re.IGNORECASE):
             title = _title_value(value)
             if title:
                 found.titles.append(Candidate(title, LABEL, order, "label"))
         elif re.fullmatch(_COMPANY_LABELS, label, re.IGNORECASE):
             org = re.split(r"\s{2,}|[;；,，。]|\s+(?:电话|手机|联系人)", value)[0].strip()
+            head = org.split(" ")[0]
+            if " " in org and is_company_name(head, strong=True):
+                org = head
             if label in ("customer", "account") and not is_company_name(org):
                 continue
             _add_org(found, org, LABEL, order, "label")
@@ -457,6 +516,8 @@ def _person_value(value: str) -> tuple[str, str | None, str | None] | None:
             title, org = _split_inside(bracket["inside"])
         if title is None and before:
             title = before
+        if title is None and org is None:
+            title, org = _split_inside(re.sub(r"^[\s,，、]+|\b(?:男|女)\b", " ", value[start + len(chosen) :]))
         return chosen, title, org
     return None
 
@@ -466,11 +527,11 @@ def _split_inside(inside: str) -> tuple[str | None, str | None]:
     title: str | None = None
     org: str | None = None
     for part in re.split(r"[\s,，、/|]+", inside.strip()):
-        if not part:
+        if not part or part in ("男", "女") or re.search(r"\d", part):
             continue
         if _TITLE_ZH_RE.fullmatch(part) or _EN_TITLE_RE.fullmatch(part):
             title = part
-        elif re.fullmatch(rf"{_DEPT_ZH}(?:部|中心|处|科|室)?", part):
+        elif re.fullmatch(rf"{_DEPT_ZH}(?:部|中心|处|科|室)?", part) or _DEPT_TITLE.fullmatch(part):
             title = part if title is None else title
         elif org is None and (is_company_name(part) or len(part) >= 4) and not region.is_place(part):
             org = part
@@ -488,10 +549,16 @@ def _intro_zh(text: str, order: int, message: Message, found: _Found, *, asked: 
     for m in _ZH_INTRO.finditer(text):
         name, position = _name_after(text, m.end())
         title = m["title"]
+        between = text[m.end() : position].strip(" ,，")
+        if name and not title and between and (_TITLE_ZH_RE.fullmatch(between) or _DEPT_TITLE.fullmatch(between)):
+            title = between
         dept = m["dept"]
         org = m["org"]
+        unit = m["unit"]
         if org and re.fullmatch(rf"{_DEPT_ZH}(?:部|中心|处|科|室)?", org):
-            dept, org = org, None
+            dept, unit, org = org, None, None
+        if dept and unit and not title:
+            dept = dept + unit
         if name is None:
             # "我是采购经理" / "我是市场部的": the speaker's own title.
             if title or dept:
@@ -499,6 +566,8 @@ def _intro_zh(text: str, order: int, message: Message, found: _Found, *, asked: 
             if org and _org_ok(org):
                 _add_org(found, org, INTRO - 1, order, "intro", person=speaker)
             continue
+        if title:
+            title = re.sub(r"^(?:集团|公司|总部|分公司|工厂|厂里|事业部|区域)(?=.{2})", "", title)
         said_after, org_after = _title_org_after(text, position + len(name))
         org = org or org_after
         if said_after and not title:
@@ -528,6 +597,7 @@ def _intro_zh(text: str, order: int, message: Message, found: _Found, *, asked: 
         _add_name(found, name, INTRO, order, "full", title=title, speaker=speaker)
         said_name = said_name or bool(name)
     _said_in_note(text, order, found, narrator=message.side is Side.NARRATOR)
+    _does_job(text, order, message, found)
     works = _ZH_WORKS_IN.search(text)
     if works and message.side is not Side.REP:
         dept = works["dept"] or works["dept2"]
@@ -538,12 +608,16 @@ def _intro_zh(text: str, order: int, message: Message, found: _Found, *, asked: 
 
 
 def _name_after(text: str, position: int) -> tuple[str | None, int]:
-    """The name an introduction gives at `position`: "张伟", "Amber 许小美" (the Chinese name), ", Vivian Lin"."""
+    """The name an introduction gives at `position`: "张伟", "Amber 许小美" (the Chinese name), ", Vivian Lin",
+    "，采购部，覃丽华" (past a department or title said first)."""
     name = zh_name_at(text, position)
     if name:
         return name, position
     gap = re.match(r"[\s,，:：]*", text[position:])
     start = position + (gap.end() if gap else 0)
+    skipped = re.match(rf"(?:{_TITLE_ZH}|{_DEPT_ZH}(?:部|中心|处|科|室)?)[\s,，]+", text[start:])
+    if skipped and zh_name_at(text, start + skipped.end()):
+        return zh_name_at(text, start + skipped.end()), start + skipped.end()
     name = zh_name_at(text, start)
     if name:
         return name, start
@@ -553,7 +627,9 @@ def _name_after(text: str, position: int) -> tuple[str | None, int]:
         if after:
             return after, start + english.end()
     name = en_name_at(text, start)
-    return (name, start) if name and not _EN_TITLE_RE.fullmatch(name) else (None, position)
+    if name is None or _EN_TITLE_RE.fullmatch(name) or re.match(r"[\w\s&.-]*的", text[start:]):
+        return None, position
+    return name, start
 
 
 def _said_in_note(text: str, order: int, found: _Found, *, narrator: bool) -> None:
@@ -599,14 +675,31 @@ def _title_org_after(text: str, end: int) -> tuple[str | None, str | None]:
     if after is None:
         return None, None
     org = after["org"] if after["org"] and _org_ok(after["org"]) else None
+    dept, unit = after["dept"], after["unit"]
+    if after["org"] and _DEPT_TITLE.fullmatch(after["org"]):
+        dept, unit, org = after["org"], None, None
+        if not after["title"]:
+            return dept, None
     if after["title"]:
-        return _title_of(after["dept"], after["unit"], after["title"]), org
+        return _title_of(dept, unit, after["title"]), org
     if after["dept"] and after["unit"]:
         return after["dept"] + after["unit"], org
     return None, None
 
 
 def _answer(text: str, order: int, message: Message, found: _Found) -> None:
+    """The reply to "怎么称呼" / "中文名是？": "赵德厚。辽宁康泰医药有限公司", "鞠先生", "Priya Nair, Head of IT"."""
+    _answer_name(text, order, message, found)
+
+
+def _does_job(text: str, order: int, message: Message, found: _Found) -> None:
+    """ "我喺香港科技園一間startup做CTO", "我在律师行做office manager": the speaker's title."""
+    m = _ZH_DOES.search(text)
+    if m:
+        found.titles.append(Candidate(m["title"], INTRO - 2, order, "self", speaker=message.speaker))
+
+
+def _answer_name(text: str, order: int, message: Message, found: _Found) -> None:
     """The reply to "怎么称呼" / "中文名是？": "赵德厚。辽宁康泰医药有限公司", "鞠先生", "Priya Nair, Head of IT"."""
     head = re.sub(rf"(?i:^{_GREETING})", "", text.strip())
     name = zh_name_at(head, 0)
@@ -617,11 +710,18 @@ def _answer(text: str, order: int, message: Message, found: _Found) -> None:
     if name is None:
         en = re.match(rf"(?:{_EN_HONORIFIC}\s+)?{_EN_NAME}", head)
         name = en_name_at(head, 0) if en else None
+        if name and (_EN_TRADE.search(head) or is_company_name(head)):
+            return
     if name is None:
         return
     rest = head[len(name) :]
     title = None
     org = None
+    if not _HAN_RE.match(name):
+        title, org = _en_title_org(rest)
+        if title or org:
+            _add_name(found, name, ANSWER, order, "answer", title=title, org=org, speaker=message.speaker)
+            return
     for part in re.split(r"[\s,，。.;；]+", rest):
         if not part:
             continue
@@ -650,8 +750,19 @@ def _intro_en(text: str, order: int, message: Message, found: _Found) -> None:
         if not name or _EN_TITLE_RE.fullmatch(name):
             continue
         rest = text[m.start("name") + len(m["name"]) :]
+        if re.match(r"[\w\s&.-]*的", rest):
+            continue
         title, org = _en_title_org(rest)
         _add_name(found, name, INTRO, order, "intro", title=title, org=org, speaker=speaker)
+    for m in _EN_NAME_TITLE_AT.finditer(text):
+        name = en_name_at(m["name"], 0)
+        if name and len(name.split()) >= 2:
+            _add_name(found, name, INTRO - 1, order, "intro", title=m["title"].strip(),
+                      org=_clean_en_org(m["org"]), speaker=speaker)  # fmt: skip
+    for m in _EN_TITLE_NAME_END.finditer(text):
+        name = en_name_at(m["name"], 0)
+        if name and len(name.split()) >= 2:
+            _add_name(found, name, INTRO - 1, order, "intro", title=m["title"], speaker=speaker)
     said = _EN_SELF_TITLE.search(text)
     if said:
         title = said["title"].strip()
@@ -702,6 +813,13 @@ def _brackets(text: str, order: int, message: Message, found: _Found) -> None:
     """ "孙立民（江苏恒信精密机械有限公司 副总经理）", "向东（总经理）"."""
     for m in re.finditer(r"[(（](?P<inside>[^()（）]{2,40})[)）]", text):
         before = text[: m.start()].rstrip()
+        inside = m["inside"].strip()
+        called = next((before[-n:] for n in (2, 3, 4) if people.is_honorific(before[-n:])), None)
+        if called and zh_name_at(inside, 0) == inside and inside.startswith(_surname(called) or "-"):
+            dept = re.search(rf"(?P<d>{_DEPT_ZH}(?:部|中心|处|科|室)?)的{re.escape(called)}$", before)
+            _add_name(found, inside, BRACKET, order, "bracket", title=dept["d"] if dept else None,
+                      speaker=message.speaker)  # fmt: skip
+            continue
         name = None
         for length in (4, 3, 2):
             token = before[-length:]
@@ -749,9 +867,18 @@ def _position(dialogue: Dialogue, clause: Clause, mention: people.Mention) -> in
 
 def _orgs_said(text: str, order: int, message: Message, found: _Found) -> None:
     for m in _ZH_ORG_SAID.finditer(text):
-        org = _trim_zh_org(m["org"])
-        if org and _org_ok(org):
+        said = m["org"]
+        if m[0].startswith(("我们是", "我们这边是")) and ("的" in said or re.match(r"(?:做|一家|一个)", said)):
+            continue
+        org = _trim_zh_org(said)
+        if not org or is_descriptor(org):
+            continue
+        called = re.search(r"叫做|名叫|叫", m[0]) is not None
+        if _org_ok(org) or (called and _BUSINESS.search(text) and names.is_chinese_name(org)):
             _add_org(found, org, INTRO - 1, order, "said", person=message.speaker)
+    for m in re.finditer(r"[「『“《](?P<org>[^」』”》]{2,16})[」』”》]", text):
+        if _org_ok(m["org"]) and not re.search(r"[,，。!！?？]", m["org"]):
+            _add_org(found, m["org"], INTRO - 1, order, "quoted", person=message.speaker)
     for m in _ORG_TITLE.finditer(text):
         org = _trim_zh_org(m["org"]) if _HAN_RE.search(m["org"]) else m["org"]
         if org and _org_ok(org):
@@ -764,10 +891,22 @@ def _orgs_said(text: str, order: int, message: Message, found: _Found) -> None:
     for company in find_companies(text):
         strong = is_company_name(company, strong=True)
         _add_org(found, company, LINE if strong else NOTE_MET, order, "company")
+    for m in _EN_TRADE.finditer(text):
+        org = _clean_en_org(m["org"])
+        if _org_ok(org) and not (en_name_at(org, 0) == org and len(org.split()) <= 2 and not _EN_TRADE.fullmatch(org)):
+            _add_org(found, org, NOTE_MET + 1, order, "trade", person=message.speaker)
+    for m in _LATIN_CALLED.finditer(text):
+        org = _clean_en_org(m["org"])
+        if _org_ok(org):
+            _add_org(found, org, INTRO - 1, order, "said", person=message.speaker)
 
 
 def _trim_zh_org(org: str) -> str | None:
     org = re.sub(r"^.*(?:我是|我们是|是|在|来自)", "", org)
+    # "葵涌的新成货运", "高雄的「茶自在」": a place before 的 says where, the company comes after it.
+    place = re.match(r"(?P<place>[^的,，。]{2,6})的(?P<rest>[^,，。]{2,20})$", org)
+    if place and (region.place_names(place["place"]) or _LOCAL_PLACE.fullmatch(place["place"])):
+        org = place["rest"]
     org = re.split(r"(?:的|做|在|有|是|想|要|[,，。.!！?？~～])", org, maxsplit=1)[0]
     org = re.sub(r"(?:这边|那边|公司)$", "", org) if not is_company_name(org) else org
     return org if len(org) >= 2 else None
@@ -782,12 +921,18 @@ def _org_ok(org: str) -> bool:
             return False
         if names.is_chinese_name(org) or _is_honorific(org) or _TITLE_ZH_RE.fullmatch(org):
             return False
+        if re.search(people.TITLE_ZH, org) and not is_company_name(org, strong=True):
+            return False
+        if _LOCAL_PLACE.fullmatch(org):
+            return False
         return not re.fullmatch(rf"{_DEPT_ZH}(?:部|中心|处|科|室)?", org)
     words = org.split()
     return not (len(words) == 1 and words[0] in _EN_NOT_NAME)
 
 
 def _clean_en_org(org: str) -> str:
+    # "Lagos Breweries PLC. Saw your post": a full stop and a capital start the next sentence.
+    org = re.split(r"(?<!\bCo)(?<!\bInc)(?<!\bLtd)(?<!\bCorp)\.\s+(?=[A-Z])|(?<=\bPLC)\.\s+|(?<=\bSRL)\.\s+", org.strip())[0]
     org = org.strip()
     while True:
         trimmed = _ORG_TRAIL.sub("", org)
@@ -800,6 +945,10 @@ def _clean_en_org(org: str) -> str:
 def _add_org(found: _Found, org: str | None, score: float, order: int, cue: str, person: str | None = None) -> None:
     if not org:
         return
+    org = re.sub(r"(?:中国区|大中华区|亚太区|中国分公司)$", "", org.strip())
+    quoted = re.search(r"[「“\"『](?P<inner>[^」”\"』]{2,20})[」”\"』]", org)
+    if quoted:
+        org = quoted["inner"]
     org = org.strip(" ,，。:：'\"“”「」")
     if org.endswith(".") and not re.search(r"\b(?:Inc|Ltd|Co|Corp|Bhd|Pte|Pvt)\.$", org):
         org = org[:-1]
@@ -825,7 +974,7 @@ def _headers(messages: Sequence[Message], found: _Found) -> None:
         # A colleague who joins the customer's group chat is not the contact the rep deals with.
         weight = 0.0 if m.speaker == main else -3.0
         parts = _label_parts(m.speaker)
-        if not parts or re.fullmatch(r"(?i:客户|客人|客|访客|customer|client|visitor|lead|unknown|对方)", parts[0]):
+        if not parts or _GENERIC_SPEAKER.fullmatch(parts[0]):
             if len(parts) > 1:
                 _header_name(parts[1:], i, m.speaker, found, weight)
             continue
@@ -839,7 +988,15 @@ def _header_name(parts: list[str], order: int, speaker: str, found: _Found, weig
     score = 0.0
     title = None
     orgs: list[str] = []
-    english = [p for p in parts if re.fullmatch(_EN_WORD, p) and p not in _EN_NOT_NAME]
+    outside = re.sub(r"[(\[（【].*?[)\]）】]", " ", speaker)
+    english = [p for p in outside.split() if re.fullmatch(_EN_WORD, p) and p not in _EN_NOT_NAME]
+    handle = re.fullmatch(r"(?P<first>[a-z]{2,})[._](?P<last>[a-z]{2,})", speaker.strip())
+    if handle:
+        english = [handle["first"].capitalize(), handle["last"].capitalize()]
+    inside = re.findall(r"[(\[（【](.*?)[)\]）】]", speaker)
+    for part in inside:
+        if re.fullmatch(r"[A-Z][\w&' -]{1,30}", part) and part.lower() not in ("sales", "us", "solutions"):
+            orgs.append(part.strip())
     for part in parts:
         if name is None and re.match(r"^客户(?=[\u4e00-\u9fff]{2,3}$)", part):
             part = part[2:]
@@ -857,6 +1014,8 @@ def _header_name(parts: list[str], order: int, speaker: str, found: _Found, weig
     if english:
         en_name = " ".join(english[:2]) if len(english) >= 2 else english[0]
         en_score = HEADER_FULL if len(english) >= 2 else HEADER_FIRST
+        if handle:
+            en_score = HEADER_FIRST + 1
         if en_score > score:
             name, score = en_name, en_score
     if name is None:
@@ -864,6 +1023,28 @@ def _header_name(parts: list[str], order: int, speaker: str, found: _Found, weig
     _add_name(found, name, score + weight, order, "header", title=title, speaker=speaker)
     for org in orgs:
         _add_org(found, org, HEADER_FIRST + 1, order, "header", person=speaker)
+
+
+def _tables(messages: Sequence[Message], found: _Found) -> None:
+    """A table pasted as rows: a header of field names, then a row of values."""
+    for i, m in enumerate(messages[:-1]):
+        cells = [c.strip() for c in re.split(r"\s*[|\t]\s*|\s{2,}", m.text) if c.strip()]
+        if len(cells) < 3 or not all(_TABLE_HEADER.fullmatch(c) for c in cells):
+            continue
+        values = [c.strip() for c in re.split(r"\s*[|\t]\s*|\s{2,}", messages[i + 1].text) if c.strip()]
+        row = "  ".join(f"{label}：{value}" for label, value in zip(cells, values, strict=False))
+        _labelled(row, i + 1, messages[i + 1], found)
+
+
+def _cards(messages: Sequence[Message], found: _Found) -> None:
+    """A contact card shared in WeChat ("[名片] 覃丽华"): the person the rep is meant to contact."""
+    for i, m in enumerate(messages):
+        card = re.match(r"^\[名片\]\s*(?P<name>\S.{0,20})$", m.text)
+        if card is None:
+            continue
+        name = zh_name_at(card["name"], 0) or en_name_at(card["name"], 0)
+        if name:
+            _add_name(found, name, LINE, i, "card")
 
 
 def _lines(dialogue: Dialogue, found: _Found) -> None:
@@ -886,7 +1067,7 @@ def _signatures(messages: Sequence[Message], found: _Found) -> None:
         email_from = _EMAIL_FROM.match(text)
         if email_from:
             _add_name(found, en_name_at(email_from["name"], 0), SIGNATURE, i, "from")
-        if "|" in text:
+        if "|" in text or re.search(r"\s[-–—]\s.*\s[-–—]\s", text):
             _bar_line(text, i, found)
         if not _SIGN_OFF.match(text):
             continue
@@ -899,7 +1080,7 @@ def _signatures(messages: Sequence[Message], found: _Found) -> None:
 
 
 def _bar_line(text: str, order: int, found: _Found) -> None:
-    parts = [p.strip() for p in re.split(r"\s*\|\s*", text) if p.strip()]
+    parts = [p.strip() for p in re.split(r"\s*\|\s*|\s+[-–—]\s+", text) if p.strip()]
     if len(parts) < 2:
         return
     name = None
@@ -941,6 +1122,10 @@ def _block(lines: list[str], order: int, found: _Found) -> None:
         for part in _SCRIPT_PARTS.split(line):
             part = part.strip()
             if not part or re.search(r"@|\d{4}|www\.|https?:", part):
+                continue
+            if zh_name_at(part, 0) == part or en_name_at(part, 0) == part:
+                if len(part) > len(name) and _completes(part, name):
+                    name = part
                 continue
             if title is None and (
                 _EN_TITLE_RE.fullmatch(part) or _TITLE_ZH_RE.fullmatch(part) or _DEPT_TITLE.fullmatch(part)
@@ -1026,6 +1211,16 @@ def _choose_name(found: _Found) -> Candidate | None:
         return None
     ranked = sorted(found.names, key=lambda c: (-c.score, c.order))
     best = ranked[0]
+    # A speaker's Chinese full name beats the English first name they go by ("Jerry" - 胡哲).
+    if re.fullmatch(_EN_WORD, best.value) and best.speaker:
+        for candidate in ranked[1:]:
+            if (
+                candidate.speaker == best.speaker
+                and names.is_chinese_name(candidate.value)
+                and candidate.score >= best.score - 3
+            ):
+                return Candidate(candidate.value, best.score, best.order, candidate.cue,
+                                 candidate.title or best.title, candidate.org or best.org, best.speaker)  # fmt: skip
     # A full name anywhere beats the honorific or first name it completes.
     for candidate in ranked[1:]:
         if candidate.score >= GREETED and _completes(candidate.value, best.value):
@@ -1044,6 +1239,10 @@ def _same_person(a: str | None, b: str) -> bool:
     return bool(a) and (a == b or _completes(b, a or "") or _completes(a or "", b))
 
 
+# Cues that name the author of a block of text (an e-mail, a signature) rather than a third person.
+_BLOCK_CUES = frozenset(("from", "signature", "intro", "label", "answer"))
+
+
 def _choose_title(found: _Found, name: Candidate | None) -> str | None:
     if name is None:
         labelled = [t for t in found.titles if t.cue == "label"]
@@ -1051,22 +1250,26 @@ def _choose_title(found: _Found, name: Candidate | None) -> str | None:
     attached = [
         t
         for t in found.titles
-        if _same_person(t.speaker, name.value) or (name.speaker and t.speaker == name.speaker and t.cue == "self")
+        if _same_person(t.speaker, name.value)
+        or (t.cue == "self" and t.speaker == name.speaker and (name.speaker or name.cue in _BLOCK_CUES))
     ]
     if name.title:
         attached.append(Candidate(name.title, name.score, name.order, name.cue))
     labelled = [t for t in found.titles if t.cue == "label" and name.cue in ("label", "answer", "line")]
     pool = attached + labelled
     if not pool:
-        return None
+        said = re.fullmatch(rf"[{_HAN}]{{1,2}}?(?P<t>总监|主任|部长|处长|科长|院长|厂长|董事长)", name.value)
+        return said["t"] if said and _is_honorific(name.value) else None
     return sorted(pool, key=lambda t: (-t.score, t.order))[0].value
 
 
 def _choose_org(found: _Found, name: Candidate | None) -> str | None:
-    if not found.orgs:
+    people_named = {c.value for c in found.names}
+    orgs = [o for o in found.orgs if o.value not in people_named]
+    if not orgs:
         return None
     scored: dict[str, tuple[float, int, str]] = {}
-    for org in found.orgs:
+    for org in orgs:
         score = org.score
         if name is not None and (
             _same_person(org.speaker, name.value) or (name.speaker and org.speaker == name.speaker)

@@ -28,11 +28,12 @@ _LABEL = re.compile(
     r"(?i:tel|phone|mobile|cell|e|mail|email|wechat|wx|vx|qq)"
 )
 _POLITE = ("先生", "女士", "小姐")
-_TITLE = re.compile(rf"{people.TITLE_ZH}|{people.WORKS_IN}")
+_TITLE = re.compile(rf"{people.TITLE_ZH}|{people.WORKS_IN}|(?:{people.DEPTS})(?:部|中心|处|科|室)")
 # What a company token next to a name never contains: grammar, relations, times and digits.
 _NOT_ORG = re.compile(
     r"[的了是在和说吗呢吧啊呀哦嗯我你他她您待已需]|客户|朋友|同事|老板|领导|介绍|推荐|联系|认识|拜访|跟进|回访|"
     r"意向|重要|优质|潜在|备注|名片|老师|[今明昨后前]天|[上下中]午|晚上|早上|周[一二三四五六日天末]|星期|礼拜|"
+    r"对接|联系人|负责人|线索|对方|"
     r"\d"
 )
 _NOT_ORG_LATIN = frozenset(

@@ -12,6 +12,7 @@ from enum import Enum
 
 import opencc
 
+from nlu import names
 from nlu.timeexpr import find_times
 from nlu.timemodel import TimeMention
 
@@ -66,7 +67,7 @@ _FIELD_LABELS = re.compile(
     r"需求|要求|主题|会议|地点|客户|项目|产品|报价|金额|数量|注意|提示|重要|总结|结论|问题|回复|答复|下一步|跟进|进展|"
     r"情况|背景|计划|目标|结果|原因|要点|纪要|会议纪要|待办|行动项|说明|补充|"
     r"tel|phone|mobile|cell|fax|e-?mail|address|addr|note|notes|budget|time|date|company|title|website|web|url|"
-    r"qq|wechat|weixin|wx|vx|re|fwd|subject|todo|to do|http|https|ps|p\.s\.|q|a|"
+    r"qq|wechat|weixin|wx|vx|re|fwd|subject|todo|to do|http|https|ps|p\.s\.|q|"
     r"name|role|position|job title|department|dept|message|from|to|cc|sent|location|country|city|m|t|e|w|"
     r"mob|tel\.|whatsapp|linkedin|deadline|timeline|next steps?|next meeting|meeting|requirements?|needs?)$",
     re.IGNORECASE,
@@ -78,7 +79,9 @@ _FIELD_WORDS = re.compile(
     r"金额|产品|地点|关键|登记|备注|说明|总结|结果|情况"
 )
 # "客户: 你好，我是…" is the customer speaking; "客户：刘建国" is a field.
-_CUSTOMER_LABEL = re.compile(r"^(?:客户|客人|客|访客|customer|client|visitor|lead)$", re.IGNORECASE)
+_CUSTOMER_LABEL = re.compile(
+    r"^(?:客户|客人|客|访客|游客|网友|甲方|customer|client|visitor|guest|prospect|lead|user)$", re.IGNORECASE
+)
 _SPEAKER_LINE = re.compile(r"^(?P<name>[^:\s][^:]{0,23}?)\s*:\s*(?P<text>.*)$")
 _CLOCK = r"(?:上午|下午|晚上|凌晨|中午)?\s*\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp]\.?[Mm]\.?)?"
 # WeChat's copied chat: "张伟 10:32" / "张伟 2026/11/23 10:32" / "张伟 昨天 10:32", the message below;
@@ -87,6 +90,8 @@ _WECHAT_HEADER = re.compile(
     r"^(?P<name>\S.{0,23}?)\s+(?:(?:\d{4}[/.-])?\d{1,2}[/.-]\d{1,2}\s*|\d{4}年\d{1,2}月\d{1,2}日\s*|昨天\s*|前天\s*|"
     r"(?:星期|周|礼拜)[一二三四五六日天]\s*)?" + _CLOCK + "$"
 )
+# QQ's copied chat: "金鑫(2789013344) 14:20:11", the message below; the number is the QQ account.
+_QQ_HEADER = re.compile(r"^(?P<name>\S.{0,20}?)[(（]\d{5,12}[)）]\s+(?:\d{4}[/.-]\d{1,2}[/.-]\d{1,2}\s+)?\d{1,2}:\d{2}(?::\d{2})?$")
 # Telegram Desktop's copy of several messages: "Zhang Wei, [23.11.2026 10:32]", the message below.
 _TELEGRAM_HEADER = re.compile(r"^(?P<name>\S.{0,40}?),\s*\[[\d./:, -]+\]$")
 # A time stamp before the speaker: Telegram's export "[05.03.24 10:21] Name: text", WhatsApp's
@@ -107,11 +112,14 @@ _NOISE_LINE = re.compile(
 )
 # What a copied chat shows instead of media and stickers; a file or link line holds only its title.
 _MEDIA = re.compile(
-    r"\[(?:图片|照片|语音|表情|动画表情|视频|位置|红包|转账|名片|OK|ok|微笑|抱拳|强|握手|玫瑰|呲牙|捂脸|偷笑|愉快|"
+    r"\[(?:图片|照片|语音|表情|动画表情|视频|位置|红包|转账|OK|ok|微笑|抱拳|强|握手|玫瑰|呲牙|捂脸|偷笑|愉快|"
     r"Photo|Image|Sticker|Voice message|Video|GIF|Location)\]"
 )
 _ATTACHMENT = re.compile(r"^\[(?:文件|链接|File|Link|小程序|音乐)\]", re.IGNORECASE)
 _REPORTED = re.compile(r"(?:说|讲|表示|问|回复|答|称|提到|says|said|asked|wrote)$", re.IGNORECASE)
+# A form's value that is a person: "刘建国", "郝莉，女，…", "李先生", "窦老师".
+_FIRST_TOKEN = re.compile(r"^(?P<token>[^,，;；\s(（]{2,6})(?:[,，;；\s(（]|$)")
+_POLITE_NAME = re.compile(r"^[\u4e00-\u9fff]{1,2}(?:先生|女士|小姐|老师|总|经理|工)$")
 _PHONE_LABEL = re.compile(r"^\+?[\d\s()-]{7,20}$")
 
 # What a salesperson says and a customer does not, and the other way round: who is the rep when the
@@ -234,12 +242,12 @@ def _messages(text: str) -> list[Message]:
             if stamped["text"].strip():
                 messages.append(Message(name, side_of(name), stamped["text"].strip()))
             continue
-        header = _WECHAT_HEADER.match(line) or _TELEGRAM_HEADER.match(line)
+        header = _QQ_HEADER.match(line) or _WECHAT_HEADER.match(line) or _TELEGRAM_HEADER.match(line)
         if header and _is_header_name(header["name"]):
             current = header["name"].strip()
             continue
         said = _SPEAKER_LINE.match(line)
-        if said and (_is_speaker(said["name"]) or _speaking_customer(said["name"], said["text"])):
+        if said and (_is_label_name(said["name"]) or _speaking_customer(said["name"], said["text"])):
             name = said["name"].strip()
             messages.append(Message(name, side_of(name), said["text"].strip()))
             continue
@@ -253,9 +261,13 @@ def _messages(text: str) -> list[Message]:
 def _is_header_name(name: str) -> bool:
     """A display name above messages; "let's meet Wednesday 3:30pm" is a message ending in a time."""
     name = name.strip()
-    if _CUSTOMER_LABEL.match(name):
-        return True
-    words = name.split()
+    return bool(_CUSTOMER_LABEL.match(name)) or _is_label_name(name)
+
+
+def _is_label_name(name: str) -> bool:
+    """A speaker's name; Latin words in lower case outside brackets make it a phrase ("call booked")."""
+    name = name.strip()
+    words = re.sub(r"[(\[（【].*?[)\]）】]", "", name).split()
     if len(words) > 1 and not re.search(r"[\u4e00-\u9fff]", name):
         if any(w[0].isalpha() and w[0].islower() for w in words):
             return False
@@ -263,10 +275,19 @@ def _is_header_name(name: str) -> bool:
 
 
 def _speaking_customer(label: str, text: str) -> bool:
-    """ "客户: 你好，我是…" (a transcript) rather than "客户：刘建国" (a field of a form)."""
-    return bool(_CUSTOMER_LABEL.match(label.strip())) and (
-        len(text) > 12 or bool(re.search(r"[，,。.!！?？~～]|我|你|您|\b(?:I|we|you)\b", text))
-    )
+    """ "客户: 你好，我是…" (a transcript) rather than "客户：刘建国" or "客户：郝莉，女，…" (a field)."""
+    if not _CUSTOMER_LABEL.match(label.strip()) or _starts_with_name(text):
+        return False
+    return len(text) > 12 or bool(re.search(r"[，,。.!！?？~～]|我|你|您|\b(?:I|we|you)\b", text))
+
+
+def _starts_with_name(text: str) -> bool:
+    first = _FIRST_TOKEN.match(text)
+    if first is None:
+        return False
+    token = first["token"]
+    polite = _POLITE_NAME.match(token) and names.surname_length(token) > 0
+    return bool(names.is_chinese_name(token) or polite)
 
 
 def _is_speaker(name: str) -> bool:

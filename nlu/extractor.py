@@ -49,6 +49,21 @@ _TAIWAN = re.compile(
     r"新台幣|新台币|台幣|台币|\bTWD\b|\+886|\b09\d{2}-\d{3}-\d{3}\b|Taiwan|Taipei",
     re.IGNORECASE,
 )
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_ENGLISH_LOCALES = (
+    (
+        "US",
+        re.compile(
+            r"\b(?:USA?|United States|California|Texas|New York|NYC|Florida|Arizona|Wisconsin|Illinois|Chicago|"
+            r"Boston|Austin|Houston|Dallas|Phoenix|Seattle|Denver|Atlanta|Miami|San Francisco|Los Angeles|Central|"
+            r"Eastern|Pacific|PT|ET|CT)\b|\(\d{3}\)\s?\d{3}-\d{4}"
+        ),
+    ),
+    ("GB", re.compile(r"\b(?:UK|United Kingdom|London|Manchester|Leeds|Birmingham|Glasgow|GBP|pounds?)\b|£")),
+    ("AU", re.compile(r"\b(?:Australia|Sydney|Melbourne|Brisbane|Perth|AUD)\b")),
+    ("SG", re.compile(r"\b(?:Singapore|SGD|SGT)\b")),
+    ("IN", re.compile(r"\b(?:India|Mumbai|Delhi|Bangalore|Bengaluru|Pune|Chennai|Kochi|INR|crore|lakh|IST)\b")),
+)
 _HOME = {"HK": "香港特别行政区", "TW": "台湾省"}
 _HOME_NAME = {"HK": "香港", "TW": "台湾"}
 _NUMBER_LABEL = re.compile(r"\+?[\d\s()-]{7,20}")
@@ -61,6 +76,9 @@ _WARM_UP_TEXT = (
     "Me: we'll send the quote by Friday, remind me tomorrow 10am to call Li, zhang@example.com"
 )
 _SUMMARY_LIMIT = 120
+# Ways of talking about what a customer will spend that the budget words do not cover.
+_MONEY_TALK = re.compile(r"钱不多|钱的话|价位|心理价|能出|出多少|花多少|一两万|万块钱|price\s+range|\bspend\b", re.IGNORECASE)
+_ASKS = re.compile(r"多少|多大|几多|怎么样|range|how\s+much|what|\?|吗|呢", re.IGNORECASE)
 # A meeting more than half a year ahead is not how people plan; such a date without a year is the
 # heading of a note ("拜访小结（11月23日）") that the parser moved to next year.
 _FAR_MEETING_DAYS = 183
@@ -180,6 +198,11 @@ def _locale(dialogue: Dialogue) -> str:
         return "HK"
     if _TAIWAN.search(original):
         return "TW"
+    if not _HAN.search(original):
+        # An English chat: numbers in a national format belong to the country the chat points at.
+        for country, cues in _ENGLISH_LOCALES:
+            if cues.search(original):
+                return country
     return DEFAULT_REGION
 
 
@@ -311,15 +334,25 @@ def _mention_org(mentions: list[tuple[Clause, people.Mention]]) -> str | None:
 
 
 def _budget(clauses: Sequence[Clause]) -> money.Amount | None:
-    """The last budget said; a cue in one clause carries to the next clause of the same message."""
+    """The last budget said; a cue in one clause carries to the next clause of the same message, and
+    the rep asking for the budget ("预算大概多少？", "may I know your budget range?") carries to the
+    customer's answer in the next two messages."""
     found: money.Amount | None = None
     carry: int | None = None
+    asked: tuple[int, Side] | None = None
     for clause in clauses:
-        amount = money.find_budget(clause.text, cue_before=carry == clause.message)
+        answering = (
+            asked is not None and clause.side is not asked[1] and 0 < clause.message - asked[0] <= 2
+        )
+        cued = carry == clause.message or answering or bool(_MONEY_TALK.search(clause.text))
+        amount = money.find_budget(clause.text, cue_before=cued)
         cue = money.has_budget_cue(clause.text)
         carry = clause.message if cue and amount is None else None
+        if cue and amount is None and _ASKS.search(clause.text):
+            asked = (clause.message, clause.side)
         if amount is not None:
             found = amount
+            asked = None
     return found
 
 
