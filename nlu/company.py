@@ -19,7 +19,7 @@ _ZH_COMPANY = re.compile(
     r"(?=的|那边|这边|说|是|在|吃|聊|谈|见|签|合作|想|要|有|也|都|还|和|跟|[\s,，.。;；!！?？)）」”]|$)"
 )
 _EN_COMPANY = re.compile(
-    r"\b(?P<name>(?:[A-Z][\w&'-]*\.?\s+){0,4}?[A-Z][\w&'-]*),?\s+"
+    r"\b(?P<name>(?:(?:[A-Z][\w&'-]*|&)\.?\s+){0,4}?[A-Z][\w&'-]*),?\s+"
     r"(?P<suffix>Co\.,?\s*Ltd\.?|Co\.|Pty\.?\s+Ltd\.?|\(Pvt\)\s+Ltd\.?|Pvt\.?\s+Ltd\.?|Ltd\.?|Limited|Inc\.?|LLC|Corp\.?|Corporation|Group|GmbH|PLC|Technologies|"
     r"Technology|Systems|Holdings|Pte\.?\s+Ltd\.?)(?!\w)"
 )
@@ -34,7 +34,7 @@ _COMPANY_LABEL = re.compile(
 # Words a registered name does not start with: what comes before it in a sentence.
 _LEAD = re.compile(
     r"^.*(?:拜访了?|见了?|来自|去了?|联系了?|对接|我是|他是|她是|他们是|我们是|这家|那家|一家|客户|"
-    r"今天|昨天|上午|下午|刚才|的|在|是|和|跟|与|给|到|找|叫做|名叫|叫|开了?[一二两三四五六七八九十几]?[家个间]|下属|旗下)"
+    r"今天|昨天|上午|下午|刚才|的话|的|在|是|和|跟|与|给|到|找|叫做|名叫|叫|开了?[一二两三四五六七八九十几]?[家个间]|下属|旗下)"
 )
 # Headings and everyday phrases that end like a trade name: 收货信息, 客户资料, 相关技术.
 _NOT_A_COMPANY = re.compile(
@@ -44,7 +44,7 @@ _NOT_A_COMPANY = re.compile(
 )
 # A name that says who or when rather than which company: "两点来你们公司", "一个物流子公司".
 _NOT_A_NAME = re.compile(
-    r"你们|我们|他们|咱们|\d+点|来|去|一个|一家|这个|那个|子公司$|^[一二两三四五六七八九十几\d]+[家个间所座]"
+    r"你们|我们|他们|咱们|贵|\d+点|^(?:来|去|到)|一个|一家|这个|那个|子公司$|^[一二两三四五六七八九十几\d]+[家个间所座]"
 )
 # What a company does, not what it is called: 跨境电商公司, 钢材贸易公司, 物流公司.
 _INDUSTRY = (
@@ -100,7 +100,7 @@ def find_companies(text: str) -> list[str]:
     names = list(dict.fromkeys(name for _, _, name in found))
     # "杭州钢铁集团冷轧有限公司": a group's name runs on into its subsidiary's legal form.
     joined = [
-        a + b for a in names for b in names if a != b and a + b in text and re.search("(?:集团|控股)$", a)
+        a + b for a in names for b in names if a != b and a + b in text and re.search("(?:集团|控股|大学|学院)$", a)
     ]
     return list(dict.fromkeys(joined + [n for n in names if not any(n in j for j in joined)]))
 

@@ -54,7 +54,8 @@ _TITLE_ZH_RE = re.compile(_TITLE_ZH)
 _EN_ROLE = (
     r"manager|director|lead|head|engineer|officer|coordinator|assistant|executive|president|founder|co-founder|"
     r"partner|owner|specialist|consultant|analyst|architect|supervisor|buyer|administrator|planner|controller|"
-    r"accountant|secretary"
+    r"accountant|secretary|agent|representative|superintendent|principal|dean|chairman|chairperson|treasurer|"
+    r"associate|clerk|physician|pharmacist|nurse|teacher|headteacher|buyer"
 )
 _EN_MODIFIER = (
     r"senior|junior|chief|deputy|assistant|associate|executive|general|regional|global|group|vice|it|hr|qa|pmo|"
@@ -101,13 +102,17 @@ _GREETING = (
 
 # Labels of the fields a form or a pasted card gives; separated from the value by a colon, a bar or two
 # spaces ("企业名称  贵州黔味源食品有限公司").
-_NAME_LABELS = r"联系人姓名|客户姓名|联系人|对接人|姓名|名字|称呼|name|contact(?:\s+person)?|full\s+name"
+_NAME_LABELS = (
+    r"联系人姓名|客户姓名|联系人|联络人|联络窗口|窗口|对接人|姓名|名字|称呼|name|contact(?:\s+person)?|full\s+name"
+)
 _WEAK_NAME_LABELS = r"客户|决策人|负责人|from|对象"
 _COMPANY_LABELS = (
-    r"公司名称|公司名|单位名称|企业名称|客户名称|机构名称|名称|公司|单位|企业|company|organi[sz]ation|employer|"
+    r"公司名称|公司名|单位名称|企业名称|客户名称|客户公司|客户单位|机构名称|名称|公司|单位|企业|company|organi[sz]ation|employer|"
     r"account|customer"
 )
-_TITLE_LABELS = r"职位|职务|职称|头衔|岗位|部门/职务|部门及职务|title|position|role|job\s+title|designation"
+_TITLE_LABELS = (
+    r"客户职位|客户职务|职位|职务|职称|头衔|岗位|部门/职务|部门及职务|title|position|role|job\s+title|designation"
+)
 _FIELD = re.compile(
     rf"(?:^|(?<=[\s,;|]))(?P<label>{_NAME_LABELS}|{_WEAK_NAME_LABELS}|{_COMPANY_LABELS}|{_TITLE_LABELS})"
     r"\s*(?:[:：|]|\s{2,})\s*(?P<value>[^\s|:：].*?)\s*"
@@ -123,7 +128,7 @@ _ZH_INTRO = re.compile(
     rf"(?:(?P<dept>{_DEPT_ZH})(?P<unit>部|中心|处|科|室)?的\s*)?"
     rf"(?P<title>(?:集团|公司|总部|分公司|工厂|厂里|事业部|区域)?{_TITLE_ZH}|(?i:{EN_TITLE})(?![A-Za-z]))?\s*"
 )
-_ZH_SURNAME_INTRO = re.compile(rf"(?:我姓|免贵姓|敝姓|本人姓|^姓)(?P<surname>[{_HAN}]{{1,2}}?)(?=[,，。\s]|$|[{_HAN}]{{2,3}}(?:[,，。\s]|$))")
+_ZH_SURNAME_INTRO = re.compile(rf"(?:我姓|免贵姓|敝姓|本人姓|(?:^|(?<=[,，\s]))姓)(?P<surname>[{_HAN}]{{1,2}}?)(?=[,，。\s]|$|[{_HAN}]{{2,3}}(?:[,，。\s]|$))")
 # A rep's note: "客户…姓柯", "对接人是储运部的段部长", "对接人 黄文斌".
 _ZH_SURNAME_SAID = re.compile(rf"(?<![我贵敝])姓(?P<surname>[{_HAN}])(?![{_HAN}]{{0,1}}(?:名|氏))")
 _ZH_CONTACT_SAID = re.compile(
@@ -139,7 +144,7 @@ _ZH_FULL_NAME = re.compile(r"(?:全名|中文名|中文名字|真名|大名|名�
 _ZH_AFTER_NAME_TITLE = re.compile(
     rf"\s*[,，(（]?\s*(?:目前|现在|现|主要)?\s*(?:是|任|担任|做|负责)?\s*"
     rf"(?:(?P<org>[^\s,，。的]{{2,20}}?)的\s*)?(?:(?:这边|公司|我们)?的)?\s*"
-    rf"(?:(?P<dept>{_DEPT_ZH})(?P<unit>部|中心|处|科|室)?的?)?\s*(?P<title>{_TITLE_ZH}|(?i:{EN_TITLE})(?![A-Za-z]))?"
+    rf"(?:(?P<dept>{_DEPT_ZH})(?:(?P<unit>部|中心|处|科|室)的?|的))?\s*(?P<title>{_TITLE_ZH}|(?i:{EN_TITLE})(?![A-Za-z]))?"
 )
 _ZH_DOES = re.compile(
     rf"(?:我|^|[,，])(?:(?![他她])[^,，。!！?？]){{0,16}}?(?:做|当|任|担任)(?:的是)?\s*"
@@ -164,7 +169,7 @@ _EN_SELF_TITLE = re.compile(
 )
 _EN_HEAD_OF = re.compile(rf"\bI\s+(?:head|lead)\s+(?:the\s+)?(?P<dept>(?i:{_EN_DEPT}))\b")
 _NAME_QUESTION = re.compile(
-    r"怎么称呼|怎称呼|贵姓|中文名|全名|名字|称呼|联系人|您是|你是|who\s+(?:am\s+i|do\s+i\s+have|is\s+this)|"
+    r"怎么称呼|怎称呼|贵姓|中文名|全名|名字|姓名|称呼|联系人|您是|你是|who\s+(?:am\s+i|do\s+i\s+have|is\s+this)|"
     r"speaking\s+with|your\s+(?:full\s+)?name|may\s+i\s+have\s+your|and\s+you\s+are",
     re.IGNORECASE,
 )
@@ -175,6 +180,9 @@ _SIGN_OFF = re.compile(
 )
 _SCRIPT_PARTS = re.compile(
     r"\s*[|/]\s*|\s*,\s*(?![Ll]td|[Ii]nc|LLC)|(?<=[\u4e00-\u9fff])\s+(?=[A-Za-z])|(?<=[A-Za-z])\s+(?=[\u4e00-\u9fff])"
+)
+_TITLE_BEFORE = re.compile(
+    rf"(?:联系|找|对接|是)[^,，。]{{0,8}}?(?:我们|我们的|我们公司的|公司的)?(?P<title>{people.TITLE_ZH})(?:吧|啊|哈|。|!|！|:|：)?$"
 )
 _TABLE_HEADER = re.compile(
     rf"(?i:{_NAME_LABELS}|{_COMPANY_LABELS}|{_TITLE_LABELS}|电话|手机|联系电话|邮箱|微信|地址|备注|需求|预算|phone|email|tel)"
@@ -188,6 +196,10 @@ _ZH_ORG_SAID = re.compile(
     rf"(?<![我你他她])(?:叫做|名叫|叫)|我们是|我们这边是|来自|我在)\s*[「“\"']?(?P<org>[^\s,，。!！?？「」“”\"'、]{{2,30}})"
     r"(?=[「」“”\"'\s,，。!！?？]|$)"
 )
+# "我们公司是苏州的，和顺电气": the name after the description.
+_APPOSED_ORG = re.compile(r"(?:公司是|我们是|我们这边是)[^,，。]{1,8}的[,，]\s*(?P<org>[^\s,，。!！?？]{2,20})(?=[,，。!！?？\s]|$)")
+# "重庆小龙坎食品的陶", "华为的张伟": who someone is, by their company.
+_ORG_OF_PERSON = re.compile(rf"(?P<org>[^\s,，。的]{{2,20}})的(?P<who>[{_HAN}]{{1,3}})")
 # Words that make "叫麦香坊" the name of a business rather than of a person.
 _BUSINESS = re.compile(r"做|公司|店|连锁|厂|品牌|工作室|机构|诊所|餐厅|酒店|民宿|学校|开了|经营|生意")
 # "瑜伽館，叫 Zen Flow Studio", "公司名是 Sunny Home".
@@ -217,8 +229,8 @@ _EN_NAME_TITLE_AT = re.compile(
 )
 _EN_TITLE_NAME_END = re.compile(rf"(?P<title>(?i:{EN_TITLE}))\s*,\s*(?P<name>{_EN_NAME})\s*$")
 _EN_ORG_SAID = re.compile(
-    rf"(?:\b(?:from|at|with|@)\s+(?:the\s+[\w ]{{1,30}}?\s+office\s+of\s+)?|@\s*|\bwe\s*\(|\bwe\s+are\s+|"
-    rf"\bwe're\s+|\bcompany\s+(?:is|name\s+is)\s+|\bcompany\s+name\s+是\s*|公司叫\s*|来自\s*|是\s*)"
+    rf"(?i:\b(?:from|at|with|@)\s+(?:the\s+[\w ]{{1,30}}?\s+office\s+of\s+)?|@\s*|\bwe\s*\(|\bwe\s+are\s+|"
+    rf"\bwe['’]re\s+|\bcompany\s+(?:is|name\s+is)\s+|\bcompany\s+name\s+是\s*|公司叫\s*|来自\s*|我们是\s*)"
     + _EN_ORG
 )
 _EN_ORG_LOWER = re.compile(r"\bfrom\s+(?P<org>[a-z]+(?:\s+[a-z]+){0,2})(?=[.,!]|\s+(?:here|we|and)\b|$)")
@@ -227,7 +239,8 @@ _ORG_TRAIL = re.compile(
     r"just|thanks|office|team)\b.*|[\s,.;:!-]+)$"
 )
 _NOT_ORG_ZH = re.compile(
-    rf"^(?:做|搞|从事|一家|一个|这|那|在|你|我|他|她|贵|本|咱|朋友|客户|老板|领导|[{_HAN}]?[总工]$)|"
+    rf"^(?:做|搞|从事|一家|一个|这|那|在|你|我|他|她|贵|本|咱|朋友|客户|老板|领导|新来|刚来|上次|[{_HAN}]?[总工]$)|"
+    r"^(?:总院|分院|总部|本部|分公司|总公司|集团总部|门店|工厂|厂里|公司)$|聊|说|展会|和你|跟你|"
     r"[吗呢吧啊呀哦嗯了想要需]|的$|公司$|^(?:先生|女士|小姐)$"
 )
 # Places of Hong Kong and Taiwan that jionlp's gazetteer lacks, for "葵涌的…", "台中的…".
@@ -241,6 +254,9 @@ _PLACE_ONLY_EN = frozenset(("Shanghai", "Beijing", "Shenzhen", "Singapore", "Dub
 _GENERIC_SPEAKER = re.compile(
     r"(?i:客户|客人|客|访客|游客|网友|甲方|对方|customer|client|visitor|guest|prospect|lead|user|unknown)"
 )
+_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D★☆♥♡✿❀]")
+# Group roles in display names: "群主-刘".
+_LABEL_ROLES = frozenset(("群主", "管理员", "群管", "admin", "Admin"))
 _LABEL_PARTS = re.compile(r"[()\[\]（）【】<>《》|/,，·•]|(?<=\S)\s*[-—–]\s*|\s+")
 _LABEL_NOISE = re.compile(r"^(?:[A-Z]\.?|[A-Z]?\d{1,4}\.?|[^\w]+)$")
 _SURNAME_ONLY_POLITE = re.compile(rf"^(?P<surname>[{_HAN}]{{1,2}})(?:生|太|先生|女士|小姐|太太|sir)$")
@@ -301,6 +317,7 @@ def find(dialogue: Dialogue, mentions: Sequence[tuple[Clause, people.Mention]] =
     _signatures(messages, found)
     _greeted(messages, found)
     _emails(dialogue, found)
+    _weigh_speakers(messages, found)
     name = _choose_name(found)
     title = _choose_title(found, name)
     company = _choose_org(found, name)
@@ -339,7 +356,7 @@ def _loose_name(token: str) -> bool:
         not names.is_common_word(token)
         and not _TITLE_ZH_RE.fullmatch(token)
         and not region.is_place(token)
-        and not re.search(r"[的了是在和我你他她们部司]", token)
+        and not re.search(r"[的了是在和我你他她们部司周月日号年天点时]", token)
     )
 
 
@@ -509,7 +526,7 @@ def _person_value(value: str) -> tuple[str, str | None, str | None] | None:
         if not chosen:
             continue
         after = head[start + len(chosen) :]
-        bracket = re.match(r"\s*[(（](?P<inside>[^)）]{1,30})[)）]", after)
+        bracket = re.match(r"(?:先生|女士|小姐)?\s*[(（](?P<inside>[^)）]{1,30})[)）]", after)
         title = None
         org = None
         if bracket:
@@ -598,6 +615,8 @@ def _intro_zh(text: str, order: int, message: Message, found: _Found, *, asked: 
         said_name = said_name or bool(name)
     _said_in_note(text, order, found, narrator=message.side is Side.NARRATOR)
     _does_job(text, order, message, found)
+    if message.side is Side.CUSTOMER:
+        _org_and_dept(text, order, message, found)
     works = _ZH_WORKS_IN.search(text)
     if works and message.side is not Side.REP:
         dept = works["dept"] or works["dept2"]
@@ -692,6 +711,14 @@ def _answer(text: str, order: int, message: Message, found: _Found) -> None:
     _answer_name(text, order, message, found)
 
 
+def _org_and_dept(text: str, order: int, message: Message, found: _Found) -> None:
+    """A reply that is only a company and a department: "温州职业技术学院 后勤处"."""
+    parts = [p for p in re.split(r"[\s,，]+", text.strip()) if p]
+    if len(parts) == 2 and _DEPT_TITLE.fullmatch(parts[1]) and (is_company_name(parts[0]) or _org_ok(parts[0])):
+        found.titles.append(Candidate(parts[1], INTRO - 3, order, "self", speaker=message.speaker))
+        _add_org(found, parts[0], INTRO - 1, order, "said", person=message.speaker)
+
+
 def _does_job(text: str, order: int, message: Message, found: _Found) -> None:
     """ "我喺香港科技園一間startup做CTO", "我在律师行做office manager": the speaker's title."""
     m = _ZH_DOES.search(text)
@@ -703,6 +730,10 @@ def _answer_name(text: str, order: int, message: Message, found: _Found) -> None
     """The reply to "怎么称呼" / "中文名是？": "赵德厚。辽宁康泰医药有限公司", "鞠先生", "Priya Nair, Head of IT"."""
     head = re.sub(rf"(?i:^{_GREETING})", "", text.strip())
     name = zh_name_at(head, 0)
+    if name is None and re.match(rf"[{_HAN}]{{2,3}}(?:[,，\s]|$)", head):
+        # Asked for their name, people answer with it even when its surname is rare (禤国强).
+        token = re.match(rf"[{_HAN}]{{2,3}}", head)
+        name = token[0] if token and _loose_name(token[0]) and not is_company_name(token[0]) else None
     if name is None:
         polite = re.match(rf"[{_HAN}]{{1,2}}(?:先生|女士|小姐|老师|总|生|太)(?![{_HAN}])", head)
         if polite and names.surname_length(polite[0]):
@@ -710,7 +741,8 @@ def _answer_name(text: str, order: int, message: Message, found: _Found) -> None
     if name is None:
         en = re.match(rf"(?:{_EN_HONORIFIC}\s+)?{_EN_NAME}", head)
         name = en_name_at(head, 0) if en else None
-        if name and (_EN_TRADE.search(head) or is_company_name(head)):
+        trade = _EN_TRADE.search(head)
+        if name and (trade and trade.start() < len(name) or is_company_name(name)):
             return
     if name is None:
         return
@@ -837,8 +869,11 @@ def _brackets(text: str, order: int, message: Message, found: _Found) -> None:
 def _note_mentions(
     dialogue: Dialogue, mentions: Sequence[tuple[Clause, people.Mention]], found: _Found
 ) -> None:
-    """People the rep's own note names: 拜访了华为的张总, 总经理卢海波, 和王小明聊了."""
+    """People the rep's own note names: 拜访了华为的张总, 总经理卢海波, 和王小明聊了. What the customer
+    says of someone ("邢总是以岭物流的老板") only gives that person's title."""
     for clause, mention in mentions:
+        if clause.side is Side.CUSTOMER and mention.title and not mention.self_intro:
+            found.titles.append(Candidate(mention.title, NOTE_TITLED, clause.message, "mention", speaker=mention.name))
         if clause.side is not Side.NARRATOR or mention.self_intro:
             continue
         order = clause.message
@@ -876,6 +911,24 @@ def _orgs_said(text: str, order: int, message: Message, found: _Found) -> None:
         called = re.search(r"叫做|名叫|叫", m[0]) is not None
         if _org_ok(org) or (called and _BUSINESS.search(text) and names.is_chinese_name(org)):
             _add_org(found, org, INTRO - 1, order, "said", person=message.speaker)
+    apposed = _APPOSED_ORG.search(text)
+    if apposed:
+        org = _trim_zh_org(apposed["org"])
+        if org and _org_ok(org) and not is_descriptor(org):
+            _add_org(found, org, INTRO - 1, order, "said", person=message.speaker)
+    owned = _ORG_OF_PERSON.fullmatch(text.strip())
+    if owned and message.side is Side.CUSTOMER:
+        org, who = owned["org"], owned["who"]
+        if (is_company_name(org) or _org_ok(org)) and not is_descriptor(org):
+            _add_org(found, org, INTRO - 1, order, "said", person=message.speaker)
+            full = zh_name_at(who, 0)
+            if full == who:
+                _add_name(found, who, INTRO, order, "intro", speaker=message.speaker)
+            elif names.surname_length(who) == len(who):
+                _add_name(found, who, SURNAME, order, "surname", speaker=message.speaker)
+    for m in re.finditer(r"\((?P<org>[A-Z][\w&'’.-]*(?:\s+[A-Z][\w&'’.-]*){0,3})\)", text):
+        if re.search(r"\bwe\b|\bour\b|公司|我们", text, re.IGNORECASE) and _org_ok(m["org"]):
+            _add_org(found, m["org"], NOTE_MET, order, "said", person=message.speaker)
     for m in re.finditer(r"[「『“《](?P<org>[^」』”》]{2,16})[」』”》]", text):
         if _org_ok(m["org"]) and not re.search(r"[,，。!！?？]", m["org"]):
             _add_org(found, m["org"], INTRO - 1, order, "quoted", person=message.speaker)
@@ -927,6 +980,8 @@ def _org_ok(org: str) -> bool:
             return False
         return not re.fullmatch(rf"{_DEPT_ZH}(?:部|中心|处|科|室)?", org)
     words = org.split()
+    if region.english_place_names(org) and len(words) <= 2 and not _EN_TRADE.search(org):
+        return False
     return not (len(words) == 1 and words[0] in _EN_NOT_NAME)
 
 
@@ -958,7 +1013,9 @@ def _add_org(found: _Found, org: str | None, score: float, order: int, cue: str,
 
 
 def _label_parts(label: str) -> list[str]:
-    return [p for p in (part.strip() for part in _LABEL_PARTS.split(label)) if p and not _LABEL_NOISE.match(p)]
+    label = _EMOJI.sub(" ", label)
+    parts = (part.strip() for part in _LABEL_PARTS.split(label))
+    return [p for p in parts if p and not _LABEL_NOISE.match(p) and p not in _LABEL_ROLES]
 
 
 def _headers(messages: Sequence[Message], found: _Found) -> None:
@@ -988,7 +1045,7 @@ def _header_name(parts: list[str], order: int, speaker: str, found: _Found, weig
     score = 0.0
     title = None
     orgs: list[str] = []
-    outside = re.sub(r"[(\[（【].*?[)\]）】]", " ", speaker)
+    outside = re.sub(r"[(\[（【].*?[)\]）】]", " ", _EMOJI.sub(" ", speaker))
     english = [p for p in outside.split() if re.fullmatch(_EN_WORD, p) and p not in _EN_NOT_NAME]
     handle = re.fullmatch(r"(?P<first>[a-z]{2,})[._](?P<last>[a-z]{2,})", speaker.strip())
     if handle:
@@ -1054,7 +1111,12 @@ def _lines(dialogue: Dialogue, found: _Found) -> None:
     for index, line in find_contacts(lines):
         order = theirs[index][0]
         score = SIGNATURE if (line.title or line.org) else LINE
-        _add_name(found, line.name, score, order, "line", title=line.title, org=line.org)
+        title = line.title
+        if title is None and index > 0:
+            # "后续你联系我们的项目经理吧" - "韩冰 138…": the title said on the line before.
+            said = _TITLE_BEFORE.search(lines[index - 1])
+            title = said["title"] if said else None
+        _add_name(found, line.name, score, order, "line", title=title, org=line.org)
 
 
 def _signatures(messages: Sequence[Message], found: _Found) -> None:
@@ -1119,9 +1181,11 @@ def _block(lines: list[str], order: int, found: _Found) -> None:
     title = None
     org = None
     for line in lines[1:]:
+        if _SIGN_OFF.match(line):
+            break
         for part in _SCRIPT_PARTS.split(line):
             part = part.strip()
-            if not part or re.search(r"@|\d{4}|www\.|https?:", part):
+            if not re.search(r"\w", part) or re.search(r"@|\d{4}|www\.|https?:", part):
                 continue
             if zh_name_at(part, 0) == part or en_name_at(part, 0) == part:
                 if len(part) > len(name) and _completes(part, name):
@@ -1206,10 +1270,31 @@ def _completes(full: str, short: str) -> bool:
     return short_words[0] in words
 
 
+def _full(value: str) -> bool:
+    """A whole name (张伟, "Thomas Becker") rather than an honorific, a surname or a first name."""
+    return names.is_chinese_name(value) or len(value.split()) >= 2 and not _is_honorific(value)
+
+
+def _weigh_speakers(messages: Sequence[Message], found: _Found) -> None:
+    """In a group chat the customer who talks most is the contact; what another customer-side
+    speaker says of themselves counts a little less."""
+    said = [m.speaker for m in messages if m.side is Side.CUSTOMER and m.speaker]
+    if len(set(said)) < 2:
+        return
+    main = max(dict.fromkeys(said), key=said.count)
+    others = set(said) - {main}
+    found.names[:] = [
+        Candidate(c.value, c.score - 1, c.order, c.cue, c.title, c.org, c.speaker)
+        if c.speaker in others and c.cue != "header"
+        else c
+        for c in found.names
+    ]
+
+
 def _choose_name(found: _Found) -> Candidate | None:
     if not found.names:
         return None
-    ranked = sorted(found.names, key=lambda c: (-c.score, c.order))
+    ranked = sorted(found.names, key=lambda c: (-c.score, not _full(c.value), c.order))
     best = ranked[0]
     # A speaker's Chinese full name beats the English first name they go by ("Jerry" - 胡哲).
     if re.fullmatch(_EN_WORD, best.value) and best.speaker:

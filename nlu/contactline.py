@@ -33,7 +33,7 @@ _TITLE = re.compile(rf"{people.TITLE_ZH}|{people.WORKS_IN}|(?:{people.DEPTS})(?:
 _NOT_ORG = re.compile(
     r"[的了是在和说吗呢吧啊呀哦嗯我你他她您待已需]|客户|朋友|同事|老板|领导|介绍|推荐|联系|认识|拜访|跟进|回访|"
     r"意向|重要|优质|潜在|备注|名片|老师|[今明昨后前]天|[上下中]午|晚上|早上|周[一二三四五六日天末]|星期|礼拜|"
-    r"对接|联系人|负责人|线索|对方|"
+    r"对接|联系人|负责人|线索|对方|^姓|"
     r"\d"
 )
 _NOT_ORG_LATIN = frozenset(
@@ -146,7 +146,28 @@ def _tokens(masked: str, companies: list[str]) -> list[_Token]:
             tokens.append(_Token("org", text))
         else:
             tokens.append(_Token("other", text))
-    return tokens
+    return _joined_titles(tokens)
+
+
+_DEPT_ONLY = re.compile(rf"(?:{people.DEPTS})(?:部|中心|处|科|室)|[\u4e00-\u9fff]{{2,4}}(?:部|中心|处|科|室)")
+
+
+def _joined_titles(tokens: list[_Token]) -> list[_Token]:
+    """ "项目部 总工", "技术中心  主任": a department and the title after it are one title."""
+    joined: list[_Token] = []
+    for token in tokens:
+        previous = joined[-1] if joined else None
+        if (
+            previous is not None
+            and token.kind == "title"
+            and previous.kind in ("title", "org")
+            and _DEPT_ONLY.fullmatch(previous.text)
+            and not _DEPT_ONLY.fullmatch(token.text)
+        ):
+            joined[-1] = _Token("title", previous.text + token.text)
+        else:
+            joined.append(token)
+    return joined
 
 
 def _chinese(lines: Sequence[str], index: int, masked: str, companies: list[str]) -> LineContact | None:
@@ -165,7 +186,12 @@ def _chinese(lines: Sequence[str], index: int, masked: str, companies: list[str]
             fields += _signature(lines, index)
         if not any(t.kind in _ANCHORS for t in (*beside, *fields)):
             continue
-        title = next((t.text for t in fields if t.kind == "title"), None)
+        # Of several titles on a line ("采购部高级经理 邹立强、IT经理 隋晓东") the one beside the name.
+        near = [t for t in (left, right) if t is not None and t.kind == "title" and t in tokens]
+        adjacent = [
+            tokens[i].text for i in (position - 1, position + 1) if 0 <= i < len(tokens) and tokens[i].kind == "title"
+        ]
+        title = adjacent[0] if adjacent else next((t.text for t in (*near, *fields) if t.kind == "title"), None)
         if title is not None and (works := re.fullmatch(people.WORKS_IN, title)):
             title = works["dept"]
         company = next((t.text for t in (*beside, *fields) if t.kind == "company"), None)

@@ -120,6 +120,8 @@ _REPORTED = re.compile(r"(?:说|讲|表示|问|回复|答|称|提到|says|said|a
 # A form's value that is a person: "刘建国", "郝莉，女，…", "李先生", "窦老师".
 _FIRST_TOKEN = re.compile(r"^(?P<token>[^,，;；\s(（]{2,6})(?:[,，;；\s(（]|$)")
 _POLITE_NAME = re.compile(r"^[\u4e00-\u9fff]{1,2}(?:先生|女士|小姐|老师|总|经理|工)$")
+_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D★☆♥♡✿❀]")
+_LABEL_AT_LINE = re.compile(r"^\s*(?P<name>[^:\s][^:\n]{0,23}?)\s*:", re.MULTILINE)
 _PHONE_LABEL = re.compile(r"^\+?[\d\s()-]{7,20}$")
 
 # What a salesperson says and a customer does not, and the other way round: who is the rep when the
@@ -228,6 +230,7 @@ def side_of(name: str) -> Side:
 def _messages(text: str) -> list[Message]:
     messages: list[Message] = []
     current: str | None = None
+    transcript = _is_transcript(text)
     for raw_line in text.split("\n"):
         line = _MEDIA.sub("", raw_line).strip()
         if not line or _NOISE_LINE.match(line) or _ATTACHMENT.match(line):
@@ -247,7 +250,8 @@ def _messages(text: str) -> list[Message]:
             current = header["name"].strip()
             continue
         said = _SPEAKER_LINE.match(line)
-        if said and (_is_label_name(said["name"]) or _speaking_customer(said["name"], said["text"])):
+        speaking = _speaking_customer(said["name"], said["text"], transcript=transcript) if said else False
+        if said and (_is_label_name(said["name"]) or speaking):
             name = said["name"].strip()
             messages.append(Message(name, side_of(name), said["text"].strip()))
             continue
@@ -274,9 +278,21 @@ def _is_label_name(name: str) -> bool:
     return _is_speaker(name)
 
 
-def _speaking_customer(label: str, text: str) -> bool:
+def _is_transcript(text: str) -> bool:
+    """Whether "客户:" lines are a customer speaking: several of them, or beside the rep's "我:" lines."""
+    labels = [m["name"].strip() for m in _LABEL_AT_LINE.finditer(text)]
+    customer = sum(1 for label in labels if _CUSTOMER_LABEL.match(label))
+    rep = any(label.lower() in _REP_NAMES for label in labels)
+    return customer >= 2 or (customer >= 1 and rep)
+
+
+def _speaking_customer(label: str, text: str, *, transcript: bool = False) -> bool:
     """ "客户: 你好，我是…" (a transcript) rather than "客户：刘建国" or "客户：郝莉，女，…" (a field)."""
-    if not _CUSTOMER_LABEL.match(label.strip()) or _starts_with_name(text):
+    if not _CUSTOMER_LABEL.match(label.strip()):
+        return False
+    if transcript:
+        return True
+    if _starts_with_name(text):
         return False
     return len(text) > 12 or bool(re.search(r"[，,。.!！?？~～]|我|你|您|\b(?:I|we|you)\b", text))
 
@@ -291,8 +307,10 @@ def _starts_with_name(text: str) -> bool:
 
 
 def _is_speaker(name: str) -> bool:
-    # WeChat remark names often start with a sorting prefix: "A. 徐工", "A001-陶总".
-    name = re.sub(r"^(?:[A-Za-z]\.\s*|[A-Za-z]?\d{1,4}\s*[-.]\s*)(?=\S)", "", name.strip())
+    # WeChat remark names often start with a sorting prefix ("A. 徐工", "A001-陶总") and carry emoji
+    # ("🌸Lily🌸").
+    name = _EMOJI.sub("", name).strip()
+    name = re.sub(r"^(?:[A-Za-z]\.\s*|[A-Za-z]?\d{1,4}\s*[-.]\s*)(?=\S)", "", name)
     if not name or _FIELD_LABELS.match(name) or _REPORTED.search(name):
         return False
     if any(ch.isdigit() for ch in name):
@@ -313,12 +331,20 @@ def _sides(messages: list[Message]) -> list[Message]:
     """Our rep among display names: with two or more customer-side speakers and nobody on our side,
     the one who talks most like a salesperson (greets by honorific, offers demos, asks the budget)."""
     speakers = list(dict.fromkeys(m.speaker for m in messages if m.side is Side.CUSTOMER and m.speaker))
-    if len(speakers) < 2 or any(m.side is Side.REP for m in messages):
+    if not speakers:
         return messages
     score = dict.fromkeys(speakers, 0)
     for m in messages:
         if m.speaker in score:
             score[m.speaker] += len(_REP_CUES.findall(m.text)) - len(_CUSTOMER_CUES.findall(m.text))
+    if any(m.side is Side.REP for m in messages):
+        # A colleague of the rep's in the same chat ("王总好，我是云帆的技术支持张宇") is on our side too.
+        ours = {name for name, value in score.items() if value >= 2}
+        if len(ours) < len(speakers):
+            return [replace(m, side=Side.REP) if m.speaker in ours else m for m in messages]
+        return messages
+    if len(speakers) < 2:
+        return messages
     ranked = sorted(score.items(), key=lambda item: -item[1])
     rep, best = ranked[0]
     if best < 1 or best == ranked[1][1]:

@@ -13,7 +13,7 @@ from crm.ports import OcrPage
 from nlu import actions, contact, jio, money, names, patterns, people, region
 from nlu.company import find_companies
 from nlu.contactline import LineContact, find_contact
-from nlu.dialogue import Clause, Dialogue, Message, Side, parse
+from nlu.dialogue import Clause, Dialogue, Message, Side, normalize, parse
 from nlu.keywords import find_keywords
 from nlu.phones import DEFAULT_REGION, find_phones
 from nlu.timeexpr import find_times
@@ -154,10 +154,7 @@ class Extractor:
         name, title, company = person.name, person.title, person.company
         address = region.find_address(customer_text) or region.find_address(dialogue.text)
         locale = _locale(dialogue)
-        # The company's own name and the sentence it is said in place it better than other places
-        # the chat mentions (a trip, a trade fair).
-        said_with = [line for line in customer_text.split("\n") if company and company in line][:1]
-        found_region = _region(locale, [t for t in (address, company, *said_with, customer_text) if t])
+        found_region = _region(locale, address, customer_text, normalize(company) if company else None)
         budget = _budget(dialogue.clauses)
         done = _actions(dialogue, now)
         phones = _phones(contact_text, _speaker_phones(dialogue), locale)
@@ -227,13 +224,27 @@ def _speaker_phones(dialogue: Dialogue) -> list[str]:
     return sorted(label for label in labels if _NUMBER_LABEL.fullmatch(label))
 
 
-def _region(locale: str, texts: list[str]) -> Region | None:
-    """The customer's region; in a Hong Kong or Taiwan chat that names no place there, the territory."""
-    found = region.find_region(texts)
+def _region(locale: str, address: str | None, text: str, company: str | None) -> Region | None:
+    """The customer's region: from the address, else the chat; when the company's name or the line it
+    is said in places it elsewhere ("太原的晋商物流" in a chat about a trip to Shanghai), there. In a Hong
+    Kong or Taiwan chat that names no place there, the territory."""
+    found = region.find_region([t for t in (address, text) if t])
+    if company and address is None:
+        lines = [line for line in text.split("\n") if company in line][:1]
+        own = region.find_region([company, *lines])
+        if own is not None and (found is None or _elsewhere(own, found)):
+            found = own
     home = _HOME.get(locale)
     if home is None or (found is not None and found.province == home):
         return found
     return region.find_region([_HOME_NAME[locale]])
+
+
+def _elsewhere(own: Region, found: Region) -> bool:
+    """Whether two regions name different places (not one inside the other)."""
+    if own.province != found.province:
+        return True
+    return bool(own.city and found.city and own.city != found.city)
 
 
 def _mentions(clauses: Sequence[Clause]) -> list[tuple[Clause, people.Mention]]:

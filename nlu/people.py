@@ -17,11 +17,11 @@ _DEPTS = (
 _TITLE_WORDS = (
     "副总经理|总经理|副总裁|总裁|副总|董事长|董事|总监|经理|主管|负责人|主任|部长|专员|工程师|总工|首席执行官|"
     "CEO|CTO|CFO|COO|CIO|CMO|VP|创始人|合伙人|老板娘|老板|厂长|院长|处长|科长|局长|秘书长|采购员|会计|出纳|架构师|"
-    "理事长|董秘|助理|秘书|顾问|组长|副理|协理|课长|店长|校长|园长|馆长|副教授|教授|讲师|律师|医生"
+    "理事长|董秘|助理|秘书|顾问|组长|副理|协理|课长|店长|校长|园长|馆长|副教授|教授|讲师|律师|医生|护士长|医师|药师"
 )
 DEPTS = _DEPTS
 # "人事行政经理", "总经理助理": up to two departments before the title, an assistant after it.
-TITLE_ZH = rf"(?:(?:{_DEPTS})(?:部|中心|处|科)?){{0,2}}(?:副|首席)?(?:{_TITLE_WORDS})(?:助理|秘书)?"
+TITLE_ZH = rf"(?:(?:{_DEPTS})(?:部|中心|处|科)?){{0,2}}(?:副|首席|高级|资深|常务|执行)?(?:{_TITLE_WORDS})(?:助理|秘书)?"
 # "做财务的", "负责采购": the department someone works in, said instead of a title.
 WORKS_IN = rf"(?:做|搞|负责|管|在)(?P<dept>{_DEPTS})(?:部|的|工作|这块|方面)*"
 # What colleagues call someone: 张总, 刘经理, 王工, 李老师.
