@@ -969,6 +969,8 @@ def _org_ok(org: str) -> bool:
     org = org.strip()
     if len(org) < 2 or org in _PLACE_ONLY_EN or region.is_place(org):
         return False
+    if _HAN_RE.search(org) and "".join(region.place_names(org)) == org:
+        return False
     if _HAN_RE.search(org):
         if _NOT_ORG_ZH.search(org) and not is_company_name(org, strong=True):
             return False
@@ -1029,7 +1031,7 @@ def _headers(messages: Sequence[Message], found: _Found) -> None:
             continue
         seen.add(m.speaker)
         # A colleague who joins the customer's group chat is not the contact the rep deals with.
-        weight = 0.0 if m.speaker == main else -3.0
+        weight = 0.0 if m.speaker == main else -3.5
         parts = _label_parts(m.speaker)
         if not parts or _GENERIC_SPEAKER.fullmatch(parts[0]):
             if len(parts) > 1:

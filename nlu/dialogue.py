@@ -60,7 +60,9 @@ class Dialogue:
 
 _REP_NAMES = frozenset({"我", "me", "本人", "自己", "i", "myself", "rep", "you", "我方", "us"})
 # Words in a display name that mark our own side: "Kai (sales)", "销售-孟凡", "Alex (us)".
-_REP_TAGS = re.compile(r"^(?:sales|us|me|我方|销售|销售顾问|客服|售前|客户经理|account manager)$", re.IGNORECASE)
+_REP_TAGS = re.compile(
+    r"^(?:sales|us|me|我方|account manager)$|(?:销售|销售顾问|客服|售前|售后|技术支持|客户经理|实施顾问)$", re.IGNORECASE
+)
 # "Label: value" lines that are fields, not speakers.
 _FIELD_LABELS = re.compile(
     r"^(?:电话|手机|座机|联系电话|电邮|邮箱|地址|微信|微信号|预算|时间|日期|备注|公司|单位|职位|职务|联系人|姓名|网址|官网|"
@@ -75,7 +77,7 @@ _FIELD_LABELS = re.compile(
 # A Chinese label naming a field or a step of the sale: "下次见面：…", "客户名称：…", "预计签约时间：…".
 _FIELD_WORDS = re.compile(
     r"电话|手机|邮箱|地址|微信|预算|经费|时间|日期|备注|公司|单位|职位|职务|职称|联系|姓名|名称|需求|意向|见面|拜访|会议|"
-    r"沟通|跟进|下一步|后续|计划|进度|节点|结论|现状|对象|参加|参会|决策|对接|部门|所在地|签约|名片|信息|资料|线索|"
+    r"沟通|跟进|下一步|后续|计划|进度|节点|结论|现状|对象|参加|参会|决策|对接|部门|所在地|签约|名片|信息|资料|线索|联络|查询|询价|收到|"
     r"金额|产品|地点|关键|登记|备注|说明|总结|结果|情况"
 )
 # "客户: 你好，我是…" is the customer speaking; "客户：刘建国" is a field.
@@ -251,7 +253,8 @@ def _messages(text: str) -> list[Message]:
             continue
         said = _SPEAKER_LINE.match(line)
         speaking = _speaking_customer(said["name"], said["text"], transcript=transcript) if said else False
-        if said and (_is_label_name(said["name"]) or speaking):
+        # "今日收到一个查询：" with nothing after it is a heading, not someone speaking.
+        if said and said["text"].strip() and (_is_label_name(said["name"]) or speaking):
             name = said["name"].strip()
             messages.append(Message(name, side_of(name), said["text"].strip()))
             continue
