@@ -49,11 +49,12 @@ _FUTURE_ACTION = re.compile(
 _MEETING = re.compile(
     r"约|见面|见个面|拜访|开会|去一趟|过去(?=[\s,，。!！]|$|一趟|看看|拜访|演示|聊|谈)|会议|碰一下|碰个面|碰面|聊一下|聊聊|面谈|面聊|过来|来公司|来我们|来一趟|上门|演示|"
     r"来我|到我|办公室|打电话|打个电话|通电话|电话沟通|电话聊|电话会|视频会|线上会|腾讯会议|飞书会议|沟通一下|交流一下|汇报|见一下|"
-    r"(?:来|去|到|上来)(?:你们?|贵司|贵公司|店里?|厂里?|工厂|现场|学校|医院|园区|仓库)|(?:来|去|过来)看看|看现场|视频聊|视讯|"
+    r"(?:来|去|到|上来)(?:你们?|您们?|贵司|贵公司|店里?|厂里?|工厂|现场|学校|医院|园区|仓库)|讲一下|讲讲|介绍一下|"
+    r"给(?:您|你)(?:打个?)?电话|电话(?:详细)?(?:介绍|聊|沟通)|(?:来|去|过来)看看|看现场|视频聊|视讯|"
     r"线上沟通|线上演示|远程演示|评审会|方案评审|详谈|详聊|简报|下次沟通|下次联系|有空|得不得|吃饭|饭局|喝茶|调研|驻场|"
     r"(?:来|去|过来|过去|上来)[^,，。!！?？]{0,6}找(?:你|您|我)|打给(?:他|她|你|您|我)|回电|谈下|谈一下|谈谈|聊下|聊吧|"
     r"(?:过去|过来|去|来)[^,，。!！?？]{0,6}一趟|到[^,，。!！?？]{1,10}来|启动会|交流会|研讨会|沟通会|推进会|汇报会|"
-    r"(?<![A-Za-z])(?:walk\s*-?\s*through|talk|chat|walk\s+(?:us|me)\s+through|are\s+you\s+free|you\s+free|be\s+free|i'?m\s+free|available\s+(?:on|for|at))(?![A-Za-z])|"
+    r"(?<![A-Za-z])(?:walk\s*-?\s*through|talk|chat|want\s+to\s+see|see\s+the\s+\w+\s+(?:module|demo|product)|walk\s+(?:us|me)\s+through|are\s+you\s+free|you\s+free|be\s+free|i'?m\s+free|available\s+(?:on|for|at))(?![A-Za-z])|"
     r"(?<![A-Za-z])(?:meet(?:ing)?|call|demo|visit|presentation|catch\s+up|sync|zoom|teams|lunch|dinner|coffee)(?![A-Za-z])",
     re.IGNORECASE,
 )
@@ -65,7 +66,7 @@ _DECLINED = re.compile(
 )
 _TIMELINE = re.compile(
     r"上线|交付|部署|落地|签约|签合同|签单|能签|可以签|签下来|下单|招标|投标|验收|实施|启动(?!会)|立项|定下来|拍板|做决定|投入使用|用起来|"
-    r"试点|试用|选型|采购|到位|完成|开始用|切换|要定|敲定|决定|决标|签好|签完|送到|到货|用上|能用|投产|装好|装完|安装|"
+    r"试点|试用|选型|采购|到位|完成|开始用|切换|要定|敲定|决定|决标|签好|签完|送到|到货|用上|能用|投产|装好|装完|安装|开标|定标|评标|中标|"
     r"(?<![A-Za-z])(?:finali[sz]e|live|decided?|tender(?:ing)?|award)(?![A-Za-z])|"
     r"\bgo(?:ing)?[\s-]live\b|\blaunch\b|\bdeploy|\broll[\s-]?out\b|\bdeliver|\bsign\b|\bpurchase\b|\bdecide\b|"
     r"\bdecision\b|\bimplement|\bkick[\s-]?off\b|\bstart\s+using\b|\bprocure",
@@ -215,6 +216,12 @@ def timeline(clause: Clause) -> tuple[str, TimeMention] | None:
             end = max(end, following.end())
         return tidy(clause.text[start:end]), mention
     return None
+
+
+def timeline_cue(clause: Clause) -> str | None:
+    """The milestone words of a clause that says no time ("签合同")."""
+    cue = _TIMELINE.search(clause.text)
+    return tidy(cue[0]) if cue else None
 
 
 def needs(clause: Clause) -> list[str]:

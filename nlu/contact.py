@@ -173,6 +173,10 @@ _NAME_QUESTION = re.compile(
     r"speaking\s+with|your\s+(?:full\s+)?name|may\s+i\s+have\s+your|and\s+you\s+are",
     re.IGNORECASE,
 )
+_NEED_LABEL = re.compile(r"^(?:需求|产品|项目|意向|意向产品|要求|备注|message|needs?|requirements?)\s*[:：|]", re.IGNORECASE)
+_ORG_QUESTION = re.compile(
+    r"哪家|贵司是|贵公司是|公司名|店名|名字是|叫什么|全称|which\s+company|company\s+name|name\s+of\s+your", re.IGNORECASE
+)
 _SIGN_OFF = re.compile(
     r"^(?:best(?:\s+regards)?|kind\s+regards|regards|warm\s+regards|many\s+thanks|thanks|thank\s+you|cheers|"
     r"sincerely|yours(?:\s+sincerely|\s+faithfully)?|祝好|此致|敬礼|谢谢|顺祝商祺|--+|—+|-{2,}|_{3,})[\s,.!！,]*$",
@@ -222,7 +226,9 @@ _EN_TRADE = re.compile(
     r"Electronics|Robotics|Motors|Auto|Construction|Engineering|Manufacturing|Industries|Group|Hotels?|Farms?|"
     r"Fitness|Health|Healthcare|Medical|Learning|Education|Apparel|Furniture|Plumbing|HVAC|Brewery|Breweries|"
     r"Packaging|Components|Precision|Fintech|Insurance|Realty|Properties|Holdings|Ventures|Agency|Services|"
-    r"Technologies|Technology|Software|Networks|Cocoa|Seafoods?|Dairy|Timber|Steel|Chemicals?)(?:\s+(?:Ltd\.?|Inc\.?|LLC|PLC|AB|GmbH|SRL|Pty\s+Ltd|Co-op))?)(?![\w&])"
+    r"Technologies|Technology|Software|Networks|Cocoa|Seafoods?|Dairy|Timber|Steel|Chemicals?|Church|School|Academy|"
+    r"University|College|Council|Foundation|Association|Club|Institute|Centre|Center|Kindergarten|Museum|"
+    r"Library|Restaurant|Cafe|Bakery|Salon|Spa|Gym|Wines?|Mining|Corp)(?:\s+(?:Ltd\.?|Inc\.?|LLC|PLC|AB|GmbH|SRL|Pty\s+Ltd|Co-op))?)(?![\w&])"
 )
 _EN_NAME_TITLE_AT = re.compile(
     rf"(?P<name>{_EN_NAME})\s*,\s*(?P<title>(?i:{EN_TITLE})|(?:{_EN_MODIFIER})(?:\s+(?:{_EN_MODIFIER}))?)\s+(?:at|@)\s+{_EN_ORG}"
@@ -285,6 +291,7 @@ class Contact:
 
 @dataclass
 class _Found:
+    messages: Sequence[Message] = ()
     names: list[Candidate] = field(default_factory=list)
     titles: list[Candidate] = field(default_factory=list)
     orgs: list[Candidate] = field(default_factory=list)
@@ -297,7 +304,7 @@ def find(dialogue: Dialogue, mentions: Sequence[tuple[Clause, people.Mention]] =
     `mentions` are the people each clause names (with "他是总经理" already resolved to the person just
     named); those of the rep's own notes are candidates too.
     """
-    found = _Found()
+    found = _Found(dialogue.messages)
     messages = dialogue.messages
     _our_side(messages, found)
     theirs = [(i, m) for i, m in enumerate(messages) if m.side is not Side.REP]
@@ -455,6 +462,12 @@ def _our_side(messages: Sequence[Message], found: _Found) -> None:
             found.ours.add(company)
 
 
+def _asked_org(message: Message, index: int, messages: Sequence[Message]) -> bool:
+    """Whether the rep's message just before asked which company or shop this is."""
+    previous = messages[index - 1] if 0 < index <= len(messages) else None
+    return bool(previous and previous.side is Side.REP and _ORG_QUESTION.search(previous.text))
+
+
 def _asked_name(messages: Sequence[Message], index: int) -> bool:
     """Whether the rep just asked for the customer's name: the message before `index`, or the one
     before that when the customer's first reply gave no name ("姓许" - "许思琪")."""
@@ -607,7 +620,8 @@ def _intro_zh(text: str, order: int, message: Message, found: _Found, *, asked: 
             _add_name(found, name, INTRO, order, "intro", title=title, speaker=speaker)
             said_name = True
         else:
-            _add_name(found, m["surname"], SURNAME, order, "surname", speaker=speaker)
+            score = SURNAME + 2.5 if message.side is Side.CUSTOMER else SURNAME
+            _add_name(found, m["surname"], score, order, "surname", speaker=speaker)
     for m in _ZH_FULL_NAME.finditer(text):
         name = zh_name_at(text, m.end()) or en_name_at(text, m.end())
         title = _title_after(text, m.end() + len(name)) if name else None
@@ -624,6 +638,10 @@ def _intro_zh(text: str, order: int, message: Message, found: _Found, *, asked: 
         found.titles.append(Candidate(title, INTRO - 3, order, "self", speaker=speaker))
     if asked and not said_name:
         _answer(text, order, message, found)
+    if _asked_org(message, order, found.messages) and re.fullmatch(rf"[{_HAN}A-Za-z&' ]{{2,16}}", text.strip()):
+        org = text.strip()
+        if _org_ok(org) and not names.is_chinese_name(org) and not is_descriptor(org):
+            _add_org(found, org, INTRO - 1, order, "answer", person=speaker)
 
 
 def _name_after(text: str, position: int) -> tuple[str | None, int]:
@@ -728,7 +746,7 @@ def _does_job(text: str, order: int, message: Message, found: _Found) -> None:
 
 def _answer_name(text: str, order: int, message: Message, found: _Found) -> None:
     """The reply to "怎么称呼" / "中文名是？": "赵德厚。辽宁康泰医药有限公司", "鞠先生", "Priya Nair, Head of IT"."""
-    head = re.sub(rf"(?i:^{_GREETING})", "", text.strip())
+    head = re.sub(rf"(?i:^{_GREETING}(?:(?:sure|yes|yeah|ok|okay|of course|certainly)\b[\s!,.~-]*)?)", "", text.strip())
     name = zh_name_at(head, 0)
     if name is None and re.match(rf"[{_HAN}]{{2,3}}(?:[,，\s]|$)", head):
         # Asked for their name, people answer with it even when its surname is rare (禤国强).
@@ -751,6 +769,10 @@ def _answer_name(text: str, order: int, message: Message, found: _Found) -> None
     org = None
     if not _HAN_RE.match(name):
         title, org = _en_title_org(rest)
+        parts = [p.strip() for p in re.split(r"\s*[,|]\s*", rest) if p.strip()]
+        if title is None and parts and re.fullmatch(rf"(?i:{_EN_DEPT}|{_EN_MODIFIER})", parts[0]):
+            title = parts[0]
+            org = org or next((p for p in parts[1:] if _EN_TRADE.search(p) or is_company_name(p)), None)
         if title or org:
             _add_name(found, name, ANSWER, order, "answer", title=title, org=org, speaker=message.speaker)
             return
@@ -941,6 +963,8 @@ def _orgs_said(text: str, order: int, message: Message, found: _Found) -> None:
         org = _clean_en_org(m["org"])
         if org and _org_ok(org) and not _EN_TITLE_RE.fullmatch(org):
             _add_org(found, org, INTRO - 2, order, "said", person=message.speaker)
+    if _NEED_LABEL.match(text):
+        return
     for company in find_companies(text):
         strong = is_company_name(company, strong=True)
         _add_org(found, company, LINE if strong else NOTE_MET, order, "company")
@@ -982,7 +1006,7 @@ def _org_ok(org: str) -> bool:
             return False
         return not re.fullmatch(rf"{_DEPT_ZH}(?:部|中心|处|科|室)?", org)
     words = org.split()
-    if region.english_place_names(org) and len(words) <= 2 and not _EN_TRADE.search(org):
+    if len(words) <= 2 and all(region.english_place_names(w) for w in words) and not _EN_TRADE.search(org):
         return False
     return not (len(words) == 1 and words[0] in _EN_NOT_NAME)
 
@@ -1372,7 +1396,7 @@ def _choose_org(found: _Found, name: Candidate | None) -> str | None:
     values = list(scored)
     for short in values:
         for long in values:
-            if long != short and _contains(long, short):
+            if long != short and _contains(long, short) and (is_company_name(long) or _EN_TRADE.search(long)):
                 s_long, s_short = scored[long], scored[short]
                 scored[long] = (max(s_long[0], s_short[0]) + 0.5, min(s_long[1], s_short[1]), long)
     return sorted(scored.values(), key=lambda item: (-item[0], item[1]))[0][2]

@@ -8,6 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+import phonenumbers
+from phonenumbers import geocoder
+
 from crm.facts import CardFacts, CommitmentFact, Facts, PersonMention, Region, ReminderFact, TodoFact
 from crm.ports import OcrPage
 from nlu import actions, contact, jio, money, names, patterns, people, region
@@ -56,7 +59,7 @@ _ENGLISH_LOCALES = (
         re.compile(
             r"\b(?:USA?|United States|California|Texas|New York|NYC|Florida|Arizona|Wisconsin|Illinois|Chicago|"
             r"Boston|Austin|Houston|Dallas|Phoenix|Seattle|Denver|Atlanta|Miami|San Francisco|Los Angeles|Central|"
-            r"Eastern|Pacific|PT|ET|CT)\b|\(\d{3}\)\s?\d{3}-\d{4}"
+            r"Eastern|Pacific|PT|ET|CT)\b|\(\d{3}\)\s?\d{3}-\d{4}|(?<![\d+])\d{3}[-. ]\d{3}[-. ]\d{4}(?!\d)"
         ),
     ),
     ("GB", re.compile(r"\b(?:UK|United Kingdom|London|Manchester|Leeds|Birmingham|Glasgow|GBP|pounds?)\b|£")),
@@ -77,7 +80,17 @@ _WARM_UP_TEXT = (
 )
 _SUMMARY_LIMIT = 120
 # Ways of talking about what a customer will spend that the budget words do not cover.
-_MONEY_TALK = re.compile(r"钱不多|钱的话|价位|心理价|能出|出多少|花多少|一两万|万块钱|price\s+range|\bspend\b", re.IGNORECASE)
+_MONEY_TALK = re.compile(
+    r"钱不多|钱的话|价位|心理价|能出|出多少|花多少|一两万|万块钱|(?:万|千|块|元|w|k)\s*(?:以内|以下|之内)|price\s+range|\bspend\b",
+    re.IGNORECASE,
+)
+_CNY = re.compile(r"人民币|RMB|CNY|¥|元(?!旦)|块钱?", re.IGNORECASE)
+_FOREIGN_CURRENCY = re.compile(
+    r"US\$|\$|USD|美元|美金|dollars?|bucks|EUR|€|euros?|欧元|GBP|£|pounds?|英镑|HKD|HK\$|港币|港元|港纸|蚊|"
+    r"TWD|NT\$|台币|新台币|SGD|S\$|AUD|A\$|INR|₹|rupees?|crore|lakh|RUB|rubles?|roubles?|AED|dirhams?|KES|JPY|日元|円|"
+    r"KRW|韩元|MYR|ringgit|THB|baht|CAD|C\$|CHF",
+    re.IGNORECASE,
+)
 _ASKS = re.compile(r"多少|多大|几多|怎么样|range|how\s+much|what|\?|吗|呢", re.IGNORECASE)
 # A meeting more than half a year ahead is not how people plan; such a date without a year is the
 # heading of a note ("拜访小结（11月23日）") that the parser moved to next year.
@@ -155,7 +168,9 @@ class Extractor:
         address = region.find_address(customer_text) or region.find_address(dialogue.text)
         locale = _locale(dialogue)
         found_region = _region(locale, address, customer_text, normalize(company) if company else None)
-        budget = _budget(dialogue.clauses)
+        if found_region is None:
+            found_region = _landline_region(contact_text, locale)
+        budget = _budget(dialogue.clauses, locale)
         done = _actions(dialogue, now)
         phones = _phones(contact_text, _speaker_phones(dialogue), locale)
         wechat_ids = patterns.find_wechat_ids(contact_text)
@@ -238,6 +253,20 @@ def _region(locale: str, address: str | None, text: str, company: str | None) ->
     if home is None or (found is not None and found.province == home):
         return found
     return region.find_region([_HOME_NAME[locale]])
+
+
+def _landline_region(text: str, locale: str) -> Region | None:
+    """Where a landline's area code is (027 is Wuhan), from libphonenumber's offline geocoder: a
+    company's fixed line is where the company is; a mobile number says only where it was bought."""
+    for match in find_phones(text, locale):
+        number = phonenumbers.parse(match.base)
+        if phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.FIXED_LINE:
+            continue
+        place = geocoder.description_for_number(number, "zh")
+        found = region.find_region([place]) if place else None
+        if found is not None:
+            return found
+    return None
 
 
 def _elsewhere(own: Region, found: Region) -> bool:
@@ -344,7 +373,7 @@ def _mention_org(mentions: list[tuple[Clause, people.Mention]]) -> str | None:
     return next((m.org for c, m in mentions if m.org and c.side is not Side.REP), None)
 
 
-def _budget(clauses: Sequence[Clause]) -> money.Amount | None:
+def _budget(clauses: Sequence[Clause], locale: str = DEFAULT_REGION) -> money.Amount | None:
     """The last budget said; a cue in one clause carries to the next clause of the same message, and
     the rep asking for the budget ("预算大概多少？", "may I know your budget range?") carries to the
     customer's answer in the next two messages."""
@@ -362,9 +391,20 @@ def _budget(clauses: Sequence[Clause]) -> money.Amount | None:
         if cue and amount is None and _ASKS.search(clause.text):
             asked = (clause.message, clause.side)
         if amount is not None:
-            found = amount
+            # A budget in another currency is not a CNY figure (Facts holds CNY only): rather none
+            # than one off by the exchange rate.
+            found = None if _foreign(clause.text, amount, locale) else amount
             asked = None
     return found
+
+
+def _foreign(text: str, amount: money.Amount, locale: str) -> bool:
+    """Whether the amount is said in a currency other than the renminbi, or implied by a Hong Kong or
+    Taiwan chat that names no currency."""
+    near = text[max(0, amount.start - 10) : amount.end + 12]
+    if _CNY.search(near):
+        return False
+    return bool(_FOREIGN_CURRENCY.search(near)) or locale in ("HK", "TW")
 
 
 def _actions(dialogue: Dialogue, now: datetime) -> _Actions:
@@ -385,6 +425,7 @@ def _actions(dialogue: Dialogue, now: datetime) -> _Actions:
     cued_with_day = {c.message for c in dialogue.clauses if actions.has_meeting_cue(c)}
     proposed_by: Side | None = None
     week_said: tuple[int, date, date] | None = None
+    previous_time: tuple[int, TimeMention] | None = None
     for clause in dialogue.clauses:
         short_reply = len(dialogue.messages[clause.message].text) <= _SHORT_REPLY
         follows = short_reply and 0 < clause.message - proposal_message <= 2
@@ -420,6 +461,13 @@ def _actions(dialogue: Dialogue, now: datetime) -> _Actions:
         said = actions.timeline(clause)
         if said is not None and (when is None or said[1] is not when):
             milestone = (said[0], said[1].by())
+        elif said is None and not clause.times and previous_time and previous_time[0] == clause.message:
+            # "下周二上午来一趟成都 签合同": the milestone's time is in the clause before.
+            cue = actions.timeline_cue(clause)
+            if cue is not None:
+                milestone = (cue, previous_time[1].by())
+        if clause.times:
+            previous_time = (clause.message, clause.times[-1])
         due = _due(clause.times[-1], now) if clause.times else None
         if reminder:
             if clause.times:

@@ -21,7 +21,10 @@ _TITLE_WORDS = (
 )
 DEPTS = _DEPTS
 # "人事行政经理", "总经理助理": up to two departments before the title, an assistant after it.
-TITLE_ZH = rf"(?:(?:{_DEPTS})(?:部|中心|处|科)?){{0,2}}(?:副|首席|高级|资深|常务|执行)?(?:{_TITLE_WORDS})(?:助理|秘书)?"
+TITLE_ZH = (
+    rf"(?:副|首席|高级|资深|常务|执行)?(?:(?:{_DEPTS})(?:部|中心|处|科)?){{0,2}}(?:副|首席|高级|资深|常务|执行)?"
+    rf"(?:{_TITLE_WORDS})(?:助理|秘书)?"
+)
 # "做财务的", "负责采购": the department someone works in, said instead of a title.
 WORKS_IN = rf"(?:做|搞|负责|管|在)(?P<dept>{_DEPTS})(?:部|的|工作|这块|方面)*"
 # What colleagues call someone: 张总, 刘经理, 王工, 李老师.
