@@ -16,7 +16,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import opencc
@@ -70,21 +69,19 @@ class Tally:
 
 
 def load(part: str) -> list[Case]:
-    cases: list[Case] = []
-    for path in sorted((CORPUS / part).glob("*.json")):
-        for raw in json.loads(path.read_text(encoding="utf-8")):
-            cases.append(
-                Case(
-                    raw["id"],
-                    part,
-                    raw["lang"],
-                    raw["style"],
-                    datetime.fromisoformat(raw.get("now", DEFAULT_NOW)),
-                    "\n".join(raw["chat"]),
-                    raw["expect"],
-                )
-            )
-    return cases
+    return [
+        Case(
+            raw["id"],
+            part,
+            raw["lang"],
+            raw["style"],
+            datetime.fromisoformat(raw.get("now", DEFAULT_NOW)),
+            "\n".join(raw["chat"]),
+            raw["expect"],
+        )
+        for path in sorted((CORPUS / part).glob("*.json"))
+        for raw in json.loads(path.read_text(encoding="utf-8"))
+    ]
 
 
 def _text_key(value: str) -> str:

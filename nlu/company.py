@@ -101,7 +101,10 @@ def find_companies(text: str) -> list[str]:
     names = list(dict.fromkeys(name for _, _, name in found))
     # "杭州钢铁集团冷轧有限公司": a group's name runs on into its subsidiary's legal form.
     joined = [
-        a + b for a in names for b in names if a != b and a + b in text and re.search("(?:集团|控股|大学|学院)$", a)
+        a + b
+        for a in names
+        for b in names
+        if a != b and a + b in text and re.search("(?:集团|控股|大学|学院)$", a)
     ]
     return list(dict.fromkeys(joined + [n for n in names if not any(n in j for j in joined)]))
 
@@ -126,10 +129,12 @@ def is_company_name(text: str, *, strong: bool = False) -> bool:
     return not strong and bool(_WEAK_END.search(text)) and len(text) > 3
 
 
-_DESCRIPTOR_SUFFIX = re.compile(r"(?:公司|企业|工厂|厂|店|门店|代理商|经销商|机构|诊所|酒店|餐厅|商家|卖家|工作室)$")
+_DESCRIPTOR_SUFFIX = re.compile(
+    r"(?:公司|企业|工厂|厂|店|门店|代理商|经销商|机构|诊所|酒店|餐厅|商家|卖家|工作室)$"
+)
 
 
 def is_descriptor(text: str) -> bool:
     """Whether `text` says what a company does rather than its name: 跨境电商公司, 注塑厂, 口腔诊所."""
     core = _DESCRIPTOR_SUFFIX.sub("", text.strip())
-    return bool(core) and _DESCRIPTOR.match(core) is not None or core == ""
+    return (bool(core) and _DESCRIPTOR.match(core) is not None) or core == ""

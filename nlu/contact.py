@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from nlu import names, people, region
 from nlu.company import find_companies, is_company_name, is_descriptor
@@ -60,7 +60,8 @@ _EN_ROLE = (
 _EN_MODIFIER = (
     r"senior|junior|chief|deputy|assistant|associate|executive|general|regional|global|group|vice|it|hr|qa|pmo|"
     r"ops|operations|procurement|purchasing|sourcing|sales|marketing|export|import|product|project|plant|fleet|"
-    r"admin|office|finance|financial|engineering|technical|tech|account|business|supply chain|customer service|"
+    r"admin|office|finance|financial|engineering|technical|tech|account|business|supply chain|"
+    r"customer service|"
     r"r&d|medical|logistics|warehouse|quality|production|manufacturing|digital|data|security|facilities|"
     r"training|human resources|brand|e-commerce|store|retail|category|program|service|support|development|"
     r"legal|compliance|design|research|country|area|branch|managing|commercial|information"
@@ -103,7 +104,8 @@ _GREETING = (
 # Labels of the fields a form or a pasted card gives; separated from the value by a colon, a bar or two
 # spaces ("企业名称  贵州黔味源食品有限公司").
 _NAME_LABELS = (
-    r"联系人姓名|客户姓名|联系人|联络人|联络窗口|窗口|对接人|姓名|名字|称呼|name|contact(?:\s+person)?|full\s+name"
+    r"联系人姓名|客户姓名|联系人|联络人|联络窗口|窗口|对接人|姓名|名字|称呼|"
+    r"name|contact(?:\s+person)?|full\s+name"
 )
 _WEAK_NAME_LABELS = r"客户|决策人|负责人|from|对象"
 _COMPANY_LABELS = (
@@ -111,7 +113,8 @@ _COMPANY_LABELS = (
     r"account|customer"
 )
 _TITLE_LABELS = (
-    r"客户职位|客户职务|职位|职务|职称|头衔|岗位|部门/职务|部门及职务|title|position|role|job\s+title|designation"
+    r"客户职位|客户职务|职位|职务|职称|头衔|岗位|部门/职务|部门及职务|"
+    r"title|position|role|job\s+title|designation"
 )
 _FIELD = re.compile(
     rf"(?:^|(?<=[\s,;|]))(?P<label>{_NAME_LABELS}|{_WEAK_NAME_LABELS}|{_COMPANY_LABELS}|{_TITLE_LABELS})"
@@ -128,7 +131,9 @@ _ZH_INTRO = re.compile(
     rf"(?:(?P<dept>{_DEPT_ZH})(?P<unit>部|中心|处|科|室)?的\s*)?"
     rf"(?P<title>(?:集团|公司|总部|分公司|工厂|厂里|事业部|区域)?{_TITLE_ZH}|(?i:{EN_TITLE})(?![A-Za-z]))?\s*"
 )
-_ZH_SURNAME_INTRO = re.compile(rf"(?:我姓|免贵姓|敝姓|本人姓|(?:^|(?<=[,，\s]))姓)(?P<surname>[{_HAN}]{{1,2}}?)(?=[,，。\s]|$|[{_HAN}]{{2,3}}(?:[,，。\s]|$))")
+_ZH_SURNAME_INTRO = re.compile(
+    rf"(?:我姓|免贵姓|敝姓|本人姓|(?:^|(?<=[,，\s]))姓)(?P<surname>[{_HAN}]{{1,2}}?)(?=[,，。\s]|$|[{_HAN}]{{2,3}}(?:[,，。\s]|$))"
+)
 # A rep's note: "客户…姓柯", "对接人是储运部的段部长", "对接人 黄文斌".
 _ZH_SURNAME_SAID = re.compile(rf"(?<![我贵敝])姓(?P<surname>[{_HAN}])(?![{_HAN}]{{0,1}}(?:名|氏))")
 _ZH_CONTACT_SAID = re.compile(
@@ -164,7 +169,8 @@ _EN_HERE = re.compile(
     rf"\s*,\s*(?=(?:the\s+)?(?i:{EN_TITLE})\b))"
 )
 _EN_SELF_TITLE = re.compile(
-    rf"\b(?:I'm|I am|i'm|im)\s+(?:the\s+|an?\s+|their\s+|our\s+)?(?P<title>{EN_TITLE})\b(?:\s+(?:at|of|for|with|@)\s+)?",
+    rf"\b(?:I'm|I am|i'm|im)\s+(?:the\s+|an?\s+|their\s+|our\s+)?(?P<title>{EN_TITLE})\b"
+    r"(?:\s+(?:at|of|for|with|@)\s+)?",
     re.IGNORECASE,
 )
 _EN_HEAD_OF = re.compile(rf"\bI\s+(?:head|lead)\s+(?:the\s+)?(?P<dept>(?i:{_EN_DEPT}))\b")
@@ -173,9 +179,12 @@ _NAME_QUESTION = re.compile(
     r"speaking\s+with|your\s+(?:full\s+)?name|may\s+i\s+have\s+your|and\s+you\s+are",
     re.IGNORECASE,
 )
-_NEED_LABEL = re.compile(r"^(?:需求|产品|项目|意向|意向产品|要求|备注|message|needs?|requirements?)\s*[:：|]", re.IGNORECASE)
+_NEED_LABEL = re.compile(
+    r"^(?:需求|产品|项目|意向|意向产品|要求|备注|message|needs?|requirements?)\s*[:：|]", re.IGNORECASE
+)
 _ORG_QUESTION = re.compile(
-    r"哪家|贵司是|贵公司是|公司名|店名|名字是|叫什么|全称|which\s+company|company\s+name|name\s+of\s+your", re.IGNORECASE
+    r"哪家|贵司是|贵公司是|公司名|店名|名字是|叫什么|全称|which\s+company|company\s+name|name\s+of\s+your",
+    re.IGNORECASE,
 )
 _SIGN_OFF = re.compile(
     r"^(?:best(?:\s+regards)?|kind\s+regards|regards|warm\s+regards|many\s+thanks|thanks|thank\s+you|cheers|"
@@ -196,12 +205,14 @@ _EMAIL_FROM = re.compile(rf"^from\s*:\s*(?P<name>{_EN_NAME})\s*<", re.IGNORECASE
 
 # Companies said in a sentence: "我们是宁波港联贸易", "公司叫永顺五金", "from Northwind Traders".
 _ZH_ORG_SAID = re.compile(
-    rf"(?:(?:公司|店|店名|民宿|律师行|餐厅|学校|机构|工厂|厂|品牌|诊所|医院)(?:名|名字)?(?:叫做|叫|是|为|名叫|:)|"
-    rf"(?<![我你他她])(?:叫做|名叫|叫)|我们是|我们这边是|来自|我在)\s*[「“\"']?(?P<org>[^\s,，。!！?？「」“”\"'、]{{2,30}})"
+    r"(?:(?:公司|店|店名|民宿|律师行|餐厅|学校|机构|工厂|厂|品牌|诊所|医院)(?:名|名字)?(?:叫做|叫|是|为|名叫|:)|"
+    r"(?<![我你他她])(?:叫做|名叫|叫)|我们是|我们这边是|来自|我在)\s*[「“\"']?(?P<org>[^\s,，。!！?？「」“”\"'、]{2,30})"
     r"(?=[「」“”\"'\s,，。!！?？]|$)"
 )
 # "我们公司是苏州的，和顺电气": the name after the description.
-_APPOSED_ORG = re.compile(r"(?:公司是|我们是|我们这边是)[^,，。]{1,8}的[,，]\s*(?P<org>[^\s,，。!！?？]{2,20})(?=[,，。!！?？\s]|$)")
+_APPOSED_ORG = re.compile(
+    r"(?:公司是|我们是|我们这边是)[^,，。]{1,8}的[,，]\s*(?P<org>[^\s,，。!！?？]{2,20})(?=[,，。!！?？\s]|$)"
+)
 # "重庆小龙坎食品的陶", "华为的张伟": who someone is, by their company.
 _ORG_OF_PERSON = re.compile(rf"(?P<org>[^\s,，。的]{{2,20}})的(?P<who>[{_HAN}]{{1,3}})")
 # Words that make "叫麦香坊" the name of a business rather than of a person.
@@ -221,7 +232,7 @@ _EN_ORG = (
 )
 # A capitalised phrase that ends in a trade word is a company on its own: "Aegean Link Shipping".
 _EN_TRADE = re.compile(
-    rf"(?<![\w&])(?P<org>(?:[A-Z][\w&'’.-]*\s+){{1,4}}(?:Shipping|Logistics|Trading|Foods?|Pharma|Textiles|Solar|Energy|"
+    r"(?<![\w&])(?P<org>(?:[A-Z][\w&'’.-]*\s+){1,4}(?:Shipping|Logistics|Trading|Foods?|Pharma|Textiles|Solar|Energy|"
     r"Studio|Studios|Media|Labs?|Systems|Solutions|Consulting|Partners|Clinic|Hospital|Dental|Bank|Capital|Retail|"
     r"Electronics|Robotics|Motors|Auto|Construction|Engineering|Manufacturing|Industries|Group|Hotels?|Farms?|"
     r"Fitness|Health|Healthcare|Medical|Learning|Education|Apparel|Furniture|Plumbing|HVAC|Brewery|Breweries|"
@@ -235,8 +246,8 @@ _EN_NAME_TITLE_AT = re.compile(
 )
 _EN_TITLE_NAME_END = re.compile(rf"(?P<title>(?i:{EN_TITLE}))\s*,\s*(?P<name>{_EN_NAME})\s*$")
 _EN_ORG_SAID = re.compile(
-    rf"(?i:\b(?:from|at|with|@)\s+(?:the\s+[\w ]{{1,30}}?\s+office\s+of\s+)?|@\s*|\bwe\s*\(|\bwe\s+are\s+|"
-    rf"\bwe['’]re\s+|\bcompany\s+(?:is|name\s+is)\s+|\bcompany\s+name\s+是\s*|公司叫\s*|来自\s*|我们是\s*)"
+    r"(?i:\b(?:from|at|with|@)\s+(?:the\s+[\w ]{1,30}?\s+office\s+of\s+)?|@\s*|\bwe\s*\(|\bwe\s+are\s+|"
+    r"\bwe['’]re\s+|\bcompany\s+(?:is|name\s+is)\s+|\bcompany\s+name\s+是\s*|公司叫\s*|来自\s*|我们是\s*)"
     + _EN_ORG
 )
 _EN_ORG_LOWER = re.compile(r"\bfrom\s+(?P<org>[a-z]+(?:\s+[a-z]+){0,2})(?=[.,!]|\s+(?:here|we|and)\b|$)")
@@ -260,7 +271,7 @@ _PLACE_ONLY_EN = frozenset(("Shanghai", "Beijing", "Shenzhen", "Singapore", "Dub
 _GENERIC_SPEAKER = re.compile(
     r"(?i:客户|客人|客|访客|游客|网友|甲方|对方|customer|client|visitor|guest|prospect|lead|user|unknown)"
 )
-_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D★☆♥♡✿❀]")
+_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d★☆♥♡✿❀]")
 # Group roles in display names: "群主-刘".
 _LABEL_ROLES = frozenset(("群主", "管理员", "群管", "admin", "Admin"))
 _LABEL_PARTS = re.compile(r"[()\[\]（）【】<>《》|/,，·•]|(?<=\S)\s*[-—–]\s*|\s+")
@@ -394,12 +405,14 @@ def _is_honorific(value: str) -> bool:
         people.is_honorific(value)
         or _SURNAME_ONLY_POLITE.match(value)
         or re.match(rf"^{_EN_HONORIFIC}\s+\w+$", value)
-        or re.fullmatch(rf"[{_HAN}]{{1,2}}(?:总|工|经理|老师|主任|部长|院长|厂长|组长|科长|董|会计|先生|女士|小姐)", value)
+        or re.fullmatch(
+            rf"[{_HAN}]{{1,2}}(?:总|工|经理|老师|主任|部长|院长|厂长|组长|科长|董|会计|先生|女士|小姐)", value
+        )
     )
 
 
 def _surname(value: str) -> str | None:
-    """The family name a candidate says: 张 of 张伟 / 张总 / 张先生, Tan of "Lisa Tan", Huang of "Mr. Huang"."""
+    """The family name a candidate says: 张 of 张伟 / 张总 / 张先生, Huang of "Mr. Huang"."""
     if _HAN_RE.match(value):
         length = names.surname_length(value) or 1
         return value[:length]
@@ -477,7 +490,9 @@ def _asked_name(messages: Sequence[Message], index: int) -> bool:
     before = messages[index - 2] if index >= 2 else None
     if previous is None or before is None or before.side is not Side.REP:
         return False
-    gave_name = zh_name_at(previous.text, 0) or en_name_at(re.sub(rf"(?i:^{_GREETING})", "", previous.text), 0)
+    gave_name = zh_name_at(previous.text, 0) or en_name_at(
+        re.sub(rf"(?i:^{_GREETING})", "", previous.text), 0
+    )
     return bool(_NAME_QUESTION.search(before.text)) and not gave_name
 
 
@@ -519,14 +534,16 @@ def _person_value(value: str) -> tuple[str, str | None, str | None] | None:
     en = re.match(rf"(?:{_EN_HONORIFIC}\s+)?(?P<name>{_EN_NAME})", value)
     if en and en["name"].split()[0] not in _EN_NOT_NAME:
         rest = value[en.end() :]
-        title = re.match(rf"\s*[,(（-]\s*(?P<title>{EN_TITLE})", rest, re.IGNORECASE)
-        return en["name"], title["title"] if title else None, None
+        said = re.match(rf"\s*[,(（-]\s*(?P<title>{EN_TITLE})", rest, re.IGNORECASE)
+        return en["name"], said["title"] if said else None, None
     head = _NAME_VALUE_END.split(value, maxsplit=1)[0]
     for start in range(min(len(head), 12)):
         if not _HAN_RE.match(head[start]):
             continue
         before = head[:start].strip()
-        if before and not re.fullmatch(rf"(?:{_TITLE_ZH}|{_DEPT_ZH}(?:部|中心|处|科|室)?|[A-Za-z]{{1,5}}部?)", before):
+        if before and not re.fullmatch(
+            rf"(?:{_TITLE_ZH}|{_DEPT_ZH}(?:部|中心|处|科|室)?|[A-Za-z]{{1,5}}部?)", before
+        ):
             continue
         name = zh_name_at(head, start, loose=True)
         honorific = people.honorific_at(head, start)
@@ -547,7 +564,9 @@ def _person_value(value: str) -> tuple[str, str | None, str | None] | None:
         if title is None and before:
             title = before
         if title is None and org is None:
-            title, org = _split_inside(re.sub(r"^[\s,，、]+|\b(?:男|女)\b", " ", value[start + len(chosen) :]))
+            title, org = _split_inside(
+                re.sub(r"^[\s,，、]+|\b(?:男|女)\b", " ", value[start + len(chosen) :])
+            )
         return chosen, title, org
     return None
 
@@ -580,7 +599,12 @@ def _intro_zh(text: str, order: int, message: Message, found: _Found, *, asked: 
         name, position = _name_after(text, m.end())
         title = m["title"]
         between = text[m.end() : position].strip(" ,，")
-        if name and not title and between and (_TITLE_ZH_RE.fullmatch(between) or _DEPT_TITLE.fullmatch(between)):
+        if (
+            name
+            and not title
+            and between
+            and (_TITLE_ZH_RE.fullmatch(between) or _DEPT_TITLE.fullmatch(between))
+        ):
             title = between
         dept = m["dept"]
         org = m["org"]
@@ -592,7 +616,9 @@ def _intro_zh(text: str, order: int, message: Message, found: _Found, *, asked: 
         if name is None:
             # "我是采购经理" / "我是市场部的": the speaker's own title.
             if title or dept:
-                found.titles.append(Candidate(_title_of(dept, None, title), INTRO - 2, order, "self", speaker=speaker))
+                found.titles.append(
+                    Candidate(_title_of(dept, None, title), INTRO - 2, order, "self", speaker=speaker)
+                )
             if org and _org_ok(org):
                 _add_org(found, org, INTRO - 1, order, "intro", person=speaker)
             continue
@@ -638,14 +664,16 @@ def _intro_zh(text: str, order: int, message: Message, found: _Found, *, asked: 
         found.titles.append(Candidate(title, INTRO - 3, order, "self", speaker=speaker))
     if asked and not said_name:
         _answer(text, order, message, found)
-    if _asked_org(message, order, found.messages) and re.fullmatch(rf"[{_HAN}A-Za-z&' ]{{2,16}}", text.strip()):
+    if _asked_org(message, order, found.messages) and re.fullmatch(
+        rf"[{_HAN}A-Za-z&' ]{{2,16}}", text.strip()
+    ):
         org = text.strip()
         if _org_ok(org) and not names.is_chinese_name(org) and not is_descriptor(org):
             _add_org(found, org, INTRO - 1, order, "answer", person=speaker)
 
 
 def _name_after(text: str, position: int) -> tuple[str | None, int]:
-    """The name an introduction gives at `position`: "张伟", "Amber 许小美" (the Chinese name), ", Vivian Lin",
+    """The name an introduction gives at `position`: "张伟", "Amber 许小美" (the Chinese one), ", Vivian Lin",
     "，采购部，覃丽华" (past a department or title said first)."""
     name = zh_name_at(text, position)
     if name:
@@ -690,7 +718,9 @@ def _said_in_note(text: str, order: int, found: _Found, *, narrator: bool) -> No
         if not name:
             continue
         title = None
-        honorific = re.match(rf"[{_HAN}]{{1,2}}?(?P<t>总经理|总监|经理|主任|部长|处长|科长|院长|厂长|主管|组长)$", name)
+        honorific = re.match(
+            rf"[{_HAN}]{{1,2}}?(?P<t>总经理|总监|经理|主任|部长|处长|科长|院长|厂长|主管|组长)$", name
+        )
         if honorific:
             title = _title_of(m["dept"], m["unit"], honorific["t"])
         elif m["dept"]:
@@ -725,14 +755,18 @@ def _title_org_after(text: str, end: int) -> tuple[str | None, str | None]:
 
 
 def _answer(text: str, order: int, message: Message, found: _Found) -> None:
-    """The reply to "怎么称呼" / "中文名是？": "赵德厚。辽宁康泰医药有限公司", "鞠先生", "Priya Nair, Head of IT"."""
+    """The reply to "怎么称呼" / "中文名是？": "赵德厚。辽宁康泰医药", "鞠先生", "Priya Nair, Head of IT"."""
     _answer_name(text, order, message, found)
 
 
 def _org_and_dept(text: str, order: int, message: Message, found: _Found) -> None:
     """A reply that is only a company and a department: "温州职业技术学院 后勤处"."""
     parts = [p for p in re.split(r"[\s,，]+", text.strip()) if p]
-    if len(parts) == 2 and _DEPT_TITLE.fullmatch(parts[1]) and (is_company_name(parts[0]) or _org_ok(parts[0])):
+    if (
+        len(parts) == 2
+        and _DEPT_TITLE.fullmatch(parts[1])
+        and (is_company_name(parts[0]) or _org_ok(parts[0]))
+    ):
         found.titles.append(Candidate(parts[1], INTRO - 3, order, "self", speaker=message.speaker))
         _add_org(found, parts[0], INTRO - 1, order, "said", person=message.speaker)
 
@@ -745,8 +779,9 @@ def _does_job(text: str, order: int, message: Message, found: _Found) -> None:
 
 
 def _answer_name(text: str, order: int, message: Message, found: _Found) -> None:
-    """The reply to "怎么称呼" / "中文名是？": "赵德厚。辽宁康泰医药有限公司", "鞠先生", "Priya Nair, Head of IT"."""
-    head = re.sub(rf"(?i:^{_GREETING}(?:(?:sure|yes|yeah|ok|okay|of course|certainly)\b[\s!,.~-]*)?)", "", text.strip())
+    head = re.sub(
+        rf"(?i:^{_GREETING}(?:(?:sure|yes|yeah|ok|okay|of course|certainly)\b[\s!,.~-]*)?)", "", text.strip()
+    )
     name = zh_name_at(head, 0)
     if name is None and re.match(rf"[{_HAN}]{{2,3}}(?:[,，\s]|$)", head):
         # Asked for their name, people answer with it even when its surname is rare (禤国强).
@@ -760,7 +795,7 @@ def _answer_name(text: str, order: int, message: Message, found: _Found) -> None
         en = re.match(rf"(?:{_EN_HONORIFIC}\s+)?{_EN_NAME}", head)
         name = en_name_at(head, 0) if en else None
         trade = _EN_TRADE.search(head)
-        if name and (trade and trade.start() < len(name) or is_company_name(name)):
+        if name and ((trade and trade.start() < len(name)) or is_company_name(name)):
             return
     if name is None:
         return
@@ -822,16 +857,19 @@ def _intro_en(text: str, order: int, message: Message, found: _Found) -> None:
         title = said["title"].strip()
         if not re.fullmatch(r"(?i:free|available|sure|sorry|interested|looking|the\s+\w+)", title):
             found.titles.append(Candidate(title, INTRO - 1, order, "self", speaker=speaker))
-            org = re.match(_EN_ORG, text[said.end() :]) if re.search(r"\s(?:at|of|for|with|@)\s+$", said[0]) else None
-            if org:
-                _add_org(found, _clean_en_org(org["org"]), INTRO - 1, order, "intro", person=speaker)
+            at = re.search(r"\s(?:at|of|for|with|@)\s+$", said[0])
+            named = re.match(_EN_ORG, text[said.end() :]) if at else None
+            if named:
+                _add_org(found, _clean_en_org(named["org"]), INTRO - 1, order, "intro", person=speaker)
     head = _EN_HEAD_OF.search(text)
     if head:
-        found.titles.append(Candidate("Head of " + head["dept"].title(), INTRO - 2, order, "self", speaker=speaker))
+        found.titles.append(
+            Candidate("Head of " + head["dept"].title(), INTRO - 2, order, "self", speaker=speaker)
+        )
 
 
 def _en_title_org(rest: str) -> tuple[str | None, str | None]:
-    """What follows a name: ", IT Director at Acme Corp", " from Northwind Traders", " here - Procurement Lead @ X"."""
+    """What follows a name: ", IT Director at Acme Corp", " from Northwind Traders", " here - Lead @ X"."""
     title = None
     org = None
     m = re.match(
@@ -842,12 +880,18 @@ def _en_title_org(rest: str) -> tuple[str | None, str | None]:
     if m and m["title"].strip():
         title = m["title"].strip()
         rest = rest[m.end() :]
-        if re.match(r"^(?:at|of|@|for|with)\b|^[A-Z]", rest) or re.search(r"(?:at|of|@|for|with|,)\s*$", m[0]):
+        if re.match(r"^(?:at|of|@|for|with)\b|^[A-Z]", rest) or re.search(
+            r"(?:at|of|@|for|with|,)\s*$", m[0]
+        ):
             org_m = re.match(r"\s*(?:at|of|@|for|with)?\s*" + _EN_ORG, rest)
             if org_m:
                 org = _clean_en_org(org_m["org"])
         return title, org
-    m = re.match(rf"\s*(?:here\s*)?[,.]?\s*(?:here\s+)?(?:from|with|at|@)\s+(?:the\s+[\w ]{{1,30}}?\s+office\s+of\s+)?{_EN_ORG}", rest)
+    m = re.match(
+        rf"\s*(?:here\s*)?[,.]?\s*(?:here\s+)?(?:from|with|at|@)\s+"
+        rf"(?:the\s+[\w ]{{1,30}}?\s+office\s+of\s+)?{_EN_ORG}",
+        rest,
+    )
     if m:
         org = _clean_en_org(m["org"])
         after = rest[m.end() :]
@@ -857,7 +901,9 @@ def _en_title_org(rest: str) -> tuple[str | None, str | None]:
         return title, org
     lower = _EN_ORG_LOWER.match(rest.lstrip())
     if lower is None:
-        lower = re.match(r"\s*(?:here\s+)?from\s+(?P<org>[a-z]+(?:\s+[a-z]+){0,2})(?=[.,!]|\s+(?:here|we|and)\b|$)", rest)
+        lower = re.match(
+            r"\s*(?:here\s+)?from\s+(?P<org>[a-z]+(?:\s+[a-z]+){0,2})(?=[.,!]|\s+(?:here|we|and)\b|$)", rest
+        )
     if lower:
         org = lower["org"].title()
     return title, org
@@ -895,7 +941,9 @@ def _note_mentions(
     says of someone ("邢总是以岭物流的老板") only gives that person's title."""
     for clause, mention in mentions:
         if clause.side is Side.CUSTOMER and mention.title and not mention.self_intro:
-            found.titles.append(Candidate(mention.title, NOTE_TITLED, clause.message, "mention", speaker=mention.name))
+            found.titles.append(
+                Candidate(mention.title, NOTE_TITLED, clause.message, "mention", speaker=mention.name)
+            )
         if clause.side is not Side.NARRATOR or mention.self_intro:
             continue
         order = clause.message
@@ -925,7 +973,9 @@ def _position(dialogue: Dialogue, clause: Clause, mention: people.Mention) -> in
 def _orgs_said(text: str, order: int, message: Message, found: _Found) -> None:
     for m in _ZH_ORG_SAID.finditer(text):
         said = m["org"]
-        if m[0].startswith(("我们是", "我们这边是")) and ("的" in said or re.match(r"(?:做|一家|一个)", said)):
+        if m[0].startswith(("我们是", "我们这边是")) and (
+            "的" in said or re.match(r"(?:做|一家|一个)", said)
+        ):
             continue
         org = _trim_zh_org(said)
         if not org or is_descriptor(org):
@@ -970,7 +1020,9 @@ def _orgs_said(text: str, order: int, message: Message, found: _Found) -> None:
         _add_org(found, company, LINE if strong else NOTE_MET, order, "company")
     for m in _EN_TRADE.finditer(text):
         org = _clean_en_org(m["org"])
-        if _org_ok(org) and not (en_name_at(org, 0) == org and len(org.split()) <= 2 and not _EN_TRADE.fullmatch(org)):
+        if _org_ok(org) and not (
+            en_name_at(org, 0) == org and len(org.split()) <= 2 and not _EN_TRADE.fullmatch(org)
+        ):
             _add_org(found, org, NOTE_MET + 1, order, "trade", person=message.speaker)
     for m in _LATIN_CALLED.finditer(text):
         org = _clean_en_org(m["org"])
@@ -1013,7 +1065,9 @@ def _org_ok(org: str) -> bool:
 
 def _clean_en_org(org: str) -> str:
     # "Lagos Breweries PLC. Saw your post": a full stop and a capital start the next sentence.
-    org = re.split(r"(?<!\bCo)(?<!\bInc)(?<!\bLtd)(?<!\bCorp)\.\s+(?=[A-Z])|(?<=\bPLC)\.\s+|(?<=\bSRL)\.\s+", org.strip())[0]
+    org = re.split(
+        r"(?<!\bCo)(?<!\bInc)(?<!\bLtd)(?<!\bCorp)\.\s+(?=[A-Z])|(?<=\bPLC)\.\s+|(?<=\bSRL)\.\s+", org.strip()
+    )[0]
     org = org.strip()
     while True:
         trimmed = _ORG_TRAIL.sub("", org)
@@ -1023,7 +1077,9 @@ def _clean_en_org(org: str) -> str:
     return org
 
 
-def _add_org(found: _Found, org: str | None, score: float, order: int, cue: str, person: str | None = None) -> None:
+def _add_org(
+    found: _Found, org: str | None, score: float, order: int, cue: str, person: str | None = None
+) -> None:
     if not org:
         return
     org = re.sub(r"(?:中国区|大中华区|亚太区|中国分公司)$", "", org.strip())
@@ -1077,12 +1133,14 @@ def _header_name(parts: list[str], order: int, speaker: str, found: _Found, weig
     if handle:
         english = [handle["first"].capitalize(), handle["last"].capitalize()]
     inside = re.findall(r"[(\[（【](.*?)[)\]）】]", speaker)
-    for part in inside:
-        if re.fullmatch(r"[A-Z][\w&' -]{1,30}", part) and part.lower() not in ("sales", "us", "solutions"):
-            orgs.append(part.strip())
-    for part in parts:
-        if name is None and re.match(r"^客户(?=[\u4e00-\u9fff]{2,3}$)", part):
-            part = part[2:]
+    orgs += [
+        part.strip()
+        for part in inside
+        if re.fullmatch(r"[A-Z][\w&' -]{1,30}", part) and part.lower() not in ("sales", "us", "solutions")
+    ]
+    for said in parts:
+        # "客户张伟": the word for customer before a name.
+        part = said[2:] if name is None and re.match(r"^客户(?=[\u4e00-\u9fff]{2,3}$)", said) else said
         if name is None and names.is_chinese_name(part):
             name, score = part, HEADER_FULL
         elif name is None and _is_honorific(part):
@@ -1209,8 +1267,8 @@ def _block(lines: list[str], order: int, found: _Found) -> None:
     for line in lines[1:]:
         if _SIGN_OFF.match(line):
             break
-        for part in _SCRIPT_PARTS.split(line):
-            part = part.strip()
+        for piece in _SCRIPT_PARTS.split(line):
+            part = piece.strip()
             if not re.search(r"\w", part) or re.search(r"@|\d{4}|www\.|https?:", part):
                 continue
             if zh_name_at(part, 0) == part or en_name_at(part, 0) == part:
@@ -1298,7 +1356,7 @@ def _completes(full: str, short: str) -> bool:
 
 def _full(value: str) -> bool:
     """A whole name (张伟, "Thomas Becker") rather than an honorific, a surname or a first name."""
-    return names.is_chinese_name(value) or len(value.split()) >= 2 and not _is_honorific(value)
+    return names.is_chinese_name(value) or (len(value.split()) >= 2 and not _is_honorific(value))
 
 
 def _weigh_speakers(messages: Sequence[Message], found: _Found) -> None:
@@ -1330,13 +1388,23 @@ def _choose_name(found: _Found) -> Candidate | None:
                 and names.is_chinese_name(candidate.value)
                 and candidate.score >= best.score - 3
             ):
-                return Candidate(candidate.value, best.score, best.order, candidate.cue,
-                                 candidate.title or best.title, candidate.org or best.org, best.speaker)  # fmt: skip
+                return replace(
+                    best,
+                    value=candidate.value,
+                    cue=candidate.cue,
+                    title=candidate.title or best.title,
+                    org=candidate.org or best.org,
+                )
     # A full name anywhere beats the honorific or first name it completes.
     for candidate in ranked[1:]:
         if candidate.score >= GREETED and _completes(candidate.value, best.value):
-            return Candidate(candidate.value, best.score, best.order, candidate.cue,
-                             candidate.title or best.title, candidate.org or best.org, best.speaker)  # fmt: skip
+            return replace(
+                best,
+                value=candidate.value,
+                cue=candidate.cue,
+                title=candidate.title or best.title,
+                org=candidate.org or best.org,
+            )
     # A surname alone reads better with the honorific the rep greets them with (黎 -> 黎经理).
     if best.cue == "surname" or re.fullmatch(rf"[{_HAN}]{{1,2}}", best.value):
         for candidate in ranked[1:]:

@@ -189,9 +189,13 @@ def _chinese(lines: Sequence[str], index: int, masked: str, companies: list[str]
         # Of several titles on a line ("采购部高级经理 邹立强、IT经理 隋晓东") the one beside the name.
         near = [t for t in (left, right) if t is not None and t.kind == "title" and t in tokens]
         adjacent = [
-            tokens[i].text for i in (position - 1, position + 1) if 0 <= i < len(tokens) and tokens[i].kind == "title"
+            tokens[i].text
+            for i in (position - 1, position + 1)
+            if 0 <= i < len(tokens) and tokens[i].kind == "title"
         ]
-        title = adjacent[0] if adjacent else next((t.text for t in (*near, *fields) if t.kind == "title"), None)
+        title = (
+            adjacent[0] if adjacent else next((t.text for t in (*near, *fields) if t.kind == "title"), None)
+        )
         if title is not None and (works := re.fullmatch(people.WORKS_IN, title)):
             title = works["dept"]
         company = next((t.text for t in (*beside, *fields) if t.kind == "company"), None)

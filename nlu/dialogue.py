@@ -61,7 +61,8 @@ class Dialogue:
 _REP_NAMES = frozenset({"我", "me", "本人", "自己", "i", "myself", "rep", "you", "我方", "us"})
 # Words in a display name that mark our own side: "Kai (sales)", "销售-孟凡", "Alex (us)".
 _REP_TAGS = re.compile(
-    r"^(?:sales|us|me|我方|account manager)$|(?:销售|销售顾问|客服|售前|售后|技术支持|客户经理|实施顾问)$", re.IGNORECASE
+    r"^(?:sales|us|me|我方|account manager)$|(?:销售|销售顾问|客服|售前|售后|技术支持|客户经理|实施顾问)$",
+    re.IGNORECASE,
 )
 # "Label: value" lines that are fields, not speakers.
 _FIELD_LABELS = re.compile(
@@ -94,7 +95,9 @@ _WECHAT_HEADER = re.compile(
     r"(?:星期|周|礼拜)[一二三四五六日天]\s*)?" + _CLOCK + "$"
 )
 # QQ's copied chat: "金鑫(2789013344) 14:20:11", the message below; the number is the QQ account.
-_QQ_HEADER = re.compile(r"^(?P<name>\S.{0,20}?)[(（]\d{5,12}[)）]\s+(?:\d{4}[/.-]\d{1,2}[/.-]\d{1,2}\s+)?\d{1,2}:\d{2}(?::\d{2})?$")
+_QQ_HEADER = re.compile(
+    r"^(?P<name>\S.{0,20}?)[(（]\d{5,12}[)）]\s+(?:\d{4}[/.-]\d{1,2}[/.-]\d{1,2}\s+)?\d{1,2}:\d{2}(?::\d{2})?$"
+)
 # Telegram Desktop's copy of several messages: "Zhang Wei, [23.11.2026 10:32]", the message below.
 _TELEGRAM_HEADER = re.compile(r"^(?P<name>\S.{0,40}?),\s*\[[\d./:, -]+\]$")
 # A time stamp before the speaker: Telegram's export "[05.03.24 10:21] Name: text", WhatsApp's
@@ -109,7 +112,8 @@ _FORWARDED = re.compile(r"^(?:forwarded from|转发自|来自)\s*[:：]?\s*(?P<n
 # Lines a messenger adds around the messages: day separators, "以下为新消息", recalls, group names.
 _NOISE_LINE = re.compile(
     r"^[-—–=\s]*(?:\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?:\s+星期.)?|以下(?:为|是)新消息|.{0,30}撤回了一条消息|"
-    r".{0,30}recalled a message|群聊\s*[:：].*|聊天记录|.{0,30}的聊天记录|(?:语音|视频)通话\s*(?:时长)?\s*[\d:]*)"
+    r".{0,30}recalled a message|群聊\s*[:：].*|聊天记录|.{0,30}的聊天记录|"
+    r"(?:语音|视频)通话\s*(?:时长)?\s*[\d:]*)"
     r"[-—–=\s]*$",
     re.IGNORECASE,
 )
@@ -123,20 +127,22 @@ _REPORTED = re.compile(r"(?:说|讲|表示|问|回复|答|称|提到|says|said|a
 # A form's value that is a person: "刘建国", "郝莉，女，…", "李先生", "窦老师".
 _FIRST_TOKEN = re.compile(r"^(?P<token>[^,，;；\s(（]{2,6})(?:[,，;；\s(（]|$)")
 _POLITE_NAME = re.compile(r"^[\u4e00-\u9fff]{1,2}(?:先生|女士|小姐|老师|总|经理|工)$")
-_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D★☆♥♡✿❀]")
+_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d★☆♥♡✿❀]")
 _LABEL_AT_LINE = re.compile(r"^\s*(?P<name>[^:\s][^:\n]{0,23}?)\s*:", re.MULTILINE)
 _PHONE_LABEL = re.compile(r"^\+?[\d\s()-]{7,20}$")
 
 # What a salesperson says and a customer does not, and the other way round: who is the rep when the
 # chat shows two display names and neither is "我" / "Me".
-_ADDRESSED = r"[\u4e00-\u9fff]{1,2}(?:总|经理|工|老师|主任|院长|厂长|先生|女士|小姐|生|太|董|主管|组长|科长|部长|姐|哥)"
+_HONORIFIC_WORDS = "总|经理|工|老师|主任|院长|厂长|先生|女士|小姐|生|太|董|主管|组长|科长|部长|姐|哥"
+_ADDRESSED = rf"[\u4e00-\u9fff]{{1,2}}(?:{_HONORIFIC_WORDS})"
 _REP_CUES = re.compile(
     rf"^(?:{_ADDRESSED})(?:您好|你好|好|早|[,，])|^(?:在的|在呢|您好|你好)[,，!！\s]*{_ADDRESSED}|"
     rf"(?:好的|太好了|收到|谢谢|明白|了解)[,，!！\s]*{_ADDRESSED}|(?:收到|谢谢|好的|明白)[，,!！\s]*{_ADDRESSED}|请问(?:怎么称呼|您?贵姓|贵公司|是哪|您)|"
     r"怎么称呼|贵姓|方便(?:留|说|给|的话)|(?:给|帮)您|发您|您看|您那边|我们(?:的)?(?:产品|方案|系统|案例)|"
     r"我们(?:有|可以|都|也有)|预算(?:大概|是)?多少|(?:过去|上门)(?:拜访|演示)|拜访您|给您(?:线上)?演示|"
-    r"\b(?:thanks for (?:reaching out|your (?:enquiry|inquiry))|happy to|may i (?:have|know)|who am i speaking|"
-    r"let me check|we have a|our (?:platform|product)|are you (?:free|available)|can (?:i|we) (?:call|meet|schedule)|"
+    r"\b(?:thanks for (?:reaching out|your (?:enquiry|inquiry))|happy to|may i (?:have|know)|"
+    r"who am i speaking|let me check|we have a|our (?:platform|product)|are you (?:free|available)|"
+    r"can (?:i|we) (?:call|meet|schedule)|"
     r"what(?:'s| is) your (?:timeline|budget)|i'll (?:call|text|send))\b",
     re.IGNORECASE,
 )
@@ -276,9 +282,9 @@ def _is_label_name(name: str) -> bool:
     """A speaker's name; Latin words in lower case outside brackets make it a phrase ("call booked")."""
     name = name.strip()
     words = re.sub(r"[(\[（【].*?[)\]）】]", "", name).split()
-    if len(words) > 1 and not re.search(r"[\u4e00-\u9fff]", name):
-        if any(w[0].isalpha() and w[0].islower() for w in words):
-            return False
+    han = re.search(r"[\u4e00-\u9fff]", name)
+    if len(words) > 1 and not han and any(w[0].isalpha() and w[0].islower() for w in words):
+        return False
     return _is_speaker(name)
 
 

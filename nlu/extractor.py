@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -16,30 +15,12 @@ from crm.ports import OcrPage
 from nlu import actions, contact, jio, money, names, patterns, people, region
 from nlu.company import find_companies
 from nlu.contactline import LineContact, find_contact
-from nlu.dialogue import Clause, Dialogue, Message, Side, normalize, parse
+from nlu.dialogue import Clause, Dialogue, Side, normalize, parse
 from nlu.keywords import find_keywords
 from nlu.phones import DEFAULT_REGION, find_phones
 from nlu.timeexpr import find_times
 from nlu.timemodel import TimeMention
 
-_LABELLED_NAME = re.compile(
-    r"(?:联系人|对接人|姓名|name|contact)\s*[:：]\s*(?P<name>[^\s,，;；。:：]{2,20})", re.IGNORECASE
-)
-# "联系人王强，电话…": the label without a colon; what follows must read as a name.
-_NAME_LABEL = re.compile(r"(?:联系人|对接人|姓名)(?:是|为|叫)?\s*")
-_LABELLED_TITLE = re.compile(
-    r"(?:职位|职务|title|position)\s*[:：]\s*(?P<title>[^\n,，;；。]{2,30})", re.IGNORECASE
-)
-_SELF_TITLE = re.compile(
-    rf"(?:我是|我负责|我做|我在)(?:这边的|公司的|这边|公司)?(?P<title>{people.TITLE_ZH})"
-)
-_EN_SELF_TITLE = re.compile(
-    r"\bI(?:'m| am)\s+(?:the\s+)?(?P<title>[A-Z][\w ]{1,30}?(?:Director|Manager|Lead|CTO|CEO|CFO|CIO))\b"
-)
-# Numbers the rep gives as their own are not the customer's.
-_OWN_CONTACT = re.compile(
-    r"我的(?:电话|手机|号码|微信|邮箱)|我电话|我手机|\bmy\s+(?:number|phone|cell|mobile|email|wechat)\b", re.I
-)
 # Written Cantonese (in the text as written, before it is read as Mandarin) and Hong Kong's names.
 _CANTONESE = re.compile(r"[係嘅喺哋佢咗唔冇嚟睇啲搵]|聽日|听日|下晝|下昼")
 _HONG_KONG = re.compile(
@@ -57,23 +38,27 @@ _ENGLISH_LOCALES = (
     (
         "US",
         re.compile(
-            r"\b(?:USA?|United States|California|Texas|New York|NYC|Florida|Arizona|Wisconsin|Illinois|Chicago|"
-            r"Boston|Austin|Houston|Dallas|Phoenix|Seattle|Denver|Atlanta|Miami|San Francisco|Los Angeles|Central|"
-            r"Eastern|Pacific|PT|ET|CT)\b|\(\d{3}\)\s?\d{3}-\d{4}|(?<![\d+])\d{3}[-. ]\d{3}[-. ]\d{4}(?!\d)"
+            r"\b(?:USA?|United States|California|Texas|New York|NYC|Florida|Arizona|Wisconsin|Illinois|"
+            r"Chicago|Boston|Austin|Houston|Dallas|Phoenix|Seattle|Denver|Atlanta|Miami|San Francisco|"
+            r"Los Angeles|Central|Eastern|Pacific|PT|ET|CT)\b|\(\d{3}\)\s?\d{3}-\d{4}|"
+            r"(?<![\d+])\d{3}[-. ]\d{3}[-. ]\d{4}(?!\d)"
         ),
     ),
     ("GB", re.compile(r"\b(?:UK|United Kingdom|London|Manchester|Leeds|Birmingham|Glasgow|GBP|pounds?)\b|£")),
     ("AU", re.compile(r"\b(?:Australia|Sydney|Melbourne|Brisbane|Perth|AUD)\b")),
     ("SG", re.compile(r"\b(?:Singapore|SGD|SGT)\b")),
-    ("IN", re.compile(r"\b(?:India|Mumbai|Delhi|Bangalore|Bengaluru|Pune|Chennai|Kochi|INR|crore|lakh|IST)\b")),
+    (
+        "IN",
+        re.compile(r"\b(?:India|Mumbai|Delhi|Bangalore|Bengaluru|Pune|Chennai|Kochi|INR|crore|lakh|IST)\b"),
+    ),
 )
 _HOME = {"HK": "香港特别行政区", "TW": "台湾省"}
 _HOME_NAME = {"HK": "香港", "TW": "台湾"}
 _NUMBER_LABEL = re.compile(r"\+?[\d\s()-]{7,20}")
 # "电话 139… 微信同号": the WeChat id is the mobile number.
-_SAME_WECHAT = re.compile(r"微信同号|同微信|微信同手机|微信也是这个|微信是手机号|wechat\s+(?:is\s+)?(?:the\s+)?same", re.I)
-_GENERIC_SPEAKERS = re.compile(r"^(?:客户|customer|client|unknown|对方|群友|用户)$", re.IGNORECASE)
-_LABEL_SPLIT = re.compile(r"\s*[(\[（【\-—|/]\s*|\s+(?=[\u4e00-\u9fff])")
+_SAME_WECHAT = re.compile(
+    r"微信同号|同微信|微信同手机|微信也是这个|微信是手机号|wechat\s+(?:is\s+)?(?:the\s+)?same", re.I
+)
 _WARM_UP_TEXT = (
     "張偉: 我是华为的张伟，采购经理，我们在上海浦东，预算50万，需要CRM，下周三下午3点开会，电话13812345678\n"
     "Me: we'll send the quote by Friday, remind me tomorrow 10am to call Li, zhang@example.com"
@@ -145,8 +130,8 @@ class Extractor:
         return self._extract(transcript, now, minutes=True)
 
     def card(self, pages: Sequence[OcrPage]) -> CardFacts:
-        # Written separately; imported here so that chat and minutes work before it exists.
-        from nlu.card import parse_card  # type: ignore[import-not-found, unused-ignore]
+        # Imported here: the card parser and its vocabulary load only when a card is read.
+        from nlu.card import parse_card
 
         facts: CardFacts = parse_card(pages)
         return facts
@@ -295,84 +280,6 @@ def _mentions(clauses: Sequence[Clause]) -> list[tuple[Clause, people.Mention]]:
     return found
 
 
-def _is_own_contact(message: Message) -> bool:
-    return message.side is Side.REP and bool(_OWN_CONTACT.search(message.text))
-
-
-def _contact(
-    dialogue: Dialogue, mentions: list[tuple[Clause, people.Mention]], line: LineContact | None
-) -> tuple[str | None, str | None, str | None]:
-    """(name, title, company from the speaker label) of the customer contact.
-
-    In order: a labelled name, the customer's speaker label, a self-introduction, the name on a
-    contact line ("华为 张伟 138…"), a person said with a title, the first person named.
-    """
-    labelled = _LABELLED_NAME.search(dialogue.text)
-    name: str | None = labelled["name"] if labelled else _unlabelled_name(dialogue.text)
-    label_org: str | None = None
-    label_title: str | None = None
-    speakers = Counter(m.speaker for m in dialogue.messages if m.side is Side.CUSTOMER and m.speaker)
-    if name is None and speakers:
-        label = next((s for s, _ in speakers.most_common() if not _GENERIC_SPEAKERS.match(s)), None)
-        if label:
-            name, label_org, label_title = _split_label(label)
-    if name is None:
-        theirs = [m for c, m in mentions if c.side is not Side.REP]
-        intro = next((m for m in theirs if m.self_intro), None)
-        named = next((m for m in theirs if m.title), None)
-        chosen = intro or named or (theirs[0] if theirs else None)
-        name = chosen.name if chosen else None
-        if line is not None and intro is None:
-            name = line.name
-    title = next((m.title for _, m in mentions if m.name == name and m.title), None) or label_title
-    if title is None and line is not None and line.name == name:
-        title = line.title
-    if title is None:
-        title = _said_title(dialogue)
-    return name, title, label_org
-
-
-def _unlabelled_name(text: str) -> str | None:
-    for label in _NAME_LABEL.finditer(text):
-        name = people.full_name_at(text, label.end())
-        if name and (names.is_chinese_name(name) or people.is_honorific(name)):
-            return name
-    return None
-
-
-def _split_label(label: str) -> tuple[str, str | None, str | None]:
-    """ "张伟(华为)" / "张伟-华为 采购经理" -> name, company, title."""
-    parts = [part.strip(" )]）】") for part in _LABEL_SPLIT.split(label) if part.strip(" )]）】")]
-    if len(parts) == 1:
-        return label, None, None
-    name, org, title = parts[0], None, None
-    for part in parts[1:]:
-        if re.fullmatch(people.TITLE_ZH, part) or re.fullmatch(
-            r"CEO|CTO|CFO|CIO|COO|VP|Manager|Director", part
-        ):
-            title = part
-        elif org is None:
-            org = part
-    return name, org, title
-
-
-def _said_title(dialogue: Dialogue) -> str | None:
-    labelled = _LABELLED_TITLE.search(dialogue.text)
-    if labelled:
-        return labelled["title"].strip()
-    for clause in dialogue.clauses:
-        if clause.side is Side.REP:
-            continue
-        said = _SELF_TITLE.search(clause.text) or _EN_SELF_TITLE.search(clause.text)
-        if said:
-            return said["title"]
-    return None
-
-
-def _mention_org(mentions: list[tuple[Clause, people.Mention]]) -> str | None:
-    return next((m.org for c, m in mentions if m.org and c.side is not Side.REP), None)
-
-
 def _budget(clauses: Sequence[Clause], locale: str = DEFAULT_REGION) -> money.Amount | None:
     """The last budget said; a cue in one clause carries to the next clause of the same message, and
     the rep asking for the budget ("预算大概多少？", "may I know your budget range?") carries to the
@@ -381,9 +288,7 @@ def _budget(clauses: Sequence[Clause], locale: str = DEFAULT_REGION) -> money.Am
     carry: int | None = None
     asked: tuple[int, Side] | None = None
     for clause in clauses:
-        answering = (
-            asked is not None and clause.side is not asked[1] and 0 < clause.message - asked[0] <= 2
-        )
+        answering = asked is not None and clause.side is not asked[1] and 0 < clause.message - asked[0] <= 2
         cued = carry == clause.message or answering or bool(_MONEY_TALK.search(clause.text))
         amount = money.find_budget(clause.text, cue_before=cued)
         cue = money.has_budget_cue(clause.text)
@@ -533,7 +438,11 @@ def _meeting_moment(
     "12月8号周二下午？" - "下午2点半"), a weekday said after "下周" in that week ("下周…周三或周四"); a
     date a year away that names no year is a heading, not a plan."""
     moment = when.moment()
-    if week_said is not None and clause.message - week_said[0] <= 1 and _WEEKDAY_ONLY.fullmatch(when.text.strip()):
+    if (
+        week_said is not None
+        and clause.message - week_said[0] <= 1
+        and _WEEKDAY_ONLY.fullmatch(when.text.strip())
+    ):
         shifted = moment + timedelta(days=7)
         if moment.date() < week_said[1] <= shifted.date() <= week_said[2]:
             moment = shifted
