@@ -64,6 +64,7 @@ _WARM_UP_TEXT = (
     "Me: we'll send the quote by Friday, remind me tomorrow 10am to call Li, zhang@example.com"
 )
 _SUMMARY_LIMIT = 120
+_LONG_DIGITS = re.compile(r"\d{40,}")
 # Ways of talking about what a customer will spend that the budget words do not cover.
 _MONEY_TALK = re.compile(
     r"钱不多|钱的话|价位|心理价|能出|出多少|花多少|一两万|万块钱|(?:万|千|块|元|w|k)\s*(?:以内|以下|之内)|price\s+range|\bspend\b",
@@ -150,7 +151,11 @@ class Extractor:
         line = find_contact([m.text for m in dialogue.messages if m.side is not Side.REP])
         person = contact.find(dialogue, mentions)
         name, title, company = person.name, person.title, person.company
-        address = region.find_address(customer_text) or region.find_address(dialogue.text)
+        # A run of digits longer than any address is noise, and region's street patterns would rescan it
+        # from every position.
+        address = region.find_address(_LONG_DIGITS.sub(" ", customer_text)) or region.find_address(
+            _LONG_DIGITS.sub(" ", dialogue.text)
+        )
         locale = _locale(dialogue)
         found_region = _region(locale, address, customer_text, normalize(company) if company else None)
         if found_region is None:
