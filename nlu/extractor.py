@@ -65,6 +65,7 @@ _WARM_UP_TEXT = (
 )
 _SUMMARY_LIMIT = 120
 _LONG_DIGITS = re.compile(r"\d{40,}")
+_DATE_NUMBER = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*[号日]")
 # Ways of talking about what a customer will spend that the budget words do not cover.
 _MONEY_TALK = re.compile(
     r"钱不多|钱的话|价位|心理价|能出|出多少|花多少|一两万|万块钱|(?:万|千|块|元|w|k)\s*(?:以内|以下|之内)|price\s+range|\bspend\b",
@@ -151,10 +152,8 @@ class Extractor:
         line = find_contact([m.text for m in dialogue.messages if m.side is not Side.REP])
         person = contact.find(dialogue, mentions)
         name, title, company = person.name, person.title, person.company
-        # A run of digits longer than any address is noise, and region's street patterns would rescan it
-        # from every position.
-        address = region.find_address(_LONG_DIGITS.sub(" ", customer_text)) or region.find_address(
-            _LONG_DIGITS.sub(" ", dialogue.text)
+        address = region.find_address(_not_address(customer_text)) or region.find_address(
+            _not_address(dialogue.text)
         )
         locale = _locale(dialogue)
         found_region = _region(locale, address, customer_text, normalize(company) if company else None)
@@ -190,6 +189,12 @@ class Extractor:
             people=_people(mentions, line) if minutes else (),
             summary=_summary(dialogue) if minutes else None,
         )
+
+
+def _not_address(text: str) -> str:
+    """`text` without what only looks like part of an address: a date's "7号" is no house number, and a
+    run of digits longer than any address is noise that street patterns would rescan from every position."""
+    return _DATE_NUMBER.sub(" ", _LONG_DIGITS.sub(" ", text))
 
 
 def _locale(dialogue: Dialogue) -> str:
