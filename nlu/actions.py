@@ -54,7 +54,7 @@ _MEETING = re.compile(
     r"线上沟通|线上演示|远程演示|评审会|方案评审|详谈|详聊|简报|下次沟通|下次联系|有空|得不得|吃饭|饭局|喝茶|调研|驻场|"
     r"(?:来|去|过来|过去|上来)[^,，。!！?？]{0,6}找(?:你|您|我)|打给(?:他|她|你|您|我)|回电|谈下|谈一下|谈谈|聊下|聊吧|"
     r"(?:过去|过来|去|来)[^,，。!！?？]{0,6}一趟|到[^,，。!！?？]{1,10}来|启动会|交流会|研讨会|沟通会|推进会|汇报会|"
-    r"(?<![A-Za-z])(?:walk\s*-?\s*through|talk|chat|want\s+to\s+see|see\s+the\s+\w+\s+(?:module|demo|product)|walk\s+(?:us|me)\s+through|are\s+you\s+free|you\s+free|be\s+free|i'?m\s+free|available\s+(?:on|for|at))(?![A-Za-z])|"
+    r"(?<![A-Za-z])(?:walk\s*-?\s*through|talk|chat|reconvene|regroup|touch\s+base|follow[\s-]up\s+(?:call|meeting)|want\s+to\s+see|see\s+the\s+\w+\s+(?:module|demo|product)|walk\s+(?:us|me)\s+through|are\s+you\s+free|you\s+free|be\s+free|i'?m\s+free|available\s+(?:on|for|at))(?![A-Za-z])|"
     r"(?<![A-Za-z])(?:meet(?:ing)?|call|demo|visit|presentation|catch\s+up|sync|zoom|teams|lunch|dinner|coffee)(?![A-Za-z])",
     re.IGNORECASE,
 )
@@ -66,7 +66,7 @@ _DECLINED = re.compile(
 )
 _TIMELINE = re.compile(
     r"上线|交付|部署|落地|签约|签合同|签单|能签|可以签|签下来|下单|招标|投标|验收|实施|启动(?!会)|立项|定下来|拍板|做决定|投入使用|用起来|"
-    r"试点|试用|选型|采购|到位|完成|开始用|切换|要定|敲定|决定|决标|签好|签完|送到|到货|用上|能用|投产|装好|装完|安装|开标|定标|评标|中标|"
+    r"试点|试用|选型|采购(?!总监|经理|部|主管|员|专员|中心|负责人|工程师|助理|的)|到位|完成|开始用|切换|要定|敲定|决定|决标|签好|签完|送到|到货|用上|能用|投产|装好|装完|安装|开标|定标|评标|中标|(?<=前)签|签(?=了|吧|$)|"
     r"(?<![A-Za-z])(?:finali[sz]e|live|decided?|tender(?:ing)?|award)(?![A-Za-z])|"
     r"\bgo(?:ing)?[\s-]live\b|\blaunch\b|\bdeploy|\broll[\s-]?out\b|\bdeliver|\bsign\b|\bpurchase\b|\bdecide\b|"
     r"\bdecision\b|\bimplement|\bkick[\s-]?off\b|\bstart\s+using\b|\bprocure",

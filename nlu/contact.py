@@ -86,6 +86,11 @@ _EN_TITLE_RE = re.compile(rf"(?i:{EN_TITLE})")
 _EN_WORD = r"[A-ZÀ-Þ](?:['’][A-ZÀ-Þ])?[a-zß-ÿ]+(?:[A-ZÀ-Þ][a-zß-ÿ]+)?(?:-[A-ZÀ-Þ]?[a-zß-ÿ]+)?(?![\w'’])"
 _EN_NAME = rf"{_EN_WORD}(?:\s+(?:{_EN_WORD}|[A-Z]\.|(?:Al|El)-[A-Z][a-z]+)){{0,2}}"
 _EN_HONORIFIC = r"(?:Mr|Ms|Mrs|Miss|Dr|Prof)\.?"
+# Words after "im" that are not a name written in lower case ("im looking for…").
+_LOWER_NOT_NAME = (
+    r"looking|interested|free|the|a|an|here|not|sure|sorry|good|fine|ok|okay|in|at|from|with|going|trying|"
+    r"writing|calling|reaching|just|also|still|new|based|working|currently|available|busy|out|back|glad|happy"
+)
 _EN_NOT_NAME = frozenset(
     (
         "Hi", "Hey", "Hello", "Dear", "Good", "Morning", "Afternoon", "Evening", "Thanks", "Thank", "Best",
@@ -144,8 +149,10 @@ _ZH_SURNAME_INTRO = re.compile(
 # A rep's note: "客户…姓柯", "对接人是储运部的段部长", "对接人 黄文斌".
 _ZH_SURNAME_SAID = re.compile(rf"(?<![我贵敝])姓(?P<surname>[{_HAN}])(?![{_HAN}]{{0,1}}(?:名|氏))")
 _ZH_CONTACT_SAID = re.compile(
-    rf"(?:对接人|联系人|负责人|对接的)(?:是|为|叫|还是)?\s*(?:(?P<dept>{_DEPT_ZH})(?P<unit>部|中心|处|科|室)?的?)?\s*"
+    rf"(?:对接人|联系人|对接的)(?:是|为|叫|还是)?\s*(?:(?P<dept>{_DEPT_ZH})(?P<unit>部|中心|处|科|室)?的?)?\s*"
 )
+# "老板姓庞 庞建国": a title, the surname, then the full name.
+_TITLE_SURNAME = re.compile(rf"(?P<title>{people.TITLE_ZH})\s*姓(?P<surname>[{_HAN}])[\s,，]*")
 # "对方自称是…的丛经理，叫丛林": a full name after 叫 (not "叫他…").
 _ZH_CALLED = re.compile(r"(?<![我你他她])(?:叫|名叫|名字叫|全名叫)(?![他她我你])")
 # A company the rep's note says was visited: "拜访了苏州工业园区的纳微精密".
@@ -167,8 +174,8 @@ _ZH_WORKS_IN = re.compile(
     rf"我是(?P<dept2>{_DEPT_ZH})(?P<unit>部|中心|处|科|室)?的(?![{_HAN}])"
 )
 _EN_INTRO = re.compile(
-    rf"\b(?:I'm|I am|this is|it's|its|it is|my name is|my name's|name's|i'm|im)\s+(?:{_EN_HONORIFIC}\s+)?"
-    rf"(?P<name>{_EN_NAME}|[a-z]{{3,12}}(?=\s+(?:from|here|at|with)\b))",
+    rf"\b(?i:I'm|I am|this is|it's|its|it is|my name is|my name's|name's|im)\s+(?:{_EN_HONORIFIC}\s+)?"
+    rf"(?P<name>{_EN_NAME}|(?!(?:{_LOWER_NOT_NAME})\b)[a-z]{{3,12}}(?=\s+(?:from|here|at|with)\b|\s*,))",
 )
 _MIXED_INTRO = re.compile(rf"(?:我是|我叫|我系)\s*(?P<name>{_EN_NAME})")
 _EN_HERE = re.compile(
@@ -189,13 +196,18 @@ _NAME_QUESTION = re.compile(
 _NEED_LABEL = re.compile(
     r"^(?:需求|产品|项目|意向|意向产品|要求|备注|message|needs?|requirements?)\s*[:：|]", re.IGNORECASE
 )
+_REP_ASKS_WHO = re.compile(
+    rf"是(?P<org>[^\s,，。的]{{2,16}})的(?P<who>[{_HAN}]{{1,2}}(?:总|经理|工|老师|主任|先生|女士|小姐))(?:吗|么|嘛)"
+)
 _ORG_QUESTION = re.compile(
-    r"哪家|贵司是|贵公司是|公司名|店名|名字是|叫什么|全称|which\s+company|company\s+name|name\s+of\s+your",
+    r"哪家|贵司是|贵公司是|公司名|店名|厂名|单位|名字是|叫什么|全称|哪个学校|哪个医院|which\s+company|company\s+name|"
+    r"name\s+of\s+your",
     re.IGNORECASE,
 )
 _SIGN_OFF = re.compile(
     r"^(?:best(?:\s+regards)?|kind\s+regards|regards|warm\s+regards|many\s+thanks|thanks|thank\s+you|cheers|"
-    r"sincerely|yours(?:\s+sincerely|\s+faithfully)?|祝好|此致|敬礼|谢谢|顺祝商祺|--+|—+|-{2,}|_{3,})[\s,.!！,]*$",
+    r"sincerely|yours(?:\s+sincerely|\s+faithfully)?|祝好|此致|敬礼|谢谢|顺祝商祺|顺颂商祺|--+|—+|-{2,}|_{3,})"
+    r"[\s,.!！,]*$",
     re.IGNORECASE,
 )
 _SCRIPT_PARTS = re.compile(
@@ -478,8 +490,6 @@ def _our_side(messages: Sequence[Message], found: _Found) -> None:
             org = re.match(r"\s+(?:from|at|with)\s+" + _EN_ORG, rest)
             if org:
                 found.ours.add(_clean_en_org(org["org"]))
-        for company in find_companies(m.text):
-            found.ours.add(company)
 
 
 def _asked_org(message: Message, index: int, messages: Sequence[Message]) -> bool:
@@ -618,6 +628,12 @@ def _intro_zh(text: str, order: int, message: Message, found: _Found, *, asked: 
         unit = m["unit"]
         if org and re.fullmatch(rf"{_DEPT_ZH}(?:部|中心|处|科|室)?", org):
             dept, unit, org = org, None, None
+        split = re.fullmatch(
+            rf"(?P<org>[{_HAN}A-Za-z]{{2,20}}?)(?P<dept>(?:{_DEPT_ZH})[{_HAN}]{{0,4}}?(?:部|中心|处|科|室))",
+            org or "",
+        )
+        if split and (is_company_name(split["org"]) or len(split["org"]) >= 4) and not dept:
+            org, dept, unit = split["org"], split["dept"], None
         if dept and unit and not title:
             dept = dept + unit
         if name is None:
@@ -655,6 +671,12 @@ def _intro_zh(text: str, order: int, message: Message, found: _Found, *, asked: 
         else:
             score = SURNAME + 2.5 if message.side is Side.CUSTOMER else SURNAME
             _add_name(found, m["surname"], score, order, "surname", speaker=speaker)
+    confirmed = re.match(r"^(?:是我|我就是|对[,，]?\s*是我|是的[,，]?\s*我是)[\s,，。]*", text)
+    if confirmed and message.side is Side.CUSTOMER:
+        name = zh_name_at(text, confirmed.end())
+        if name:
+            _add_name(found, name, INTRO, order, "intro", speaker=speaker)
+            said_name = True
     for m in _ZH_FULL_NAME.finditer(text):
         name = zh_name_at(text, m.end()) or en_name_at(text, m.end())
         title = _title_after(text, m.end() + len(name)) if name else None
@@ -715,6 +737,10 @@ def _said_in_note(text: str, order: int, found: _Found, *, narrator: bool) -> No
             _add_name(found, full, INTRO - 1, order, "full", title=_title_after(text, position + len(full)))
         else:
             _add_name(found, m["surname"], SURNAME, order, "surname")
+    for m in _TITLE_SURNAME.finditer(text if narrator else ""):
+        full = zh_name_at(text, m.end())
+        if full and full.startswith(m["surname"]):
+            _add_name(found, full, INTRO - 1, order, "full", title=m["title"])
     for m in _ZH_CALLED.finditer(text if narrator else ""):
         full = zh_name_at(text, m.end())
         if full:
@@ -868,6 +894,8 @@ def _intro_en(text: str, order: int, message: Message, found: _Found) -> None:
             named = re.match(_EN_ORG, text[said.end() :]) if at else None
             if named:
                 _add_org(found, _clean_en_org(named["org"]), INTRO - 1, order, "intro", person=speaker)
+    if re.search(r"\b(?i:i|we)\s+own\b", text):
+        found.titles.append(Candidate("owner", INTRO - 3, order, "self", speaker=speaker))
     head = _EN_HEAD_OF.search(text)
     if head:
         found.titles.append(
@@ -1005,8 +1033,10 @@ def _orgs_said(text: str, order: int, message: Message, found: _Found) -> None:
                 _add_name(found, who, INTRO, order, "intro", speaker=message.speaker)
             elif names.surname_length(who) == len(who):
                 _add_name(found, who, SURNAME, order, "surname", speaker=message.speaker)
-    for m in re.finditer(r"\((?P<org>[A-Z][\w&'’.-]{0,30}(?:\s+[A-Z][\w&'’.-]{0,30}){0,3})\)", text):
-        if re.search(r"\bwe\b|\bour\b|公司|我们", text, re.IGNORECASE) and _org_ok(m["org"]):
+    for m in re.finditer(r"\((?P<org>[A-Z][\w&'’.-]{0,30}(?:\s+(?:[A-Z][\w&'’.-]{0,30}|&)){0,3})\)", text):
+        if re.search(r"\bwe\b|\bour\b|\bmy\b|\bi\s+(?:own|run)\b|公司|我们", text, re.IGNORECASE) and _org_ok(
+            m["org"]
+        ):
             _add_org(found, m["org"], NOTE_MET, order, "said", person=message.speaker)
     for m in re.finditer(r"[「『“《](?P<org>[^」』”》]{2,16})[」』”》]", text):
         if _org_ok(m["org"]) and not re.search(r"[,，。!！?？]", m["org"]):
@@ -1258,6 +1288,8 @@ def _bar_line(text: str, order: int, found: _Found) -> None:
 
 
 def _block(lines: list[str], order: int, found: _Found) -> None:
+    while lines and (_SIGN_OFF.match(lines[0]) or not lines[0].strip()):
+        lines = lines[1:]
     if not lines:
         return
     first = re.sub(rf"^{_EN_HONORIFIC}\s+", "", lines[0].strip())
@@ -1292,10 +1324,15 @@ def _block(lines: list[str], order: int, found: _Found) -> None:
 
 
 def _greeted(messages: Sequence[Message], found: _Found) -> None:
-    """The honorific or first name our rep greets the customer with: "王经理您好", "Hi Mr. Patel"."""
+    """The honorific or first name our rep greets the customer with: "王经理您好", "Hi Mr. Patel"; the
+    company the rep asks about ("请问是恒远机械的吴总吗")."""
     for i, m in enumerate(messages):
         if m.side is not Side.REP:
             continue
+        asked = _REP_ASKS_WHO.search(m.text)
+        if asked and _org_ok(asked["org"]) and not is_descriptor(asked["org"]):
+            _add_org(found, asked["org"], NOTE_MET, i, "greeted")
+            _add_name(found, asked["who"], GREETED, i, "greeted")
         zh = re.search(
             rf"(?P<name>[{_HAN}]{{1,2}}(?:总|经理|工|老师|主任|院长|厂长|先生|女士|小姐|主管|组长|科长|部长|董|生|太))"
             r"(?:您好|你好|好|早|,|，|!|！)",

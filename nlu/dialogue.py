@@ -334,7 +334,8 @@ def _is_speaker(name: str) -> bool:
         if _FIELD_WORDS.search(core) and not _CUSTOMER_LABEL.match(core):
             return False
         return 1 <= len(core) <= 12 and not re.search(r"[,.!?，。的了是在要]", core)
-    return len(name.split()) <= 4 and name[0].isalpha()
+    outside = re.sub(r"[(\[（【].*?[)\]）】]", "", name).split()
+    return 0 < len(outside) <= 4 and name[0].isalpha()
 
 
 def _sides(messages: list[Message]) -> list[Message]:

@@ -68,15 +68,21 @@ _LONG_DIGITS = re.compile(r"\d{40,}")
 _DATE_NUMBER = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*[号日]")
 # Ways of talking about what a customer will spend that the budget words do not cover.
 _MONEY_TALK = re.compile(
-    r"钱不多|钱的话|价位|心理价|能出|出多少|花多少|一两万|万块钱|(?:万|千|块|元|w|k)\s*(?:以内|以下|之内)|price\s+range|\bspend\b",
+    r"钱不多|钱的话|价位|心理价|能出|出多少|花多少|一两万|万块钱|(?:万|千|块|元|w|k)\s*(?:以内|以下|之内|左右|上下)|"
+    r"price\s+range|\bspend\b",
     re.IGNORECASE,
 )
 _CNY = re.compile(r"人民币|RMB|CNY|¥|元(?!旦)|块钱?", re.IGNORECASE)
 _FOREIGN_CURRENCY = re.compile(
     r"US\$|\$|USD|美元|美金|dollars?|bucks|EUR|€|euros?|欧元|GBP|£|pounds?|英镑|HKD|HK\$|港币|港元|港纸|蚊|"
     r"TWD|NT\$|台币|新台币|SGD|S\$|AUD|A\$|INR|₹|rupees?|crore|lakh|RUB|rubles?|roubles?|AED|dirhams?|KES|JPY|日元|円|"
-    r"KRW|韩元|MYR|ringgit|THB|baht|CAD|C\$|CHF",
+    r"KRW|韩元|MYR|ringgit|THB|baht|CAD|C\$|CHF|BRL|R\$|reais|NZD|ZAR|rand|MXN|pesos?|IDR|rupiah|VND|PHP|"
+    r"SAR|riyals?|QAR|TRY|lira|PLN|zloty|SEK|NOK|DKK|kronor|krona|kroner",
     re.IGNORECASE,
+)
+_OURS = re.compile(r"我方|我司")
+_PER_UNIT = re.compile(
+    r"每(?:台|个|套|件|人|年|月)|单价|per\s+(?:unit|seat|user|licen[cs]e|month)|\beach\b", re.I
 )
 _ASKS = re.compile(r"多少|多大|几多|怎么样|range|how\s+much|what|\?|吗|呢", re.IGNORECASE)
 # A meeting more than half a year ahead is not how people plan; such a date without a year is the
@@ -301,6 +307,9 @@ def _budget(clauses: Sequence[Clause], locale: str = DEFAULT_REGION) -> money.Am
         answering = asked is not None and clause.side is not asked[1] and 0 < clause.message - asked[0] <= 2
         cued = carry == clause.message or answering or bool(_MONEY_TALK.search(clause.text))
         amount = money.find_budget(clause.text, cue_before=cued)
+        if amount is not None and _PER_UNIT.search(clause.text):
+            # "每台五千以内" is a unit price, not what the project will cost.
+            amount = None
         cue = money.has_budget_cue(clause.text)
         carry = clause.message if cue and amount is None else None
         if cue and amount is None and _ASKS.search(clause.text):
@@ -373,7 +382,8 @@ def _actions(dialogue: Dialogue, now: datetime) -> _Actions:
             meeting = None
         day_said = _day_said(clause, now) or day_said
         week_said = _week_said(clause) or week_said
-        said = actions.timeline(clause)
+        # What our side will deliver ("我方12月1日前提交方案") is not the customer's milestone.
+        said = None if _OURS.search(clause.text) else actions.timeline(clause)
         if said is not None and (when is None or said[1] is not when):
             milestone = (said[0], said[1].by())
         elif said is None and not clause.times and previous_time and previous_time[0] == clause.message:
