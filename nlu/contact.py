@@ -190,7 +190,8 @@ _EN_SELF_TITLE = re.compile(
 _EN_HEAD_OF = re.compile(rf"\bI\s+(?:head|lead)\s+(?:the\s+)?(?P<dept>(?i:{_EN_DEPT}))\b")
 _NAME_QUESTION = re.compile(
     r"怎么称呼|怎称呼|贵姓|中文名|全名|名字|姓名|称呼|联系人|您是|你是|who\s+(?:am\s+i|do\s+i\s+have|is\s+this)|"
-    r"speaking\s+with|your\s+(?:full\s+)?name|may\s+i\s+have\s+your|and\s+you\s+are",
+    r"speaking\s+with|your\s+(?:full\s+)?name|may\s+i\s+have\s+your|and\s+you\s+are|your\s+(?:contact\s+)?details|"
+    r"confirm(?:ing)?\s+your",
     re.IGNORECASE,
 )
 _NEED_LABEL = re.compile(
@@ -262,6 +263,11 @@ _EN_TRADE = re.compile(
 )
 _EN_NAME_TITLE_AT = re.compile(
     rf"(?P<name>{_EN_NAME})\s*,\s*(?P<title>(?i:{EN_TITLE})|(?:{_EN_MODIFIER})(?:\s+(?:{_EN_MODIFIER}))?)\s+(?:at|@)\s+{_EN_ORG}"
+)
+# "Sure - Daniel Ortiz, Procurement, Andes Mining Corp": a name, then its title and company.
+_EN_NAME_LIST = re.compile(
+    rf"^(?i:{_GREETING}(?:(?:sure|yes|yeah|ok|okay|of course|certainly)\b)?)[\s!,.~-]*"
+    rf"(?P<name>{_EN_NAME})\s*,\s*(?P<rest>.+)$"
 )
 _EN_TITLE_NAME_END = re.compile(rf"(?P<title>(?i:{EN_TITLE}))\s*,\s*(?P<name>{_EN_NAME})\s*$")
 _EN_ORG_SAID = re.compile(
@@ -577,7 +583,12 @@ def _person_value(value: str) -> tuple[str, str | None, str | None] | None:
         title = None
         org = None
         if bracket:
-            title, org = _split_inside(bracket["inside"])
+            inside = bracket["inside"].strip()
+            if re.fullmatch(
+                rf"[{_HAN}]{{1,2}}(?:先生|女士|小姐|老师)|[{_HAN}]{{2,3}}", inside
+            ) and inside.startswith(_surname(chosen) or "-"):
+                return inside, None, None
+            title, org = _split_inside(inside)
         if title is None and before:
             title = before
         if title is None and org is None:
@@ -592,8 +603,9 @@ def _split_inside(inside: str) -> tuple[str | None, str | None]:
     """ "江苏恒信精密机械有限公司 副总经理" -> (title, company)."""
     title: str | None = None
     org: str | None = None
-    for part in re.split(r"[\s,，、/|]+", inside.strip()):
-        if not part or part in ("男", "女") or re.search(r"\d", part):
+    for said in re.split(r"[\s,，、/|]+", inside.strip()):
+        part = said.strip("()（）")
+        if not part or part in ("男", "女") or re.search(r"\d", part) or _is_honorific(part):
             continue
         if _TITLE_ZH_RE.fullmatch(part) or _EN_TITLE_RE.fullmatch(part):
             title = part
@@ -881,6 +893,16 @@ def _intro_en(text: str, order: int, message: Message, found: _Found) -> None:
         if name and len(name.split()) >= 2:
             _add_name(found, name, INTRO - 1, order, "intro", title=m["title"].strip(),
                       org=_clean_en_org(m["org"]), speaker=speaker)  # fmt: skip
+    listed = _EN_NAME_LIST.match(text)
+    if listed and message.side is not Side.REP:
+        name = en_name_at(listed["name"], 0)
+        parts = [p.strip() for p in listed["rest"].split(",") if p.strip()]
+        title = next(
+            (p for p in parts if _EN_TITLE_RE.fullmatch(p) or re.fullmatch(rf"(?i:{_EN_DEPT})", p)), None
+        )
+        org = next((p for p in parts if _EN_TRADE.search(p) or is_company_name(p)), None)
+        if name and len(name.split()) >= 2 and (title or org):
+            _add_name(found, name, INTRO - 1, order, "intro", title=title, org=org, speaker=speaker)
     for m in _EN_TITLE_NAME_END.finditer(text):
         name = en_name_at(m["name"], 0)
         if name and len(name.split()) >= 2:
@@ -1270,8 +1292,12 @@ def _bar_line(text: str, order: int, found: _Found) -> None:
     title = None
     org = None
     for part in parts:
-        if name is None and (zh_name_at(part, 0) == part or en_name_at(part, 0) == part):
+        looks_named = zh_name_at(part, 0) == part or en_name_at(part, 0) == part
+        if name is None and looks_named:
             name = part
+        elif looks_named and org is None and title is not None and _org_ok(part):
+            # "Aoife Murphy | Operations Lead | PharmaCare Ireland": after the title comes the company.
+            org = part
         elif title is None and (
             _EN_TITLE_RE.fullmatch(part) or _TITLE_ZH_RE.fullmatch(part) or _DEPT_TITLE.fullmatch(part)
         ):
@@ -1313,6 +1339,8 @@ def _block(lines: list[str], order: int, found: _Found) -> None:
             if zh_name_at(part, 0) == part or en_name_at(part, 0) == part:
                 if len(part) > len(name) and _completes(part, name):
                     name = part
+                elif org is None and title is not None and _org_ok(part):
+                    org = part
                 continue
             if title is None and (
                 _EN_TITLE_RE.fullmatch(part) or _TITLE_ZH_RE.fullmatch(part) or _DEPT_TITLE.fullmatch(part)

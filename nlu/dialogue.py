@@ -233,7 +233,7 @@ def side_of(name: str) -> Side:
     if label.lower() in _REP_NAMES:
         return Side.REP
     tags = [t.strip() for t in re.split(r"[()\[\]（）【】\-—|/,]", label) if t.strip()]
-    return Side.REP if len(tags) > 1 and any(_REP_TAGS.match(t) for t in tags) else Side.CUSTOMER
+    return Side.REP if len(tags) > 1 and any(_REP_TAGS.search(t) for t in tags) else Side.CUSTOMER
 
 
 def _messages(text: str) -> list[Message]:
