@@ -83,6 +83,7 @@ EN_TITLE = (
     rf"|C[EFTOIM]O|GM|HRD|MD|VP(?:\s+(?:of\s+)?(?:{_EN_DEPT}))?|Chief\s+\w+\s+Officer)"
 )
 _EN_TITLE_RE = re.compile(rf"(?i:{EN_TITLE})")
+_EN_TITLE_WORDS = re.compile(rf"(?i:\b(?:{EN_TITLE})\b)")
 _EN_WORD = r"[A-ZÀ-Þ](?:['’][A-ZÀ-Þ])?[a-zß-ÿ]+(?:[A-ZÀ-Þ][a-zß-ÿ]+)?(?:-[A-ZÀ-Þ]?[a-zß-ÿ]+)?(?![\w'’])"
 _EN_NAME = rf"{_EN_WORD}(?:\s+(?:{_EN_WORD}|[A-Z]\.|(?:Al|El)-[A-Z][a-z]+)){{0,2}}"
 _EN_HONORIFIC = r"(?:Mr|Ms|Mrs|Miss|Dr|Prof)\.?"
@@ -1346,9 +1347,22 @@ def _block(lines: list[str], order: int, found: _Found) -> None:
                 _EN_TITLE_RE.fullmatch(part) or _TITLE_ZH_RE.fullmatch(part) or _DEPT_TITLE.fullmatch(part)
             ):
                 title = part
-            elif org is None and (is_company_name(part) or _org_ok(part)) and not _EN_TITLE_RE.search(part):
+            elif org is None and _block_org(part):
                 org = part
     _add_name(found, name, SIGNATURE, order, "signature", title=title, org=org)
+
+
+def _block_org(part: str) -> bool:
+    """A line of a signature block that names the company: a company's form or trade word, or a phrase
+    of capitalised words; a single word only when it is written like a brand (PayLink, IBM), since a
+    town ("Hamburg") often follows the company."""
+    if is_company_name(part) or _EN_TRADE.search(part):
+        return True
+    if not _org_ok(part) or _EN_TITLE_WORDS.search(part):
+        return False
+    if _HAN_RE.search(part):
+        return True
+    return len(part.split()) > 1 or bool(re.fullmatch(r"[A-Z]{2,6}|[A-Z][a-z]+[A-Z]\w*", part))
 
 
 def _greeted(messages: Sequence[Message], found: _Found) -> None:
