@@ -303,6 +303,8 @@ _LABEL_ROLES = frozenset(("群主", "管理员", "群管", "admin", "Admin"))
 _LABEL_PARTS = re.compile(r"[()\[\]（）【】<>《》|/,，·•]|(?<=\S)\s*[-—–]\s*|\s+")
 _LABEL_NOISE = re.compile(r"^(?:[A-Z]\.?|[A-Z]?\d{1,4}\.?|[^\w]+)$")
 _SURNAME_ONLY_POLITE = re.compile(rf"^(?P<surname>[{_HAN}]{{1,2}})(?:生|太|先生|女士|小姐|太太|sir)$")
+# How the rep speaks of their own company in a dictated note.
+_OUR_COMPANY = re.compile(r"(?:我们|我司|咱们)(?:公司|这边)?(?:是|叫)[^,，。]*")
 _OUR_SIDE = re.compile(r"我方|我司|我们这边的|our\s+side", re.IGNORECASE)
 
 
@@ -335,11 +337,14 @@ class _Found:
     ours: set[str] = field(default_factory=set)  # names and companies of our own side
 
 
-def find(dialogue: Dialogue, mentions: Sequence[tuple[Clause, people.Mention]] = ()) -> Contact:
+def find(
+    dialogue: Dialogue, mentions: Sequence[tuple[Clause, people.Mention]] = (), *, notes_by_rep: bool = False
+) -> Contact:
     """The customer's contact person in `dialogue`, with the title and company that go with them.
 
     `mentions` are the people each clause names (with "他是总经理" already resolved to the person just
-    named); those of the rep's own notes are candidates too.
+    named); those of the rep's own notes are candidates too. With `notes_by_rep` (a dictated visit
+    note) "我是…" and "我们是…" in text nobody is quoted saying are the rep's own words.
     """
     found = _Found(dialogue.messages)
     messages = dialogue.messages
@@ -349,10 +354,12 @@ def find(dialogue: Dialogue, mentions: Sequence[tuple[Clause, people.Mention]] =
         text = _ours_cut(m.text)
         asked = _asked_name(messages, i)
         _labelled(text, i, m, found)
-        _intro_zh(text, i, m, found, asked=asked)
-        _intro_en(text, i, m, found)
+        own_words = notes_by_rep and m.side is Side.NARRATOR
+        if not own_words:
+            _intro_zh(text, i, m, found, asked=asked)
+            _intro_en(text, i, m, found)
         _brackets(text, i, m, found)
-        _orgs_said(text, i, m, found)
+        _orgs_said(_OUR_COMPANY.sub(" ", text) if own_words else text, i, m, found)
     _note_mentions(dialogue, mentions, found)
     _headers(messages, found)
     _tables(messages, found)
@@ -722,7 +729,10 @@ def _name_after(text: str, position: int) -> tuple[str | None, int]:
         return name, position
     gap = re.match(r"[\s,，:：]*", text[position:])
     start = position + (gap.end() if gap else 0)
-    skipped = re.match(rf"(?:{_TITLE_ZH}|{_DEPT_ZH}(?:部|中心|处|科|室)?)[\s,，]+", text[start:])
+    skipped = re.match(
+        rf"(?:{_TITLE_ZH}|{_DEPT_ZH}(?:部|中心|处|科|室)?|[{_HAN}]{{1,2}}(?:小姐|先生|女士|老师))[\s,，]+",
+        text[start:],
+    )
     if skipped and zh_name_at(text, start + skipped.end()):
         return zh_name_at(text, start + skipped.end()), start + skipped.end()
     name = zh_name_at(text, start)
@@ -1294,7 +1304,7 @@ def _bar_line(text: str, order: int, found: _Found) -> None:
     org = None
     for part in parts:
         looks_named = zh_name_at(part, 0) == part or en_name_at(part, 0) == part
-        if name is None and looks_named:
+        if name is None and looks_named and title is None:
             name = part
         elif looks_named and org is None and title is not None and _org_ok(part):
             # "Aoife Murphy | Operations Lead | PharmaCare Ireland": after the title comes the company.

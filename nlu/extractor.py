@@ -40,7 +40,7 @@ _ENGLISH_LOCALES = (
         re.compile(
             r"\b(?:USA?|United States|California|Texas|New York|NYC|Florida|Arizona|Wisconsin|Illinois|"
             r"Chicago|Boston|Austin|Houston|Dallas|Phoenix|Seattle|Denver|Atlanta|Miami|San Francisco|"
-            r"Los Angeles|Central|Eastern|Pacific|PT|ET|CT)\b|\(\d{3}\)\s?\d{3}-\d{4}|"
+            r"Los Angeles|Central|Eastern|Pacific|PT|ET|CT)\b|\(\d{3}\)\s?\d{3}[-. ]\d{4}|"
             r"(?<![\d+])\d{3}[-. ]\d{3}[-. ]\d{4}(?!\d)"
         ),
     ),
@@ -156,7 +156,7 @@ class Extractor:
         customer_text = "\n".join(m.text for m in dialogue.messages if m.side is not Side.REP)
         mentions = _mentions(dialogue.clauses)
         line = find_contact([m.text for m in dialogue.messages if m.side is not Side.REP])
-        person = contact.find(dialogue, mentions)
+        person = contact.find(dialogue, mentions, notes_by_rep=minutes)
         name, title, company = person.name, person.title, person.company
         address = region.find_address(_not_address(customer_text)) or region.find_address(
             _not_address(dialogue.text)

@@ -381,3 +381,51 @@ def test_long_runs_of_one_character(extractor: Extractor) -> None:
     """Runs that patterns once rescanned from every position: nothing is found in them."""
     facts = extractor.chat("1" * 20_000 + "\n" + "A" * 20_000, NOW)
     assert (facts.name, facts.company, facts.address) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("客户 10:07\n我是人事部的黄小姐 黄丽萍", ("黄丽萍", "人事部", None)),  # a polite form, then the name
+        ("Me: Just confirming your details?\nClient: Sure - Daniel Ortiz, Procurement, Andes Mining Corp", (
+            "Daniel Ortiz",
+            "Procurement",
+            "Andes Mining Corp",
+        )),
+        ("Best,\nAoife Murphy\nOperations Lead | PharmaCare Ireland\n+353 1 234 5678", (
+            "Aoife Murphy",
+            "Operations Lead",
+            "PharmaCare Ireland",
+        )),
+        # The town under a signature's company is not the company.
+        ("Regards\nThomas Becker\nIT Manager\nBecker & Sohn Logistik GmbH\nHamburg", (
+            "Thomas Becker",
+            "IT Manager",
+            "Becker & Sohn Logistik GmbH",
+        )),
+        ("我 10:00\n您好，请问是恒远机械的吴总吗？\n吴 10:05\n是我，吴振宇", ("吴振宇", None, "恒远机械")),
+        ("朋友转来的：\n“你好，我是郑州宇通客车供应链管理部的薛丽，电话0371-66718901”", (
+            "薛丽",
+            "供应链管理部",
+            "郑州宇通客车",
+        )),
+    ],
+)
+def test_more_introductions(
+    extractor: Extractor, text: str, expected: tuple[str | None, str | None, str | None]
+) -> None:
+    assert fields(extractor, text) == expected
+
+
+def test_a_colleague_of_the_rep_is_on_our_side(extractor: Extractor) -> None:
+    text = (
+        "我 11:00\n王总，这是我同事小张，以后他跟您对接技术问题\n张宇-云帆技术支持 11:01\n王总好，我是云帆的技术支持张宇\n"
+        "王志勇 11:06\n我们这边是泉州的，做鞋材"
+    )
+    assert fields(extractor, text) == ("王志勇", None, None)
+
+
+def test_a_visit_note_is_the_reps_own_voice(extractor: Extractor) -> None:
+    note = "我是云帆的销售刘洋，今天去拜访了华为的张总，我们公司是做CRM的，他们想上移动端"
+    facts = extractor.minutes(note, NOW)
+    assert (facts.name, facts.company) == ("张总", "华为")
