@@ -387,28 +387,40 @@ def test_long_runs_of_one_character(extractor: Extractor) -> None:
     ("text", "expected"),
     [
         ("客户 10:07\n我是人事部的黄小姐 黄丽萍", ("黄丽萍", "人事部", None)),  # a polite form, then the name
-        ("Me: Just confirming your details?\nClient: Sure - Daniel Ortiz, Procurement, Andes Mining Corp", (
-            "Daniel Ortiz",
-            "Procurement",
-            "Andes Mining Corp",
-        )),
-        ("Best,\nAoife Murphy\nOperations Lead | PharmaCare Ireland\n+353 1 234 5678", (
-            "Aoife Murphy",
-            "Operations Lead",
-            "PharmaCare Ireland",
-        )),
+        (
+            "Me: Just confirming your details?\nClient: Sure - Daniel Ortiz, Procurement, Andes Mining Corp",
+            (
+                "Daniel Ortiz",
+                "Procurement",
+                "Andes Mining Corp",
+            ),
+        ),
+        (
+            "Best,\nAoife Murphy\nOperations Lead | PharmaCare Ireland\n+353 1 234 5678",
+            (
+                "Aoife Murphy",
+                "Operations Lead",
+                "PharmaCare Ireland",
+            ),
+        ),
         # The town under a signature's company is not the company.
-        ("Regards\nThomas Becker\nIT Manager\nBecker & Sohn Logistik GmbH\nHamburg", (
-            "Thomas Becker",
-            "IT Manager",
-            "Becker & Sohn Logistik GmbH",
-        )),
+        (
+            "Regards\nThomas Becker\nIT Manager\nBecker & Sohn Logistik GmbH\nHamburg",
+            (
+                "Thomas Becker",
+                "IT Manager",
+                "Becker & Sohn Logistik GmbH",
+            ),
+        ),
         ("我 10:00\n您好，请问是恒远机械的吴总吗？\n吴 10:05\n是我，吴振宇", ("吴振宇", None, "恒远机械")),
-        ("朋友转来的：\n“你好，我是郑州宇通客车供应链管理部的薛丽，电话0371-66718901”", (
-            "薛丽",
-            "供应链管理部",
-            "郑州宇通客车",
-        )),
+        (
+            "朋友转来的：\n“你好，我是郑州宇通客车供应链管理部的薛丽，电话0371-66718901”",
+            (
+                "薛丽",
+                "供应链管理部",
+                "郑州宇通客车",
+            ),
+        ),
     ],
 )
 def test_more_introductions(
