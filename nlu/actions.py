@@ -66,12 +66,14 @@ _DECLINED = re.compile(
 )
 _TIMELINE = re.compile(
     r"上线|交付|部署|落地|签约|签合同|签单|能签|可以签|签下来|下单|招标|投标|验收|实施|启动(?!会)|立项|定下来|拍板|做决定|投入使用|用起来|"
-    r"试点|试用|选型|采购(?!总监|经理|部|主管|员|专员|中心|负责人|工程师|助理|的)|到位|完成|开始用|切换|要定|敲定|决定|决标|签好|签完|送到|到货|用上|能用|投产|装好|装完|安装|开标|定标|评标|中标|(?<=前)签|签(?=了|吧|$)|"
+    r"试点|试用|选型|采购(?!总监|经理|部|主管|员|专员|中心|负责人|工程师|助理|的)|到位|完成|开始用|切换|要定|敲定|决定|决标|签好|签完|送到|到货|用上|能用|投产|装好|装完|安装|开标|定标|评标|中标|要换|换掉|更换|替换|换成|(?<=前)签|签(?=了|吧|$)|"
     r"(?<![A-Za-z])(?:finali[sz]e|live|decided?|tender(?:ing)?|award)(?![A-Za-z])|"
     r"\bgo(?:ing)?[\s-]live\b|\blaunch\b|\bdeploy|\broll[\s-]?out\b|\bdeliver|\bsign\b|\bpurchase\b|\bdecide\b|"
     r"\bdecision\b|\bimplement|\bkick[\s-]?off\b|\bstart\s+using\b|\bprocure",
     re.IGNORECASE,
 )
+# "现在的系统", "currently": the present, not when a milestone falls.
+_NOW_WORDS = re.compile(r"现在|目前|当前|眼下|now|currently|at\s+the\s+moment", re.IGNORECASE)
 _NEED = re.compile(
     r"(?P<cue>需要|想要|要求|希望(?:能|有)?|需求是|需求有|主要需求|关注|看重|痛点是|想上|想做|打算上|考虑上|缺少?|急需)"
     r"|(?P<en>\b(?:need|needs|want|wants|require|requires|looking\s+for|interested\s+in|asking\s+for)\b)",
@@ -204,8 +206,11 @@ def timeline(clause: Clause) -> tuple[str, TimeMention] | None:
     """A project milestone with its time ("下个月上线", "go live in March") as said."""
     if not clause.times:
         return None
+    times = [m for m in clause.times if not _NOW_WORDS.fullmatch(m.text.strip())]
+    if not times:
+        return None
     for cue in _TIMELINE.finditer(clause.text):
-        mention = min(clause.times, key=lambda m: _distance(m, cue.start(), cue.end()))
+        mention = min(times, key=lambda m: _distance(m, cue.start(), cue.end()))
         if _distance(mention, cue.start(), cue.end()) > 10:
             continue
         start, end = min(mention.start, cue.start()), max(mention.end, cue.end())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 import phonenumbers
@@ -52,6 +52,7 @@ _ENGLISH_LOCALES = (
         re.compile(r"\b(?:India|Mumbai|Delhi|Bangalore|Bengaluru|Pune|Chennai|Kochi|INR|crore|lakh|IST)\b"),
     ),
 )
+_TRADITIONAL_CHARACTERS = 5
 _HOME = {"HK": "香港特别行政区", "TW": "台湾省"}
 _HOME_NAME = {"HK": "香港", "TW": "台湾"}
 _NUMBER_LABEL = re.compile(r"\+?[\d\s()-]{7,20}")
@@ -65,6 +66,8 @@ _WARM_UP_TEXT = (
 )
 _SUMMARY_LIMIT = 120
 _LONG_DIGITS = re.compile(r"\d{40,}")
+# The end of a street name, right before a number that the time parser could take for a day.
+_HOUSE_NUMBER = re.compile(r"(?:路|街|道|巷|弄|大道|[一二三四五六七八九十\d]+路|段)\s*$")
 _DATE_NUMBER = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*[号日]")
 # Ways of talking about what a customer will spend that the budget words do not cover.
 _MONEY_TALK = re.compile(
@@ -167,7 +170,10 @@ class Extractor:
             found_region = _landline_region(contact_text, locale)
         budget = _budget(dialogue.clauses, locale)
         done = _actions(dialogue, now)
-        phones = _phones(contact_text, _speaker_phones(dialogue), locale)
+        # Traditional characters without Cantonese are most likely Taiwan's numbers (but not its
+        # currency: speech recognition writes Mandarin in traditional characters too).
+        dialing = "TW" if locale == DEFAULT_REGION and _traditional(dialogue) else locale
+        phones = _phones(contact_text, _speaker_phones(dialogue), dialing)
         wechat_ids = patterns.find_wechat_ids(contact_text)
         if not wechat_ids and _SAME_WECHAT.search(contact_text):
             wechat_ids = [p.removeprefix("+86") for p in phones if p.startswith("+861")][:1]
@@ -217,6 +223,12 @@ def _locale(dialogue: Dialogue) -> str:
             if cues.search(original):
                 return country
     return DEFAULT_REGION
+
+
+def _traditional(dialogue: Dialogue) -> bool:
+    """Whether the chat is written in traditional characters (a handful differ from their simplified form)."""
+    pairs = zip(dialogue.original, dialogue.text, strict=False)
+    return sum(1 for a, b in pairs if a != b and _HAN.match(a)) >= _TRADITIONAL_CHARACTERS
 
 
 def _phones(text: str, labels: Sequence[str], locale: str) -> tuple[str, ...]:
@@ -350,7 +362,8 @@ def _actions(dialogue: Dialogue, now: datetime) -> _Actions:
     proposed_by: Side | None = None
     week_said: tuple[int, date, date] | None = None
     previous_time: tuple[int, TimeMention] | None = None
-    for clause in dialogue.clauses:
+    for raw in dialogue.clauses:
+        clause = _without_house_numbers(raw)
         short_reply = len(dialogue.messages[clause.message].text) <= _SHORT_REPLY
         follows = short_reply and 0 < clause.message - proposal_message <= 2
         todo = actions.is_todo(clause)
@@ -414,6 +427,12 @@ def _actions(dialogue: Dialogue, now: datetime) -> _Actions:
         tuple(todos),
         tuple(reminders),
     )
+
+
+def _without_house_numbers(clause: Clause) -> Clause:
+    """The clause without the time the parser read in a street address ("工业一路1号" is no 1st)."""
+    kept = tuple(m for m in clause.times if not _HOUSE_NUMBER.search(clause.text[: m.start]))
+    return clause if len(kept) == len(clause.times) else replace(clause, times=kept)
 
 
 def _clock_only(mention: TimeMention, now: datetime) -> bool:
