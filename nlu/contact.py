@@ -810,11 +810,6 @@ def _title_org_after(text: str, end: int) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _answer(text: str, order: int, message: Message, found: _Found) -> None:
-    """The reply to "怎么称呼" / "中文名是？": "赵德厚。辽宁康泰医药", "鞠先生", "Priya Nair, Head of IT"."""
-    _answer_name(text, order, message, found)
-
-
 def _org_and_dept(text: str, order: int, message: Message, found: _Found) -> None:
     """A reply that is only a company and a department: "温州职业技术学院 后勤处"."""
     parts = [p for p in re.split(r"[\s,，]+", text.strip()) if p]
@@ -834,7 +829,8 @@ def _does_job(text: str, order: int, message: Message, found: _Found) -> None:
         found.titles.append(Candidate(m["title"], INTRO - 2, order, "self", speaker=message.speaker))
 
 
-def _answer_name(text: str, order: int, message: Message, found: _Found) -> None:
+def _answer(text: str, order: int, message: Message, found: _Found) -> None:
+    """The reply to "怎么称呼" / "中文名是？": "赵德厚。辽宁康泰医药", "鞠先生", "Priya Nair, Head of IT"."""
     head = re.sub(
         rf"(?i:^{_GREETING}(?:(?:sure|yes|yeah|ok|okay|of course|certainly)\b[\s!,.~-]*)?)", "", text.strip()
     )
