@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 import phonenumbers
-from phonenumbers import geocoder
 
 from crm.facts import CardFacts, CommitmentFact, Facts, PersonMention, Region, ReminderFact, TodoFact
 from crm.ports import OcrPage
@@ -271,6 +270,9 @@ def _region(locale: str, address: str | None, text: str, company: str | None) ->
 def _landline_region(text: str, locale: str) -> Region | None:
     """Where a landline's area code is (027 is Wuhan), from libphonenumber's offline geocoder: a
     company's fixed line is where the company is; a mobile number says only where it was bought."""
+    # Imported here: the geocoder's tables take half a second to load and most chats have no landline.
+    from phonenumbers import geocoder
+
     for match in find_phones(text, locale):
         number = phonenumbers.parse(match.base)
         if phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.FIXED_LINE:
