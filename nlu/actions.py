@@ -44,24 +44,36 @@ _FUTURE_ACTION = re.compile(
     r"\s+(?:send|share|provide|deliver|prepare|give|get\s+back|arrange|follow\s+up|sign|pay|set\s+up|do|offer|include)",
     re.IGNORECASE,
 )
+# English words are bounded by non-letters rather than \b: in "能demo吗" the Han characters around the
+# word are word characters too.
 _MEETING = re.compile(
     r"约|见面|见个面|拜访|开会|去一趟|过去(?=[\s,，。!！]|$|一趟|看看|拜访|演示|聊|谈)|会议|碰一下|碰个面|碰面|聊一下|聊聊|面谈|面聊|过来|来公司|来我们|来一趟|上门|演示|"
     r"来我|到我|办公室|打电话|打个电话|通电话|电话沟通|电话聊|电话会|视频会|线上会|腾讯会议|飞书会议|沟通一下|交流一下|汇报|见一下|"
-    r"\bmeet(?:ing)?\b|\bcall\b|\bdemo\b|\bvisit\b|\bpresentation\b|\bcatch\s+up\b|\bsync\b|\bzoom\b",
+    r"(?:来|去|到|上来)(?:你们?|您们?|贵司|贵公司|店里?|厂里?|工厂|现场|学校|医院|园区|仓库)|讲一下|讲讲|介绍一下|"
+    r"给(?:您|你)(?:打个?)?电话|电话(?:详细)?(?:介绍|聊|沟通)|(?:来|去|过来)看看|看现场|视频聊|视讯|"
+    r"线上沟通|线上演示|远程演示|评审会|方案评审|详谈|详聊|简报|下次沟通|下次联系|有空|得不得|吃饭|饭局|喝茶|调研|驻场|"
+    r"(?:来|去|过来|过去|上来)[^,，。!！?？]{0,6}找(?:你|您|我)|打给(?:他|她|你|您|我)|回电|谈下|谈一下|谈谈|聊下|聊吧|"
+    r"(?:过去|过来|去|来)[^,，。!！?？]{0,6}一趟|到[^,，。!！?？]{1,10}来|启动会|交流会|研讨会|沟通会|推进会|汇报会|"
+    r"(?<![A-Za-z])(?:walk\s*-?\s*through|talk|chat|reconvene|regroup|touch\s+base|follow[\s-]up\s+(?:call|meeting)|want\s+to\s+see|see\s+the\s+\w+\s+(?:module|demo|product)|walk\s+(?:us|me)\s+through|are\s+you\s+free|you\s+free|be\s+free|i'?m\s+free|available\s+(?:on|for|at))(?![A-Za-z])|"
+    r"(?<![A-Za-z])(?:meet(?:ing)?|call|demo|visit|presentation|catch\s+up|sync|zoom|teams|lunch|dinner|coffee)(?![A-Za-z])",
     re.IGNORECASE,
 )
+# "方不方便" asks; "不方便" declines.
 _DECLINED = re.compile(
-    r"不行|不方便|没空|没时间|取消|改期|来不了|去不了|不在|\bcan'?t\b|\bcannot\b|\bnot\s+available\b|\bdoesn'?t\s+work\b|"
-    r"\bcancel",
+    r"不行|(?<!方)不方便|没空|没时间|取消|改期|来不了|去不了|不在|\bcan'?t\b|\bcannot\b|\bnot\s+available\b|"
+    r"\bdoesn'?t\s+work\b|\bwon'?t\s+work\b|\bcancel",
     re.IGNORECASE,
 )
 _TIMELINE = re.compile(
-    r"上线|交付|部署|落地|签约|签合同|签单|能签|可以签|签下来|下单|招标|投标|验收|实施|启动|立项|定下来|拍板|做决定|投入使用|用起来|"
-    r"试点|试用|选型|采购|到位|完成|开始用|切换|"
+    r"上线|交付|部署|落地|签约|签合同|签单|能签|可以签|签下来|下单|招标|投标|验收|实施|启动(?!会)|立项|定下来|拍板|做决定|投入使用|用起来|"
+    r"试点|试用|选型|采购(?!总监|经理|部|主管|员|专员|中心|负责人|工程师|助理|的)|到位|完成|开始用|切换|要定|敲定|决定|决标|签好|签完|送到|到货|用上|能用|投产|装好|装完|安装|开标|定标|评标|中标|要换|换掉|更换|替换|换成|(?<=前)签|签(?=了|吧|$)|"
+    r"(?<![A-Za-z])(?:finali[sz]e|live|decided?|tender(?:ing)?|award)(?![A-Za-z])|"
     r"\bgo(?:ing)?[\s-]live\b|\blaunch\b|\bdeploy|\broll[\s-]?out\b|\bdeliver|\bsign\b|\bpurchase\b|\bdecide\b|"
     r"\bdecision\b|\bimplement|\bkick[\s-]?off\b|\bstart\s+using\b|\bprocure",
     re.IGNORECASE,
 )
+# "现在的系统", "currently": the present, not when a milestone falls.
+_NOW_WORDS = re.compile(r"现在|目前|当前|眼下|now|currently|at\s+the\s+moment", re.IGNORECASE)
 _NEED = re.compile(
     r"(?P<cue>需要|想要|要求|希望(?:能|有)?|需求是|需求有|主要需求|关注|看重|痛点是|想上|想做|打算上|考虑上|缺少?|急需)"
     r"|(?P<en>\b(?:need|needs|want|wants|require|requires|looking\s+for|interested\s+in|asking\s+for)\b)",
@@ -182,6 +194,10 @@ def meeting_time(clause: Clause, now: datetime, *, follows_proposal: bool = Fals
     return None
 
 
+def declines(clause: Clause) -> bool:
+    return bool(_DECLINED.search(clause.text))
+
+
 def has_meeting_cue(clause: Clause) -> bool:
     return bool(_MEETING.search(clause.text)) and not _DECLINED.search(clause.text)
 
@@ -190,8 +206,11 @@ def timeline(clause: Clause) -> tuple[str, TimeMention] | None:
     """A project milestone with its time ("下个月上线", "go live in March") as said."""
     if not clause.times:
         return None
+    times = [m for m in clause.times if not _NOW_WORDS.fullmatch(m.text.strip())]
+    if not times:
+        return None
     for cue in _TIMELINE.finditer(clause.text):
-        mention = min(clause.times, key=lambda m: _distance(m, cue.start(), cue.end()))
+        mention = min(times, key=lambda m: _distance(m, cue.start(), cue.end()))
         if _distance(mention, cue.start(), cue.end()) > 10:
             continue
         start, end = min(mention.start, cue.start()), max(mention.end, cue.end())
@@ -202,6 +221,12 @@ def timeline(clause: Clause) -> tuple[str, TimeMention] | None:
             end = max(end, following.end())
         return tidy(clause.text[start:end]), mention
     return None
+
+
+def timeline_cue(clause: Clause) -> str | None:
+    """The milestone words of a clause that says no time ("签合同")."""
+    cue = _TIMELINE.search(clause.text)
+    return tidy(cue[0]) if cue else None
 
 
 def needs(clause: Clause) -> list[str]:

@@ -28,11 +28,12 @@ _LABEL = re.compile(
     r"(?i:tel|phone|mobile|cell|e|mail|email|wechat|wx|vx|qq)"
 )
 _POLITE = ("先生", "女士", "小姐")
-_TITLE = re.compile(rf"{people.TITLE_ZH}|{people.WORKS_IN}")
+_TITLE = re.compile(rf"{people.TITLE_ZH}|{people.WORKS_IN}|(?:{people.DEPTS})(?:部|中心|处|科|室)")
 # What a company token next to a name never contains: grammar, relations, times and digits.
 _NOT_ORG = re.compile(
     r"[的了是在和说吗呢吧啊呀哦嗯我你他她您待已需]|客户|朋友|同事|老板|领导|介绍|推荐|联系|认识|拜访|跟进|回访|"
     r"意向|重要|优质|潜在|备注|名片|老师|[今明昨后前]天|[上下中]午|晚上|早上|周[一二三四五六日天末]|星期|礼拜|"
+    r"对接|联系人|负责人|线索|对方|^姓|商祺|敬礼|此致|祝好|"
     r"\d"
 )
 _NOT_ORG_LATIN = frozenset(
@@ -80,14 +81,20 @@ class _Token:
 
 def find_contact(lines: Sequence[str]) -> LineContact | None:
     """The first contact line among `lines` (each one message or line, NFKC-normalised)."""
+    return next((contact for _, contact in find_contacts(lines)), None)
+
+
+def find_contacts(lines: Sequence[str]) -> list[tuple[int, LineContact]]:
+    """Every contact line among `lines`, with the index of the line it is on."""
+    found: list[tuple[int, LineContact]] = []
     for index, line in enumerate(lines):
         if not _may_have_name(line):
             continue
         masked, companies = _mask(line)
-        found = _chinese(lines, index, masked, companies) or _english(masked)
-        if found is not None:
-            return found
-    return None
+        contact = _chinese(lines, index, masked, companies) or _english(masked)
+        if contact is not None:
+            found.append((index, contact))
+    return found
 
 
 def _may_have_name(line: str) -> bool:
@@ -139,7 +146,28 @@ def _tokens(masked: str, companies: list[str]) -> list[_Token]:
             tokens.append(_Token("org", text))
         else:
             tokens.append(_Token("other", text))
-    return tokens
+    return _joined_titles(tokens)
+
+
+_DEPT_ONLY = re.compile(rf"(?:{people.DEPTS})(?:部|中心|处|科|室)|[\u4e00-\u9fff]{{2,4}}(?:部|中心|处|科|室)")
+
+
+def _joined_titles(tokens: list[_Token]) -> list[_Token]:
+    """ "项目部 总工", "技术中心  主任": a department and the title after it are one title."""
+    joined: list[_Token] = []
+    for token in tokens:
+        previous = joined[-1] if joined else None
+        if (
+            previous is not None
+            and token.kind == "title"
+            and previous.kind in ("title", "org")
+            and _DEPT_ONLY.fullmatch(previous.text)
+            and not _DEPT_ONLY.fullmatch(token.text)
+        ):
+            joined[-1] = _Token("title", previous.text + token.text)
+        else:
+            joined.append(token)
+    return joined
 
 
 def _chinese(lines: Sequence[str], index: int, masked: str, companies: list[str]) -> LineContact | None:
@@ -158,7 +186,16 @@ def _chinese(lines: Sequence[str], index: int, masked: str, companies: list[str]
             fields += _signature(lines, index)
         if not any(t.kind in _ANCHORS for t in (*beside, *fields)):
             continue
-        title = next((t.text for t in fields if t.kind == "title"), None)
+        # Of several titles on a line ("采购部高级经理 邹立强、IT经理 隋晓东") the one beside the name.
+        near = [t for t in (left, right) if t is not None and t.kind == "title" and t in tokens]
+        adjacent = [
+            tokens[i].text
+            for i in (position - 1, position + 1)
+            if 0 <= i < len(tokens) and tokens[i].kind == "title"
+        ]
+        title = (
+            adjacent[0] if adjacent else next((t.text for t in (*near, *fields) if t.kind == "title"), None)
+        )
         if title is not None and (works := re.fullmatch(people.WORKS_IN, title)):
             title = works["dept"]
         company = next((t.text for t in (*beside, *fields) if t.kind == "company"), None)

@@ -3,47 +3,103 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 
-from crm.facts import CardFacts, CommitmentFact, Facts, PersonMention, ReminderFact, TodoFact
+import phonenumbers
+
+from crm.facts import CardFacts, CommitmentFact, Facts, PersonMention, Region, ReminderFact, TodoFact
 from crm.ports import OcrPage
-from nlu import actions, jio, money, names, patterns, people, region
+from nlu import actions, contact, jio, money, names, patterns, people, region
 from nlu.company import find_companies
 from nlu.contactline import LineContact, find_contact
-from nlu.dialogue import Clause, Dialogue, Message, Side, parse
+from nlu.dialogue import Clause, Dialogue, Side, normalize, parse
 from nlu.keywords import find_keywords
-from nlu.phones import find_phones
+from nlu.phones import DEFAULT_REGION, find_phones
 from nlu.timeexpr import find_times
 from nlu.timemodel import TimeMention
 
-_LABELLED_NAME = re.compile(
-    r"(?:联系人|对接人|姓名|name|contact)\s*[:：]\s*(?P<name>[^\s,，;；。:：]{2,20})", re.IGNORECASE
+# Written Cantonese (in the text as written, before it is read as Mandarin) and Hong Kong's names.
+_CANTONESE = re.compile(r"[係嘅喺哋佢咗唔冇嚟睇啲搵]|聽日|听日|下晝|下昼")
+_HONG_KONG = re.compile(
+    r"香港|\bHK\b|Hong\s*Kong|\+852|九龍|九龙|新界|港島|港岛|觀塘|观塘|旺角|尖沙咀|銅鑼灣|铜锣湾|中環|中环|灣仔|湾仔|荃灣|"
+    r"荃湾|沙田|葵涌|將軍澳|将军澳|元朗|大埔|長沙灣|长沙湾|Kowloon|Tsim\s+Sha\s+Tsui|Kwun\s+Tong|Mong\s+Kok",
+    re.IGNORECASE,
 )
-# "联系人王强，电话…": the label without a colon; what follows must read as a name.
-_NAME_LABEL = re.compile(r"(?:联系人|对接人|姓名)(?:是|为|叫)?\s*")
-_LABELLED_TITLE = re.compile(
-    r"(?:职位|职务|title|position)\s*[:：]\s*(?P<title>[^\n,，;；。]{2,30})", re.IGNORECASE
+_TAIWAN = re.compile(
+    r"台灣|臺灣|台湾|台北|臺北|新北|台中|臺中|台南|臺南|高雄|新竹|桃園|桃园|基隆|嘉義|嘉义|宜蘭|宜兰|彰化|屏東|屏东|花蓮|花莲|"
+    r"新台幣|新台币|台幣|台币|\bTWD\b|\+886|\b09\d{2}-\d{3}-\d{3}\b|Taiwan|Taipei",
+    re.IGNORECASE,
 )
-_SELF_TITLE = re.compile(
-    rf"(?:我是|我负责|我做|我在)(?:这边的|公司的|这边|公司)?(?P<title>{people.TITLE_ZH})"
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_ENGLISH_LOCALES = (
+    (
+        "US",
+        re.compile(
+            r"\b(?:USA?|United States|California|Texas|New York|NYC|Florida|Arizona|Wisconsin|Illinois|"
+            r"Chicago|Boston|Austin|Houston|Dallas|Phoenix|Seattle|Denver|Atlanta|Miami|San Francisco|"
+            r"Los Angeles|Central|Eastern|Pacific|PT|ET|CT)\b|\(\d{3}\)\s?\d{3}[-. ]\d{4}|"
+            r"(?<![\d+])\d{3}[-. ]\d{3}[-. ]\d{4}(?!\d)"
+        ),
+    ),
+    ("GB", re.compile(r"\b(?:UK|United Kingdom|London|Manchester|Leeds|Birmingham|Glasgow|GBP|pounds?)\b|£")),
+    ("AU", re.compile(r"\b(?:Australia|Sydney|Melbourne|Brisbane|Perth|AUD)\b")),
+    ("SG", re.compile(r"\b(?:Singapore|SGD|SGT)\b")),
+    (
+        "IN",
+        re.compile(r"\b(?:India|Mumbai|Delhi|Bangalore|Bengaluru|Pune|Chennai|Kochi|INR|crore|lakh|IST)\b"),
+    ),
 )
-_EN_SELF_TITLE = re.compile(
-    r"\bI(?:'m| am)\s+(?:the\s+)?(?P<title>[A-Z][\w ]{1,30}?(?:Director|Manager|Lead|CTO|CEO|CFO|CIO))\b"
+_TRADITIONAL_CHARACTERS = 5
+_HOME = {"HK": "香港特别行政区", "TW": "台湾省"}
+_HOME_NAME = {"HK": "香港", "TW": "台湾"}
+_NUMBER_LABEL = re.compile(r"\+?[\d\s()-]{7,20}")
+# "电话 139… 微信同号": the WeChat id is the mobile number.
+_SAME_WECHAT = re.compile(
+    r"微信同号|同微信|微信同手机|微信也是这个|微信是手机号|wechat\s+(?:is\s+)?(?:the\s+)?same", re.I
 )
-# Numbers the rep gives as their own are not the customer's.
-_OWN_CONTACT = re.compile(
-    r"我的(?:电话|手机|号码|微信|邮箱)|我电话|我手机|\bmy\s+(?:number|phone|cell|mobile|email|wechat)\b", re.I
-)
-_GENERIC_SPEAKERS = re.compile(r"^(?:客户|customer|client|unknown|对方|群友|用户)$", re.IGNORECASE)
-_LABEL_SPLIT = re.compile(r"\s*[(\[（【\-—|/]\s*|\s+(?=[\u4e00-\u9fff])")
 _WARM_UP_TEXT = (
     "張偉: 我是华为的张伟，采购经理，我们在上海浦东，预算50万，需要CRM，下周三下午3点开会，电话13812345678\n"
     "Me: we'll send the quote by Friday, remind me tomorrow 10am to call Li, zhang@example.com"
 )
 _SUMMARY_LIMIT = 120
+_LONG_DIGITS = re.compile(r"\d{40,}")
+# The end of a street name, right before a number that the time parser could take for a day.
+_HOUSE_NUMBER = re.compile(r"(?:路|街|道|巷|弄|大道|[一二三四五六七八九十\d]+路|段)\s*$")
+_DATE_NUMBER = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*[号日]")
+# Ways of talking about what a customer will spend that the budget words do not cover.
+_MONEY_TALK = re.compile(
+    r"钱不多|钱的话|价位|心理价|能出|出多少|花多少|一两万|万块钱|(?:万|千|块|元|w|k)\s*(?:以内|以下|之内|左右|上下)|"
+    r"price\s+range|\bspend\b",
+    re.IGNORECASE,
+)
+_CNY = re.compile(r"人民币|RMB|CNY|¥|元(?!旦)|块钱?", re.IGNORECASE)
+_FOREIGN_CURRENCY = re.compile(
+    r"US\$|\$|USD|美元|美金|dollars?|bucks|EUR|€|euros?|欧元|GBP|£|pounds?|英镑|HKD|HK\$|港币|港元|港纸|蚊|"
+    r"TWD|NT\$|台币|新台币|SGD|S\$|AUD|A\$|INR|₹|rupees?|crore|lakh|RUB|rubles?|roubles?|AED|dirhams?|KES|JPY|日元|円|"
+    r"KRW|韩元|MYR|ringgit|THB|baht|CAD|C\$|CHF|BRL|R\$|reais|NZD|ZAR|rand|MXN|pesos?|IDR|rupiah|VND|PHP|"
+    r"SAR|riyals?|QAR|TRY|lira|PLN|zloty|SEK|NOK|DKK|kronor|krona|kroner",
+    re.IGNORECASE,
+)
+_OURS = re.compile(r"我方|我司")
+_PER_UNIT = re.compile(
+    r"每(?:台|个|套|件|人|年|月)|单价|per\s+(?:unit|seat|user|licen[cs]e|month)|\beach\b", re.I
+)
+_ASKS = re.compile(r"多少|多大|几多|怎么样|range|how\s+much|what|\?|吗|呢", re.IGNORECASE)
+# A meeting more than half a year ahead is not how people plan; such a date without a year is the
+# heading of a note ("拜访小结（11月23日）") that the parser moved to next year.
+_FAR_MEETING_DAYS = 183
+_YEAR = re.compile(r"\d{4}|年|year", re.IGNORECASE)
+_WEEKDAY_ONLY = re.compile(
+    r"(?:周|星期|礼拜)[一二三四五六日天](?:上午|下午|早上|晚上|中午)?.{0,6}|"
+    r"(?:on\s+)?(?:mon|tues|wednes|thurs|fri|satur|sun)(?:day)?,?(?:\s+(?:at\s+)?[\d:apm\s]+)?",
+    re.IGNORECASE,
+)
+_DAY_WORDS = re.compile(
+    r"[日天号周月年]|礼拜|星期|今|明|后|昨|today|tonight|tomorrow|mon|tue|wed|thu|fri|sat|sun|next|this|\d+[/.-]\d+",
+    re.IGNORECASE,
+)
 _END_OF_DAY = 18
 # A reply this short right after someone proposed a meeting ("周四下午吧", "Friday 10am is fine")
 # is taken to name the meeting's time even without a meeting word.
@@ -84,8 +140,8 @@ class Extractor:
         return self._extract(transcript, now, minutes=True)
 
     def card(self, pages: Sequence[OcrPage]) -> CardFacts:
-        # Written separately; imported here so that chat and minutes work before it exists.
-        from nlu.card import parse_card  # type: ignore[import-not-found, unused-ignore]
+        # Imported here: the card parser and its vocabulary load only when a card is read.
+        from nlu.card import parse_card
 
         facts: CardFacts = parse_card(pages)
         return facts
@@ -97,25 +153,35 @@ class Extractor:
 
     def _extract(self, text: str, now: datetime, *, minutes: bool) -> Facts:
         dialogue = parse(text, now)
-        contact_text = "\n".join(m.text for m in dialogue.messages if not _is_own_contact(m))
+        # What our rep writes gives their own number, e-mail and WeChat, never the customer's.
+        contact_text = "\n".join(m.text for m in dialogue.messages if m.side is not Side.REP)
         customer_text = "\n".join(m.text for m in dialogue.messages if m.side is not Side.REP)
         mentions = _mentions(dialogue.clauses)
         line = find_contact([m.text for m in dialogue.messages if m.side is not Side.REP])
-        name, title, label_org = _contact(dialogue, mentions, line)
-        address = region.find_address(customer_text) or region.find_address(dialogue.text)
-        companies = find_companies(customer_text) or find_companies(dialogue.text)
-        line_org = line.org if line else None
-        company = companies[0] if companies else _mention_org(mentions) or label_org or line_org
-        found_region = region.find_region([t for t in (address, customer_text, company) if t])
-        budget = _budget(dialogue.clauses)
+        person = contact.find(dialogue, mentions, notes_by_rep=minutes)
+        name, title, company = person.name, person.title, person.company
+        address = region.find_address(_not_address(customer_text)) or region.find_address(
+            _not_address(dialogue.text)
+        )
+        locale = _locale(dialogue)
+        found_region = _region(locale, address, customer_text, normalize(company) if company else None)
+        if found_region is None:
+            found_region = _landline_region(contact_text, locale)
+        budget = _budget(dialogue.clauses, locale)
         done = _actions(dialogue, now)
+        # Traditional characters without Cantonese are most likely Taiwan's numbers (but not its
+        # currency: speech recognition writes Mandarin in traditional characters too).
+        dialing = "TW" if locale == DEFAULT_REGION and _traditional(dialogue) else locale
+        phones = _phones(contact_text, _speaker_phones(dialogue), dialing)
         wechat_ids = patterns.find_wechat_ids(contact_text)
+        if not wechat_ids and _SAME_WECHAT.search(contact_text):
+            wechat_ids = [p.removeprefix("+86") for p in phones if p.startswith("+861")][:1]
         websites = patterns.find_websites(contact_text)
         return Facts(
             name=name,
             title=title,
             company=company,
-            phones=tuple(match.e164 for match in find_phones(contact_text)),
+            phones=phones,
             emails=tuple(patterns.find_emails(contact_text)),
             wechat_id=wechat_ids[0] if wechat_ids else None,
             address=address,
@@ -134,6 +200,95 @@ class Extractor:
             people=_people(mentions, line) if minutes else (),
             summary=_summary(dialogue) if minutes else None,
         )
+
+
+def _not_address(text: str) -> str:
+    """`text` without what only looks like part of an address: a date's "7号" is no house number, and a
+    run of digits longer than any address is noise that street patterns would rescan from every position."""
+    return _DATE_NUMBER.sub(" ", _LONG_DIGITS.sub(" ", text))
+
+
+def _locale(dialogue: Dialogue) -> str:
+    """Where the customer is, as a phone region: numbers written without a country code are read as
+    Hong Kong's in a Cantonese chat or one that names Hong Kong, as Taiwan's in a Taiwanese one."""
+    original = dialogue.original or dialogue.text
+    if _HONG_KONG.search(original) or _CANTONESE.search(original):
+        return "HK"
+    if _TAIWAN.search(original):
+        return "TW"
+    if not _HAN.search(original):
+        # An English chat: numbers in a national format belong to the country the chat points at.
+        for country, cues in _ENGLISH_LOCALES:
+            if cues.search(original):
+                return country
+    return DEFAULT_REGION
+
+
+def _traditional(dialogue: Dialogue) -> bool:
+    """Whether the chat is written in traditional characters (a handful differ from their simplified form)."""
+    pairs = zip(dialogue.original, dialogue.text, strict=False)
+    return sum(1 for a, b in pairs if a != b and _HAN.match(a)) >= _TRADITIONAL_CHARACTERS
+
+
+def _phones(text: str, labels: Sequence[str], locale: str) -> tuple[str, ...]:
+    """Phone numbers in the customer's lines (and display names that are numbers): in the customer's
+    own numbering first, then mainland numbers the local plan does not read."""
+    found = find_phones("\n".join((*labels, text)), locale)
+    if locale != DEFAULT_REGION:
+        taken = [(m.start, m.end) for m in found]
+        found += [
+            m
+            for m in find_phones("\n".join((*labels, text)))
+            if all(m.end <= start or end <= m.start for start, end in taken)
+        ]
+        found.sort(key=lambda m: m.start)
+    return tuple(dict.fromkeys(m.e164 for m in found))
+
+
+def _speaker_phones(dialogue: Dialogue) -> list[str]:
+    """WhatsApp shows a customer not in the address book by number: "+852 5123 8899"."""
+    labels = {m.speaker for m in dialogue.messages if m.side is Side.CUSTOMER and m.speaker}
+    return sorted(label for label in labels if _NUMBER_LABEL.fullmatch(label))
+
+
+def _region(locale: str, address: str | None, text: str, company: str | None) -> Region | None:
+    """The customer's region: from the address, else the chat; when the company's name or the line it
+    is said in places it elsewhere ("太原的晋商物流" in a chat about a trip to Shanghai), there. In a Hong
+    Kong or Taiwan chat that names no place there, the territory."""
+    found = region.find_region([t for t in (address, text) if t])
+    if company and address is None:
+        lines = [line for line in text.split("\n") if company in line][:1]
+        own = region.find_region([company, *lines])
+        if own is not None and (found is None or _elsewhere(own, found)):
+            found = own
+    home = _HOME.get(locale)
+    if home is None or (found is not None and found.province == home):
+        return found
+    return region.find_region([_HOME_NAME[locale]])
+
+
+def _landline_region(text: str, locale: str) -> Region | None:
+    """Where a landline's area code is (027 is Wuhan), from libphonenumber's offline geocoder: a
+    company's fixed line is where the company is; a mobile number says only where it was bought."""
+    # Imported here: the geocoder's tables take half a second to load and most chats have no landline.
+    from phonenumbers import geocoder
+
+    for match in find_phones(text, locale):
+        number = phonenumbers.parse(match.base)
+        if phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.FIXED_LINE:
+            continue
+        place = geocoder.description_for_number(number, "zh")
+        found = region.find_region([place]) if place else None
+        if found is not None:
+            return found
+    return None
+
+
+def _elsewhere(own: Region, found: Region) -> bool:
+    """Whether two regions name different places (not one inside the other)."""
+    if own.province != found.province:
+        return True
+    return bool(own.city and found.city and own.city != found.city)
 
 
 def _mentions(clauses: Sequence[Clause]) -> list[tuple[Clause, people.Mention]]:
@@ -155,95 +310,39 @@ def _mentions(clauses: Sequence[Clause]) -> list[tuple[Clause, people.Mention]]:
     return found
 
 
-def _is_own_contact(message: Message) -> bool:
-    return message.side is Side.REP and bool(_OWN_CONTACT.search(message.text))
-
-
-def _contact(
-    dialogue: Dialogue, mentions: list[tuple[Clause, people.Mention]], line: LineContact | None
-) -> tuple[str | None, str | None, str | None]:
-    """(name, title, company from the speaker label) of the customer contact.
-
-    In order: a labelled name, the customer's speaker label, a self-introduction, the name on a
-    contact line ("华为 张伟 138…"), a person said with a title, the first person named.
-    """
-    labelled = _LABELLED_NAME.search(dialogue.text)
-    name: str | None = labelled["name"] if labelled else _unlabelled_name(dialogue.text)
-    label_org: str | None = None
-    label_title: str | None = None
-    speakers = Counter(m.speaker for m in dialogue.messages if m.side is Side.CUSTOMER and m.speaker)
-    if name is None and speakers:
-        label = next((s for s, _ in speakers.most_common() if not _GENERIC_SPEAKERS.match(s)), None)
-        if label:
-            name, label_org, label_title = _split_label(label)
-    if name is None:
-        theirs = [m for c, m in mentions if c.side is not Side.REP]
-        intro = next((m for m in theirs if m.self_intro), None)
-        named = next((m for m in theirs if m.title), None)
-        chosen = intro or named or (theirs[0] if theirs else None)
-        name = chosen.name if chosen else None
-        if line is not None and intro is None:
-            name = line.name
-    title = next((m.title for _, m in mentions if m.name == name and m.title), None) or label_title
-    if title is None and line is not None and line.name == name:
-        title = line.title
-    if title is None:
-        title = _said_title(dialogue)
-    return name, title, label_org
-
-
-def _unlabelled_name(text: str) -> str | None:
-    for label in _NAME_LABEL.finditer(text):
-        name = people.full_name_at(text, label.end())
-        if name and (names.is_chinese_name(name) or people.is_honorific(name)):
-            return name
-    return None
-
-
-def _split_label(label: str) -> tuple[str, str | None, str | None]:
-    """ "张伟(华为)" / "张伟-华为 采购经理" -> name, company, title."""
-    parts = [part.strip(" )]）】") for part in _LABEL_SPLIT.split(label) if part.strip(" )]）】")]
-    if len(parts) == 1:
-        return label, None, None
-    name, org, title = parts[0], None, None
-    for part in parts[1:]:
-        if re.fullmatch(people.TITLE_ZH, part) or re.fullmatch(
-            r"CEO|CTO|CFO|CIO|COO|VP|Manager|Director", part
-        ):
-            title = part
-        elif org is None:
-            org = part
-    return name, org, title
-
-
-def _said_title(dialogue: Dialogue) -> str | None:
-    labelled = _LABELLED_TITLE.search(dialogue.text)
-    if labelled:
-        return labelled["title"].strip()
-    for clause in dialogue.clauses:
-        if clause.side is Side.REP:
-            continue
-        said = _SELF_TITLE.search(clause.text) or _EN_SELF_TITLE.search(clause.text)
-        if said:
-            return said["title"]
-    return None
-
-
-def _mention_org(mentions: list[tuple[Clause, people.Mention]]) -> str | None:
-    return next((m.org for c, m in mentions if m.org and c.side is not Side.REP), None)
-
-
-def _budget(clauses: Sequence[Clause]) -> money.Amount | None:
-    """The last budget said; a cue in one clause carries to the next clause of the same message."""
+def _budget(clauses: Sequence[Clause], locale: str = DEFAULT_REGION) -> money.Amount | None:
+    """The last budget said; a cue in one clause carries to the next clause of the same message, and
+    the rep asking for the budget ("预算大概多少？", "may I know your budget range?") carries to the
+    customer's answer in the next two messages."""
     found: money.Amount | None = None
     carry: int | None = None
+    asked: tuple[int, Side] | None = None
     for clause in clauses:
-        amount = money.find_budget(clause.text, cue_before=carry == clause.message)
+        answering = asked is not None and clause.side is not asked[1] and 0 < clause.message - asked[0] <= 2
+        cued = carry == clause.message or answering or bool(_MONEY_TALK.search(clause.text))
+        amount = money.find_budget(clause.text, cue_before=cued)
+        if amount is not None and _PER_UNIT.search(clause.text):
+            # "每台五千以内" is a unit price, not what the project will cost.
+            amount = None
         cue = money.has_budget_cue(clause.text)
         carry = clause.message if cue and amount is None else None
+        if cue and amount is None and _ASKS.search(clause.text):
+            asked = (clause.message, clause.side)
         if amount is not None:
-            found = amount
+            # A budget in another currency is not a CNY figure (Facts holds CNY only): rather none
+            # than one off by the exchange rate.
+            found = None if _foreign(clause.text, amount, locale) else amount
+            asked = None
     return found
+
+
+def _foreign(text: str, amount: money.Amount, locale: str) -> bool:
+    """Whether the amount is said in a currency other than the renminbi, or implied by a Hong Kong or
+    Taiwan chat that names no currency."""
+    near = text[max(0, amount.start - 10) : amount.end + 12]
+    if _CNY.search(near):
+        return False
+    return bool(_FOREIGN_CURRENCY.search(near)) or locale in ("HK", "TW")
 
 
 def _actions(dialogue: Dialogue, now: datetime) -> _Actions:
@@ -253,7 +352,20 @@ def _actions(dialogue: Dialogue, now: datetime) -> _Actions:
     todos: list[TodoFact] = []
     reminders: list[ReminderFact] = []
     proposal_message = -10
-    for clause in dialogue.clauses:
+    day_said: tuple[int, date] | None = None
+    # "苗经理说下周三下午有空，可以过去": a meeting word in one clause of a message names the meeting
+    # whose time another clause of it gives.
+    cued = {
+        c.message
+        for c in dialogue.clauses
+        if actions.has_meeting_cue(c) and not any(m.one_day and not _clock_only(m, now) for m in c.times)
+    }
+    cued_with_day = {c.message for c in dialogue.clauses if actions.has_meeting_cue(c)}
+    proposed_by: Side | None = None
+    week_said: tuple[int, date, date] | None = None
+    previous_time: tuple[int, TimeMention] | None = None
+    for raw in dialogue.clauses:
+        clause = _without_house_numbers(raw)
         short_reply = len(dialogue.messages[clause.message].text) <= _SHORT_REPLY
         follows = short_reply and 0 < clause.message - proposal_message <= 2
         todo = actions.is_todo(clause)
@@ -261,14 +373,41 @@ def _actions(dialogue: Dialogue, now: datetime) -> _Actions:
         promise = actions.is_explicit_promise(clause) or (not todo and actions.is_promise(clause))
         # "记得明天给张总打电话" is the rep's to-do at its time, not a meeting as well.
         own_task = todo and not reminder and not promise
-        when = None if own_task else actions.meeting_time(clause, now, follows_proposal=follows)
+        # A time of day said after the meeting's day ("下礼拜四看Demo，下午三点方便吗") is its time.
+        lent = clause.message in cued or (
+            clause.message in cued_with_day and any(_clock_only(m, now) for m in clause.times)
+        )
+        when = None if own_task else actions.meeting_time(clause, now, follows_proposal=follows or lent)
         if actions.has_meeting_cue(clause):
             proposal_message = clause.message
         if when is not None:
-            meeting = when.moment()
-        said = actions.timeline(clause)
+            week_said = _week_said(clause, before=when.start) or week_said
+            moment = _meeting_moment(when, clause, day_said, week_said, now)
+            if moment is not None:
+                meeting = moment
+                proposed_by = clause.side
+        elif (
+            meeting is not None
+            and proposed_by is not None
+            and clause.side is not proposed_by
+            and actions.declines(clause)
+            and not any(m.one_day for m in clause.times)
+        ):
+            # "下周二过去拜访您？" - "下周不在": the other side turned the time down.
+            meeting = None
+        day_said = _day_said(clause, now) or day_said
+        week_said = _week_said(clause) or week_said
+        # What our side will deliver ("我方12月1日前提交方案") is not the customer's milestone.
+        said = None if _OURS.search(clause.text) else actions.timeline(clause)
         if said is not None and (when is None or said[1] is not when):
             milestone = (said[0], said[1].by())
+        elif said is None and not clause.times and previous_time and previous_time[0] == clause.message:
+            # "下周二上午来一趟成都 签合同": the milestone's time is in the clause before.
+            cue = actions.timeline_cue(clause)
+            if cue is not None:
+                milestone = (cue, previous_time[1].by())
+        if clause.times:
+            previous_time = (clause.message, clause.times[-1])
         due = _due(clause.times[-1], now) if clause.times else None
         if reminder:
             if clause.times:
@@ -290,6 +429,77 @@ def _actions(dialogue: Dialogue, now: datetime) -> _Actions:
         tuple(todos),
         tuple(reminders),
     )
+
+
+def _without_house_numbers(clause: Clause) -> Clause:
+    """The clause without the time the parser read in a street address ("工业一路1号" is no 1st)."""
+    kept = tuple(m for m in clause.times if not _HOUSE_NUMBER.search(clause.text[: m.start]))
+    return clause if len(kept) == len(clause.times) else replace(clause, times=kept)
+
+
+def _clock_only(mention: TimeMention, now: datetime) -> bool:
+    """A time of day said without its day ("下午2点半", "11am", "下午"), which the parser put on today."""
+    return (
+        (mention.clock or mention.hour is not None)
+        and (mention.first.date() - now.date()).days <= 1
+        and not _DAY_WORDS.search(mention.text)
+    )
+
+
+def _day_said(clause: Clause, now: datetime) -> tuple[int, date] | None:
+    """The day a clause names without a clock time; of two side by side ("12月8号周二") the first."""
+    found: TimeMention | None = None
+    for mention in clause.times:
+        if not mention.one_day or mention.deadline or _clock_only(mention, now):
+            continue
+        if found is None or mention.start > found.end + 1:
+            found = mention
+    return (clause.message, found.first.date()) if found else None
+
+
+def _week_said(clause: Clause, before: int | None = None) -> tuple[int, date, date] | None:
+    """A week the clause names ("下周", "next week"), for a weekday said after it."""
+    for mention in clause.times:
+        if before is not None and mention.start >= before:
+            break
+        span = (mention.last.date() - mention.first.date()).days
+        if not mention.deadline and 5 <= span <= 7:
+            return clause.message, mention.first.date(), mention.last.date()
+    return None
+
+
+def _meeting_moment(
+    when: TimeMention,
+    clause: Clause,
+    day_said: tuple[int, date] | None,
+    week_said: tuple[int, date, date] | None,
+    now: datetime,
+) -> datetime | None:
+    """The meeting's moment: a clock time said alone goes on the day named just before it ("明天 11am",
+    "12月8号周二下午？" - "下午2点半"), a weekday said after "下周" in that week ("下周…周三或周四"); a
+    date a year away that names no year is a heading, not a plan."""
+    moment = when.moment()
+    if (
+        week_said is not None
+        and clause.message - week_said[0] <= 1
+        and _WEEKDAY_ONLY.fullmatch(when.text.strip())
+    ):
+        shifted = moment + timedelta(days=7)
+        if moment.date() < week_said[1] <= shifted.date() <= week_said[2]:
+            moment = shifted
+    if _clock_only(when, now):
+        before = [m for m in clause.times if m.end <= when.start and not _clock_only(m, now) and m.one_day]
+        day = before[-1].first.date() if before else None
+        if day is None and day_said is not None and clause.message - day_said[0] <= 2:
+            day = day_said[1]
+        if day is not None and day >= now.date():
+            moment = datetime.combine(day, moment.timetz())
+        elif not when.clock:
+            # "晚上打给我": a part of today alone is not an appointment.
+            return None
+    if (moment - now).days > _FAR_MEETING_DAYS and not _YEAR.search(when.text):
+        return None
+    return moment
 
 
 def _due(mention: TimeMention, now: datetime) -> datetime:

@@ -18,12 +18,12 @@ from nlu.resources import word_list
 # (张总, 王经理 are honorifics, recognised elsewhere). Common name characters such as 明 天 元 月 一
 # 中 家 stay out even though they also occur in words; those words are in not_names.txt.
 _NOT_GIVEN = frozenset(
-    "的了着过是在和与跟同及或但而且就才都也还又再很太更最已曾将把被让给对向往从到于以为因所其之乎者"
+    "的了着过是在和与跟及或但而且就才都也还又再很太更最已曾将把被让给对向往从到于以为因所其之乎者"
     "吗呢吧啊呀哦嗯么们这那哪谁啥怎些每各几个不没别"
     "我你他她它您咱自己"
     "说讲问答想要觉得表示提认告诉称叫来去看做"
     "年日时分秒点号周今昨早晚午夜期次回趟件条台套块亿百零斤吨"
-    "区县市省路街镇村乡巷楼层室栋"
+    "区县市省路街镇村乡巷楼层室"
     "司部门码话机箱址单价款额费钱货务案档表"
     "总经理工主管负董院厂处科助秘先女士姐哥"
     "上下内外前后里边面"

@@ -12,13 +12,20 @@ from nlu.resources import word_list
 
 _DEPTS = (
     "采购|技术|财务|销售|市场|运营|产品|研发|人力资源|人力|人事|行政|IT|信息化|信息|项目|工程|质量|品质|生产|客服|"
-    "法务|商务|供应链|物流|设备|数字化|总经办|区域|大区|华东|华南|华北|华中|西南|西北|东北"
+    "法务|商务|供应链|物流|设备|数字化|总经办|区域|大区|华东|华南|华北|华中|西南|西北|东北|护理|医务|药剂|检验|门诊|"
+    "院办|党办|宣传|后勤|保卫|教务|科研|仓储|安全|环保"
 )
 _TITLE_WORDS = (
-    "副总经理|总经理|副总裁|总裁|董事长|董事|总监|经理|主管|负责人|主任|部长|专员|工程师|总工|首席执行官|"
-    "CEO|CTO|CFO|COO|CIO|CMO|VP|创始人|合伙人|老板|厂长|院长|处长|科长|局长|秘书长|采购员|会计|出纳|架构师"
+    "副总经理|总经理|副总裁|总裁|副总|董事长|董事|总监|经理|主管|负责人|主任|部长|专员|工程师|总工|首席执行官|"
+    "CEO|CTO|CFO|COO|CIO|CMO|VP|创始人|合伙人|老板娘|老板|厂长|院长|处长|科长|局长|秘书长|采购员|会计|出纳|架构师|"
+    "理事长|董秘|助理|秘书|顾问|组长|副理|协理|课长|店长|校长|园长|馆长|副教授|教授|讲师|律师|医生|护士长|医师|药师|仓管|文员"
 )
-TITLE_ZH = rf"(?:(?:{_DEPTS})(?:部|中心|处|科)?)?(?:副|首席)?(?:{_TITLE_WORDS})"
+DEPTS = _DEPTS
+# "人事行政经理", "总经理助理": up to two departments before the title, an assistant after it.
+TITLE_ZH = (
+    rf"(?:副|首席|高级|资深|常务|执行)?(?:(?:{_DEPTS})(?:部|中心|处|科)?){{0,2}}(?:副|首席|高级|资深|常务|执行)?"
+    rf"(?:{_TITLE_WORDS})(?:助理|秘书)?"
+)
 # "做财务的", "负责采购": the department someone works in, said instead of a title.
 WORKS_IN = rf"(?:做|搞|负责|管|在)(?P<dept>{_DEPTS})(?:部|的|工作|这块|方面)*"
 # What colleagues call someone: 张总, 刘经理, 王工, 李老师.
@@ -297,6 +304,12 @@ def find_mentions(clause: str, *, antecedent: str | None = None) -> list[Mention
     return _with_clause_roles(clause, sorted(kept, key=lambda item: item.start))
 
 
+def honorific_at(text: str, position: int) -> str | None:
+    """An honorific (张总, 王工, 小王) starting at `position`."""
+    m = _patterns().short.match(text, position)
+    return m[0] if m else None
+
+
 def is_honorific(token: str) -> bool:
     """How colleagues name someone: 张总, 王工, 李经理, 小王."""
     return _patterns().short.fullmatch(token) is not None
@@ -439,7 +452,13 @@ _GENERIC_ORGS = re.compile(
 def _org(said: str | None) -> str | None:
     if not said:
         return None
-    org = _ORG_NOISE.sub("", said).strip()
+    org = said
+    # "今天下午去拜访了星辰科技": strip each lead-in in turn ("去", then "拜访了").
+    for _ in range(3):
+        stripped = _ORG_NOISE.sub("", org).strip()
+        if stripped == org or len(stripped) < 2:
+            break
+        org = stripped
     if len(org) < 2 or _GENERIC_ORGS.search(org) or (re.search(_DEPTS, org) and len(org) <= 4):
         return None
     return org

@@ -125,6 +125,17 @@ def test_no_person(text: str) -> None:
         ("今天去了美的集团", ["美的集团"]),
         ("去了他的公司", []),
         ("客户的集团", []),
+        # A bracket opened before the name is not part of it; a group runs on into its subsidiary.
+        ("孙立民（江苏恒信精密机械有限公司 副总经理）", ["江苏恒信精密机械有限公司"]),
+        ("杭州钢铁集团冷轧有限公司", ["杭州钢铁集团冷轧有限公司"]),
+        ("青岛大学附属医院 消毒供应中心", ["青岛大学附属医院"]),
+        # What a company does, or a phrase that ends like a company, is not its name.
+        ("我们是深圳前海的跨境电商公司", []),
+        ("在青岛开了三家口腔诊所", []),
+        ("下周三下午有空的话来公司坐坐", []),
+        ("收货信息", []),
+        ("北京云智未来科技有限公司，我是 CTO", ["北京云智未来科技有限公司"]),
+        ("Becker & Sohn Logistik GmbH", ["Becker & Sohn Logistik GmbH"]),
     ],
 )
 def test_companies(text: str, companies: list[str]) -> None:
@@ -191,6 +202,10 @@ def test_not_a_chinese_name(token: str) -> None:
         ("王小明(华为) 13812345678", LineContact("王小明", org="华为")),
         ("腾讯 马化腾 13511112222", LineContact("马化腾", org="腾讯")),
         ("IBM 张伟 13812345678", LineContact("张伟", org="IBM")),
+        # A department and the title after it are one title; of two people, the title beside the name.
+        ("项目部 总工 张国栋 13906528877", LineContact("张国栋", title="项目部总工")),
+        ("采购部高级经理 邹立强、IT经理 隋晓东 13843106625", LineContact("邹立强", title="采购部高级经理")),
+        ("彭晓东,星沙重工配套 采购部 13574128865", LineContact("彭晓东", "采购部", "星沙重工配套")),
         # Words beside the name that are not a company.
         ("周五 张伟 13812345678", LineContact("张伟")),
         ("客户 张伟 13812345678", LineContact("张伟")),

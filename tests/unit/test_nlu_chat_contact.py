@@ -1,0 +1,443 @@
+"""The contact of a forwarded chat, chosen among candidates: one table per way the first match went wrong."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from nlu.dialogue import Side, parse
+from nlu.extractor import Extractor
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)  # a Monday
+
+
+def at(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+@pytest.fixture(scope="module")
+def extractor() -> Extractor:
+    extractor = Extractor()
+    extractor.warm_up()
+    return extractor
+
+
+def fields(extractor: Extractor, text: str) -> tuple[str | None, str | None, str | None]:
+    facts = extractor.chat(text, NOW)
+    return facts.name, facts.title, facts.company
+
+
+# A speaker label or an honorific is a weak cue: the full name said anywhere in the chat beats it.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "张总 10:21\n你好，我是恒信机械的张伟，之前在展会上加的你\n小李-云帆软件 10:25\n张总好！有案例的",
+            ("张伟", None, "恒信机械"),
+        ),
+        (
+            "王经理 14:02\n李工你好，我们想做仓库数字化\n王经理 14:10\n忘了说 我叫王海燕，是物流部的经理",
+            ("王海燕", "物流部经理", None),
+        ),
+        (
+            "Client: Hello, it's Maria Gonzalez, CFO at Solaris Energy\nMe: Thanks Maria",
+            (
+                "Maria Gonzalez",
+                "CFO",
+                "Solaris Energy",
+            ),
+        ),
+        (
+            "客户: 我们是宁波港联贸易\n我: 请问怎么称呼？\n客户: 我姓张，张丽娟",
+            ("张丽娟", None, "宁波港联贸易"),
+        ),
+        (
+            "Jerry 13:01\nHi 我是Jerry，蓝海智造的采购\n我 13:05\n请问您中文名是？\nJerry 13:06\n胡哲",
+            (
+                "胡哲",
+                None,
+                "蓝海智造",
+            ),
+        ),
+        # With nothing better, the honorific stays the name.
+        (
+            "刘总 20:15\n我们在东莞松山湖，想把考勤系统换掉\n我 20:30\n刘总好，明天给您电话",
+            ("刘总", None, None),
+        ),
+        (
+            "客户 09:10\n你们SRM能私有化吗\n我 09:11\n可以的，请问您贵姓？\n客户 09:12\n免贵姓黎",
+            (
+                "黎",
+                None,
+                None,
+            ),
+        ),
+    ],
+)
+def test_full_name_beats_a_label_or_an_honorific(
+    extractor: Extractor, text: str, expected: tuple[str | None, str | None, str | None]
+) -> None:
+    assert fields(extractor, text) == expected
+
+
+# "X from Y" and the other ways English speakers introduce themselves.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Lisa: Hi, this is Lisa from Northwind Traders", ("Lisa", None, "Northwind Traders")),
+        (
+            "Hey, Ahmed from Gulf Star Trading here. We import appliances.",
+            ("Ahmed", None, "Gulf Star Trading"),
+        ),
+        (
+            "Jason Liu: hey it's Jason with Pacific Rim Foods, we spoke at the expo",
+            (
+                "Jason Liu",
+                None,
+                "Pacific Rim Foods",
+            ),
+        ),
+        (
+            "Good morning! Daniel here, procurement manager at Hanseong Electronics",
+            (
+                "Daniel",
+                "procurement manager",
+                "Hanseong Electronics",
+            ),
+        ),
+        (
+            "Hi! Sam Okafor here - Procurement Lead @ Lagos Breweries PLC. Saw your post.",
+            (
+                "Sam Okafor",
+                "Procurement Lead",
+                "Lagos Breweries PLC",
+            ),
+        ),
+        ("hi its kate from harbour logistics. we need 5 more seats", ("Kate", None, "Harbour Logistics")),
+    ],
+)
+def test_english_introductions(
+    extractor: Extractor, text: str, expected: tuple[str | None, str | None, str | None]
+) -> None:
+    assert fields(extractor, text) == expected
+
+
+def test_an_email_address_completes_a_first_name(extractor: Extractor) -> None:
+    text = "Lisa: Hi, this is Lisa from Northwind Traders\nLisa: lisa.tan@northwind-traders.com"
+    assert extractor.chat(text, NOW).name == "Lisa Tan"
+
+
+# A name followed by its company and title in brackets.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "今天展会上认识的，孙立民（江苏恒信精密机械有限公司 副总经理），对设备联网很感兴趣",
+            (
+                "孙立民",
+                "副总经理",
+                "江苏恒信精密机械有限公司",
+            ),
+        ),
+        ("联系人：孟繁星（教学总监）\n手机：13522186639", ("孟繁星", "教学总监", None)),
+        ("见了IT部的熊工（熊卫），他是技术决策人", ("熊卫", "IT部", None)),
+    ],
+)
+def test_brackets_after_a_name(
+    extractor: Extractor, text: str, expected: tuple[str | None, str | None, str | None]
+) -> None:
+    assert fields(extractor, text) == expected
+
+
+# The label of a line is not a speaker: "下次见面：周五上午十点" names the meeting, not a person.
+@pytest.mark.parametrize(
+    ("text", "name", "meeting"),
+    [
+        ("客户：刘建国\n公司：杭州启明电子有限公司\n下次见面：周五上午十点", "刘建国", at(27, 10)),
+        ("下次见面：周五上午十点，地点他们公司会议室\n参会：对方总经理卢海波", "卢海波", at(27, 10)),
+        ("姓名：龚丽萍\n下次沟通：12月2日 下午3点 视频会议", "龚丽萍", at(2, 15, month=12)),
+    ],
+)
+def test_labelled_lines(extractor: Extractor, text: str, name: str, meeting: datetime) -> None:
+    facts = extractor.chat(text, NOW)
+    assert (facts.name, facts.next_meeting) == (name, meeting)
+
+
+# Signature lines: a contact's parts side by side, or a block under a sign-off.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "周总 11:40\n成都高新区 周海涛 成都蓉城医疗科技 销售总监 139 8076 2214",
+            (
+                "周海涛",
+                "销售总监",
+                "成都蓉城医疗科技",
+            ),
+        ),
+        (
+            "附件是技术要求。\n——\n浙江联合电力设计院\n项目部 总工 张国栋\n手机：13906528877",
+            (
+                "张国栋",
+                "项目部总工",
+                "浙江联合电力设计院",
+            ),
+        ),
+        (
+            "Thanks for the demo.\nBest regards,\nSarah O'Connor\nHead of Operations | Brightline Logistics Ltd.",
+            (
+                "Sarah O'Connor",
+                "Head of Operations",
+                "Brightline Logistics Ltd.",
+            ),
+        ),
+        (
+            "Please see the RFQ.\nThanks,\nZhou Lei | Senior Purchasing Engineer | Fortune Auto Parts (Ningbo) Co., Ltd.",
+            (
+                "Zhou Lei",
+                "Senior Purchasing Engineer",
+                "Fortune Auto Parts (Ningbo) Co., Ltd.",
+            ),
+        ),
+    ],
+)
+def test_signatures(
+    extractor: Extractor, text: str, expected: tuple[str | None, str | None, str | None]
+) -> None:
+    assert fields(extractor, text) == expected
+
+
+# Traditional characters and Cantonese are read as Mandarin; the fields keep the characters written.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "陳志明 10:05\n您好，我是台灣精密工業的陳志明，目前擔任資訊部經理",
+            ("陳志明", "資訊部經理", "台灣精密工業"),
+        ),
+        (
+            "[23/11/2026, 10:02] 黃生: 你好，我係黃家明，德記貿易嘅採購經理",
+            ("黃家明", "採購經理", "德記貿易"),
+        ),
+    ],
+)
+def test_traditional_and_cantonese_keep_their_script(
+    extractor: Extractor, text: str, expected: tuple[str | None, str | None, str | None]
+) -> None:
+    assert fields(extractor, text) == expected
+
+
+def test_cantonese_day_words_give_the_meeting(extractor: Extractor) -> None:
+    text = "Ricky Chan 14:32\nOK，聽日下晝三點嚟我哋公司傾下？\nRicky Chan 14:33\n我個mobile 9876 5432"
+    facts = extractor.chat(text, NOW)
+    assert (facts.next_meeting, facts.phones) == (at(24, 15), ("+85298765432",))
+
+
+# What our own rep says of themselves is never the customer's.
+@pytest.mark.parametrize(
+    ("text", "name", "phones"),
+    [
+        (
+            "我 10:02\n张经理您好，我是深蓝软件的销售顾问刘洋，电话13800138000\n客户 10:21\n我姓张，张丽娟",
+            "张丽娟",
+            (),
+        ),
+        # Two display names and no "我": the one who greets by honorific and offers a demo is the rep.
+        (
+            "黄志刚 09:01\n小陈你好，我是鼎盛物流的黄志刚\n小陈 09:05\n黄经理好，我是云帆的陈亮，方便的话我们先线上沟通？\n"
+            "黄志刚 09:10\n我电话 13911007765",
+            "黄志刚",
+            ("+8613911007765",),
+        ),
+        (
+            "Me: Hi Anna, this is Mark from CloudNine CRM\nAnna Kowalski: Hi Mark! Likewise",
+            "Anna Kowalski",
+            (),
+        ),
+    ],
+)
+def test_our_side_is_not_the_customer(
+    extractor: Extractor, text: str, name: str, phones: tuple[str, ...]
+) -> None:
+    facts = extractor.chat(text, NOW)
+    assert (facts.name, facts.phones) == (name, phones)
+
+
+def test_group_chat_colleague_is_not_the_contact(extractor: Extractor) -> None:
+    text = (
+        "【凯瑞环保】邓总 10:00\n拉个群，小林你跟我们财务对一下付款方式\n林晓峰 10:01\n邓总好，财务老师好\n"
+        "【凯瑞环保】财务-钟燕 10:05\n你好，付款按合同来\n【凯瑞环保】邓总 10:10\n合同我这周五之前签好寄过去"
+    )
+    assert fields(extractor, text) == ("邓总", None, "凯瑞环保")
+
+
+# Forwarding and copying formats.
+@pytest.mark.parametrize(
+    ("text", "speakers"),
+    [
+        ("[05.03.26 10:21] Lisa: Hi\n[05.03.26 10:25] Tom Becker: Hello", ["Lisa", "Tom Becker"]),
+        ("[23/11/2026, 10:02] 黄生: 你好\n[23/11/2026, 10:05] 我: 你好", ["黄生", "我"]),
+        ("金鑫(2789013344) 14:20:11\n你好\n云帆客服(800012345) 14:21:30\n您好", ["金鑫", "云帆客服"]),
+        (
+            "Raj Malhotra  10:21 AM\nHey, quick one\nSophie (Solutions)  10:24 AM\nHi Raj",
+            ["Raj Malhotra", "Sophie (Solutions)"],
+        ),
+        ("🌸Lily🌸 13:13\n哈喽\n我 13:20\n您好", ["🌸Lily🌸", "我"]),
+        # Lines a messenger adds are not messages: recalls, day separators, media, new-message markers.
+        (
+            '"刘总" 撤回了一条消息\n—————  2026-11-20  —————\n刘总 20:15\n[图片]\n刘总 20:16\n好的\n以下为新消息',
+            ["刘总"],
+        ),
+        # A sentence that ends in a time is a message, not a header.
+        ("Raj 10:26 AM\nlet's meet Wednesday 3:30pm", ["Raj"]),
+    ],
+)
+def test_export_formats(text: str, speakers: list[str]) -> None:
+    dialogue = parse(text, NOW)
+    assert list(dict.fromkeys(m.speaker for m in dialogue.messages)) == speakers
+
+
+@pytest.mark.parametrize(
+    ("text", "sides"),
+    [
+        ("客户: 你好，我是达安检测的何雪梅\n我: 何老师好！", [Side.CUSTOMER, Side.REP]),
+        ("客户：刘建国\n公司：杭州启明电子", [Side.NARRATOR, Side.NARRATOR]),  # a form, not a transcript
+        ("You, [23.11.2026 09:10]\nLet me check stock", [Side.REP]),  # Telegram shows the rep as "You"
+        ("销售-孟凡 14:30\n赵总好！", [Side.REP]),
+    ],
+)
+def test_sides(text: str, sides: list[Side]) -> None:
+    assert [m.side for m in parse(text, NOW).messages] == sides
+
+
+# A budget in another currency is not stored as a wrong CNY figure.
+@pytest.mark.parametrize(
+    ("text", "budget"),
+    [
+        ("our budget is USD 120k per year", None),
+        ("Budget approx. EUR 450,000.", None),
+        ("預算大約四十萬港幣", None),
+        ("budget SGD 80k 左右", None),
+        ("预算80万人民币", 800_000),
+        ("预算50万", 500_000),
+    ],
+)
+def test_foreign_budgets(extractor: Extractor, text: str, budget: int | None) -> None:
+    assert extractor.chat(text, NOW).budget_cny == budget
+
+
+# Meeting times said in pieces.
+@pytest.mark.parametrize(
+    ("text", "meeting"),
+    [
+        ("Me: 好的 Alvin，明天 11am video call 可以吗？", at(24, 11)),  # a day, then its hour
+        # The reply gives the hour of the day proposed.
+        ("我: 12月8号周二下午过去演示，您看行吗\n客户: 可以 下午2点半", at(8, 14, 30, month=12)),
+        ("下周去厂里看看，周三或周四", at(3, 9, month=12)),  # a weekday after 下周 is in that week
+        ("我: 那我下周二过去拜访您？\n客户: 下周不在，12月10号以后吧", None),  # turned down
+        ("拜访小结（11月23日）", None),  # today's date heading a note
+        ("你们明天能派人过来吗？下午都在", at(24, 14)),
+    ],
+)
+def test_meeting_times(extractor: Extractor, text: str, meeting: datetime | None) -> None:
+    assert extractor.chat(text, NOW).next_meeting == meeting
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("电话 13567390021 微信同号", "13567390021"),  # the WeChat id is the mobile number
+        ("[23/11/2026, 09:30] +852 5123 8899: 你好，我係周志偉", None),
+    ],
+)
+def test_wechat_ids(extractor: Extractor, text: str, expected: str | None) -> None:
+    assert extractor.chat(text, NOW).wechat_id == expected
+
+
+def test_a_number_as_display_name_is_the_customers_phone(extractor: Extractor) -> None:
+    text = "[23/11/2026, 09:30] +852 5123 8899: 你好，我係周志偉，喺元朗做物流"
+    assert extractor.chat(text, NOW).phones == ("+85251238899",)
+
+
+@pytest.mark.parametrize(
+    ("text", "region"),
+    [
+        # Where the company is, not where the trade fair was.
+        ("中午跟太原的晋商物流吃了个饭\n12月7号他来上海出差", ("山西省", "太原市")),
+        # A landline's area code places a company that names no place.
+        ("中南建筑设计院 信息中心 主任 易国华\n电话 027-65768899", ("湖北省", "武汉市")),
+    ],
+)
+def test_region(extractor: Extractor, text: str, region: tuple[str, str]) -> None:
+    found = extractor.chat(text, NOW).region
+    assert found is not None
+    assert (found.province, found.city) == region
+
+
+def test_long_runs_of_one_character(extractor: Extractor) -> None:
+    """Runs that patterns once rescanned from every position: nothing is found in them."""
+    facts = extractor.chat("1" * 20_000 + "\n" + "A" * 20_000, NOW)
+    assert (facts.name, facts.company, facts.address) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("客户 10:07\n我是人事部的黄小姐 黄丽萍", ("黄丽萍", "人事部", None)),  # a polite form, then the name
+        (
+            "Me: Just confirming your details?\nClient: Sure - Daniel Ortiz, Procurement, Andes Mining Corp",
+            (
+                "Daniel Ortiz",
+                "Procurement",
+                "Andes Mining Corp",
+            ),
+        ),
+        (
+            "Best,\nAoife Murphy\nOperations Lead | PharmaCare Ireland\n+353 1 234 5678",
+            (
+                "Aoife Murphy",
+                "Operations Lead",
+                "PharmaCare Ireland",
+            ),
+        ),
+        # The town under a signature's company is not the company.
+        (
+            "Regards\nThomas Becker\nIT Manager\nBecker & Sohn Logistik GmbH\nHamburg",
+            (
+                "Thomas Becker",
+                "IT Manager",
+                "Becker & Sohn Logistik GmbH",
+            ),
+        ),
+        ("我 10:00\n您好，请问是恒远机械的吴总吗？\n吴 10:05\n是我，吴振宇", ("吴振宇", None, "恒远机械")),
+        (
+            "朋友转来的：\n“你好，我是郑州宇通客车供应链管理部的薛丽，电话0371-66718901”",
+            (
+                "薛丽",
+                "供应链管理部",
+                "郑州宇通客车",
+            ),
+        ),
+    ],
+)
+def test_more_introductions(
+    extractor: Extractor, text: str, expected: tuple[str | None, str | None, str | None]
+) -> None:
+    assert fields(extractor, text) == expected
+
+
+def test_a_colleague_of_the_rep_is_on_our_side(extractor: Extractor) -> None:
+    text = (
+        "我 11:00\n王总，这是我同事小张，以后他跟您对接技术问题\n张宇-云帆技术支持 11:01\n王总好，我是云帆的技术支持张宇\n"
+        "王志勇 11:06\n我们这边是泉州的，做鞋材"
+    )
+    assert fields(extractor, text) == ("王志勇", None, None)
+
+
+def test_a_visit_note_is_the_reps_own_voice(extractor: Extractor) -> None:
+    note = "我是云帆的销售刘洋，今天去拜访了华为的张总，我们公司是做CRM的，他们想上移动端"
+    facts = extractor.minutes(note, NOW)
+    assert (facts.name, facts.company) == ("张总", "华为")
