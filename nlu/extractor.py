@@ -189,6 +189,7 @@ class Extractor:
             website=websites[0] if websites else None,
             budget_cny=budget.high if budget else None,
             budget_min_cny=budget.low if budget else None,
+            budget=budget.money() if budget else None,
             timeline=done.timeline,
             timeline_by=done.timeline_by,
             next_meeting=done.meeting,
@@ -329,20 +330,30 @@ def _budget(clauses: Sequence[Clause], locale: str = DEFAULT_REGION) -> money.Am
         if cue and amount is None and _ASKS.search(clause.text):
             asked = (clause.message, clause.side)
         if amount is not None:
-            # A budget in another currency is not a CNY figure (Facts holds CNY only): rather none
-            # than one off by the exchange rate.
-            found = None if _foreign(clause.text, amount, locale) else amount
+            found = _in_currency(clause.text, amount, locale)
             asked = None
     return found
 
 
-def _foreign(text: str, amount: money.Amount, locale: str) -> bool:
-    """Whether the amount is said in a currency other than the renminbi, or implied by a Hong Kong or
-    Taiwan chat that names no currency."""
+# The currency a chat implies when its amount names none: "預算45萬" from a Hong Kong or Taiwan customer.
+_LOCAL_CURRENCY = {"HK": "HKD", "TW": "TWD", "MO": "MOP", "SG": "SGD"}
+
+
+def _in_currency(text: str, amount: money.Amount, locale: str) -> money.Amount | None:
+    """The amount in the currency it was said in. A currency the text names near the amount, or the
+    one a Hong Kong or Taiwan chat implies, is never read as renminbi: a CNY figure off by the exchange
+    rate is worse than none. A foreign cue the money reader did not resolve leaves no budget at all."""
+    if amount.currency != "CNY":
+        return amount
     near = text[max(0, amount.start - 10) : amount.end + 12]
     if _CNY.search(near):
-        return False
-    return bool(_FOREIGN_CURRENCY.search(near)) or locale in ("HK", "TW")
+        return amount
+    if _FOREIGN_CURRENCY.search(near):
+        return None
+    local = _LOCAL_CURRENCY.get(locale)
+    if local is None:
+        return amount
+    return replace(amount, currency=local, cny=None, cny_low=None, converted=False)
 
 
 def _actions(dialogue: Dialogue, now: datetime) -> _Actions:

@@ -329,6 +329,27 @@ def test_foreign_budgets(extractor: Extractor, text: str, budget: int | None) ->
     assert extractor.chat(text, NOW).budget_cny == budget
 
 
+# ... and the budget keeps the amount and the currency it was said in (a range as a range); a Hong Kong
+# or Taiwan customer naming no currency means their own.
+@pytest.mark.parametrize(
+    ("text", "currency", "low", "high"),
+    [
+        ("our budget is USD 120k per year", "USD", None, 120_000),
+        ("Budget approx. EUR 450,000.", "EUR", None, 450_000),
+        ("預算大約四十萬港幣", "HKD", None, 400_000),
+        ("预算10到15万", "CNY", 100_000, 150_000),
+        ("Ricky Chan 14:20\n我哋預算大概45萬\nRicky Chan 14:21\n我個mobile 9876 5432", "HKD", None, 450_000),
+        ("预算80万人民币", "CNY", None, 800_000),
+    ],
+)
+def test_budget_keeps_its_currency(
+    extractor: Extractor, text: str, currency: str, low: int | None, high: int
+) -> None:
+    budget = extractor.chat(text, NOW).budget
+    assert budget is not None
+    assert (budget.currency, budget.low, budget.high) == (currency, low, high)
+
+
 # Meeting times said in pieces.
 @pytest.mark.parametrize(
     ("text", "meeting"),

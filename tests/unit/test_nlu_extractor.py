@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ from crm.facts import (
     CommitmentFact,
     DecisionRole,
     Facts,
+    Money,
     Party,
     PersonMention,
     Region,
@@ -301,6 +303,7 @@ def test_pasted_wechat_chat(extractor: Extractor) -> None:
         region=Region("上海市", "上海市", "浦东新区"),
         budget_cny=500_000,
         budget_min_cny=300_000,
+        budget=Money(Decimal(500_000), Decimal(300_000), "CNY", 500_000, 300_000),
         next_meeting=at(2, 15, month=12),
         needs=("想要移动端", "需要CRM系统"),
         keywords=("移动端", "CRM"),
