@@ -60,7 +60,12 @@ def _voice(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     now = reference_time(settings, args.now)
     speech = WhisperSpeech(
-        settings.whisper_model, threads=settings.whisper_threads, max_bytes=settings.max_file_mb * 1024 * 1024
+        settings.whisper_model,
+        threads=settings.whisper_threads,
+        max_bytes=settings.max_file_mb * 1024 * 1024,
+        prompt=settings.whisper_prompt,
+        vad=settings.whisper_vad,
+        beam_size=settings.whisper_beam_size,
     )
     try:
         transcript = speech.transcribe(args.file, language=args.language)

@@ -179,7 +179,9 @@ def _concat_list(tmp_path: Path, target: Path) -> Path:
 def _sdp(tmp_path: Path, target: Path) -> Path:
     # A session description would make ffmpeg listen on a UDP port (protocols beyond file:).
     path = tmp_path / "voice.amr"
-    path.write_text("v=0\no=- 0 0 IN IP4 127.0.0.1\ns=x\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 5004 RTP/AVP 96\n")
+    path.write_text(
+        "v=0\no=- 0 0 IN IP4 127.0.0.1\ns=x\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 5004 RTP/AVP 96\n"
+    )
     return path
 
 
