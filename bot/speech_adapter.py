@@ -21,6 +21,7 @@ from speech.audio import probe_duration
 from speech.errors import AudioError
 
 if TYPE_CHECKING:
+    from bot.settings import Settings
     from speech.whisper_stt import Decoding, WhisperTranscriber
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,18 @@ class WhisperSpeech:
         self._prompt = prompt
         self._vad = vad
         self._beam_size = beam_size
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WhisperSpeech:
+        """The engine as CHATCRM_WHISPER_* and CHATCRM_MAX_FILE_MB configure it."""
+        return cls(
+            settings.whisper_model,
+            threads=settings.whisper_threads,
+            max_bytes=settings.max_file_mb * 1024 * 1024,
+            prompt=settings.whisper_prompt,
+            vad=settings.whisper_vad,
+            beam_size=settings.whisper_beam_size,
+        )
 
     def _decoding(self) -> Decoding:
         from speech.whisper_stt import Decoding

@@ -284,6 +284,8 @@ def engines(ablation: bool) -> list[Engine]:
             Engine("beam 5", "ours, beam search of 5 at temperature 0", _ours(beam_size=5)),
             Engine("no fallback", "ours, greedy only", _ours(fallback=())),
             Engine("no VAD", "ours without the VAD (Whisper's no-speech probability only)", _ours(vad=False)),
+            Engine("conditioned", "ours, windows one by one, each prompted with the text before it",
+                   _ours(condition=True)),
         ]  # fmt: skip
     return listed
 

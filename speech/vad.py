@@ -2,8 +2,8 @@
 
 Whisper, given long silences or room noise, invents text ("谢谢观看", "Thank you.") and falls into
 repetition loops; and every 30 s window costs a full encoder pass whether anyone spoke in it or not.
-So a note is cut down to its speech, each stretch with a margin of the quiet around it, before it is
-planned into windows; a `Timeline` maps positions in the cut audio back to the recording.
+So long silences are cut out of a note (short pauses stay: Whisper reads sentence boundaries from them)
+before it is planned into windows; a `Timeline` maps positions in the cut audio back to the recording.
 """
 
 from __future__ import annotations

@@ -59,10 +59,11 @@ FALLBACK_SEED = 0
 # at 4-5 characters a second and dictation at 3-4 once the VAD has removed the pauses; English at 2-3
 # words. These floors are a quarter of that, so only a real collapse trips them.
 SPARSE_MIN_SECONDS = 6.0
-# Fast Mandarin is about 7 characters a second, some of them two tokens; English about 4 tokens.
-MAX_TOKENS_PER_SECOND = 12.0
 MIN_CHARS_PER_SECOND = 1.0
 MIN_WORDS_PER_SECOND = 0.5
+# Fast Mandarin is about 7 characters a second, some of them two tokens; English about 4 tokens.
+MAX_TOKENS_PER_SECOND = 12.0
+PROMPT_LIMIT = 223  # Whisper keeps n_text_ctx // 2 - 1 tokens after <|startofprev|>
 _WORDLESS = re.compile(r"[\W_]+", re.UNICODE)
 # Languages written without spaces between words: chunk texts are joined without a separator.
 _UNSPACED = frozenset({"zh", "ja", "th", "lo", "my", "yue", "bo"})
@@ -300,20 +301,23 @@ def _is_no_speech(result: DecodingResult) -> bool:
 
 
 def rank(result: DecodingResult, found: Problem) -> tuple[bool, int, float]:
+    """Sort key of two decodings of one window (lower is better): no loop, fewer problems, likelier."""
     return (Problem.LOOP in found, bin(found).count("1"), -result.avg_logprob)
 
 
 @dataclass(frozen=True)
 class Decoding:
-    """How windows are decoded. The defaults are what won on the development set's real recordings
-    (evals/eval_speech.py --ablation): greedy, re-decoded with temperature fallback only where a
-    window loops, skips speech or is a guess; no prompt; Silero VAD."""
+    """How windows are decoded. The defaults were chosen on the development set's real recordings
+    (evals/eval_speech.py --ablation, figures in bench/data/README.md): greedy at greedy speed, decoded
+    again with the temperature schedule only where a window loops, skips speech or is a guess; no
+    prompt; VAD on long silences only; int8 decoder."""
 
     # Beam search width at temperature 0 (None: greedy).
     beam_size: int | None = None
     # Temperatures tried in turn on a window whose decoding has a Problem (Whisper's own schedule).
     fallback: tuple[float, ...] = FALLBACK_TEMPERATURES
-    # Samples drawn at each fallback temperature; the likeliest is kept (Whisper's best_of).
+    # Samples drawn at each fallback temperature, the likeliest kept. Whisper draws 5; on a looping
+    # window that made one 4 s clip take 30 s, and a single sample per temperature fixed the loops seen.
     best_of: int = 1
     # Whether the caller's prompt (the CRM's names and terms) is given to Whisper at all.
     use_prompt: bool = False
@@ -321,6 +325,9 @@ class Decoding:
     vad: bool = True
     # Decoder Linear layers and logits in int8.
     quantize: bool = True
+    # Decode windows one after another, each with the previous window's text as its prompt (what
+    # transcribe() calls condition_on_previous_text), instead of in batches without context.
+    condition: bool = False
     # Also re-decode a phrase repeated three times and a window with far too little text, not only
     # what Whisper's gzip-ratio and log-probability checks catch.
     detect_collapse: bool = True
@@ -480,8 +487,9 @@ class WhisperTranscriber:
         spectrogram = whisper.log_mel_spectrogram(
             torch.from_numpy(speech), model.dims.n_mels, padding=whisper.audio.N_SAMPLES
         )
-        for first in range(0, len(chunks), self._batch_size):
-            batch = chunks[first : first + self._batch_size]
+        size = 1 if self.decoding.condition else self._batch_size
+        for first in range(0, len(chunks), size):
+            batch = chunks[first : first + size]
             mel = torch.stack([_window(spectrogram, a, b) for a, b in batch])
             features = model.embed_audio(mel)
             if language is None:
@@ -489,6 +497,10 @@ class WhisperTranscriber:
             seconds = [(b - a) / SAMPLE_RATE for a, b in batch]
             results, redecoded = self._decode(model, features, seconds, language, prompt_tokens)
             run.redecoded += redecoded
+            if self.decoding.condition:
+                # As transcribe(): no context after a window only a high temperature could decode.
+                last = results[-1]
+                prompt_tokens = list(last.tokens)[-PROMPT_LIMIT:] if last.temperature <= 0.5 else None
             for (a, b), result in zip(batch, results, strict=True):
                 if not _is_no_speech(result):
                     start, end = timeline.span(a, b) if timeline is not None else (a, b)
@@ -513,6 +525,9 @@ class WhisperTranscriber:
         decoded again at each fallback temperature in turn until it has none of those problems, and
         the best decoding seen is kept."""
         decoding = self.decoding
+        # A window cannot hold more text than this; a loop stops here instead of running to Whisper's
+        # 224-token limit, which on a short window is most of the decoding time.
+        sample_len = min(model.dims.n_text_ctx // 2, round(MAX_TOKENS_PER_SECOND * max(seconds)) + 16)
 
         def run(temperature: float, batch: torch.Tensor) -> list[DecodingResult]:
             options = DecodingOptions(
@@ -536,9 +551,6 @@ class WhisperTranscriber:
         def check(result: DecodingResult, i: int) -> Problem:
             return problems(result, seconds[i], language, collapse=decoding.detect_collapse)
 
-        # A window cannot hold more text than this; a loop stops here instead of running to Whisper's
-        # 224-token limit, which on a short window is most of the decoding time.
-        sample_len = min(model.dims.n_text_ctx // 2, round(MAX_TOKENS_PER_SECOND * max(seconds)) + 16)
         temperatures = [t for t in decoding.fallback if t > 0]
         results = run(0.0, features)
         found = [check(r, i) for i, r in enumerate(results)]
