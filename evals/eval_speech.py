@@ -275,9 +275,10 @@ def engines(ablation: bool) -> list[Engine]:
     ]
     if ablation:
         listed += [
-            Engine("previous", "the decoder before this evaluation: CRM prompt, no VAD, one retry at 0.4 "
-                   "for gzip-ratio or log-probability failures", _ours(prompted=True, use_prompt=True,
-                   vad=False, fallback=(0.4,), best_of=1, detect_collapse=False)),
+            Engine("previous", "the earlier settings (CRM prompt, no VAD, one retry at 0.4 for gzip-ratio "
+                   "or log-probability failures) on today's log-mel front end",
+                   _ours(prompted=True, use_prompt=True, vad=False, fallback=(0.4,), best_of=1,
+                         detect_collapse=False)),
             Engine("+ CRM prompt", "ours, with a CRM prompt of names the note does not say",
                    _ours(prompted=True, use_prompt=True)),
             Engine("float32 decoder", "ours, decoder not quantized", _ours(quantize=False)),
