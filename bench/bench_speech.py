@@ -1,7 +1,10 @@
-"""Speech-to-text speed, memory and CER: ours vs openai-whisper's defaults vs faster-whisper int8.
+"""Speech-to-text speed, memory and CER: ours vs plain openai-whisper greedy vs `transcribe()` with the
+command line's defaults (beam 5, temperature fallback) vs faster-whisper int8.
 
-Mandarin clips of 10 s, 60 s and 5 min are spoken by espeak-ng from tests/data/audio/zh_sentences.txt
-at run time (see bench/data/README.md). Each engine runs in its own subprocess, so its peak RSS is its own.
+Real recordings first: the development set's 52.7 s Mandarin passage and its short Mandarin clips joined
+into one note (../shared/devset, or CHATCRM_DEVSET; skipped when absent). Then synthetic Mandarin clips of
+10 s, 60 s and 5 min spoken by espeak-ng from tests/data/audio/zh_sentences.txt at run time (see
+bench/data/README.md). Each engine runs in its own subprocess, so its peak RSS is its own.
 """
 
 from __future__ import annotations
@@ -29,9 +32,11 @@ PAUSE = 0.5
 # (name, seconds, timed runs): medians over a few runs for the short clips, one run for 5 minutes.
 CLIPS = [("10 s", 10.0, 5), ("60 s", 60.0, 3), ("5 min", 300.0, 1)]
 ENGINES = {
-    "ours": "speech.WhisperTranscriber: int8 decoder, batched chunks, greedy + 1 fallback",
+    "ours": "speech.WhisperTranscriber as configured by default: VAD, int8 decoder, batched windows, "
+    "greedy, temperature fallback for failing windows",
     "ours-fp32": "the same, decoder left in float32",
-    "openai-default": "openai-whisper model.transcribe() defaults (fp16=False on CPU)",
+    "openai-greedy": "openai-whisper model.transcribe(temperature=0): greedy, no fallback",
+    "openai-default": "openai-whisper model.transcribe() with the CLI defaults: beam 5, best of 5, fallback",
     "fw-int8-greedy": "faster-whisper int8, beam_size=1, other settings default",
     "fw-int8-default": "faster-whisper int8, all defaults (beam_size=5)",
 }
@@ -45,6 +50,7 @@ class Clip:
     seconds: float
     text: str
     runs: int
+    real: bool = False
 
 
 # --- clips ---------------------------------------------------------------------------------------
@@ -62,6 +68,41 @@ def _seconds(path: Path) -> float:
         text=True,
     )
     return float(out.stdout)
+
+
+def real_clips(workdir: Path) -> list[Clip]:
+    """The development set's long Mandarin recording, and its short ones joined 1 s apart into a note."""
+    root = Path(os.environ.get("CHATCRM_DEVSET", ROOT.parent / "shared" / "devset"))
+    listing = root / "speech" / "transcripts.json"
+    if not listing.is_file():
+        return []
+    entries = [e for e in json.loads(listing.read_text("utf-8")) if e["language"] == "zh"]
+    clips = [
+        Clip(
+            f"real {e['duration_s']:.0f} s",
+            root / e["file"],
+            float(e["duration_s"]),
+            e["transcript"],
+            3,
+            True,
+        )
+        for e in entries
+        if e["duration_s"] >= 10
+    ]
+    short = [e for e in entries if e["duration_s"] < 10]
+    if short:
+        out = workdir / "real_joined.wav"
+        inputs = [arg for e in short for arg in ("-i", str(root / e["file"]))]
+        graph = "".join(
+            f"[{i}:a]aresample=16000,aformat=channel_layouts=mono,apad=pad_dur=1[a{i}];"
+            for i in range(len(short))
+        )
+        graph += "".join(f"[a{i}]" for i in range(len(short))) + f"concat=n={len(short)}:v=0:a=1"
+        _run(["ffmpeg", "-nostdin", "-y", *inputs, "-filter_complex", graph, "-c:a", "pcm_s16le", str(out)])
+        seconds = _seconds(out)
+        text = "".join(e["transcript"] for e in short)
+        clips.append(Clip(f"real joined {seconds:.0f} s", out, seconds, text, 3, True))
+    return clips
 
 
 def make_clips(workdir: Path) -> list[Clip]:
@@ -114,24 +155,25 @@ def _child(engine: str, clip: Path, warmup: Path, runs: int) -> dict[str, Any]:
     """Load the engine, warm it up on a short clip, then time `runs` transcriptions of `clip`."""
     transcribe: Any
     if engine in ("ours", "ours-fp32"):
-        from speech.whisper_stt import WhisperTranscriber
+        from speech.whisper_stt import Decoding, WhisperTranscriber
 
-        stt = WhisperTranscriber(CHECKPOINT, threads=THREADS, quantize=engine == "ours")
+        stt = WhisperTranscriber(CHECKPOINT, threads=THREADS, decoding=Decoding(quantize=engine == "ours"))
         stt.load()
 
         def transcribe(path: Path) -> str:
             return stt.transcribe(path, language="zh").text
 
-    elif engine == "openai-default":
+    elif engine.startswith("openai-"):
         import torch
 
-        from speech.whisper_stt import load_model, transcribe_with_defaults
+        from speech.whisper_stt import load_model, transcribe_reference
 
         torch.set_num_threads(THREADS)
         model = load_model(CHECKPOINT)
+        kind = engine.removeprefix("openai-").replace("default", "defaults")
 
         def transcribe(path: Path) -> str:
-            return transcribe_with_defaults(model, path, language="zh")
+            return transcribe_reference(model, path, language="zh", kind=kind)
 
     else:
         from faster_whisper import WhisperModel
@@ -248,8 +290,9 @@ def main() -> None:
         print(f"  {engine:16} {ENGINES[engine]}")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-speech-") as tmp:
-        clips = make_clips(Path(tmp))
-        warmup = clips[0]
+        synthetic = make_clips(Path(tmp))
+        warmup = synthetic[0]
+        clips = [*real_clips(Path(tmp)), *synthetic]
         rows = []
         for clip in clips:
             results = {engine: run_engine(engine, clip, warmup) for engine in engines}
@@ -277,7 +320,8 @@ def main() -> None:
     print(_table(rows, header))
     print(
         "\nRTF = wall time / audio length (target <= 0.2). ours/this < 1 means ours is faster. "
-        "CER over letters and digits after OpenCC t2s; the clips are espeak-ng speech (bench/data/README.md)."
+        "CER over letters and digits after OpenCC t2s. Clips named real are recordings of people from the "
+        "development set; the others are espeak-ng speech (bench/data/README.md)."
     )
     print(f"bench_speech took {time.perf_counter() - started:.0f} s")
 

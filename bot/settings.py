@@ -38,6 +38,14 @@ class Settings(BaseSettings):
     whisper_threads: int | None = Field(None, ge=1, validation_alias="CHATCRM_WHISPER_THREADS")
     # Load the Whisper model in the background at start (else on the first voice note).
     whisper_preload: bool = Field(True, validation_alias="CHATCRM_WHISPER_PRELOAD")
+    # Give Whisper the CRM prompt (team terms, the rep's customers and contacts). Off: on the development
+    # set's real recordings a prompt of names the note does not say cost Mandarin accuracy; names are
+    # matched after transcription by their pinyin instead (evals/eval_speech.py --ablation).
+    whisper_prompt: bool = Field(False, validation_alias="CHATCRM_WHISPER_PROMPT")
+    # Cut a voice note down to its speech with Silero VAD before Whisper sees it.
+    whisper_vad: bool = Field(True, validation_alias="CHATCRM_WHISPER_VAD")
+    # 1 = greedy decoding; 5 = beam search as Whisper's command line does, several times slower on a CPU.
+    whisper_beam_size: int = Field(1, ge=1, le=10, validation_alias="CHATCRM_WHISPER_BEAM_SIZE")
     # Card photos read at once, one tesseract process (one thread) each: with two on 2 cores two reps
     # get their cards twice as fast (bench/bench_card_flow.py measures 1 vs 2).
     ocr_workers: int = Field(2, ge=1, le=16, validation_alias="CHATCRM_OCR_WORKERS")

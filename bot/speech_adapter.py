@@ -21,11 +21,12 @@ from speech.audio import probe_duration
 from speech.errors import AudioError
 
 if TYPE_CHECKING:
-    from speech.whisper_stt import WhisperTranscriber
+    from bot.settings import Settings
+    from speech.whisper_stt import Decoding, WhisperTranscriber
 
 logger = logging.getLogger(__name__)
 
-_ENGINES: dict[tuple[str, int | None, int], WhisperTranscriber] = {}
+_ENGINES: dict[tuple[str, int | None, int, bool, bool, int], WhisperTranscriber] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
@@ -51,21 +52,57 @@ def rejected(exc: AudioError, max_bytes: int) -> AudioRejected:
 class WhisperSpeech:
     """crm.ports.SpeechToText and crm.ports.AudioProbe over speech.whisper_stt.WhisperTranscriber."""
 
-    def __init__(self, model: str | Path, *, threads: int | None = None, max_bytes: int) -> None:
+    def __init__(
+        self,
+        model: str | Path,
+        *,
+        threads: int | None = None,
+        max_bytes: int,
+        prompt: bool = False,
+        vad: bool = True,
+        beam_size: int = 1,
+    ) -> None:
         self._model = str(model)
         self._threads = threads
         self._max_bytes = max_bytes
+        # Settings CHATCRM_WHISPER_PROMPT, CHATCRM_WHISPER_VAD and CHATCRM_WHISPER_BEAM_SIZE (README).
+        self._prompt = prompt
+        self._vad = vad
+        self._beam_size = beam_size
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WhisperSpeech:
+        """The engine as CHATCRM_WHISPER_* and CHATCRM_MAX_FILE_MB configure it."""
+        return cls(
+            settings.whisper_model,
+            threads=settings.whisper_threads,
+            max_bytes=settings.max_file_mb * 1024 * 1024,
+            prompt=settings.whisper_prompt,
+            vad=settings.whisper_vad,
+            beam_size=settings.whisper_beam_size,
+        )
+
+    def _decoding(self) -> Decoding:
+        from speech.whisper_stt import Decoding
+
+        return Decoding(
+            use_prompt=self._prompt, vad=self._vad, beam_size=self._beam_size if self._beam_size > 1 else None
+        )
 
     def engine(self) -> WhisperTranscriber:
-        """The process's transcriber for this model and thread count (created on first use)."""
-        key = (self._model, self._threads, self._max_bytes)
+        """The process's transcriber for this model and configuration (created on first use)."""
+        key = (self._model, self._threads, self._max_bytes, self._prompt, self._vad, self._beam_size)
         with _ENGINES_LOCK:
             engine = _ENGINES.get(key)
             if engine is None:
                 from speech.whisper_stt import WhisperTranscriber
 
                 engine = WhisperTranscriber(
-                    self._model, threads=self._threads, max_bytes=self._max_bytes, max_seconds=MAX_SECONDS
+                    self._model,
+                    threads=self._threads,
+                    decoding=self._decoding(),
+                    max_bytes=self._max_bytes,
+                    max_seconds=MAX_SECONDS,
                 )
                 _ENGINES[key] = engine
         return engine

@@ -55,9 +55,7 @@ async def build(settings: Settings, *, clock: Clock | None = None, migrate: bool
     clock = clock or SystemClock()
     # Voice notes: ffprobe checks always; transcription when the Whisper checkpoint is there (the
     # model itself loads lazily, see speech_warm_up). Without it notes are kept for a later retry.
-    audio = WhisperSpeech(
-        settings.whisper_model, threads=settings.whisper_threads, max_bytes=settings.max_file_mb * 1024 * 1024
-    )
+    audio = WhisperSpeech.from_settings(settings)
     speech = audio if checkpoint_exists(settings.whisper_model) else None
     if speech is None:
         logger.warning(

@@ -30,6 +30,14 @@ DECODE_TIMEOUT = 300.0
 
 FloatArray = npt.NDArray[np.float32]
 
+# What ffmpeg and ffprobe may open for a voice note. Playlists and scripts (hls, concat, sdp, …) are
+# demuxers that open further files or sockets named inside the note: an .m3u8 sent as a voice note made
+# ffprobe read other local files. So only the containers clients send are demuxed (each entry matches
+# ffmpeg's demuxer names: "mov" is mov/mp4/m4a/3gp, "matroska" also WebM), and only from the file
+# itself or a pipe.
+INPUT_FORMATS = ("ogg", "mov", "matroska", "mp3", "aac", "amr", "wav", "flac", "aiff", "caf", "w64")
+INPUT_OPTIONS = ("-protocol_whitelist", "file,pipe", "-format_whitelist", ",".join(INPUT_FORMATS))
+
 
 def _last_line(stderr: bytes) -> str:
     lines = stderr.decode("utf-8", "replace").strip().splitlines()
@@ -42,7 +50,7 @@ def probe_duration(path: Path) -> float | None:
     Raises AudioError("not_audio") when ffprobe cannot parse the file or finds no audio stream.
     """
     cmd = [
-        "ffprobe", "-v", "error", "-print_format", "json",
+        "ffprobe", "-v", "error", *INPUT_OPTIONS, "-print_format", "json",
         "-show_entries", "format=duration,format_name:stream=codec_type,codec_name,duration",
         f"file:{path}",
     ]  # fmt: skip
@@ -72,7 +80,7 @@ def decode(path: Path, *, max_seconds: float) -> FloatArray:
     """The first audio stream as 16 kHz mono float32 in [-1, 1], at most `max_seconds` + 1 s of it."""
     cmd = [
         "ffmpeg", "-nostdin", "-hide_banner", "-v", "error",
-        "-i", f"file:{path}",
+        *INPUT_OPTIONS, "-i", f"file:{path}",
         "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE),
         # A bound on the output even when the header lied about the duration.
         "-t", f"{max_seconds + 1:.3f}",

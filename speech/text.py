@@ -1,4 +1,4 @@
-"""Pure text helpers for transcripts: runaway-repetition cut-off and prompt fitting."""
+"""Pure text helpers for transcripts: runaway-repetition detection and cut-off, prompt fitting."""
 
 from __future__ import annotations
 
@@ -33,6 +33,11 @@ def collapse_loops(text: str) -> str:
         return match.group(1) if len(match.group(0)) >= MIN_LOOP_CHARS else match.group(0)
 
     return _LOOP.sub(_one_copy, text).strip()
+
+
+def has_loop(text: str) -> bool:
+    """Whether the text holds a run that `collapse_loops` would cut (>= 3 copies over >= 20 characters)."""
+    return any(len(m.group(0)) >= MIN_LOOP_CHARS for m in _LOOP.finditer(text))
 
 
 def _key(text: str) -> str:

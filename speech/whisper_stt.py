@@ -1,20 +1,24 @@
 """Speech to text with openai-whisper on the CPU: the only module that imports `whisper`.
 
-Chunks of <= 30 s cut in pauses, encoded and greedily decoded in batches, int8 Linear layers.
+The note cut down to its speech (Silero VAD), windows of <= 30 s cut in pauses, encoded and greedily
+decoded in batches with int8 decoder Linear layers; a window that loops, skips speech or is a guess is
+decoded again with Whisper's temperature fallback.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import enum
 import logging
 import os
+import re
 import threading
 import time
 import warnings
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,20 +40,31 @@ from speech.audio import (
     load_audio,
     plan_chunks,
 )
-from speech.errors import ModelNotFoundError
-from speech.text import Segment, cut_repetitions, fit_prompt
+from speech.errors import AudioError, ModelNotFoundError
+from speech.text import Segment, cut_repetitions, fit_prompt, has_loop
+from speech.vad import SpeechFinder, Timeline, cut_to_speech
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Segment", "Transcription", "WhisperTranscriber"]
+__all__ = ["Decoding", "Segment", "Transcription", "WhisperTranscriber"]
 
 # Whisper's own fallback thresholds (transcribe.py): a high gzip ratio means a repetition loop,
 # a low mean log-probability a guess; with no_speech above its threshold it is silence, not speech.
 COMPRESSION_RATIO_THRESHOLD = 2.4
 LOGPROB_THRESHOLD = -1.0
 NO_SPEECH_THRESHOLD = 0.6
-FALLBACK_TEMPERATURES = (0.0, 0.4)
+FALLBACK_TEMPERATURES = (0.2, 0.4, 0.6, 0.8, 1.0)
 FALLBACK_SEED = 0
+# A window with far less text than its speech holds skipped or collapsed a passage. Read Mandarin runs
+# at 4-5 characters a second and dictation at 3-4 once the VAD has removed the pauses; English at 2-3
+# words. These floors are a quarter of that, so only a real collapse trips them.
+SPARSE_MIN_SECONDS = 6.0
+MIN_CHARS_PER_SECOND = 1.0
+MIN_WORDS_PER_SECOND = 0.5
+# Fast Mandarin is about 7 characters a second, some of them two tokens; English about 4 tokens.
+MAX_TOKENS_PER_SECOND = 12.0
+PROMPT_LIMIT = 223  # Whisper keeps n_text_ctx // 2 - 1 tokens after <|startofprev|>
+_WORDLESS = re.compile(r"[\W_]+", re.UNICODE)
 # Languages written without spaces between words: chunk texts are joined without a separator.
 _UNSPACED = frozenset({"zh", "ja", "th", "lo", "my", "yue", "bo"})
 
@@ -63,6 +78,18 @@ class Transcription:
     audio_seconds: float
     stt_seconds: float
     segments: tuple[Segment, ...]
+    # Seconds of the recording the VAD kept as speech (all of it without the VAD).
+    speech_seconds: float = 0.0
+    # Windows decoded again because the first decoding looped, skipped speech or was a guess.
+    redecoded: int = 0
+
+
+@dataclass
+class _Run:
+    language: str = "zh"
+    segments: list[Segment] = field(default_factory=list)
+    speech_seconds: float = 0.0
+    redecoded: int = 0
 
 
 @dataclass(frozen=True)
@@ -201,10 +228,20 @@ def greedy_window(model: Whisper, samples: FloatArray, language: str) -> list[in
     return list(result.tokens)
 
 
-def transcribe_with_defaults(model: Whisper, audio: Path, *, language: str | None = None) -> str:
-    """openai-whisper's own model.transcribe() with its default settings: the benchmark's baseline."""
+# The references our decoder is measured against (bench/bench_speech.py, evals/eval_speech.py), both on
+# the float32 model: plain greedy decoding, and transcribe() as Whisper's command line runs it by default.
+REFERENCES: dict[str, dict[str, Any]] = {
+    "greedy": {"temperature": 0.0},
+    "defaults": {"beam_size": 5, "best_of": 5},
+}
+
+
+def transcribe_reference(model: Whisper, audio: Path, *, language: str | None, kind: str) -> str:
+    """openai-whisper's own model.transcribe() with the settings of REFERENCES[kind]."""
     with torch.inference_mode():
-        result: dict[str, Any] = model.transcribe(str(audio), language=language, fp16=False)
+        result: dict[str, Any] = model.transcribe(
+            str(audio), language=language, fp16=False, **REFERENCES[kind]
+        )
     return str(result["text"])
 
 
@@ -220,23 +257,80 @@ def compression_ratio(text: str) -> float:
     return len(raw) / len(zlib.compress(raw)) if raw else 0.0
 
 
-def _needs_fallback(result: DecodingResult) -> bool:
-    return bool(
-        compression_ratio(result.text) > COMPRESSION_RATIO_THRESHOLD or result.avg_logprob < LOGPROB_THRESHOLD
-    )
+def _units(text: str, language: str) -> int:
+    """Characters (languages written without spaces) or words: what a window's text amounts to."""
+    if language in _UNSPACED:
+        return len(_WORDLESS.sub("", text))
+    return len(_WORDLESS.split(text.strip())) if text.strip() else 0
+
+
+class Problem(enum.IntFlag):
+    """What is wrong with one window's decoding; LOOP is the worst."""
+
+    NONE = 0
+    UNSURE = 1  # mean log-probability under Whisper's threshold: a guess
+    SPARSE = 2  # far less text than that much speech holds: a passage skipped or collapsed
+    LOOP = 4  # a phrase repeated, or text that compresses like a loop
+
+
+def problems(result: DecodingResult, seconds: float, language: str, *, collapse: bool = True) -> Problem:
+    """Whisper's own checks (gzip ratio, mean log-probability) and, with `collapse`, a phrase said three
+    times over (which compresses too little to trip the gzip ratio) and a window with far too little text."""
+    found = Problem.NONE
+    if compression_ratio(result.text) > COMPRESSION_RATIO_THRESHOLD or (collapse and has_loop(result.text)):
+        found |= Problem.LOOP
+    if collapse and seconds >= SPARSE_MIN_SECONDS:
+        rate = MIN_CHARS_PER_SECOND if language in _UNSPACED else MIN_WORDS_PER_SECOND
+        if _units(result.text, language) < rate * seconds:
+            found |= Problem.SPARSE
+    if result.avg_logprob < LOGPROB_THRESHOLD:
+        found |= Problem.UNSURE
+    return found
+
+
+def _window(spectrogram: torch.Tensor, start: int, end: int) -> torch.Tensor:
+    """Samples start..end of the note as Whisper's 30 s input: their log-mel frames, zero-padded."""
+    hop = whisper.audio.HOP_LENGTH
+    frames = spectrogram[:, start // hop : max(start // hop + 1, end // hop)]
+    window: torch.Tensor = whisper.pad_or_trim(frames, whisper.audio.N_FRAMES)
+    return window
 
 
 def _is_no_speech(result: DecodingResult) -> bool:
     return bool(result.no_speech_prob > NO_SPEECH_THRESHOLD and result.avg_logprob < LOGPROB_THRESHOLD)
 
 
-def _better(first: DecodingResult, second: DecodingResult) -> DecodingResult:
-    """Prefer the decoding that passes the thresholds; between failures, the one that does not loop."""
-    if _needs_fallback(first) != _needs_fallback(second):
-        return second if _needs_fallback(first) else first
-    if compression_ratio(first.text) > COMPRESSION_RATIO_THRESHOLD >= compression_ratio(second.text):
-        return second
-    return first if first.avg_logprob >= second.avg_logprob else second
+def rank(result: DecodingResult, found: Problem) -> tuple[bool, int, float]:
+    """Sort key of two decodings of one window (lower is better): no loop, fewer problems, likelier."""
+    return (Problem.LOOP in found, bin(found).count("1"), -result.avg_logprob)
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """How windows are decoded. The defaults were chosen on the development set's real recordings
+    (evals/eval_speech.py --ablation, figures in bench/data/README.md): greedy at greedy speed, decoded
+    again with the temperature schedule only where a window loops, skips speech or is a guess; no
+    prompt; VAD on long silences only; int8 decoder."""
+
+    # Beam search width at temperature 0 (None: greedy).
+    beam_size: int | None = None
+    # Temperatures tried in turn on a window whose decoding has a Problem (Whisper's own schedule).
+    fallback: tuple[float, ...] = FALLBACK_TEMPERATURES
+    # Samples drawn at each fallback temperature, the likeliest kept. Whisper draws 5; on a looping
+    # window that made one 4 s clip take 30 s, and a single sample per temperature fixed the loops seen.
+    best_of: int = 1
+    # Whether the caller's prompt (the CRM's names and terms) is given to Whisper at all.
+    use_prompt: bool = False
+    # Cut the note down to its speech (Silero VAD) before planning windows.
+    vad: bool = True
+    # Decoder Linear layers and logits in int8.
+    quantize: bool = True
+    # Decode windows one after another, each with the previous window's text as its prompt (what
+    # transcribe() calls condition_on_previous_text), instead of in batches without context.
+    condition: bool = False
+    # Also re-decode a phrase repeated three times and a window with far too little text, not only
+    # what Whisper's gzip-ratio and log-probability checks catch.
+    detect_collapse: bool = True
 
 
 class WhisperTranscriber:
@@ -251,7 +345,7 @@ class WhisperTranscriber:
         model: str | Path,
         *,
         threads: int | None = None,
-        quantize: bool = True,
+        decoding: Decoding | None = None,
         batch_size: int = 3,
         languages: Sequence[str] | None = ("zh", "en"),
         max_bytes: int = DEFAULT_MAX_BYTES,
@@ -260,7 +354,7 @@ class WhisperTranscriber:
     ) -> None:
         self._model_ref = model
         self._threads = threads or os.cpu_count() or 1
-        self._quantize = quantize
+        self.decoding = decoding or Decoding()
         # 3 chunks (up to 90 s of audio) per batch: batched decoding beats one chunk at a time, and
         # each chunk adds ~40 MB of decoder cache; on a 5-minute note the peak RSS was 921 MB with 4,
         # 861 MB with 3 (limit 1 GB). Progress is reported after each batch.
@@ -274,6 +368,7 @@ class WhisperTranscriber:
         self._loaded: _Loaded | None = None
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()
+        self._vad = SpeechFinder() if self.decoding.vad else None
         self._t2s = opencc.OpenCC("t2s")
 
     def load(self) -> None:
@@ -287,14 +382,16 @@ class WhisperTranscriber:
                 checkpoint = _resolve_checkpoint(self._model_ref)
                 torch.set_num_threads(self._threads)
                 model = load_model(checkpoint)
-                if self._quantize:
+                if self.decoding.quantize:
                     model = quantize_decoder(model)
+                if self._vad is not None:
+                    self._vad.load()
                 self._loaded = _Loaded(model, _tokenizer(model))
                 _return_freed_memory()
                 logger.info(
-                    "loaded Whisper %s (quantized=%s) in %.1f s",
+                    "loaded Whisper %s (%s) in %.1f s",
                     checkpoint.name,
-                    self._quantize,
+                    self.decoding,
                     time.perf_counter() - started,
                 )
             return self._loaded
@@ -316,9 +413,11 @@ class WhisperTranscriber:
         with self._run_lock, torch.inference_mode():
             # The thread count is per calling thread in OpenMP, and callers use worker threads.
             torch.set_num_threads(self._threads)
-            language, segments = self._run(loaded, samples, language, prompt, progress)
-        segments = cut_repetitions(segments)
+            run = self._run(loaded, samples, language, prompt, progress)
+        language = run.language
+        segments = cut_repetitions(run.segments)
         if language == "zh":
+            # Whisper base writes Mandarin in traditional characters about half the time.
             segments = [Segment(s.start, s.end, self._t2s.convert(s.text)) for s in segments]
         separator = "" if language in _UNSPACED else " "
         text = separator.join(s.text for s in segments).strip()
@@ -328,6 +427,8 @@ class WhisperTranscriber:
             audio_seconds=len(samples) / SAMPLE_RATE,
             stt_seconds=time.perf_counter() - started,
             segments=tuple(segments),
+            speech_seconds=run.speech_seconds,
+            redecoded=run.redecoded,
         )
         logger.info(
             "transcribed %.1f s of %s in %.1f s (%d chars)",
@@ -353,6 +454,17 @@ class WhisperTranscriber:
             scores = {lang: scores.get(lang, 0.0) for lang in self._languages}
         return max(scores, key=lambda lang: scores[lang])
 
+    def _speech(self, samples: FloatArray) -> tuple[FloatArray, Timeline | None]:
+        """The note cut down to its speech (VAD on), or whole."""
+        if self._vad is None:
+            return samples, None
+        regions = self._vad.regions(samples)
+        if not regions:
+            raise AudioError("silent", "the VAD found no speech")
+        speech, timeline = cut_to_speech(samples, regions)
+        logger.debug("VAD kept %.1f of %.1f s", len(speech) / SAMPLE_RATE, len(samples) / SAMPLE_RATE)
+        return speech, timeline
+
     def _run(
         self,
         loaded: _Loaded,
@@ -360,61 +472,102 @@ class WhisperTranscriber:
         language: str | None,
         prompt: str | None,
         progress: Callable[[float], None] | None,
-    ) -> tuple[str, list[Segment]]:
+    ) -> _Run:
         model = loaded.model
-        prompt_tokens = self.prompt_tokens(prompt) or None
-        chunks = [(a, b) for a, b in plan_chunks(samples) if not is_silent(samples[a:b], self._silence_db)]
-        total = len(samples)
+        run = _Run()
+        prompt_tokens = (self.prompt_tokens(prompt) if self.decoding.use_prompt else []) or None
+        speech, timeline = self._speech(samples)
+        chunks = [(a, b) for a, b in plan_chunks(speech) if not is_silent(speech[a:b], self._silence_db)]
+        total = len(speech)
+        run.speech_seconds = total / SAMPLE_RATE
         done = 0
-        segments: list[Segment] = []
-        for first in range(0, len(chunks), self._batch_size):
-            batch = chunks[first : first + self._batch_size]
-            mel = torch.stack(
-                [
-                    whisper.log_mel_spectrogram(whisper.pad_or_trim(torch.from_numpy(samples[a:b])))
-                    for a, b in batch
-                ]
-            )
+        # One log-mel of the whole note, each window's frames padded with zeros, as transcribe() does.
+        # Padding the audio with silence before the log-mel instead (the padding then sits at the
+        # spectrogram's floor, not at 0) cost 5 points of CER on the real Mandarin recordings.
+        spectrogram = whisper.log_mel_spectrogram(
+            torch.from_numpy(speech), model.dims.n_mels, padding=whisper.audio.N_SAMPLES
+        )
+        size = 1 if self.decoding.condition else self._batch_size
+        for first in range(0, len(chunks), size):
+            batch = chunks[first : first + size]
+            mel = torch.stack([_window(spectrogram, a, b) for a, b in batch])
             features = model.embed_audio(mel)
             if language is None:
                 language = self._detect_language(loaded, features)
-            results = self._decode(model, features, language, prompt_tokens)
+            seconds = [(b - a) / SAMPLE_RATE for a, b in batch]
+            results, redecoded = self._decode(model, features, seconds, language, prompt_tokens)
+            run.redecoded += redecoded
+            if self.decoding.condition:
+                # As transcribe(): no context after a window only a high temperature could decode.
+                last = results[-1]
+                prompt_tokens = list(last.tokens)[-PROMPT_LIMIT:] if last.temperature <= 0.5 else None
             for (a, b), result in zip(batch, results, strict=True):
                 if not _is_no_speech(result):
-                    segments.append(Segment(a / SAMPLE_RATE, b / SAMPLE_RATE, result.text))
+                    start, end = timeline.span(a, b) if timeline is not None else (a, b)
+                    run.segments.append(Segment(start / SAMPLE_RATE, end / SAMPLE_RATE, result.text))
             done = batch[-1][1]
             if progress is not None:
                 progress(min(1.0, done / total))
         if progress is not None and done < total:
             progress(1.0)
-        return language or "zh", segments
+        run.language = language or "zh"
+        return run
 
     def _decode(
-        self, model: Whisper, features: torch.Tensor, language: str, prompt: list[int] | None
-    ) -> list[DecodingResult]:
-        """Greedy decoding, then one sampled retry at 0.4 for chunks that loop or look like guesses."""
+        self,
+        model: Whisper,
+        features: torch.Tensor,
+        seconds: Sequence[float],
+        language: str,
+        prompt: list[int] | None,
+    ) -> tuple[list[DecodingResult], int]:
+        """Decode every window at temperature 0; a window that loops, skips speech or is a guess is
+        decoded again at each fallback temperature in turn until it has none of those problems, and
+        the best decoding seen is kept."""
+        decoding = self.decoding
+        # A window cannot hold more text than this; a loop stops here instead of running to Whisper's
+        # 224-token limit, which on a short window is most of the decoding time.
+        sample_len = min(model.dims.n_text_ctx // 2, round(MAX_TOKENS_PER_SECOND * max(seconds)) + 16)
 
         def run(temperature: float, batch: torch.Tensor) -> list[DecodingResult]:
             options = DecodingOptions(
                 task="transcribe",
                 language=language,
                 temperature=temperature,
+                beam_size=decoding.beam_size if temperature == 0 else None,
+                best_of=decoding.best_of if temperature > 0 else None,
                 prompt=prompt,
                 without_timestamps=True,
+                sample_len=sample_len,
                 fp16=False,
             )
+            if (options.beam_size or options.best_of or 1) > 1 and len(batch) > 1:
+                # openai-whisper 20250625 repeats the tokens, not the audio features, for beams and
+                # best-of samples: that only broadcasts with one window per call.
+                return [r for one in batch for r in model.decode(one[None], options)]
             decoded: list[DecodingResult] = model.decode(batch, options)
             return decoded
 
-        results = run(FALLBACK_TEMPERATURES[0], features)
-        retry = [i for i, r in enumerate(results) if _needs_fallback(r) and not _is_no_speech(r)]
-        if retry:
+        def check(result: DecodingResult, i: int) -> Problem:
+            return problems(result, seconds[i], language, collapse=decoding.detect_collapse)
+
+        temperatures = [t for t in decoding.fallback if t > 0]
+        results = run(0.0, features)
+        found = [check(r, i) for i, r in enumerate(results)]
+        retry = [i for i, r in enumerate(results) if found[i] and not _is_no_speech(r)]
+        redecoded = len(retry) if temperatures else 0
+        for temperature in temperatures:
+            if not retry:
+                break
             # Seeded so that the same recording gives the same transcript; fork_rng leaves the
             # process's global generator as it was.
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(FALLBACK_SEED)
-                again = run(FALLBACK_TEMPERATURES[1], features[retry])
+                again = run(temperature, features[retry])
             for i, second in zip(retry, again, strict=True):
-                results[i] = _better(results[i], second)
-            logger.debug("fallback for %d of %d chunks", len(retry), len(results))
-        return results
+                second_found = check(second, i)
+                logger.debug("window %d: %r, at %.1f %r", i, found[i], temperature, second_found)
+                if rank(second, second_found) < rank(results[i], found[i]):
+                    results[i], found[i] = second, second_found
+            retry = [i for i in retry if found[i]]
+        return results, redecoded

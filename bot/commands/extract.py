@@ -59,9 +59,7 @@ def _voice(settings: Settings, args: argparse.Namespace) -> int:
         print(f"no Whisper checkpoint at {settings.whisper_model} (CHATCRM_WHISPER_MODEL)", file=sys.stderr)
         return 2
     now = reference_time(settings, args.now)
-    speech = WhisperSpeech(
-        settings.whisper_model, threads=settings.whisper_threads, max_bytes=settings.max_file_mb * 1024 * 1024
-    )
+    speech = WhisperSpeech.from_settings(settings)
     try:
         transcript = speech.transcribe(args.file, language=args.language)
     except AudioRejected as exc:

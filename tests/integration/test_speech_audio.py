@@ -112,13 +112,17 @@ def test_png_is_not_audio(tmp_path: Path) -> None:
     with pytest.raises(AudioError) as caught:
         load_audio(path)
     assert caught.value.reason == "not_audio"
-    assert "no audio stream" in caught.value.detail
+    # The image demuxer is not on the allow-list: refused before any stream is looked at.
+    assert "ffprobe failed" in caught.value.detail
 
 
 def test_video_without_sound_is_not_audio(tmp_path: Path) -> None:
     path = tmp_path / "note.mp4"
     _ffmpeg("-f", "lavfi", "-i", "color=c=red:s=64x64:r=5:d=1", "-c:v", "libx264", str(path))
-    assert _reason(path) == "not_audio"
+    with pytest.raises(AudioError) as caught:
+        load_audio(path)
+    assert caught.value.reason == "not_audio"
+    assert "no audio stream" in caught.value.detail
 
 
 def test_truncated_ogg_decodes_what_is_there_or_refuses(tmp_path: Path) -> None:
@@ -155,3 +159,40 @@ def test_faint_noise_is_silent_but_speech_is_not(tmp_path: Path) -> None:
     _ffmpeg("-f", "lavfi", "-i", "anoisesrc=a=0.003:r=16000", "-t", "3", str(path))
     assert _reason(path) == "silent"
     assert len(load_audio(CLIP)) > 0
+
+
+def _playlist(tmp_path: Path, target: Path) -> Path:
+    # An HLS playlist saved as a voice note: the hls demuxer opens the files it lists, so a note
+    # could make ffprobe and ffmpeg read (and transcribe) any local file the bot can read.
+    path = tmp_path / "voice.ogg"
+    path.write_text(f"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:8,\n{target}\n#EXT-X-ENDLIST\n")
+    return path
+
+
+def _concat_list(tmp_path: Path, target: Path) -> Path:
+    # ffmpeg's concat demuxer script does the same with "file" lines.
+    path = tmp_path / "voice.m4a"
+    path.write_text(f"ffconcat version 1.0\nfile '{target}'\n")
+    return path
+
+
+def _sdp(tmp_path: Path, target: Path) -> Path:
+    # A session description would make ffmpeg listen on a UDP port (protocols beyond file:).
+    path = tmp_path / "voice.amr"
+    path.write_text(
+        "v=0\no=- 0 0 IN IP4 127.0.0.1\ns=x\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 5004 RTP/AVP 96\n"
+    )
+    return path
+
+
+@pytest.mark.parametrize("make", [_playlist, _concat_list, _sdp])
+def test_a_note_that_points_at_other_files_is_refused(make: object, tmp_path: Path) -> None:
+    secret = tmp_path / "elsewhere" / "secret.ogg"
+    secret.parent.mkdir()
+    secret.write_bytes(CLIP.read_bytes())
+    note = make(tmp_path, secret)  # type: ignore[operator]
+    with pytest.raises(AudioError) as caught:
+        load_audio(note)
+    assert caught.value.reason == "not_audio"
+    with pytest.raises(AudioError):
+        probe_duration(note)

@@ -9,7 +9,7 @@ import pytest
 
 from speech.audio import SAMPLE_RATE, plan_chunks
 from speech.errors import AudioError
-from speech.text import Segment, collapse_loops, cut_repetitions, fit_prompt
+from speech.text import Segment, collapse_loops, cut_repetitions, fit_prompt, has_loop
 
 
 @pytest.mark.parametrize(
@@ -27,6 +27,23 @@ from speech.text import Segment, collapse_loops, cut_repetitions, fit_prompt
 )
 def test_collapse_loops(text: str, expected: str) -> None:
     assert collapse_loops(text) == expected
+    assert has_loop(text) is (collapse_loops(text) != text.strip())
+
+
+@pytest.mark.parametrize(
+    ("text", "loops"),
+    [
+        # A read passage collapsed into its first phrase, said three times: short enough that the
+        # gzip ratio stays under Whisper's 2.4, still a loop.
+        ("秋天总是那么富有诗意。秋天总是那么富有诗意。秋天总是那么富有诗意。", True),
+        ("Thank you. Thank you. Thank you. Thank you.", True),
+        ("好的好的好的", False),  # 6 characters: how people talk
+        ("一二三四五六七八九十，十九八七六五四三二一", False),
+        ("我们下周三再谈，下周三下午三点，在他们公司。", False),
+    ],
+)
+def test_has_loop(text: str, loops: bool) -> None:
+    assert has_loop(text) is loops
 
 
 def test_cut_repetitions_on_segments() -> None:
