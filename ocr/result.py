@@ -7,13 +7,15 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class OcrTextLine:
-    """One line of text: `confidence` 0..1, geometry in pixels of the normalised card image."""
+    """One line of text: `confidence` 0..1, geometry in pixels of the upright card image (`width` 0 when
+    the reader does not measure it)."""
 
     text: str
     confidence: float
     height: float
     top: float
     left: float
+    width: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

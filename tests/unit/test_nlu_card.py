@@ -19,6 +19,7 @@ class Line:
     height: float = 24.0
     top: float = 0.0
     left: float = 60.0
+    width: float = 0.0
 
 
 @dataclass(frozen=True)
