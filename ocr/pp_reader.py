@@ -109,7 +109,7 @@ class PpCardOcr:
         rgb: Rgb = np.asarray(photo, dtype=np.uint8)
         best = self._read(rgb, "raw")
         tried = ["raw"]
-        outline = find_card(rgb)
+        outline = self._outline(rgb)
         base = rgb
         if outline is not None and _worth_flattening(outline):
             size = flattened_size(outline, long_side=self.max_side)
@@ -128,7 +128,11 @@ class PpCardOcr:
             raise ImageError("unreadable", "no text found with usable confidence")
         width, height = _page_size(best)
         result = OcrResult(
-            lines=tuple(lines), text="\n".join(line.text for line in lines), width=width, height=height
+            lines=tuple(lines),
+            text="\n".join(line.text for line in lines),
+            width=width,
+            height=height,
+            source=best.source,
         )
         logger.info(
             "card read (PP-OCR): %d lines from the %s image (tried %s), confidence %.2f, %.2f s",
@@ -140,6 +144,10 @@ class PpCardOcr:
         )
         return result
 
+    def _outline(self, image: Rgb) -> CardOutline | None:
+        """Where the card lies in the photo (None: no clear outline, the photo is read as it is)."""
+        return find_card(image)
+
     def _read(self, image: Rgb, source: str) -> _Read:
         boxes = self.engine.read(image, detect_side=self.detect_side)
         height, width = image.shape[:2]
@@ -148,7 +156,7 @@ class PpCardOcr:
 
 def replace_source(read: _Read, base: str) -> _Read:
     """A contrast read of the flattened card is still in the flattened card's coordinates."""
-    return _Read(f"{base}+contrast", read.boxes, read.size)
+    return _Read("contrast" if base == "raw" else f"{base}+contrast", read.boxes, read.size)
 
 
 def _worth_flattening(outline: CardOutline) -> bool:

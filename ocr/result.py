@@ -20,9 +20,14 @@ class OcrTextLine:
 
 @dataclass(frozen=True, slots=True)
 class OcrResult:
-    """The lines of one photo in reading order, their text joined by newlines, and the image size."""
+    """The lines of one photo in reading order, their text joined by newlines, and the image size.
+
+    `source` says which image the lines come from: "raw" (the photo as sent), "flat" (the card cut out and
+    flattened), "contrast" (local contrast evened out) or "flat+contrast".
+    """
 
     lines: tuple[OcrTextLine, ...]
     text: str
     width: int
     height: int
+    source: str = "raw"
