@@ -462,13 +462,21 @@ def _company(lines: list[_Line], side: _Side, cues: _Cues) -> None:
             continue
         text = line.text
         chinese = bool(line.cjk)
+        parts = [line]
         if chinese:
             ending = vocab.COMPANY_ZH.search(text)
-            if not ending or (line.cjk < 4 and ending.start() > 0):
+            below = _wrapped_below(line, lines)
+            if not ending and below is not None and vocab.COMPANY_ZH.search(text + below.text):
+                # "广州安泰自动化设备研" / "究院": the form itself broken over the two lines.
+                parts.append(below)
+            elif not ending or (
+                line.cjk < 4 and ending.start() > 0 and _wrapped_above(line, lines, chinese=True) is None
+            ):
                 continue
-        elif not (vocab.COMPANY_EN.search(text) or vocab.COMPANY_EN_TAIL.match(text)):
+        elif (vocab.COMPANY_EN_TAIL.match(text) and _extend_company(line, lines, side)) or not (
+            vocab.COMPANY_EN.search(text) or vocab.COMPANY_EN_TAIL.match(text)
+        ):
             continue
-        parts = [line]
         while len(parts) < 3:
             above = _wrapped_above(parts[0], lines, chinese=chinese)
             if above is None:
@@ -517,6 +525,44 @@ def _company_by_domain(lines: list[_Line], side: _Side, cues: _Cues) -> None:
     chinese = bool(_IDEOGRAPH.search(line.text))
     value = _chinese_tidy("".join(parts)) if chinese else _latin_tidy(" ".join(parts))
     side.company.append(_Found(value, line.confidence * _BY_LAYOUT, chinese))
+
+
+def _wrapped_below(line: _Line, lines: list[_Line]) -> _Line | None:
+    """The short Chinese line right under `line`, flush with it, that finishes a name broken mid-word."""
+    for below in sorted(lines, key=lambda candidate: candidate.top):
+        if below is line or below.used or not 0 < below.top - line.top < 1.8 * max(line.height, below.height):
+            continue
+        if abs(below.left - line.left) > line.height or not below.cjk:
+            continue
+        if max(below.height, line.height) > 1.35 * min(below.height, line.height):
+            continue
+        if re.search(r"\d|@", below.text) or any(kind for kind, _ in _segments(below.text)):
+            continue
+        if below.right > line.right + 0.5 * line.height:
+            continue
+        return below
+    return None
+
+
+def _extend_company(tail: _Line, lines: list[_Line], side: _Side) -> bool:
+    """ "Co., Ltd." on a line of its own under a company already found ("… Software Group"): the company
+    goes on; returns whether it did."""
+    for index, found in enumerate(side.company):
+        if found.chinese:
+            continue
+        above = [
+            line
+            for line in lines
+            if line.used
+            and line.text in found.value
+            and 0 < tail.top - line.top < 2.2 * max(line.height, tail.height)
+            and abs(line.left - tail.left) < 3 * tail.height
+        ]
+        if above:
+            tail.used = True
+            side.company[index] = _Found(_latin_tidy(f"{found.value} {tail.text}"), found.confidence, False)
+            return True
+    return False
 
 
 def _wrapped_above(line: _Line, lines: list[_Line], *, chinese: bool) -> _Line | None:
@@ -580,7 +626,7 @@ def _name_and_title(lines: list[_Line], side: _Side, cues: _Cues) -> None:
             # "张伟 销售经理" / "张伟销售经理": a name before the title; otherwise the line is the title.
             chinese = bool(_IDEOGRAPH.search(text))
             before = text[: title.start()].strip() if chinese else ""
-            if before and _looks_like_name(before):
+            if before and _looks_like_name(before) and _surnamed(before):
                 name_part, title_text = before, _chinese_tidy(text[title.start() :])
             else:
                 name_part, title_text = (
@@ -628,6 +674,12 @@ def _titled(line: _Line, titles: list[_Line]) -> bool:
     return False
 
 
+def _surnamed(text: str) -> bool:
+    surname, compound = vocab.surnames()
+    compact = text.replace(" ", "")
+    return compact[:1] in surname or compact[:2] in compound
+
+
 def _looks_like_name(text: str) -> bool:
     compact = text.replace(" ", "")
     return bool(re.fullmatch(f"[{_CJK}]{{2,4}}", compact)) and not _is_other_field(compact)
@@ -648,7 +700,7 @@ def _is_other_field(compact: str) -> bool:
 
 def _split_camel(text: str) -> str:
     """ "YuyiDai" (tesseract drops the space in big bold type) to "Yuyi Dai"."""
-    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text)
+    return re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z]{2})(?=[A-Z][a-z])", " ", text)
 
 
 def _capitalised(name: str) -> str:

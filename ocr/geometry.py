@@ -164,6 +164,11 @@ def map_points(points: npt.NDArray[np.float32], matrix: npt.NDArray[np.float64])
     return np.asarray(mapped.reshape(-1, 2), dtype=np.float32)
 
 
+def inside(polygon: npt.NDArray[np.float32], point: tuple[float, float]) -> float:
+    """Positive inside the polygon, 0 on its edge, negative outside."""
+    return float(cv2.pointPolygonTest(polygon.reshape(-1, 1, 2), point, measureDist=False))
+
+
 def boost_contrast(image: Rgb) -> Rgb:
     """Local contrast evened out (CLAHE on lightness): faint print and light-on-mid-tone panels stand out."""
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)

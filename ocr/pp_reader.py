@@ -17,7 +17,15 @@ import numpy as np
 import numpy.typing as npt
 
 from ocr.errors import ImageError
-from ocr.geometry import CardOutline, boost_contrast, find_card, flatten, flattened_size
+from ocr.geometry import (
+    CardOutline,
+    boost_contrast,
+    find_card,
+    flatten,
+    flattened_size,
+    inside,
+    map_points,
+)
 from ocr.preprocess import MAX_PIXELS, decode, is_blank
 from ocr.rapid import PpOcr, Rgb, TextBox
 from ocr.result import OcrResult, OcrTextLine
@@ -87,6 +95,7 @@ class PpCardOcr:
         max_side: int = 2000,
         detect_side: int = 1280,
         min_confidence: float = 0.6,
+        sure: float = 0.93,
         engine: PpOcr | None = None,
     ) -> None:
         self.engine = engine or PpOcr(threads=threads)
@@ -95,6 +104,8 @@ class PpCardOcr:
         self.max_side = max_side
         self.detect_side = detect_side
         self.min_confidence = min_confidence
+        # A raw read at least this confident (and with two contact fields) is not read again enhanced.
+        self.sure = sure
 
     def warm_up(self) -> None:
         self.engine.warm_up()
@@ -111,18 +122,22 @@ class PpCardOcr:
         tried = ["raw"]
         outline = self._outline(rgb)
         base = rgb
-        if outline is not None and _worth_flattening(outline):
+        # A sure read of the photo as sent (most are) is kept as it is: the copies cost a read each.
+        weak = best.confidence() < self.sure or best.fields() < 2
+        if weak and outline is not None and _worth_flattening(outline):
             size = flattened_size(outline, long_side=self.max_side)
             flat_image = flatten(rgb, outline, size)
             flat = self._read(flat_image, "flat")
             tried.append("flat")
             if better(flat, best):
                 best, base = flat, flat_image
-        if best.confidence() < 0.9 or best.fields() < 2:
+        if best.confidence() < self.sure or best.fields() < 2:
             contrast = self._read(boost_contrast(base), "contrast")
             tried.append("contrast")
             if better(contrast, best):
                 best = replace_source(contrast, best.source)
+        if best.source == "raw" and outline is not None:
+            best = _onto_card(best, outline, self.max_side)
         lines = _lines(best)
         if not any(line.confidence >= self.min_confidence and len(line.text) >= 2 for line in lines):
             raise ImageError("unreadable", "no text found with usable confidence")
@@ -157,6 +172,25 @@ class PpCardOcr:
 def replace_source(read: _Read, base: str) -> _Read:
     """A contrast read of the flattened card is still in the flattened card's coordinates."""
     return _Read("contrast" if base == "raw" else f"{base}+contrast", read.boxes, read.size)
+
+
+def _onto_card(read: _Read, outline: CardOutline, long_side: int) -> _Read:
+    """The raw read's boxes in the flattened card's coordinates, when the outline holds all the text (so it
+    is the card, not a panel on it): the far side of a card photographed at an angle is no longer smaller
+    type, nor a level line slanted."""
+    corners = outline.corners.reshape(-1, 1, 2)
+    for box in read.kept:
+        x, y = np.asarray(box.corners, dtype=np.float32).mean(axis=0)
+        if inside(corners, (float(x), float(y))) < 0:
+            return read
+    size = flattened_size(outline, long_side=long_side)
+    matrix = outline.matrix(size)
+    boxes = []
+    for box in read.boxes:
+        mapped = map_points(np.asarray(box.corners, dtype=np.float32), matrix)
+        corners_mapped = tuple((float(px), float(py)) for px, py in mapped)
+        boxes.append(TextBox(corners_mapped, box.text, box.confidence, box.turned))  # type: ignore[arg-type]
+    return _Read(read.source, tuple(boxes), size)
 
 
 def _worth_flattening(outline: CardOutline) -> bool:
