@@ -98,7 +98,10 @@ def _in_card_script(facts: CardFacts) -> CardFacts:
     wrote: the card's region and the characters only one script uses decide."""
     evidence = traditional_evidence(facts.raw_text)
     region = card_region(facts.raw_text)
-    if evidence <= 0 or (region not in {"TW", "HK"} and evidence < 3):
+    # A Taiwan or Hong Kong card is printed in traditional characters, though the recognizer writes many
+    # of them simplified; elsewhere the characters must say so. A Japanese card keeps its kanji as printed
+    # (会社 is not 會社).
+    if region not in {"TW", "HK"} and (region == "JP" or evidence < 3):
         return facts
 
     def script(value: str | None) -> str | None:
@@ -283,10 +286,15 @@ def _label_pattern() -> re.Pattern[str]:
             alternatives.append(rf"(?<![A-Za-z@.]){escaped}(?![A-Za-z.])")
         else:
             alternatives.append(escaped)
-    single = "|".join(vocab.SINGLE_LETTER)
+    single = "".join(vocab.SINGLE_LETTER)
+    # A number may follow a phone letter without a colon ("T 021-…"); "W2 6BD" is a postcode, not a web label.
+    phone = "".join(
+        letter for letter, kind in vocab.SINGLE_LETTER.items() if kind in {"mobile", "phone", "fax"}
+    )
     return re.compile(
         rf"(?P<label>{'|'.join(alternatives)})\s*[:.：]?\s*"
-        rf"|(?:^|(?<=\s))(?P<letter>[{single}{single.upper()}])\s*(?::\s*|(?=[+(]?\d))",
+        rf"|(?:^|(?<=\s))(?P<letter>[{single}{single.upper()}])\s*:\s*"
+        rf"|(?:^|(?<=\s))(?P<digits>[{phone}{phone.upper()}])\s*(?=[+(]?\d)",
         re.IGNORECASE,
     )
 
@@ -303,7 +311,7 @@ def _segments(text: str) -> list[tuple[str | None, str]]:
         if match["label"]:
             kind = _label_kinds()[re.sub(r"\s+", "", match["label"].lower())]
         else:
-            kind = vocab.SINGLE_LETTER[match["letter"].lower()]
+            kind = vocab.SINGLE_LETTER[(match["letter"] or match["digits"]).lower()]
         found.append((match.start(), match.end(), kind))
     if not found:
         return [(None, text)]
@@ -776,7 +784,75 @@ def _tidy_address(parts: Iterable[str]) -> str:
         text = re.sub(r"(?<=\d)[导弓](?!\d)", "号", text)
         return repair_place_names(text)
     # A wrapped line goes on mid-phrase ("Pudong New" / "District, Shanghai"): a space, not a comma.
-    return _latin_tidy(" ".join(pieces)).strip(" ,")
+    return _us_state(_latin_tidy(" ".join(pieces)).strip(" ,"))
+
+
+_STATE_MISREAD = re.compile(r"\b([A-Z][10]|[10][A-Z])\s?(\d{5}(?:-\d{4})?)\b")
+_US_STATES = frozenset(
+    [
+        "AL",
+        "AK",
+        "AZ",
+        "AR",
+        "CA",
+        "CO",
+        "CT",
+        "DE",
+        "DC",
+        "FL",
+        "GA",
+        "HI",
+        "ID",
+        "IL",
+        "IN",
+        "IA",
+        "KS",
+        "KY",
+        "LA",
+        "ME",
+        "MD",
+        "MA",
+        "MI",
+        "MN",
+        "MS",
+        "MO",
+        "MT",
+        "NE",
+        "NV",
+        "NH",
+        "NJ",
+        "NM",
+        "NY",
+        "NC",
+        "ND",
+        "OH",
+        "OK",
+        "OR",
+        "PA",
+        "RI",
+        "SC",
+        "SD",
+        "TN",
+        "TX",
+        "UT",
+        "VT",
+        "VA",
+        "WA",
+        "WV",
+        "WI",
+        "WY",
+    ]
+)
+
+
+def _us_state(address: str) -> str:
+    """A state code before a ZIP code with I read as 1 or O as 0 ("Providence, R1 02111")."""
+
+    def fix(match: re.Match[str]) -> str:
+        state = match.group(1).replace("1", "I").replace("0", "O")
+        return f"{state} {match.group(2)}" if state in _US_STATES else match.group(0)
+
+    return _STATE_MISREAD.sub(fix, address)
 
 
 def _starts_with_place(text: str) -> bool:
@@ -811,7 +887,8 @@ def _english_address(text: str) -> bool:
         return False
     if len(vocab.ADDRESS_EN.findall(text)) >= 2 or vocab.STREET_EN.search(text):
         return True
-    return bool(vocab.POSTCODE_EN.search(text)) and "," in text and len(re.sub(r"\D", "", text)) <= 8
+    # A house number, a ZIP code and maybe a suite: a dozen digits at most; a phone line has no postcode.
+    return bool(vocab.POSTCODE_EN.search(text)) and "," in text and len(re.sub(r"\D", "", text)) <= 12
 
 
 # --- both sides together -------------------------------------------------------------------------------
