@@ -4,7 +4,8 @@ store + render.
 `python -m bench card_flow` sends ~20 generated cards (half clean, half photographed badly; bilingual
 ones as front and back) through App.photos on an SQLite file and prints the median and p90 time per
 card, and the share OCR takes. Then two reps send cards at the same time, with one and with two
-OCR runs allowed at once (CHATCRM_OCR_WORKERS, each run sized to its share of the cores): the latency each rep sees, and the throughput.
+OCR runs allowed at once (CHATCRM_OCR_WORKERS, each run sized to its share of the cores): the latency
+each rep sees, and the throughput.
 CARD_FLOW_CARDS overrides the number of cards.
 """
 

@@ -887,7 +887,9 @@ def _designer(canvas: _Canvas, side: _Side, layout: str) -> float:
     grey = rng.choice(((150, 160, 180), (128, 138, 150), (110, 140, 160), (160, 150, 140)))
     top = int(height * rng.uniform(0.38, 0.46))
     draw.polygon(((0, top), (int(width * 0.56), top), (int(width * 0.7), height), (0, height)), fill=grey)
-    draw.polygon(((0, 0), (int(width * 0.42), 0), (int(width * 0.3), top - 10), (0, top - 10)), fill=canvas.accent)
+    draw.polygon(
+        ((0, 0), (int(width * 0.42), 0), (int(width * 0.3), top - 10), (0, top - 10)), fill=canvas.accent
+    )
     with _Colours(canvas, ink=white, accent=white):
         _company_block(canvas, side, margin * 0.6, margin * 0.8, width * 0.3 - margin, centred=False)
     x = width * 0.5
@@ -1108,10 +1110,20 @@ def _on_table(image: Image.Image, rng: random.Random) -> Image.Image:
     half_h = half_w * card.height / card.width
     angle = np.radians(rng.uniform(-14, 14))
     shrink = rng.uniform(0.78, 0.92)  # the far edge looks shorter
-    corners = [(-half_w * shrink, -half_h * 0.9), (half_w * shrink, -half_h * 0.9), (half_w, half_h), (-half_w, half_h)]
+    corners = [
+        (-half_w * shrink, -half_h * 0.9),
+        (half_w * shrink, -half_h * 0.9),
+        (half_w, half_h),
+        (-half_w, half_h),
+    ]
     cos, sin = float(np.cos(angle)), float(np.sin(angle))
     target = [(centre[0] + x * cos - y * sin, centre[1] + x * sin + y * cos) for x, y in corners]
-    source = [(0.0, 0.0), (float(card.width), 0.0), (float(card.width), float(card.height)), (0.0, float(card.height))]
+    source = [
+        (0.0, 0.0),
+        (float(card.width), 0.0),
+        (float(card.width), float(card.height)),
+        (0.0, float(card.height)),
+    ]
     coefficients = _perspective_coefficients(source, target)
     warped = card.transform(table_size, Image.PERSPECTIVE, coefficients, Image.BICUBIC)
     shadow = warped.getchannel("A").point(lambda a: 90 if a else 0).filter(ImageFilter.GaussianBlur(14))
