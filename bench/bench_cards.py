@@ -70,7 +70,9 @@ def _engine(name: str) -> Callable[[Sequence[bytes]], Any]:
     from ocr import ImageError, card_ocr
 
     if name in {"ours", "ours-tesseract"}:
-        reader = card_ocr("tesseract" if name == "ours-tesseract" else "rapidocr", workers=1)
+        # As in production: CHATCRM_OCR_WORKERS (2) reads share the cores.
+        workers = int(os.environ.get("CHATCRM_OCR_WORKERS", "2"))
+        reader = card_ocr("tesseract" if name == "ours-tesseract" else "rapidocr", workers=workers)
 
         def ours(photos: Sequence[bytes]) -> CardFacts:
             try:

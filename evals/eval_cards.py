@@ -163,7 +163,10 @@ class Reader:
     def __init__(self) -> None:
         engine = os.environ.get("CHATCRM_OCR_ENGINE", "rapidocr")
         self.engine = engine
-        self.ocr = card_ocr("tesseract" if engine == "tesseract" else "rapidocr", workers=1)
+        # Sized as in production: CHATCRM_OCR_WORKERS reads share the cores (one onnxruntime thread each
+        # with the default two workers on two cores).
+        self.workers = int(os.environ.get("CHATCRM_OCR_WORKERS", "2"))
+        self.ocr = card_ocr("tesseract" if engine == "tesseract" else "rapidocr", workers=self.workers)
         self.text = ""
 
     def facts(self, photos: Sequence[bytes], tally: Tally) -> CardFacts:
@@ -344,7 +347,7 @@ def main() -> None:
 
     reader.facts(generate_card(99_999).encoded("JPEG", 90), Tally())
     print("## Business cards\n")
-    print(f"Reader: {reader.engine}; {os.cpu_count()} cores.\n")
+    print(f"Reader: {reader.engine}, sized for {reader.workers} OCR workers on {os.cpu_count()} cores.\n")
 
     real = _real_cards()
     tally = Tally()

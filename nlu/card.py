@@ -288,9 +288,7 @@ def _label_pattern() -> re.Pattern[str]:
             alternatives.append(escaped)
     single = "".join(vocab.SINGLE_LETTER)
     # A number may follow a phone letter without a colon ("T 021-…"); "W2 6BD" is a postcode, not a web label.
-    phone = "".join(
-        letter for letter, kind in vocab.SINGLE_LETTER.items() if kind in {"mobile", "phone", "fax"}
-    )
+    phone = vocab.PHONE_LETTERS
     return re.compile(
         rf"(?P<label>{'|'.join(alternatives)})\s*[:.：]?\s*"
         rf"|(?:^|(?<=\s))(?P<letter>[{single}{single.upper()}])\s*:\s*"

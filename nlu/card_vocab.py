@@ -18,7 +18,7 @@ LABELS: dict[str, tuple[str, ...]] = {
     "phone": (
         "办公电话", "辦公電話", "联系电话", "聯繫電話", "聯絡電話", "固定电话", "公司电话",
         "直线电话", "电话", "電話", "座机", "座機", "固话", "直线", "直線", "telephone", "office",
-        "direct", "phone", "tel", "電話番号", "電话", "直通",
+        "direct", "phone", "tel", "ph", "電話番号", "電话", "直通",
     ),
     "tollfree": (
         "全国服务热线", "全国客服热线", "全国热线", "全國熱線", "服务热线", "服務熱線", "客服热线",
@@ -57,9 +57,12 @@ LABELS: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 # One-letter labels ("M: 138…", "T 021-…", "E: a@b.cn"): only at the start of a segment, before a colon or
-# (for numbers) before the number itself.
+# (the letters of PHONE_LETTERS) before the number itself.
 SINGLE_LETTER = {
     "m": "mobile",
+    "c": "mobile",  # cell
+    "o": "phone",  # office
+    "d": "phone",  # direct
     "t": "phone",
     "p": "phone",
     "f": "fax",
@@ -67,6 +70,9 @@ SINGLE_LETTER = {
     "w": "website",
     "a": "address",
 }
+# Letters that may stand right before a number without a colon: "O 234" and "D 5" are OCR's 0 and a
+# digit more often than office and direct labels.
+PHONE_LETTERS = "mtpfc"
 
 _TITLE_CORE_ZH = (
     "副董事长|董事长|副总经理|总经理|副总裁|总裁|首席执行官|首席技术官|首席财务官|首席运营官|首席信息官|"

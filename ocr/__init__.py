@@ -5,13 +5,12 @@
 
 from typing import Literal
 
-from ocr.errors import ImageError
+from ocr.errors import ImageError, OcrEngineError
 from ocr.pp_reader import PpCardOcr
 from ocr.preprocess import MAX_PIXELS
 from ocr.rapid import default_threads
 from ocr.reader import CardOcr
 from ocr.result import OcrResult, OcrTextLine
-from ocr.tesseract import OcrEngineError
 
 Engine = Literal["rapidocr", "tesseract"]
 ENGINES: tuple[Engine, ...] = ("rapidocr", "tesseract")
@@ -26,7 +25,7 @@ def card_ocr(
     """
     if engine == "tesseract":
         return CardOcr(max_bytes=max_bytes)
-    return PpCardOcr(threads=default_threads(workers), max_bytes=max_bytes)
+    return PpCardOcr(threads=default_threads(workers), sessions=workers, max_bytes=max_bytes)
 
 
 __all__ = [

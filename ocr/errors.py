@@ -23,3 +23,8 @@ class ImageError(ValueError):
         self.reason: ImageProblem = reason
         self.detail = detail
         self.limit = limit
+
+
+class OcrEngineError(RuntimeError):
+    """The OCR engine is missing, lacks a language, crashed or timed out: a deployment problem (or an
+    engine fault on one odd picture), not something the photo's sender can fix by retaking it."""

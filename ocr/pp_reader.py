@@ -83,13 +83,15 @@ class PpCardOcr:
     """Reads business-card photos with PP-OCRv4 (satisfies crm.ports.CardReader).
 
     Photos over `max_bytes` or `max_pixels` are refused before their pixels are decoded; larger than
-    `max_side` they are scaled down first. Raises ImageError for a bad photo. Thread-safe.
+    `max_side` they are scaled down first. Raises ImageError for a bad photo, OcrEngineError when the
+    engine itself fails. Thread-safe: `sessions` reads at once, `threads` onnxruntime threads each.
     """
 
     def __init__(
         self,
         *,
         threads: int = 1,
+        sessions: int = 1,
         max_bytes: int = 25_000_000,
         max_pixels: int = MAX_PIXELS,
         max_side: int = 2000,
@@ -98,7 +100,7 @@ class PpCardOcr:
         sure: float = 0.93,
         engine: PpOcr | None = None,
     ) -> None:
-        self.engine = engine or PpOcr(threads=threads)
+        self.engine = engine or PpOcr(threads=threads, sessions=sessions)
         self.max_bytes = max_bytes
         self.max_pixels = max_pixels
         self.max_side = max_side

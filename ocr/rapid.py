@@ -11,14 +11,20 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
 from rapidocr_onnxruntime import RapidOCR
+
+from ocr.errors import OcrEngineError
 
 logger = logging.getLogger(__name__)
 
@@ -39,29 +45,36 @@ class TextBox:
 
 
 class PpOcr:
-    """PP-OCRv4 detector + recognizer on the CPU. Thread-safe: each thread gets its own sessions.
+    """PP-OCRv4 detector + recognizer on the CPU. Thread-safe: at most `sessions` reads run at once, each
+    on a set of models of its own (loaded when first needed, then reused by whichever thread reads next).
 
     `threads` is onnxruntime's intra-op thread count per read; the card service runs CHATCRM_OCR_WORKERS
     reads at once, so threads x workers should not exceed the cores (more threads only contend).
     """
 
-    def __init__(self, *, threads: int = 1, max_boxes: int = 200) -> None:
+    def __init__(self, *, threads: int = 1, sessions: int = 2, max_boxes: int = 200) -> None:
         self.threads = max(1, threads)
         # A noise picture can yield hundreds of "text" boxes; a card has a few dozen at most.
         self.max_boxes = max_boxes
-        self._local = threading.local()
+        self._idle: queue.LifoQueue[Any] = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(max(1, sessions))
 
-    def _engine(self) -> Any:
-        engine = getattr(self._local, "engine", None)
-        if engine is None:
-            engine = RapidOCR(
-                intra_op_num_threads=self.threads,
-                inter_op_num_threads=1,
-                text_score=0.0,  # we filter ourselves, and a low score is evidence too
-            )
-            self._local.engine = engine
-            logger.debug("PP-OCR sessions loaded for thread %s", threading.current_thread().name)
-        return engine
+    @contextmanager
+    def _engine(self) -> Iterator[Any]:
+        with self._slots:
+            try:
+                engine = self._idle.get_nowait()
+            except queue.Empty:
+                engine = RapidOCR(
+                    intra_op_num_threads=self.threads,
+                    inter_op_num_threads=1,
+                    text_score=0.0,  # we filter ourselves, and a low score is evidence too
+                )
+                logger.debug("PP-OCR models loaded (%d threads)", self.threads)
+            try:
+                yield engine
+            finally:
+                self._idle.put(engine)
 
     def warm_up(self) -> None:
         """Loads the models in this thread (about a second) and runs them once."""
@@ -72,7 +85,15 @@ class PpOcr:
     def read(self, image: Rgb, *, detect_side: int = 1280) -> list[TextBox]:
         """The text boxes of an RGB image, top to bottom. Detection sees the image at most `detect_side`
         pixels on its long side; recognition reads each box from the image as given."""
-        engine = self._engine()
+        with self._engine() as engine:
+            try:
+                return self._read(engine, image, detect_side)
+            except (cv2.error, ValueError, RuntimeError, IndexError) as error:
+                # onnxruntime or the library's own geometry failing on an odd picture: not the rep's fault,
+                # and no reason to take the bot down.
+                raise OcrEngineError(f"PP-OCR failed: {error.__class__.__name__}: {error}") from error
+
+    def _read(self, engine: Any, image: Rgb, detect_side: int) -> list[TextBox]:
         bgr = np.ascontiguousarray(image[:, :, ::-1])
         height, width = bgr.shape[:2]
         factor = min(1.0, detect_side / max(height, width))

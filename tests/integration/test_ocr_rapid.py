@@ -220,3 +220,33 @@ def test_not_an_image_blank_and_noise(reader: PpCardOcr) -> None:
     with pytest.raises(ImageError) as unreadable:
         reader.read(buffer.getvalue())
     assert unreadable.value.reason == "unreadable"
+
+
+def _encoded(image: Image.Image, fmt: str = "PNG") -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt)
+    return buffer.getvalue()
+
+
+_RNG = np.random.default_rng(3)
+
+
+@pytest.mark.parametrize(
+    ("photo", "reasons"),
+    [
+        (_encoded(Image.fromarray(_RNG.integers(0, 255, (16, 6000), dtype=np.uint8))), {"unreadable"}),
+        (_encoded(Image.fromarray(_RNG.integers(0, 255, (6000, 16), dtype=np.uint8))), {"unreadable"}),
+        (_encoded(Image.fromarray(_RNG.integers(0, 65535, (300, 500), dtype=np.uint16))), {"unreadable"}),
+        (_encoded(Image.new("CMYK", (600, 400), (0, 0, 0, 0)), "JPEG"), {"blank"}),
+        (_encoded(Image.new("RGBA", (600, 400), (0, 0, 0, 0))), {"blank"}),
+        (
+            _encoded(Image.fromarray(_RNG.integers(0, 255, (400, 600, 3), dtype=np.uint8)), "JPEG")[:3000],
+            {"not_image"},
+        ),
+    ],
+    ids=["thin", "tall", "16-bit", "cmyk", "transparent", "truncated"],
+)
+def test_odd_pictures_are_refused_not_crashed_on(reader: PpCardOcr, photo: bytes, reasons: set[str]) -> None:
+    with pytest.raises(ImageError) as error:
+        reader.read(photo)
+    assert error.value.reason in reasons

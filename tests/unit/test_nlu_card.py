@@ -353,6 +353,10 @@ def placed(*items: tuple[str, float, float, float]) -> CardFacts:
         # A Japanese card: its numbers are Japanese ones, 携帯 is the mobile.
         (("携帯：070-1234-5678", "〒108-0075 東京都港区港南 2-16-3"), "mobile", "+817012345678"),
         (("電話：03-8765-4321", "〒108-0075 東京都港区港南 2-16-3"), "phones", ("+81387654321",)),
+        # More labels of English cards: C (cell), O (office, with its colon), Ph.
+        (("C: +1 425 555 0100",), "mobile", "+14255550100"),
+        (("O: +1 425 555 0101",), "phones", ("+14255550101",)),
+        (("Ph: (425) 555-0102",), "phones", ("+14255550102",)),
         # An order number is no phone, label or not.
         (("Order no. 12345678", "Tel: 021-5888 1234"), "phones", ("+862158881234",)),
     ],
