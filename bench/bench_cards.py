@@ -94,7 +94,7 @@ def _engine(name: str) -> Callable[[Sequence[bytes]], Any]:
 def child(name: str, count: int) -> None:
     """Runs one engine over every card; prints one JSON object."""
     from crm.facts import CardFacts
-    from evals.eval_cards import Tally, verbatim
+    from evals.eval_cards import Tally, labelled_texts, verbatim
 
     groups = inputs(count)
     run = _engine(name)
@@ -115,7 +115,7 @@ def child(name: str, count: int) -> None:
                 text = result.raw_text
             else:
                 text = result
-            hit, count_ = verbatim([item[0] for items in truth.values() for item in items], text)
+            hit, count_ = verbatim(labelled_texts(truth), text)
             found, total = found + hit, total + count_
         right, labelled = tally.accuracy()
         report[title] = {

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import opencc
+import phonenumbers
 
 from crm.facts import CardFacts
 from evals.common import devset, median, normalise, pct, table
@@ -262,15 +263,36 @@ def synthetic_groups(count: int) -> dict[str, list[Any]]:
 # --- side by side -----------------------------------------------------------------------------------------
 
 
-def _labelled_texts(truth: dict[str, list[list[str]]]) -> list[str]:
-    return [item[0] for items in truth.values() for item in items]
+def labelled_texts(truth: dict[str, list[list[str]]]) -> list[tuple[str, str]]:
+    """(field, value) of every labelled field."""
+    return [(name, item[0]) for name, items in truth.items() for item in items]
 
 
-def verbatim(texts: Iterable[str], engine_text: str) -> tuple[int, int]:
-    """How many labelled field texts appear in the engine's text, spacing and punctuation aside."""
-    haystack = fold(engine_text)
-    texts = [t for t in texts if fold(t)]
-    return sum(fold(t) in haystack for t in texts), len(texts)
+_TRUNK = re.compile(r"\(\s*0\s*\)")
+
+
+def _number_digits(value: str) -> str:
+    """The digits a card prints for a number: E.164 values (the renders' truth) without their country
+    code, printed labels as printed (a "(0)" trunk aside)."""
+    if value.startswith("+") and ";" not in value and "(" not in value and " " not in value:
+        try:
+            return str(phonenumbers.parse(value, None).national_number)
+        except phonenumbers.NumberParseException:
+            pass
+    return re.sub(r"\D", "", _TRUNK.sub("", value).split(";ext=")[0])
+
+
+def verbatim(fields: Iterable[tuple[str, str]], engine_text: str) -> tuple[int, int]:
+    """How many labelled field texts appear in the engine's text, spacing and punctuation aside (numbers:
+    their digits, in any grouping)."""
+    haystack, digits = fold(engine_text), re.sub(r"\D", "", _TRUNK.sub("", engine_text))
+    found = total = 0
+    for name, value in fields:
+        needle = _number_digits(value) if name in _PHONES else fold(value)
+        if needle:
+            total += 1
+            found += needle in (digits if name in _PHONES else haystack)
+    return found, total
 
 
 class PlainRapid:
@@ -303,7 +325,9 @@ def plain_tesseract(photo: bytes) -> str:
 
 
 def _side_by_side(
-    title: str, inputs: list[tuple[list[str], Sequence[bytes]]], ours: Callable[[Sequence[bytes]], str]
+    title: str,
+    inputs: list[tuple[list[tuple[str, str]], Sequence[bytes]]],
+    ours: Callable[[Sequence[bytes]], str],
 ) -> list[str]:
     rapid = PlainRapid(threads=1)
     rapid.text(inputs[0][1][0])  # models loaded outside the timing
@@ -371,10 +395,10 @@ def main() -> None:
     def ours(photos: Sequence[bytes]) -> str:
         return "\n".join(reader.ocr.read(photo).text for photo in photos)
 
-    real_inputs = [(_labelled_texts(truth), [path.read_bytes()]) for _, path, truth in real]
+    real_inputs = [(labelled_texts(truth), [path.read_bytes()]) for _, path, truth in real]
     print("\n".join(_side_by_side("Side by side, real cards (same inputs)", real_inputs, ours)))
     synthetic_inputs = [
-        (_labelled_texts(_synthetic_truth(card.truth)), list(card.encoded("JPEG", 90)))
+        (labelled_texts(_synthetic_truth(card.truth)), list(card.encoded("JPEG", 90)))
         for cards in groups.values()
         for card in cards[: max(1, count // 2)]
     ]
