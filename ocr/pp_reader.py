@@ -37,6 +37,7 @@ _EMAIL = re.compile(r"[\w.+-]+\s?@\s?[\w-]+(?:\.[\w-]+)+")
 _WEB = re.compile(r"(?i)\b(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|cn|net|org|co\.\w\w|com\.\w\w)\b")
 _PHONE = re.compile(r"(?:\+?\(?\d[\d\s()./-]{6,}\d)")
 _KEEP = 0.5  # below this the recognizer is guessing (PP-OCR's own default cut-off)
+_MOST_LINES = 80
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +125,9 @@ class PpCardOcr:
         tried = ["raw"]
         outline = self._outline(rgb)
         base = rgb
-        # A sure read of the photo as sent (most are) is kept as it is: the copies cost a read each.
-        weak = best.confidence() < self.sure or best.fields() < 2
+        # A sure read of the photo as sent (most are) is kept as it is: the copies cost a read each. Nor is
+        # a picture of a hundred specks read again: a card has a few dozen lines at most.
+        weak = (best.confidence() < self.sure or best.fields() < 2) and len(best.boxes) <= _MOST_LINES
         if weak and outline is not None and _worth_flattening(outline):
             size = flattened_size(outline, long_side=self.max_side)
             flat_image = flatten(rgb, outline, size)
@@ -133,7 +135,7 @@ class PpCardOcr:
             tried.append("flat")
             if better(flat, best):
                 best, base = flat, flat_image
-        if best.confidence() < self.sure or best.fields() < 2:
+        if weak and (best.confidence() < self.sure or best.fields() < 2):
             contrast = self._read(boost_contrast(base), "contrast")
             tried.append("contrast")
             if better(contrast, best):

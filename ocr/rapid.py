@@ -52,7 +52,7 @@ class PpOcr:
     reads at once, so threads x workers should not exceed the cores (more threads only contend).
     """
 
-    def __init__(self, *, threads: int = 1, sessions: int = 2, max_boxes: int = 200) -> None:
+    def __init__(self, *, threads: int = 1, sessions: int = 2, max_boxes: int = 120) -> None:
         self.threads = max(1, threads)
         # A noise picture can yield hundreds of "text" boxes; a card has a few dozen at most.
         self.max_boxes = max_boxes

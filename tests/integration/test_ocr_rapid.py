@@ -5,6 +5,7 @@ an enhanced copy reads worse, and photos refused before they are decoded."""
 from __future__ import annotations
 
 import io
+import os
 import struct
 import subprocess
 import sys
@@ -250,3 +251,23 @@ def test_odd_pictures_are_refused_not_crashed_on(reader: PpCardOcr, photo: bytes
     with pytest.raises(ImageError) as error:
         reader.read(photo)
     assert error.value.reason in reasons
+
+
+def test_the_engine_setting_chooses_the_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.card_adapter import card_reader
+    from bot.settings import Settings
+    from ocr import CardOcr
+
+    monkeypatch.delenv("CHATCRM_OCR_ENGINE", raising=False)
+    assert Settings().ocr_engine == "rapidocr"
+    monkeypatch.setenv("CHATCRM_OCR_ENGINE", "tesseract")
+    settings = Settings()
+    chosen = card_reader(2, engine=settings.ocr_engine, workers=settings.ocr_workers)
+    assert chosen is not None and isinstance(chosen.ocr, CardOcr)
+    default = card_reader(2)
+    assert default is not None and isinstance(default.ocr, PpCardOcr)
+    # Two workers on this machine's cores: each read gets its share of the threads, two sessions at most.
+    assert default.ocr.engine.threads == max(1, (os.cpu_count() or 1) // 2)
+    monkeypatch.setenv("CHATCRM_OCR_ENGINE", "easyocr")
+    with pytest.raises(ValueError, match=r"CHATCRM_OCR_ENGINE"):
+        Settings()
