@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -46,9 +47,11 @@ class Settings(BaseSettings):
     whisper_vad: bool = Field(True, validation_alias="CHATCRM_WHISPER_VAD")
     # 1 = greedy decoding; 5 = beam search as Whisper's command line does, several times slower on a CPU.
     whisper_beam_size: int = Field(1, ge=1, le=10, validation_alias="CHATCRM_WHISPER_BEAM_SIZE")
-    # Card photos read at once, one tesseract process (one thread) each: with two on 2 cores two reps
-    # get their cards twice as fast (bench/bench_card_flow.py measures 1 vs 2).
+    # Card photos read at once: with two on 2 cores two reps get their cards twice as fast
+    # (bench/bench_card_flow.py measures 1 vs 2); PP-OCR gets cores / workers onnxruntime threads each.
     ocr_workers: int = Field(2, ge=1, le=16, validation_alias="CHATCRM_OCR_WORKERS")
+    # The card reader: PP-OCRv4 through rapidocr-onnxruntime, or tesseract (Debian's tesseract-ocr).
+    ocr_engine: Literal["rapidocr", "tesseract"] = Field("rapidocr", validation_alias="CHATCRM_OCR_ENGINE")
     # HTTP server for the Telegram webhook and the WeChat / WeCom callback
     http_host: str = Field("127.0.0.1", validation_alias="CHATCRM_HTTP_HOST")
     http_port: int = Field(8080, ge=1, le=65535, validation_alias="CHATCRM_HTTP_PORT")

@@ -71,7 +71,8 @@ async def build(settings: Settings, *, clock: Clock | None = None, migrate: bool
         notifier=notifier,
         speech=speech,
         audio=audio,
-        cards=card_reader(settings.max_file_mb),  # None (cards off, said so) without tesseract
+        # None (cards off, said so) when the engine cannot run here
+        cards=card_reader(settings.max_file_mb, engine=settings.ocr_engine, workers=settings.ocr_workers),
         documents=DocumentText(),
         charts=FunnelChart(),
         calendar=ChineseWorkdays(),

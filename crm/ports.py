@@ -109,6 +109,11 @@ class OcrLine(Protocol):
     @property
     def left(self) -> float: ...
 
+    @property
+    def width(self) -> float:
+        """Pixels from `left` to the line's end; 0 when the reader does not measure it (then estimated)."""
+        ...
+
 
 class OcrPage(Protocol):
     """The text of one image, line by line."""

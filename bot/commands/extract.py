@@ -90,7 +90,7 @@ def _card(settings: Settings, args: argparse.Namespace) -> int:
     from crm.model import Lang
     from nlu.card import parse_card
 
-    reader = card_reader(settings.max_file_mb)
+    reader = card_reader(settings.max_file_mb, engine=settings.ocr_engine, workers=1)
     if reader is None:
         print("tesseract or its languages are missing (Debian: tesseract-ocr-chi-sim ...)", file=sys.stderr)
         return 2

@@ -44,6 +44,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "图片太大了（上限 {limit} MB）。请直接用相机拍照发送，或压缩后再发。",
         "The picture is too large (the limit is {limit} MB). Send a camera photo, or a smaller copy.",
     ),
+    "card.rejected.too_many_pixels": (
+        "图片像素太多了（上限 {limit} 百万像素），没有打开它。请直接用相机拍照发送，或缩小尺寸后再发。",
+        "The picture has too many pixels (the limit is {limit} megapixels), so it was not opened. Send a "
+        "camera photo, or a smaller copy.",
+    ),
     "card.rejected.blank": (
         "照片几乎是一片空白，没有看到文字。\n" + _TIPS_ZH,
         "The photo is almost blank: I see no text on it.\n" + _TIPS_EN,
