@@ -18,10 +18,9 @@ from pathlib import Path
 
 from bot.card_adapter import CardReaderAdapter
 from crm.app import App, Ports
-from crm.cards import CardPhoto, Photos
 from crm.clock import SystemClock
 from crm.errors import ImageRejected
-from crm.members import Newcomer
+from crm.inputs import CardPhoto, Newcomer, Photos
 from crm.model import Channel, Member, Role
 from crm.ports import OcrPage
 from nlu.extractor import Extractor

@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from crm.app import App, Ports
 from crm.clock import SystemClock
-from crm.members import Newcomer
+from crm.inputs import Newcomer
 from crm.model import Channel, Identity, Member, Reminder, ReminderKind, ReminderStatus
 from crm.views import Reply
 from nlu.extractor import Extractor

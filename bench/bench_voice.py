@@ -60,11 +60,9 @@ class _Timed:
 async def _flow(clip: Path, warmup: Path, runs: int, workdir: Path) -> dict[str, Any]:
     from bot.speech_adapter import WhisperSpeech
     from crm.app import App, Ports
-    from crm.capture import ChatMessage
     from crm.clock import SystemClock
-    from crm.members import Newcomer
+    from crm.inputs import ChatMessage, Newcomer, VoiceNote
     from crm.model import Channel
-    from crm.voice import VoiceNote
     from nlu.extractor import Extractor
     from nlu.normalize import Normalizer
     from storage.db import create_engine, sqlite_url

@@ -16,7 +16,7 @@ from aiogram.utils.chat_action import ChatActionMiddleware
 from bot.wiring import Runtime
 from crm.app import App
 from crm.burst import BurstCollector
-from crm.capture import ChatMessage
+from crm.inputs import ChatMessage
 from crm.model import Channel
 from handlers.telegram import build_router
 from handlers.telegram.cards import AlbumItem

@@ -12,17 +12,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from crm import present
-from crm.capture import CaptureService, ChatMessage, transcript
+from crm.capture import CaptureService, transcript
 from crm.card_ui import CardActions
-from crm.cards import CardService, Photos
+from crm.cards import CardService
 from crm.checkin import CheckIns, CheckInService
 from crm.customers import CustomerService, EditableField
-from crm.deals import Upload
 from crm.errors import ChatCrmError, NotFound
 from crm.format import when
 from crm.inbox import Inbox
+from crm.inputs import ChatMessage, Newcomer, Photos, Upload
 from crm.linking import Linking, LinkService
-from crm.members import MemberService, Newcomer, StartOutcome
+from crm.members import MemberService, StartOutcome
 from crm.messages import t
 from crm.model import FollowUp, Lang, Member, Role
 from crm.pipeline import Pipeline

@@ -18,6 +18,7 @@ from crm import audit, snapshot
 from crm.dedup import Fingerprint, Match, MatchKind, best_fuzzy_match, exact_match
 from crm.errors import StorageConflict, StorageError, StorageUnavailable
 from crm.facts import Facts
+from crm.inputs import ChatMessage
 from crm.model import (
     Commitment,
     Contact,
@@ -55,17 +56,6 @@ FIRST_STAGE = "lead"
 CAPTURE_SOURCES = (Source.CHAT, Source.NOTE, Source.VOICE, Source.CARD)
 # "提醒我周五给他回电话" refers to whoever the rep captured last, if that was recent enough.
 RECENT_CUSTOMER_WINDOW = timedelta(hours=24)
-
-
-@dataclass(frozen=True, slots=True)
-class ChatMessage:
-    """One message of a forwarded or pasted chat, unpacked from a channel's update."""
-
-    text: str
-    sender: str | None = None  # the original sender's name, when the channel tells it
-    from_self: bool = False  # the rep's own message inside a forwarded conversation
-    key: str | None = None  # the channel's idempotency key ("tg:123:456", "wx:MsgId")
-    order: int | None = None  # the message's position in its chat (Telegram's message id)
 
 
 def transcript(messages: Sequence[ChatMessage]) -> str:

@@ -14,28 +14,17 @@ from crm import present
 from crm.capture import CAPTURE_SOURCES
 from crm.errors import NotFound
 from crm.format import when
+from crm.inputs import Place
 from crm.messages import t
 from crm.model import AuditEntry, Customer, Interaction, Member, Source
 from crm.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from crm.records import can_see
-from crm.text import one_line
 from crm.views import Act, Button, Reply, rows
 
 logger = logging.getLogger(__name__)
 
 RECENT_WINDOW = timedelta(hours=24)
 CHOICES = 4
-
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    latitude: float
-    longitude: float
-    label: str | None = None
-
-    def describe(self) -> str:
-        where = f"{self.latitude:.5f}, {self.longitude:.5f}"
-        return f"{one_line(self.label, 200)} ({where})" if self.label else where
 
 
 @dataclass(slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +19,7 @@ from crm import evidence as ev
 from crm.errors import InputRejected, NotAllowed, NotFound, StageGateRefused
 from crm.facts import DecisionRole, Facts, PersonMention
 from crm.health import DealSnapshot, Health, Scorer, satisfied
+from crm.inputs import Upload
 from crm.model import (
     Contact,
     Customer,
@@ -90,22 +91,6 @@ RECENT_CUSTOMER_WINDOW = timedelta(hours=24)
 # Labels in error params are given in both languages; each message picks its own.
 _ZH, _EN = Lang.ZH, Lang.EN
 _HONORIFICS = ("总", "经理", "总监", "主任", "工", "老师", "董", "处长", "科长", "部长", "主管")
-
-
-@dataclass(frozen=True, slots=True)
-class Upload:
-    """A file a member sent, unpacked from a channel's update. `fetch` downloads the bytes; it is only
-    called once the size and the routing allow it."""
-
-    fetch: Callable[[], Awaitable[bytes]]
-    name: str | None = None
-    size: int | None = None
-    caption: str | None = None
-    reply_to: str | None = None  # the text of the message it replies to (a deal card says "#D12")
-    is_photo: bool = False
-    forwarded: bool = False
-    key: str | None = None
-    max_bytes: int | None = None  # the channel's own download limit, if lower than ours
 
 
 class GateRefused(StageGateRefused):

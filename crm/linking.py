@@ -10,7 +10,8 @@ from datetime import timedelta
 
 from crm import present
 from crm.errors import InviteInvalid
-from crm.members import MemberService, Newcomer
+from crm.inputs import Newcomer
+from crm.members import MemberService
 from crm.messages import t
 from crm.model import AuditEntry, Identity, Lang, LinkCode, Member
 from crm.ports import Clock, UnitOfWorkFactory

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 from crm import evidence as ev
 from crm import present_deals as present
 from crm.capture import CaptureResult, Outcome
-from crm.deals import DealService, GateRefused, Upload
+from crm.deals import DealService, GateRefused
 from crm.digest import OFF, DigestService
 from crm.errors import DeliveryFailed, InputRejected, NotAllowed
 from crm.facts import DecisionRole
+from crm.inputs import Upload
 from crm.messages import t
 from crm.model import DealStatus, Member, Role
 from crm.stages import SETTINGS_KEY, WON, FieldName, StageConfigError, parse_bytes

@@ -16,15 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from crm.errors import NotFound
-from crm.model import (
-    AuditEntry,
-    Customer,
-    Identity,
-    Member,
-    Reminder,
-    ReminderKind,
-    ReminderStatus,
-)
+from crm.model import AuditEntry, Customer, Identity, Member, Reminder, ReminderKind, ReminderStatus
 from crm.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from crm.reminder_plan import adjust_due
 

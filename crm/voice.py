@@ -37,6 +37,7 @@ from crm.errors import (
     StorageError,
 )
 from crm.facts import Facts
+from crm.inputs import VoiceNote
 from crm.members import MemberService
 from crm.messages import t
 from crm.model import (
@@ -130,36 +131,6 @@ class Step(StrEnum):
     FAILED = "failed"  # kept, transcription failed: retry
     UNAVAILABLE = "unavailable"  # kept, no speech engine in this process: retry later
     SPOOLED = "spooled"  # the database failed: the audio is on disk, the retry token names it
-
-
-@dataclass(frozen=True, slots=True)
-class VoiceNote:
-    """A recording as a channel hands it over. `fetch` downloads it, and is only called once the
-    sizes and duration the channel reports pass."""
-
-    fetch: Callable[[], Awaitable[bytes]]
-    key: str | None = None  # the channel's idempotency key ("tg:chat:message")
-    filename: str | None = None
-    mime: str | None = None
-    size: int | None = None  # bytes, as the channel reports them before download
-    duration: float | None = None  # seconds, as the channel reports them
-    max_bytes: int | None = None  # what the channel lets us download (Telegram's getFile: 20 MB)
-
-    @classmethod
-    def from_path(cls, path: Path, *, key: str | None = None) -> VoiceNote:
-        """A file on this server (the console's /voice)."""
-
-        async def read() -> bytes:
-            try:
-                return await asyncio.to_thread(path.read_bytes)
-            except (FileNotFoundError, IsADirectoryError) as exc:
-                raise InputRejected("voice.rejected.no_file", path=str(path)) from exc
-
-        try:
-            size = path.stat().st_size
-        except OSError as exc:
-            raise InputRejected("voice.rejected.no_file", path=str(path)) from exc
-        return cls(fetch=read, key=key, filename=path.name, size=size)
 
 
 @dataclass(slots=True)
@@ -1358,7 +1329,6 @@ __all__ = [
     "Outcome",
     "Step",
     "TranscriptionQueue",
-    "VoiceNote",
     "VoiceResult",
     "VoiceService",
     "VoiceStatus",

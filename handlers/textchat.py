@@ -9,12 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from crm.app import App
-from crm.cards import Photos
-from crm.members import Newcomer
+from crm.inputs import Newcomer, Photos, VoiceNote
 from crm.messages import t
 from crm.model import Lang, Member
 from crm.views import Button, Reply
-from crm.voice import StatusSink, VoiceNote
+from crm.voice import StatusSink
 from handlers.errors import guarded
 
 logger = logging.getLogger(__name__)

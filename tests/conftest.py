@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm.app import App, Ports
-from crm.members import Newcomer
+from crm.inputs import Newcomer
 from crm.model import Channel, Member, Role
 from nlu.extractor import Extractor
 from nlu.normalize import Normalizer

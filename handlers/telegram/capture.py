@@ -14,7 +14,7 @@ from aiogram.types import (
 
 from crm.app import App
 from crm.burst import BurstCollector
-from crm.capture import ChatMessage
+from crm.inputs import ChatMessage
 from crm.model import Member
 from crm.views import Reply
 from handlers.telegram import render

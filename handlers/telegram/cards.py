@@ -15,7 +15,7 @@ from aiogram.types import Message, PhotoSize
 
 from crm.app import App
 from crm.burst import BurstCollector
-from crm.cards import CardPhoto, Photos
+from crm.inputs import CardPhoto, Photos
 from crm.model import Member
 from handlers.telegram import render
 from handlers.telegram.common import IsMember, downloader

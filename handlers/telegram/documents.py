@@ -13,7 +13,7 @@ from aiogram import Bot, F, Router
 from aiogram.types import Message
 
 from crm.app import App
-from crm.deals import Upload
+from crm.inputs import Upload
 from crm.model import Member
 from handlers.telegram import render
 from handlers.telegram.common import IsMember

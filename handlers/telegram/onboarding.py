@@ -6,7 +6,7 @@ from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
 from crm.app import App
-from crm.members import Newcomer
+from crm.inputs import Newcomer
 from handlers.telegram import render
 
 

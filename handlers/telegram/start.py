@@ -10,7 +10,7 @@ from aiogram.filters import Command, CommandObject, CommandStart, Filter
 from aiogram.types import Message
 
 from crm.app import App
-from crm.members import Newcomer
+from crm.inputs import Newcomer
 from crm.model import Member
 from handlers.telegram import render
 

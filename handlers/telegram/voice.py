@@ -15,9 +15,9 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Message
 
 from crm.app import App
+from crm.inputs import VoiceNote
 from crm.model import Member
 from crm.views import Reply
-from crm.voice import VoiceNote
 from handlers.telegram import render
 from handlers.telegram.common import IsMember
 

@@ -10,14 +10,10 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from crm.app import App
-from crm.cards import CardPhoto, Photos
-from crm.checkin import Place
-from crm.deals import Upload
 from crm.errors import ChatCrmError, DeliveryFailed, InputRejected
-from crm.members import Newcomer
+from crm.inputs import CardPhoto, Newcomer, Photos, Place, Upload, VoiceNote
 from crm.model import Lang, Member
 from crm.views import Replies, Reply
-from crm.voice import VoiceNote
 from handlers.errors import guarded
 from handlers.textchat import TextConversation
 from handlers.wechat import render

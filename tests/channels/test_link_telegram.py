@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.telegram import make_dispatcher
 from crm.app import App
-from crm.members import Newcomer
+from crm.inputs import Newcomer
 from crm.model import Channel
 from tests.support.telegram import make_bot, text_update, user
 

@@ -11,7 +11,7 @@ from aiogram.types import InlineKeyboardMarkup
 
 from bot.telegram import make_dispatcher
 from crm.app import App
-from crm.members import Newcomer
+from crm.inputs import Newcomer
 from crm.model import Channel
 from crm.notify import ChannelNotifier
 from handlers.console.chat import ConsoleChat

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm.app import App
-from crm.members import Newcomer
+from crm.inputs import Newcomer
 from crm.model import Channel
 from handlers.console.chat import ConsoleChat
 from nlu.extractor import Extractor

@@ -7,8 +7,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm.app import App
-from crm.capture import ChatMessage, Outcome
+from crm.capture import Outcome
 from crm.errors import InputRejected, NotAllowed, NotFound, StorageUnavailable
+from crm.inputs import ChatMessage
 from crm.model import Channel, DuplicateStatus, FollowUp, ReminderKind, Source
 from crm.profile import CoreField
 from crm.views import Act

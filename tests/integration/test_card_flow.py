@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm.app import App
-from crm.capture import ChatMessage
-from crm.cards import FIX_FIELDS, CardPhoto, Photos
+from crm.cards import FIX_FIELDS
 from crm.errors import ImageRejected, InputRejected, StorageUnavailable
+from crm.inputs import CardPhoto, ChatMessage, Photos
 from crm.model import Member
 from crm.present_cards import DOUBTFUL_BELOW, MARK
 from crm.views import Act, Reply

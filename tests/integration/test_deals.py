@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm.app import App
-from crm.capture import ChatMessage
 from crm.deals import GateRefused
 from crm.errors import InputRejected, NotAllowed, NotFound
 from crm.facts import DecisionRole
+from crm.inputs import ChatMessage
 from crm.model import DealStatus, Member
 from crm.stages import FieldName, StageConfigError
 from crm.views import Act

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm.app import App
-from crm.capture import ChatMessage
 from crm.errors import InputRejected
+from crm.inputs import ChatMessage
 from crm.model import Member, Role
 from crm.views import Act
 from nlu.extractor import Extractor

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm.app import App
-from crm.checkin import Place
 from crm.errors import InviteInvalid
 from crm.inbox import Inbox
+from crm.inputs import ChatMessage, Newcomer, Place
 from crm.linking import LINK_TTL, LinkService
-from crm.members import MemberService, Newcomer
+from crm.members import MemberService
 from crm.model import Channel, Role
 from nlu.extractor import Extractor
 from storage.uow import SqlUnitOfWorkFactory
@@ -87,7 +87,6 @@ async def test_claims_are_once_only_across_processes(any_engine: AsyncEngine) ->
 
 
 async def test_check_in_goes_to_the_recent_customer_and_can_move(app_on: App, clock: FakeClock) -> None:
-    from crm.capture import ChatMessage
 
     app = app_on
     boss = (await app.members.start(person("1", "Boss"), None)).member

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm.app import App
-from crm.capture import ChatMessage
 from crm.errors import DeliveryFailed, InputRejected, NotFound
+from crm.inputs import ChatMessage
 from crm.model import Channel, Identity, Lang, Member, Reminder, ReminderKind
 from crm.notify import ChannelNotifier
 from crm.reminder_ui import PICK_KIND

@@ -11,17 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm.dedup import KeyKind, LookupKey
 from crm.errors import StorageConflict
-from crm.model import (
-    Contact,
-    Customer,
-    Lang,
-    Member,
-    Reminder,
-    ReminderKind,
-    ReminderStatus,
-    Role,
-    Team,
-)
+from crm.model import Contact, Customer, Lang, Member, Reminder, ReminderKind, ReminderStatus, Role, Team
 from storage.db import create_engine
 from storage.uow import SqlUnitOfWorkFactory
 

@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.speech_adapter import WhisperSpeech
 from crm.app import App
-from crm.capture import ChatMessage
+from crm.inputs import ChatMessage, VoiceNote
 from crm.model import Lang, ReminderKind
-from crm.voice import Outcome, Step, VoiceNote
+from crm.voice import Outcome, Step
 from nlu.extractor import Extractor
 from tests.conftest import FakeClock, Team
 from tests.support.voice import MAX_BYTES, MODEL, ZH_CLIP, make_voice_app, spoken

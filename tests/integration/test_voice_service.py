@@ -21,12 +21,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm.app import App
-from crm.capture import ChatMessage
 from crm.errors import InputRejected, NotAllowed, NotFound, StorageError
 from crm.facts import DecisionRole, Party
+from crm.inputs import ChatMessage, VoiceNote
 from crm.model import FollowUp, Identity, Lang, Member, ReminderKind, ReminderStatus, Source
 from crm.views import Act, Reply
-from crm.voice import Minutes, Outcome, Step, VoiceNote, VoiceResult
+from crm.voice import Minutes, Outcome, Step, VoiceResult
 from nlu.extractor import Extractor
 from storage import tables as t
 from storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory

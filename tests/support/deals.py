@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.charts import FunnelChart
 from bot.documents import DocumentText
 from crm.app import App, Ports
-from crm.deals import Upload
 from crm.errors import DeliveryFailed
+from crm.inputs import Upload
 from crm.model import Identity
 from crm.views import Reply
 from nlu.extractor import Extractor
