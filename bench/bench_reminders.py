@@ -15,11 +15,11 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from chat.views import Reply
 from crm.app import App, Ports
 from crm.clock import SystemClock
 from crm.inputs import Newcomer
 from crm.model import Channel, Identity, Member, Reminder, ReminderKind, ReminderStatus
-from crm.views import Reply
 from nlu.extractor import Extractor
 from nlu.normalize import Normalizer
 from reminders.scheduler import ReminderScheduler, SchedulerConfig

@@ -11,6 +11,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from chat.format import when
+from chat.messages import t
+from chat.views import Act, Button, Replies, Reply, rows
 from crm import present
 from crm.capture import CaptureService, transcript
 from crm.card_ui import CardActions
@@ -18,12 +21,10 @@ from crm.cards import CardService
 from crm.checkin import CheckIns, CheckInService
 from crm.customers import CustomerService, EditableField
 from crm.errors import ChatCrmError, NotFound
-from crm.format import when
 from crm.inbox import Inbox
 from crm.inputs import ChatMessage, Newcomer, Photos, Upload
 from crm.linking import Linking, LinkService
 from crm.members import MemberService, StartOutcome
-from crm.messages import t
 from crm.model import FollowUp, Lang, Member, Role
 from crm.pipeline import Pipeline
 from crm.ports import (
@@ -43,7 +44,6 @@ from crm.ports import (
 )
 from crm.reminder_ui import ReminderActions
 from crm.reminders import ReminderService
-from crm.views import Act, Button, Replies, Reply, rows
 from crm.voice import VoiceService
 
 logger = logging.getLogger(__name__)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from chat.views import Act, Replies, Reply
 from crm import present_cards
 from crm.cards import FIX_FIELDS, CardService
 from crm.errors import NotFound
 from crm.inputs import CardPhoto, Photos, Upload
 from crm.members import MemberService
 from crm.model import Member
-from crm.views import Act, Replies, Reply
 
 if TYPE_CHECKING:
     from crm.app import App

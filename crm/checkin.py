@@ -10,16 +10,16 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from chat.format import when
+from chat.messages import t
+from chat.views import Act, Button, Reply, rows
 from crm import present
 from crm.capture import CAPTURE_SOURCES
 from crm.errors import NotFound
-from crm.format import when
 from crm.inputs import Place
-from crm.messages import t
 from crm.model import AuditEntry, Customer, Interaction, Member, Source
 from crm.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from crm.records import can_see
-from crm.views import Act, Button, Reply, rows
 
 logger = logging.getLogger(__name__)
 

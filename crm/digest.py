@@ -17,12 +17,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from chat.views import Attachment, Reply
 from crm.errors import DeliveryFailed, InputRejected, NotAllowed
 from crm.health import DealSnapshot, Health, Scorer, is_stalled, is_untouched, rank
 from crm.model import Commitment, DigestStatus, Lang, Member, Reminder, Team
 from crm.ports import ChartRenderer, Clock, Notifier, UnitOfWorkFactory, WorkCalendar
 from crm.stages import Funnel, Stage, team_funnel
-from crm.views import Attachment, Reply
 
 logger = logging.getLogger(__name__)
 

@@ -8,14 +8,14 @@ import logging
 import secrets
 from datetime import timedelta
 
+from chat.messages import t
+from chat.views import Reply
 from crm import present
 from crm.errors import InviteInvalid
 from crm.inputs import Newcomer
 from crm.members import MemberService
-from crm.messages import t
 from crm.model import AuditEntry, Identity, Lang, LinkCode, Member
 from crm.ports import Clock, UnitOfWorkFactory
-from crm.views import Reply
 
 logger = logging.getLogger(__name__)
 

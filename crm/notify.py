@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from chat.views import Reply
 from crm.errors import DeliveryFailed
 from crm.model import Channel, Identity
 from crm.ports import Notifier
-from crm.views import Reply
 
 
 class ChannelNotifier:

@@ -10,6 +10,8 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
+from chat.messages import t
+from chat.views import Act, Button, Reply, rows
 from crm import evidence as ev
 from crm import present_deals as present
 from crm.capture import CaptureResult, Outcome
@@ -18,10 +20,8 @@ from crm.digest import OFF, DigestService
 from crm.errors import DeliveryFailed, InputRejected, NotAllowed
 from crm.facts import DecisionRole
 from crm.inputs import Upload
-from crm.messages import t
 from crm.model import DealStatus, Member, Role
 from crm.stages import SETTINGS_KEY, WON, FieldName, StageConfigError, parse_bytes
-from crm.views import Act, Button, Reply, rows
 
 if TYPE_CHECKING:
     from crm.app import App

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
+from chat.views import Reply
 from crm.dedup import LookupKey
 from crm.facts import CardFacts, Facts
 from crm.health import DealSnapshot
@@ -40,7 +41,6 @@ from crm.model import (
     StoredFile,
     Team,
 )
-from crm.views import Reply
 
 # --- perception -------------------------------------------------------------------------------
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from crm import format as fmt
+from chat import format as fmt
+from chat.messages import t
+from chat.views import Act, Button, Reply, rows
 from crm import reminder_ui
 from crm.capture import CaptureResult, Outcome
 from crm.customers import CustomerCard, EditableField
 from crm.errors import ChatCrmError
 from crm.facts import Facts, Party, Region
-from crm.messages import t
 from crm.model import Contact, Customer, DuplicateFlag, FollowUp, Lang, Member, Role
 from crm.profile import CoreField
-from crm.views import Act, Button, Reply, rows
 
 _CORE_FIELD_EDIT = {
     CoreField.CUSTOMER: EditableField.CUSTOMER,

@@ -6,21 +6,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from crm import format as fmt
+from chat import format as fmt
+from chat.messages import t
+from chat.views import Act, Button, Replies, Reply, rows
 from crm import present
 from crm.capture import Outcome
 from crm.cards import FIX_FIELDS, CardCapture, CardOutcome, card_values
 from crm.customers import EditableField
 from crm.facts import CardFacts
-from crm.messages import t
 from crm.model import Contact, Customer, Lang, Member
-from crm.views import Act, Button, Replies, Reply, rows
 
 # Fields read with less confidence than this are marked for the member to check.
 DOUBTFUL_BELOW = 0.8
 FIX_BUTTONS = 3
 MARK = " ⚠️"
-# The label of each card field ("field.<label>" in crm.messages).
+# The label of each card field ("field.<label>" in chat.messages).
 _LABEL = {
     "name": "name",
     "title": "title",

@@ -6,16 +6,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from crm import format as fmt
+from chat import format as fmt
+from chat.messages import t
+from chat.views import Act, Attachment, Button, Reply, rows
 from crm.deals import AdvanceResult, DealView, EvidenceOffer, GateRefused, NoteOutcome, RoleOutcome
 from crm.digest import DealLine, RepDigest, TeamDigest
 from crm.evidence import tag
 from crm.facts import DecisionRole
 from crm.health import Advice, DealSnapshot, Health, satisfied
-from crm.messages import t
 from crm.model import Contact, Deal, DealStatus, Lang, Member, Role
 from crm.stages import LOST, WON, FieldName, Funnel, Problem, ReqKind, Requirement, StageConfigError
-from crm.views import Act, Attachment, Button, Reply, rows
 
 _SEP = {Lang.ZH: "、", Lang.EN: ", "}
 MAX_DEAL_BUTTONS = 10

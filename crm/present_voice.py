@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from crm import format as fmt
+from chat import format as fmt
+from chat.messages import t
+from chat.views import Act, Button, Reply, rows
 from crm.errors import ChatCrmError
 from crm.facts import Party
-from crm.messages import t
 from crm.model import Customer, Lang, Member
-from crm.views import Act, Button, Reply, rows
 
 if TYPE_CHECKING:
     from crm.voice import Minutes, VoiceResult

@@ -15,14 +15,14 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import available_timezones
 
-from crm import format as fmt
+from chat import format as fmt
+from chat.messages import t
+from chat.views import Act, Button, Reply, rows
 from crm.errors import InputRejected, NotFound
 from crm.members import MemberService
-from crm.messages import t
 from crm.model import Lang, Member, Reminder, ReminderKind
 from crm.ports import Clock, FactExtractor
 from crm.reminders import LIST_LIMIT, Due, Listed, ReminderService
-from crm.views import Act, Button, Reply, rows
 
 if TYPE_CHECKING:
     from crm.app import App

@@ -179,7 +179,7 @@ def _fold(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing wrong with a stage configuration: a message key of crm.messages and its params."""
+    """One thing wrong with a stage configuration: a message key of chat.messages and its params."""
 
     key: str
     params: Mapping[str, Any]

@@ -25,6 +25,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from chat.messages import t
+from chat.views import Act, Reply
 from crm import audit, present_voice, snapshot
 from crm.capture import FIRST_STAGE
 from crm.errors import (
@@ -39,7 +41,6 @@ from crm.errors import (
 from crm.facts import Facts
 from crm.inputs import VoiceNote
 from crm.members import MemberService
-from crm.messages import t
 from crm.model import (
     AuditEntry,
     Commitment,
@@ -73,7 +74,6 @@ from crm.ports import (
 from crm.records import apply_to_contact, apply_to_customer, can_see, contact_keys, new_contact, new_customer
 from crm.reminder_plan import MEETING_LEAD, adjust_due, store_follow_ups
 from crm.text import one_line
-from crm.views import Act, Reply
 from crm.voice_match import OFFER, Candidate, decide, mentioned_contact, score
 
 logger = logging.getLogger(__name__)

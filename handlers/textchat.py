@@ -8,11 +8,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from chat.messages import t
+from chat.views import Button, Reply
 from crm.app import App
 from crm.inputs import Newcomer, Photos, VoiceNote
-from crm.messages import t
 from crm.model import Lang, Member
-from crm.views import Button, Reply
 from crm.voice import StatusSink
 from handlers.errors import guarded
 

@@ -277,7 +277,7 @@ def _stages_load(settings: Settings, args: argparse.Namespace) -> int:
         _problems(exc)
         return 1
     except ChatCrmError as exc:
-        from crm.messages import t
+        from chat.messages import t
 
         print(t(Lang.EN, exc.key, **exc.params), file=sys.stderr)
         return 1

@@ -47,8 +47,8 @@ def _voice(settings: Settings, args: argparse.Namespace) -> int:
     import sys
 
     from bot.speech_adapter import WhisperSpeech, checkpoint_exists
+    from chat.messages import t
     from crm.errors import AudioRejected
-    from crm.messages import t
     from crm.model import Lang
     from nlu.extractor import Extractor
 
@@ -85,10 +85,10 @@ def _card(settings: Settings, args: argparse.Namespace) -> int:
     import sys
 
     from bot.card_adapter import card_reader
+    from chat.messages import t
     from crm.cards import is_card
     from crm.errors import ImageRejected
     from crm.facts import CARD_FIELDS
-    from crm.messages import t
     from crm.model import Lang
     from nlu.card import parse_card
 

@@ -10,11 +10,11 @@ import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+from chat.messages import t
+from chat.views import Reply
 from crm.app import App
 from crm.inputs import CardPhoto, Newcomer, Photos, VoiceNote
-from crm.messages import t
 from crm.model import Channel, Lang
-from crm.views import Reply
 from handlers.textchat import TextConversation, parse_command
 
 logger = logging.getLogger(__name__)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from chat.views import Reply
 from crm.model import Identity
-from crm.views import Reply
 from handlers.textchat import TextConversation
 
 

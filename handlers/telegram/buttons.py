@@ -5,9 +5,9 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.types import CallbackQuery
 
+from chat.views import Act
 from crm.app import App
 from crm.model import Member
-from crm.views import Act
 from handlers.telegram import render
 from handlers.telegram.callbacks import ButtonCB
 from handlers.telegram.common import IsMember

@@ -12,11 +12,11 @@ from aiogram.types import (
     MessageOriginUser,
 )
 
+from chat.views import Reply
 from crm.app import App
 from crm.burst import BurstCollector
 from crm.inputs import ChatMessage
 from crm.model import Member
-from crm.views import Reply
 from handlers.telegram import render
 from handlers.telegram.common import IsMember
 

@@ -8,9 +8,9 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BufferedInputFile
 
+from chat.views import Reply
 from crm.errors import DeliveryFailed
 from crm.model import Identity
-from crm.views import Reply
 from handlers.telegram.render import chunks, keyboard
 
 logger = logging.getLogger(__name__)

@@ -14,10 +14,10 @@ from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Message
 
+from chat.views import Reply
 from crm.app import App
 from crm.inputs import VoiceNote
 from crm.model import Member
-from crm.views import Reply
 from handlers.telegram import render
 from handlers.telegram.common import IsMember
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+from chat.views import Replies, Reply
 from crm.app import App
 from crm.errors import ChatCrmError, DeliveryFailed, InputRejected
 from crm.inputs import CardPhoto, Newcomer, Photos, Place, Upload, VoiceNote
 from crm.model import Lang, Member
-from crm.views import Replies, Reply
 from handlers.errors import guarded
 from handlers.textchat import TextConversation
 from handlers.wechat import render

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from chat.views import Reply
 from crm.model import Identity
-from crm.views import Reply
 from handlers.textchat import TextConversation
 from handlers.wechat import render
 from handlers.wechat.ports import WeChatApi

@@ -6,13 +6,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from chat.views import Act
 from crm.app import App
 from crm.capture import Outcome
 from crm.errors import InputRejected, NotAllowed, NotFound, StorageUnavailable
 from crm.inputs import ChatMessage
 from crm.model import Channel, DuplicateStatus, FollowUp, ReminderKind, Source
 from crm.profile import CoreField
-from crm.views import Act
 from storage import tables as t
 from tests.conftest import FakeClock, Team
 

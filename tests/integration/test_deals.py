@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from chat.views import Act
 from crm.app import App
 from crm.deals import GateRefused
 from crm.errors import InputRejected, NotAllowed, NotFound
@@ -17,7 +18,6 @@ from crm.facts import DecisionRole
 from crm.inputs import ChatMessage
 from crm.model import DealStatus, Member
 from crm.stages import FieldName, StageConfigError
-from crm.views import Act
 from nlu.extractor import Extractor
 from storage import tables as t
 from tests.conftest import FakeClock, Team

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from chat.views import Act
 from crm.app import App
 from crm.errors import InputRejected
 from crm.inputs import ChatMessage
 from crm.model import Member, Role
-from crm.views import Act
 from nlu.extractor import Extractor
 from storage import tables as t
 from storage.db import create_engine

@@ -20,12 +20,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from chat.views import Act, Reply
 from crm.app import App
 from crm.errors import InputRejected, NotAllowed, NotFound, StorageError
 from crm.facts import DecisionRole, Party
 from crm.inputs import ChatMessage, VoiceNote
 from crm.model import FollowUp, Identity, Lang, Member, ReminderKind, ReminderStatus, Source
-from crm.views import Act, Reply
 from crm.voice import Minutes, Outcome, Step, VoiceResult
 from nlu.extractor import Extractor
 from storage import tables as t

@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.charts import FunnelChart
 from bot.documents import DocumentText
+from chat.views import Reply
 from crm.app import App, Ports
 from crm.errors import DeliveryFailed
 from crm.inputs import Upload
 from crm.model import Identity
-from crm.views import Reply
 from nlu.extractor import Extractor
 from nlu.normalize import Normalizer
 from storage.files import FileSpool, LocalBlobStore

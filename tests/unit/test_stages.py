@@ -7,8 +7,8 @@ from datetime import time
 
 import pytest
 
+from chat.messages import t
 from crm.facts import DecisionRole
-from crm.messages import t
 from crm.model import Lang
 from crm.stages import (
     WON,

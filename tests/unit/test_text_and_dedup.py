@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from crm import format as fmt
+from chat import format as fmt
 from crm import snapshot
 from crm.dedup import (
     MERGE_THRESHOLD,

@@ -48,7 +48,7 @@ def keys() -> set[str]:
 
 
 def _load() -> None:
-    from crm.messages import cards, channels, core, deals, reminders, voice
+    from chat.messages import cards, channels, core, deals, reminders, voice
 
     register(core.MESSAGES)
     register(reminders.MESSAGES)
