@@ -27,11 +27,11 @@ from typing import Any
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from chat.deals.view import team_digest
 from crm.clock import SystemClock
 from crm.deals import DealService, GateRefused
 from crm.digest import DigestService
 from crm.model import Lang, Member, Role
-from crm.present_deals import team_digest
 from nlu.extractor import Extractor
 from nlu.normalize import Normalizer
 from storage import tables as t

@@ -13,9 +13,9 @@ from bot.charts import FunnelChart
 from bot.documents import DocumentText
 from bot.settings import Settings
 from bot.speech_adapter import WhisperSpeech, checkpoint_exists
+from chat.delivery import ChannelNotifier
 from crm.app import App, Ports
 from crm.clock import SystemClock
-from crm.notify import ChannelNotifier
 from crm.ports import Clock
 from nlu.extractor import Extractor
 from nlu.normalize import Normalizer

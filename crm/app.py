@@ -11,12 +11,14 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from chat.cards.controller import CardActions
+from chat.deals.controller import Pipeline
 from chat.format import when
+from chat.leads import view as present
 from chat.messages import t
+from chat.reminders.view import ReminderActions
 from chat.views import Act, Button, Replies, Reply, rows
-from crm import present
 from crm.capture import CaptureService, transcript
-from crm.card_ui import CardActions
 from crm.cards import CardService
 from crm.checkin import CheckIns, CheckInService
 from crm.customers import CustomerService, EditableField
@@ -26,7 +28,6 @@ from crm.inputs import ChatMessage, Newcomer, Photos, Upload
 from crm.linking import Linking, LinkService
 from crm.members import MemberService, StartOutcome
 from crm.model import FollowUp, Lang, Member, Role
-from crm.pipeline import Pipeline
 from crm.ports import (
     AudioProbe,
     BlobStore,
@@ -42,7 +43,6 @@ from crm.ports import (
     UnitOfWorkFactory,
     WorkCalendar,
 )
-from crm.reminder_ui import ReminderActions
 from crm.reminders import ReminderService
 from crm.voice import VoiceService
 

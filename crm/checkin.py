@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from chat.format import when
+from chat.leads import view as present
 from chat.messages import t
 from chat.views import Act, Button, Reply, rows
-from crm import present
 from crm.capture import CAPTURE_SOURCES
 from crm.errors import NotFound
 from crm.inputs import Place

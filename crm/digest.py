@@ -181,7 +181,7 @@ class DigestService:
         self.notifier = notifier
         self.charts = charts
         self.calendar: WorkCalendar = calendar or WeekdayCalendar()
-        self.render = render  # a digest to the Reply its member gets (crm.present_deals.digest_reply)
+        self.render = render  # a digest to the Reply its member gets (chat.deals.view.digest_reply)
         # matplotlib is not thread-safe and is CPU-bound: one chart at a time, in a worker thread.
         self._drawing = asyncio.Semaphore(1)
 

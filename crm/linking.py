@@ -8,9 +8,9 @@ import logging
 import secrets
 from datetime import timedelta
 
+from chat.leads import view as present
 from chat.messages import t
 from chat.views import Reply
-from crm import present
 from crm.errors import InviteInvalid
 from crm.inputs import Newcomer
 from crm.members import MemberService

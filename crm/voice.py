@@ -27,7 +27,8 @@ from typing import Any
 
 from chat.messages import t
 from chat.views import Act, Reply
-from crm import audit, present_voice, snapshot
+from chat.voice import view as present_voice
+from crm import audit, snapshot
 from crm.capture import FIRST_STAGE
 from crm.errors import (
     AudioRejected,

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from chat.reminders.view import delivery
 from crm.errors import DeliveryFailed, StorageError
 from crm.ports import Clock, Notifier
-from crm.reminder_ui import delivery
 from crm.reminders import Due, ReminderService, Wakeup
 
 logger = logging.getLogger(__name__)

@@ -111,7 +111,7 @@ def _reader(manager: Member | None, team_id: int, lang: str | None, settings: Se
 
 
 def _digest(settings: Settings, args: argparse.Namespace) -> int:
-    from crm import present_deals
+    from chat.deals import view as present_deals
     from crm.clock import SystemClock
     from crm.digest import DigestService, TeamDigest
 
@@ -135,7 +135,7 @@ def _digest(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _line_json(line: Any, funnel: Funnel, reader: Member) -> dict[str, Any]:
-    from crm import present_deals
+    from chat.deals import view as present_deals
 
     snapshot, health = line.snapshot, line.health
     return {
@@ -230,7 +230,7 @@ def _stages_show(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _problems(exc: Any) -> None:
-    from crm import present_deals
+    from chat.deals import view as present_deals
 
     print(present_deals.stages_error(Lang.EN, exc).text, file=sys.stderr)
 

@@ -17,10 +17,10 @@ from bot.wechat.api import Credentials, WeChatClient
 from bot.wechat.crypto import CallbackCrypto
 from bot.wechat.envelope import MAX_BODY_BYTES
 from bot.wechat.server import CallbackServer, SenderQueues
+from chat.delivery import ChannelNotifier
 from crm.app import App
 from crm.errors import StorageError
 from crm.model import Channel
-from crm.notify import ChannelNotifier
 from handlers.wechat.inbound import Inbound
 from handlers.wechat.messages import WeChatHandler
 from handlers.wechat.notify import WeChatNotifier

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.telegram import make_dispatcher
+from chat.delivery import ChannelNotifier
 from crm.app import App
 from crm.inputs import Newcomer
 from crm.model import Channel
-from crm.notify import ChannelNotifier
 from handlers.console.chat import ConsoleChat
 from handlers.console.notify import ConsoleNotifier
 from handlers.telegram.callbacks import ButtonCB

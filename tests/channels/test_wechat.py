@@ -14,10 +14,10 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.wechat.runtime import WeChatChannel, WeChatConfig, web_application
+from chat.delivery import ChannelNotifier
 from crm.app import App, Ports
 from crm.inputs import ChatMessage, Newcomer
 from crm.model import Channel, Role
-from crm.notify import ChannelNotifier
 from nlu.extractor import Extractor
 from nlu.normalize import Normalizer
 from storage.files import FileSpool, LocalBlobStore

@@ -11,13 +11,13 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from chat.cards.view import DOUBTFUL_BELOW, MARK
 from chat.views import Act, Reply
 from crm.app import App
 from crm.cards import FIX_FIELDS
 from crm.errors import ImageRejected, InputRejected, StorageUnavailable
 from crm.inputs import CardPhoto, ChatMessage, Photos
 from crm.model import Member
-from crm.present_cards import DOUBTFUL_BELOW, MARK
 from nlu.extractor import Extractor
 from storage import tables as t
 from tests.conftest import FakeClock, Team

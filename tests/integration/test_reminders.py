@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from chat.delivery import ChannelNotifier
+from chat.reminders.view import PICK_KIND
 from chat.views import Act, Reply
 from crm.app import App
 from crm.errors import DeliveryFailed, InputRejected, NotFound
 from crm.inputs import ChatMessage
 from crm.model import Channel, Identity, Lang, Member, Reminder, ReminderKind
-from crm.notify import ChannelNotifier
-from crm.reminder_ui import PICK_KIND
 from nlu.extractor import Extractor
 from reminders.scheduler import ReminderScheduler, SchedulerConfig
 from storage import tables as t

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chat.deals.view import advice_text
 from crm.facts import DecisionRole
 from crm.health import DealSnapshot, Scorer, is_untouched, rank
 from crm.model import Lang
-from crm.present_deals import advice_text
 from crm.stages import default_funnel
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)

@@ -285,6 +285,6 @@ def test_time_field_round_trip() -> None:
 def test_place_text_does_not_repeat_the_district(
     region: Region | None, address: str | None, shown: str
 ) -> None:
-    from crm.present import place_text
+    from chat.leads.view import place_text
 
     assert place_text(region, address) == shown

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from chat.cards import view as present_cards
 from chat.views import Act, Replies, Reply
-from crm import present_cards
 from crm.cards import FIX_FIELDS, CardService
 from crm.errors import NotFound
 from crm.inputs import CardPhoto, Photos, Upload

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from chat import format as fmt
+from chat.leads import view as present
 from chat.messages import t
 from chat.views import Act, Button, Replies, Reply, rows
-from crm import present
 from crm.capture import Outcome
 from crm.cards import FIX_FIELDS, CardCapture, CardOutcome, card_values
 from crm.customers import EditableField

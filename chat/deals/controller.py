@@ -10,10 +10,10 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
+from chat.deals import view as present
 from chat.messages import t
 from chat.views import Act, Button, Reply, rows
 from crm import evidence as ev
-from crm import present_deals as present
 from crm.capture import CaptureResult, Outcome
 from crm.deals import DealService, GateRefused
 from crm.digest import OFF, DigestService

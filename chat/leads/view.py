@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 from chat import format as fmt
 from chat.messages import t
+from chat.reminders import view as reminder_ui
 from chat.views import Act, Button, Reply, rows
-from crm import reminder_ui
 from crm.capture import CaptureResult, Outcome
 from crm.customers import CustomerCard, EditableField
 from crm.errors import ChatCrmError
@@ -55,7 +55,7 @@ def customer_name(lang: Lang, customer: Customer | None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Annotations:
-    """What a kind of capture adds to its lead card (crm.present_cards: what OCR was unsure of)."""
+    """What a kind of capture adds to its lead card (chat.cards.view: what OCR was unsure of)."""
 
     marks: Mapping[str, str] = field(default_factory=dict)  # a shown value -> what follows it ("⚠️")
     lines: tuple[str, ...] = ()  # after the profile lines
