@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from bot.telegram import make_dispatcher
-from crm.app import App, Ports
+from chat.app import App, Ports
 from crm.capture import find_duplicate
 from crm.clock import SystemClock
 from crm.dedup import Fingerprint

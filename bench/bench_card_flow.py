@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from bot.card_adapter import CardReaderAdapter
-from crm.app import App, Ports
+from chat.app import App, Ports
 from crm.clock import SystemClock
 from crm.errors import ImageRejected
 from crm.inputs import CardPhoto, Newcomer, Photos

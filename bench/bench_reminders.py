@@ -15,8 +15,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from chat.app import App, Ports
 from chat.views import Reply
-from crm.app import App, Ports
 from crm.clock import SystemClock
 from crm.inputs import Newcomer
 from crm.model import Channel, Identity, Member, Reminder, ReminderKind, ReminderStatus
@@ -34,7 +34,7 @@ LEAD_SECONDS = 3.0  # the first reminder falls due this long after seeding, so t
 
 
 class Recorder:
-    """crm.ports.Notifier that notes when each reminder was sent."""
+    """chat.ports.Notifier that notes when each reminder was sent."""
 
     def __init__(self) -> None:
         self.sent_at: dict[str, datetime] = {}

@@ -14,7 +14,7 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.chat_action import ChatActionMiddleware
 
 from bot.wiring import Runtime
-from crm.app import App
+from chat.app import App
 from crm.burst import BurstCollector
 from crm.inputs import ChatMessage
 from crm.model import Channel

@@ -9,9 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from chat.messages import t
+from crm.model import Lang
+
 
 class Act(StrEnum):
-    """Button actions. The codes are short because Telegram allows 64 bytes of callback data."""
+    """Button actions. The codes are short because Telegram allows 64 bytes of callback data.
+
+    A new feature may declare its own StrEnum of actions instead; the registry refuses a code that
+    is taken.
+    """
 
     CONFIRM = "ok"
     EDIT_MENU = "em"  # show the fields that can be corrected
@@ -58,7 +65,7 @@ class Act(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Button:
     label: str
-    act: Act
+    act: StrEnum  # an Act, or a feature's own action enum
     target: int = 0
     arg: str = ""
 
@@ -102,3 +109,8 @@ def rows(*buttons: Button | None, width: int = 2) -> tuple[tuple[Button, ...], .
     """Lays buttons out `width` to a row, skipping None."""
     present = [button for button in buttons if button is not None]
     return tuple(tuple(present[i : i + width]) for i in range(0, len(present), width))
+
+
+def text(lang: Lang, key: str, **params: object) -> Reply:
+    """A reply of one catalogue message."""
+    return Reply(t(lang, key, **params))

@@ -10,10 +10,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from chat.format import when
-from chat.leads import view as present
-from chat.messages import t
-from chat.views import Act, Button, Reply, rows
 from crm.capture import CAPTURE_SOURCES
 from crm.errors import NotFound
 from crm.inputs import Place
@@ -116,36 +112,3 @@ class CheckInService:
             detail={"customer": interaction.customer_id},
             created_at=self._clock.now(),
         )
-
-
-class CheckIns:
-    """What the channels call for a shared location, and the button that moves a check-in."""
-
-    def __init__(self, service: CheckInService) -> None:
-        self.service = service
-
-    async def check_in(self, actor: Member, place: Place, key: str | None = None) -> Reply:
-        result = await self.service.check_in(actor, place, key)
-        return self._card(actor, result)
-
-    async def move(self, actor: Member, target: int, arg: str) -> Reply:
-        result = await self.service.move(actor, target, int(arg))
-        return self._card(actor, result)
-
-    def _card(self, actor: Member, result: CheckIn) -> Reply:
-        lang = actor.lang
-        if result.repeated:
-            return present.text(lang, "checkin.repeated")
-        at = when(lang, result.interaction.created_at, actor.tz)
-        if result.customer is not None:
-            head = t(lang, "checkin.on", customer=present.customer_name(lang, result.customer), when=at)
-        else:
-            head = t(lang, "checkin.unassigned", when=at)
-        lines = [head, f"📍 {result.interaction.content}"]
-        buttons = [
-            Button(present.customer_name(lang, c), Act.CHECKIN_AT, result.interaction.id, str(c.id))
-            for c in result.others
-        ]
-        if buttons:
-            lines.append(t(lang, "checkin.other" if result.customer else "checkin.choose"))
-        return Reply("\n".join(lines), rows(*buttons))

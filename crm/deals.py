@@ -228,6 +228,12 @@ class DealService:
         team = await uow.teams.get(team_id)
         return team_funnel(team.settings if team else {})
 
+    async def stages(self, team_id: int) -> tuple[Funnel, bool]:
+        """The team's funnel, and whether it is the team's own (else the default)."""
+        async with self._uow(read_only=True) as uow:
+            team = await uow.teams.get(team_id)
+        return team_funnel(team.settings if team else {}), bool(team and team.settings.get(SETTINGS_KEY))
+
     async def _recent_funnel(self, team_id: int) -> Funnel:
         now = self._clock.now()
         cached = self._funnel_cache.get(team_id)

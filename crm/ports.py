@@ -12,7 +12,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
-from chat.views import Reply
 from crm.dedup import LookupKey
 from crm.facts import CardFacts, Facts
 from crm.health import DealSnapshot
@@ -451,15 +450,6 @@ class BlobStore(Protocol):
     def open_path(self, path: str) -> Path: ...
 
 
-class Notifier(Protocol):
-    """Delivers a reply to a member on one of their channels (a reminder, a digest).
-
-    Raises crm.errors.DeliveryFailed when the channel refuses (blocked bot, unknown user, network).
-    """
-
-    async def send(self, identity: Identity, reply: Reply) -> None: ...
-
-
 class InputSpool(Protocol):
     """Inputs kept on disk while the database is unavailable, until a retry succeeds."""
 
@@ -473,12 +463,6 @@ class DocumentReader(Protocol):
     most `limit` characters. Raises ValueError for a file it cannot read."""
 
     def text(self, data: bytes, mime: str, limit: int) -> str: ...
-
-
-class ChartRenderer(Protocol):
-    """Blocking rendering of the funnel chart as a PNG (run in a worker thread)."""
-
-    def funnel(self, title: str, bars: Sequence[tuple[str, int]]) -> bytes: ...
 
 
 class WorkCalendar(Protocol):

@@ -25,14 +25,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from chat.messages import t
-from chat.views import Act, Reply
-from chat.voice import view as present_voice
 from crm import audit, snapshot
 from crm.capture import FIRST_STAGE
 from crm.errors import (
     AudioRejected,
-    DeliveryFailed,
     InputRejected,
     NotAllowed,
     NotFound,
@@ -66,7 +62,6 @@ from crm.ports import (
     FactExtractor,
     InputSpool,
     Normalizer,
-    Notifier,
     SpeechToText,
     Transcript,
     UnitOfWork,
@@ -104,7 +99,26 @@ MAX_TERMS = 50
 EDITABLE = ("summary", "next_meeting", "budget")
 PROBES_AT_ONCE = 2  # ffprobe is quick, but a burst of files should not fork a crowd
 
-StatusSink = Callable[[Reply], Awaitable[None]]
+
+class Stage(StrEnum):
+    """Where a note stands while the rep waits, as its progress reports say."""
+
+    QUEUED = "queued"  # waiting behind `ahead` other notes
+    TRANSCRIBING = "transcribing"  # `percent` done (an estimate between the engine's reports)
+    WRITING = "writing"  # transcribed; the minutes are being written
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """One progress report of a note; chat/ turns it into the status message."""
+
+    stage: Stage
+    percent: int = 0
+    ahead: int = 0
+    seconds: float | None = None  # the note's length, when known
+
+
+ProgressSink = Callable[[Progress], Awaitable[None]]
 
 
 class VoiceStatus(StrEnum):
@@ -260,20 +274,19 @@ def _set_fraction(job: _Job, fraction: float) -> None:
     job.fraction[0] = max(job.fraction[0], min(1.0, fraction))
 
 
-class _Status:
-    """The status message of one note: queued, then a percentage edited every few seconds.
+class _Progress:
+    """The progress reports of one note: queued, then a percentage every few seconds.
 
     The engine reports progress per batch of chunks (every two minutes of audio), so between reports
     the percentage is estimated from the audio length and how fast recent notes went.
     """
 
-    def __init__(self, lang: Lang, sink: StatusSink | None, duration: float | None, rate: float) -> None:
-        self._lang = lang
+    def __init__(self, sink: ProgressSink | None, duration: float | None, rate: float) -> None:
         self._sink = sink
         self._duration = duration
         self._rate = rate
         self._task: asyncio.Task[None] | None = None
-        self._shown: str | None = None
+        self._shown: Progress | None = None
 
     def wanted(self, ahead: int) -> bool:
         if self._sink is None:
@@ -284,14 +297,13 @@ class _Status:
         if not self.wanted(ahead):
             return
         if ahead > 0:
-            length = present_voice.length(self._lang, self._duration) if self._duration else "?"
-            await self._show(t(self._lang, "voice.status.queued", length=length, ahead=ahead))
+            await self._show(Progress(Stage.QUEUED, ahead=ahead, seconds=self._duration))
         self._task = asyncio.create_task(self._tick(job), name="voice-status")
 
     async def minutes(self) -> None:
         await self.stop()
         if self._shown is not None:
-            await self._show(t(self._lang, "voice.status.minutes"))
+            await self._show(Progress(Stage.WRITING))
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -308,15 +320,15 @@ class _Status:
             estimate = min(PROGRESS_CAP, (time.monotonic() - began) / expected) if expected > 0 else 0.0
             fraction = min(PROGRESS_CAP, max(job.fraction[0], estimate))
             percent = int(fraction * 20) * 5  # steps of 5 %: fewer edits, no false precision
-            await self._show(t(self._lang, "voice.status.progress", percent=percent))
+            await self._show(Progress(Stage.TRANSCRIBING, percent=percent))
             await asyncio.sleep(PROGRESS_INTERVAL)
 
-    async def _show(self, text: str) -> None:
-        if self._sink is None or text == self._shown:
+    async def _show(self, progress: Progress) -> None:
+        if self._sink is None or progress == self._shown:
             return
-        self._shown = text
+        self._shown = progress
         try:
-            await self._sink(Reply(text))
+            await self._sink(progress)
         except Exception:
             # A status line is a courtesy; failing to edit it must not fail the note.
             logger.warning("could not show the voice status", exc_info=True)
@@ -326,8 +338,8 @@ class _Status:
 
 
 class VoiceService:
-    """Voice notes to visit minutes, for every channel: `note()` takes a recording and returns the
-    minutes card (or the reason it was refused); the buttons fix the customer, edit, discard, retry."""
+    """Voice notes to visit minutes, for every channel: `process()` takes a recording and returns what
+    became of it; the corrections change the customer, edit, discard, retry."""
 
     def __init__(
         self,
@@ -360,41 +372,15 @@ class VoiceService:
         self._rate = INITIAL_RATE
         self._probes = asyncio.Semaphore(PROBES_AT_ONCE)
 
-    # --- what the App registers -------------------------------------------------------------
-
-    def buttons(self) -> dict[Act, Callable[[Member, int, str], Awaitable[Reply]]]:
-        return {
-            Act.MINUTES_CUSTOMER: self._customer_button,
-            Act.MINUTES_DISCARD: self._discard_button,
-            Act.MINUTES_EDIT: self._edit_button,
-            Act.VOICE_RETRY: self._retry_button,
-        }
-
-    def commands(self) -> dict[str, Callable[[Member, str], Awaitable[Reply]]]:
-        return {"terms": self.terms}
-
-    def awaiting(self) -> dict[str, Callable[[Member, dict[str, Any], str], Awaitable[Reply]]]:
-        return {"minutes_customer": self._answer_customer, "minutes_field": self._answer_field}
-
     async def aclose(self) -> None:
         if self._queue is not None:
             await self._queue.close()
 
-    # --- a note in, a reply out ---------------------------------------------------------------
+    # --- a note in, what became of it ----------------------------------------------------------
 
-    async def note(self, actor: Member, note: VoiceNote, status: StatusSink | None = None) -> Reply:
-        """A voice note, audio file or video note: the minutes card, or why it was refused.
-
-        `status` (optional) shows a status message while a longer note waits and is transcribed;
-        the reply returned is meant to replace it.
-        """
-        try:
-            result = await self.process(actor, note, status)
-        except AudioRejected as exc:
-            return present_voice.rejected(actor.lang, exc)
-        return present_voice.result(actor, result)
-
-    async def process(self, actor: Member, note: VoiceNote, status: StatusSink | None = None) -> VoiceResult:
+    async def process(
+        self, actor: Member, note: VoiceNote, status: ProgressSink | None = None
+    ) -> VoiceResult:
         """Stores the recording, transcribes it and saves the minutes. Raises AudioRejected for a
         recording that cannot be transcribed (empty, not audio, silent, too long, too large)."""
         if self._blobs is None:
@@ -438,7 +424,7 @@ class VoiceService:
         return await self._accept(actor, stored, note.key, status)
 
     async def _accept(
-        self, actor: Member, stored: _Stored, key: str | None, status: StatusSink | None
+        self, actor: Member, stored: _Stored, key: str | None, status: ProgressSink | None
     ) -> VoiceResult:
         try:
             interaction = await self._store(actor, stored, key)
@@ -498,7 +484,9 @@ class VoiceService:
         logger.info("voice note %s stored for member %s (%d bytes)", interaction.id, actor.id, stored.size)
         return interaction
 
-    async def _again(self, actor: Member, interaction: Interaction, status: StatusSink | None) -> VoiceResult:
+    async def _again(
+        self, actor: Member, interaction: Interaction, status: ProgressSink | None
+    ) -> VoiceResult:
         """The same message once more: the minutes if done, a wait if under way, a retry if stuck."""
         if interaction.author_id != actor.id:
             raise NotFound()
@@ -515,7 +503,7 @@ class VoiceService:
         raise NotFound("voice.retry_gone")
 
     async def _retry_stored(
-        self, actor: Member, interaction: Interaction, status: StatusSink | None
+        self, actor: Member, interaction: Interaction, status: ProgressSink | None
     ) -> VoiceResult:
         assert self._blobs is not None
         async with self._uow(read_only=True) as uow:
@@ -531,7 +519,7 @@ class VoiceService:
         interaction: Interaction,
         blob_path: str,
         duration: float | None,
-        status: StatusSink | None,
+        status: ProgressSink | None,
     ) -> VoiceResult:
         assert self._blobs is not None
         if self._queue is None:
@@ -540,7 +528,7 @@ class VoiceService:
         if interaction.id in self._inflight:
             return VoiceResult(Step.PENDING, interaction_id=interaction.id)
         self._inflight.add(interaction.id)
-        progress = _Status(actor.lang, status, duration, self._rate)
+        progress = _Progress(status, duration, self._rate)
         try:
             path = self._blobs.open_path(blob_path)
             prompt = await self._prompt(actor)
@@ -599,9 +587,9 @@ class VoiceService:
 
     # --- after a restart ------------------------------------------------------------------------
 
-    async def resume(self, notifier: Notifier, ready: Callable[[], bool] | None = None) -> int:
-        """Transcribes the notes a previous process left half done (stopped while they waited or were
-        transcribed) and sends each author the minutes. Run once at start; returns how many."""
+    async def unfinished(self, ready: Callable[[], bool] | None = None) -> list[Interaction]:
+        """The notes a previous process left half done (stopped while they waited or were
+        transcribed), once `ready` says a channel can take the minutes (at most a minute's wait)."""
         for _ in range(RESUME_READY_WAIT):
             if ready is None or ready():
                 break
@@ -611,35 +599,27 @@ class VoiceService:
             recent = await uow.interactions.by_source_since(
                 Source.VOICE, started - RESUME_WINDOW, RESUME_LIMIT
             )
-        stuck = [
+        return [
             i
             for i in recent
             if _status(i) is VoiceStatus.TRANSCRIBING
             and i.id not in self._inflight
             and i.created_at < started
         ]
-        done = 0
-        for interaction in stuck:
-            member = await self._members.get(interaction.author_id)
-            if member is None or not member.active:
-                continue
-            try:
-                reply = present_voice.result(member, await self._retry_stored(member, interaction, None))
-            except AudioRejected as exc:
-                reply = present_voice.rejected(member.lang, exc)
-            except (NotFound, StorageError):
-                logger.warning("voice note %s could not be resumed", interaction.id, exc_info=True)
-                continue
-            done += 1
-            for identity in await self._members.identities(member.id):
-                try:
-                    await notifier.send(identity, reply)
-                    break
-                except DeliveryFailed:
-                    logger.info("minutes %s not delivered on %s", interaction.id, identity.channel.value)
-        if stuck:
-            logger.info("resumed %d of %d unfinished voice note(s)", done, len(stuck))
-        return done
+
+    async def resume(self, interaction: Interaction) -> tuple[Member, VoiceResult | AudioRejected] | None:
+        """Transcribes one unfinished note for its author: the result (or why the recording was
+        refused after all); None when its author is gone or it cannot be resumed."""
+        member = await self._members.get(interaction.author_id)
+        if member is None or not member.active:
+            return None
+        try:
+            return member, await self._retry_stored(member, interaction, None)
+        except AudioRejected as exc:
+            return member, exc
+        except (NotFound, StorageError):
+            logger.warning("voice note %s could not be resumed", interaction.id, exc_info=True)
+            return None
 
     # --- the CRM-aware prompt ------------------------------------------------------------------
 
@@ -866,32 +846,9 @@ class VoiceService:
                 contact, contact_keys(self._normalizer, contact, company.name if company else None)
             )
 
-    # --- buttons ------------------------------------------------------------------------------
-
-    async def _customer_button(self, actor: Member, target: int, arg: str) -> Reply:
-        if not arg:
-            minutes = await self.minutes(actor, target)
-            choices = await self._choices(actor, minutes)
-            return present_voice.customer_choices(actor.lang, target, choices)
-        if arg == "new":
-            minutes = await self.minutes(actor, target)
-            # Unplaced minutes that name a company become that customer at once; otherwise the name
-            # the note gave is the one that was wrong, so ask for the right one.
-            if minutes.customer is None and minutes.facts.company:
-                result = await self.set_customer(actor, target, None, name=minutes.facts.company)
-                return present_voice.card(actor, result, headline_customer=True)
-            await self._members.set_awaiting(actor, {"kind": "minutes_customer", "interaction": target})
-            return present_voice.text(actor.lang, "minutes.customer_prompt")
-        result = await self.set_customer(actor, target, int(arg))
-        return present_voice.card(actor, result, headline_customer=True)
-
-    async def _answer_customer(self, actor: Member, awaiting: dict[str, Any], text: str) -> Reply:
-        name = one_line(text, limit=200)
-        result = await self.set_customer(actor, int(awaiting["interaction"]), None, name=name)
-        await self._members.set_awaiting(actor, None)
-        return present_voice.card(actor, result, headline_customer=True)
-
-    async def _choices(self, actor: Member, minutes: Minutes) -> list[Customer]:
+    async def choices(self, actor: Member, minutes: Minutes) -> list[Customer]:
+        """The customers to offer when the rep changes the minutes' customer: the likely ones first,
+        then the rep's recent ones."""
         owner = None if actor.role.sees_team else actor.id
         async with self._uow(read_only=True) as uow:
             recent = await uow.customers.recent(actor.team_id, owner, 6)
@@ -901,29 +858,6 @@ class VoiceService:
             if customer.id != current and customer.archived_at is None:
                 seen.setdefault(customer.id, customer)
         return list(seen.values())[:8]
-
-    async def _discard_button(self, actor: Member, target: int, _arg: str) -> Reply:
-        await self.discard(actor, target)
-        return present_voice.text(actor.lang, "minutes.discarded")
-
-    async def _edit_button(self, actor: Member, target: int, arg: str) -> Reply:
-        await self.minutes(actor, target)  # only minutes the member may change
-        if arg not in EDITABLE:
-            return present_voice.edit_menu(actor.lang, target, EDITABLE)
-        await self._members.set_awaiting(
-            actor, {"kind": "minutes_field", "interaction": target, "field": arg}
-        )
-        return present_voice.edit_prompt(actor.lang, arg)
-
-    async def _answer_field(self, actor: Member, awaiting: dict[str, Any], text: str) -> Reply:
-        # A rejected value raises InputRejected and keeps the question open for a better answer.
-        result = await self.edit(actor, int(awaiting["interaction"]), str(awaiting["field"]), text)
-        await self._members.set_awaiting(actor, None)
-        return present_voice.card(actor, result, headline_key="minutes.title.edited")
-
-    async def _retry_button(self, actor: Member, target: int, arg: str) -> Reply:
-        result = await self.retry(actor, target, arg)
-        return present_voice.result(actor, result)
 
     # --- corrections ----------------------------------------------------------------------------
 
@@ -1100,15 +1034,20 @@ class VoiceService:
             raise NotAllowed()
         return await self._again(actor, interaction, None)
 
-    async def terms(self, actor: Member, args: str) -> Reply:
-        """/terms shows the team's product terms; managers set them: /terms 词1，词2 (or "-" to clear)."""
+    async def terms(self, actor: Member) -> list[str]:
+        """The team's product terms for the transcriber's prompt (/terms)."""
+        async with self._uow(read_only=True) as uow:
+            team = await uow.teams.get(actor.team_id)
+        if team is None:
+            raise NotFound()
+        return [str(term) for term in team.settings.get(TERMS_KEY) or []]
+
+    async def set_terms(self, actor: Member, args: str) -> int:
+        """/terms 词1，词2 (managers; "-" clears them): the team's terms from now on; how many."""
         async with self._uow() as uow:
             team = await uow.teams.get(actor.team_id)
             if team is None:
                 raise NotFound()
-            if not args.strip():
-                current = [str(term) for term in team.settings.get(TERMS_KEY) or []]
-                return present_voice.terms(actor.lang, current)
             if not actor.role.sees_team:
                 raise NotAllowed()
             text = one_line(args, limit=2000)
@@ -1121,7 +1060,7 @@ class VoiceService:
                 uow, actor, "team.terms", ("team", actor.team_id), {"count": len(terms)}, self._clock.now()
             )
             await uow.commit()
-        return present_voice.text(actor.lang, "terms.set", count=len(terms))
+        return len(terms)
 
     # --- helpers ------------------------------------------------------------------------------
 

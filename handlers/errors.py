@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable
 
+from chat.app import App
 from chat.views import Reply
-from crm.app import App
 from crm.errors import ChatCrmError
 from crm.model import Lang
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crm.app import App, Ports
+from chat.app import App, Ports
 from crm.inputs import Newcomer
 from crm.model import Channel, Member, Role
 from nlu.extractor import Extractor

@@ -17,8 +17,8 @@ from bot.wechat.api import Credentials, WeChatClient
 from bot.wechat.crypto import CallbackCrypto
 from bot.wechat.envelope import MAX_BODY_BYTES
 from bot.wechat.server import CallbackServer, SenderQueues
+from chat.app import App
 from chat.delivery import ChannelNotifier
-from crm.app import App
 from crm.errors import StorageError
 from crm.model import Channel
 from handlers.wechat.inbound import Inbound

@@ -3,9 +3,10 @@ typed answers to them, and /card (how to send a card; the console's own /card re
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chat.cards import view as present_cards
+from chat.registry import Registry
 from chat.views import Act, Replies, Reply
 from crm.cards import FIX_FIELDS, CardService
 from crm.errors import NotFound
@@ -13,27 +14,26 @@ from crm.inputs import CardPhoto, Photos, Upload
 from crm.members import MemberService
 from crm.model import Member
 
-if TYPE_CHECKING:
-    from crm.app import App
-
 FIX_KIND = "card_fix"
 
 
-class CardActions:
-    """Registers the card buttons, pending answers and command on the App."""
+class Cards:
+    """The card buttons, their pending answers, /card, and photos as cards."""
 
     def __init__(self, service: CardService, members: MemberService) -> None:
         self.service = service
         self.members = members
 
-    def register(self, app: App) -> None:
-        app.register_buttons({Act.CARD_FIX: self._fix_button})
-        app.register_awaiting(FIX_KIND, self._fix_answer)
-        app.register_commands({"card": self._usage})
-        app.register_file_route(self.route)  # last: deal evidence is asked first
+    def register(self, registry: Registry) -> None:
+        registry.buttons({Act.CARD_FIX: self._fix_button})
+        registry.awaiting(FIX_KIND, self._fix_answer)
+        registry.commands({"card": self._usage})
+        # A photo is a card when no route before this one took it; photos sent together are read
+        # together (a card's front and back make one contact).
+        registry.files(self.route, album=self.photos)
 
     async def route(self, actor: Member, upload: Upload) -> Reply | None:
-        """A photo that no route before this one took (app.upload) is a card."""
+        """A photo that no route before this one took is a card."""
         if not upload.is_photo:
             return None
         photo = CardPhoto(fetch=upload.fetch, key=upload.key, name=upload.name, size=upload.size)

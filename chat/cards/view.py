@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from chat import format as fmt
-from chat.leads import view as present
+from chat.errors import error
+from chat.leads import view as leads
 from chat.messages import t
 from chat.views import Act, Button, Replies, Reply, rows
 from crm.capture import Outcome
@@ -83,7 +84,7 @@ def card_reply(member: Member, captured: CardCapture, *, headline: str | None = 
     if result.outcome is Outcome.REPEATED:
         return Reply(t(lang, "card.repeated"))
     if result.outcome is not Outcome.CREATED and result.outcome is not Outcome.UPDATED:
-        return present.lead_card(member, result, headline=headline)  # a colleague's customer
+        return leads.lead_card(member, result, headline=headline)  # a colleague's customer
     doubts = doubtful(card, captured.edited, result.customer, result.contact)
     doubted = {name for name, _ in doubts}
     marks = {value: MARK for name in doubted for value in card_values(card, name)}
@@ -101,8 +102,8 @@ def card_reply(member: Member, captured: CardCapture, *, headline: str | None = 
         for name, _ in doubts
         if name in FIX_FIELDS and result.interaction_id is not None
     ][:FIX_BUTTONS]
-    notes = present.Annotations(marks=marks, lines=tuple(lines), buttons=rows(*fixes, width=3))
-    return present.lead_card(member, result, headline=headline or _headline(lang, captured), notes=notes)
+    notes = leads.Annotations(marks=marks, lines=tuple(lines), buttons=rows(*fixes, width=3))
+    return leads.lead_card(member, result, headline=headline or _headline(lang, captured), notes=notes)
 
 
 def _headline(lang: Lang, captured: CardCapture) -> str:
@@ -123,9 +124,7 @@ def fixed_headline(lang: Lang) -> str:
 def replies(member: Member, outcomes: Sequence[CardOutcome]) -> Replies:
     """One reply per card; a refused photo among several cards gets its refusal."""
     items = [
-        card_reply(member, outcome)
-        if isinstance(outcome, CardCapture)
-        else present.error(member.lang, outcome)
+        card_reply(member, outcome) if isinstance(outcome, CardCapture) else error(member.lang, outcome)
         for outcome in outcomes
     ]
     if len(items) > 1:
@@ -139,4 +138,4 @@ def fix_prompt(lang: Lang, card: CardFacts, card_field: str) -> Reply:
 
 
 def text(lang: Lang, key: str, **params: object) -> Reply:
-    return present.text(lang, key, **params)
+    return Reply(t(lang, key, **params))

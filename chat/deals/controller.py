@@ -1,30 +1,34 @@
-"""The deal pipeline as the channels see it: commands (/deals /deal /advance /pipeline /digest /stages),
-buttons on deal cards and digests, typed "推进到方案匹配" and "王总是财务负责人", replies to a deal card,
-files as evidence, and the evidence offer on a captured chat. Registered on the App; every decision is
-made here or in the services, never in a handler.
+"""Deals as the channels see them: commands (/deals /deal /advance /pipeline /digest /stages), buttons
+on deal cards and digests, typed "推进到方案匹配" and "王总是财务负责人", replies to a deal card, files as
+evidence, and the evidence offer on a captured chat's lead card. Every decision is made here or in the
+services, never in a handler.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chat.deals import view as present
+from chat.deals.charts import FunnelCharts
+from chat.delivery import deliver
+from chat.leads.view import Annotations
 from chat.messages import t
-from chat.views import Act, Button, Reply, rows
+from chat.ports import Notifier
+from chat.registry import Registry
+from chat.views import Act, Button, Reply, rows, text
 from crm import evidence as ev
 from crm.capture import CaptureResult, Outcome
 from crm.deals import DealService, GateRefused
 from crm.digest import OFF, DigestService
-from crm.errors import DeliveryFailed, InputRejected, NotAllowed
+from crm.errors import InputRejected, NotAllowed
 from crm.facts import DecisionRole
 from crm.inputs import Upload
+from crm.members import MemberService
 from crm.model import DealStatus, Member, Role
-from crm.stages import SETTINGS_KEY, WON, FieldName, StageConfigError, parse_bytes
-
-if TYPE_CHECKING:
-    from crm.app import App
+from crm.reminders import ReminderService
+from crm.stages import WON, FieldName, StageConfigError, parse_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -47,30 +51,27 @@ ROLE_LINE_LIMIT = 40
 COMMAND_LINE_LIMIT = 120
 
 
-class Pipeline:
-    """Deal pipeline features on the App."""
+class Deals:
+    """The deals feature: its commands, buttons, pending answers, typed text and files."""
 
-    def __init__(self, app: App, *, max_bytes: int) -> None:
-        ports = app.ports
-        self.app = app
-        self.deals = DealService(
-            ports.uow,
-            ports.clock,
-            ports.extractor,
-            ports.normalizer,
-            blobs=ports.blobs,
-            documents=ports.documents,
-            max_bytes=max_bytes,
-        )
-        self.digests = DigestService(
-            ports.uow,
-            ports.clock,
-            notifier=ports.notifier,
-            charts=ports.charts,
-            calendar=ports.calendar,
-            render=present.digest_reply,
-        )
-        app.register_commands(
+    def __init__(
+        self,
+        deals: DealService,
+        digests: DigestService,
+        members: MemberService,
+        reminders: ReminderService,
+        charts: FunnelCharts,
+        notifier: Notifier | None,
+    ) -> None:
+        self.deals = deals
+        self.digests = digests
+        self.members = members
+        self.reminders = reminders
+        self.charts = charts
+        self.notifier = notifier
+
+    def register(self, registry: Registry) -> None:
+        registry.commands(
             {
                 "deals": self.list_deals,
                 "deal": self.open_deal,
@@ -80,7 +81,7 @@ class Pipeline:
                 "stages": self.stages,
             }
         )
-        app.register_buttons(
+        registry.buttons(
             {
                 Act.DEAL_OPEN: self._open,
                 Act.DEAL_ADVANCE: self._advance,
@@ -96,11 +97,13 @@ class Pipeline:
                 Act.DEAL_PING: self._ping,
             }
         )
-        app.register_awaiting("deal_override", self._answer_override)
-        app.register_awaiting("deal_lost", self._answer_lost)
-        app.register_awaiting("deal_field", self._answer_field)
-        app.register_text(self.recognize)
-        app.register_file_route(self.upload, first=True)
+        registry.awaiting("deal_override", self._answer_override)
+        registry.awaiting("deal_lost", self._answer_lost)
+        registry.awaiting("deal_field", self._answer_field)
+        registry.recognizer(self.recognize)
+        registry.files(self.upload)
+        # A photo no route took (neither evidence nor a card): how to make it evidence.
+        registry.otherwise(file=self._unclaimed)
 
     # --- commands -------------------------------------------------------------------------------
 
@@ -140,7 +143,7 @@ class Pipeline:
 
     async def pipeline(self, actor: Member, _args: str) -> Reply:
         funnel, counts = await self.deals.counts(actor)
-        chart = await self.digests.chart(
+        chart = await self.charts.draw(
             funnel,
             [(s, counts.get(s.key, 0)) for s in funnel.stages],
             actor.lang,
@@ -163,17 +166,14 @@ class Pipeline:
             return Reply(t(actor.lang, "digest.time_set", time=chosen.strftime("%H:%M")))
         if actor.role.sees_team:
             team = await self.digests.team(actor.team_id)
-            chart = await self.digests.chart(
+            chart = await self.charts.draw(
                 team.funnel, team.counts, actor.lang, t(actor.lang, "pipeline.chart")
             )
             return present.team_digest(actor, team, chart)
         return present.rep_digest(actor, await self.digests.rep(actor))
 
     async def stages(self, actor: Member, _args: str) -> Reply:
-        async with self.app.ports.uow(read_only=True) as uow:
-            team = await uow.teams.get(actor.team_id)
-        funnel = await self.deals.funnel(actor.team_id)
-        custom = bool(team and team.settings.get(SETTINGS_KEY))
+        funnel, custom = await self.deals.stages(actor.team_id)
         return present.stages_show(actor, funnel, custom=custom)
 
     # --- buttons ------------------------------------------------------------------------------
@@ -192,20 +192,18 @@ class Pipeline:
         if not actor.role.sees_team:
             raise NotAllowed("deal.override.not_allowed")
         await self.deals.check_open(actor, target)
-        await self.app.members.set_awaiting(actor, {"kind": "deal_override", "deal": target, "stage": arg})
+        await self.members.set_awaiting(actor, {"kind": "deal_override", "deal": target, "stage": arg})
         return Reply(t(actor.lang, "deal.override.prompt", deal=ev.tag(target)))
 
     async def _lost(self, actor: Member, target: int, _arg: str) -> Reply:
         await self.deals.check_open(actor, target)
-        await self.app.members.set_awaiting(actor, {"kind": "deal_lost", "deal": target})
+        await self.members.set_awaiting(actor, {"kind": "deal_lost", "deal": target})
         return Reply(t(actor.lang, "deal.lost.prompt", deal=ev.tag(target)))
 
     async def _field(self, actor: Member, target: int, arg: str) -> Reply:
         name = FieldName(arg)
         await self.deals.view(actor, target)
-        await self.app.members.set_awaiting(
-            actor, {"kind": "deal_field", "deal": target, "field": name.value}
-        )
+        await self.members.set_awaiting(actor, {"kind": "deal_field", "deal": target, "field": name.value})
         return Reply(t(actor.lang, f"deal.field.prompt.{name.value}", deal=ev.tag(target)))
 
     async def _declare(self, actor: Member, target: int, arg: str) -> Reply:
@@ -249,17 +247,13 @@ class Pipeline:
             raise NotAllowed()
         view = await self.deals.view(actor, target)
         owner = view.owner
-        notifier = self.app.ports.notifier
         delivered = False
-        if owner is not None and notifier is not None:
-            for identity in await self.app.members.identities(owner.id):
-                try:
-                    await notifier.send(identity, present.ping(owner, actor, view))
-                except DeliveryFailed:
-                    logger.info("ping for deal %s not delivered on %s", target, identity.channel)
-                    continue
-                delivered = True
-                break
+        if owner is not None and self.notifier is not None:
+            identities = await self.members.identities(owner.id)
+            reply = present.ping(owner, actor, view)
+            delivered = (
+                await deliver(self.notifier, identities, reply, what=f"ping for deal {target}") is not None
+            )
         await self.deals.pinged(actor, target, delivered)
         key = "deal.ping.sent" if delivered else "deal.ping.failed"
         return Reply(t(actor.lang, key, owner=owner.name if owner else "?", deal=ev.tag(target)))
@@ -269,18 +263,18 @@ class Pipeline:
     async def _answer_override(self, actor: Member, awaiting: dict[str, Any], text: str) -> Reply:
         deal_id, stage = int(awaiting["deal"]), str(awaiting.get("stage") or "") or None
         result = await self.deals.advance(actor, deal_id, stage, override=text)
-        await self.app.members.set_awaiting(actor, None)
+        await self.members.set_awaiting(actor, None)
         return present.advanced(actor, result)
 
     async def _answer_lost(self, actor: Member, awaiting: dict[str, Any], text: str) -> Reply:
         result = await self.deals.lose(actor, int(awaiting["deal"]), text)
-        await self.app.members.set_awaiting(actor, None)
+        await self.members.set_awaiting(actor, None)
         return present.advanced(actor, result)
 
     async def _answer_field(self, actor: Member, awaiting: dict[str, Any], text: str) -> Reply:
         name = FieldName(str(awaiting["field"]))
         view = await self.deals.set_field(actor, int(awaiting["deal"]), name, text)
-        await self.app.members.set_awaiting(actor, None)
+        await self.members.set_awaiting(actor, None)
         return present.deal_card(actor, view, headline=t(actor.lang, f"deal.field.set.{name.value}"))
 
     # --- typed text -------------------------------------------------------------------------------
@@ -299,7 +293,7 @@ class Pipeline:
                 return reply
         if context is not None and (ev.deal_tag(reply_to) is not None or line.startswith(("#", "＃"))):
             outcome = await self.deals.note(actor, context, ev.strip_tag(line) if not reply_to else line, key)
-            self.app.reminders.scheduled(outcome.reminders)
+            self.reminders.scheduled(outcome.reminders)
             return present.note_outcome(actor, outcome)
         return None
 
@@ -355,11 +349,14 @@ class Pipeline:
             return present.stages_error(actor.lang, exc)
         return present.stages_loaded(actor, funnel)
 
+    async def _unclaimed(self, actor: Member, _upload: Upload) -> Reply:
+        return text(actor.lang, "evidence.photo_without_deal")
+
     # --- after a capture ------------------------------------------------------------------------
 
-    async def after_capture(self, actor: Member, result: CaptureResult, reply: Reply, text: str) -> Reply:
+    async def capture_offer(self, actor: Member, result: CaptureResult, said: str) -> Annotations | None:
         """A captured chat that lands on an open deal and reads like evidence ("方案没问题，我们确认")
-        gets a button to keep it as that evidence."""
+        gets a button on its lead card to keep it as that evidence."""
         deal = result.deal
         if (
             deal is None
@@ -367,10 +364,10 @@ class Pipeline:
             or result.interaction_id is None
             or result.outcome not in (Outcome.CREATED, Outcome.UPDATED, Outcome.NOTED)
         ):
-            return reply
-        requirement = await self.deals.capture_offer(actor, deal.id, text)
+            return None
+        requirement = await self.deals.capture_offer(actor, deal.id, said)
         if requirement is None:
-            return reply
+            return None
         lang = actor.lang
         line = t(lang, "evidence.capture_offer", requirement=requirement.name(lang), deal=ev.tag(deal.id))
         button = Button(
@@ -379,9 +376,7 @@ class Pipeline:
             result.interaction_id,
             requirement.key,
         )
-        return Reply(
-            f"{reply.text}\n{line}", (*reply.buttons, *rows(button, width=1)), reply.attachment, reply.replace
-        )
+        return Annotations(footer=(line,), footer_buttons=rows(button, width=1))
 
 
 def _looks_like_role(line: str) -> bool:
@@ -390,4 +385,4 @@ def _looks_like_role(line: str) -> bool:
     return bool(_ROLE_ZH.match(line) or _ROLE_EN.match(line))
 
 
-__all__ = ["Pipeline"]
+__all__ = ["Deals"]

@@ -1,4 +1,5 @@
-"""Turns service results into localized, channel-neutral replies (text and buttons)."""
+"""How leads read: the lead card after a capture or a correction, the menus that correct it, customer
+lists and cards, and the duplicates to review."""
 
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ from chat.reminders import view as reminder_ui
 from chat.views import Act, Button, Reply, rows
 from crm.capture import CaptureResult, Outcome
 from crm.customers import CustomerCard, EditableField
-from crm.errors import ChatCrmError
 from crm.facts import Facts, Party, Region
-from crm.model import Contact, Customer, DuplicateFlag, FollowUp, Lang, Member, Role
+from crm.model import Contact, Customer, DuplicateFlag, FollowUp, Lang, Member
 from crm.profile import CoreField
 
 _CORE_FIELD_EDIT = {
@@ -21,30 +21,6 @@ _CORE_FIELD_EDIT = {
     CoreField.CONTACT: EditableField.CONTACT,
     CoreField.PHONE: EditableField.PHONE,
 }
-
-
-def error(lang: Lang, exc: ChatCrmError) -> Reply:
-    from crm.errors import StorageUnavailable
-
-    buttons: tuple[tuple[Button, ...], ...] = ()
-    if isinstance(exc, StorageUnavailable) and exc.retry_token:
-        buttons = rows(Button(t(lang, "button.retry"), Act.RETRY, arg=exc.retry_token))
-    return Reply(t(lang, exc.key, **exc.params), buttons)
-
-
-def text(lang: Lang, key: str, **params: object) -> Reply:
-    return Reply(t(lang, key, **params))
-
-
-def help_text(member: Member) -> Reply:
-    body = t(member.lang, "help")
-    if member.role is not Role.REP:
-        body += t(member.lang, "help.manager")
-    return Reply(body)
-
-
-def role_name(lang: Lang, role: Role) -> str:
-    return t(lang, f"role.{role.value}")
 
 
 def customer_name(lang: Lang, customer: Customer | None) -> str:
@@ -60,6 +36,8 @@ class Annotations:
     marks: Mapping[str, str] = field(default_factory=dict)  # a shown value -> what follows it ("⚠️")
     lines: tuple[str, ...] = ()  # after the profile lines
     buttons: tuple[tuple[Button, ...], ...] = ()  # before the usual buttons
+    footer: tuple[str, ...] = ()  # after everything else (the deals feature: an evidence offer)
+    footer_buttons: tuple[tuple[Button, ...], ...] = ()  # after the usual buttons
 
 
 def lead_card(
@@ -107,7 +85,10 @@ def lead_card(
         lines.append(t(lang, "lead.review"))
     if result.removed_characters:
         lines.append(t(lang, "lead.cleaned", count=result.removed_characters))
-    return Reply("\n".join(lines), notes.buttons + _lead_buttons(lang, result, missing))
+    lines += notes.footer
+    return Reply(
+        "\n".join(lines), notes.buttons + _lead_buttons(lang, result, missing) + notes.footer_buttons
+    )
 
 
 def _headline(lang: Lang, result: CaptureResult) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from chat import format as fmt
 from chat.messages import t
@@ -11,9 +10,7 @@ from chat.views import Act, Button, Reply, rows
 from crm.errors import ChatCrmError
 from crm.facts import Party
 from crm.model import Customer, Lang, Member
-
-if TYPE_CHECKING:
-    from crm.voice import Minutes, VoiceResult
+from crm.voice import Minutes, Outcome, Progress, Stage, Step, VoiceResult
 
 EXCERPT_CHARS = 160
 
@@ -34,9 +31,17 @@ def length(lang: Lang, seconds: float) -> str:
     return t(lang, "voice.length.minutes", minutes=whole // 60, seconds=whole % 60)
 
 
-def result(member: Member, outcome: VoiceResult) -> Reply:
-    from crm.voice import Step
+def progress(lang: Lang, report: Progress) -> Reply:
+    """The status message while a note waits, is transcribed, and its minutes are written."""
+    if report.stage is Stage.QUEUED:
+        shown = length(lang, report.seconds) if report.seconds else "?"
+        return Reply(t(lang, "voice.status.queued", length=shown, ahead=report.ahead))
+    if report.stage is Stage.TRANSCRIBING:
+        return Reply(t(lang, "voice.status.progress", percent=report.percent))
+    return Reply(t(lang, "voice.status.minutes"))
 
+
+def result(member: Member, outcome: VoiceResult) -> Reply:
     lang = member.lang
     if outcome.step is Step.MINUTES and outcome.minutes is not None:
         return card(member, outcome.minutes)
@@ -76,8 +81,6 @@ def card(
     headline_key: str | None = None,
 ) -> Reply:
     """The minutes card: who, what was said, who decides, who promised what by when, what is next."""
-    from crm.voice import Outcome
-
     lang, tz = member.lang, member.tz
     facts = minutes.facts
     customer, contact = minutes.customer, minutes.contact

@@ -10,9 +10,9 @@ import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+from chat.app import App
 from chat.messages import t
 from chat.views import Reply
-from crm.app import App
 from crm.inputs import CardPhoto, Newcomer, Photos, VoiceNote
 from crm.model import Channel, Lang
 from handlers.textchat import TextConversation, parse_command

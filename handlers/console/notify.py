@@ -10,7 +10,7 @@ from handlers.textchat import TextConversation
 
 
 class ConsoleNotifier:
-    """crm.ports.Notifier for the console: prints, with numbered buttons like any console reply."""
+    """chat.ports.Notifier for the console: prints, with numbered buttons like any console reply."""
 
     def __init__(self, conversation: TextConversation, write: Callable[[str], None]) -> None:
         self.conversation = conversation

@@ -12,8 +12,8 @@ from aiogram.types import (
     MessageOriginUser,
 )
 
+from chat.app import App
 from chat.views import Reply
-from crm.app import App
 from crm.burst import BurstCollector
 from crm.inputs import ChatMessage
 from crm.model import Member

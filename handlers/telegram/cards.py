@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 from aiogram import Bot, F, Router
 from aiogram.types import Message, PhotoSize
 
-from crm.app import App
+from chat.app import App
 from crm.burst import BurstCollector
 from crm.inputs import CardPhoto, Photos
 from crm.model import Member

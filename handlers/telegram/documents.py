@@ -12,7 +12,7 @@ from typing import Any
 from aiogram import Bot, F, Router
 from aiogram.types import Message
 
-from crm.app import App
+from chat.app import App
 from crm.inputs import Upload
 from crm.model import Member
 from handlers.telegram import render

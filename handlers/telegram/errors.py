@@ -9,8 +9,8 @@ from aiogram import Router
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
 
+from chat.app import App
 from chat.views import Reply
-from crm.app import App
 from crm.errors import ChatCrmError
 from crm.model import Lang, Member
 from handlers.telegram import render

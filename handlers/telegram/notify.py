@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 
 class TelegramNotifier:
-    """crm.ports.Notifier for Telegram."""
+    """chat.ports.Notifier for Telegram."""
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot

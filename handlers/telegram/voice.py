@@ -14,8 +14,8 @@ from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Message
 
+from chat.app import App
 from chat.views import Reply
-from crm.app import App
 from crm.inputs import VoiceNote
 from crm.model import Member
 from handlers.telegram import render
@@ -102,7 +102,7 @@ class StatusMessage:
 
 async def voice_note(message: Message, app: App, actor: Member, bot: Bot) -> None:
     status = StatusMessage(message)
-    reply = await app.voice.note(actor, unpack(message, bot), status.show)
+    reply = await app.voice_note(actor, unpack(message, bot), status.show)
     await status.finish(reply)
 
 

@@ -10,7 +10,7 @@ from handlers.wechat.ports import WeChatApi
 
 
 class WeChatNotifier:
-    """crm.ports.Notifier for WeChat and WeCom: the reply with a numbered menu, like any reply there.
+    """chat.ports.Notifier for WeChat and WeCom: the reply with a numbered menu, like any reply there.
 
     The Official Account may only message a user within 48 hours of their last message (errcode
     45015); the API client raises DeliveryFailed then, and the sender decides whether to retry.

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.telegram import make_dispatcher
+from chat.app import App
 from chat.delivery import ChannelNotifier
-from crm.app import App
 from crm.inputs import Newcomer
 from crm.model import Channel
 from handlers.console.chat import ConsoleChat

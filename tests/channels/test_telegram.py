@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.telegram import make_dispatcher
-from crm.app import App
+from chat.app import App
 from handlers.telegram.callbacks import ButtonCB
 from handlers.telegram.middlewares import InflightMiddleware
 from storage import tables as t

@@ -19,12 +19,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.telegram import make_dispatcher
-from crm.app import App
+from chat.app import App
 from crm.model import Role
 from nlu.extractor import Extractor
 from storage import tables as t
 from tests.conftest import FakeClock
-from tests.support.deals import RecordingNotifier, docx, make_pipeline_app, pdf, png, xlsx
+from tests.support.deals import RecordingNotifier, docx, make_deals_app, pdf, png, xlsx
 from tests.support.telegram import DATE, RecordingSession, callback_update, text_update, user
 
 ADMIN = user(100, "Boss")
@@ -173,7 +173,7 @@ def app(
     tmp_path: Path,
     notifier: RecordingNotifier,
 ) -> App:
-    return make_pipeline_app(sqlite_engine, clock, extractor, tmp_path, notifier=notifier)
+    return make_deals_app(sqlite_engine, clock, extractor, tmp_path, notifier=notifier)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crm.app import App
+from chat.app import App
 from crm.inputs import Newcomer
 from crm.model import Channel
 from handlers.console.chat import ConsoleChat

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.telegram import make_dispatcher
-from crm.app import App
+from chat.app import App
 from crm.inputs import ChatMessage
 from handlers.telegram.callbacks import ButtonCB
 from nlu.extractor import Extractor

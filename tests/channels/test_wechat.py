@@ -14,8 +14,8 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.wechat.runtime import WeChatChannel, WeChatConfig, web_application
+from chat.app import App, Ports
 from chat.delivery import ChannelNotifier
-from crm.app import App, Ports
 from crm.inputs import ChatMessage, Newcomer
 from crm.model import Channel, Role
 from nlu.extractor import Extractor

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.wechat.api import Credentials, WeChatClient
+from chat.app import App
 from chat.views import Act, Attachment, Button, Reply, rows
-from crm.app import App
 from crm.errors import DeliveryFailed
 from crm.model import Channel, Identity
 from handlers.textchat import TextConversation

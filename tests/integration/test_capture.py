@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from chat.app import App
 from chat.views import Act
-from crm.app import App
 from crm.capture import Outcome
 from crm.errors import InputRejected, NotAllowed, NotFound, StorageUnavailable
 from crm.inputs import ChatMessage
@@ -211,7 +211,7 @@ async def test_rep_sees_only_own_customers_manager_sees_team(app: App, team: Tea
 
 async def test_customer_card_shows_history(app: App, team: Team) -> None:
     await app.capture.chat(team.rep, CHAT)
-    reply = await app.customer(team.rep, "华为技术有限公司")
+    reply = await app.command(team.rep, "customer", "华为技术有限公司")
     assert "张伟" in reply.text
     assert "最近往来（共 1 条）" in reply.text
 

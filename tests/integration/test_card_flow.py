@@ -11,9 +11,9 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from chat.app import App
 from chat.cards.view import DOUBTFUL_BELOW, MARK
 from chat.views import Act, Reply
-from crm.app import App
 from crm.cards import FIX_FIELDS
 from crm.errors import ImageRejected, InputRejected, StorageUnavailable
 from crm.inputs import CardPhoto, ChatMessage, Photos
@@ -200,7 +200,7 @@ async def test_attach_to_a_customer_and_undo(
         moved = (await conn.execute(select(t.contacts).where(t.contacts.c.id == contact_id))).mappings().one()
     assert moved["customer_id"] == customer and moved["name"] not in (None, "王芳")
 
-    undone = await app.undo(team.rep)
+    undone = await app.command(team.rep, "undo", "")
     assert "已撤销" in undone.text
     async with sqlite_engine.connect() as conn:
         undone_at = (

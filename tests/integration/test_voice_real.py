@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.speech_adapter import WhisperSpeech
-from crm.app import App
+from chat.app import App
 from crm.inputs import ChatMessage, VoiceNote
 from crm.model import Lang, ReminderKind
 from crm.voice import Outcome, Step
@@ -103,7 +103,7 @@ async def test_english_note_to_minutes_with_reminders(app: App, team: Team, en_c
         ],
     )
 
-    reply = await app.voice.note(rep, from_file(en_clip, "tg:1:2"))
+    reply = await app.voice_note(rep, from_file(en_clip, "tg:1:2"))
 
     assert reply.text.startswith("🎙 Visit minutes\n🏢 Customer: Acme Robotics Ltd.")
     assert "👤 Contact: John Smith" in reply.text

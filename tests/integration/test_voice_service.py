@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from chat.app import App
 from chat.views import Act, Reply
-from crm.app import App
 from crm.errors import InputRejected, NotAllowed, NotFound, StorageError
 from crm.facts import DecisionRole, Party
 from crm.inputs import ChatMessage, VoiceNote
@@ -152,7 +152,7 @@ async def test_minutes_card_text_and_buttons(app: App, team: Team, speech: Scrip
     await seed(app, team.rep)
     speech.say(VISIT)
 
-    reply = await app.voice.note(team.rep, note(key="k1"))
+    reply = await app.voice_note(team.rep, note(key="k1"))
 
     lines = reply.text.splitlines()
     assert lines[0] == "🎙 拜访纪要"
@@ -179,7 +179,7 @@ async def test_dictated_next_visit_sets_a_reminder_and_asks_for_the_customer(
     ids = await seed(app, team.rep)
     speech.say("下周三下午三点再去拜访")
 
-    reply = await app.voice.note(team.rep, note(key="k1"))
+    reply = await app.voice_note(team.rep, note(key="k1"))
 
     # No one is named: the minutes and the reminder are saved, and the rep is asked, the customer
     # worked on last offered first.
@@ -278,11 +278,11 @@ async def test_a_company_named_for_the_first_time_becomes_a_new_customer_and_und
     assert minutes.customer is not None and minutes.customer.name == "美的集团"
     assert minutes.contact is not None and minutes.contact.name == "王经理"
     assert minutes.deal is not None and minutes.deal.stage == "lead"
-    reply = await app.voice.note(team.rep, note(key="k1"))  # the same message again
+    reply = await app.voice_note(team.rep, note(key="k1"))  # the same message again
     assert "（这条语音之前已处理过）" in reply.text
     assert "🏢 客户：美的集团（新客户）" in reply.text
 
-    undone = await app.undo(team.rep)
+    undone = await app.command(team.rep, "undo", "")
 
     assert "已撤销" in undone.text
     (customer,) = await rows(sqlite_engine, t.customers)
@@ -301,7 +301,7 @@ async def test_undo_restores_the_existing_customer_and_contact(
     speech.say(VISIT)
     await app.voice.process(team.rep, note(key="k1"))
 
-    await app.undo(team.rep)
+    await app.command(team.rep, "undo", "")
 
     after = {c["id"]: c for c in await rows(sqlite_engine, t.customers)}[ids["huawei"]]
     assert (after["budget_cny"], after["timeline"], after["follow_up"], after["next_meeting"]) == (
@@ -375,7 +375,7 @@ async def test_transcription_failure_keeps_the_recording_and_retry_works(
     await seed(app, team.rep)
     speech.error = RuntimeError("the engine ran out of memory")
 
-    reply = await app.voice.note(team.rep, note(key="k1"))
+    reply = await app.voice_note(team.rep, note(key="k1"))
 
     assert "转写没有成功，但录音已经保存" in reply.text
     (button,) = reply.all_buttons()
@@ -394,7 +394,7 @@ async def test_transcription_failure_keeps_the_recording_and_retry_works(
     assert "华为技术有限公司" in retried.text
     assert await count(sqlite_engine, t.files) == 1
     # the same message delivered again now shows the minutes, without transcribing again
-    again = await app.voice.note(team.rep, note(key="k1"))
+    again = await app.voice_note(team.rep, note(key="k1"))
     assert "之前已处理过" in again.text
     assert len(speech.calls) == 2
 
@@ -406,7 +406,7 @@ async def test_without_a_speech_engine_the_recording_is_kept(
     founded = await app.members.start(person("1", "Admin"), None)
     assert founded.member is not None
 
-    reply = await app.voice.note(founded.member, note(key="k1"))
+    reply = await app.voice_note(founded.member, note(key="k1"))
 
     assert "暂时不能识别语音" in reply.text
     assert reply.all_buttons()[0].act is Act.VOICE_RETRY
@@ -449,7 +449,9 @@ async def test_notes_are_transcribed_one_at_a_time_with_status_updates(
     tasks = []
     for i in range(3):
         tasks.append(
-            asyncio.create_task(app.voice.process(team.rep, note(key=f"k{i}", duration=45.0), sink(i)))
+            asyncio.create_task(
+                app.features.voice_notes.process(team.rep, note(key=f"k{i}", duration=45.0), sink(i))
+            )
         )
         await eventually(lambda: bool(shown[len(tasks) - 1]))
     speech.gate.set()
@@ -474,7 +476,7 @@ async def test_short_notes_show_no_status_message(app: App, team: Team, speech: 
     async def show(reply: Reply) -> None:
         shown.append(reply.text)
 
-    await app.voice.process(team.rep, note(key="k1", duration=6.0), show)
+    await app.features.voice_notes.process(team.rep, note(key="k1", duration=6.0), show)
 
     assert shown == []
 
@@ -556,7 +558,7 @@ async def test_unusable_files_are_refused_before_anything_is_stored(
         return data
 
     size = 25 * 1024 * 1024 if case == "too_large" else None
-    reply = await app.voice.note(team.rep, VoiceNote(fetch=fetch, key="k1", filename="x.ogg", size=size))
+    reply = await app.voice_note(team.rep, VoiceNote(fetch=fetch, key="k1", filename="x.ogg", size=size))
 
     assert expected in reply.text
     assert speech.calls == []  # refused before the queue, from the header or the sizes
@@ -574,7 +576,7 @@ async def test_a_long_recording_the_channel_announces_is_refused_before_download
         fetched.append(True)
         return CLIP
 
-    reply = await app.voice.note(team.rep, VoiceNote(fetch=fetch, key="k1", duration=1200.0))
+    reply = await app.voice_note(team.rep, VoiceNote(fetch=fetch, key="k1", duration=1200.0))
 
     assert reply.text == "语音太长了，请控制在10分钟以内（可以分几段发送）。"
     assert fetched == []
@@ -583,7 +585,7 @@ async def test_a_long_recording_the_channel_announces_is_refused_before_download
 async def test_english_speaking_rep_gets_english_refusals(app: App, team: Team) -> None:
     rep = await app.members.set_lang(team.rep, Lang.EN)
 
-    reply = await app.voice.note(rep, note(b""))
+    reply = await app.voice_note(rep, note(b""))
 
     assert reply.text == "This voice note is empty. Please record it again."
 
@@ -600,7 +602,7 @@ async def test_silent_recording_is_refused_by_the_real_decoder(
     assert founded.member is not None
     data = silence(tmp_path / "quiet.ogg", 5).read_bytes()
 
-    reply = await app.voice.note(founded.member, note(data, key="k1"))
+    reply = await app.voice_note(founded.member, note(data, key="k1"))
     await app.voice.aclose()
 
     assert reply.text == "这条语音里没有听到说话声。请靠近话筒重新录一遍。"
@@ -649,7 +651,7 @@ async def test_notes_a_stopped_process_left_unfinished_are_transcribed_and_sent_
     fresh = ScriptedSpeech(texts=[VISIT])
     restarted = make_voice_app(sqlite_engine, clock, extractor, tmp_path, fresh)
     notifier = RecordingNotifier()
-    resumed = await restarted.voice.resume(notifier, ready=lambda: True)
+    resumed = await restarted.resume_voice_notes(notifier, ready=lambda: True)
     await restarted.voice.aclose()
 
     assert resumed == 1
@@ -660,7 +662,7 @@ async def test_notes_a_stopped_process_left_unfinished_are_transcribed_and_sent_
     assert voice["facts"]["voice"]["status"] == "done"
     # relative dates count from when the note was recorded, five minutes before the restart
     assert "📅 下次会面：12月2日 周三 15:00" in reply.text
-    assert await restarted.voice.resume(notifier, ready=lambda: True) == 0
+    assert await restarted.resume_voice_notes(notifier, ready=lambda: True) == 0
 
 
 async def test_voice_lookups_on_sqlite_and_postgresql(any_engine: AsyncEngine) -> None:
@@ -738,7 +740,7 @@ async def test_a_note_that_arrives_while_the_database_is_down_is_kept_on_disk_fo
     speech.say("今天拜访了美的集团的王经理。")
     database.down = True
 
-    reply = await app.voice.note(founded.member, note(key="tg:1:5"))
+    reply = await app.voice_note(founded.member, note(key="tg:1:5"))
 
     assert reply.text.startswith("⚠️ 暂时无法保存（数据库繁忙）。录音已保留在服务器上")
     (button,) = reply.all_buttons()

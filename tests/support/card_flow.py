@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.card_adapter import CardReaderAdapter
-from crm.app import App, Ports
+from chat.app import App, Ports
 from crm.ports import OcrPage
 from nlu.extractor import Extractor
 from nlu.normalize import Normalizer

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from chat.reminders.view import SettingsChange, late, parse_quiet, parse_settings, set_lines, timezone_name
+from chat.reminders.controller import SettingsChange, parse_quiet, parse_settings, timezone_name
+from chat.reminders.view import late, set_lines
 from crm.errors import InputRejected
 from crm.model import Lang, Member, Reminder, ReminderKind, ReminderStatus, Role
 
