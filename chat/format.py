@@ -1,11 +1,13 @@
-"""Formatting values for people: money, times, phones, in the member's language and timezone."""
+"""Formatting values for people: money, times, phones, stages, in the member's language and timezone."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from chat.messages import t
 from crm.model import Lang
+from crm.stages import LOST, WON, Funnel
 
 _WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 _WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -62,3 +64,13 @@ def phone(e164: str) -> str:
     else:
         shown = number
     return f"{shown} ext. {ext}" if ext else shown
+
+
+def stage(lang: Lang, funnel: Funnel, key: str) -> str:
+    """ "② 需求锁定", "🏆 赢单" / "🏆 Won"; a key the funnel no longer has is shown as it is."""
+    if key == WON:
+        return t(lang, "stage.won")
+    if key == LOST:
+        return t(lang, "stage.lost")
+    found = funnel.stage(key)
+    return found.label(lang) if found else key

@@ -29,7 +29,6 @@ from crm.model import (
     EvidenceKind,
     EvidenceStatus,
     Interaction,
-    Lang,
     Member,
     Reminder,
     Role,
@@ -58,6 +57,7 @@ from crm.stages import (
     ReqKind,
     Requirement,
     StageConfigError,
+    StageRef,
     parse,
     team_funnel,
 )
@@ -88,8 +88,6 @@ CHOICE_LIMIT = 8
 NAMED_DEAL_SCAN = 5_000
 HISTORY_SHOWN = 3
 RECENT_CUSTOMER_WINDOW = timedelta(hours=24)
-# Labels in error params are given in both languages; each message picks its own.
-_ZH, _EN = Lang.ZH, Lang.EN
 _HONORIFICS = ("总", "经理", "总监", "主任", "工", "老师", "董", "处长", "科长", "部长", "主管")
 
 
@@ -97,9 +95,7 @@ class GateRefused(StageGateRefused):
     """A deal lacks what its target stage requires; `missing` says exactly what."""
 
     def __init__(self, deal: Deal, target: str, funnel: Funnel, missing: Sequence[Requirement]) -> None:
-        stage = funnel.label(target, _ZH)
-        stage_en = funnel.label(target, _EN)
-        super().__init__("deal.gate.refused", count=len(missing), stage_zh=stage, stage_en=stage_en)
+        super().__init__("deal.gate.refused", count=len(missing), stage=StageRef(funnel, target))
         self.deal = deal
         self.target = target
         self.funnel = funnel
@@ -398,9 +394,7 @@ class DealService:
             if goal != WON and funnel.stage(goal) is None:
                 raise InputRejected("deal.unknown_stage", stage=goal)
             if goal == deal.stage:
-                raise InputRejected(
-                    "deal.already_in", stage_zh=funnel.label(goal, _ZH), stage_en=funnel.label(goal, _EN)
-                )
+                raise InputRejected("deal.already_in", stage=StageRef(funnel, goal))
             snapshot = await uow.pipeline.snapshot(deal.id, now, funnel.evidence_keys())
             assert snapshot is not None
             needed = funnel.needed(deal.stage, goal)

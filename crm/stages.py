@@ -158,13 +158,13 @@ class Funnel:
                 return stage.key
         return None
 
-    def label(self, key: str, lang: Lang) -> str:
-        if key == WON:
-            return "🏆 赢单" if lang is Lang.ZH else "🏆 Won"
-        if key == LOST:
-            return "✖ 丢单" if lang is Lang.ZH else "✖ Lost"
-        stage = self.stage(key)
-        return stage.label(lang) if stage else key
+
+@dataclass(frozen=True, slots=True)
+class StageRef:
+    """A stage (or won, lost) named in an error's params; chat/ names it in the member's language."""
+
+    funnel: Funnel
+    key: str
 
 
 _WON_WORDS = frozenset({"won", "win", "赢单", "成交", "签约", "赢", "签单", "closed won"})

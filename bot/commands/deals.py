@@ -277,9 +277,9 @@ def _stages_load(settings: Settings, args: argparse.Namespace) -> int:
         _problems(exc)
         return 1
     except ChatCrmError as exc:
-        from chat.messages import t
+        from chat.errors import message
 
-        print(t(Lang.EN, exc.key, **exc.params), file=sys.stderr)
+        print(message(Lang.EN, exc), file=sys.stderr)
         return 1
     print(f"team {args.team}: " + " -> ".join(f"{s.key} ({s.en})" for s in funnel.stages))
     return 0

@@ -42,7 +42,7 @@ def advice_text(lang: Lang, advice: Advice, funnel: Funnel) -> str:
             return t(lang, "deal.advice.stalled_prefix", days=params.get("days", 0)) + text
         return text
     if "stage" in params:
-        params["stage"] = funnel.label(str(params["stage"]), lang)
+        params["stage"] = fmt.stage(lang, funnel, str(params["stage"]))
     return t(lang, advice.key, **params)
 
 
@@ -95,7 +95,7 @@ def deal_card(member: Member, view: DealView, *, headline: str | None = None) ->
     if deal.status is DealStatus.OPEN:
         stalled = t(lang, "deal.card.stalled") if health.stalled else ""
         lines.append(
-            t(lang, "deal.card.stage", stage=funnel.label(deal.stage, lang), days=health.days_in_stage)
+            t(lang, "deal.card.stage", stage=fmt.stage(lang, funnel, deal.stage), days=health.days_in_stage)
             + stalled
         )
     elif deal.status is DealStatus.WON:
@@ -118,13 +118,11 @@ def deal_card(member: Member, view: DealView, *, headline: str | None = None) ->
             lines.append(t(lang, "deal.card.files", files=_join(lang, names[-5:])))
     if view.history:
         last = view.history[-1]
+        change = (
+            f"{fmt.stage(lang, funnel, last.from_stage or '')} → {fmt.stage(lang, funnel, last.to_stage)}"
+        )
         lines.append(
-            t(
-                lang,
-                "deal.card.changed",
-                when=fmt.when(lang, last.created_at, member.tz),
-                change=f"{funnel.label(last.from_stage or '', lang)} → {funnel.label(last.to_stage, lang)}",
-            )
+            t(lang, "deal.card.changed", when=fmt.when(lang, last.created_at, member.tz), change=change)
         )
     return Reply("\n".join(lines), deal_buttons(member, view))
 
@@ -135,7 +133,7 @@ def _requirement_lines(member: Member, view: DealView) -> list[str]:
     requirements = funnel.exit_requirements(view.deal.stage)
     if not requirements:
         return []
-    lines = [t(lang, "deal.card.needs", stage=funnel.label(view.next_stage, lang))]
+    lines = [t(lang, "deal.card.needs", stage=fmt.stage(lang, funnel, view.next_stage))]
     by_requirement: dict[str, str] = {}
     for item, stored in view.evidence:
         if item.requirement:
@@ -185,7 +183,7 @@ def deal_buttons(member: Member, view: DealView) -> tuple[tuple[Button, ...], ..
     buttons: list[tuple[Button, ...]] = list(
         rows(
             Button(
-                t(lang, "deal.button.advance", stage=funnel.label(target, lang)),
+                t(lang, "deal.button.advance", stage=fmt.stage(lang, funnel, target)),
                 Act.DEAL_ADVANCE,
                 deal.id,
                 target,
@@ -234,7 +232,7 @@ def gate_refused(member: Member, exc: GateRefused) -> Reply:
             "deal.gate.head",
             deal=tag(deal.id),
             name=name,
-            stage=exc.funnel.label(exc.target, lang),
+            stage=fmt.stage(lang, exc.funnel, exc.target),
             count=len(exc.missing),
         )
     ]
@@ -284,8 +282,8 @@ def advanced(member: Member, result: AdvanceResult) -> Reply:
         lang,
         key,
         deal=tag(result.view.deal.id),
-        before=funnel.label(result.from_stage, lang),
-        after=funnel.label(result.to_stage, lang),
+        before=fmt.stage(lang, funnel, result.from_stage),
+        after=fmt.stage(lang, funnel, result.to_stage),
     )
     if result.overridden:
         headline += "\n" + t(
@@ -387,7 +385,7 @@ def evidence_confirmed(member: Member, view: DealView, requirement: str) -> Repl
         else t(lang, "evidence.kept", deal=tag(view.deal.id))
     )
     if view.deal.status is DealStatus.OPEN and not view.health.missing:
-        headline += "\n" + t(lang, "evidence.ready", stage=view.funnel.label(view.next_stage, lang))
+        headline += "\n" + t(lang, "evidence.ready", stage=fmt.stage(lang, view.funnel, view.next_stage))
     return deal_card(member, view, headline=headline)
 
 
@@ -452,7 +450,7 @@ def role_menu(member: Member, contact: Contact) -> Reply:
 def _deal_line(
     lang: Lang, funnel: Funnel, snapshot: DealSnapshot, health: Health, owner: str | None = None
 ) -> str:
-    bits = [f"{tag(snapshot.deal_id)} {snapshot.name}", funnel.label(snapshot.stage, lang)]
+    bits = [f"{tag(snapshot.deal_id)} {snapshot.name}", fmt.stage(lang, funnel, snapshot.stage)]
     bits.append(t(lang, "deal.line.days", days=health.days_in_stage) + ("⏳" if health.stalled else ""))
     bits.append(f"{health.completeness}%")
     if owner:
@@ -609,7 +607,7 @@ def ping(member: Member, sender: Member, view: DealView) -> Reply:
         manager=sender.name,
         deal=tag(view.deal.id),
         name=view.name,
-        stage=view.funnel.label(view.deal.stage, lang),
+        stage=fmt.stage(lang, view.funnel, view.deal.stage),
         advice=advice_text(lang, view.health.advice, view.funnel),
     )
     return Reply(text, rows(Button(t(lang, "deal.button.open"), Act.DEAL_OPEN, view.deal.id)))

@@ -78,8 +78,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "deal.hint.declare": ("；或点「确认：{name}」", "; or tap “Confirm: {name}”"),
     # gates and stage changes
     "deal.gate.refused": (
-        "无法推进到「{stage_zh}」：还缺 {count} 项",
-        "Cannot advance to “{stage_en}”: {count} missing",
+        "无法推进到「{stage}」：还缺 {count} 项",
+        "Cannot advance to “{stage}”: {count} missing",
     ),
     "deal.gate.head": (
         "⛔ {deal} {name} 不能推进到「{stage}」，还缺 {count} 项：",
@@ -97,7 +97,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "⚠️ 经理强制推进，缺少：{missing}（已记录原因）",
         "⚠️ Manager override; missing: {missing} (reason recorded)",
     ),
-    "deal.already_in": ("商机已经在「{stage_zh}」阶段了。", "The deal is already in “{stage_en}”."),
+    "deal.already_in": ("商机已经在「{stage}」阶段了。", "The deal is already in “{stage}”."),
+    # won and lost as a deal's stage
+    "stage.won": ("🏆 赢单", "🏆 Won"),
+    "stage.lost": ("✖ 丢单", "✖ Lost"),
     "deal.unknown_stage": ("没有「{stage}」这个阶段。", "There is no stage “{stage}”."),
     "deal.closed.won": (
         "{deal} 已赢单，不能再推进或修改阶段。",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from chat import format as fmt
+from chat.errors import message
 from chat.messages import t
 from chat.views import Act, Button, Reply, rows
 from crm.errors import ChatCrmError
@@ -20,7 +21,7 @@ def text(lang: Lang, key: str, **params: object) -> Reply:
 
 
 def rejected(lang: Lang, exc: ChatCrmError) -> Reply:
-    return Reply(t(lang, exc.key, **exc.params))
+    return Reply(message(lang, exc))
 
 
 def length(lang: Lang, seconds: float) -> str:
