@@ -183,7 +183,7 @@ class CaptureService:
         spool: dict[str, Any],
         hook: CaptureHook | None = None,
     ) -> CaptureResult:
-        """Facts already extracted (a card's) through the shared pipeline: dedup, records, journal,
+        """Facts already extracted (a card's) captured like a chat: dedup, records, journal,
         idempotency on `keys`. When the database fails, `spool` is kept for a retry button."""
         try:
             return await self._store(actor, content, facts, keys, self._clock.now(), source, hook)

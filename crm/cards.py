@@ -3,7 +3,7 @@
 A photo (or the front and back sent together) is checked first (its size, that it is a picture), then
 read by OCR in a worker thread (at most `ocr_workers` at once: tesseract keeps a core busy) and parsed
 into one contact. A blank, unreadable or non-card photo is refused with retake tips and nothing is
-stored. A card goes through the capture pipeline (dedup on phone, e-mail and WeChat, the journal for
+stored. A card is captured like a chat (dedup on phone, e-mail and WeChat, the journal for
 /undo, idempotency on the channel's key, the spool when the database fails) with its photos kept
 once by hash and linked to the interaction: `file_id` is the front, `facts["files"]` lists every side.
 """
@@ -153,7 +153,7 @@ def same_card(first: CardFacts, second: CardFacts) -> bool:
 
 
 class CardService:
-    """Card photos to contacts through the capture pipeline, and corrections of what OCR doubted."""
+    """Card photos to contacts, captured like chats, and corrections of what OCR doubted."""
 
     def __init__(
         self,
@@ -194,7 +194,7 @@ class CardService:
             raise ImageRejected("card.rejected.not_image")
         keys = [photo.key for photo in photos if photo.key]
         if keys and await self._seen(keys):
-            # A repeated delivery: no second OCR run (the pipeline would refuse it again anyway).
+            # A repeated delivery: no second OCR run (the capture would refuse it again anyway).
             return [CardCapture(CaptureResult(outcome=Outcome.REPEATED, facts=Facts()), CardFacts())]
         read = await asyncio.gather(*(self._read(photo) for photo in photos), return_exceptions=True)
         sides: list[_Side] = []

@@ -251,7 +251,7 @@ class DealService:
             team = await uow.teams.get(team_id)
             if team is None:
                 raise NotFound("stages.no_team", team=team_id)
-            counts = await uow.pipeline.stage_counts(team_id, None)
+            counts = await uow.deal_queries.stage_counts(team_id, None)
             orphaned = [
                 Problem("stages.problem.open_deals", {"key": key, "count": count})
                 for key, count in sorted(counts.items())
@@ -283,7 +283,7 @@ class DealService:
 
     async def _view(self, uow: UnitOfWork, deal: Deal, funnel: Funnel) -> DealView:
         now = self._clock.now()
-        snapshot = await uow.pipeline.snapshot(deal.id, now, funnel.evidence_keys())
+        snapshot = await uow.deal_queries.snapshot(deal.id, now, funnel.evidence_keys())
         assert snapshot is not None
         confirmed = await uow.evidence.for_deal(deal.id, [EvidenceStatus.CONFIRMED])
         evidence: list[tuple[DealEvidence, StoredFile | None]] = []
@@ -311,11 +311,11 @@ class DealService:
         now = self._clock.now()
         async with self._uow(read_only=True) as uow:
             funnel = await self._funnel(uow, actor.team_id)
-            deals = await uow.pipeline.open_deals(actor.team_id, _owner(actor), limit, query)
+            deals = await uow.deal_queries.open_deals(actor.team_id, _owner(actor), limit, query)
             scorer = Scorer(funnel, now)
             found: list[tuple[DealSnapshot, Health]] = []
             for deal, _ in deals:
-                snapshot = await uow.pipeline.snapshot(deal.id, now, funnel.evidence_keys())
+                snapshot = await uow.deal_queries.snapshot(deal.id, now, funnel.evidence_keys())
                 if snapshot is not None:
                     found.append((snapshot, scorer.assess(snapshot)))
         return found
@@ -323,7 +323,7 @@ class DealService:
     async def counts(self, actor: Member) -> tuple[Funnel, dict[str, int]]:
         async with self._uow(read_only=True) as uow:
             funnel = await self._funnel(uow, actor.team_id)
-            return funnel, await uow.pipeline.stage_counts(actor.team_id, _owner(actor))
+            return funnel, await uow.deal_queries.stage_counts(actor.team_id, _owner(actor))
 
     async def resolve(self, actor: Member, text: str | None, reply_to: str | None = None) -> Resolved:
         """The deal meant by a "#D12" tag (in the text or the replied-to card), by a name in the text,
@@ -338,7 +338,7 @@ class DealService:
                 named = await self._named(uow, actor, text)
                 if len(named) == 1:
                     return Resolved(named[0])
-            recent = await uow.pipeline.open_deals(actor.team_id, _owner(actor), CHOICE_LIMIT)
+            recent = await uow.deal_queries.open_deals(actor.team_id, _owner(actor), CHOICE_LIMIT)
         if len(recent) == 1:
             return Resolved(recent[0][0].id)
         return Resolved(None, recent)
@@ -352,7 +352,7 @@ class DealService:
             return Resolved(tagged)
         query = one_line(text, 100)
         async with self._uow(read_only=True) as uow:
-            matches = await uow.pipeline.open_deals(actor.team_id, _owner(actor), CHOICE_LIMIT, query)
+            matches = await uow.deal_queries.open_deals(actor.team_id, _owner(actor), CHOICE_LIMIT, query)
             if not matches and query.isdigit():
                 await self._visible_deal(uow, actor, int(query))
                 return Resolved(int(query))
@@ -364,7 +364,7 @@ class DealService:
         return Resolved(None, matches)
 
     async def _named(self, uow: UnitOfWork, actor: Member, text: str) -> list[int]:
-        deals = await uow.pipeline.open_deals(actor.team_id, _owner(actor), NAMED_DEAL_SCAN)
+        deals = await uow.deal_queries.open_deals(actor.team_id, _owner(actor), NAMED_DEAL_SCAN)
         return ev.named_deals(text, [(d.id, (d.title, name)) for d, name in deals])
 
     async def names_a_deal(self, actor: Member, text: str | None) -> bool:
@@ -395,7 +395,7 @@ class DealService:
                 raise InputRejected("deal.unknown_stage", stage=goal)
             if goal == deal.stage:
                 raise InputRejected("deal.already_in", stage=StageRef(funnel, goal))
-            snapshot = await uow.pipeline.snapshot(deal.id, now, funnel.evidence_keys())
+            snapshot = await uow.deal_queries.snapshot(deal.id, now, funnel.evidence_keys())
             assert snapshot is not None
             needed = funnel.needed(deal.stage, goal)
             gaps = tuple(r for r in needed if not _met(r, snapshot))
@@ -524,7 +524,7 @@ class DealService:
                 if len(named) == 1:
                     deal = await self._visible_deal(uow, actor, named[0])
                 else:
-                    recent = await uow.pipeline.open_deals(actor.team_id, _owner(actor), CHOICE_LIMIT)
+                    recent = await uow.deal_queries.open_deals(actor.team_id, _owner(actor), CHOICE_LIMIT)
                     candidates = [c for c in recent if not named or c[0].id in named] or recent
                     if len(candidates) == 1 and not named:
                         deal, candidates = candidates[0][0], []
@@ -905,7 +905,7 @@ class DealService:
             return hits.pop()
         if hits:
             return None
-        recent = await uow.pipeline.open_deals(actor.team_id, _owner(actor), 2)
+        recent = await uow.deal_queries.open_deals(actor.team_id, _owner(actor), 2)
         last = await uow.interactions.last_by_author(
             actor.id, (Source.CHAT, Source.NOTE, Source.VOICE, Source.CARD)
         )
@@ -1085,7 +1085,7 @@ class DealService:
         """Evidence requirements the deal still lacks, from its current stage on (the likeliest)."""
         if deal is None:
             return []
-        snapshot = await uow.pipeline.snapshot(deal.id, now, funnel.evidence_keys())
+        snapshot = await uow.deal_queries.snapshot(deal.id, now, funnel.evidence_keys())
         if snapshot is None:
             return []
         ahead = funnel.needed(deal.stage, WON)

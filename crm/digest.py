@@ -95,10 +95,7 @@ def compose(
     """The team digest from the snapshots of its open deals. One pass scores every deal cheaply; only
     the deals shown get their full health."""
     scorer = Scorer(funnel, now)
-    stall = funnel.stall_days
-    # Over `stall` whole days in the stage: entered at least stall + 1 days ago.
-    cutoff = now - timedelta(days=stall + 1)
-    stalled_all = [s for s in snapshots if s.stage_entered_at <= cutoff]
+    stalled_all = [s for s in snapshots if is_stalled(funnel, s.stage, (now - s.stage_entered_at).days)]
     stalled_all.sort(key=lambda s: (s.stage_entered_at, s.deal_id))
     untouched_all = [s for s in snapshots if is_untouched(s, funnel, now)]
     untouched_all.sort(key=lambda s: (s.created_at, s.deal_id))
@@ -176,7 +173,7 @@ class DigestService:
             if team is None:
                 raise InputRejected("stages.no_team", team=team_id)
             funnel = team_funnel(team.settings)
-            snapshots = await uow.pipeline.snapshots(team_id, None, moment, funnel.evidence_keys())
+            snapshots = await uow.deal_queries.snapshots(team_id, None, moment, funnel.evidence_keys())
             members = {m.id: m for m in await uow.members.in_team(team_id)}
             missing = {s.owner_id for s in snapshots} - members.keys()
             for member_id in missing:
@@ -193,18 +190,18 @@ class DigestService:
         async with self._uow(read_only=True) as uow:
             team = await uow.teams.get(member.team_id)
             funnel = team_funnel(team.settings if team else {})
-            follow_ups = await uow.pipeline.due_reminders(member.id, start, end, REP_ITEMS)
-            overdue = await uow.pipeline.overdue_commitments(member.id, moment, REP_ITEMS)
-            snapshots = await uow.pipeline.snapshots(
+            follow_ups = await uow.deal_queries.due_reminders(member.id, start, end, REP_ITEMS)
+            overdue = await uow.deal_queries.overdue_commitments(member.id, moment, REP_ITEMS)
+            snapshots = await uow.deal_queries.snapshots(
                 member.team_id, member.id, moment, funnel.evidence_keys()
             )
             ids = {r.customer_id for r in follow_ups if r.customer_id} | {
                 c.customer_id for c in overdue if c.customer_id
             }
-            customers = await uow.pipeline.customer_names(sorted(ids))
+            customers = await uow.deal_queries.customer_names(sorted(ids))
         scorer = Scorer(funnel, moment)
         stalled = sorted(
-            (s for s in snapshots if is_stalled((moment - s.stage_entered_at).days, funnel.stall_days)),
+            (s for s in snapshots if is_stalled(funnel, s.stage, (moment - s.stage_entered_at).days)),
             key=lambda s: (s.stage_entered_at, s.deal_id),
         )
         return RepDigest(

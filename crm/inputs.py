@@ -96,7 +96,7 @@ class Photos:
     """Photos a member sent together (one message, or a Telegram album), unpacked by a channel.
 
     `caption` and `reply_to` (the text of the message they answer, e.g. a deal card) let the deal
-    pipeline claim them as evidence; photos nobody claims are business cards.
+    deals feature claim them as evidence; photos nobody claims are business cards.
     """
 
     items: tuple[CardPhoto, ...]

@@ -322,7 +322,7 @@ class FileRepository(Protocol):
     async def by_hash(self, team_id: int, sha256: str) -> StoredFile | None: ...
 
 
-# --- deal pipeline ------------------------------------------------------------------------------
+# --- deals ---------------------------------------------------------------------------------------
 
 
 class DealEvidenceRepository(Protocol):
@@ -348,7 +348,7 @@ class DigestDeliveryRepository(Protocol):
     async def status(self, member_id: int, day: date) -> tuple[DigestStatus, int] | None: ...
 
 
-class PipelineQueries(Protocol):
+class DealQueries(Protocol):
     """Reads across many deals, with aggregate queries (the digest covers a whole team)."""
 
     async def snapshots(
@@ -420,7 +420,7 @@ class UnitOfWork(Protocol):
     @property
     def digests(self) -> DigestDeliveryRepository: ...
     @property
-    def pipeline(self) -> PipelineQueries: ...
+    def deal_queries(self) -> DealQueries: ...
     @property
     def link_codes(self) -> LinkCodeRepository: ...
 

@@ -311,7 +311,7 @@ link_codes = Table(
     Column("used_channel", String(16), nullable=True),
 )
 
-# --- deal pipeline: evidence, stage history, digest deliveries ---------------------------------
+# --- deals: evidence, stage history, digest deliveries -----------------------------------------
 
 # A file, screenshot, forwarded chat or declaration offered as evidence for a deal's requirement.
 # `deal_id` and `requirement` are empty while the member has not confirmed them yet (pending).

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from crm.errors import StorageConflict, StorageError
-from storage import pipeline as p
+from storage import deals as d
 from storage import repositories as r
 from storage.db import READ_ONLY
 
@@ -43,10 +43,10 @@ class SqlUnitOfWork:
     duplicates: r.DuplicateRepository
     processed: r.ProcessedKeys
     files: r.FileRepository
-    evidence: p.DealEvidenceRepository
-    stage_changes: p.StageChangeRepository
-    digests: p.DigestDeliveryRepository
-    pipeline: p.PipelineQueries
+    evidence: d.DealEvidenceRepository
+    stage_changes: d.StageChangeRepository
+    digests: d.DigestDeliveryRepository
+    deal_queries: d.DealQueries
     link_codes: r.LinkCodeRepository
 
     def __init__(
@@ -86,10 +86,10 @@ class SqlUnitOfWork:
         self.duplicates = r.DuplicateRepository(conn)
         self.processed = r.ProcessedKeys(conn)
         self.files = r.FileRepository(conn)
-        self.evidence = p.DealEvidenceRepository(conn)
-        self.stage_changes = p.StageChangeRepository(conn)
-        self.digests = p.DigestDeliveryRepository(conn)
-        self.pipeline = p.PipelineQueries(conn)
+        self.evidence = d.DealEvidenceRepository(conn)
+        self.stage_changes = d.StageChangeRepository(conn)
+        self.digests = d.DigestDeliveryRepository(conn)
+        self.deal_queries = d.DealQueries(conn)
         self.link_codes = r.LinkCodeRepository(conn)
         return self
 

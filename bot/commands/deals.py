@@ -191,7 +191,7 @@ def _deals_list(settings: Settings, args: argparse.Namespace) -> int:
         team_id, manager, funnel = found
         now = datetime.now(UTC)
         async with database.uow(read_only=True) as uow:
-            snapshots = await uow.pipeline.snapshots(team_id, None, now, funnel.evidence_keys())
+            snapshots = await uow.deal_queries.snapshots(team_id, None, now, funnel.evidence_keys())
             owners = {m.id: m.name for m in await uow.members.in_team(team_id)}
         scorer = Scorer(funnel, now)
         lines = [DealLine(s, scorer.assess(s), owners.get(s.owner_id, "?")) for s in snapshots]

@@ -282,7 +282,7 @@ class Deals:
     async def recognize(
         self, actor: Member, text: str, reply_to: str | None, key: str | None
     ) -> Reply | None:
-        """Typed text the pipeline answers instead of a capture: "推进到方案匹配", "丢单：价格太高" on a
+        """Typed text the deals feature answers instead of a capture: "推进到方案匹配", "丢单：价格太高" on a
         deal, "王总是财务负责人", and anything sent in reply to a deal card (or starting with its tag).
         A forwarded customer chat never comes here (it is a capture), so a chat mentioning 方案 stays one."""
         line = text.strip()

@@ -1,5 +1,5 @@
-"""Deal pipeline results as localized, channel-neutral replies: deal cards, gate refusals, evidence
-questions, the pipeline, the digests and the stage configuration."""
+"""How deals read: deal cards, gate refusals, evidence questions, /pipeline (counts per stage), the
+digests and the stage configuration."""
 
 from __future__ import annotations
 

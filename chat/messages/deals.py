@@ -1,4 +1,4 @@
-"""Messages of the deal pipeline: deal cards, gates, evidence, roles, the pipeline, digests and stages."""
+"""Messages of deals: deal cards, gates, evidence, roles, /pipeline, digests and stages."""
 
 from __future__ import annotations
 

@@ -105,7 +105,7 @@ class WeChatHandler:
             )
             return await self.app.voice_note(member, note, self._status(message))
         if message.kind == "file" and message.media_id:
-            # A document: deal evidence (the pipeline reads PDF, DOCX, XLSX) through the app's routes.
+            # A document: deal evidence (the deals feature reads PDF, DOCX, XLSX) through the app's routes.
             upload = Upload(
                 fetch=self._fetch(message.media_id),
                 name=message.filename,

@@ -1,4 +1,4 @@
-"""The deal pipeline on Telegram, through Dispatcher.feed_update with a recording session that also
+"""Deals on Telegram, through Dispatcher.feed_update with a recording session that also
 serves file downloads: a deal from ① to won entirely from chat with real PDF, DOCX, XLSX and screenshot
 evidence, gate refusals, a manager's override, a lost deal, and bad input."""
 

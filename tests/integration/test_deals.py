@@ -234,9 +234,11 @@ async def test_snapshots_aggregate_what_the_health_needs(app: App, team: Team, c
     now = clock.now()
     keys = (await app.deals.funnel(team.rep.team_id)).evidence_keys()
     async with app.ports.uow(read_only=True) as uow:
-        team_wide = {s.deal_id: s for s in await uow.pipeline.snapshots(team.rep.team_id, None, now, keys)}
-        own = await uow.pipeline.snapshots(team.rep.team_id, team.rep2.id, now, keys)
-        counts = await uow.pipeline.stage_counts(team.rep.team_id, None)
+        team_wide = {
+            s.deal_id: s for s in await uow.deal_queries.snapshots(team.rep.team_id, None, now, keys)
+        }
+        own = await uow.deal_queries.snapshots(team.rep.team_id, team.rep2.id, now, keys)
+        counts = await uow.deal_queries.stage_counts(team.rep.team_id, None)
     assert set(team_wide) == {rich, plain} and [s.deal_id for s in own] == [plain]
     snapshot = team_wide[rich]
     assert snapshot.has_budget and snapshot.has_timeline and snapshot.customer_name == "华为技术有限公司"

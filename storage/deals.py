@@ -1,4 +1,4 @@
-"""Repositories of the deal pipeline: evidence, stage history, digest deliveries, and the aggregate
+"""Repositories of deals: evidence, stage history, digest deliveries, and the aggregate
 queries that give the health of many deals at once. They never commit.
 
 The snapshot queries read each open deal with its customer's budget and timeline, its last
@@ -261,8 +261,8 @@ class _Decoder:
         return found
 
 
-class PipelineQueries(_Repo):
-    """Reads across deals for lists, the deal card, the pipeline and the digest."""
+class DealQueries(_Repo):
+    """Reads across deals for lists, the deal card, /pipeline and the digest."""
 
     def _snapshot_query(self, now: datetime, requirements: Sequence[str]) -> Select[Any]:
         """One row per deal: its fields, the customer's budget and timeline known, its last interaction,
@@ -434,7 +434,7 @@ class PipelineQueries(_Repo):
 
 __all__ = [
     "DealEvidenceRepository",
+    "DealQueries",
     "DigestDeliveryRepository",
-    "PipelineQueries",
     "StageChangeRepository",
 ]

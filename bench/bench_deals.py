@@ -1,4 +1,4 @@
-"""Deal pipeline benchmarks: the manager digest of a team with 1k, 10k and 100k open deals (time and
+"""Deals benchmarks: the manager digest of a team with 1k, 10k and 100k open deals (time and
 peak Python memory), and stage-advance latency, on SQLite and on PostgreSQL (CHATCRM_TEST_POSTGRES_URL,
 as `make bench` sets it; skipped without it).
 
