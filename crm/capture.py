@@ -24,7 +24,6 @@ from crm.model import (
     Contact,
     Customer,
     Deal,
-    DealStatus,
     DuplicateFlag,
     DuplicateKind,
     DuplicateStatus,
@@ -44,6 +43,7 @@ from crm.records import (
     new_contact,
     new_customer,
     open_deal,
+    open_first_deal,
 )
 from crm.reminder_plan import store_follow_ups
 from crm.text import clean
@@ -52,7 +52,6 @@ logger = logging.getLogger(__name__)
 
 CANDIDATE_LIMIT = 200
 TYPO_CANDIDATE_LIMIT = 50
-FIRST_STAGE = "lead"
 CAPTURE_SOURCES = (Source.CHAT, Source.NOTE, Source.VOICE, Source.CARD)
 # "提醒我周五给他回电话" refers to whoever the rep captured last, if that was recent enough.
 RECENT_CUSTOMER_WINDOW = timedelta(hours=24)
@@ -325,20 +324,7 @@ class CaptureService:
             customer = new_customer(actor, facts, now)
             await uow.customers.add(customer, self._company_key(customer.name))
             journal["created"]["customer"] = customer.id
-            deal = Deal(
-                id=0,
-                team_id=actor.team_id,
-                customer_id=customer.id,
-                owner_id=actor.id,
-                title=customer.name or facts.name or "",
-                stage=FIRST_STAGE,
-                status=DealStatus.OPEN,
-                stage_entered_at=now,
-                created_at=now,
-                updated_at=now,
-                amount_cny=facts.budget_cny,
-            )
-            await uow.deals.add(deal)
+            deal = await open_first_deal(uow, actor, customer, facts, now)
             journal["created"]["deal"] = deal.id
         else:
             before = completeness(customer, None)

@@ -21,7 +21,6 @@ from crm.model import (
     Contact,
     Customer,
     Deal,
-    DealStatus,
     DuplicateFlag,
     DuplicateStatus,
     FollowUp,
@@ -33,7 +32,7 @@ from crm.model import (
 )
 from crm.ports import Clock, Normalizer, UnitOfWork, UnitOfWorkFactory
 from crm.profile import completeness, missing_core
-from crm.records import can_see, contact_keys, fill_contact_from, fill_customer_from
+from crm.records import can_see, contact_keys, fill_contact_from, fill_customer_from, open_deal
 from crm.text import one_line
 
 logger = logging.getLogger(__name__)
@@ -637,9 +636,7 @@ class CustomerService:
         interaction, customer, contact = await self._capture(uow, actor, interaction_id)
         deal = None
         if customer is not None:
-            deal = next(
-                (d for d in await uow.deals.for_customer(customer.id) if d.status is DealStatus.OPEN), None
-            )
+            deal = await open_deal(uow, customer.id)
         score = completeness(customer, contact)
         return CaptureResult(
             outcome=outcome,

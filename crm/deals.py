@@ -45,7 +45,7 @@ from crm.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from crm.records import apply_to_customer, can_see, contact_keys
+from crm.records import apply_to_customer, can_see, contact_keys, open_deal
 from crm.reminder_plan import store_follow_ups
 from crm.stages import (
     LOST,
@@ -885,8 +885,7 @@ class DealService:
                 raise InputRejected("role.which_customer", name=person.name)
             contact, created = await self._assign_role(uow, actor, customer_id, person, now)
             if deal is None:
-                deals = [d for d in await uow.deals.for_customer(customer_id) if d.status is DealStatus.OPEN]
-                deal = deals[0] if deals else None
+                deal = await open_deal(uow, customer_id)
             view = await self._view(uow, deal, await self._funnel(uow, actor.team_id)) if deal else None
             await uow.commit()
         assert person.role is not None
@@ -1016,8 +1015,8 @@ class DealService:
                 {"before": before.value if before else None, "after": role.value if role else None},
                 now,
             )
-            deals = [d for d in await uow.deals.for_customer(customer.id) if d.status is DealStatus.OPEN]
-            view = await self._view(uow, deals[0], await self._funnel(uow, actor.team_id)) if deals else None
+            deal = await open_deal(uow, customer.id)
+            view = await self._view(uow, deal, await self._funnel(uow, actor.team_id)) if deal else None
             await uow.commit()
         return contact, view
 

@@ -9,11 +9,34 @@ from crm.dedup import Fingerprint, LookupKey
 from crm.facts import Facts
 from crm.model import Contact, Customer, Deal, DealStatus, FollowUp, Member
 from crm.ports import Normalizer, UnitOfWork
+from crm.stages import FIRST_STAGE_KEY
 
 
 async def open_deal(uow: UnitOfWork, customer_id: int) -> Deal | None:
     """The customer's open deal (the oldest, when a customer has several)."""
     return next((d for d in await uow.deals.for_customer(customer_id) if d.status is DealStatus.OPEN), None)
+
+
+async def open_first_deal(
+    uow: UnitOfWork, actor: Member, customer: Customer, facts: Facts, now: datetime
+) -> Deal:
+    """A new customer's first deal, in the funnel's first stage, owned by whoever brought the customer
+    in, named after the customer (or the person, for a customer without a name yet)."""
+    return await uow.deals.add(
+        Deal(
+            id=0,
+            team_id=actor.team_id,
+            customer_id=customer.id,
+            owner_id=actor.id,
+            title=customer.name or facts.name or "",
+            stage=FIRST_STAGE_KEY,
+            status=DealStatus.OPEN,
+            stage_entered_at=now,
+            created_at=now,
+            updated_at=now,
+            amount_cny=facts.budget_cny,
+        )
+    )
 
 
 def can_see(actor: Member, owner_id: int, team_id: int) -> bool:

@@ -21,7 +21,7 @@ from crm.errors import InputRejected
 from crm.facts import DecisionRole
 from crm.model import Lang
 
-FIRST_STAGE_KEY = "lead"  # crm.capture creates new deals here
+FIRST_STAGE_KEY = "lead"  # new customers' deals open here (crm.records.open_first_deal)
 WON = "won"
 LOST = "lost"
 RESERVED = frozenset({WON, LOST})

@@ -25,8 +25,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from crm import audit, snapshot
-from crm.capture import FIRST_STAGE
+from crm import audit, files, snapshot
 from crm.errors import (
     AudioRejected,
     InputRejected,
@@ -44,7 +43,6 @@ from crm.model import (
     Contact,
     Customer,
     Deal,
-    DealStatus,
     FollowUp,
     Interaction,
     Lang,
@@ -53,7 +51,6 @@ from crm.model import (
     ReminderKind,
     ReminderStatus,
     Source,
-    StoredFile,
 )
 from crm.ports import (
     AudioProbe,
@@ -67,7 +64,16 @@ from crm.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from crm.records import apply_to_contact, apply_to_customer, can_see, contact_keys, new_contact, new_customer
+from crm.records import (
+    apply_to_contact,
+    apply_to_customer,
+    can_see,
+    contact_keys,
+    new_contact,
+    new_customer,
+    open_deal,
+    open_first_deal,
+)
 from crm.reminder_plan import MEETING_LEAD, adjust_due, store_follow_ups
 from crm.text import one_line
 from crm.voice_match import OFFER, Candidate, decide, mentioned_contact, score
@@ -453,20 +459,7 @@ class VoiceService:
     async def _store(self, actor: Member, stored: _Stored, key: str | None) -> Interaction:
         now = self._clock.now()
         async with self._uow() as uow:
-            file = await uow.files.by_hash(actor.team_id, stored.sha256)
-            if file is None:
-                file = await uow.files.add(
-                    StoredFile(
-                        id=0,
-                        team_id=actor.team_id,
-                        sha256=stored.sha256,
-                        size=stored.size,
-                        mime=stored.mime,
-                        path=stored.path,
-                        original_name=stored.filename,
-                        created_at=now,
-                    )
-                )
+            file, _ = await files.record(uow, actor.team_id, stored, stored.path, now)
             interaction = await uow.interactions.add(
                 Interaction(
                     id=0,
@@ -752,21 +745,7 @@ class VoiceService:
             customer.follow_up = FollowUp.MEETING if facts.next_meeting else FollowUp.CONTACTED
             await uow.customers.add(customer, self._company_key(customer.name))
             journal["created"]["customer"] = customer.id
-            deal = await uow.deals.add(
-                Deal(
-                    id=0,
-                    team_id=actor.team_id,
-                    customer_id=customer.id,
-                    owner_id=actor.id,
-                    title=customer.name or facts.name or "",
-                    stage=FIRST_STAGE,
-                    status=DealStatus.OPEN,
-                    stage_entered_at=now,
-                    created_at=now,
-                    updated_at=now,
-                    amount_cny=facts.budget_cny,
-                )
-            )
+            deal = await open_first_deal(uow, actor, customer, facts, now)
             journal["created"]["deal"] = deal.id
             created = True
         elif customer is not None:
@@ -779,9 +758,7 @@ class VoiceService:
                 customer.follow_up = FollowUp.CONTACTED
             customer.updated_at = now
             await uow.customers.update(customer, self._company_key(customer.name))
-            deal = next(
-                (d for d in await uow.deals.for_customer(customer.id) if d.status is DealStatus.OPEN), None
-            )
+            deal = await open_deal(uow, customer.id)
         if customer is None:
             return _Link(None, None, None, journal, False)
 
@@ -1172,6 +1149,10 @@ class _Stored:
     mime: str
     filename: str | None
     duration: float | None
+
+    @property
+    def name(self) -> str | None:
+        return self.filename
 
 
 def _status(interaction: Interaction) -> VoiceStatus:
