@@ -82,6 +82,8 @@ def build(ports: Ports, limits: Limits) -> Features:
     capture = CaptureService(ports.uow, ports.clock, ports.extractor, ports.normalizer, ports.spool)
     customers = CustomerService(ports.uow, ports.clock, ports.normalizer)
     reminders = ReminderService(ports.uow, ports.clock)
+    # Pending reminders written by any unit of work wake the reminder scheduler after the commit.
+    ports.uow.subscribe(reminders.committed)
     voice = VoiceService(
         ports.uow,
         ports.clock,
@@ -93,7 +95,6 @@ def build(ports: Ports, limits: Limits) -> Features:
         speech=ports.speech,
         probe=ports.audio,
         max_bytes=max_bytes,
-        scheduled=reminders.scheduled,
     )
     deals = DealService(
         ports.uow,
@@ -128,7 +129,7 @@ def build(ports: Ports, limits: Limits) -> Features:
     onboarding.register(registry)
     # Leads: the lead card's buttons and its pending field answer, /find /customer /undo /review, and
     # what typed text nobody recognizes becomes (a capture).
-    leads = Leads(capture, customers, members, reminders)
+    leads = Leads(capture, customers, members)
     leads.register(registry)
     # Reminders: /reminders, /settings, the buttons of a delivered reminder and the answer to "when?".
     reminder_actions = Reminders(reminders, members, ports.clock, ports.extractor)
@@ -142,7 +143,7 @@ def build(ports: Ports, limits: Limits) -> Features:
     # Deals: /deals /deal /advance /pipeline /digest /stages, deal buttons, typed stage changes and
     # roles, files as evidence (the first file route), the answer to a photo nobody takes, and the
     # evidence offer on a captured chat's lead card.
-    deal_actions = Deals(deals, digests, members, reminders, charts, ports.notifier)
+    deal_actions = Deals(deals, digests, members, charts, ports.notifier)
     deal_actions.register(registry)
     leads.annotate(deal_actions.capture_offer)
     # Business cards: the last file route (photos nobody before took), their "fix" buttons, /card.

@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from crm.dedup import LookupKey
+from crm.events import Subscriber
 from crm.facts import CardFacts, Facts
 from crm.health import DealSnapshot
 from crm.model import (
@@ -437,6 +438,11 @@ class UnitOfWork(Protocol):
 class UnitOfWorkFactory(Protocol):
     def __call__(self, *, read_only: bool = False) -> UnitOfWork:
         """A unit of work. `read_only=True` for ones that only read: they never wait for writers."""
+        ...
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        """`subscriber` gets the events of every unit of work that commits (crm.events), after the
+        commit: a pending reminder written wakes the reminder scheduler."""
         ...
 
 

@@ -18,7 +18,7 @@ import hashlib
 import logging
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -360,10 +360,8 @@ class VoiceService:
         speech: SpeechToText | None,
         probe: AudioProbe | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
-        scheduled: Callable[[Iterable[Reminder]], None] | None = None,
     ) -> None:
         self._uow = uow
-        self._scheduled = scheduled  # tells the reminder scheduler about reminders committed here
         self._clock = clock
         self._extractor = extractor
         self._normalizer = normalizer
@@ -690,7 +688,6 @@ class VoiceService:
             link.journal["interaction"] = current.id
             await audit.record(uow, actor, "capture", ("interaction", current.id), link.journal, now)
             await uow.commit()
-        self._schedule(reminders)
         logger.info(
             "minutes %s: %s, %d commitment(s), %d reminder(s)",
             current.id,
@@ -977,7 +974,6 @@ class VoiceService:
             )
             minutes = await self._load(uow, actor, interaction_id, None)
             await uow.commit()
-        self._schedule(minutes.reminders)
         return minutes
 
     async def retry(self, actor: Member, interaction_id: int, token: str = "") -> VoiceResult:
@@ -1133,10 +1129,6 @@ class VoiceService:
 
     def _company_key(self, name: str | None) -> str:
         return self._normalizer.company_key(name) if name else ""
-
-    def _schedule(self, reminders: Iterable[Reminder]) -> None:
-        if self._scheduled is not None:
-            self._scheduled(reminders)
 
 
 @dataclass(frozen=True, slots=True)

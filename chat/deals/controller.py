@@ -27,7 +27,6 @@ from crm.facts import DecisionRole
 from crm.inputs import Upload
 from crm.members import MemberService
 from crm.model import DealStatus, Member, Role
-from crm.reminders import ReminderService
 from crm.stages import WON, FieldName, StageConfigError, parse_bytes
 
 logger = logging.getLogger(__name__)
@@ -59,14 +58,12 @@ class Deals:
         deals: DealService,
         digests: DigestService,
         members: MemberService,
-        reminders: ReminderService,
         charts: FunnelCharts,
         notifier: Notifier | None,
     ) -> None:
         self.deals = deals
         self.digests = digests
         self.members = members
-        self.reminders = reminders
         self.charts = charts
         self.notifier = notifier
 
@@ -293,7 +290,6 @@ class Deals:
                 return reply
         if context is not None and (ev.deal_tag(reply_to) is not None or line.startswith(("#", "＃"))):
             outcome = await self.deals.note(actor, context, ev.strip_tag(line) if not reply_to else line, key)
-            self.reminders.scheduled(outcome.reminders)
             return present.note_outcome(actor, outcome)
         return None
 

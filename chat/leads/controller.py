@@ -20,7 +20,6 @@ from crm.customers import CustomerService, EditableField
 from crm.inputs import ChatMessage
 from crm.members import MemberService
 from crm.model import FollowUp, Member
-from crm.reminders import ReminderService
 
 # What a feature adds to the lead card of a fresh capture (given the captured text), or None.
 Annotator = Callable[[Member, CaptureResult, str], Awaitable[view.Annotations | None]]
@@ -34,12 +33,10 @@ class Leads:
         capture: CaptureService,
         customers: CustomerService,
         members: MemberService,
-        reminders: ReminderService,
     ) -> None:
         self.capture = capture
         self.customers = customers
         self.members = members
-        self.reminders = reminders
         self._annotators: list[Annotator] = []
 
     def register(self, registry: Registry) -> None:
@@ -79,7 +76,6 @@ class Leads:
     async def chat(self, actor: Member, messages: Sequence[ChatMessage]) -> Reply:
         """A forwarded burst or a pasted chat."""
         result = await self.capture.chat(actor, messages)
-        self.reminders.scheduled(result.reminders)
         notes = await self._notes(actor, result, transcript(messages))
         return view.lead_card(actor, result, notes=notes)
 
@@ -168,7 +164,6 @@ class Leads:
         retried = await self.capture.retry(actor, arg)
         if retried is None:
             return text(actor.lang, "error.retry_gone")
-        self.reminders.scheduled(retried.reminders)
         return view.lead_card(actor, retried)
 
     # --- reading --------------------------------------------------------------------------------

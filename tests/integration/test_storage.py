@@ -62,6 +62,40 @@ async def test_leaving_without_commit_rolls_back(any_engine: AsyncEngine) -> Non
         assert await uow.teams.count() == 0
 
 
+def _reminder(member: Member, due: datetime, status: ReminderStatus = ReminderStatus.PENDING) -> Reminder:
+    return Reminder(
+        id=0,
+        team_id=member.team_id,
+        member_id=member.id,
+        kind=ReminderKind.ASK,
+        text="回电话",
+        due_at=due,
+        status=status,
+        created_at=NOW,
+    )
+
+
+async def test_pending_reminders_are_published_after_the_commit_only(any_engine: AsyncEngine) -> None:
+    factory = SqlUnitOfWorkFactory(any_engine)
+    _, member = await _seed(factory)
+    published: list[list[tuple[int, datetime]]] = []
+    factory.subscribe(lambda events: published.append([(e.reminder_id, e.due_at) for e in events]))
+
+    async with factory() as uow:  # rolled back: nothing happened
+        await uow.reminders.add(_reminder(member, NOW + timedelta(hours=1)))
+    async with factory() as uow:
+        soon = await uow.reminders.add(_reminder(member, NOW + timedelta(hours=2)))
+        await uow.reminders.add(_reminder(member, NOW + timedelta(hours=3), ReminderStatus.DONE))
+        assert published == []  # not before the commit
+        await uow.commit()
+    async with factory() as uow:
+        soon.status = ReminderStatus.CANCELLED  # a cancelled one wakes nobody
+        await uow.reminders.update(soon)
+        await uow.commit()
+
+    assert published == [[(soon.id, NOW + timedelta(hours=2))]]
+
+
 async def test_candidate_lookup_by_keys_skips_merged_and_archived(any_engine: AsyncEngine) -> None:
     factory = SqlUnitOfWorkFactory(any_engine)
     team, member = await _seed(factory)

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from chat.app import App
 from chat.views import Act, Reply
 from crm.errors import InputRejected, NotAllowed, NotFound, StorageError
+from crm.events import Subscriber
 from crm.facts import DecisionRole, Party
 from crm.inputs import ChatMessage, VoiceNote
 from crm.model import FollowUp, Identity, Lang, Member, ReminderKind, ReminderStatus, Source
@@ -727,6 +728,9 @@ class FlakyDatabase:
         if self.down:
             raise StorageError("database is locked")
         return self.inner(read_only=read_only)
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self.inner.subscribe(subscriber)
 
 
 async def test_a_note_that_arrives_while_the_database_is_down_is_kept_on_disk_for_a_retry(
