@@ -61,6 +61,18 @@ class Source(StrEnum):
     LOCATION = "location"
 
 
+class VoiceStatus(StrEnum):
+    """Where a voice note stands. A small state machine (crm.voice.MOVES): transcribing, then done,
+    failed (kept; the rep can retry) or rejected (silent or undecodable after all: nothing to retry);
+    done minutes may be discarded."""
+
+    TRANSCRIBING = "transcribing"
+    FAILED = "failed"
+    REJECTED = "rejected"
+    DONE = "done"
+    DISCARDED = "discarded"
+
+
 class FollowUp(StrEnum):
     """The follow-up status: the "+1" of the 3+1 core fields of a lead."""
 
@@ -239,6 +251,7 @@ class Interaction:
     file_id: int | None = None
     external_key: str | None = None
     undone_at: datetime | None = None
+    voice_status: VoiceStatus | None = None  # voice notes only
 
 
 @dataclass(slots=True)

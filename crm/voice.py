@@ -1,12 +1,19 @@
 """Voice notes become visit minutes on the right customer, with commitments, to-dos and reminders.
 
-A note is stored before anything else (the audio in the blob store, a files row, and a VOICE
-interaction marked "transcribing", idempotent on the channel's key), so a recording that passed the
-quick checks is never lost: if transcription fails it stays, with a retry button. Transcription runs
-in one worker, one note at a time, in a thread (the model is loaded once per process and uses every
-core it was given), never inside a unit of work. Then nlu reads the transcript, the note is matched
-to one of the rep's customers (crm.voice_match) or the rep is asked, and everything it says is
-written in one unit of work, journaled like a capture so that /undo reverses it.
+A note is a small state machine (`MOVES`, the status in `Interaction.voice_status`): transcribing,
+then done, failed (kept, with a retry button) or rejected (silent or undecodable: nothing to retry);
+done minutes may be discarded. It takes three units of work:
+
+1. accept: the audio is in the blob store already; the channel's message key is looked up (a
+   redelivery gets what became of the first), else a files row and a VOICE interaction are written,
+   transcribing. A recording that passed the quick checks is never lost from here on.
+2. transcribe: one read of what transcription needs (the rep's recent customers and contacts, which
+   make the prompt and are the candidates the note is matched against); the audio is transcribed in
+   one worker, one note at a time, in a thread, never inside a unit of work. Progress is reported as
+   numbers (`Progress`); chat/ renders them.
+3. record: nlu reads the transcript, the note is matched to one of the rep's customers
+   (crm.voice_match) or the rep is asked, and everything it says is written, journaled like a capture
+   so that /undo reverses it.
 """
 
 from __future__ import annotations
@@ -51,6 +58,7 @@ from crm.model import (
     ReminderKind,
     ReminderStatus,
     Source,
+    VoiceStatus,
 )
 from crm.ports import (
     AudioProbe,
@@ -76,6 +84,7 @@ from crm.records import (
 )
 from crm.reminder_plan import MEETING_LEAD, adjust_due, store_follow_ups
 from crm.text import one_line
+from crm.transcription import Job, TranscriptionQueue
 from crm.voice_match import OFFER, Candidate, decide, mentioned_contact, score
 
 logger = logging.getLogger(__name__)
@@ -127,14 +136,16 @@ class Progress:
 ProgressSink = Callable[[Progress], Awaitable[None]]
 
 
-class VoiceStatus(StrEnum):
-    """Where a voice interaction stands; kept in its facts under "voice"."""
-
-    TRANSCRIBING = "transcribing"
-    FAILED = "failed"  # kept; the rep can retry
-    REJECTED = "rejected"  # silent or undecodable after all: nothing to retry
-    DONE = "done"
-    DISCARDED = "discarded"
+# The voice state machine: from each status, the ones a note may move to. A failed note is retried
+# straight from the stored recording (by its button, a redelivery, or at start), so it moves on as a
+# transcribing one does.
+MOVES: dict[VoiceStatus, frozenset[VoiceStatus]] = {
+    VoiceStatus.TRANSCRIBING: frozenset({VoiceStatus.DONE, VoiceStatus.FAILED, VoiceStatus.REJECTED}),
+    VoiceStatus.FAILED: frozenset({VoiceStatus.DONE, VoiceStatus.FAILED, VoiceStatus.REJECTED}),
+    VoiceStatus.DONE: frozenset({VoiceStatus.DISCARDED}),
+    VoiceStatus.REJECTED: frozenset(),
+    VoiceStatus.DISCARDED: frozenset(),
+}
 
 
 class Outcome(StrEnum):
@@ -196,90 +207,6 @@ class _Link:
     created_customer: bool
 
 
-# --- the transcription worker ------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Job:
-    path: Path
-    language: str | None
-    prompt: str | None
-    future: asyncio.Future[Transcript]
-    started: asyncio.Event
-    fraction: list[float]  # [engine progress 0..1], written on the event loop
-
-
-class TranscriptionQueue:
-    """One worker, one note at a time: the engine holds the model once and uses every core it was
-    given, so two notes at once would only thrash. Blocking calls run in a thread."""
-
-    def __init__(self, speech: SpeechToText) -> None:
-        self._speech = speech
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._queue: asyncio.Queue[_Job] | None = None
-        self._worker: asyncio.Task[None] | None = None
-        self._busy = False
-
-    def ahead(self) -> int:
-        """How many notes a note queued now would wait for."""
-        waiting = self._queue.qsize() if self._queue is not None else 0
-        return waiting + (1 if self._busy else 0)
-
-    def submit(self, path: Path, language: str | None, prompt: str | None) -> _Job:
-        loop = asyncio.get_running_loop()
-        if self._loop is not loop or self._worker is None or self._worker.done():
-            # A new event loop (a test, a restarted runtime) gets its own queue and worker.
-            self._loop = loop
-            self._queue = asyncio.Queue()
-            self._busy = False
-            self._worker = loop.create_task(self._work(self._queue, loop), name="voice-transcription")
-        job = _Job(path, language, prompt, loop.create_future(), asyncio.Event(), [0.0])
-        assert self._queue is not None
-        self._queue.put_nowait(job)
-        return job
-
-    async def close(self) -> None:
-        if self._worker is not None and not self._worker.done():
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
-        self._worker = None
-
-    async def _work(self, queue: asyncio.Queue[_Job], loop: asyncio.AbstractEventLoop) -> None:
-        while True:
-            job = await queue.get()
-            if job.future.done():  # the caller went away while it waited
-                continue
-            self._busy = True
-            job.started.set()
-
-            def progress(fraction: float, job: _Job = job) -> None:
-                # Called from the worker thread; the loop may be gone at shutdown.
-                with contextlib.suppress(RuntimeError):
-                    loop.call_soon_threadsafe(_set_fraction, job, fraction)
-
-            try:
-                result = await asyncio.to_thread(
-                    self._speech.transcribe,
-                    job.path,
-                    language=job.language,
-                    prompt=job.prompt,
-                    progress=progress,
-                )
-            except Exception as exc:  # handed to the caller, who decides
-                if not job.future.done():
-                    job.future.set_exception(exc)
-            else:
-                if not job.future.done():
-                    job.future.set_result(result)
-            finally:
-                self._busy = False
-
-
-def _set_fraction(job: _Job, fraction: float) -> None:
-    job.fraction[0] = max(job.fraction[0], min(1.0, fraction))
-
-
 class _Progress:
     """The progress reports of one note: queued, then a percentage every few seconds.
 
@@ -299,7 +226,7 @@ class _Progress:
             return False
         return ahead > 0 or self._duration is None or self._duration > SHOW_PROGRESS_AFTER
 
-    async def follow(self, job: _Job, ahead: int) -> None:
+    async def follow(self, job: Job, ahead: int) -> None:
         if not self.wanted(ahead):
             return
         if ahead > 0:
@@ -318,7 +245,7 @@ class _Progress:
                 await self._task
             self._task = None
 
-    async def _tick(self, job: _Job) -> None:
+    async def _tick(self, job: Job) -> None:
         await job.started.wait()
         began = time.monotonic()
         expected = (self._duration or 0.0) * self._rate
@@ -389,10 +316,6 @@ class VoiceService:
         recording that cannot be transcribed (empty, not audio, silent, too long, too large)."""
         if self._blobs is None:
             raise InputRejected("voice.no_storage")
-        if note.key:
-            existing = await self._by_key(note.key)
-            if existing is not None:
-                return await self._again(actor, existing, status)
         limit = min(self._max_bytes, note.max_bytes or self._max_bytes)
         # Refuse from what the channel tells before downloading anything.
         if note.size is not None and note.size > limit:
@@ -431,7 +354,7 @@ class VoiceService:
         self, actor: Member, stored: _Stored, key: str | None, status: ProgressSink | None
     ) -> VoiceResult:
         try:
-            interaction = await self._store(actor, stored, key)
+            interaction, new = await self._store(actor, stored, key)
         except StorageConflict:
             # The same message delivered twice at once: the delivery that committed does the work.
             existing = await self._by_key(key) if key else None
@@ -444,7 +367,9 @@ class VoiceService:
                 {"kind": "voice", "member_id": actor.id, "key": key, **dataclasses.asdict(stored)}
             )
             return VoiceResult(Step.SPOOLED, retry_token=token)
-        return await self._transcribe(actor, interaction, stored.path, stored.duration, status)
+        if not new:  # the same message again
+            return await self._again(actor, interaction, status)
+        return await self._transcribe(actor, interaction, stored.duration, status, stored.path)
 
     async def _by_key(self, key: str) -> Interaction | None:
         try:
@@ -454,9 +379,14 @@ class VoiceService:
             # The database is down: go on, so that the recording is at least kept on disk.
             return None
 
-    async def _store(self, actor: Member, stored: _Stored, key: str | None) -> Interaction:
+    async def _store(self, actor: Member, stored: _Stored, key: str | None) -> tuple[Interaction, bool]:
+        """The note's first unit of work: the interaction of the channel's message if there is one
+        (a redelivery), else a new one with its file row, transcribing. (interaction, new)"""
         now = self._clock.now()
         async with self._uow() as uow:
+            existing = await uow.interactions.by_external_key(key) if key else None
+            if existing is not None:
+                return existing, False
             file, _ = await files.record(uow, actor.team_id, stored, stored.path, now)
             interaction = await uow.interactions.add(
                 Interaction(
@@ -465,15 +395,16 @@ class VoiceService:
                     author_id=actor.id,
                     source=Source.VOICE,
                     content="",
-                    facts={"voice": {"status": VoiceStatus.TRANSCRIBING.value, "duration": stored.duration}},
+                    facts={"voice": {"duration": stored.duration}},
                     created_at=now,
                     file_id=file.id,
                     external_key=key,
+                    voice_status=VoiceStatus.TRANSCRIBING,
                 )
             )
             await uow.commit()
         logger.info("voice note %s stored for member %s (%d bytes)", interaction.id, actor.id, stored.size)
-        return interaction
+        return interaction, True
 
     async def _again(
         self, actor: Member, interaction: Interaction, status: ProgressSink | None
@@ -496,22 +427,21 @@ class VoiceService:
     async def _retry_stored(
         self, actor: Member, interaction: Interaction, status: ProgressSink | None
     ) -> VoiceResult:
-        assert self._blobs is not None
-        async with self._uow(read_only=True) as uow:
-            file = await uow.files.get(interaction.file_id) if interaction.file_id else None
-        if file is None:
+        if interaction.file_id is None:
             raise NotFound("voice.retry_gone")
         duration = interaction.facts.get("voice", {}).get("duration")
-        return await self._transcribe(actor, interaction, file.path, duration, status)
+        return await self._transcribe(actor, interaction, duration, status)
 
     async def _transcribe(
         self,
         actor: Member,
         interaction: Interaction,
-        blob_path: str,
         duration: float | None,
         status: ProgressSink | None,
+        blob_path: str | None = None,
     ) -> VoiceResult:
+        """The note's second unit of work reads what transcription needs (the file when `blob_path`
+        is not known, the prompt's names, the candidate customers); the third records the minutes."""
         assert self._blobs is not None
         if self._queue is None:
             await self._mark(interaction.id, VoiceStatus.FAILED, reason="unavailable")
@@ -521,8 +451,12 @@ class VoiceService:
         self._inflight.add(interaction.id)
         progress = _Progress(status, duration, self._rate)
         try:
-            path = self._blobs.open_path(blob_path)
-            prompt = await self._prompt(actor)
+            context = await self._context(actor, interaction.file_id if blob_path is None else None)
+            stored_at = blob_path or context.path
+            if stored_at is None:
+                raise NotFound("voice.retry_gone")
+            path = self._blobs.open_path(stored_at)
+            prompt = context.prompt
             # Mandarin-speaking reps dictate in Mandarin: forcing it avoids Whisper now and then taking
             # accented speech for English. Members who chose English may dictate in either: detect.
             language = "zh" if actor.lang is Lang.ZH else None
@@ -548,7 +482,7 @@ class VoiceService:
                 )
                 raise AudioRejected("voice.rejected.silent")
             await progress.minutes()
-            minutes = await self._record(actor, interaction, transcript)
+            minutes = await self._record(actor, interaction, transcript, context.candidates)
             return VoiceResult(Step.MINUTES, minutes=minutes)
         finally:
             await progress.stop()
@@ -565,10 +499,10 @@ class VoiceService:
     ) -> None:
         async with self._uow() as uow:
             interaction = await uow.interactions.get(interaction_id)
-            if interaction is None:
+            if interaction is None or not move(interaction, state):
                 return
             voice = dict(interaction.facts.get("voice", {}))
-            voice.update(status=state.value, reason=reason)
+            voice.update(reason=reason)
             interaction.facts = {**interaction.facts, "voice": voice}
             if undone and interaction.undone_at is None:
                 # Nothing came of it: /undo and the history skip it. The file row stays.
@@ -612,34 +546,39 @@ class VoiceService:
             logger.warning("voice note %s could not be resumed", interaction.id, exc_info=True)
             return None
 
-    # --- the CRM-aware prompt ------------------------------------------------------------------
+    # --- what transcription needs ------------------------------------------------------------
 
-    async def _prompt(self, actor: Member) -> str | None:
-        """The team's product terms and the rep's recent customers and contacts, most recent last
-        (the engine keeps the end of a prompt that is too long), so names come out spelled as stored."""
+    async def _context(self, actor: Member, file_id: int | None) -> _Context:
+        """One read: the recording's path (when `file_id` is given), the team's product terms and the
+        rep's recent customers with their contacts, which make the prompt and are the candidates the
+        minutes are matched against."""
+        owner = None if actor.role.sees_team else actor.id
         async with self._uow(read_only=True) as uow:
+            file = await uow.files.get(file_id) if file_id is not None else None
             team = await uow.teams.get(actor.team_id)
-            customers = await uow.customers.recent(actor.team_id, actor.id, PROMPT_CUSTOMERS)
-            names: list[str] = []
-            for customer in reversed(customers):
-                contacts = await uow.contacts.for_customer(customer.id)
-                names += [c.name for c in contacts[:PROMPT_CONTACTS] if c.name]
-                if customer.name:
-                    names.append(customer.name)
+            recent = await uow.customers.recent(actor.team_id, owner, CANDIDATE_CUSTOMERS)
+            contacts = {c.id: tuple(await uow.contacts.for_customer(c.id)) for c in recent}
+            if owner is None:
+                # A manager sees the team's customers; the prompt still names their own.
+                own = await uow.customers.recent(actor.team_id, actor.id, PROMPT_CUSTOMERS)
+                for customer in own:
+                    if customer.id not in contacts:
+                        contacts[customer.id] = tuple(await uow.contacts.for_customer(customer.id))
+            else:
+                own = recent[:PROMPT_CUSTOMERS]
         terms = [str(term) for term in (team.settings.get(TERMS_KEY) or [])] if team else []
-        items = list(dict.fromkeys(item.strip() for item in [*terms, *names] if item and item.strip()))
-        if not items:
-            return None
-        # Whisper continues the prompt's style: a list that ends a sentence makes it punctuate the
-        # note (measured on the bench clip: without the full stop it often writes no punctuation at
-        # all, and nlu then cannot tell one promise from the next).
-        if actor.lang is Lang.ZH:
-            return "，".join(items) + "。"
-        return ", ".join(items) + "."
+        candidates = [Candidate(c, contacts[c.id]) for c in recent if can_see(actor, c.owner_id, c.team_id)]
+        return _Context(
+            path=file.path if file is not None else None,
+            prompt=_prompt(actor, terms, [(c, contacts[c.id]) for c in own]),
+            candidates=candidates,
+        )
 
     # --- minutes ------------------------------------------------------------------------------
 
-    async def _record(self, actor: Member, interaction: Interaction, transcript: Transcript) -> Minutes:
+    async def _record(
+        self, actor: Member, interaction: Interaction, transcript: Transcript, recent: list[Candidate]
+    ) -> Minutes:
         text = transcript.text.strip()
         # Relative times ("下周三") count from when the note was recorded, not from a later retry.
         said_at = actor.local(interaction.created_at)
@@ -651,12 +590,15 @@ class VoiceService:
                 raise NotFound("voice.retry_gone")
             if _status(current) is VoiceStatus.DONE:  # a retry raced with the first run
                 return await self._load(uow, actor, current.id, Outcome.REPEATED)
-            candidates = await self._candidates(uow, actor, facts)
+            candidates = await self._candidates(uow, actor, facts, recent)
             prior = _prior(candidates, now)
             scored = score(candidates, text, facts, self._normalizer, prior)
             chosen, offered = decide(scored)
-            if chosen is not None:
-                outcome, target, create = Outcome.MATCHED, chosen.customer, False
+            # The customer as it is now: it was read before transcription, and what the note says is
+            # written onto it.
+            fresh = await _live(uow, actor, chosen.customer.id) if chosen is not None else None
+            if chosen is not None and fresh is not None:
+                outcome, target, create = Outcome.MATCHED, fresh, False
             elif facts.company and not any(s.evidence >= OFFER for s in offered):
                 # A company none of the rep's customers is: a new one (the prior alone is no match).
                 outcome, target, create = Outcome.CREATED, None, True
@@ -668,11 +610,11 @@ class VoiceService:
                 uow, actor, facts, target, create=create, contact=chosen.contact if chosen else None, now=now
             )
             current.content = text
+            move(current, VoiceStatus.DONE)
             current.facts = {
                 **facts.to_json(),
                 "voice": {
                     **current.facts.get("voice", {}),
-                    "status": VoiceStatus.DONE.value,
                     "reason": None,
                     "language": transcript.language,
                     "audio_seconds": round(transcript.audio_seconds, 1),
@@ -708,18 +650,20 @@ class VoiceService:
             reminders=reminders,
         )
 
-    async def _candidates(self, uow: UnitOfWork, actor: Member, facts: Facts) -> list[Candidate]:
+    async def _candidates(
+        self, uow: UnitOfWork, actor: Member, facts: Facts, recent: list[Candidate]
+    ) -> list[Candidate]:
+        """The rep's recent customers (read with the prompt), and older ones the note names."""
         owner = None if actor.role.sees_team else actor.id
-        customers = await uow.customers.recent(actor.team_id, owner, CANDIDATE_CUSTOMERS)
-        # Older customers named in the note are found by name as well.
+        found = {candidate.customer.id: candidate for candidate in recent}
         queries = [facts.company, facts.name, *(p.name for p in facts.people)]
         for query in dict.fromkeys(q for q in queries if q and len(q) >= 2):
-            customers += await uow.customers.search(actor.team_id, owner, query, SEARCH_PER_NAME)
-        unique = {c.id: c for c in customers if can_see(actor, c.owner_id, c.team_id)}
-        return [
-            Candidate(customer, tuple(await uow.contacts.for_customer(customer.id)))
-            for customer in unique.values()
-        ]
+            for customer in await uow.customers.search(actor.team_id, owner, query, SEARCH_PER_NAME):
+                if customer.id not in found and can_see(actor, customer.owner_id, customer.team_id):
+                    found[customer.id] = Candidate(
+                        customer, tuple(await uow.contacts.for_customer(customer.id))
+                    )
+        return list(found.values())
 
     async def _link(
         self,
@@ -908,8 +852,7 @@ class VoiceService:
                 if commitment.done_at is None:
                     commitment.done_at = now
                     await uow.commitments.update(commitment)
-            voice = {**interaction.facts.get("voice", {}), "status": VoiceStatus.DISCARDED.value}
-            interaction.facts = {**interaction.facts, "voice": voice}
+            move(interaction, VoiceStatus.DISCARDED)  # _editable let through done minutes only
             interaction.undone_at = now
             await uow.interactions.update(interaction)
             await audit.record(uow, actor, "minutes.discarded", ("interaction", interaction.id), {}, now)
@@ -1132,6 +1075,15 @@ class VoiceService:
 
 
 @dataclass(frozen=True, slots=True)
+class _Context:
+    """What transcribing a note needs, read in one unit of work."""
+
+    path: str | None
+    prompt: str | None
+    candidates: list[Candidate]
+
+
+@dataclass(frozen=True, slots=True)
 class _Stored:
     """A recording in the blob store, before (or without) its database rows."""
 
@@ -1148,12 +1100,52 @@ class _Stored:
 
 
 def _status(interaction: Interaction) -> VoiceStatus:
-    value = interaction.facts.get("voice", {}).get("status")
-    try:
-        return VoiceStatus(value)
-    except ValueError:
-        # A voice interaction without our marker was made by some other path and is complete.
-        return VoiceStatus.DONE
+    # A voice interaction without a status was made by some other path and is complete.
+    return interaction.voice_status or VoiceStatus.DONE
+
+
+def move(interaction: Interaction, to: VoiceStatus) -> bool:
+    """Moves the note to `to` if the state machine allows it from where it stands; False (and no
+    change) otherwise, e.g. a late failure report about minutes a retry has already written."""
+    current = _status(interaction)
+    if to not in MOVES[current]:
+        logger.info("voice note %s stays %s (not %s)", interaction.id, current.value, to.value)
+        return False
+    interaction.voice_status = to
+    return True
+
+
+async def _live(uow: UnitOfWork, actor: Member, customer_id: int) -> Customer | None:
+    customer = await uow.customers.get(customer_id)
+    if (
+        customer is None
+        or customer.merged_into is not None
+        or customer.archived_at is not None
+        or not can_see(actor, customer.owner_id, customer.team_id)
+    ):
+        return None
+    return customer
+
+
+def _prompt(
+    actor: Member, terms: list[str], customers: list[tuple[Customer, tuple[Contact, ...]]]
+) -> str | None:
+    """The team's product terms and the rep's recent customers and contacts, most recent last (the
+    engine keeps the end of a prompt that is too long), so names come out spelled as stored."""
+    names: list[str] = []
+    for customer, contacts in reversed(customers):
+        names += [c.name for c in contacts[:PROMPT_CONTACTS] if c.name]
+        if customer.name:
+            names.append(customer.name)
+    items = list(dict.fromkeys(item.strip() for item in [*terms, *names] if item and item.strip()))
+    if not items:
+        return None
+    # Whisper continues the prompt's style: a list that ends a sentence makes it punctuate the note
+    # (measured on the bench clip: without the full stop it often writes no punctuation at all, and
+    # nlu then cannot tell one promise from the next).
+    if actor.lang is Lang.ZH:
+        return "，".join(items) + "。"
+    return ", ".join(items) + "."
 
 
 def _stt_seconds(transcript: Transcript) -> float | None:

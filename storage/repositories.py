@@ -56,6 +56,7 @@ from crm.model import (
     Source,
     StoredFile,
     Team,
+    VoiceStatus,
 )
 from storage import tables as t
 
@@ -405,12 +406,14 @@ def _interaction(row: RowMapping) -> Interaction:
     data = dict(row)
     data["source"] = Source(data["source"])
     data["facts"] = dict(data["facts"] or {})
+    data["voice_status"] = VoiceStatus(data["voice_status"]) if data["voice_status"] else None
     return Interaction(**data)
 
 
 def _interaction_values(interaction: Interaction) -> dict[str, Any]:
     values = _values(interaction)
     values["source"] = interaction.source.value
+    values["voice_status"] = interaction.voice_status.value if interaction.voice_status else None
     return values
 
 

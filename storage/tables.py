@@ -212,6 +212,8 @@ interactions = Table(
     Column("external_key", String(200), nullable=True, unique=True),
     Column("undone_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # Voice notes: where the note stands (crm.model.VoiceStatus); NULL for other interactions.
+    Column("voice_status", String(16), nullable=True),
 )
 
 commitments = Table(

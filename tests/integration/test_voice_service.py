@@ -26,8 +26,18 @@ from crm.errors import InputRejected, NotAllowed, NotFound, StorageError
 from crm.events import Subscriber
 from crm.facts import DecisionRole, Party
 from crm.inputs import ChatMessage, VoiceNote
-from crm.model import FollowUp, Identity, Lang, Member, ReminderKind, ReminderStatus, Source
-from crm.voice import Minutes, Outcome, Step, VoiceResult
+from crm.model import (
+    FollowUp,
+    Identity,
+    Interaction,
+    Lang,
+    Member,
+    ReminderKind,
+    ReminderStatus,
+    Source,
+    VoiceStatus,
+)
+from crm.voice import Minutes, Outcome, Step, VoiceResult, move
 from nlu.extractor import Extractor
 from storage import tables as t
 from storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
@@ -136,7 +146,7 @@ async def test_note_becomes_minutes_on_the_existing_customer(
     assert interaction["content"] == VISIT
     assert interaction["external_key"] == "tg:3:10"
     assert interaction["customer_id"] == ids["huawei"]
-    assert interaction["facts"]["voice"]["status"] == "done"
+    assert interaction["voice_status"] == "done"
     (stored,) = await rows(sqlite_engine, t.files)
     assert interaction["file_id"] == stored["id"]
     assert (tmp_path / "files" / str(stored["path"])).read_bytes() == CLIP
@@ -328,7 +338,7 @@ async def test_discard_cancels_reminders_and_keeps_the_recording(
     assert reply.text == "🗑 纪要已删除，相关提醒已取消。录音仍然保留。"
     voice = next(i for i in await rows(sqlite_engine, t.interactions) if i["source"] == "voice")
     assert voice["undone_at"] is not None
-    assert voice["facts"]["voice"]["status"] == "discarded"
+    assert voice["voice_status"] == "discarded"
     assert all(r["status"] == ReminderStatus.CANCELLED.value for r in await rows(sqlite_engine, t.reminders))
     assert all(c["done_at"] is not None for c in await rows(sqlite_engine, t.commitments))
     huawei = {c["id"]: c for c in await rows(sqlite_engine, t.customers)}[ids["huawei"]]
@@ -383,7 +393,7 @@ async def test_transcription_failure_keeps_the_recording_and_retry_works(
     assert button.act is Act.VOICE_RETRY
     voice = next(i for i in await rows(sqlite_engine, t.interactions) if i["source"] == "voice")
     assert button.target == voice["id"]
-    assert voice["facts"]["voice"]["status"] == "failed"
+    assert voice["voice_status"] == "failed"
     assert voice["file_id"] is not None and voice["undone_at"] is None
     assert "transcription of voice note" in caplog.text
 
@@ -412,6 +422,64 @@ async def test_without_a_speech_engine_the_recording_is_kept(
     assert "暂时不能识别语音" in reply.text
     assert reply.all_buttons()[0].act is Act.VOICE_RETRY
     assert await count(sqlite_engine, t.files) == 1
+
+
+class CountingDatabase:
+    """The unit-of-work factory, noting each unit of work opened (read or write)."""
+
+    def __init__(self, inner: SqlUnitOfWorkFactory) -> None:
+        self.inner = inner
+        self.opened: list[str] = []
+
+    def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
+        self.opened.append("read" if read_only else "write")
+        return self.inner(read_only=read_only)
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self.inner.subscribe(subscriber)
+
+
+async def test_a_note_takes_three_units_of_work_accept_transcribe_record(
+    sqlite_engine: AsyncEngine, clock: FakeClock, extractor: Extractor, tmp_path: Path, speech: ScriptedSpeech
+) -> None:
+    database = CountingDatabase(SqlUnitOfWorkFactory(sqlite_engine))
+    app = make_voice_app(sqlite_engine, clock, extractor, tmp_path, speech)
+    app = App(dataclasses.replace(app.ports, uow=database), max_file_mb=20)
+    team = (await app.members.start(person("1", "Admin"), None)).member
+    assert team is not None
+    await app.chat(team, [ChatMessage("华为 王经理 13812345678")])  # a customer to match against
+    speech.say("今天拜访了华为的王经理，预算50万，下周三再约。")
+    database.opened.clear()
+
+    result = await app.voice.process(team, note(key="tg:1:1"))
+    await app.voice.aclose()
+
+    assert minutes_of(result).customer is not None and minutes_of(result).customer.name == "华为"
+    assert database.opened == ["write", "read", "write"]
+
+
+@pytest.mark.parametrize(
+    ("now", "to", "moved"),
+    [
+        (VoiceStatus.TRANSCRIBING, VoiceStatus.DONE, True),
+        (VoiceStatus.TRANSCRIBING, VoiceStatus.FAILED, True),
+        (VoiceStatus.FAILED, VoiceStatus.DONE, True),  # a retry that worked
+        (VoiceStatus.DONE, VoiceStatus.DISCARDED, True),
+        (VoiceStatus.DONE, VoiceStatus.FAILED, False),  # a late failure report keeps the minutes
+        (VoiceStatus.REJECTED, VoiceStatus.DONE, False),
+        (VoiceStatus.DISCARDED, VoiceStatus.DONE, False),
+        (None, VoiceStatus.DISCARDED, True),  # no status: made complete by another path
+    ],
+)
+def test_voice_notes_move_only_as_the_state_machine_allows(
+    now: VoiceStatus | None, to: VoiceStatus, moved: bool
+) -> None:
+    interaction = Interaction(
+        id=1, team_id=1, author_id=1, source=Source.VOICE, content="", facts={},
+        created_at=datetime(2026, 11, 23, tzinfo=UTC), voice_status=now,
+    )  # fmt: skip
+    assert move(interaction, to) is moved
+    assert interaction.voice_status == (to if moved else now)
 
 
 async def test_same_message_twice_makes_one_interaction(
@@ -609,7 +677,7 @@ async def test_silent_recording_is_refused_by_the_real_decoder(
     assert reply.text == "这条语音里没有听到说话声。请靠近话筒重新录一遍。"
     # the file passed the quick checks, so it was stored; the note is marked refused, not a capture
     (interaction,) = await rows(sqlite_engine, t.interactions)
-    assert interaction["facts"]["voice"]["status"] == "rejected"
+    assert interaction["voice_status"] == "rejected"
     assert interaction["undone_at"] is not None
     with pytest.raises(NotFound):
         await app.customers.undo_last_capture(founded.member)
@@ -646,7 +714,7 @@ async def test_notes_a_stopped_process_left_unfinished_are_transcribed_and_sent_
     speech.gate.set()
     await app.voice.aclose()
     (voice,) = [i for i in await rows(sqlite_engine, t.interactions) if i["source"] == "voice"]
-    assert voice["facts"]["voice"]["status"] == "transcribing"
+    assert voice["voice_status"] == "transcribing"
 
     clock.advance(minutes=5)
     fresh = ScriptedSpeech(texts=[VISIT])
@@ -660,7 +728,7 @@ async def test_notes_a_stopped_process_left_unfinished_are_transcribed_and_sent_
     assert identity.member_id == team.rep.id
     assert reply.text.startswith("🎙 拜访纪要\n🏢 客户：华为技术有限公司")
     (voice,) = [i for i in await rows(sqlite_engine, t.interactions) if i["source"] == "voice"]
-    assert voice["facts"]["voice"]["status"] == "done"
+    assert voice["voice_status"] == "done"
     # relative dates count from when the note was recorded, five minutes before the restart
     assert "📅 下次会面：12月2日 周三 15:00" in reply.text
     assert await restarted.resume_voice_notes(notifier, ready=lambda: True) == 0
