@@ -14,10 +14,10 @@ from aiogram.types import (
 
 from chat.app import App
 from chat.views import Reply
-from crm.burst import BurstCollector
 from crm.inputs import ChatMessage
 from crm.model import Member
 from handlers.telegram import render
+from handlers.telegram.burst import BurstCollector
 from handlers.telegram.common import IsMember
 
 

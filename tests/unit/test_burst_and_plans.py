@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm.burst import BurstCollector
 from crm.facts import Facts, ReminderFact, TodoFact
 from crm.model import Interaction, Lang, Member, ReminderKind, Role, Source
 from crm.reminder_plan import adjust_due, plan_reminders
+from handlers.telegram.burst import BurstCollector
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
