@@ -15,7 +15,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.methods import GetFile, SendMessage, SendPhoto, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import Chat, Document, File, InlineKeyboardMarkup, Message, PhotoSize, Update, User
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.telegram import make_dispatcher
@@ -197,7 +197,7 @@ def _newcomer(who: User) -> Any:
     return newcomer(who, None)
 
 
-async def count(engine: AsyncEngine, table: t.Table) -> int:
+async def count(engine: AsyncEngine, table: Table) -> int:
     async with engine.connect() as conn:
         return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chat.app import App
@@ -72,12 +72,12 @@ def note(data: bytes = CLIP, key: str | None = None, duration: float | None = No
     return VoiceNote(fetch=fetch, key=key, filename="voice.ogg", mime="audio/ogg", duration=duration)
 
 
-async def rows(engine: AsyncEngine, table: t.Table) -> list[dict[str, Any]]:
+async def rows(engine: AsyncEngine, table: Table) -> list[dict[str, Any]]:
     async with engine.connect() as conn:
         return [dict(r) for r in (await conn.execute(select(table).order_by(table.c.id))).mappings()]
 
 
-async def count(engine: AsyncEngine, table: t.Table) -> int:
+async def count(engine: AsyncEngine, table: Table) -> int:
     async with engine.connect() as conn:
         return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
 
@@ -454,7 +454,8 @@ async def test_a_note_takes_three_units_of_work_accept_transcribe_record(
     result = await app.voice.process(team, note(key="tg:1:1"))
     await app.voice.aclose()
 
-    assert minutes_of(result).customer is not None and minutes_of(result).customer.name == "华为"
+    customer = minutes_of(result).customer
+    assert customer is not None and customer.name == "华为"
     assert database.opened == ["write", "read", "write"]
 
 

@@ -24,7 +24,7 @@ async def test_burst_collects_messages_until_quiet() -> None:
         return await bursts.add("rep", item)
 
     results = await asyncio.gather(later("a", 0), later("b", 0.01), later("c", 0.03))
-    assert results == [["a", "b", "c"], None, None]
+    assert list(results) == [["a", "b", "c"], None, None]
     assert bursts.open_bursts == 0
     # a message after the quiet period starts a new burst
     assert await bursts.add("rep", "d") == ["d"]

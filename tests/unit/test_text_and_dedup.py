@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 import pytest
 
@@ -164,9 +165,8 @@ def _customer(name: str | None = None, **kw: object) -> Customer:
 
 
 def _contact(name: str | None = None, **kw: object) -> Contact:
-    return Contact(
-        id=1, team_id=1, owner_id=1, customer_id=1, name=name, created_at=NOW, updated_at=NOW, **kw
-    )  # type: ignore[arg-type]
+    fields: dict[str, Any] = {"customer_id": 1, **kw}
+    return Contact(id=1, team_id=1, owner_id=1, name=name, created_at=NOW, updated_at=NOW, **fields)
 
 
 def test_completeness_and_missing_core_fields() -> None:
