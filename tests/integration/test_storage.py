@@ -1,9 +1,13 @@
-"""Repositories and the unit of work on real SQLite files and a real PostgreSQL server."""
+"""Repositories and the unit of work on real SQLite files and a real PostgreSQL server; the contracts
+services rely on also on the fake unit of work of the services' unit tests (tests/support/fake_uow.py),
+so that the fake answers as the real ones do."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,13 +16,40 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from crm.dedup import KeyKind, LookupKey
 from crm.errors import StorageConflict
 from crm.model import Contact, Customer, Lang, Member, Reminder, ReminderKind, ReminderStatus, Role, Team
-from storage.db import create_engine
+from storage.db import create_engine, sqlite_url
+from storage.tables import metadata
 from storage.uow import SqlUnitOfWorkFactory
+from tests.conftest import POSTGRES_URL, _fresh_postgres_database, _postgres_admin
+from tests.support.fake_uow import FakeUnitOfWorkFactory
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+Factory = SqlUnitOfWorkFactory | FakeUnitOfWorkFactory
 
 
-async def _seed(factory: SqlUnitOfWorkFactory) -> tuple[Team, Member]:
+@pytest.fixture(params=["fake", "sqlite", "postgres"])
+async def factory(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Factory]:
+    """The unit-of-work factory of each backend: the fake, SQLite, PostgreSQL."""
+    if request.param == "fake":
+        yield FakeUnitOfWorkFactory()
+        return
+    if request.param == "sqlite":
+        url, name = sqlite_url(tmp_path / "contract.db"), None
+    else:
+        if not POSTGRES_URL:
+            pytest.fail("CHATCRM_TEST_POSTGRES_URL is not set: run the suite through `make test` or .ci/run")
+        url, name = await _fresh_postgres_database()
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        yield SqlUnitOfWorkFactory(engine)
+    finally:
+        await engine.dispose()
+        if name is not None:
+            await _postgres_admin(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+async def _seed(factory: Factory) -> tuple[Team, Member]:
     async with factory() as uow:
         team = await uow.teams.add(Team(id=0, name="T", created_at=NOW))
         member = await uow.members.add(
@@ -54,8 +85,7 @@ async def test_naive_datetimes_are_refused(any_engine: AsyncEngine) -> None:
             await uow.teams.add(Team(id=0, name="T", created_at=datetime(2026, 1, 1)))
 
 
-async def test_leaving_without_commit_rolls_back(any_engine: AsyncEngine) -> None:
-    factory = SqlUnitOfWorkFactory(any_engine)
+async def test_leaving_without_commit_rolls_back(factory: Factory) -> None:
     async with factory() as uow:
         await uow.teams.add(Team(id=0, name="T", created_at=NOW))
     async with factory() as uow:
@@ -75,8 +105,7 @@ def _reminder(member: Member, due: datetime, status: ReminderStatus = ReminderSt
     )
 
 
-async def test_pending_reminders_are_published_after_the_commit_only(any_engine: AsyncEngine) -> None:
-    factory = SqlUnitOfWorkFactory(any_engine)
+async def test_pending_reminders_are_published_after_the_commit_only(factory: Factory) -> None:
     _, member = await _seed(factory)
     published: list[list[tuple[int, datetime]]] = []
     factory.subscribe(lambda events: published.append([(e.reminder_id, e.due_at) for e in events]))
@@ -96,8 +125,7 @@ async def test_pending_reminders_are_published_after_the_commit_only(any_engine:
     assert published == [[(soon.id, NOW + timedelta(hours=2))]]
 
 
-async def test_candidate_lookup_by_keys_skips_merged_and_archived(any_engine: AsyncEngine) -> None:
-    factory = SqlUnitOfWorkFactory(any_engine)
+async def test_candidate_lookup_by_keys_skips_merged_and_archived(factory: Factory) -> None:
     team, member = await _seed(factory)
     phone = LookupKey(KeyKind.PHONE, "+8613812345678")
     name = LookupKey(KeyKind.NAME, "张伟")
@@ -140,8 +168,7 @@ async def test_candidate_lookup_by_keys_skips_merged_and_archived(any_engine: As
     assert other_team == []
 
 
-async def test_search_treats_like_wildcards_literally(any_engine: AsyncEngine) -> None:
-    factory = SqlUnitOfWorkFactory(any_engine)
+async def test_search_treats_like_wildcards_literally(factory: Factory) -> None:
     team, member = await _seed(factory)
     async with factory() as uow:
         for name in ("100% 科技", "星辰科技"):
@@ -161,8 +188,7 @@ async def test_search_treats_like_wildcards_literally(any_engine: AsyncEngine) -
     assert len(text) == 2
 
 
-async def test_processed_key_recorded_twice_is_a_conflict(any_engine: AsyncEngine) -> None:
-    factory = SqlUnitOfWorkFactory(any_engine)
+async def test_processed_key_recorded_twice_is_a_conflict(factory: Factory) -> None:
     async with factory() as uow:
         await uow.processed.add(["tg:1:1"])
         await uow.commit()
