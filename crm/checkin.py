@@ -15,7 +15,7 @@ from crm.errors import NotFound
 from crm.inputs import Place
 from crm.model import AuditEntry, Customer, Interaction, Member, Source
 from crm.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from crm.records import can_see
+from crm.records import can_see, visible_customer
 
 logger = logging.getLogger(__name__)
 
@@ -72,14 +72,7 @@ class CheckInService:
                 or (interaction.author_id != actor.id and not actor.role.sees_team)
             ):
                 raise NotFound()
-            customer = await uow.customers.get(customer_id)
-            if (
-                customer is None
-                or customer.merged_into is not None
-                or customer.archived_at is not None
-                or not can_see(actor, customer.owner_id, customer.team_id)
-            ):
-                raise NotFound("customer.not_found", query=str(customer_id))
+            customer = await visible_customer(uow, actor, customer_id)
             interaction.customer_id = customer.id
             await uow.interactions.update(interaction)
             await uow.audit.add(self._audit(actor, "checkin.moved", interaction))

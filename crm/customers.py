@@ -32,7 +32,14 @@ from crm.model import (
 )
 from crm.ports import Clock, Normalizer, UnitOfWork, UnitOfWorkFactory
 from crm.profile import completeness, missing_core
-from crm.records import can_see, contact_keys, fill_contact_from, fill_customer_from, open_deal
+from crm.records import (
+    can_see,
+    contact_keys,
+    fill_contact_from,
+    fill_customer_from,
+    open_deal,
+    visible_customer,
+)
 from crm.text import one_line
 
 logger = logging.getLogger(__name__)
@@ -590,15 +597,7 @@ class CustomerService:
         return None if actor.role.sees_team else actor.id
 
     async def _visible_customer(self, uow: UnitOfWork, actor: Member, customer_id: int) -> Customer:
-        customer = await uow.customers.get(customer_id)
-        if (
-            customer is None
-            or customer.merged_into is not None
-            or customer.archived_at is not None
-            or not can_see(actor, customer.owner_id, customer.team_id)
-        ):
-            raise NotFound("customer.not_found", query=str(customer_id))
-        return customer
+        return await visible_customer(uow, actor, customer_id)
 
     async def _visible_contact(self, uow: UnitOfWork, actor: Member, contact_id: int) -> Contact:
         contact = await uow.contacts.get(contact_id)

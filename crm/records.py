@@ -6,6 +6,7 @@ from datetime import datetime
 
 from crm import snapshot
 from crm.dedup import Fingerprint, LookupKey
+from crm.errors import NotFound
 from crm.facts import Facts
 from crm.model import Contact, Customer, Deal, DealStatus, FollowUp, Member
 from crm.ports import Normalizer, UnitOfWork
@@ -44,6 +45,20 @@ def can_see(actor: Member, owner_id: int, team_id: int) -> bool:
     if actor.team_id != team_id:
         return False
     return actor.role.sees_team or owner_id == actor.id
+
+
+async def visible_customer(uow: UnitOfWork, actor: Member, customer_id: int) -> Customer:
+    """The customer, when it is live (neither merged nor archived) and `actor` may see it; raises
+    NotFound otherwise."""
+    customer = await uow.customers.get(customer_id)
+    if (
+        customer is None
+        or customer.merged_into is not None
+        or customer.archived_at is not None
+        or not can_see(actor, customer.owner_id, customer.team_id)
+    ):
+        raise NotFound("customer.not_found", query=str(customer_id))
+    return customer
 
 
 def new_customer(actor: Member, facts: Facts, now: datetime) -> Customer:

@@ -81,6 +81,7 @@ from crm.records import (
     new_customer,
     open_deal,
     open_first_deal,
+    visible_customer,
 )
 from crm.reminder_plan import MEETING_LEAD, adjust_due, store_follow_ups
 from crm.text import one_line
@@ -596,7 +597,7 @@ class VoiceService:
             chosen, offered = decide(scored)
             # The customer as it is now: it was read before transcription, and what the note says is
             # written onto it.
-            fresh = await _live(uow, actor, chosen.customer.id) if chosen is not None else None
+            fresh = await _still_visible(uow, actor, chosen.customer.id) if chosen is not None else None
             if chosen is not None and fresh is not None:
                 outcome, target, create = Outcome.MATCHED, fresh, False
             elif facts.company and not any(s.evidence >= OFFER for s in offered):
@@ -795,14 +796,7 @@ class VoiceService:
             facts = Facts.from_json(interaction.facts)
             target: Customer | None = None
             if customer_id is not None:
-                target = await uow.customers.get(customer_id)
-                if (
-                    target is None
-                    or target.merged_into is not None
-                    or target.archived_at is not None
-                    or not can_see(actor, target.owner_id, target.team_id)
-                ):
-                    raise NotFound("customer.not_found", query=str(customer_id))
+                target = await visible_customer(uow, actor, customer_id)
                 if target.id == interaction.customer_id:
                     return await self._load(uow, actor, interaction_id, None)
             elif not name:
@@ -1115,16 +1109,11 @@ def move(interaction: Interaction, to: VoiceStatus) -> bool:
     return True
 
 
-async def _live(uow: UnitOfWork, actor: Member, customer_id: int) -> Customer | None:
-    customer = await uow.customers.get(customer_id)
-    if (
-        customer is None
-        or customer.merged_into is not None
-        or customer.archived_at is not None
-        or not can_see(actor, customer.owner_id, customer.team_id)
-    ):
-        return None
-    return customer
+async def _still_visible(uow: UnitOfWork, actor: Member, customer_id: int) -> Customer | None:
+    try:
+        return await visible_customer(uow, actor, customer_id)
+    except NotFound:
+        return None  # merged or archived while the note was transcribed
 
 
 def _prompt(
