@@ -151,7 +151,7 @@ class CallbackServer:
 
     def _ack(self) -> web.Response:
         # The Official Account documents "success"; WeCom an empty body (both: no passive reply).
-        return web.Response(text="" if self.channel is Channel.WECOM else SUCCESS)
+        return web.Response(text="" if self.channel == Channel.WECOM else SUCCESS)
 
     def _in_window(self, timestamp: str) -> bool:
         if not timestamp.isdigit():

@@ -15,7 +15,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm.dedup import KeyKind, LookupKey
 from crm.errors import StorageConflict
-from crm.model import Contact, Customer, Lang, Member, Reminder, ReminderKind, ReminderStatus, Role, Team
+from crm.model import (
+    Channel,
+    Contact,
+    Customer,
+    Identity,
+    Lang,
+    Member,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+    Role,
+    Team,
+)
 from storage.db import create_engine, sqlite_url
 from storage.tables import metadata
 from storage.uow import SqlUnitOfWorkFactory
@@ -245,3 +257,17 @@ async def test_two_processes_claim_each_due_reminder_once(database_url: str, any
         # an expired lease (the process died mid-delivery) frees it
         later = NOW + timedelta(minutes=6)
         assert len(await uow.reminders.claim_due(later, later + timedelta(minutes=5), limit=50)) == 40
+
+
+async def test_a_channel_the_domain_does_not_list_is_stored_like_any_other(factory: Factory) -> None:
+    """A new messenger names its own channel in its adapter; the domain and storage take it as it is."""
+    line = Channel("line")
+    _, member = await _seed(factory)
+    async with factory() as uow:
+        await uow.identities.add(Identity(line, "U4af4980629", member.id, "U4af4980629"))
+        await uow.commit()
+    async with factory() as uow:
+        found = await uow.identities.get(Channel("line"), "U4af4980629")
+        all_of_them = await uow.identities.for_member(member.id)
+    assert found is not None and found.channel is line and found.member_id == member.id
+    assert [i.channel for i in all_of_them] == [line]
