@@ -108,13 +108,13 @@ async def test_two_processes_and_a_restart_send_each_digest_once(
     team: Team,
     clock: FakeClock,
     notifier: RecordingNotifier,
-    database_url: str,
+    schema_url: str,
     extractor: Extractor,
     tmp_path: Path,
 ) -> None:
     await seed(app, team, clock)
     clock.moment = MONDAY_0900_SHANGHAI
-    second_engine = create_engine(database_url)
+    second_engine = create_engine(schema_url)
     try:
         other = make_deals_app(second_engine, clock, extractor, tmp_path / "other", notifier=notifier)
         results = await asyncio.gather(

@@ -28,10 +28,9 @@ from crm.model import (
     Role,
     Team,
 )
-from storage.db import create_engine, sqlite_url
-from storage.tables import metadata
+from storage.db import create_engine
 from storage.uow import SqlUnitOfWorkFactory
-from tests.conftest import POSTGRES_URL, _fresh_postgres_database, _postgres_admin
+from tests.conftest import POSTGRES_URL, _postgres_admin, _postgres_with_schema, _sqlite_with_schema
 from tests.support.fake_uow import FakeUnitOfWorkFactory
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -45,15 +44,13 @@ async def factory(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         yield FakeUnitOfWorkFactory()
         return
     if request.param == "sqlite":
-        url, name = sqlite_url(tmp_path / "contract.db"), None
+        url, name = _sqlite_with_schema(tmp_path / "contract.db"), None
     else:
         if not POSTGRES_URL:
             pytest.fail("CHATCRM_TEST_POSTGRES_URL is not set: run the suite through `make test` or .ci/run")
-        url, name = await _fresh_postgres_database()
+        url, name = await _postgres_with_schema()
     engine = create_engine(url)
     try:
-        async with engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
         yield SqlUnitOfWorkFactory(engine)
     finally:
         await engine.dispose()
@@ -212,7 +209,7 @@ async def test_processed_key_recorded_twice_is_a_conflict(factory: Factory) -> N
         assert await uow.processed.seen(["tg:1:1", "tg:1:2"]) == {"tg:1:1"}
 
 
-async def test_two_processes_claim_each_due_reminder_once(database_url: str, any_engine: AsyncEngine) -> None:
+async def test_two_processes_claim_each_due_reminder_once(schema_url: str, any_engine: AsyncEngine) -> None:
     """Two engines stand for two processes sharing one database."""
     first = SqlUnitOfWorkFactory(any_engine)
     team, member = await _seed(first)
@@ -231,7 +228,7 @@ async def test_two_processes_claim_each_due_reminder_once(database_url: str, any
                 )
             )
         await uow.commit()
-    other_engine = create_engine(database_url)
+    other_engine = create_engine(schema_url)
     second = SqlUnitOfWorkFactory(other_engine)
 
     async def claim(factory: SqlUnitOfWorkFactory) -> list[int]:
