@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chat.cards import view as present_cards
+from chat.cards import view
 from chat.registry import Registry
 from chat.views import Act, Replies, Reply
 from crm.cards import FIX_FIELDS, CardService
@@ -41,21 +41,21 @@ class Cards:
 
     async def photos(self, actor: Member, photos: Photos) -> Replies:
         outcomes = await self.service.capture(actor, photos.items)
-        return present_cards.replies(actor, outcomes)
+        return view.replies(actor, outcomes)
 
     async def _usage(self, actor: Member, _args: str) -> Reply:
         # Only the console reads image files named in a command (they are on the server).
-        return present_cards.text(actor.lang, "card.usage")
+        return view.text(actor.lang, "card.usage")
 
     async def _fix_button(self, actor: Member, target: int, arg: str) -> Reply:
         if arg not in FIX_FIELDS:
             raise NotFound("error.stale_button")
         card, _, _ = await self.service.state(actor, target)
         await self.members.set_awaiting(actor, {"kind": FIX_KIND, "capture": target, "field": arg})
-        return present_cards.fix_prompt(actor.lang, card, arg)
+        return view.fix_prompt(actor.lang, card, arg)
 
     async def _fix_answer(self, actor: Member, awaiting: dict[str, Any], text: str) -> Reply:
         # A rejected value raises InputRejected and keeps the question open for a better answer.
         fixed = await self.service.fix(actor, int(str(awaiting["capture"])), str(awaiting["field"]), text)
         await self.members.set_awaiting(actor, None)
-        return present_cards.card_reply(actor, fixed, headline=present_cards.fixed_headline(actor.lang))
+        return view.card_reply(actor, fixed, headline=view.fixed_headline(actor.lang))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from chat import format as fmt
 from chat.messages import t
-from chat.reminders import view as reminder_ui
+from chat.reminders import view as reminders_view
 from chat.views import Act, Button, Reply, rows
 from crm.capture import CaptureResult, Outcome
 from crm.customers import CustomerCard, EditableField
@@ -61,7 +61,7 @@ def lead_card(
     # A note shows what it said; a lead card also what the customer's profile already knew.
     lines += _facts_lines(member, facts, None if result.outcome is Outcome.NOTED else customer)
     # "⏰ 已设提醒：11月27日 周五 09:00 给他回电话": each reminder with its time, so the rep can check it.
-    lines += reminder_ui.set_lines(member, result.reminders)
+    lines += reminders_view.set_lines(member, result.reminders)
     if result.outcome is not Outcome.NOTED:
         lines.append(
             t(lang, "lead.completeness", before=result.completeness_before, after=result.completeness_after)
