@@ -21,6 +21,8 @@ def _env(tmp_path: Path) -> dict[str, str]:
         CHATCRM_DATA_DIR=str(tmp_path / "data"),
         CHATCRM_LOG_LEVEL="WARNING",
         CHATCRM_REMINDER_POLL_SECONDS="0.5",
+        # Nothing here is a voice note: the Whisper model need not load in the background of each run.
+        CHATCRM_WHISPER_PRELOAD="false",
         LANG="zh_CN.UTF-8",
     )
     return env
