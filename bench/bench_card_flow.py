@@ -19,11 +19,10 @@ import time
 from pathlib import Path
 
 from bot.card_adapter import CardReaderAdapter, card_reader
-from crm.app import App, Ports
-from crm.cards import CardPhoto, Photos
+from chat.app import App, Ports
 from crm.clock import SystemClock
 from crm.errors import ImageRejected
-from crm.members import Newcomer
+from crm.inputs import CardPhoto, Newcomer, Photos
 from crm.model import Channel, Member, Role
 from crm.ports import OcrPage
 from nlu.extractor import Extractor

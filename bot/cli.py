@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
 from bot.commands import deals, extract, invite, reminders, run
 from bot.logs import setup_logging
@@ -39,12 +37,3 @@ def _parser() -> argparse.ArgumentParser:
     for module in COMMAND_MODULES:
         module.register(commands)
     return parser
-
-
-async def stdin_lines() -> AsyncIterator[str]:
-    """Standard input line by line without blocking the event loop; ends at EOF."""
-    while True:
-        line = await asyncio.to_thread(sys.stdin.readline)
-        if not line:
-            return
-        yield line

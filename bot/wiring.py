@@ -13,9 +13,9 @@ from bot.charts import FunnelChart
 from bot.documents import DocumentText
 from bot.settings import Settings
 from bot.speech_adapter import WhisperSpeech, checkpoint_exists
-from crm.app import App, Ports
+from chat.app import App, Ports
+from chat.delivery import ChannelNotifier
 from crm.clock import SystemClock
-from crm.notify import ChannelNotifier
 from crm.ports import Clock
 from nlu.extractor import Extractor
 from nlu.normalize import Normalizer
@@ -91,7 +91,9 @@ async def build(settings: Settings, *, clock: Clock | None = None, migrate: bool
 
 def background_services(runtime: Runtime) -> list[Coroutine[Any, Any, None]]:
     """Long-running jobs started beside the channels (reminders, digests)."""
-    jobs = [reminder_scheduler(runtime).run(), DigestJob(runtime.app.pipeline.digests, runtime.clock).run()]
+    app = runtime.app
+    digests = DigestJob(app.digests, app.members, runtime.notifier, app.features.charts, runtime.clock)
+    jobs = [reminder_scheduler(runtime).run(), digests.run()]
     if runtime.speech is not None:
         if runtime.settings.whisper_preload:
             jobs.append(speech_warm_up(runtime.speech))
@@ -102,7 +104,9 @@ def background_services(runtime: Runtime) -> list[Coroutine[Any, Any, None]]:
 
 async def resume_voice_notes(runtime: Runtime) -> None:
     try:
-        await runtime.app.voice.resume(runtime.notifier, ready=lambda: bool(runtime.notifier.channels()))
+        await runtime.app.resume_voice_notes(
+            runtime.notifier, ready=lambda: bool(runtime.notifier.channels())
+        )
     except Exception:
         logger.exception("could not resume unfinished voice notes")
 

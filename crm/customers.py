@@ -24,7 +24,6 @@ from crm.model import (
     Contact,
     Customer,
     Deal,
-    DealStatus,
     DuplicateFlag,
     DuplicateStatus,
     FieldChange,
@@ -37,7 +36,15 @@ from crm.model import (
 )
 from crm.ports import Clock, Normalizer, UnitOfWork, UnitOfWorkFactory
 from crm.profile import completeness, missing_core
-from crm.records import can_see, contact_keys, fill_contact_from, fill_customer_from, sees_contact
+from crm.records import (
+    can_see,
+    contact_keys,
+    fill_contact_from,
+    fill_customer_from,
+    open_deal,
+    sees_contact,
+    visible_customer,
+)
 from crm.text import one_line
 
 logger = logging.getLogger(__name__)
@@ -624,15 +631,7 @@ class CustomerService:
         return None if actor.role.sees_team else actor.id
 
     async def _visible_customer(self, uow: UnitOfWork, actor: Member, customer_id: int) -> Customer:
-        customer = await uow.customers.get(customer_id)
-        if (
-            customer is None
-            or customer.merged_into is not None
-            or customer.archived_at is not None
-            or not can_see(actor, customer.owner_id, customer.team_id)
-        ):
-            raise NotFound("customer.not_found", query=str(customer_id))
-        return customer
+        return await visible_customer(uow, actor, customer_id)
 
     async def _visible_contact(self, uow: UnitOfWork, actor: Member, contact_id: int) -> Contact:
         contact = await uow.contacts.get(contact_id)
@@ -673,9 +672,7 @@ class CustomerService:
         interaction, customer, contact = await self._capture(uow, actor, interaction_id)
         deal = None
         if customer is not None:
-            deal = next(
-                (d for d in await uow.deals.for_customer(customer.id) if d.status is DealStatus.OPEN), None
-            )
+            deal = await open_deal(uow, customer.id)
         score = completeness(customer, contact)
         return CaptureResult(
             outcome=outcome,

@@ -12,16 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crm import audit
 from crm.errors import InputRejected, InviteInvalid, NotAllowed
-from crm.model import (
-    DEFAULT_TIMEZONE,
-    Channel,
-    Identity,
-    Invite,
-    Lang,
-    Member,
-    Role,
-    Team,
-)
+from crm.inputs import Newcomer
+from crm.model import DEFAULT_TIMEZONE, Channel, Identity, Invite, Lang, Member, Role, Team
 from crm.ports import Clock, UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
@@ -42,17 +34,6 @@ class StartResult:
     outcome: StartOutcome
     member: Member | None = None
     team: Team | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Newcomer:
-    """Who pressed /start, as the channel tells it."""
-
-    channel: Channel
-    external_id: str
-    chat_id: str
-    name: str
-    language_code: str | None = None
 
 
 class MemberService:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from crm.facts import DecisionRole, Party, Region
@@ -43,11 +43,38 @@ class Lang(StrEnum):
         return cls.ZH if not code else cls.EN
 
 
-class Channel(StrEnum):
-    TELEGRAM = "telegram"
-    WECHAT = "wechat"
-    WECOM = "wecom"
-    CONSOLE = "console"
+class Channel(str):
+    """A messenger, by its name ("telegram"). The domain only stores and compares channels: a new
+    messenger names its own in its adapter (bot/, handlers/), `Channel("line")`, and nothing here
+    changes. The ones chatcrm ships with are attributes of the class."""
+
+    __slots__ = ()
+    # One object per name, so that channels compare by identity too (as an enum's members do).
+    _named: ClassVar[dict[str, Channel]] = {}
+
+    TELEGRAM: ClassVar[Channel]
+    WECHAT: ClassVar[Channel]
+    WECOM: ClassVar[Channel]
+    CONSOLE: ClassVar[Channel]
+
+    def __new__(cls, name: str) -> Channel:
+        found = cls._named.get(name)
+        if found is None:
+            found = cls._named[name] = super().__new__(cls, name)
+        return found
+
+    @property
+    def value(self) -> str:
+        return str(self)
+
+    def __repr__(self) -> str:
+        return f"Channel({str(self)!r})"
+
+
+Channel.TELEGRAM = Channel("telegram")
+Channel.WECHAT = Channel("wechat")
+Channel.WECOM = Channel("wecom")
+Channel.CONSOLE = Channel("console")
 
 
 class Source(StrEnum):
@@ -59,6 +86,18 @@ class Source(StrEnum):
     NOTE = "note"  # a note typed by the rep
     DOCUMENT = "document"
     LOCATION = "location"
+
+
+class VoiceStatus(StrEnum):
+    """Where a voice note stands. A small state machine (crm.voice.MOVES): transcribing, then done,
+    failed (kept; the rep can retry) or rejected (silent or undecodable after all: nothing to retry);
+    done minutes may be discarded."""
+
+    TRANSCRIBING = "transcribing"
+    FAILED = "failed"
+    REJECTED = "rejected"
+    DONE = "done"
+    DISCARDED = "discarded"
 
 
 class FollowUp(StrEnum):
@@ -239,6 +278,7 @@ class Interaction:
     file_id: int | None = None
     external_key: str | None = None
     undone_at: datetime | None = None
+    voice_status: VoiceStatus | None = None  # voice notes only
 
 
 @dataclass(slots=True)

@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from crm.dedup import LookupKey
+from crm.events import Subscriber
 from crm.facts import CardFacts, Facts
 from crm.health import DealSnapshot
 from crm.model import (
@@ -41,7 +42,6 @@ from crm.model import (
     StoredFile,
     Team,
 )
-from crm.views import Reply
 
 # --- perception -------------------------------------------------------------------------------
 
@@ -343,7 +343,7 @@ class FileRepository(Protocol):
     async def by_hash(self, team_id: int, sha256: str) -> StoredFile | None: ...
 
 
-# --- deal pipeline ------------------------------------------------------------------------------
+# --- deals ---------------------------------------------------------------------------------------
 
 
 class DealEvidenceRepository(Protocol):
@@ -369,7 +369,7 @@ class DigestDeliveryRepository(Protocol):
     async def status(self, member_id: int, day: date) -> tuple[DigestStatus, int] | None: ...
 
 
-class PipelineQueries(Protocol):
+class DealQueries(Protocol):
     """Reads across many deals, with aggregate queries (the digest covers a whole team)."""
 
     async def snapshots(
@@ -443,7 +443,7 @@ class UnitOfWork(Protocol):
     @property
     def digests(self) -> DigestDeliveryRepository: ...
     @property
-    def pipeline(self) -> PipelineQueries: ...
+    def deal_queries(self) -> DealQueries: ...
     @property
     def link_codes(self) -> LinkCodeRepository: ...
 
@@ -462,6 +462,11 @@ class UnitOfWorkFactory(Protocol):
         """A unit of work. `read_only=True` for ones that only read: they never wait for writers."""
         ...
 
+    def subscribe(self, subscriber: Subscriber) -> None:
+        """`subscriber` gets the events of every unit of work that commits (crm.events), after the
+        commit: a pending reminder written wakes the reminder scheduler."""
+        ...
+
 
 class BlobStore(Protocol):
     """Where files members send are kept (a local directory by default)."""
@@ -471,15 +476,6 @@ class BlobStore(Protocol):
         ...
 
     def open_path(self, path: str) -> Path: ...
-
-
-class Notifier(Protocol):
-    """Delivers a reply to a member on one of their channels (a reminder, a digest).
-
-    Raises crm.errors.DeliveryFailed when the channel refuses (blocked bot, unknown user, network).
-    """
-
-    async def send(self, identity: Identity, reply: Reply) -> None: ...
 
 
 class InputSpool(Protocol):
@@ -495,12 +491,6 @@ class DocumentReader(Protocol):
     most `limit` characters. Raises ValueError for a file it cannot read."""
 
     def text(self, data: bytes, mime: str, limit: int) -> str: ...
-
-
-class ChartRenderer(Protocol):
-    """Blocking rendering of the funnel chart as a PNG (run in a worker thread)."""
-
-    def funnel(self, title: str, bars: Sequence[tuple[str, int]]) -> bytes: ...
 
 
 class WorkCalendar(Protocol):

@@ -57,6 +57,7 @@ from crm.model import (
     Source,
     StoredFile,
     Team,
+    VoiceStatus,
 )
 from storage import tables as t
 
@@ -406,12 +407,14 @@ def _interaction(row: RowMapping) -> Interaction:
     data = dict(row)
     data["source"] = Source(data["source"])
     data["facts"] = dict(data["facts"] or {})
+    data["voice_status"] = VoiceStatus(data["voice_status"]) if data["voice_status"] else None
     return Interaction(**data)
 
 
 def _interaction_values(interaction: Interaction) -> dict[str, Any]:
     values = _values(interaction)
     values["source"] = interaction.source.value
+    values["voice_status"] = interaction.voice_status.value if interaction.voice_status else None
     return values
 
 
@@ -539,9 +542,15 @@ def _reminder_values(reminder: Reminder) -> dict[str, Any]:
 
 
 class ReminderRepository(_Repo):
+    def __init__(self, conn: AsyncConnection) -> None:
+        super().__init__(conn)
+        # Reminders written in this unit of work: after its commit the pending ones are published.
+        self.seen: list[Reminder] = []
+
     async def add(self, reminder: Reminder) -> Reminder:
         result = await self._conn.execute(_insert_id(t.reminders), _reminder_values(reminder))
         reminder.id = result.scalar_one()
+        self.seen.append(reminder)
         return reminder
 
     async def get(self, reminder_id: int) -> Reminder | None:
@@ -552,6 +561,7 @@ class ReminderRepository(_Repo):
         await self._conn.execute(
             _update_by_id(t.reminders), {**_reminder_values(reminder), "row_id": reminder.id}
         )
+        self.seen.append(reminder)
 
     async def for_interaction(self, interaction_id: int) -> list[Reminder]:
         query = select(t.reminders).where(t.reminders.c.interaction_id == interaction_id)

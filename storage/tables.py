@@ -212,6 +212,8 @@ interactions = Table(
     Column("external_key", String(200), nullable=True, unique=True),
     Column("undone_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # Voice notes: where the note stands (crm.model.VoiceStatus); NULL for other interactions.
+    Column("voice_status", String(16), nullable=True),
 )
 
 commitments = Table(
@@ -328,7 +330,7 @@ link_codes = Table(
     Column("used_channel", String(16), nullable=True),
 )
 
-# --- deal pipeline: evidence, stage history, digest deliveries ---------------------------------
+# --- deals: evidence, stage history, digest deliveries -----------------------------------------
 
 # A file, screenshot, forwarded chat or declaration offered as evidence for a deal's requirement.
 # `deal_id` and `requirement` are empty while the member has not confirmed them yet (pending).

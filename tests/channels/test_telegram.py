@@ -10,11 +10,11 @@ import pytest
 from aiogram import Bot, Dispatcher
 from aiogram.methods import SendMessage
 from aiogram.types import Chat, InlineKeyboardMarkup, Message, Sticker, Update
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.telegram import make_dispatcher
-from crm.app import App
+from chat.app import App
 from handlers.telegram.callbacks import ButtonCB
 from handlers.telegram.middlewares import InflightMiddleware
 from storage import tables as t
@@ -52,7 +52,7 @@ def tg(app: App) -> Tg:
     return Tg(dp, bot, session, inflight)
 
 
-async def count(engine: AsyncEngine, table: t.Table) -> int:
+async def count(engine: AsyncEngine, table: Table) -> int:
     async with engine.connect() as conn:
         return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
 

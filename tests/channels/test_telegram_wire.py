@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.telegram import make_bot, make_dispatcher, register_commands
-from crm.app import App
+from chat.app import App
 from tests.support.fake_telegram import TOKEN, FakeTelegram, message, user
 
 

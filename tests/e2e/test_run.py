@@ -22,6 +22,8 @@ REPO = Path(__file__).resolve().parents[2]
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WECHAT_", "CHATCRM_"))}
     env.update(CHATCRM_DATA_DIR=str(tmp_path / "data"), CHATCRM_LOG_LEVEL="WARNING", LANG="zh_CN.UTF-8")
+    # Nothing here is a voice note: the Whisper model need not load in the background of each run.
+    env.update(CHATCRM_WHISPER_PRELOAD="false")
     env.update(extra)
     return env
 

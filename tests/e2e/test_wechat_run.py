@@ -40,6 +40,8 @@ async def test_wechat_process_answers_and_drains_on_sigterm(tmp_path: Path, fake
         CHATCRM_DATA_DIR=str(tmp_path / "data"),
         CHATCRM_LOG_LEVEL="WARNING",
         CHATCRM_HTTP_PORT=str(port),
+        # Nothing here is a voice note: the Whisper model need not load in the background of each run.
+        CHATCRM_WHISPER_PRELOAD="false",
         WECHAT_TOKEN=wx.TOKEN,
         WECHAT_AES_KEY=wx.AES_KEY,
         WECHAT_APP_ID=APP_ID,
@@ -97,6 +99,8 @@ async def test_telegram_and_wechat_in_one_process(tmp_path: Path, fake: FakeWeCh
         CHATCRM_DATA_DIR=str(tmp_path / "data"),
         CHATCRM_LOG_LEVEL="WARNING",
         CHATCRM_HTTP_PORT=str(port),
+        # Nothing here is a voice note: the Whisper model need not load in the background of each run.
+        CHATCRM_WHISPER_PRELOAD="false",
         CHATCRM_BURST_SECONDS="0.2",
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_API_URL=telegram.base_url,

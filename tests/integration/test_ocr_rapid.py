@@ -17,9 +17,9 @@ import pytest
 from PIL import Image, ImageOps
 
 from bot.card_adapter import CardReaderAdapter
+from chat.messages import t
 from crm.errors import ImageRejected
 from crm.facts import CardFacts
-from crm.messages import t
 from crm.model import Lang
 from nlu.card import parse_card
 from ocr import MAX_PIXELS, ImageError, OcrResult, PpCardOcr
@@ -94,6 +94,7 @@ def test_two_columns_stay_apart(reader: PpCardOcr) -> None:
     assert facts.company == card.truth.company
     assert facts.address == card.truth.address
     # The company (left column) and the contact lines (right column) are separate lines.
+    assert card.truth.company is not None
     company = next(line for line in pages[0].lines if line.text.startswith(card.truth.company[:4]))
     assert "@" not in company.text and company.width < 0.55 * pages[0].width
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.card_adapter import CardReaderAdapter, card_reader
-from crm.app import App, Ports
+from chat.app import App, Ports
 from crm.ports import OcrPage
 from nlu.extractor import Extractor
 from nlu.normalize import Normalizer
@@ -98,7 +98,7 @@ def card_app(
     return app, reader
 
 
-async def count(engine: AsyncEngine, table: t.Table) -> int:
+async def count(engine: AsyncEngine, table: Table) -> int:
     async with engine.connect() as conn:
         return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
 

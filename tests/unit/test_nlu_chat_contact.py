@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -347,7 +348,11 @@ def test_budget_keeps_its_currency(
 ) -> None:
     budget = extractor.chat(text, NOW).budget
     assert budget is not None
-    assert (budget.currency, budget.low, budget.high) == (currency, low, high)
+    assert (budget.currency, budget.low, budget.high) == (
+        currency,
+        Decimal(low) if low is not None else None,
+        Decimal(high),
+    )
 
 
 # Meeting times said in pieces.

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from crm import format as fmt
+from chat import format as fmt
 from crm.facts import Facts, Money
 from crm.model import Lang
 from nlu.money import find_amounts, find_budget
