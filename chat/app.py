@@ -48,6 +48,8 @@ class App:
         self.deals = features.deals
         self.digests = features.digests
         self.cards = features.cards
+        self.imports = features.imports
+        self.exports = features.exports
 
     # --- who is talking -------------------------------------------------------------------------
 

@@ -3,9 +3,10 @@
 Each feature is a controller (chat/<feature>/controller.py) with a view beside it; `build` makes the
 crm services they use, then registers the features in the order below. Order matters in two places:
 
-- file routes are asked in registration order until one takes the file: deals first (documents are
-  evidence, and so is a photo whose caption or reply names a deal), then cards (any other photo is a
-  business card, and photos sent together are read together);
+- file routes are asked in registration order until one takes the file: spreadsheets first (only a
+  file captioned /import, which is never evidence), then deals (documents are evidence, and so is a
+  photo whose caption or reply names a deal), then cards (any other photo is a business card, and
+  photos sent together are read together);
 - typed text goes to a pending answer first, then to the recognizers in registration order (only deals
   has one: "推进到方案匹配", "王总是财务负责人", replies to a deal card), then is captured (leads).
 
@@ -25,6 +26,7 @@ from chat.members.controller import Members
 from chat.ports import Ports
 from chat.registry import Registry
 from chat.reminders.controller import Reminders
+from chat.sheets.controller import Sheets
 from chat.voice.controller import VoiceNotes
 from crm.capture import CaptureService
 from crm.cards import CardService
@@ -32,6 +34,8 @@ from crm.checkin import CheckInService
 from crm.customers import CustomerService
 from crm.deals import DealService
 from crm.digest import DigestService
+from crm.exports import ExportService
+from crm.imports import ImportService
 from crm.inbox import Inbox
 from crm.linking import LinkService
 from crm.members import MemberService
@@ -61,6 +65,7 @@ class Features:
     voice_notes: VoiceNotes
     deal_actions: Deals
     card_actions: Cards
+    sheet_actions: Sheets
     charts: FunnelCharts
     # the domain
     members: MemberService
@@ -74,6 +79,8 @@ class Features:
     deals: DealService
     digests: DigestService
     cards: CardService
+    imports: ImportService
+    exports: ExportService
 
 
 def build(ports: Ports, limits: Limits) -> Features:
@@ -122,6 +129,8 @@ def build(ports: Ports, limits: Limits) -> Features:
     links = LinkService(ports.uow, ports.clock)
     checkins = CheckInService(ports.uow, ports.clock)
     charts = FunnelCharts(ports.charts)
+    imports = ImportService(ports.uow, ports.clock, ports.normalizer, ports.sheets, ports.owners)
+    exports = ExportService(ports.uow, ports.clock, ports.workbooks)
 
     registry = Registry(members)
     # Members: /help, /lang, /cancel and the cancel button (/start and /invite are the channels').
@@ -140,6 +149,10 @@ def build(ports: Ports, limits: Limits) -> Features:
     # Voice notes: the minutes' buttons and pending answers, /terms.
     voice_notes = VoiceNotes(voice, members)
     voice_notes.register(registry)
+    # Spreadsheets: /import (a file with that caption, or the template), /export, undo of an import; its
+    # file route comes before the deals' (an .xlsx sent to be imported is not evidence).
+    sheet_actions = Sheets(imports, exports, ports.workbooks, max_bytes=max_bytes)
+    sheet_actions.register(registry)
     # Deals: /deals /deal /advance /pipeline /digest /stages, deal buttons, typed stage changes and
     # roles, files as evidence (the first file route), the answer to a photo nobody takes, and the
     # evidence offer on a captured chat's lead card.
@@ -159,6 +172,7 @@ def build(ports: Ports, limits: Limits) -> Features:
         voice_notes=voice_notes,
         deal_actions=deal_actions,
         card_actions=card_actions,
+        sheet_actions=sheet_actions,
         charts=charts,
         members=members,
         capture=capture,
@@ -171,4 +185,6 @@ def build(ports: Ports, limits: Limits) -> Features:
         deals=deals,
         digests=digests,
         cards=cards,
+        imports=imports,
+        exports=exports,
     )

@@ -22,8 +22,11 @@ from crm.ports import (
     FactExtractor,
     InputSpool,
     Normalizer,
+    OwnerRouter,
     SpeechToText,
+    SpreadsheetReader,
     UnitOfWorkFactory,
+    WorkbookFactory,
     WorkCalendar,
 )
 
@@ -61,3 +64,8 @@ class Ports:
     documents: DocumentReader | None = None  # text of evidence documents, for their keywords
     charts: ChartRenderer | None = None  # the funnel chart of /pipeline and the digest
     calendar: WorkCalendar | None = None  # workdays of the morning digest (Monday-Friday without)
+    sheets: SpreadsheetReader | None = None  # .xlsx, .xls and .csv files to import
+    workbooks: WorkbookFactory | None = None  # .xlsx files written: exports, templates, error files
+    owners: OwnerRouter | None = (
+        None  # who owns an imported customer without an owner (default: the importer)
+    )

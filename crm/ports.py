@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from crm.dedup import LookupKey
 from crm.events import Subscriber
-from crm.facts import CardFacts, Facts
+from crm.facts import CardFacts, Facts, Region
 from crm.health import DealSnapshot
 from crm.model import (
     AuditEntry,
@@ -29,6 +29,7 @@ from crm.model import (
     EvidenceStatus,
     FieldChange,
     Identity,
+    ImportRun,
     Interaction,
     Invite,
     LinkCode,
@@ -42,6 +43,7 @@ from crm.model import (
     StoredFile,
     Team,
 )
+from crm.table import Cell, Sheet
 
 # --- perception -------------------------------------------------------------------------------
 
@@ -178,6 +180,10 @@ class Normalizer(Protocol):
     def sounds(self, text: str) -> tuple[frozenset[str], ...]:
         """How each Han character of `text` may be read (toneless pinyin), to match names a
         transcript spells with other characters of the same sound (章伟 for 张伟)."""
+        ...
+
+    def region(self, text: str) -> Region | None:
+        """The administrative division a place name or address names ("广东 深圳 南山"), or None."""
         ...
 
 
@@ -392,6 +398,39 @@ class DealQueries(Protocol):
     async def customer_names(self, customer_ids: Sequence[int]) -> dict[int, str | None]: ...
 
 
+class ImportRunRepository(Protocol):
+    """Spreadsheet imports (crm.imports): one row per import, its counts and what undo needs."""
+
+    async def add(self, run: ImportRun) -> ImportRun: ...
+    async def get(self, run_id: int) -> ImportRun | None: ...
+    async def update(self, run: ImportRun) -> None: ...
+    async def recent(self, team_id: int, limit: int) -> list[ImportRun]: ...
+
+
+class ExportQueries(Protocol):
+    """Reads for a spreadsheet export (crm.exports): one page of rows after `after_id`, in id order,
+    of the team's live records, or of one owner's (`owner_id`)."""
+
+    async def customers(
+        self, team_id: int, owner_id: int | None, after_id: int, limit: int
+    ) -> list[Customer]: ...
+    async def contacts(
+        self, team_id: int, owner_id: int | None, after_id: int, limit: int
+    ) -> list[Contact]: ...
+    async def deals(self, team_id: int, owner_id: int | None, after_id: int, limit: int) -> list[Deal]: ...
+    async def interactions(
+        self, team_id: int, owner_id: int | None, after_id: int, limit: int
+    ) -> list[Interaction]:
+        """Live (not undone) interactions; `owner_id` selects those the member wrote."""
+        ...
+
+    async def customer_names(self, customer_ids: Sequence[int]) -> dict[int, str | None]: ...
+    async def contact_names(self, contact_ids: Sequence[int]) -> dict[int, str | None]: ...
+    async def open_deals(self, customer_ids: Sequence[int]) -> dict[int, Deal]:
+        """Each customer's open deal (the oldest, as crm.records.open_deal), else its latest closed one."""
+        ...
+
+
 class LinkCodeRepository(Protocol):
     async def add(self, link: LinkCode) -> None: ...
     async def get(self, code: str) -> LinkCode | None: ...
@@ -446,6 +485,10 @@ class UnitOfWork(Protocol):
     def deal_queries(self) -> DealQueries: ...
     @property
     def link_codes(self) -> LinkCodeRepository: ...
+    @property
+    def imports(self) -> ImportRunRepository: ...
+    @property
+    def exports(self) -> ExportQueries: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(
@@ -497,3 +540,43 @@ class WorkCalendar(Protocol):
     def is_workday(self, day: date) -> bool:
         """Whether people work on `day` (Chinese public holidays and make-up working days)."""
         ...
+
+
+# --- spreadsheets ---------------------------------------------------------------------------------
+
+
+class SpreadsheetReader(Protocol):
+    """Blocking reading of an .xlsx, .xls or .csv file into sheets of cells (crm.table), run in a
+    worker thread outside any transaction. At most `max_rows` non-empty rows are read in all; a file
+    with more, a file that would inflate too much, or one that cannot be read raises
+    `crm.errors.InputRejected` saying why (with the limit)."""
+
+    def read(self, data: bytes, name: str, max_rows: int) -> list[Sheet]: ...
+
+
+class WorkbookWriter(Protocol):
+    """Blocking writing of an .xlsx workbook sheet by sheet (run in a worker thread): strings stay
+    text (a phone never becomes a number, a leading "=" never a formula), datetimes are written as
+    the local times they are."""
+
+    def add_sheet(self, name: str, header: Sequence[str], widths: Sequence[int] = ()) -> None:
+        """Starts a sheet; rows appended after go to it."""
+        ...
+
+    def append(self, rows: Sequence[Sequence[Cell]]) -> None: ...
+
+    def finish(self) -> bytes:
+        """The workbook's bytes; the writer is done."""
+        ...
+
+
+class WorkbookFactory(Protocol):
+    def __call__(self) -> WorkbookWriter: ...
+
+
+class OwnerRouter(Protocol):
+    """Who owns a customer an import (or another intake) creates without naming its owner. The
+    default (crm.imports.ImporterOwns) gives it to the member importing; territory routing fills this
+    role where a team has territories."""
+
+    async def owner(self, uow: UnitOfWork, importer: Member, customer: Customer) -> int: ...

@@ -16,6 +16,7 @@ from crm.events import Event, ReminderScheduled, Subscriber
 from crm.model import ReminderStatus
 from storage import deals as d
 from storage import repositories as r
+from storage import sheets as s
 from storage.db import READ_ONLY
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,8 @@ class SqlUnitOfWork:
     digests: d.DigestDeliveryRepository
     deal_queries: d.DealQueries
     link_codes: r.LinkCodeRepository
+    imports: s.ImportRunRepository
+    exports: s.ExportQueries
 
     def __init__(
         self,
@@ -103,6 +106,8 @@ class SqlUnitOfWork:
         self.digests = d.DigestDeliveryRepository(conn)
         self.deal_queries = d.DealQueries(conn)
         self.link_codes = r.LinkCodeRepository(conn)
+        self.imports = s.ImportRunRepository(conn)
+        self.exports = s.ExportQueries(conn)
         return self
 
     async def _connect_and_begin(self) -> AsyncConnection:
