@@ -390,8 +390,11 @@ def _score(layout: Layout) -> tuple[int, int]:
 
 def find_layout(sheet: Sheet) -> Layout | None:
     """The header of a sheet: the row, or pair of rows, among the first ones naming the most known
-    columns (a single row wins a tie). None when no row names any."""
+    columns (a single row wins a tie). A header naming one known column only counts as the sheet's
+    first row: further down, one known word is more likely a value (a list of column names explained
+    in a sheet of instructions). None when no row names any."""
     top = _filled(sheet, HEADER_SCAN_ROWS + 1)
+    first = next((i for i, row in enumerate(top) if any(row)), 0)
     best: Layout | None = None
     for i, row in enumerate(top[:HEADER_SCAN_ROWS]):
         candidates = [_layout(sheet.name, row, (i,))]
@@ -405,7 +408,8 @@ def find_layout(sheet: Sheet) -> Layout | None:
                 pair.append(lower if lower and (field_of(lower) or not upper) else upper)
             candidates.append(_layout(sheet.name, pair, (i, i + 1)))
         for candidate in candidates:
-            if _score(candidate)[0] and (best is None or _score(candidate) > _score(best)):
+            known = _score(candidate)[0]
+            if known and (known > 1 or i == first) and (best is None or _score(candidate) > _score(best)):
                 best = candidate
     return best
 
@@ -435,10 +439,13 @@ SHEET_NAMES: dict[str, tuple[str, str]] = {
     "contacts": ("联系人", "Contacts"),
     "deals": ("商机", "Deals"),
     "interactions": ("跟进记录", "Interactions"),
+    "instructions": ("说明", "Instructions"),  # the import template's explanation of its columns
 }
 
 # Sheets an export writes that are records of work, not customers: an import leaves them alone.
-NOT_IMPORTED = frozenset(fold(name) for key in ("deals", "interactions") for name in SHEET_NAMES[key])
+NOT_IMPORTED = frozenset(
+    fold(name) for key in ("deals", "interactions", "instructions") for name in SHEET_NAMES[key]
+)
 
 SOURCE_LABELS: dict[str, tuple[str, str]] = {
     "chat": ("聊天", "Chat"),

@@ -440,15 +440,17 @@ class ImportService:
                 if customer.next_meeting != meeting:
                     await self._follow_up(uow, ctx, customer)
         # A row naming only a company is a customer without a contact.
-        contact = await self._new_contact(uow, ctx, row, customer, owner, changes) if row.has_contact else None
+        made: Contact | None = None
+        if row.has_contact:
+            made = await self._new_contact(uow, ctx, row, customer, owner, changes)
         if row.notes:
-            await self._note(uow, ctx, row, customer, contact, changes)
-        if review is not None and contact is not None:
-            await self._flag(uow, ctx, contact, review)
+            await self._note(uow, ctx, row, customer, made, changes)
+        if review is not None and made is not None:
+            await self._flag(uow, ctx, made, review)
         if created_customer:
             ctx.created_customers[customer.id] = row.line
-        if contact is not None:
-            ctx.created_contacts[contact.id] = row.line
+        if made is not None:
+            ctx.created_contacts[made.id] = row.line
         return Outcome.CREATED
 
     def _owner(self, ctx: _Context, row: Row) -> int | None:
