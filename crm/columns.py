@@ -407,9 +407,12 @@ def find_layout(sheet: Sheet) -> Layout | None:
                 lower = below[c] if c < len(below) else ""
                 pair.append(lower if lower and (field_of(lower) or not upper) else upper)
             candidates.append(_layout(sheet.name, pair, (i, i + 1)))
+        alone = _score(candidates[0])[0]
         for candidate in candidates:
             known = _score(candidate)[0]
-            if known and (known > 1 or i == first) and (best is None or _score(candidate) > _score(best)):
+            # One known column is a header only in the sheet's first row, itself naming it.
+            single = i == first and alone == 1
+            if known and (known > 1 or single) and (best is None or _score(candidate) > _score(best)):
                 best = candidate
     return best
 
