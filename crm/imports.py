@@ -23,16 +23,15 @@ import asyncio
 import hashlib
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from crm import audit, journal
-from crm.capture import CANDIDATE_LIMIT, TYPO_CANDIDATE_LIMIT
 from crm.columns import HEADER_SCAN_ROWS, NOT_IMPORTED, Layout, find_layout, fold
-from crm.dedup import Fingerprint, Match, MatchKind, all_matches
+from crm.dedup import Fingerprint, LookupKey, Match, MatchKind, all_matches
 from crm.errors import InputRejected, NotAllowed, NotFound, StorageError
 from crm.journal import Journal, Undone
 from crm.model import (
@@ -63,7 +62,7 @@ from crm.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from crm.records import can_see, contact_keys, open_deal, sees_contact
+from crm.records import can_see, contact_keys, sees_contact
 from crm.rows import Row, RowProblem, RowReader, RowRejected, is_blank
 from crm.stages import FIRST_STAGE_KEY, LOST, WON, Funnel, team_funnel
 from crm.table import Cell
@@ -170,6 +169,13 @@ class _Context:
 
     def tally(self, outcome: Outcome) -> None:
         self.counts[outcome] = self.counts.get(outcome, 0) + 1
+
+    def ours(self, record: Contact | Customer, batch: _Batch) -> bool:
+        """Whether this import made the record (an earlier row of the same file)."""
+        if batch.is_new(record):
+            return True
+        made = self.created_contacts if isinstance(record, Contact) else self.created_customers
+        return record.id in made
 
 
 class ImportService:
@@ -390,6 +396,11 @@ class ImportService:
     async def _chunk(
         self, uow: UnitOfWork, ctx: _Context, rows: Sequence[Row | Failure], changes: Journal
     ) -> None:
+        """One chunk: what its rows may match is read first in a few statements, each row is decided
+        in memory against that (and against what the rows before it made), then everything the chunk
+        creates or changes is written a table at a time."""
+        known = await self._prefetch(uow, ctx, [r for r in rows if isinstance(r, Row)])
+        batch = _Batch()
         for row in rows:
             ctx.done += 1
             if isinstance(row, Failure):
@@ -397,60 +408,94 @@ class ImportService:
                 ctx.tally(Outcome.FAILED)
                 continue
             try:
-                outcome = await self._row(uow, ctx, row, changes)
+                outcome = await self._row(uow, ctx, known, batch, row, changes)
             except RowRejected as exc:
                 ctx.failures.append(Failure(row.sheet, row.line, exc.problem, row.cells))
                 outcome = Outcome.FAILED
             ctx.tally(outcome)
+        await self._flush(uow, ctx, known, batch, changes)
+
+    async def _prefetch(self, uow: UnitOfWork, ctx: _Context, rows: Sequence[Row]) -> _Known:
+        team_id = ctx.actor.team_id
+        known = _Known()
+        probes = [self._probe(row) for row in rows if row.has_contact]
+        for phase in (
+            [k for p in probes for k in p.exact_keys() + p.blocking_keys()],
+            [k for p in probes for k in p.typo_keys()],
+        ):
+            for part in _parts(list(dict.fromkeys(phase))):
+                for contact, keys in await uow.contacts.candidates(team_id, part, len(part) * 50):
+                    known.add(contact, keys)
+        known.customers = await uow.imports.customers_by_id(
+            [c.customer_id for c, _ in known.contacts.values() if c.customer_id]
+        )
+        company_keys = [self._normalizer.company_key(row.company) for row in rows if row.company]
+        for customer in await uow.imports.customers(team_id, [k for k in company_keys if k]):
+            known.customers.setdefault(customer.id, customer)
+            known.company(self._company_key(customer.name)).append(known.customers[customer.id])
+        ids = list(known.customers)
+        known.deals = await uow.imports.open_deals(ids)
+        known.notes = await uow.imports.notes_for(ids)
+        return known
+
+    def _probe(self, row: Row) -> Fingerprint:
+        return Fingerprint(
+            phones=tuple(row.phones),
+            emails=tuple(row.emails),
+            wechat_id=row.wechat,
+            name_key=self._normalizer.person_key(row.name) if row.name else "",
+            company_key=self._normalizer.company_key(row.company) if row.company else "",
+        )
+
+    def _company_key(self, name: str | None) -> str:
+        return self._normalizer.company_key(name) if name else ""
 
     # --- one row --------------------------------------------------------------------------------------
 
-    async def _row(self, uow: UnitOfWork, ctx: _Context, row: Row, changes: Journal) -> Outcome:
+    async def _row(
+        self, uow: UnitOfWork, ctx: _Context, known: _Known, batch: _Batch, row: Row, changes: Journal
+    ) -> Outcome:
         owner = self._owner(ctx, row)
-        team_id = ctx.actor.team_id
-        review: Match | None = None
+        review: Contact | None = None
+        score = 0.0
         if row.has_contact:
-            probe = Fingerprint(
-                phones=tuple(row.phones),
-                emails=tuple(row.emails),
-                wechat_id=row.wechat,
-                name_key=self._normalizer.person_key(row.name) if row.name else "",
-                company_key=self._normalizer.company_key(row.company) if row.company else "",
-            )
-            matches, by_id = await self._matches(uow, team_id, probe)
+            probe = self._probe(row)
+            matches = known.matches(probe)
             strong = [m for m in matches if m.kind in (MatchKind.EXACT, MatchKind.PROPOSE)]
             if len(strong) > 1:
-                raise RowRejected("import.row.several_matches", ids=_ids(m.contact_id for m in strong))
+                raise RowRejected(
+                    "import.row.several_matches", ids=batch.names(known.contact(m.contact_id) for m in strong)
+                )
             if strong:
-                contact = by_id[strong[0].contact_id]
-                customer = await uow.customers.get(contact.customer_id) if contact.customer_id else None
-                return await self._existing(uow, ctx, row, contact, customer, changes)
-            review = matches[0] if matches else None
-        customer = await self._customer_by_name(uow, ctx, row)
+                contact = known.contact(strong[0].contact_id)
+                customer = batch.customer_of(contact) or known.customers.get(contact.customer_id or 0)
+                return await self._existing(uow, ctx, known, batch, row, contact, customer, changes)
+            if matches:
+                review, score = known.contact(matches[0].contact_id), matches[0].score
+        customer = self._customer_by_name(ctx, known, batch, row)
         if customer is not None and not row.has_contact:
-            return await self._existing(uow, ctx, row, None, customer, changes)
-        created_customer = customer is None
+            return await self._existing(uow, ctx, known, batch, row, None, customer, changes)
         if customer is None:
-            customer = await self._new_customer(uow, ctx, row, owner, changes)
-        elif ctx.mode is ImportMode.UPDATE or customer.id in ctx.created_customers:
-            changes.track(customer)
-            meeting = customer.next_meeting
-            if self._fill_customer(customer, row):
-                await self._save_customer(uow, ctx, customer)
-                if customer.next_meeting != meeting:
-                    await self._follow_up(uow, ctx, customer)
-        # A row naming only a company is a customer without a contact.
+            customer = await self._new_customer(uow, ctx, known, batch, row, owner)
+        elif ctx.mode is ImportMode.UPDATE or ctx.ours(customer, batch):
+            self._update_customer(ctx, known, batch, row, customer, changes)
         made: Contact | None = None
         if row.has_contact:
-            made = await self._new_contact(uow, ctx, row, customer, owner, changes)
+            made = self._new_contact(ctx, known, batch, row, customer, owner)
         if row.notes:
-            await self._note(uow, ctx, row, customer, made, changes)
+            self._note(ctx, known, batch, row, customer, made, changes)
         if review is not None and made is not None:
-            await self._flag(uow, ctx, made, review)
-        if created_customer:
-            ctx.created_customers[customer.id] = row.line
-        if made is not None:
-            ctx.created_contacts[made.id] = row.line
+            flag = DuplicateFlag(
+                id=0,
+                team_id=ctx.actor.team_id,
+                kind=DuplicateKind.REVIEW,
+                contact_id=0,
+                candidate_id=0,
+                score=score,
+                status=DuplicateStatus.OPEN,
+                created_at=ctx.now,
+            )
+            batch.flags.append((flag, made, review))
         return Outcome.CREATED
 
     def _owner(self, ctx: _Context, row: Row) -> int | None:
@@ -470,37 +515,13 @@ class ImportService:
             raise RowRejected("import.row.owner_not_allowed", value=row.owner)
         return member.id
 
-    async def _matches(
-        self, uow: UnitOfWork, team_id: int, probe: Fingerprint
-    ) -> tuple[list[Match], dict[int, Contact]]:
-        """Every contact the row matches, looked up as a capture looks up a duplicate: exact and
-        selective keys first, the coarse typo key only when those found nothing."""
-        seen: dict[int, Contact] = {}
-        phases = [
-            (probe.exact_keys() + probe.blocking_keys(), CANDIDATE_LIMIT),
-            (probe.typo_keys(), TYPO_CANDIDATE_LIMIT),
-        ]
-        for keys, limit in phases:
-            if not keys:
-                continue
-            candidates = await uow.contacts.candidates(team_id, keys, limit)
-            if not candidates:
-                continue
-            seen.update((contact.id, contact) for contact, _ in candidates)
-            matches = all_matches(probe, [(c.id, Fingerprint.from_keys(k)) for c, k in candidates])
-            if matches:
-                return matches, seen
-        return [], seen
-
-    async def _customer_by_name(self, uow: UnitOfWork, ctx: _Context, row: Row) -> Customer | None:
-        if not row.company:
-            return None
-        key = self._normalizer.company_key(row.company)
+    def _customer_by_name(self, ctx: _Context, known: _Known, batch: _Batch, row: Row) -> Customer | None:
+        key = self._company_key(row.company)
         if not key:
             return None
-        found = await uow.customers.by_name_key(ctx.actor.team_id, key)
+        found = known.company(key)
         if len(found) > 1:
-            raise RowRejected("import.row.several_customers", ids=_ids(c.id for c in found))
+            raise RowRejected("import.row.several_customers", ids=batch.names(found))
         if not found:
             return None
         customer = found[0]
@@ -512,6 +533,8 @@ class ImportService:
         self,
         uow: UnitOfWork,
         ctx: _Context,
+        known: _Known,
+        batch: _Batch,
         row: Row,
         contact: Contact | None,
         customer: Customer | None,
@@ -519,66 +542,59 @@ class ImportService:
     ) -> Outcome:
         """A row that matched a contact (and its customer), or a company-only row that matched a
         customer."""
-        ours = (
-            (contact.id in ctx.created_contacts)
-            if contact
-            else (customer is not None and customer.id in ctx.created_customers)
-        )
-        if contact is not None and not sees_contact(ctx.actor, contact, customer):
-            raise RowRejected("import.row.colleague")
         if (
-            contact is None
-            and customer is not None
-            and not can_see(ctx.actor, customer.owner_id, customer.team_id)
+            contact is not None
+            and not batch.is_new(contact)
+            and not sees_contact(ctx.actor, contact, customer)
         ):
             raise RowRejected("import.row.colleague")
+        record: Contact | Customer | None = contact if contact is not None else customer
+        ours = record is not None and ctx.ours(record, batch)
         if not ours:
             if ctx.mode is ImportMode.CREATE:
-                target = contact.id if contact else customer.id if customer else 0
-                raise RowRejected("import.row.exists", ids=_ids([target]))
+                raise RowRejected("import.row.exists", ids=batch.names([record] if record else []))
             if ctx.mode is ImportMode.SKIP:
                 return Outcome.SKIPPED
-        contact_changed = False
+        changed = False
+        if contact is not None and customer is None and row.company:
+            # A contact known without a company: the row says which.
+            customer = self._customer_by_name(ctx, known, batch, row)
+            if customer is None:
+                customer = await self._new_customer(uow, ctx, known, batch, row, contact.owner_id)
+            self._track(contact, batch, changes)
+            batch.links.append((contact, customer))
+            batch.touch(contact)
+            changed = True
         if contact is not None:
-            changes.track(contact)
-            if customer is None and row.company:
-                customer = await self._customer_by_name(uow, ctx, row)
-                if customer is None:
-                    customer = await self._new_customer(uow, ctx, row, contact.owner_id, changes)
-                    ctx.created_customers[customer.id] = row.line
-                contact.customer_id = customer.id
-                contact_changed = True
-            contact_changed = self._fill_contact(contact, row) or contact_changed
-        customer_changed = False
+            changed = self._update_contact(known, batch, row, contact, customer, changes) or changed
         if customer is not None:
-            changes.track(customer)
-            name, meeting = customer.name, customer.next_meeting
-            if self._fill_customer(customer, row):
-                await self._save_customer(uow, ctx, customer)
-                customer_changed = True
-                # A contact's dedup keys hold its company's name.
-                contact_changed = contact_changed or (contact is not None and customer.name != name)
-                if customer.next_meeting != meeting:
-                    await self._follow_up(uow, ctx, customer)
-            customer_changed = await self._deal(uow, ctx, row, customer, changes) or customer_changed
-        if contact is not None and contact_changed:
-            contact.updated_at = ctx.now
-            await uow.contacts.update(
-                contact, contact_keys(self._normalizer, contact, customer.name if customer else None)
-            )
-        noted = False
+            changed = self._update_customer(ctx, known, batch, row, customer, changes) or changed
+            changed = await self._deal(uow, ctx, known, row, customer, changes) or changed
         if row.notes and customer is not None:
-            noted = await self._note(uow, ctx, row, customer, contact, changes)
-        changed = contact_changed or customer_changed or noted
+            changed = self._note(ctx, known, batch, row, customer, contact, changes) or changed
         if ours:
             return Outcome.MERGED
         return Outcome.UPDATED if changed else Outcome.UNCHANGED
 
     # --- filling ----------------------------------------------------------------------------------------
 
-    def _fill_contact(self, contact: Contact, row: Row) -> bool:
+    def _track(self, record: Contact | Customer, batch: _Batch, changes: Journal) -> None:
+        # A record this chunk creates is journaled as created when it is written, not field by field.
+        if not batch.is_new(record):
+            changes.track(record)
+
+    def _update_contact(
+        self,
+        known: _Known,
+        batch: _Batch,
+        row: Row,
+        contact: Contact,
+        customer: Customer | None,
+        changes: Journal,
+    ) -> bool:
         """Empty fields take the row's values; filled ones only when the row is newer. Phones and
         e-mails are added to, never removed."""
+        self._track(contact, batch, changes)
         newer = row.updated is not None and row.updated > contact.updated_at
         before = (contact.name, contact.title, contact.wechat_id, contact.address, contact.region)
         contact.name = _pick(contact.name, row.name, newer)
@@ -587,14 +603,21 @@ class ImportService:
         contact.address = _pick(contact.address, row.address, newer)
         contact.region = _pick(contact.region, row.region, newer)
         phones = [p for p in row.phones if p not in contact.phones]
-        known = {e.lower() for e in contact.emails}
-        emails = [e for e in row.emails if e.lower() not in known]
+        known_emails = {e.lower() for e in contact.emails}
+        emails = [e for e in row.emails if e.lower() not in known_emails]
         contact.phones = [*contact.phones, *phones]
         contact.emails = [*contact.emails, *emails]
         after = (contact.name, contact.title, contact.wechat_id, contact.address, contact.region)
-        return before != after or bool(phones or emails)
+        if before == after and not phones and not emails:
+            return False
+        batch.touch(contact)
+        known.add(contact, contact_keys(self._normalizer, contact, customer.name if customer else None))
+        return True
 
-    def _fill_customer(self, customer: Customer, row: Row) -> bool:
+    def _update_customer(
+        self, ctx: _Context, known: _Known, batch: _Batch, row: Row, customer: Customer, changes: Journal
+    ) -> bool:
+        self._track(customer, batch, changes)
         newer = row.updated is not None and row.updated > customer.updated_at
         before = (
             customer.name,
@@ -603,46 +626,47 @@ class ImportService:
             customer.budget_cny,
             customer.next_meeting,
         )
+        name, meeting = customer.name, customer.next_meeting
         customer.name = customer.name or row.company
-        customer.address = _pick(customer.address, row.address if not row.has_contact else None, newer)
-        customer.region = _pick(customer.region, row.region if not row.has_contact else None, newer)
+        # On a row that names a person, the address and region are the person's.
+        customer.address = _pick(customer.address, None if row.has_contact else row.address, newer)
+        customer.region = _pick(customer.region, None if row.has_contact else row.region, newer)
         if row.budget is not None and (
             customer.budget_cny is None or (newer and customer.budget_cny != row.budget)
         ):
             customer.budget_cny = row.budget
             customer.budget_min_cny = None
         customer.next_meeting = _pick(customer.next_meeting, row.next_follow_up, newer)
-        after = (customer.name, customer.address, customer.region, customer.budget_cny, customer.next_meeting)
-        return after != before
-
-    async def _save_customer(self, uow: UnitOfWork, ctx: _Context, customer: Customer) -> None:
-        customer.updated_at = ctx.now
-        key = self._normalizer.company_key(customer.name) if customer.name else ""
-        await uow.customers.update(customer, key)
+        if _customer_fields(customer) == before:
+            return False
+        batch.touch(customer)
+        if customer.name != name:
+            known.company(self._company_key(customer.name)).append(customer)
+            # Its contacts' dedup keys hold the company's name.
+            batch.rekey.append(customer)
+        if customer.next_meeting != meeting:
+            self._follow_up(ctx, batch, customer)
+        return True
 
     async def _deal(
-        self, uow: UnitOfWork, ctx: _Context, row: Row, customer: Customer, changes: Journal
+        self, uow: UnitOfWork, ctx: _Context, known: _Known, row: Row, customer: Customer, changes: Journal
     ) -> bool:
         """The customer's open deal takes the row's stage when the row is newer and the member may move
         deals past their gates (managers and admins, recorded as an override with the reason "import");
         otherwise a different stage is left, and counted. (The budget column is the customer's; a deal's
         amount comes from it only when the import opens the deal.)"""
-        deal = await open_deal(uow, customer.id)
+        deal = known.deals.get(customer.id) if customer.id else None
         if deal is None or not row.stage or row.stage == deal.stage:
             return False
-        changes.track(deal)
-        changed = False
         newer = row.updated is not None and row.updated > deal.updated_at
-        if row.stage and row.stage != deal.stage:
-            if newer and ctx.actor.role.sees_team:
-                await self._move(uow, ctx, deal, row.stage)
-                changed = True
-            else:
-                ctx.stages_kept += 1
-        if changed:
-            deal.updated_at = ctx.now
-            await uow.deals.update(deal)
-        return changed
+        if not (newer and ctx.actor.role.sees_team):
+            ctx.stages_kept += 1
+            return False
+        changes.track(deal)
+        await self._move(uow, ctx, deal, row.stage)
+        deal.updated_at = ctx.now
+        await uow.deals.update(deal)
+        return True
 
     async def _move(self, uow: UnitOfWork, ctx: _Context, deal: Deal, goal: str) -> None:
         before_stage, before_status = deal.stage, deal.status
@@ -670,7 +694,7 @@ class ImportService:
     # --- creating ---------------------------------------------------------------------------------------
 
     async def _new_customer(
-        self, uow: UnitOfWork, ctx: _Context, row: Row, owner: int | None, changes: Journal
+        self, uow: UnitOfWork, ctx: _Context, known: _Known, batch: _Batch, row: Row, owner: int | None
     ) -> Customer:
         region = row.region
         if region is None and row.address:
@@ -692,39 +716,31 @@ class ImportService:
         if owner is None:
             owner = await self._router.owner(uow, ctx.actor, customer)
         customer.owner_id = owner
-        key = self._normalizer.company_key(customer.name) if customer.name else ""
-        await uow.customers.add(customer, key)
-        changes.created(customer)
         stage = row.stage if row.stage and ctx.funnel.stage(row.stage) else FIRST_STAGE_KEY
         status = {WON: DealStatus.WON, LOST: DealStatus.LOST}.get(row.stage or "", DealStatus.OPEN)
-        deal = await uow.deals.add(
-            Deal(
-                id=0,
-                team_id=customer.team_id,
-                customer_id=customer.id,
-                owner_id=owner,
-                title=customer.name or row.name or "",
-                stage=stage,
-                status=status,
-                stage_entered_at=ctx.now,
-                created_at=ctx.now,
-                updated_at=ctx.now,
-                amount_cny=row.budget,
-                closed_at=ctx.now if status is not DealStatus.OPEN else None,
-            )
+        deal = Deal(
+            id=0,
+            team_id=customer.team_id,
+            customer_id=0,
+            owner_id=owner,
+            title=customer.name or row.name or "",
+            stage=stage,
+            status=status,
+            stage_entered_at=ctx.now,
+            created_at=ctx.now,
+            updated_at=ctx.now,
+            amount_cny=row.budget,
+            closed_at=ctx.now if status is not DealStatus.OPEN else None,
         )
-        changes.created(deal)
-        await self._follow_up(uow, ctx, customer)
+        batch.new(customer, row.line)
+        batch.deals.append((deal, customer))
+        if customer.name:
+            known.company(self._company_key(customer.name)).append(customer)
+        self._follow_up(ctx, batch, customer)
         return customer
 
-    async def _new_contact(
-        self,
-        uow: UnitOfWork,
-        ctx: _Context,
-        row: Row,
-        customer: Customer,
-        owner: int | None,
-        changes: Journal,
+    def _new_contact(
+        self, ctx: _Context, known: _Known, batch: _Batch, row: Row, customer: Customer, owner: int | None
     ) -> Contact:
         region = row.region
         if region is None and row.address:
@@ -733,7 +749,7 @@ class ImportService:
             id=0,
             team_id=ctx.actor.team_id,
             owner_id=owner if owner is not None else customer.owner_id,
-            customer_id=customer.id,
+            customer_id=0,
             name=row.name,
             created_at=ctx.now,
             updated_at=ctx.now,
@@ -744,14 +760,16 @@ class ImportService:
             address=row.address,
             region=region,
         )
-        await uow.contacts.add(contact, contact_keys(self._normalizer, contact, customer.name))
-        changes.created(contact)
+        batch.new(contact, row.line)
+        batch.contacts.append((contact, customer))
+        known.add(contact, contact_keys(self._normalizer, contact, customer.name))
         return contact
 
-    async def _note(
+    def _note(
         self,
-        uow: UnitOfWork,
         ctx: _Context,
+        known: _Known,
+        batch: _Batch,
         row: Row,
         customer: Customer,
         contact: Contact | None,
@@ -760,70 +778,111 @@ class ImportService:
         """The row's notes and unknown columns as a note on the record, once: the same text on the same
         record is not added again (importing a file twice adds nothing)."""
         text = row.notes or ""
-        digest = hashlib.sha256(
-            f"{ctx.actor.team_id}|{customer.id}|{contact.id if contact else ''}|{text}".encode()
-        ).hexdigest()
-        key = f"{NOTE_KEY_PREFIX}{digest[:48]}"
-        existing = await uow.interactions.by_external_key(key)
-        if existing is not None:
-            if existing.undone_at is None:
-                return False
-            changes.track(existing)
-            existing.undone_at = None
-            await uow.interactions.update(existing)
-            return True
-        note = await uow.interactions.add(
-            Interaction(
-                id=0,
-                team_id=ctx.actor.team_id,
-                author_id=ctx.actor.id,
-                source=Source.NOTE,
-                content=text,
-                facts={"import": True},
-                created_at=ctx.now,
-                customer_id=customer.id,
-                contact_id=contact.id if contact else None,
-                external_key=key,
+        same = (id(customer), id(contact) if contact else 0, text)
+        if same in batch.noted:
+            return False
+        batch.noted.add(same)
+        if not batch.is_new(customer) and (contact is None or not batch.is_new(contact)):
+            existing = known.notes.get(
+                note_key(ctx.actor.team_id, customer.id, contact.id if contact else None, text)
             )
+            if existing is not None:
+                if existing.undone_at is None:
+                    return False
+                changes.track(existing)
+                existing.undone_at = None
+                batch.revived.append(existing)
+                return True
+        note = Interaction(
+            id=0,
+            team_id=ctx.actor.team_id,
+            author_id=ctx.actor.id,
+            source=Source.NOTE,
+            content=text,
+            facts={"import": True},
+            created_at=ctx.now,
         )
-        changes.created(note)
+        batch.notes.append((note, customer, contact))
         return True
 
-    async def _follow_up(self, uow: UnitOfWork, ctx: _Context, customer: Customer) -> None:
+    def _follow_up(self, ctx: _Context, batch: _Batch, customer: Customer) -> None:
         """A reminder for the owner when the row names a follow-up still ahead."""
         if customer.next_meeting is None or customer.next_meeting <= ctx.now:
             return
-        reminder = await uow.reminders.add(
-            Reminder(
-                id=0,
-                team_id=customer.team_id,
-                member_id=customer.owner_id,
-                kind=ReminderKind.FOLLOW_UP,
-                text=customer.name or "",
-                due_at=customer.next_meeting,
-                status=ReminderStatus.PENDING,
-                created_at=ctx.now,
-                customer_id=customer.id,
-                interaction_id=ctx.anchor.id if ctx.anchor else None,
-            )
+        reminder = Reminder(
+            id=0,
+            team_id=customer.team_id,
+            member_id=customer.owner_id,
+            kind=ReminderKind.FOLLOW_UP,
+            text=customer.name or "",
+            due_at=customer.next_meeting,
+            status=ReminderStatus.PENDING,
+            created_at=ctx.now,
+            interaction_id=ctx.anchor.id if ctx.anchor else None,
         )
-        if ctx.anchor is not None:
-            ctx.reminders.append(reminder.id)
+        batch.reminders.append((reminder, customer))
 
-    async def _flag(self, uow: UnitOfWork, ctx: _Context, contact: Contact, match: Match) -> None:
-        flag = await uow.duplicates.add(
-            DuplicateFlag(
-                id=0,
-                team_id=ctx.actor.team_id,
-                kind=DuplicateKind.REVIEW,
-                contact_id=contact.id,
-                candidate_id=match.contact_id,
-                score=match.score,
-                status=DuplicateStatus.OPEN,
-                created_at=ctx.now,
-            )
+    # --- writing ----------------------------------------------------------------------------------------
+
+    async def _flush(
+        self, uow: UnitOfWork, ctx: _Context, known: _Known, batch: _Batch, changes: Journal
+    ) -> None:
+        """Writes what the chunk decided, a table at a time, parents before children."""
+        imports = uow.imports
+        await imports.add_customers([(c, self._company_key(c.name)) for c in batch.customers])
+        for deal, customer in batch.deals:
+            deal.customer_id = customer.id
+        await imports.add_deals([deal for deal, _ in batch.deals])
+        for contact, customer in batch.contacts:
+            contact.customer_id = customer.id
+        await imports.add_contacts(
+            [(c, contact_keys(self._normalizer, c, customer.name)) for c, customer in batch.contacts]
         )
-        ctx.flags.append(flag.id)
+        for contact, customer in batch.links:
+            contact.customer_id = customer.id
+        customers = {c.id: c for c in (*known.customers.values(), *batch.customers)}
+        for customer in batch.rekey:
+            if not batch.is_new(customer):
+                for contact in await uow.contacts.for_customer(customer.id):
+                    if ("contact", contact.id) not in batch.changed:
+                        batch.touch(contact)
+        for record in batch.changed.values():
+            record.updated_at = ctx.now
+        await imports.update_customers(
+            [(c, self._company_key(c.name)) for c in batch.changed.values() if isinstance(c, Customer)]
+        )
+        await imports.update_contacts(
+            [
+                (c, contact_keys(self._normalizer, c, _name(customers.get(c.customer_id or 0))))
+                for c in batch.changed.values()
+                if isinstance(c, Contact)
+            ]
+        )
+        for note, customer, person in batch.notes:
+            note.customer_id = customer.id
+            note.contact_id = person.id if person else None
+            note.external_key = note_key(ctx.actor.team_id, customer.id, note.contact_id, note.content)
+        await imports.add_interactions([note for note, _, _ in batch.notes])
+        for interaction in batch.revived:
+            await uow.interactions.update(interaction)
+        for reminder, customer in batch.reminders:
+            reminder.customer_id = customer.id
+            await uow.reminders.add(reminder)
+            if ctx.anchor is not None:
+                ctx.reminders.append(reminder.id)
+        for flag, contact, candidate in batch.flags:
+            flag.contact_id, flag.candidate_id = contact.id, candidate.id
+            ctx.flags.append((await uow.duplicates.add(flag)).id)
+        for customer in batch.customers:
+            changes.created(customer)
+            ctx.created_customers[customer.id] = batch.lines[id(customer)]
+        for deal, _ in batch.deals:
+            changes.created(deal)
+        for contact, _ in batch.contacts:
+            changes.created(contact)
+            ctx.created_contacts[contact.id] = batch.lines[id(contact)]
+        for note, _, _ in batch.notes:
+            changes.created(note)
 
     async def funnel(self, team_id: int) -> Funnel:
         async with self._uow(read_only=True) as uow:
@@ -885,6 +944,117 @@ class ImportService:
             )
             await uow.commit()
         return ImportUndoResult(run, undone)
+
+
+KEY_PART = 900  # lookup keys per query: well under the bound-parameter limits of SQLite and asyncpg
+
+
+def _parts(keys: list[LookupKey]) -> list[list[LookupKey]]:
+    return [keys[i : i + KEY_PART] for i in range(0, len(keys), KEY_PART)]
+
+
+def _customer_fields(customer: Customer) -> tuple[Any, ...]:
+    return (customer.name, customer.address, customer.region, customer.budget_cny, customer.next_meeting)
+
+
+def _name(customer: Customer | None) -> str | None:
+    return customer.name if customer else None
+
+
+def note_key(team_id: int, customer_id: int, contact_id: int | None, text: str) -> str:
+    """The idempotency key of an imported note: the same text on the same record is one note."""
+    digest = hashlib.sha256(f"{team_id}|{customer_id}|{contact_id or ''}|{text}".encode()).hexdigest()
+    return f"{NOTE_KEY_PREFIX}{digest[:48]}"
+
+
+class _Known:
+    """What one chunk's rows may match: the contacts sharing a lookup key with any of its rows and the
+    customers of their companies, read at the chunk's start, plus what the chunk's own rows create or
+    change as they are decided. Candidates are keyed by Python object (new records have no id yet)."""
+
+    def __init__(self) -> None:
+        self.contacts: dict[int, tuple[Contact, list[LookupKey]]] = {}
+        self._ids: dict[int, int] = {}  # a written contact's id -> its object
+        self._by_key: dict[str, set[int]] = {}
+        self._companies: dict[str, list[Customer]] = {}
+        self.customers: dict[int, Customer] = {}
+        self.deals: dict[int, Deal] = {}
+        self.notes: dict[str, Interaction] = {}
+
+    def add(self, contact: Contact, keys: Sequence[LookupKey]) -> None:
+        """A contact and its keys (again, when its keys changed). A contact read twice (found by both
+        lookups) stays the first object read."""
+        if contact.id and self._ids.setdefault(contact.id, id(contact)) != id(contact):
+            return
+        ref = id(contact)
+        old = self.contacts.get(ref)
+        if old is not None:
+            for key in old[1]:
+                self._by_key.get(key.encoded(), set()).discard(ref)
+        self.contacts[ref] = (contact, list(keys))
+        for key in keys:
+            self._by_key.setdefault(key.encoded(), set()).add(ref)
+
+    def contact(self, ref: int) -> Contact:
+        return self.contacts[ref][0]
+
+    def company(self, name_key: str) -> list[Customer]:
+        return self._companies.setdefault(name_key, []) if name_key else []
+
+    def matches(self, probe: Fingerprint) -> list[Match]:
+        """As crm.capture.find_duplicate: exact and selective keys first, the typo key only when they
+        found nothing; every match, keyed by object."""
+        for keys in (probe.exact_keys() + probe.blocking_keys(), probe.typo_keys()):
+            refs = sorted({ref for key in keys for ref in self._by_key.get(key.encoded(), ())})
+            if not refs:
+                continue
+            found = all_matches(probe, [(ref, Fingerprint.from_keys(self.contacts[ref][1])) for ref in refs])
+            if found:
+                return found
+        return []
+
+
+class _Batch:
+    """What one chunk creates and changes, written when the chunk's rows are decided."""
+
+    def __init__(self) -> None:
+        self.customers: list[Customer] = []
+        self.deals: list[tuple[Deal, Customer]] = []
+        self.contacts: list[tuple[Contact, Customer]] = []
+        self.notes: list[tuple[Interaction, Customer, Contact | None]] = []
+        self.reminders: list[tuple[Reminder, Customer]] = []
+        self.flags: list[tuple[DuplicateFlag, Contact, Contact]] = []
+        self.links: list[tuple[Contact, Customer]] = []
+        self.revived: list[Interaction] = []
+        self.rekey: list[Customer] = []
+        self.changed: dict[tuple[str, int], Contact | Customer] = {}
+        self.noted: set[tuple[int, int, str]] = set()
+        self.lines: dict[int, int] = {}  # a new record (by object) -> the row that made it
+        self._owner_of: dict[int, Customer] = {}
+
+    def new(self, record: Contact | Customer, line: int) -> None:
+        self.lines[id(record)] = line
+        if isinstance(record, Customer):
+            self.customers.append(record)
+
+    def is_new(self, record: Contact | Customer) -> bool:
+        return id(record) in self.lines
+
+    def touch(self, record: Contact | Customer) -> None:
+        """An existing record the chunk changed (a new one is written whole anyway)."""
+        if not self.is_new(record):
+            kind = "contact" if isinstance(record, Contact) else "customer"
+            self.changed[(kind, record.id)] = record
+
+    def customer_of(self, contact: Contact) -> Customer | None:
+        """A new contact's customer (it has no customer id yet)."""
+        return (
+            next((c for made, c in self.contacts if made is contact), None) if self.is_new(contact) else None
+        )
+
+    def names(self, records: Iterable[Contact | Customer]) -> str:
+        """Records as a member can find them: "#12" once written, "row 5" for one this file makes."""
+        return ", ".join(f"#{r.id}" if r.id else f"row {self.lines.get(id(r), '?')}" for r in records)
 
 
 def _pick(current: Any, value: Any, newer: bool) -> Any:
