@@ -445,7 +445,8 @@ class ExportQueries(Protocol):
     async def interactions(
         self, team_id: int, owner_id: int | None, after_id: int, limit: int
     ) -> list[Interaction]:
-        """Live (not undone) interactions; `owner_id` selects those the member wrote."""
+        """Live (not undone) interactions, without their facts; `owner_id` selects those the member
+        wrote."""
         ...
 
     async def customer_names(self, customer_ids: Sequence[int]) -> dict[int, str | None]: ...

@@ -9,7 +9,17 @@ from sqlalchemy import RowMapping, and_, delete, insert, select
 
 from crm.dedup import LookupKey
 from crm.imports import NOTE_KEY_PREFIX
-from crm.model import Contact, Customer, Deal, DealStatus, ImportMode, ImportRun, ImportStatus, Interaction
+from crm.model import (
+    Contact,
+    Customer,
+    Deal,
+    DealStatus,
+    ImportMode,
+    ImportRun,
+    ImportStatus,
+    Interaction,
+    Source,
+)
 from storage import tables as t
 from storage.repositories import (
     _contact,
@@ -210,11 +220,27 @@ class ExportQueries(_Repo):
         self, team_id: int, owner_id: int | None, after_id: int, limit: int
     ) -> list[Interaction]:
         c = t.interactions.c
-        query = select(t.interactions).where(c.team_id == team_id, c.id > after_id, c.undone_at.is_(None))
+        # Only what the sheet shows: an interaction's facts can be large, and 100,000 of them add up.
+        query = select(
+            c.id, c.team_id, c.author_id, c.source, c.content, c.created_at, c.customer_id, c.contact_id
+        ).where(c.team_id == team_id, c.id > after_id, c.undone_at.is_(None))
         if owner_id is not None:
             query = query.where(c.author_id == owner_id)
         rows = await self._conn.execute(query.order_by(c.id).limit(limit))
-        return [_interaction(row) for row in rows.mappings()]
+        return [
+            Interaction(
+                id=row.id,
+                team_id=row.team_id,
+                author_id=row.author_id,
+                source=Source(row.source),
+                content=row.content,
+                facts={},
+                created_at=row.created_at,
+                customer_id=row.customer_id,
+                contact_id=row.contact_id,
+            )
+            for row in rows
+        ]
 
     async def customer_names(self, customer_ids: Sequence[int]) -> dict[int, str | None]:
         return await self._names(t.customers, customer_ids)

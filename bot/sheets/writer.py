@@ -2,8 +2,8 @@
 at 100,000 rows).
 
 Every string is written as a string cell: openpyxl would otherwise take a value starting with "=" for
-a formula, and a phone or an id typed as digits stays text. Control characters XML cannot hold are
-dropped, and text longer than Excel's 32,767 characters per cell is cut.
+a formula (and "#N/A" for an error), and a phone or an id typed as digits stays text. Control
+characters XML cannot hold are dropped, and text longer than Excel's 32,767 characters per cell is cut.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.styles import Font
 
 from crm.table import Cell
@@ -46,7 +47,24 @@ class XlsxWriter:
         if self._sheet is None:
             raise RuntimeError("add_sheet first")
         for row in rows:
-            self._sheet.append([self._cell(value) for value in row])
+            self._sheet.append([self._value(value) for value in row])
+
+    def _value(self, value: Cell) -> Any:
+        """A plain value where openpyxl writes it as it is (the fast path: a cell object costs more; a
+        datetime gets openpyxl's date-and-time format), a cell object where it would not."""
+        if isinstance(value, str):
+            if (
+                _ILLEGAL.search(value)
+                or len(value) > EXCEL_CELL_LIMIT
+                or value.startswith("=")
+                or value in ERROR_CODES
+            ):
+                return self._cell(value)
+            return value
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            # openpyxl refuses aware datetimes; the value is already the member's local time.
+            return value.replace(tzinfo=None)
+        return value
 
     def finish(self) -> bytes:
         if not self._book.worksheets:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 
 import openpyxl
 import pytest
@@ -42,13 +42,21 @@ def read(data: bytes, name: str = "f", max_rows: int = 100) -> list[list[object]
 )
 def test_each_format_reads_the_same_rows(data: bytes, name: str) -> None:
     rows = read(data, name)
-    assert [str(cell) if cell is not None else None for cell in rows[1]] == ["华为技术有限公司", "张伟", "13800138000"]
+    assert [str(cell) if cell is not None else None for cell in rows[1]] == [
+        "华为技术有限公司",
+        "张伟",
+        "13800138000",
+    ]
     assert rows[2][:2] == ["腾讯", "李娜"]
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "big5"])
 def test_csv_encodings_are_detected(encoding: str) -> None:
-    text = "客戶名稱,聯絡人\n台灣積體電路製造股份有限公司,陳大文\n" if encoding == "big5" else "客户名称,联系人\n北京字节跳动科技有限公司,王芳\n"
+    text = (
+        "客戶名稱,聯絡人\n台灣積體電路製造股份有限公司,陳大文\n"
+        if encoding == "big5"
+        else "客户名称,联系人\n北京字节跳动科技有限公司,王芳\n"
+    )
     assert decode(text.encode(encoding)) == text
 
 
@@ -117,9 +125,17 @@ def test_files_that_cannot_be_imported_are_refused_with_the_reason(data: bytes, 
 def test_the_writer_keeps_text_as_text_and_writes_local_times() -> None:
     writer = XlsxWriter()
     writer.add_sheet("客户/联系人:一览", ["公式", "手机", "时间"], (10, 10, 10))
-    writer.append([["=1+1", "+8613800138000", datetime(2026, 12, 8, 15, 30)], ["bad\x01char", "0012", None]])
+    writer.append(
+        [
+            ["=1+1", "+8613800138000", datetime(2026, 12, 8, 15, 30)],
+            ["bad\x01char", "0012", None],
+            ["#N/A", "", datetime(2026, 12, 8, 15, 30, tzinfo=timezone(timedelta(hours=8)))],
+        ]
+    )
     sheets = read_xlsx(writer.finish())
-    (name, rows), = sheets.items()
+    ((name, rows),) = sheets.items()
     assert name == "客户 联系人 一览"  # characters Excel forbids in sheet names are replaced
     assert rows[1] == ["=1+1", "+8613800138000", datetime(2026, 12, 8, 15, 30)]
     assert rows[2][:2] == ["badchar", "0012"]
+    # An error code stays the text it was; an aware time is written as the local time it names.
+    assert rows[3][0] == "#N/A" and rows[3][2] == datetime(2026, 12, 8, 15, 30)
