@@ -60,7 +60,11 @@ async def test_import_from_chat_with_errors_file_and_undo(tg: Tg, sqlite_engine:
     tg.session.clear()
     file_id = "sheet1"
     tg.session.files[file_id] = xlsx(rows)
-    await tg.feed(message_update(MANAGER, caption="/import", file=(file_id, "客户.xlsx", len(tg.session.files[file_id]), False)))
+    await tg.feed(
+        message_update(
+            MANAGER, caption="/import", file=(file_id, "客户.xlsx", len(tg.session.files[file_id]), False)
+        )
+    )
 
     assert "正在读取" in tg.session.texts()[0]  # the status message, before the work
     result = tg.session.edits()[-1].text if tg.session.edits() else tg.last_text()

@@ -26,7 +26,17 @@ from tests.support.team import join_team
 
 HEADER = ["客户名称", "联系人", "职位", "手机", "邮箱", "阶段", "预算", "下次跟进", "行业"]
 ROWS = [
-    ["华为技术有限公司", "张伟", "采购经理", "13800138000", "zw@huawei.com", "需求锁定", "50万", "2026-12-01", "通信"],
+    [
+        "华为技术有限公司",
+        "张伟",
+        "采购经理",
+        "13800138000",
+        "zw@huawei.com",
+        "需求锁定",
+        "50万",
+        "2026-12-01",
+        "通信",
+    ],
     # the same person again, phone typed with spaces: one record
     ["华为技术有限公司", "张伟", None, "138 0013 8000", None, None, None, None, None],
     ["腾讯科技", "李娜", None, "12345", None, None, None, None, None],  # bad phone
@@ -48,12 +58,16 @@ async def snapshot(engine: AsyncEngine, table: Table) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-async def kit(any_engine: AsyncEngine, clock: FakeClock, extractor: Extractor, tmp_path: Path) -> tuple[Any, Team, AsyncEngine]:
+async def kit(
+    any_engine: AsyncEngine, clock: FakeClock, extractor: Extractor, tmp_path: Path
+) -> tuple[Any, Team, AsyncEngine]:
     app = sheets_app(any_engine, clock, extractor, tmp_path)
     return app, await join_team(app), any_engine
 
 
-async def test_an_xlsx_with_merged_headers_is_imported_with_dedup_and_reasons(kit: tuple[Any, Team, AsyncEngine]) -> None:
+async def test_an_xlsx_with_merged_headers_is_imported_with_dedup_and_reasons(
+    kit: tuple[Any, Team, AsyncEngine],
+) -> None:
     app, team, engine = kit
     data = xlsx([HEADER, *ROWS], title="2026年客户名单", group=("联系方式", 4, 5))
     result = await app.imports.run(team.manager, data, "客户名单.xlsx")
@@ -63,15 +77,31 @@ async def test_an_xlsx_with_merged_headers_is_imported_with_dedup_and_reasons(ki
     assert result.count(Outcome.FAILED) == 3
     reasons = {(f.line, f.problem.key) for f in result.failures}
     # line numbers count the title and the group header rows above the header
-    assert reasons == {(6, "import.row.bad_phone"), (7, "import.row.unknown_stage"), (9, "import.row.no_name")}
+    assert reasons == {
+        (6, "import.row.bad_phone"),
+        (7, "import.row.unknown_stage"),
+        (9, "import.row.no_name"),
+    }
     assert result.unknown_columns == ["行业"]
     assert await count(engine, t.customers) == 2
     assert await count(engine, t.contacts) == 1  # 字节跳动 names no one: a customer without a contact
     async with engine.connect() as conn:
-        deal = (await conn.execute(select(t.deals).where(t.deals.c.title == "华为技术有限公司"))).mappings().one()
-        customer = (await conn.execute(select(t.customers).where(t.customers.c.name == "华为技术有限公司"))).mappings().one()
+        deal = (
+            (await conn.execute(select(t.deals).where(t.deals.c.title == "华为技术有限公司")))
+            .mappings()
+            .one()
+        )
+        customer = (
+            (await conn.execute(select(t.customers).where(t.customers.c.name == "华为技术有限公司")))
+            .mappings()
+            .one()
+        )
         contact = (await conn.execute(select(t.contacts))).mappings().one()
-        notes = (await conn.execute(select(t.interactions.c.content).where(t.interactions.c.source == "note"))).scalars().all()
+        notes = (
+            (await conn.execute(select(t.interactions.c.content).where(t.interactions.c.source == "note")))
+            .scalars()
+            .all()
+        )
         reminder = (await conn.execute(select(t.reminders))).mappings().one()
     assert deal["stage"] == "requirements" and deal["amount_cny"] == 500_000
     assert customer["budget_cny"] == 500_000
@@ -81,11 +111,15 @@ async def test_an_xlsx_with_merged_headers_is_imported_with_dedup_and_reasons(ki
     assert reminder["member_id"] == team.manager.id and reminder["status"] == ReminderStatus.PENDING.value
 
 
-async def test_importing_the_same_file_twice_creates_nothing_the_second_time(kit: tuple[Any, Team, AsyncEngine]) -> None:
+async def test_importing_the_same_file_twice_creates_nothing_the_second_time(
+    kit: tuple[Any, Team, AsyncEngine],
+) -> None:
     app, team, engine = kit
     data = xlsx([HEADER, *ROWS])
     await app.imports.run(team.manager, data, "a.xlsx")
-    before = {table.name: await snapshot(engine, table) for table in (t.customers, t.contacts, t.deals, t.reminders)}
+    before = {
+        table.name: await snapshot(engine, table) for table in (t.customers, t.contacts, t.deals, t.reminders)
+    }
     notes = await count(engine, t.interactions, t.interactions.c.source == "note")
 
     again = await app.imports.run(team.manager, data, "a.xlsx")
@@ -93,15 +127,21 @@ async def test_importing_the_same_file_twice_creates_nothing_the_second_time(kit
     assert again.count(Outcome.CREATED) == 0
     assert again.count(Outcome.UNCHANGED) == 3  # 张伟 twice and 字节跳动; the bad rows fail again
     assert again.count(Outcome.FAILED) == 3
-    after = {table.name: await snapshot(engine, table) for table in (t.customers, t.contacts, t.deals, t.reminders)}
+    after = {
+        table.name: await snapshot(engine, table) for table in (t.customers, t.contacts, t.deals, t.reminders)
+    }
     assert after == before
     assert await count(engine, t.interactions, t.interactions.c.source == "note") == notes
 
 
-async def test_export_then_import_changes_nothing(kit: tuple[Any, Team, AsyncEngine], clock: FakeClock) -> None:
+async def test_export_then_import_changes_nothing(
+    kit: tuple[Any, Team, AsyncEngine], clock: FakeClock
+) -> None:
     app, team, engine = kit
     # Records made the usual ways: captures, an import, and a second owner with the same name as nobody.
-    await app.capture.chat(team.rep, [ChatMessage("星辰科技有限公司 王磊 13812345678 wl@xc.com，预算30万", key="c1")])
+    await app.capture.chat(
+        team.rep, [ChatMessage("星辰科技有限公司 王磊 13812345678 wl@xc.com，预算30万", key="c1")]
+    )
     await app.capture.chat(team.manager, [ChatMessage("上海浦东 蓝海贸易 刘洋 经理 18611112222", key="c2")])
     await app.imports.run(team.manager, xlsx([HEADER, *ROWS]), "a.xlsx")
     clock.advance(hours=1)
@@ -165,10 +205,18 @@ async def test_xls_and_csv_files_in_their_encodings(
         data, name = csv_bytes(rows, encoding), "clients.csv"
     result = await app.imports.run(team.manager, data, name)
 
-    assert (result.count(Outcome.CREATED), result.count(Outcome.MERGED), result.count(Outcome.FAILED)) == (1, 1, 1)
+    assert (result.count(Outcome.CREATED), result.count(Outcome.MERGED), result.count(Outcome.FAILED)) == (
+        1,
+        1,
+        1,
+    )
     async with engine.connect() as conn:
         customer = (await conn.execute(select(t.customers.c.name))).scalars().one()
-        note = (await conn.execute(select(t.interactions.c.content).where(t.interactions.c.source == "note"))).scalars().one()
+        note = (
+            (await conn.execute(select(t.interactions.c.content).where(t.interactions.c.source == "note")))
+            .scalars()
+            .one()
+        )
     assert customer == "北京字节跳动科技有限公司"  # decoded right, whatever the encoding
     assert note == "展会认识"
 
@@ -188,9 +236,13 @@ async def test_a_dry_run_reports_the_same_and_writes_nothing(kit: tuple[Any, Tea
     assert dry.run_id is None and real.run_id is not None
 
 
-async def test_matched_records_fill_only_empty_fields_and_the_modes(kit: tuple[Any, Team, AsyncEngine]) -> None:
+async def test_matched_records_fill_only_empty_fields_and_the_modes(
+    kit: tuple[Any, Team, AsyncEngine],
+) -> None:
     app, team, engine = kit
-    captured = await app.capture.chat(team.manager, [ChatMessage("星辰科技有限公司 王磊 13812345678", key="c1")])
+    captured = await app.capture.chat(
+        team.manager, [ChatMessage("星辰科技有限公司 王磊 13812345678", key="c1")]
+    )
     assert captured.contact is not None and captured.customer is not None
     header = ["客户名称", "联系人", "手机", "职位", "邮箱"]
     row = ["星辰科技有限公司", "王磊二号", "13812345678", "总监", "wl@xc.com"]
@@ -245,7 +297,10 @@ async def test_owners_reps_and_routing(kit: tuple[Any, Team, AsyncEngine]) -> No
         ["丁公司", "丁", "不存在的人"],
     ]
     by_rep = await app.imports.run(team.rep, xlsx([header, *rows]), "a.xlsx")
-    assert sorted(f.problem.key for f in by_rep.failures) == ["import.row.owner_not_allowed", "import.row.owner_unknown"]
+    assert sorted(f.problem.key for f in by_rep.failures) == [
+        "import.row.owner_not_allowed",
+        "import.row.owner_unknown",
+    ]
     by_manager = await app.imports.run(team.manager, xlsx([header, rows[0]]), "b.xlsx")
     assert by_manager.count(Outcome.CREATED) == 1
     async with engine.connect() as conn:
@@ -257,7 +312,9 @@ async def test_undo_archives_what_it_made_and_restores_what_it_filled(
     kit: tuple[Any, Team, AsyncEngine], clock: FakeClock
 ) -> None:
     app, team, engine = kit
-    captured = await app.capture.chat(team.manager, [ChatMessage("星辰科技有限公司 王磊 13812345678", key="c1")])
+    captured = await app.capture.chat(
+        team.manager, [ChatMessage("星辰科技有限公司 王磊 13812345678", key="c1")]
+    )
     assert captured.contact is not None
     header = ["客户名称", "联系人", "手机", "职位", "下次跟进"]
     rows = [
@@ -295,10 +352,15 @@ async def test_a_file_without_a_company_or_name_column_is_refused_before_anythin
     with pytest.raises(InputRejected) as refused:
         await app.imports.run(team.manager, data, "a.xlsx")
     assert refused.value.key == "import.no_columns" and "手机" in refused.value.params["found"]
-    assert await count(engine, t.import_runs) == 0 and await count(engine, t.audit, t.audit.c.action == "import") == 0
+    assert (
+        await count(engine, t.import_runs) == 0
+        and await count(engine, t.audit, t.audit.c.action == "import") == 0
+    )
 
 
-async def test_more_than_ten_thousand_rows_are_refused_with_the_limit(kit: tuple[Any, Team, AsyncEngine]) -> None:
+async def test_more_than_ten_thousand_rows_are_refused_with_the_limit(
+    kit: tuple[Any, Team, AsyncEngine],
+) -> None:
     app, team, engine = kit
     rows = [["客户名称"], *([f"公司{i}"] for i in range(10_001))]
     with pytest.raises(InputRejected) as refused:
@@ -310,7 +372,9 @@ async def test_more_than_ten_thousand_rows_are_refused_with_the_limit(kit: tuple
 async def test_a_won_deal_and_a_stage_change_by_a_newer_row(kit: tuple[Any, Team, AsyncEngine]) -> None:
     app, team, engine = kit
     header = ["客户名称", "阶段", "更新时间"]
-    await app.imports.run(team.manager, xlsx([header, ["甲公司", "赢单", None], ["乙公司", "线索激活", None]]), "a.xlsx")
+    await app.imports.run(
+        team.manager, xlsx([header, ["甲公司", "赢单", None], ["乙公司", "线索激活", None]]), "a.xlsx"
+    )
     await app.imports.run(team.manager, xlsx([header, ["乙公司", "③", "2027-01-01"]]), "b.xlsx")
     await app.imports.run(team.rep, xlsx([header, ["乙公司", "④", "2027-02-01"]]), "c.xlsx")  # not the rep's
     async with engine.connect() as conn:

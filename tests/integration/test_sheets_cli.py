@@ -29,7 +29,15 @@ async def test_import_export_template_and_undo_from_the_command_line(
     team = await join_team(sheets_app(engine, FakeClock(), extractor, tmp_path))
     monkeypatch.setenv("CHATCRM_DATABASE_URL", url)
     source = tmp_path / "客户.xlsx"
-    source.write_bytes(xlsx([["客户名称", "联系人", "手机", "负责人"], ["华为", "张伟", "13800138000", "小李"], ["腾讯", "李娜", "123", None]]))
+    source.write_bytes(
+        xlsx(
+            [
+                ["客户名称", "联系人", "手机", "负责人"],
+                ["华为", "张伟", "13800138000", "小李"],
+                ["腾讯", "李娜", "123", None],
+            ]
+        )
+    )
 
     capsys.readouterr()
     assert await _cli(["import", str(source), "--json"]) == 0

@@ -23,8 +23,13 @@ from storage.uow import SqlUnitOfWorkFactory
 Row = Sequence[Any]
 
 
-def xlsx(rows: Sequence[Row], *, title: str | None = None, group: tuple[str, int, int] | None = None,
-         sheet: str = "客户") -> bytes:
+def xlsx(
+    rows: Sequence[Row],
+    *,
+    title: str | None = None,
+    group: tuple[str, int, int] | None = None,
+    sheet: str = "客户",
+) -> bytes:
     """An .xlsx whose data starts under an optional title row merged across the columns and an optional
     group header (text, first column, last column; 1-based) merged over some columns of the header."""
     book = openpyxl.Workbook()

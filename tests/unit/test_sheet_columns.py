@@ -73,7 +73,9 @@ def test_headers_map_to_fields(header: str, field: Field | None) -> None:
 def test_every_header_an_export_or_template_writes_is_read_back() -> None:
     for lang in Lang:
         for column in (*CUSTOMER_COLUMNS, *CONTACT_COLUMNS):
-            text = label(column, lang) if isinstance(column, Field) else EXPORT_LABELS[column][lang is Lang.EN]
+            text = (
+                label(column, lang) if isinstance(column, Field) else EXPORT_LABELS[column][lang is Lang.EN]
+            )
             assert field_of(text) is not None, text
         for column in LABELS:
             assert field_of(label(column, lang) + " *") is column
@@ -118,7 +120,10 @@ def sheet(rows: list[list[Cell]], merged: tuple[Merged, ...] = ()) -> Sheet:
     ],
 )
 def test_the_header_row_is_found(
-    rows: list[list[Cell]], merged: tuple[Merged, ...], header_rows: tuple[int, ...], fields: tuple[Field | None, ...]
+    rows: list[list[Cell]],
+    merged: tuple[Merged, ...],
+    header_rows: tuple[int, ...],
+    fields: tuple[Field | None, ...],
 ) -> None:
     layout = find_layout(sheet(rows, merged))
     assert layout is not None
@@ -134,7 +139,19 @@ def test_a_single_known_word_further_down_is_no_header() -> None:
 
 
 TZ = ZoneInfo("Asia/Shanghai")
-HEADER: list[Cell] = ["客户名称", "联系人", "手机", "邮箱", "阶段", "预算", "下次跟进", "省", "市", "备注", "行业"]
+HEADER: list[Cell] = [
+    "客户名称",
+    "联系人",
+    "手机",
+    "邮箱",
+    "阶段",
+    "预算",
+    "下次跟进",
+    "省",
+    "市",
+    "备注",
+    "行业",
+]
 
 
 def read(cells: list[Cell]) -> dict[str, object]:
@@ -188,7 +205,10 @@ def read(cells: list[Cell]) -> dict[str, object]:
         ),
         (["华为", None, None, None, None, None, None, "广东", "深圳"], {"region": "广东省深圳市"}),
         (["华为", None, None, None, None, None, None, "California", None], {"region": "California"}),
-        (["华为", None, None, None, None, None, None, None, None, "重点客户", "制造"], {"notes": "重点客户\n行业: 制造"}),
+        (
+            ["华为", None, None, None, None, None, None, None, None, "重点客户", "制造"],
+            {"notes": "重点客户\n行业: 制造"},
+        ),
         ([None, "张伟"], {"company": None, "name": "张伟"}),
     ],
 )
