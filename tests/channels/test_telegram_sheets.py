@@ -68,7 +68,7 @@ async def test_import_from_chat_with_errors_file_and_undo(tg: Tg, sqlite_engine:
 
     assert "正在读取" in tg.session.texts()[0]  # the status message, before the work
     result = tg.session.edits()[-1].text if tg.session.edits() else tg.last_text()
-    assert "新建 1" in tg.last_text() or "新建 1" in result
+    assert "新建 1" in (tg.last_text() or "") or "新建 1" in (result or "")
     errors = sent_workbook(tg)
     assert errors.worksheets[0]["A1"].value == "错误原因"
     assert errors.worksheets[0]["A2"].value == "手机号无效：12345"

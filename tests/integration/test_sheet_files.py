@@ -15,13 +15,13 @@ from bot.sheets.csvfile import decode
 from bot.sheets.reader import SpreadsheetFiles
 from bot.sheets.writer import XlsxWriter
 from crm.errors import InputRejected
-from crm.table import Merged
+from crm.table import Cell, Merged
 from tests.support.sheets import csv_bytes, read_xlsx, xls, xlsx
 
 ROWS = [["客户名称", "联系人", "手机"], ["华为技术有限公司", "张伟", "13800138000"], ["腾讯", "李娜", None]]
 
 
-def read(data: bytes, name: str = "f", max_rows: int = 100) -> list[list[object]]:
+def read(data: bytes, name: str = "f", max_rows: int = 100) -> list[list[Cell]]:
     sheets = SpreadsheetFiles().read(data, name, max_rows)
     return [row for row in sheets[0].rows if row]
 

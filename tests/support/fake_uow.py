@@ -50,6 +50,7 @@ from crm.model import (
     StoredFile,
     Team,
 )
+from crm.ports import ExportQueries, ImportRunRepository
 
 MAX_DIGEST_ATTEMPTS = 3  # as storage.deals
 T = TypeVar("T")
@@ -713,6 +714,16 @@ class FakeUnitOfWork:
         self.digests = DigestDeliveryRepository(self, "digests")
         self.deal_queries = DealQueries(self)
         self.link_codes = LinkCodeRepository(self, "link_codes")
+
+    # Spreadsheet import and export read and write many rows a statement; they are tested on SQLite and
+    # PostgreSQL only, so the fake has no such repositories.
+    @property
+    def imports(self) -> ImportRunRepository:
+        raise NotImplementedError("spreadsheet imports run on SQLite or PostgreSQL")
+
+    @property
+    def exports(self) -> ExportQueries:
+        raise NotImplementedError("spreadsheet exports run on SQLite or PostgreSQL")
 
     def view(self, table: str) -> dict[Any, Any]:
         committed = self.database.tables.get(table, {})

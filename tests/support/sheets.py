@@ -20,7 +20,9 @@ from chat.app import App, Ports
 from storage.files import FileSpool
 from storage.uow import SqlUnitOfWorkFactory
 
-Row = Sequence[Any]
+# Any rather than Sequence[Any]: mypy joins a list literal of rows of mixed cells ([str, str], [str, None])
+# to list[object], and these helpers take such literals as tests write them.
+Row = Any
 
 
 def xlsx(
