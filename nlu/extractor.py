@@ -87,10 +87,6 @@ _PER_UNIT = re.compile(
     r"每(?:台|个|套|件|人|年|月)|单价|per\s+(?:unit|seat|user|licen[cs]e|month)|\beach\b", re.I
 )
 _ASKS = re.compile(r"多少|多大|几多|怎么样|range|how\s+much|what|\?|吗|呢", re.IGNORECASE)
-# A meeting more than half a year ahead is not how people plan; such a date without a year is the
-# heading of a note ("拜访小结（11月23日）") that the parser moved to next year.
-_FAR_MEETING_DAYS = 183
-_YEAR = re.compile(r"\d{4}|年|year", re.IGNORECASE)
 _WEEKDAY_ONLY = re.compile(
     r"(?:周|星期|礼拜)[一二三四五六日天](?:上午|下午|早上|晚上|中午)?.{0,6}|"
     r"(?:on\s+)?(?:mon|tues|wednes|thurs|fri|satur|sun)(?:day)?,?(?:\s+(?:at\s+)?[\d:apm\s]+)?",
@@ -487,8 +483,7 @@ def _meeting_moment(
     now: datetime,
 ) -> datetime | None:
     """The meeting's moment: a clock time said alone goes on the day named just before it ("明天 11am",
-    "12月8号周二下午？" - "下午2点半"), a weekday said after "下周" in that week ("下周…周三或周四"); a
-    date a year away that names no year is a heading, not a plan."""
+    "12月8号周二下午？" - "下午2点半"), a weekday said after "下周" in that week ("下周…周三或周四")."""
     moment = when.moment()
     if (
         week_said is not None
@@ -508,8 +503,6 @@ def _meeting_moment(
         elif not when.clock:
             # "晚上打给我": a part of today alone is not an appointment.
             return None
-    if (moment - now).days > _FAR_MEETING_DAYS and not _YEAR.search(when.text):
-        return None
     return moment
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import logging
 import threading
 from datetime import datetime
 from types import ModuleType
@@ -15,11 +16,21 @@ from typing import Any
 _LOCK = threading.Lock()
 
 
+class _QuietJionlp(logging.Filter):
+    """jionlp logs every string its time parser gives up on, with a traceback, on the root logger at
+    ERROR: pieces of customers' messages in the log for an answer of "no time here"."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "jionlp" not in record.pathname.replace("\\", "/").split("/")
+
+
 @functools.cache
 def _jionlp() -> ModuleType:
     # `import jionlp` prints a banner to stdout and takes ~0.4 s, so it happens on first use only.
     with contextlib.redirect_stdout(io.StringIO()):
         import jionlp
+    # A filter on the root logger itself sees only what is logged to it directly, as jionlp does.
+    logging.getLogger().addFilter(_QuietJionlp())
 
     module: ModuleType = jionlp
     return module

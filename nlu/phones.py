@@ -132,7 +132,7 @@ def find_phones(text: str, region: str = DEFAULT_REGION) -> list[PhoneMatch]:
     found: list[PhoneMatch] = []
     # A country code written out is the writer's word for it, even for a range libphonenumber's
     # metadata does not list yet ("+44 7700 900397"); its digits are no local number.
-    said_code = re.search(r"(?:\+|(?<!\d)00)[1-9]", prepared) is not None
+    said_code = re.search(r"(?:\+|(?<!\d)00)[\s(]*[1-9]", prepared) is not None
     for match in PhoneNumberMatcher(prepared, region, leniency=Leniency.POSSIBLE) if said_code else ():
         if match.raw_string.lstrip("(").startswith(("+", "00")):
             _add(found, match.number, match.start, match.end, match.raw_string)
