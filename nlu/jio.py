@@ -8,6 +8,7 @@ import io
 import logging
 import threading
 from datetime import datetime
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -100,3 +101,13 @@ def china_location_changes() -> list[dict[str, Any]]:
     with _LOCK:
         changes: list[dict[str, Any]] = jio.china_location_change_loader()
     return changes
+
+
+def china_location_file() -> Path | None:
+    """jionlp's full gazetteer (province, city, county, town, village; one a line, indented by level),
+    of which its loader keeps three levels; None where the package does not ship it."""
+    package = _jionlp().__file__
+    if package is None:
+        return None
+    path = Path(package).parent / "dictionary" / "china_location.txt"
+    return path if path.is_file() else None

@@ -132,7 +132,7 @@ def find_phones(text: str, region: str = DEFAULT_REGION) -> list[PhoneMatch]:
     found: list[PhoneMatch] = []
     # A country code written out is the writer's word for it, even for a range libphonenumber's
     # metadata does not list yet ("+44 7700 900397"); its digits are no local number.
-    said_code = re.search(r"(?:\+|(?<!\d)00)[\s(]*[1-9]", prepared) is not None
+    said_code = re.search(r"(?:\+|(?<![\d:.])00)[\s(]*[1-9]", prepared) is not None
     for match in PhoneNumberMatcher(prepared, region, leniency=Leniency.POSSIBLE) if said_code else ():
         if match.raw_string.lstrip("(").startswith(("+", "00")):
             _add(found, match.number, match.start, match.end, match.raw_string)
@@ -144,6 +144,8 @@ def find_phones(text: str, region: str = DEFAULT_REGION) -> list[PhoneMatch]:
         if number is not None:
             _add(found, number, shaped.start(), shaped.end(), shaped[0])
     for shaped in _NUMBER_SHAPE.finditer(prepared):
+        if any(shaped.start() < p.end and p.start < shaped.end() for p in found):
+            continue
         if _PHONE_LABEL.search(prepared, max(0, shaped.start() - 30), shaped.start()):
             number = _foreign_shape(shaped[0].strip(), [*regions])
             if number is not None:
