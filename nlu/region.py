@@ -13,7 +13,11 @@ from nlu.resources import simplified, word_list
 _ADDRESS_LABEL = re.compile(
     r"(?:地址|公司地址|办公地址|address|addr)\s*[:：是在]?\s*(?P<addr>[^\n;；。]{4,80})", re.IGNORECASE
 )
-_STREET = re.compile(r"\d+\s*[号弄栋座室层楼]|[路街巷道]\S{0,8}\d|大厦|大楼|广场|园区|产业园|科技园")
+# A house number, not a day: "12月7号见" and "7号过来" are dates.
+_STREET = re.compile(
+    r"(?<![月\d])\d+\s*(?:号(?![见前后到过来开上下中晚早左]|之前|以前)|[弄栋座室层楼])|[路街巷道]\S{0,8}\d|"
+    r"大厦|大楼|广场|园区|产业园|科技园"
+)
 _HAS_LATIN = re.compile(r"[A-Za-z]{2}")
 # Another field after the address on the same line ("地址在浦东张江，邮箱 …") ends it.
 _NEXT_FIELD = re.compile(

@@ -195,3 +195,16 @@ def test_every_taiwan_district_is_listed_once_per_city() -> None:
     districts = [line.partition("|")[2].split() for line in lines]
     assert sum(len(d) for d in districts) == 368
     assert all(len(d) == len(set(d)) for d in districts)
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("上海浦东 12月7号见", None),
+        ("杭州滨江区 5号上午过来", None),
+        ("杭州 下周三 3号楼", "杭州 下周三 3号楼"),
+        ("苏州工业园区星湖街328号", "苏州工业园区星湖街328号"),
+    ],
+)
+def test_a_day_is_no_house_number(text: str, address: str | None) -> None:
+    assert find_address(text) == address
