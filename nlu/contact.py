@@ -300,7 +300,7 @@ _GENERIC_SPEAKER = re.compile(
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d★☆♥♡✿❀]")
 # Group roles in display names: "群主-刘".
 _LABEL_ROLES = frozenset(("群主", "管理员", "群管", "admin", "Admin"))
-_LABEL_PARTS = re.compile(r"[()\[\]（）【】<>《》|/,，·•]|(?<=\S)\s*[-—–]\s*|\s+")
+_LABEL_PARTS = re.compile(r"[()\[\]（）【】<>《》|/,，·•@]|(?<=\S)\s*[-—–]\s*|\s+")
 _LABEL_NOISE = re.compile(r"^(?:[A-Z]\.?|[A-Z]?\d{1,4}\.?|[^\w]+)$")
 _SURNAME_ONLY_POLITE = re.compile(rf"^(?P<surname>[{_HAN}]{{1,2}})(?:生|太|先生|女士|小姐|太太|sir)$")
 # How the rep speaks of their own company in a dictated note.

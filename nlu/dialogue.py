@@ -325,7 +325,8 @@ def _is_speaker(name: str) -> bool:
         return False
     if any(ch.isdigit() for ch in name):
         return False
-    if "http" in name.lower() or "@" in name:
+    # WeCom shows an outside contact as "李娜@恒瑞制药"; an e-mail address is no name.
+    if "http" in name.lower() or re.search(r"@[\w.-]*\.[A-Za-z]{2,}|@$|^@", name):
         return False
     han = sum(1 for ch in name if "\u4e00" <= ch <= "\u9fff")
     if han:

@@ -48,7 +48,10 @@ _ENGLISH_LOCALES = (
     ("SG", re.compile(r"\b(?:Singapore|SGD|SGT)\b")),
     (
         "IN",
-        re.compile(r"\b(?:India|Mumbai|Delhi|Bangalore|Bengaluru|Pune|Chennai|Kochi|INR|crore|lakh|IST)\b"),
+        re.compile(
+            r"\b(?:India|Mumbai|Delhi|Bangalore|Bengaluru|Pune|Chennai|Kochi|Hyderabad|Ahmedabad|Kolkata|Indore|"
+            r"Coimbatore|INR|crores?|lakhs?|IST|Rs)\b|₹"
+        ),
     ),
 )
 _TRADITIONAL_CHARACTERS = 5

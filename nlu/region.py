@@ -113,6 +113,8 @@ class _Index:
 _PLACE_BEFORE = re.compile(r"(?:(?<![正还都也])在|到|去|来自|位于|地处|住在|我们是|我们在|公司在|厂在)\s*$")
 _WORD_ENDS = re.compile(r"(?![\u4e00-\u9fff])|的|这边|那边|工厂|厂")
 _PLACE_AFTER = re.compile(r"\s*(?:这边|那边|本地|当地|古城|市区|老城|工厂|厂区|总部|分公司|办事处|办公室)")
+# "我在北京出差": a trip, not where the customer is.
+_TRIP_AFTER = re.compile(r"(?:出差|参展|开展会|参会|旅游|度假)")
 # A place name followed by these is a street named after it ("青岛市香港中路", "…市南京路"), not that place.
 _STREET_AFTER = re.compile(r"[东西南北中]{0,2}(?:路|大街|街|大道|巷|弄|胡同)")
 
@@ -360,7 +362,7 @@ def place_names(text: str, *, weak: bool = False) -> list[str]:
             position += 1
             continue
         end = position + len(name)
-        if _STREET_AFTER.match(text, end) and not _is_level_suffix(name):
+        if (_STREET_AFTER.match(text, end) and not _is_level_suffix(name)) or _TRIP_AFTER.match(text, end):
             position = end
             continue
         context = _PLACE_AFTER.match(text, end)
@@ -383,13 +385,13 @@ def _is_level_suffix(name: str) -> bool:
     return name.endswith(("省", "市", "区", "县", "旗"))
 
 
-def _ranked(names: list[str]) -> list[tuple[tuple[float, bool, int, int], _Place, int]]:
+def _ranked(names: list[str]) -> list[tuple[tuple[float, bool, int, int, int], _Place, int]]:
     """Every place that one of `names` may be, best first: most names matched, named by a name that is a
-    place on its own (武汉市 before the 高新区 of another city), deepest, most prominent."""
+    place on its own (武汉市 before the 高新区 of another city), said most often, deepest, most prominent."""
     index = _index()
     said = set(names)
     strong = said & index.strong
-    best: list[tuple[tuple[float, bool, int, int], _Place, int]] = []
+    best: list[tuple[tuple[float, bool, int, int, int], _Place, int]] = []
     for place in {place for name in said for place in index.places[name]}:
         matched = [bool(level & said) for level in index.levels[place]]
         # A town said counts for its county, less than the county's own name (中山 is a city before
@@ -400,7 +402,9 @@ def _ranked(names: list[str]) -> list[tuple[tuple[float, bool, int, int], _Place
         size = 3 if place.county else 2 if place.city else 1
         rank = index.rank.get(place.city or place.province, len(index.rank))
         weak_only = not any(level & strong for level in levels)
-        best.append(((-(sum(matched) + 0.5 * town), weak_only, size - depth, rank), place, depth))
+        own = levels[0] | levels[1] | levels[2] | index.towns.get(place, frozenset())
+        times = sum(1 for name in names if name in own)
+        best.append(((-(sum(matched) + 0.5 * town), weak_only, -times, size - depth, rank), place, depth))
     best.sort(key=lambda item: item[0])
     return best
 
@@ -457,8 +461,8 @@ def resolve(text: str) -> Resolution:
     best = _ranked(names)
     if not best:
         return Resolution(None)
-    top = [item for item in best if item[0][:3] == best[0][0][:3]]
-    if strong and best[0][0][3] < len(_index().rank):
+    top = [item for item in best if item[0][:4] == best[0][0][:4]]
+    if strong and best[0][0][4] < len(_index().rank):
         # A name said as a place on its own (西安) is the major city, not a district elsewhere
         # that shares it (西安区 in Liaoyuan); a name that is only sometimes a place (朝阳) stays open.
         top = [item for item in top if item[0] == best[0][0]]

@@ -203,7 +203,7 @@ def _years(text: str, now: datetime) -> Iterator[TimeMention]:
 def spring_festival(now: datetime) -> date | None:
     """The next Chinese New Year's Day (jionlp knows the lunar calendar)."""
     base = now.replace(tzinfo=None)
-    for said in ("春节", "明年春节"):
+    for said in (f"{now.year}年春节", f"{now.year + 1}年春节"):
         parsed = jio.parse_time(said, base)
         if parsed is None or parsed["time"][1] == "inf":
             continue

@@ -60,7 +60,8 @@ _MDY = re.compile(
 )
 _MD = re.compile(
     r"(?<![\d/.\-:：])(?P<m>1[0-2]|0?[1-9])[/-](?P<d>3[01]|[12]\d|0?[1-9])"
-    r"(?![\d/.\-:%]|\s*(?:[天个個人万萬千元块塊台套件年月号號周週点點]|小时|分钟))"
+    r"(?![\d/.\-:%]|\s*(?:[天个個人万萬千元块塊台套件年月号號周週点點]|小时|分钟|"
+    r"(?i:lakhs?|lacs?|crores?|k\b|m\b|mn\b|million|people|persons|users|units|pcs|years|months|weeks|days|hours)))"
 )
 # "这周末" is Saturday (with Sunday); "下周末" next week's.
 _WEEKEND = re.compile(r"(?P<rel>下下|下|这|本|上)?(?:个)?(?:周末|礼拜六日|星期六日)")
@@ -99,6 +100,8 @@ _PARTS = (
     (re.compile(r"中午"), "noon"),
     (re.compile(r"傍晚|晚上|晚|夜"), "evening"),
 )
+# "下周3", "星期5": weekdays typed as digits, read as the numeral (one character for one).
+_DIGIT_WEEKDAY = re.compile(r"(?<=周|期|拜)[1-7](?![\d次天个回小号点:：.])")
 _BARE_WEEKDAY = re.compile(r"(?:周|星期|礼拜)[一二三四五六日天]")
 _WEEKDAY_TEXT = re.compile(r"(?:周|星期|礼拜)(?P<d>[一二三四五六日天])")
 # Between a date and its weekday: "二月十号（周日）", "周日, 二月十号", "12月8号周二".
@@ -117,7 +120,7 @@ def find(text: str, now: datetime) -> list[TimeMention]:
     text of each mention stay those of `text`).
     """
     said = text
-    text = simplified(text)
+    text = _DIGIT_WEEKDAY.sub(lambda m: "一二三四五六日"[int(m[0]) - 1], simplified(text))
     return [
         dataclasses.replace(m, text=said[m.start : m.end]) if m.text != said[m.start : m.end] else m
         for m in _find(text, now)
@@ -369,7 +372,7 @@ def _from_jionlp(text: str, start: int, end: int, span: list[str], now: datetime
         return None
     last = datetime.fromisoformat(span[1]).replace(tzinfo=now.tzinfo)
     first = now if span[0] == "-inf" else datetime.fromisoformat(span[0]).replace(tzinfo=now.tzinfo)
-    if last < first:
+    if last < first and span[0] != "-inf":
         # "十二月一号至一月一号": the end is in the year after the start.
         last = _months_later(last, 12)
     clock = bool(_CLOCK.search(text))
@@ -411,7 +414,8 @@ def _roll_forward(mention: TimeMention, now: datetime) -> TimeMention:
     if "年" in text or text.startswith(("上", "下", "这", "本", "今", "昨", "前", "明", "后", "去")):
         return mention
     if _HOLIDAY.search(text) or _LUNAR.search(text):
-        reparsed = jio.parse_time("明年" + text, now.replace(tzinfo=None))
+        # The year said in digits: jionlp moves "明年春节" by a calendar year, not to next year's festival.
+        reparsed = jio.parse_time(f"{now.year + 1}年" + text, now.replace(tzinfo=None))
         if reparsed is None or reparsed["time"][1] == "inf":
             return mention
         return _from_jionlp(text, mention.start, mention.end, reparsed["time"], now) or mention

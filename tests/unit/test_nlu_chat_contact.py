@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from crm.facts import Region
 from nlu.dialogue import Side, parse
 from nlu.extractor import Extractor
 
@@ -462,3 +463,71 @@ def test_a_visit_note_is_the_reps_own_voice(extractor: Extractor) -> None:
     note = "我是云帆的销售刘洋，今天去拜访了华为的张总，我们公司是做CRM的，他们想上移动端"
     facts = extractor.minutes(note, NOW)
     assert (facts.name, facts.company) == ("张总", "华为")
+
+
+@pytest.mark.parametrize(
+    ("text", "meeting"),
+    [
+        # weekdays typed as digits, a place for the meeting, "connect" and "come to"
+        ("客户: 下周3上午来一趟石家庄吧", at(2, 9, month=12)),
+        ("客户: 那就12月7号上午吧 地点还是我们洛阳的工厂", at(7, 9, month=12)),
+        ("Me: Can we connect tomorrow 4 PM?\nRohit Gupta: Sure sir", at(24, 16)),
+        ("Daniel: Can you come to Taicang on 3 Dec, 10:00?", at(3, 10, month=12)),
+        ("Anna: Could we arrange a video conference on Tuesday, 1 December at 15:00?", at(1, 15, month=12)),
+    ],
+)
+def test_second_pass_meetings(extractor: Extractor, text: str, meeting: datetime | None) -> None:
+    assert extractor.chat(text, NOW).next_meeting == meeting
+
+
+@pytest.mark.parametrize(
+    ("text", "by"),
+    [
+        ("客户: 工期的话希望春节前完工", date(2027, 2, 6)),  # next year's festival, not this one's a year on
+        ("客户: 最好1月1号开始正式用", date(2027, 1, 1)),
+        ("客户: 明年5.1之前要完工", date(2027, 5, 1)),
+        ("客户: 要求明年年中之前上线", date(2027, 6, 30)),
+        ("Client: The pilot should be finished by end of June 2027.", date(2027, 6, 30)),
+        ("Client: we intend to complete the migration by Q2 2027", date(2027, 6, 30)),
+    ],
+)
+def test_second_pass_timelines(extractor: Extractor, text: str, by: date) -> None:
+    assert extractor.chat(text, NOW).timeline_by == by
+
+
+def test_a_wecom_contact_shows_their_company(extractor: Extractor) -> None:
+    text = (
+        "陈晨（我司销售） 14:00\n拉个群方便沟通\n李娜@恒瑞制药 14:05\n你们好，我是质量部的李娜\n"
+        "李娜@恒瑞制药 14:12\n可以，到了门卫打我电话 0518-81220000 转 3306"
+    )
+    facts = extractor.chat(text, NOW)
+    assert (facts.name, facts.company) == ("李娜", "恒瑞制药")
+    assert facts.phones == ("+8651881220000;ext=3306",)
+
+
+@pytest.mark.parametrize(
+    ("text", "budget", "phones"),
+    [
+        # Indian numbering and an Indian city: rupees, and the number is India's
+        (
+            "Rohit: Rohit here from Gupta Agro Foods, Indore\nRohit: Budget will be around 8-10 lakhs\n"
+            "Rohit: Call on 9893012345",
+            ("INR", 800000, 1000000),
+            ("+919893012345",),
+        ),
+        # a Hong Kong chat: 五六萬 is a range in Hong Kong dollars
+        ("[23/11/2026, 15:42] Ivy: 預算唔多，五六萬左右", ("HKD", 50000, 60000), ()),
+    ],
+)
+def test_second_pass_budgets(
+    extractor: Extractor, text: str, budget: tuple[str, int, int], phones: tuple[str, ...]
+) -> None:
+    facts = extractor.chat(text, NOW)
+    assert facts.budget is not None
+    assert (facts.budget.currency, facts.budget.low, facts.budget.high) == budget
+    assert facts.phones == phones
+
+
+def test_a_business_trip_is_not_where_the_customer_is(extractor: Extractor) -> None:
+    facts = extractor.chat("客户: 周四我在北京出差\n客户: 地点还是我们洛阳的工厂", NOW)
+    assert facts.region == Region("河南省", "洛阳市")
