@@ -140,7 +140,7 @@ _NAME_VALUE_END = re.compile(r"[,，;；。]|\s{2,}|电话|手机|tel|phone|mobi
 
 # Self-introductions.
 _ZH_INTRO = re.compile(
-    r"(?:我是|我叫|我系|本人是?|我这边是|鄙人|在下)\s*(?:(?P<org>(?:[^\s,，。!！?？的我]|(?<=[A-Za-z.])\s(?=[A-Za-z])){2,30}?)\s*的\s*)?"
+    r"(?:我是|我叫|我系|俺是|俺叫|本人是?|我这边是|鄙人|在下)\s*(?:(?P<org>(?:[^\s,，。!！?？的我]|(?<=[A-Za-z.])\s(?=[A-Za-z])){2,30}?)\s*的\s*)?"
     rf"(?:(?P<dept>{_DEPT_ZH})(?P<unit>部|中心|处|科|室)?的\s*)?"
     rf"(?P<title>(?:集团|公司|总部|分公司|工厂|厂里|事业部|区域)?{_TITLE_ZH}|(?i:{EN_TITLE})(?![A-Za-z]))?\s*"
 )
@@ -357,7 +357,9 @@ def find(
         own_words = notes_by_rep and m.side is Side.NARRATOR
         if not own_words:
             _intro_zh(text, i, m, found, asked=asked)
+            _intro_title_name(text, i, m, found)
             _intro_en(text, i, m, found)
+        _apposed(text, i, m, found)
         _brackets(text, i, m, found)
         _orgs_said(_OUR_COMPANY.sub(" ", text) if own_words else text, i, m, found)
     _note_mentions(dialogue, mentions, found)
@@ -415,7 +417,7 @@ def _ends_name(after: str) -> bool:
     return bool(
         re.match(
             rf"(?:{_TITLE_ZH}|的|是|在|说|和|跟|也|都|就|负责|这边|那边|先生|女士|小姐|总|经理|工|老师|全名|"
-            r"电话|手机|微信|邮箱|[,，。.!！?？、:：;；()（）\s])",
+            r"电话|手机|微信|邮箱|啊|呀|哈|啦|呢|哦|嘛|吧|我|[,，。.!！?？、:：;；()（）\s])",
             after,
         )
     )
@@ -691,6 +693,12 @@ def _intro_zh(text: str, order: int, message: Message, found: _Found, *, asked: 
         else:
             score = SURNAME + 2.5 if message.side is Side.CUSTOMER else SURNAME
             _add_name(found, m["surname"], score, order, "surname", speaker=speaker)
+    # "我姓苏苏丽萍我们在…": the surname, then the full name that starts with it, in one breath.
+    for m in re.finditer(rf"(?:我姓|免贵姓|本人姓)(?P<s>[{_HAN}])[\s,，]*(?=(?P=s))", text):
+        name = zh_name_at(text, m.end())
+        if name:
+            _add_name(found, name, INTRO, order, "intro", speaker=speaker)
+            said_name = True
     confirmed = re.match(r"^(?:是我|我就是|对[,，]?\s*是我|是的[,，]?\s*我是)[\s,，。]*", text)
     if confirmed and message.side is Side.CUSTOMER:
         name = zh_name_at(text, confirmed.end())
@@ -719,6 +727,58 @@ def _intro_zh(text: str, order: int, message: Message, found: _Found, *, asked: 
         org = text.strip()
         if _org_ok(org) and not names.is_chinese_name(org) and not is_descriptor(org):
             _add_org(found, org, INTRO - 1, order, "answer", person=speaker)
+
+
+# "我是南京苏宁易购的数据分析经理邵磊", "我是全家便利商店區域經理黃冠宇": the title right before the name.
+_INTRO_AT = re.compile(r"(?:我是|我叫|俺是|本人是?|我这边是)")
+_ROLE_END = re.compile(rf"(?:{_TITLE_ROLE})\s?")
+_HONORIFIC_WORD = re.compile(
+    r"(?:总|经理|工|老师|主任|部长|院长|厂长|课长|组长|科长|处长|店长|校长|先生|女士|小姐)(?=[\s,，、:：啊呀]*[\u4e00-\u9fff])"
+    r"|(?<=[老小])[\u4e00-\u9fff](?=[\s,，、:：]*[啊呀]?[\s,，、:：]*[\u4e00-\u9fff])"
+)
+_APPOSITION_GAP = re.compile(r"[\s,，、:：]*(?:啊|呀)?[\s,，、:：]*")
+
+
+def _intro_title_name(text: str, order: int, message: Message, found: _Found) -> None:
+    """An introduction that ends in title and name: the name after the title, the company before it."""
+    for intro in _INTRO_AT.finditer(text):
+        segment = re.split(r"[,，。!！?？;；\n]", text[intro.end() : intro.end() + 40], maxsplit=1)[0]
+        for role in _ROLE_END.finditer(segment):
+            name = zh_name_at(segment, role.end())
+            if name is None:
+                continue
+            said = segment[: role.end()].strip()
+            org, _, title = said.rpartition("的")
+            org, title = _split_org_title(org, title)
+            if title and 1 < len(title) <= 12 and _TITLE_ZH_RE.search(title):
+                _add_name(found, name, INTRO, order, "intro", title=title,
+                          org=org if org and _org_ok(org) else None, speaker=message.speaker)  # fmt: skip
+            break
+
+
+def _split_org_title(org: str, title: str) -> tuple[str | None, str]:
+    """ "全家便利商店區域經理" -> ("全家便利商店", "區域經理"): the longest start that is a company's name."""
+    org = re.sub(r"^.*的", "", org).strip() or None
+    for cut in range(2, len(title) - 1):
+        head = title[:cut]
+        if is_company_name(head) and _TITLE_ZH_RE.fullmatch(title[cut:].strip()):
+            return head, title[cut:].strip()
+    return org, title.strip()
+
+
+def _apposed(text: str, order: int, message: Message, found: _Found) -> None:
+    """ "涂总 涂海明", "老板单总，单国平", "黃課長黃俊傑": an honorific and the full name it stands for."""
+    for m in _HONORIFIC_WORD.finditer(text):
+        gap = _APPOSITION_GAP.match(text, m.end())
+        name = zh_name_at(text, gap.end()) if gap else None
+        if name is None:
+            continue
+        if text[m.start() - 1 : m.start()] in "老小" and m[0] == text[m.start() : m.start() + 1]:
+            surnames = [m[0]]  # 老周, 小邱
+        else:
+            surnames = [text[m.start() - n : m.start()] for n in (1, 2) if m.start() >= n]
+        if any(names.surname_length(s) == len(s) and name.startswith(s) for s in surnames):
+            _add_name(found, name, INTRO - 1, order, "apposed", speaker=message.speaker)
 
 
 def _name_after(text: str, position: int) -> tuple[str | None, int]:

@@ -531,3 +531,41 @@ def test_second_pass_budgets(
 def test_a_business_trip_is_not_where_the_customer_is(extractor: Extractor) -> None:
     facts = extractor.chat("客户: 周四我在北京出差\n客户: 地点还是我们洛阳的工厂", NOW)
     assert facts.region == Region("河南省", "洛阳市")
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "title", "company"),
+    [
+        # the title right before the name, the company before the title
+        ("客户: 我是南京苏宁易购的数据分析经理邵磊", "邵磊", "数据分析经理", "南京苏宁易购"),
+        ("黃經理 10:00\n您好，我是全家便利商店區域經理黃冠宇", "黃冠宇", "區域經理", "全家便利商店"),
+        (
+            "客户: 我是武汉东湖医院信息科主任赵立新，办公电话027-87654321",
+            "赵立新",
+            "信息科主任",
+            "武汉东湖医院",
+        ),
+        ("陳經理 14:00\n哈囉您好，我是高雄的漢神百貨資訊課經理 陳建宏", "陳建宏", "資訊課經理", "漢神百貨"),
+        # an honorific and the full name beside it
+        ("上午见了无锡新洁能源的老板单总，单国平", "单国平", "老板", "无锡新洁能源"),
+        ("客户: 喂你好那个我是老周啊周建华就是做不锈钢管材的", "周建华", None, None),
+        # spoken transcripts: a particle or 我 after the name, 俺 for 我, a Japanese family name
+        (
+            "谭店长 15:02\n嗯那个我是华润万家江北店的店长我叫谭敏啊我们店想装电子价签",
+            "谭敏",
+            "店长",
+            "华润万家江北店",
+        ),
+        ("苏姐 13:15\n你好我是恒远建材的老板娘我姓苏苏丽萍我们在佛山南海", "苏丽萍", "老板娘", "恒远建材"),
+        ("小黄 10:32\n俺叫黄小磊 是调度主管", "黄小磊", "调度主管", None),
+        ("Mr. Sato 佐藤 10:00\n您好，我是日本三和精机上海法人的佐藤健一，总经理", "佐藤健一", "总经理", None),
+    ],
+)
+def test_second_pass_introductions(
+    extractor: Extractor, text: str, name: str, title: str | None, company: str | None
+) -> None:
+    found = fields(extractor, text)
+    assert found[0] == name
+    assert found[1] == title
+    if company is not None:
+        assert found[2] == company
