@@ -79,7 +79,9 @@ _EN_DEPT = (
     r"Facilities|Security|Legal|Compliance|Growth|Design|Research|Strategy|Business\s+Development|Partnerships"
 )
 EN_TITLE = (
-    rf"(?:(?:(?:{_EN_MODIFIER})\s+){{0,3}}(?:{_EN_ROLE})(?:\s+(?:of|for)\s+(?:{_EN_DEPT}))?"
+    rf"(?:(?:(?:{_EN_MODIFIER})\s+){{0,3}}(?:{_EN_ROLE})"
+    rf"(?:\s+(?:of|for)\s+(?:{_EN_DEPT}|[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?(?=\s*(?:$|[,|\n]))))?"
+    rf"|(?:{_EN_ROLE})\s*[-–]\s*(?:{_EN_DEPT})"
     rf"|C[EFTOIM]O|GM|HRD|MD|VP(?:\s+(?:of\s+)?(?:{_EN_DEPT}))?|Chief\s+\w+\s+Officer)"
 )
 _EN_TITLE_RE = re.compile(rf"(?i:{EN_TITLE})")
@@ -110,7 +112,8 @@ _EN_NOT_NAME = frozenset(
     )
 )  # fmt: skip
 _GREETING = (
-    r"(?:(?:hi|hey|hello|hiya|good\s+(?:morning|afternoon|evening)|morning|ciao|dear|greetings|salaam)"
+    r"(?:(?:hi|hey|hello|hiya|howdy|g['’]?day|good\s+(?:morning|afternoon|evening)|morning|ciao|dear|greetings|"
+    r"salaam|bonjour|hallo|namaste)"
     r"(?:\s+there)?\b[\s!,.~-]*)*"
 )
 
@@ -184,7 +187,8 @@ _EN_HERE = re.compile(
     rf"\s*,\s*(?=(?:the\s+)?(?i:{EN_TITLE})\b))"
 )
 _EN_SELF_TITLE = re.compile(
-    rf"\b(?:I'm|I am|i'm|im)\s+(?:the\s+|an?\s+|their\s+|our\s+)?(?P<title>{EN_TITLE})\b"
+    rf"\b(?:I'm|I am|i'm|im)\s+(?:working\s+as\s+|serving\s+as\s+)?(?:the\s+|an?\s+|their\s+|our\s+)?"
+    rf"(?P<title>{EN_TITLE})\b"
     r"(?:\s+(?:at|of|for|with|@)\s+)?",
     re.IGNORECASE,
 )
@@ -207,7 +211,8 @@ _ORG_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _SIGN_OFF = re.compile(
-    r"^(?:best(?:\s+regards)?|kind\s+regards|regards|warm\s+regards|many\s+thanks|thanks|thank\s+you|cheers|"
+    r"^(?:best(?:\s+regards|\s+wishes)?|kind\s+regards|regards|warm\s+regards|with\s+regards|many\s+thanks|"
+    r"thanks\s*(?:&|and)\s*regards|thanks|thank\s+you|cheers|"
     r"sincerely|yours(?:\s+sincerely|\s+faithfully)?|祝好|此致|敬礼|谢谢|顺祝商祺|顺颂商祺|--+|—+|-{2,}|_{3,})"
     r"[\s,.!！,]*$",
     re.IGNORECASE,
@@ -272,7 +277,8 @@ _EN_NAME_LIST = re.compile(
 )
 _EN_TITLE_NAME_END = re.compile(rf"(?P<title>(?i:{EN_TITLE}))\s*,\s*(?P<name>{_EN_NAME})\s*$")
 _EN_ORG_SAID = re.compile(
-    r"(?i:\b(?:from|at|with|@)\s+(?:the\s+[\w ]{1,30}?\s+office\s+of\s+)?|@\s*|\bwe\s*\(|\bwe\s+are\s+|"
+    r"(?i:\b(?:from|at|with|@|on\s+behalf\s+of|representing)\s+(?:the\s+[\w ]{1,30}?\s+office\s+of\s+)?|@\s*|"
+    r"\bwe\s*\(|\bwe\s+are\s+|"
     r"\bwe['’]re\s+|\bcompany\s+(?:is|name\s+is)\s+|\bcompany\s+name\s+是\s*|公司叫\s*|来自\s*|我们是\s*)"
     + _EN_ORG
 )
@@ -283,8 +289,9 @@ _ORG_TRAIL = re.compile(
 )
 _NOT_ORG_ZH = re.compile(
     rf"^(?:做|搞|从事|一家|一个|这|那|在|你|我|他|她|贵|本|咱|朋友|客户|老板|领导|新来|刚来|上次|[{_HAN}]?[总工]$)|"
-    r"^(?:总院|分院|总部|本部|分公司|总公司|集团总部|门店|工厂|厂里|公司)$|聊|说|展会|和你|跟你|"
-    r"[吗呢吧啊呀哦嗯了想要需]|的$|公司$|^(?:先生|女士|小姐)$"
+    r"^(?:总院|分院|总部|本部|分公司|总公司|集团总部|门店|工厂|厂里|公司)$|聊[了过天]|说[了过话的]|展会|和你|跟你|"
+    r"[吗呢吧啊呀哦嗯了想要需]|的$|公司$|^(?:先生|女士|小姐)$|门口|附近|旁边|楼下|对面|出差|"
+    r"^[一二两三四五六七八九十百几\d]+[家个间所座台]"
 )
 # Places of Hong Kong and Taiwan that jionlp's gazetteer lacks, for "葵涌的…", "台中的…".
 _LOCAL_PLACE = re.compile(
@@ -1190,6 +1197,8 @@ def _org_ok(org: str) -> bool:
 
 
 def _clean_en_org(org: str) -> str:
+    # "Tulip Fresh Logistics (Rotterdam)": the town in brackets says where, it is not the name.
+    org = re.sub(r"\s*\([A-Z][a-z]+(?:\s[A-Z][a-z]+)?\)\s*$", "", org.strip())
     # "Lagos Breweries PLC. Saw your post": a full stop and a capital start the next sentence.
     org = re.split(
         r"(?<!\bCo)(?<!\bInc)(?<!\bLtd)(?<!\bCorp)\.\s+(?=[A-Z])|(?<=\bPLC)\.\s+|(?<=\bSRL)\.\s+", org.strip()
