@@ -46,7 +46,7 @@ _HAN = "\u4e00-\u9fff"
 _HAN_RE = re.compile(f"[{_HAN}]")
 _DEPT_ZH = (
     rf"(?:{people.DEPTS}|行政|人资|资讯|电教|教务|后勤|储运|品牌|信息中心|技术中心|设备|生产|质量|营运|物流|总务|业务|"
-    r"营业|行销|企划|专案|实验室|教学|培训中心|培训|市场部|直播|电商|仓储|安全|环保|工艺|计划|财会)"
+    r"营业|行销|企划|专案|实验室|教学|培训中心|培训|市场部|直播|电商|仓储|安全|环保|工艺|计划|财会|总经理办公|总裁办公)"
 )
 _TITLE_ROLE = (
     r"助理|秘书|顾问|专员|组长|副理|协理|课长|院长|老板娘|老板|高级采购|采购|运营|行政|企划|总监|主任|HRD|HR|"
@@ -87,7 +87,9 @@ EN_TITLE = (
 _EN_TITLE_RE = re.compile(rf"(?i:{EN_TITLE})")
 _EN_TITLE_WORDS = re.compile(rf"(?i:\b(?:{EN_TITLE})\b)")
 _EN_WORD = r"[A-ZÀ-Þ](?:['’][A-ZÀ-Þ])?[a-zß-ÿ]+(?:[A-ZÀ-Þ][a-zß-ÿ]+)?(?:-[A-ZÀ-Þ]?[a-zß-ÿ]+)?(?![\w'’])"
-_EN_NAME = rf"{_EN_WORD}(?:\s+(?:{_EN_WORD}|[A-Z]\.|(?:Al|El)-[A-Z][a-z]+)){{0,2}}"
+_EN_PARTICLE = r"(?:de|van|von|der|den|da|di|du|del|della|dos|das|le|la|bin|binti|al)"
+# "Sanne de Vries", "Ana da Silva": a particle before a capitalised part of the name belongs to it.
+_EN_NAME = rf"{_EN_WORD}(?:\s+(?:{_EN_PARTICLE}\s+)?(?:{_EN_WORD}|[A-Z]\.|(?:Al|El)-[A-Z][a-z]+)){{0,2}}"
 _EN_HONORIFIC = r"(?:Mr|Ms|Mrs|Miss|Dr|Prof)\.?"
 # Words after "im" that are not a name written in lower case ("im looking for…").
 _LOWER_NOT_NAME = (
@@ -170,12 +172,13 @@ _ZH_AFTER_NAME_TITLE = re.compile(
     rf"(?:(?P<dept>{_DEPT_ZH})(?:(?P<unit>部|中心|处|科|室)的?|的))?\s*(?P<title>{_TITLE_ZH}|(?i:{EN_TITLE})(?![A-Za-z]))?"
 )
 _ZH_DOES = re.compile(
-    rf"(?:我|^|[,，])(?:(?![他她])[^,，。!！?？]){{0,16}}?(?:做|当|任|担任)(?:的是)?\s*"
+    rf"(?:我|^|[,，])(?:(?![他她])[^,，。!！?？]){{0,30}}?(?:做|当|任|担任)(?:的是)?\s*"
     rf"(?P<title>{people.TITLE_ZH}|(?i:{EN_TITLE})(?![A-Za-z]))"
 )
 _ZH_WORKS_IN = re.compile(
     rf"负责(?P<dept>[{_HAN}]{{0,4}}?(?:{_DEPT_ZH}|信息化|数字化))(?:这块|方面|工作|的|$|[,，。\s])|"
-    rf"我是(?P<dept2>{_DEPT_ZH})(?P<unit>部|中心|处|科|室)?的(?![{_HAN}])"
+    rf"我是(?P<dept2>{_DEPT_ZH})(?P<unit>部|中心|处|科|室)?的(?![{_HAN}])|"
+    rf"(?:^|[,，\s]|我)管(?P<dept3>{_DEPT_ZH}|财务|账)的"
 )
 _EN_INTRO = re.compile(
     rf"\b(?i:I'm|I am|this is|it's|its|it is|my name is|my name's|name's|im)\s+(?:{_EN_HONORIFIC}\s+)?"
@@ -281,6 +284,14 @@ _EN_ORG_SAID = re.compile(
     r"\bwe\s*\(|\bwe\s+are\s+|"
     r"\bwe['’]re\s+|\bcompany\s+(?:is|name\s+is)\s+|\bcompany\s+name\s+是\s*|公司叫\s*|来自\s*|我们是\s*)"
     + _EN_ORG
+)
+# "this is Jessica from 安徽华源医药, 采购部", "I'm Kevin from 海联跨境 OceanLink".
+_EN_FROM_HAN = re.compile(
+    r"\b(?:from|at|with)\s+(?P<org>[\u4e00-\u9fff]{2,16})(?=[\s,，.。!！]|$)", re.IGNORECASE
+)
+# India's formal letters: "I, K. Srinivasan, Deputy General Manager (IT) of Chennai Metro Water Supply Board".
+_EN_I_COMMA = re.compile(
+    rf"\bI,\s*(?P<name>(?:[A-Z]\.\s*){{1,3}}{_EN_WORD}|{_EN_NAME}),\s*(?P<title>[^,]{{3,60}}?)\s+(?:of|at)\s+{_EN_ORG}"
 )
 _EN_ORG_LOWER = re.compile(r"\bfrom\s+(?P<org>[a-z]+(?:\s+[a-z]+){0,2})(?=[.,!]|\s+(?:here|we|and)\b|$)")
 _ORG_TRAIL = re.compile(
@@ -443,6 +454,9 @@ def en_name_at(text: str, position: int) -> str | None:
 
 
 def _is_honorific(value: str) -> bool:
+    polite = re.fullmatch(rf"(?P<s>[{_HAN}]{{1,2}}?)(?:店长|校长|课长|处长|园长|馆长)", value)
+    if polite and names.surname_length(polite["s"]) == len(polite["s"]):
+        return True  # 王店长; not 资讯课长
     return bool(
         people.is_honorific(value)
         or _SURNAME_ONLY_POLITE.match(value)
@@ -653,7 +667,7 @@ def _intro_zh(text: str, order: int, message: Message, found: _Found, *, asked: 
         ):
             title = between
         dept = m["dept"]
-        org = m["org"]
+        org = _without_determiner(m["org"]) if m["org"] else None
         unit = m["unit"]
         if org and re.fullmatch(rf"{_DEPT_ZH}(?:部|中心|处|科|室)?", org):
             dept, unit, org = org, None, None
@@ -723,7 +737,7 @@ def _intro_zh(text: str, order: int, message: Message, found: _Found, *, asked: 
         _org_and_dept(text, order, message, found)
     works = _ZH_WORKS_IN.search(text)
     if works and message.side is not Side.REP:
-        dept = works["dept"] or works["dept2"]
+        dept = works["dept"] or works["dept2"] or works["dept3"]
         title = dept + "负责人" if works["dept"] else dept + (works["unit"] or "")
         found.titles.append(Candidate(title, INTRO - 3, order, "self", speaker=speaker))
     if asked and not said_name:
@@ -756,7 +770,7 @@ def _intro_title_name(text: str, order: int, message: Message, found: _Found) ->
                 continue
             said = segment[: role.end()].strip()
             org, _, title = said.rpartition("的")
-            org, title = _split_org_title(org, title)
+            org, title = _split_org_title(_trim_zh_org(org) or "", title)
             if title and 1 < len(title) <= 12 and _TITLE_ZH_RE.search(title):
                 _add_name(found, name, INTRO, order, "intro", title=title,
                           org=org if org and _org_ok(org) else None, speaker=message.speaker)  # fmt: skip
@@ -990,6 +1004,10 @@ def _intro_en(text: str, order: int, message: Message, found: _Found) -> None:
             named = re.match(_EN_ORG, text[said.end() :]) if at else None
             if named:
                 _add_org(found, _clean_en_org(named["org"]), INTRO - 1, order, "intro", person=speaker)
+    for m in _EN_I_COMMA.finditer(text):
+        if _EN_TITLE_RE.match(m["title"]):
+            _add_name(found, m["name"], INTRO, order, "intro", title=m["title"].strip(),
+                      org=_clean_en_org(m["org"]), speaker=speaker)  # fmt: skip
     if re.search(r"\b(?i:i|we)\s+own\b", text):
         found.titles.append(Candidate("owner", INTRO - 3, order, "self", speaker=speaker))
     head = _EN_HEAD_OF.search(text)
@@ -1142,6 +1160,10 @@ def _orgs_said(text: str, order: int, message: Message, found: _Found) -> None:
         if org and _org_ok(org):
             _add_org(found, org, INTRO - 1, order, "said", person=message.speaker)
             found.titles.append(Candidate(m["title"], INTRO - 1, order, "self", speaker=message.speaker))
+    for m in _EN_FROM_HAN.finditer(text):
+        org = _trim_zh_org(m["org"])
+        if org and _org_ok(org) and not is_descriptor(org):
+            _add_org(found, org, INTRO - 2, order, "said", person=message.speaker)
     for m in _EN_ORG_SAID.finditer(text):
         org = _clean_en_org(m["org"])
         if org and _org_ok(org) and not _EN_TITLE_RE.fullmatch(org):
@@ -1164,14 +1186,24 @@ def _orgs_said(text: str, order: int, message: Message, found: _Found) -> None:
 
 
 def _trim_zh_org(org: str) -> str | None:
+    # Spoken text runs on after the registered name: "…物业管理有限公司我是工程部的".
+    legal = re.search(r"(?:股份有限公司|有限责任公司|有限公司)", org)
+    if legal:
+        org = org[: legal.end()]
     org = re.sub(r"^.*(?:我是|我们是|是|在|来自)", "", org)
     # "葵涌的新成货运", "高雄的「茶自在」": a place before 的 says where, the company comes after it.
     place = re.match(r"(?P<place>[^的,，。]{2,6})的(?P<rest>[^,，。]{2,20})$", org)
     if place and (region.place_names(place["place"]) or _LOCAL_PLACE.fullmatch(place["place"])):
         org = place["rest"]
-    org = re.split(r"(?:的|做|在|有|是|想|要|[,，。.!！?？~～])", org, maxsplit=1)[0]
+    org = _without_determiner(org)
+    org = re.split(r"(?:的|做|在|有|是|想|要|我|[,，。.!！?？~～])", org, maxsplit=1)[0]
     org = re.sub(r"(?:这边|那边|公司)$", "", org) if not is_company_name(org) else org
     return org if len(org) >= 2 else None
+
+
+def _without_determiner(org: str) -> str:
+    """ "那个绿源农业", "一家游戏公司": a determiner or a count before a company is not its name."""
+    return re.sub(r"^(?:那个|这个|那家|这家|一家|一个|一间|[一二两三四五六七八九十\d]+家)", "", org)
 
 
 def _org_ok(org: str) -> bool:
@@ -1221,6 +1253,10 @@ def _add_org(
     quoted = re.search(r"[「“\"『](?P<inner>[^」”\"』]{2,20})[」”\"』]", org)
     if quoted:
         org = quoted["inner"]
+    # "一间物业管理公司（宏基物业管理有限公司）": the registered name in brackets is the company.
+    bracketed = re.search(r"[(（](?P<inner>[^()（）]{4,30})(?P<closed>[)）])?$", org)
+    if bracketed and (bracketed["closed"] is None or is_company_name(bracketed["inner"], strong=True)):
+        org = bracketed["inner"]
     org = org.strip(" ,，。:：'\"“”「」")
     if org.endswith(".") and not re.search(r"\b(?:Inc|Ltd|Co|Corp|Bhd|Pte|Pvt)\.$", org):
         org = org[:-1]
@@ -1263,7 +1299,14 @@ def _header_name(parts: list[str], order: int, speaker: str, found: _Found, weig
     title = None
     orgs: list[str] = []
     outside = re.sub(r"[(\[（【].*?[)\]）】]", " ", _EMOJI.sub(" ", speaker))
-    english = [p for p in outside.split() if re.fullmatch(_EN_WORD, p) and p not in _EN_NOT_NAME]
+    words = outside.split()
+    english = [
+        p
+        for i, p in enumerate(words)
+        if (re.fullmatch(_EN_WORD, p) and p not in _EN_NOT_NAME)
+        # "Sanne de Vries": a particle between two parts of a name is part of it.
+        or (0 < i < len(words) - 1 and re.fullmatch(_EN_PARTICLE, p) and re.fullmatch(_EN_WORD, words[i + 1]))
+    ]
     handle = re.fullmatch(r"(?P<first>[a-z]{2,})[._](?P<last>[a-z]{2,})", speaker.strip())
     if handle:
         english = [handle["first"].capitalize(), handle["last"].capitalize()]
@@ -1280,7 +1323,7 @@ def _header_name(parts: list[str], order: int, speaker: str, found: _Found, weig
             name, score = part, HEADER_FULL
         elif name is None and _is_honorific(part):
             name, score = part, HEADER_HONORIFIC
-        elif _TITLE_ZH_RE.fullmatch(part) or _EN_TITLE_RE.fullmatch(part):
+        elif _TITLE_ZH_RE.fullmatch(part) or _EN_TITLE_RE.fullmatch(part) or _DEPT_TITLE.fullmatch(part):
             title = part
         elif re.fullmatch(rf"[{_HAN}]{{1,2}}", part) and names.surname_length(part) == len(part):
             if name is None:
@@ -1288,7 +1331,8 @@ def _header_name(parts: list[str], order: int, speaker: str, found: _Found, weig
         elif _HAN_RE.search(part) and _org_ok(part) and not region.is_place(part):
             orgs.append(part)
     if english:
-        en_name = " ".join(english[:2]) if len(english) >= 2 else english[0]
+        with_particle = len(english) >= 3 and re.fullmatch(_EN_PARTICLE, english[1])
+        en_name = " ".join(english[:3] if with_particle else english[:2]) if len(english) >= 2 else english[0]
         en_score = HEADER_FULL if len(english) >= 2 else HEADER_FIRST
         if handle:
             en_score = HEADER_FIRST + 1
@@ -1579,6 +1623,8 @@ def _same_person(a: str | None, b: str) -> bool:
     return bool(a) and (a == b or _completes(b, a or "") or _completes(a or "", b))
 
 
+# Titles an honorific can carry that say what the person does (not 总 or 经理, said of anyone senior).
+_SPECIFIC_TITLES = r"总监|主任|部长|处长|科长|课长|院长|厂长|董事长|店长|校长|园长|馆长|组长"
 # Cues that name the author of a block of text (an e-mail, a signature) rather than a third person.
 _BLOCK_CUES = frozenset(("from", "signature", "intro", "label", "answer"))
 
@@ -1598,8 +1644,13 @@ def _choose_title(found: _Found, name: Candidate | None) -> str | None:
     labelled = [t for t in found.titles if t.cue == "label" and name.cue in ("label", "answer", "line")]
     pool = attached + labelled
     if not pool:
-        said = re.fullmatch(rf"[{_HAN}]{{1,2}}?(?P<t>总监|主任|部长|处长|科长|院长|厂长|董事长)", name.value)
-        return said["t"] if said and _is_honorific(name.value) else None
+        # "王店长" greeted or shown for 王小燕: the title in the honorific is hers.
+        honorifics = [name.value] + [c.value for c in found.names if _completes(name.value, c.value)]
+        for value in honorifics:
+            said = re.fullmatch(rf"(?P<s>[{_HAN}]{{1,2}}?)(?P<t>{_SPECIFIC_TITLES})", value)
+            if said and names.surname_length(said["s"]) == len(said["s"]):
+                return said["t"]
+        return None
     return sorted(pool, key=lambda t: (-t.score, t.order))[0].value
 
 

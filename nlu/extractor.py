@@ -45,7 +45,7 @@ _ENGLISH_LOCALES = (
     ),
     ("GB", re.compile(r"\b(?:UK|United Kingdom|London|Manchester|Leeds|Birmingham|Glasgow|GBP|pounds?)\b|£")),
     ("AU", re.compile(r"\b(?:Australia|Sydney|Melbourne|Brisbane|Perth|AUD)\b")),
-    ("SG", re.compile(r"\b(?:Singapore|SGD|SGT)\b")),
+    ("SG", re.compile(r"\b(?:Singapore|SGD|SGT)\b|\bS\$|\.sg\b")),
     (
         "IN",
         re.compile(
@@ -53,6 +53,11 @@ _ENGLISH_LOCALES = (
             r"Coimbatore|INR|crores?|lakhs?|IST|Rs)\b|₹"
         ),
     ),
+)
+_CURRENCY_LOCALES = (
+    ("SG", re.compile(r"\bSGD\b|\bS\$|\.sg\b|新加坡|\+65\b")),
+    ("IN", re.compile(r"\bINR\b|₹|\blakhs?\b|\bcrores?\b|\.in\b|印度|\+91\b")),
+    ("MY", re.compile(r"\bMYR\b|\bringgit\b|\.my\b|马来西亚|馬來西亞|\+60\b")),
 )
 _TRADITIONAL_CHARACTERS = 5
 _HOME = {"HK": "香港特别行政区", "TW": "台湾省"}
@@ -221,6 +226,10 @@ def _locale(dialogue: Dialogue) -> str:
         for country, cues in _ENGLISH_LOCALES:
             if cues.search(original):
                 return country
+    for country, cues in _CURRENCY_LOCALES:
+        # A Chinese chat in another country's money or web domain ("SGD 30k 左右", ".com.sg").
+        if cues.search(original):
+            return country
     return DEFAULT_REGION
 
 
@@ -408,7 +417,9 @@ def _actions(dialogue: Dialogue, now: datetime) -> _Actions:
         day_said = _day_said(clause, now) or day_said
         week_said = _week_said(clause) or week_said
         # What our side will deliver ("我方12月1日前提交方案") is not the customer's milestone.
-        said = None if _OURS.search(clause.text) else actions.timeline(clause)
+        # Nor is the rep's plan for a visit ("周四下午我和实施经理一起过去").
+        rep_visit = clause.side is Side.REP and actions.has_meeting_cue(clause)
+        said = None if _OURS.search(clause.text) or rep_visit else actions.timeline(clause)
         if said is not None and (when is None or said[1] is not when):
             milestone = (said[0], said[1].by())
         elif said is None and not clause.times and previous_time and previous_time[0] == clause.message:

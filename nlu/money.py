@@ -91,7 +91,7 @@ _AMOUNT = re.compile(
     rf"(?:到|至|-{{1,2}}|~|—{{1,2}}|–|\bto\b|\band\b)\s*(?P<pre2>{_alternation(_PREFIXES)})?\s*)?"
     rf"(?P<high>{_NUMBER})\s*(?P<approx>多|来|余|几|幾)?\s*[个個]?(?P<mult>{_MULT})?\s*{_SUFFIX}?"
     # Not a count ("200台", "30个人"), a date ("2026年") or a percentage; a full stop may end it.
-    r"(?![A-Za-z0-9_%台个人套件条户次家天年月日号位名张周]|\.\d)"
+    r"(?![A-Za-z0-9_%台个人套件条户次家天年月日号位名张周亩吨斤]|平米|平方|\.\d)"
 )
 # "五六十万" (fifty or sixty thousand) is a range; jionlp misreads its lower end.
 _ADJACENT_DIGITS = re.compile(r"^([一二两三四五六七八九])([一二两三四五六七八九])(十|百|千)?$")
@@ -125,7 +125,8 @@ _CHINESE_MULT = {"千": 1000, "仟": 1000, "百": 100, "佰": 100, "万": 10_000
 
 _BUDGET_CUE = re.compile(
     r"预算|預算|经费|經費|资金|資金|投入|拨款|撥款|盘子|控制在|能接受|批了|批下来|打算花|准备花|準備花|愿意花|能花|"
-    r"最多(?:能)?(?:出|给|花)|上限|\bbudget|\bspend|\bafford|\ballocat|willing\s+to\s+pay|price\s+range",
+    r"最多(?:能)?(?:出|给|花)|上限|预估|估算|\bbudget|\bspend|\bafford|\ballocat|willing\s+to\s+pay|price\s+range|"
+    r"estimated\s+cost|cost\s+estimate",
     re.IGNORECASE,
 )
 
@@ -364,7 +365,10 @@ def _currency(prefix: str | None, suffix: str | None) -> str:
 
 
 def _plain_sum(number: str) -> bool:
-    """A number without currency or multiplier that still reads as a sum: 4-8 digits or 千/百 in words."""
+    """A number without currency or multiplier that still reads as a sum: 4-8 digits or 千/百 in words;
+    not a year ("by Q2 2027")."""
+    if re.fullmatch(r"(?:19|20)\d{2}", number):
+        return False
     return bool(re.fullmatch(r"\d{4,8}|\d{1,3}(?:,\d{3})+|[^\d]*[千百][^\d]*", number))
 
 

@@ -569,3 +569,45 @@ def test_second_pass_introductions(
     assert found[1] == title
     if company is not None:
         assert found[2] == company
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "title", "company"),
+    [
+        ("I, K. Srinivasan, Deputy General Manager (IT) of Chennai Metro Water Supply Board, request you",
+         "K. Srinivasan", "Deputy General Manager (IT)", "Chennai Metro Water Supply Board"),
+        ("Sanne de Vries 10:42 AM\nhi! Sanne from Tulip Fresh Logistics (Rotterdam)\n"
+         "Sanne de Vries 10:44 AM\nbudget is €120k over 3 years\nYou 10:50 AM\nHi Sanne! A call on Monday?",
+         "Sanne de Vries", None, "Tulip Fresh Logistics"),
+        ("G'day, Liam O'Connor here - Ops Manager at Southern Cross Mining Supplies, Perth.",
+         "Liam O'Connor", "Ops Manager", "Southern Cross Mining Supplies"),
+        ("Thanks & Regards,\nVenkatesh Rao\nManager - QA\nSai Krishna Pharma Pvt Ltd",
+         "Venkatesh Rao", "Manager - QA", "Sai Krishna Pharma Pvt Ltd"),
+        ("Best regards\nDr. Katrin Hofmann\nHead of Energy Management\nAlpen Brauerei AG",
+         "Katrin Hofmann", "Head of Energy Management", "Alpen Brauerei AG"),
+        ("hi,my name is Ankit Verma,I am working as IT head in Shree Balaji Polymers Pvt. Ltd.,Ahmedabad.",
+         "Ankit Verma", "IT head", None),
+        ("I am writing on behalf of Tan & Partners LLP. We are a law firm", None, None, "Tan & Partners LLP"),
+        ("Jessica (张婧) 13:30\nHi, this is Jessica from 安徽华源医药, 采购部", None, None, "安徽华源医药"),
+        # a registered name in brackets, a determiner, a run-on transcript
+        ("客户: 本公司为香港一间物业管理公司（宏基物业管理有限公司）", None, None, "宏基物业管理有限公司"),
+        ("客户: 我是那个绿源农业的小邱邱文斌啊", "邱文斌", None, "绿源农业"),
+        ("客户: 您好我这边是蓉欣物业管理有限公司我是工程部的经理何斌我们有三个小区", "何斌", None,
+         "蓉欣物业管理有限公司"),
+        ("Cindy 20:19\n公司是深圳南山的一家游戏公司，叫星跃互动", None, None, "星跃互动"),
+        # what someone does, and the title in the honorific they go by
+        ("陈姐 09:15\n对了我是鑫达五金的陈秀梅，管财务的", "陈秀梅", "财务", "鑫达五金"),
+        ("王店长 11:03\n我们是开药店的\n我 11:08\n您好王店长！请问怎么称呼？\n王店长 11:10\n王小燕\n"
+         "王店长 11:15\n康宁大药房，总部在长沙岳麓区", "王小燕", "店长", "康宁大药房"),
+    ],
+)
+def test_second_pass_contacts(
+    extractor: Extractor, text: str, name: str | None, title: str | None, company: str | None
+) -> None:
+    found = fields(extractor, text)
+    if name is not None:
+        assert found[0] == name
+    if title is not None:
+        assert found[1] == title
+    if company is not None:
+        assert found[2] == company
