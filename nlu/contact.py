@@ -778,7 +778,7 @@ def _intro_title_name(text: str, order: int, message: Message, found: _Found) ->
 
 
 def _split_org_title(said_org: str, title: str) -> tuple[str | None, str]:
-    """ "全家便利商店區域經理" -> ("全家便利商店", "區域經理"): the shortest start that is a company's name."""
+    """ "全家便利商店區域經理" -> ("全家便利商店", "區域經理"): the shortest start naming a company."""
     org = re.sub(r"^.*的", "", said_org).strip() or None
     for cut in range(2, len(title) - 1):
         head = title[:cut]
