@@ -240,7 +240,7 @@ _ZH_ORG_SAID = re.compile(
 )
 # "我们公司是苏州的，和顺电气": the name after the description.
 _APPOSED_ORG = re.compile(
-    r"(?:公司是|我们是|我们这边是)[^,，。]{1,8}的[,，]\s*(?P<org>[^\s,，。!！?？]{2,20})(?=[,，。!！?？\s]|$)"
+    r"(?:公司是|我们是|我们这边是)[^,，。]{1,12}(?:的|公司|店|厂)[,，]\s*(?P<org>[^\s,，。!！?？]{2,20})(?=[,，。!！?？\s]|$)"
 )
 # "重庆小龙坎食品的陶", "华为的张伟": who someone is, by their company.
 _ORG_OF_PERSON = re.compile(rf"(?P<org>[^\s,，。的]{{2,20}})的(?P<who>[{_HAN}]{{1,3}})")
@@ -302,7 +302,7 @@ _NOT_ORG_ZH = re.compile(
     rf"^(?:做|搞|从事|一家|一个|这|那|在|你|我|他|她|贵|本|咱|朋友|客户|老板|领导|新来|刚来|上次|[{_HAN}]?[总工]$)|"
     r"^(?:总院|分院|总部|本部|分公司|总公司|集团总部|门店|工厂|厂里|公司)$|聊[了过天]|说[了过话的]|展会|和你|跟你|"
     r"[吗呢吧啊呀哦嗯了想要需]|的$|公司$|^(?:先生|女士|小姐)$|门口|附近|旁边|楼下|对面|出差|"
-    r"^[一二两三四五六七八九十百几\d]+[家个间所座台]"
+    r"^[一二两三四五六七八九十百几\d]+[家个间所座台]|^一?趟"
 )
 # Places of Hong Kong and Taiwan that jionlp's gazetteer lacks, for "葵涌的…", "台中的…".
 _LOCAL_PLACE = re.compile(
@@ -1133,8 +1133,8 @@ def _orgs_said(text: str, order: int, message: Message, found: _Found) -> None:
         if _org_ok(org) or (called and _BUSINESS.search(text) and names.is_chinese_name(org)):
             _add_org(found, org, INTRO - 1, order, "said", person=message.speaker)
     apposed = _APPOSED_ORG.search(text)
-    if apposed:
-        org = _trim_zh_org(apposed["org"])
+    if apposed and not apposed["org"].startswith(("在", "位于")):  # "…的公司，在北京中关村" says where
+        org = _trim_zh_org(re.sub(r"^(?:叫做|名叫|叫|是|为)", "", apposed["org"]))
         if org and _org_ok(org) and not is_descriptor(org):
             _add_org(found, org, INTRO - 1, order, "said", person=message.speaker)
     owned = _ORG_OF_PERSON.fullmatch(text.strip())

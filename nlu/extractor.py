@@ -168,10 +168,22 @@ class Extractor:
             _not_address(dialogue.text)
         )
         locale = _locale(dialogue)
-        found_region = _region(locale, address, customer_text, normalize(company) if company else None)
+        # A chat typed in traditional characters with no other cue is most likely from Taiwan: its
+        # money and, when it names no place, its region (not a voice note: speech recognition writes
+        # Mandarin in traditional characters too).
+        taiwanese = locale == DEFAULT_REGION and not minutes and _traditional(dialogue)
+        # Display names say where too ("苏州-恒力纺织-季").
+        labels = "\n".join(dict.fromkeys(m.speaker for m in dialogue.messages if m.side is Side.CUSTOMER and m.speaker))
+        place_text = f"{customer_text}\n{labels}" if labels else customer_text
+        found_region = _region(locale, address, place_text, normalize(company) if company else None)
         if found_region is None:
-            found_region = _landline_region(contact_text, locale)
-        budget = _budget(dialogue.clauses, locale)
+            found_region = _landline_region(contact_text, "TW" if taiwanese else locale)
+        if found_region is None:
+            # The rep asking "是太原那两家吗" and the customer saying yes.
+            found_region = region.find_region([dialogue.text])
+        if found_region is None and taiwanese:
+            found_region = region.find_region([_HOME_NAME["TW"]])
+        budget = _budget(dialogue.clauses, "TW" if taiwanese else locale)
         done = _actions(dialogue, now)
         # Traditional characters without Cantonese are most likely Taiwan's numbers (but not its
         # currency: speech recognition writes Mandarin in traditional characters too).

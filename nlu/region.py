@@ -31,6 +31,8 @@ _ADDRESS_PART = re.compile(r"\s*[,，、]\s*")
 _EN_ADDRESS_GOES_ON = re.compile(r"[0-9A-Z][\x20-\x7e]*")
 # An English place word is a street's name before these ("Zhongshan Road" is in every city).
 _EN_STREET_AFTER = re.compile(r"\s+(?:Road|Rd|Street|St|Avenue|Ave|Lu|Jie|Dadao|Boulevard|Blvd|Lane)\b", re.I)
+# "4pm Beijing time": a clock, not a place.
+_EN_TIME_AFTER = re.compile(r"\s+time\b", re.I)
 _EN_DISTRICT_AFTER = re.compile(r"\s+(?:District|Qu|New\s+Area|County)\b", re.I)
 _EN_BETWEEN_PLACES = re.compile(r"[\s,]*")
 # A word not inside an e-mail address, a web address or a file name ("x@shanghai.com").
@@ -114,7 +116,12 @@ _PLACE_BEFORE = re.compile(r"(?:(?<![正还都也])在|到|去|来自|位于|地
 _WORD_ENDS = re.compile(r"(?![\u4e00-\u9fff])|的|这边|那边|工厂|厂")
 _PLACE_AFTER = re.compile(r"\s*(?:这边|那边|本地|当地|古城|市区|老城|工厂|厂区|总部|分公司|办事处|办公室)")
 # "我在北京出差": a trip, not where the customer is.
-_TRIP_AFTER = re.compile(r"(?:出差|参展|开展会|参会|旅游|度假)")
+_TRIP_AFTER = re.compile(
+    r"(?:出差|参展|开展会|参会|旅游|度假|时间|的?(?:峰会|展会|博览会|论坛|年会|交流会|大会))"  # 北京时间 is a clock
+)
+# "来我们马鞍山厂里", "我们在苏州": where the customer is, said as such; it counts twice.
+_HOME_BEFORE = re.compile(r"(?:我们|我们在|公司在|总部在|工厂在|厂在)\s*$")
+_HOME_AFTER = re.compile(r"(?:厂里|厂区|工厂|总部|本地|这边)")
 # A place name followed by these is a street named after it ("青岛市香港中路", "…市南京路"), not that place.
 _STREET_AFTER = re.compile(r"[东西南北中]{0,2}(?:路|大街|街|大道|巷|弄|胡同)")
 
@@ -224,9 +231,9 @@ def _taiwan(
     """Taiwan's cities and counties with their districts (nlu/data/taiwan_districts.txt) in place of
     jionlp's, which has no districts and files the counties under a placeholder city."""
     province_names = levels[_Place(_TAIWAN)][0]
-    # A district's short name counts only where no other place has it: 苓雅 and 西屯 are Taiwan's,
-    # 中山 and 信义 are names of many places and go with their city ("台北市信義區").
-    taken = strong | weak
+    # A district's short name counts unless a city elsewhere has it: 苓雅, 西屯 and 北屯 are Taiwan's
+    # (with 台中 said, 北屯 is not Xinjiang's), 中山 is Zhongshan city and goes with its city ("台北市中山區").
+    taken = {n for place, (_, c_names, _) in levels.items() if place.city and not place.county for n in c_names}
     old_codes = {p.county or p.city: code for p, code in codes.items() if p.province == _TAIWAN}
     for place in [p for p in levels if p.province == _TAIWAN and p.city]:
         del levels[place]
@@ -324,7 +331,7 @@ def english_place_names(text: str) -> list[str]:
         if not names:
             continue
         previous = words[i - 1][0] if i > 0 and text[words[i - 1].end() : start].strip(" .") == "" else ""
-        if previous in _EN_SURNAMES or _EN_STREET_AFTER.match(text, end):
+        if previous in _EN_SURNAMES or _EN_STREET_AFTER.match(text, end) or _EN_TIME_AFTER.match(text, end):
             continue
         adjacent = last_end >= 0 and _EN_BETWEEN_PLACES.fullmatch(text, last_end, start) is not None
         strong = any(name in index.strong for name in names)
@@ -344,11 +351,11 @@ def is_place(word: str) -> bool:
     return word in _index().strong
 
 
-def place_names(text: str, *, weak: bool = False) -> list[str]:
+def place_names(text: str, *, weak: bool = False, home: list[str] | None = None) -> list[str]:
     """Chinese place names in `text`, in order: strong ones, and district names right after a strong one.
 
     With `weak`, also names that are places only sometimes (朝阳, 和平, 思茅): for text that is known
-    to name a place.
+    to name a place. Names said as the speaker's own place ("我们马鞍山厂里") are also added to `home`.
     """
     index = _index()
     text = simplified(text)
@@ -374,6 +381,9 @@ def place_names(text: str, *, weak: bool = False) -> list[str]:
             or context
         ):
             found.append(name)
+            home_said = _HOME_BEFORE.search(text, max(0, position - 5), position) or _HOME_AFTER.match(text, end)
+            if home is not None and home_said:
+                home.append(name)
             last_strong_end = end
         # The word that said so ("古城" of 大理古城) is not a place of its own.
         position = context.end() if context else end
@@ -393,7 +403,10 @@ def _ranked(names: list[str]) -> list[tuple[tuple[float, bool, int, int, int], _
     strong = said & index.strong
     best: list[tuple[tuple[float, bool, int, int, int], _Place, int]] = []
     for place in {place for name in said for place in index.places[name]}:
-        matched = [bool(level & said) for level in index.levels[place]]
+        # One name counts once for a city and its district: 宜兰 is the county before 宜兰市 within it
+        # (a municipality's name is its province's and its city's: 上海 counts for both).
+        p_names, c_names, k_names = index.levels[place]
+        matched = [bool(p_names & said), bool(c_names & said), bool((k_names & said) - c_names)]
         # A town said counts for its county, less than the county's own name (中山 is a city before
         # it is a subdistrict of Songjiang).
         levels = index.levels[place]
@@ -477,10 +490,12 @@ def resolve(text: str) -> Resolution:
 def find_region(texts: list[str]) -> Region | None:
     """The region of the first text (in priority order) that names a place; None when none does."""
     for text in texts:
-        names = place_names(text)
+        home: list[str] = []
+        names = place_names(text, home=home)
         if _HAS_LATIN.search(text):
             names += english_place_names(text)
-        region = resolve_names(names) if names else None
+        # A place said as the customer's own counts twice against one they only mention.
+        region = resolve_names(names + home) if names else None
         if region is not None:
             return region
     return None

@@ -611,3 +611,30 @@ def test_second_pass_contacts(
         assert found[1] == title
     if company is not None:
         assert found[2] == company
+
+
+@pytest.mark.parametrize(
+    ("text", "region"),
+    [
+        # the customer's own place beats a summit they went to; a display name says where too
+        ("李总 09:40\n我是华东重工的李卫东，上周在杭州的峰会上拿了你的名片\n李总 09:55\n那下周一上午九点半来我们马鞍山厂里看看",
+         Region("安徽省", "马鞍山市")),
+        ("苏州-恒力纺织-季 13:10\n你好，我们想做能耗管理", Region("江苏省", "苏州市")),
+        # the rep asks where, the customer says yes
+        ("郝总 20:01\n我们新开了两家店\n小孟 20:10\n郝总好！是太原那两家吗\n郝总 20:12\n对", Region("山西省", "太原市")),
+        # a Taiwan district whose short name is also a county-level city in Xinjiang
+        ("阿凱 13:05\n早午餐店 在台中北屯 兩間", Region("台湾省", "台中市", "北屯区")),
+        # a traditional-script chat naming no place is Taiwan's
+        ("客戶：你好，我是國立成功大學總務處的專員 劉怡君\n客戶：經費約30萬", Region("台湾省")),
+        # "Beijing time" is a clock
+        ("Ivan: need CRM\nMe: Hi Ivan! Can we call Wednesday 4pm Beijing time?", None),
+    ],
+)
+def test_second_pass_chat_regions(extractor: Extractor, text: str, region: Region | None) -> None:
+    assert extractor.chat(text, NOW).region == region
+
+
+def test_a_traditional_chat_budget_is_in_new_taiwan_dollars(extractor: Extractor) -> None:
+    facts = extractor.chat("客戶：我是國立成功大學總務處的專員 劉怡君\n客戶：經費約30萬", NOW)
+    assert facts.budget is not None
+    assert (facts.budget.currency, facts.budget.high, facts.budget_cny) == ("TWD", 300_000, None)
