@@ -173,7 +173,8 @@ class Extractor:
         # Mandarin in traditional characters too).
         taiwanese = locale == DEFAULT_REGION and not minutes and _traditional(dialogue)
         # Display names say where too ("苏州-恒力纺织-季").
-        labels = "\n".join(dict.fromkeys(m.speaker for m in dialogue.messages if m.side is Side.CUSTOMER and m.speaker))
+        speakers = (m.speaker for m in dialogue.messages if m.side is Side.CUSTOMER and m.speaker)
+        labels = "\n".join(dict.fromkeys(speakers))
         place_text = f"{customer_text}\n{labels}" if labels else customer_text
         found_region = _region(locale, address, place_text, normalize(company) if company else None)
         if found_region is None:

@@ -115,9 +115,9 @@ class _Index:
 _PLACE_BEFORE = re.compile(r"(?:(?<![正还都也])在|到|去|来自|位于|地处|住在|我们是|我们在|公司在|厂在)\s*$")
 _WORD_ENDS = re.compile(r"(?![\u4e00-\u9fff])|的|这边|那边|工厂|厂")
 _PLACE_AFTER = re.compile(r"\s*(?:这边|那边|本地|当地|古城|市区|老城|工厂|厂区|总部|分公司|办事处|办公室)")
-# "我在北京出差": a trip, not where the customer is.
+# "我在北京出差": a trip, not where the customer is; "北京时间" is a clock.
 _TRIP_AFTER = re.compile(
-    r"(?:出差|参展|开展会|参会|旅游|度假|时间|的?(?:峰会|展会|博览会|论坛|年会|交流会|大会))"  # 北京时间 is a clock
+    r"(?:出差|参展|开展会|参会|旅游|度假|时间|的?(?:峰会|展会|博览会|论坛|年会|交流会|大会))"
 )
 # "来我们马鞍山厂里", "我们在苏州": where the customer is, said as such; it counts twice.
 _HOME_BEFORE = re.compile(r"(?:我们|我们在|公司在|总部在|工厂在|厂在)\s*$")
@@ -232,8 +232,8 @@ def _taiwan(
     jionlp's, which has no districts and files the counties under a placeholder city."""
     province_names = levels[_Place(_TAIWAN)][0]
     # A district's short name counts unless a city elsewhere has it: 苓雅, 西屯 and 北屯 are Taiwan's
-    # (with 台中 said, 北屯 is not Xinjiang's), 中山 is Zhongshan city and goes with its city ("台北市中山區").
-    taken = {n for place, (_, c_names, _) in levels.items() if place.city and not place.county for n in c_names}
+    # (with 台中 said, 北屯 is not Xinjiang's); 中山 is Zhongshan city, so "台北市中山區" needs the 區.
+    taken = {n for p, (_, c_names, _) in levels.items() if p.city and not p.county for n in c_names}
     old_codes = {p.county or p.city: code for p, code in codes.items() if p.province == _TAIWAN}
     for place in [p for p in levels if p.province == _TAIWAN and p.city]:
         del levels[place]
@@ -381,8 +381,10 @@ def place_names(text: str, *, weak: bool = False, home: list[str] | None = None)
             or context
         ):
             found.append(name)
-            home_said = _HOME_BEFORE.search(text, max(0, position - 5), position) or _HOME_AFTER.match(text, end)
-            if home is not None and home_said:
+            said_home = _HOME_BEFORE.search(text, max(0, position - 5), position) or _HOME_AFTER.match(
+                text, end
+            )
+            if home is not None and said_home:
                 home.append(name)
             last_strong_end = end
         # The word that said so ("古城" of 大理古城) is not a place of its own.

@@ -574,31 +574,64 @@ def test_second_pass_introductions(
 @pytest.mark.parametrize(
     ("text", "name", "title", "company"),
     [
-        ("I, K. Srinivasan, Deputy General Manager (IT) of Chennai Metro Water Supply Board, request you",
-         "K. Srinivasan", "Deputy General Manager (IT)", "Chennai Metro Water Supply Board"),
-        ("Sanne de Vries 10:42 AM\nhi! Sanne from Tulip Fresh Logistics (Rotterdam)\n"
-         "Sanne de Vries 10:44 AM\nbudget is €120k over 3 years\nYou 10:50 AM\nHi Sanne! A call on Monday?",
-         "Sanne de Vries", None, "Tulip Fresh Logistics"),
-        ("G'day, Liam O'Connor here - Ops Manager at Southern Cross Mining Supplies, Perth.",
-         "Liam O'Connor", "Ops Manager", "Southern Cross Mining Supplies"),
-        ("Thanks & Regards,\nVenkatesh Rao\nManager - QA\nSai Krishna Pharma Pvt Ltd",
-         "Venkatesh Rao", "Manager - QA", "Sai Krishna Pharma Pvt Ltd"),
-        ("Best regards\nDr. Katrin Hofmann\nHead of Energy Management\nAlpen Brauerei AG",
-         "Katrin Hofmann", "Head of Energy Management", "Alpen Brauerei AG"),
-        ("hi,my name is Ankit Verma,I am working as IT head in Shree Balaji Polymers Pvt. Ltd.,Ahmedabad.",
-         "Ankit Verma", "IT head", None),
+        (
+            "I, K. Srinivasan, Deputy General Manager (IT) of Chennai Metro Water Supply Board, request you",
+            "K. Srinivasan",
+            "Deputy General Manager (IT)",
+            "Chennai Metro Water Supply Board",
+        ),
+        (
+            "Sanne de Vries 10:42 AM\nhi! Sanne from Tulip Fresh Logistics (Rotterdam)\n"
+            "Sanne de Vries 10:44 AM\nbudget is €120k over 3 years\nYou 10:50 AM\nHi Sanne! A call on Monday?",
+            "Sanne de Vries",
+            None,
+            "Tulip Fresh Logistics",
+        ),
+        (
+            "G'day, Liam O'Connor here - Ops Manager at Southern Cross Mining Supplies, Perth.",
+            "Liam O'Connor",
+            "Ops Manager",
+            "Southern Cross Mining Supplies",
+        ),
+        (
+            "Thanks & Regards,\nVenkatesh Rao\nManager - QA\nSai Krishna Pharma Pvt Ltd",
+            "Venkatesh Rao",
+            "Manager - QA",
+            "Sai Krishna Pharma Pvt Ltd",
+        ),
+        (
+            "Best regards\nDr. Katrin Hofmann\nHead of Energy Management\nAlpen Brauerei AG",
+            "Katrin Hofmann",
+            "Head of Energy Management",
+            "Alpen Brauerei AG",
+        ),
+        (
+            "hi,my name is Ankit Verma,I am working as IT head in Shree Balaji Polymers Pvt. Ltd.,Ahmedabad.",
+            "Ankit Verma",
+            "IT head",
+            None,
+        ),
         ("I am writing on behalf of Tan & Partners LLP. We are a law firm", None, None, "Tan & Partners LLP"),
         ("Jessica (张婧) 13:30\nHi, this is Jessica from 安徽华源医药, 采购部", None, None, "安徽华源医药"),
         # a registered name in brackets, a determiner, a run-on transcript
         ("客户: 本公司为香港一间物业管理公司（宏基物业管理有限公司）", None, None, "宏基物业管理有限公司"),
         ("客户: 我是那个绿源农业的小邱邱文斌啊", "邱文斌", None, "绿源农业"),
-        ("客户: 您好我这边是蓉欣物业管理有限公司我是工程部的经理何斌我们有三个小区", "何斌", None,
-         "蓉欣物业管理有限公司"),
+        (
+            "客户: 您好我这边是蓉欣物业管理有限公司我是工程部的经理何斌我们有三个小区",
+            "何斌",
+            None,
+            "蓉欣物业管理有限公司",
+        ),
         ("Cindy 20:19\n公司是深圳南山的一家游戏公司，叫星跃互动", None, None, "星跃互动"),
         # what someone does, and the title in the honorific they go by
         ("陈姐 09:15\n对了我是鑫达五金的陈秀梅，管财务的", "陈秀梅", "财务", "鑫达五金"),
-        ("王店长 11:03\n我们是开药店的\n我 11:08\n您好王店长！请问怎么称呼？\n王店长 11:10\n王小燕\n"
-         "王店长 11:15\n康宁大药房，总部在长沙岳麓区", "王小燕", "店长", "康宁大药房"),
+        (
+            "王店长 11:03\n我们是开药店的\n我 11:08\n您好王店长！请问怎么称呼？\n王店长 11:10\n王小燕\n"
+            "王店长 11:15\n康宁大药房，总部在长沙岳麓区",
+            "王小燕",
+            "店长",
+            "康宁大药房",
+        ),
     ],
 )
 def test_second_pass_contacts(
@@ -617,11 +650,16 @@ def test_second_pass_contacts(
     ("text", "region"),
     [
         # the customer's own place beats a summit they went to; a display name says where too
-        ("李总 09:40\n我是华东重工的李卫东，上周在杭州的峰会上拿了你的名片\n李总 09:55\n那下周一上午九点半来我们马鞍山厂里看看",
-         Region("安徽省", "马鞍山市")),
+        (
+            "李总 09:40\n我是华东重工的李卫东，上周在杭州的峰会上拿了你的名片\n李总 09:55\n那下周一上午九点半来我们马鞍山厂里看看",
+            Region("安徽省", "马鞍山市"),
+        ),
         ("苏州-恒力纺织-季 13:10\n你好，我们想做能耗管理", Region("江苏省", "苏州市")),
         # the rep asks where, the customer says yes
-        ("郝总 20:01\n我们新开了两家店\n小孟 20:10\n郝总好！是太原那两家吗\n郝总 20:12\n对", Region("山西省", "太原市")),
+        (
+            "郝总 20:01\n我们新开了两家店\n小孟 20:10\n郝总好！是太原那两家吗\n郝总 20:12\n对",
+            Region("山西省", "太原市"),
+        ),
         # a Taiwan district whose short name is also a county-level city in Xinjiang
         ("阿凱 13:05\n早午餐店 在台中北屯 兩間", Region("台湾省", "台中市", "北屯区")),
         # a traditional-script chat naming no place is Taiwan's
