@@ -55,9 +55,9 @@ _MEETING = re.compile(
     r"(?:来|去|过来|过去|上来)[^,，。!！?？]{0,6}找(?:你|您|我)|打给(?:他|她|你|您|我)|回电|谈下|谈一下|谈谈|聊下|聊吧|"
     r"(?:过去|过来|去|来)[^,，。!！?？]{0,6}一趟|到[^,，。!！?？]{1,10}来|启动会|交流会|研讨会|沟通会|推进会|汇报会|"
     r"(?<![A-Za-z])(?:walk\s*-?\s*through|talk|chat|reconvene|regroup|touch\s+base|follow[\s-]up\s+(?:call|meeting)|want\s+to\s+see|see\s+the\s+\w+\s+(?:module|demo|product)|walk\s+(?:us|me)\s+through|are\s+you\s+free|you\s+free|be\s+free|i'?m\s+free|available\s+(?:on|for|at))(?![A-Za-z])|"
-    r"地点|讨论|商谈|洽谈|坐坐|打我(?:的)?(?:电话|手机)|"
+    r"地点|讨论|商谈|洽谈|坐坐|打我(?:的)?(?:电话|手机)|当面|面对面|对一下|过一下|线上聊|线上会议|网上聊|"
     r"(?<![A-Za-z])(?:meet(?:ing)?|call|demo|visit|presentation|catch\s+up|sync|zoom|teams|lunch|dinner|coffee|"
-    r"connect|conference|come\s+(?:to|over|by)|drop\s+by|hop\s+on)(?![A-Za-z])",
+    r"connect|conference|present|come\s+(?:to|over|by)|drop\s+by|hop\s+on)(?![A-Za-z])",
     re.IGNORECASE,
 )
 # "方不方便" asks; "不方便" declines.

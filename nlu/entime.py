@@ -153,6 +153,9 @@ def _resolve(text: str, group: list[_Piece], now: datetime) -> list[TimeMention]
     first, last, exact = resolved
     deadline = bool(day_match["lim"]) or any(day_match[g] is not None for g in ("end", "end2", "eo", "qend"))
     deadline = deadline or day_match[0].lower().startswith("within")
+    if day_match["mon3"] and re.match(r"(?i:before|prior\s+to)\b", day_match["lim"] or ""):
+        # "before April" is done by the end of March.
+        first, last = now.date(), first - timedelta(days=1)
     if day_match["rel"] and day_match["rel"].lower() == "tonight":
         part = "evening"
     if exact is not None:

@@ -101,7 +101,8 @@ _WEEKDAY_ONLY = re.compile(
     re.IGNORECASE,
 )
 _DAY_WORDS = re.compile(
-    r"[日天号周月年]|礼拜|星期|今|明|后|昨|today|tonight|tomorrow|mon|tue|wed|thu|fri|sat|sun|next|this|\d+[/.-]\d+",
+    r"[日天号周月年]|礼拜|星期|今|明|后|昨|today|tonight|tomorrow|tmrw|tmr|mon|tue|wed|thu|fri|sat|sun|next|this|"
+    r"\d+[/.-]\d+",
     re.IGNORECASE,
 )
 _END_OF_DAY = 18

@@ -14,7 +14,8 @@ _LATIN = re.compile(r"[A-Za-z]")
 
 # Between a day and the clock time that goes with it: "周五上午可以 九点半", "明天, 10:00".
 _DAY_THEN_CLOCK = re.compile(
-    r"[\s,，、]*(?:可以|都行|行|吧|的话|那天|当天|(?:过来|过去|来|去)吧?|at|@)?[\s,，、]*", re.IGNORECASE
+    r"[\s,，、]*(?:可以|都行|行|吧|的话|那天|当天|(?:你们|您)?(?:过来|过去|来|去)(?:一趟)?吧?|at|@)?[\s,，、]*",
+    re.IGNORECASE,
 )
 _AFTERNOON = re.compile(r"下午|晚|pm|p\.m\.", re.IGNORECASE)
 _DAY_WORDS = re.compile(r"[日天号號周週月年]|礼拜|禮拜|星期|今|明|后|後|today|tomorrow|day|\d[/.-]\d", re.I)

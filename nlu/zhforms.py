@@ -43,12 +43,14 @@ _NEXT_SPAN = re.compile(
     r"(?!\s*(?:以后|之后|后|以前|之前|前|内|之内|以内|里|级|纪|度))"
 )
 _DAYS_AGO = re.compile(
-    rf"(?<![\d零一二两三四五六七八九十第])(?P<n>{_NUM})\s*(?:天|日)(?:之前|以前|前)(?![\d天])"
+    rf"(?<![\d零一二两三四五六七八九十第月年号])(?P<n>{_NUM})\s*(?:天|日)(?:之前|以前|前)(?![\d天])"
 )
 _MID_YEAR = re.compile(
     r"(?:(?P<y>\d{4}\s*年|今年|明年|后年)|(?<![今明去后一每半几两\d年]))年中(?![秋旬间])(?P<lim>之前|以前|前)?"
 )
 # 年前 alone is "before the Chinese New Year"; 三年前, 多年前 and 去年前 are something else.
+# "明年开春": the first weeks of spring, February and March.
+_SPRING = re.compile(r"(?P<y>\d{4}\s*年|今年|明年|后年)?(?:开春|初春|春节后)")
 _NEW_YEAR = re.compile(r"(?<![\d零一二两三四五六七八九十几半去今明后多周百千万个上数])年前(?!\d)")
 _SEASON = re.compile(
     r"(?P<y>\d{4}\s*年|今年|明年|后年)?第(?P<q>[一二三四1-4])季(?![度节])(?P<lim>之前|以前|前|末|底)?"
@@ -193,6 +195,13 @@ def _years(text: str, now: datetime) -> Iterator[TimeMention]:
             day = day.replace(year=year + 1)
         begin, end = day_span(day, day, now)
         yield TimeMention(m[0], m.start(), m.end(), begin, end, deadline=m["lim"] in ("之前", "以前", "前"))
+    for m in _SPRING.finditer(text):
+        year = _relative_year(m["y"], today)
+        first, last = date(year, 2, 1), date(year, 3, 31)
+        if not m["y"] and last < today:
+            first, last = date(year + 1, 2, 1), date(year + 1, 3, 31)
+        begin, end = day_span(first, last, now)
+        yield TimeMention(m[0], m.start(), m.end(), begin, end)
     for m in _NEW_YEAR.finditer(text):
         festival = spring_festival(now)
         if festival is not None:

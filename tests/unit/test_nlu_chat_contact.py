@@ -676,3 +676,34 @@ def test_a_traditional_chat_budget_is_in_new_taiwan_dollars(extractor: Extractor
     facts = extractor.chat("客戶：我是國立成功大學總務處的專員 劉怡君\n客戶：經費約30萬", NOW)
     assert facts.budget is not None
     assert (facts.budget.currency, facts.budget.high, facts.budget_cny) == ("TWD", 300_000, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "meeting"),
+    [
+        ("[23/11/2026, 10:07] Rachel: can u call me tmrw arvo? 0412 345 678", at(24, 14)),
+        ("大鹏 21:12\n后天下午你们来一趟吧 三点", at(25, 15)),
+        ("我: 宋总好，下周二下午 3 点线上聊？\nSam: OK", at(1, 15, month=12)),
+        ("You: Hi Noura! Could we present on Wednesday 2 December at 11am?", at(2, 11, month=12)),
+        ("我: 好的李总，周四上午10点我们去连云港跟您当面过一下需求？\n客户: 可以", at(26, 10)),
+    ],
+)
+def test_second_pass_meeting_words(extractor: Extractor, text: str, meeting: datetime) -> None:
+    assert extractor.chat(text, NOW).next_meeting == meeting
+
+
+@pytest.mark.parametrize(
+    ("text", "by"),
+    [
+        ("Visitor: we'd like to go live before April", date(2027, 3, 31)),
+        ("客户: 关键时间：2027年6月30日前上线", date(2027, 6, 30)),
+        ("客户: 我们打算明年开春换掉现在的TMS", date(2027, 3, 31)),
+    ],
+)
+def test_second_pass_milestone_dates(extractor: Extractor, text: str, by: date) -> None:
+    assert extractor.chat(text, NOW).timeline_by == by
+
+
+def test_the_reps_visit_plan_is_no_milestone(extractor: Extractor) -> None:
+    text = "客户: 明年3月底必须上线\n我: 周四下午我和实施经理一起过去跟您对一下？"
+    assert extractor.chat(text, NOW).timeline_by == date(2027, 3, 31)
