@@ -149,8 +149,12 @@ def _find(text: str, now: datetime) -> list[TimeMention]:
         mention = _from_jionlp(text[start:end], start, end, span, now)
         if mention is not None:
             own.append(mention)
-    # A weekday jionlp does not see ("下礼拜三开始试运行") is read on its own.
-    own += [m for m in zhforms.weekdays(text, now) if all(m.end <= o.start or o.end <= m.start for o in own)]
+    # A weekday jionlp does not see ("下礼拜三开始试运行") or sees part of ("今星期二") is read on its own.
+    for weekday in zhforms.weekdays(text, now):
+        size = weekday.end - weekday.start
+        overlapping = [o for o in own if weekday.start < o.end and o.start < weekday.end]
+        if all(weekday.start <= o.start and o.end - o.start < size for o in overlapping):
+            own = [o for o in own if o not in overlapping] + [weekday]
     return _anchored(own, text, now)
 
 
