@@ -65,6 +65,11 @@ _GENERIC = re.compile(
 _OWN = re.compile(r"(?:我们|我司|本公司|咱们)\s*$")
 
 
+def trade_words() -> frozenset[str]:
+    """The words a company's name ends in (科技, 纺织, 有限公司): never a place on their own."""
+    return frozenset(f"{_STRONG}|{_WEAK}".split("|"))
+
+
 def _balanced(name: str) -> str:
     """ "孙立民(江苏恒信精密机械" -> "江苏恒信精密机械": an opening bracket never closed starts the name."""
     for opening, closing in (("(", ")"), ("（", "）")):

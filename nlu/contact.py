@@ -239,6 +239,10 @@ _ZH_ORG_SAID = re.compile(
     r"(?=[「」“”\"'\s,，。!！?？]|$)"
 )
 # "我们公司是苏州的，和顺电气": the name after the description.
+# "喺銅鑼灣開緊兩間美容院，Glow Beauty": a business described, then its Latin name.
+_LATIN_AFTER_BUSINESS = re.compile(
+    r"(?:店|院|公司|工作室|诊所|餐厅|中心|馆|行)[,，]\s*(?P<org>[A-Z][\w&'’.-]*(?:\s+[A-Z][\w&'’.-]*){0,3})"
+)
 _APPOSED_ORG = re.compile(
     r"(?:公司是|我们是|我们这边是)[^,，。]{1,12}(?:的|公司|店|厂)[,，]\s*(?P<org>[^\s,，。!！?？]{2,20})(?=[,，。!！?？\s]|$)"
 )
@@ -691,6 +695,13 @@ def _intro_zh(text: str, order: int, message: Message, found: _Found, *, asked: 
         if title:
             title = re.sub(r"^(?:集团|公司|总部|分公司|工厂|厂里|事业部|区域)(?=.{2})", "", title)
         said_after, org_after = _title_org_after(text, position + len(name))
+        if not said_after and not title:
+            # "我是陳建國，台南永興紡織董事長": the company and the title in one phrase after the name.
+            phrase = _ORG_TITLE_PHRASE.match(text, position + len(name))
+            if phrase:
+                org_after, said_after = _split_org_title("", phrase["p"])
+                if org_after is None or not _TITLE_ZH_RE.fullmatch(said_after):
+                    org_after, said_after = None, None
         org = org or org_after
         if said_after and not title:
             title = said_after
@@ -742,14 +753,22 @@ def _intro_zh(text: str, order: int, message: Message, found: _Found, *, asked: 
         found.titles.append(Candidate(title, INTRO - 3, order, "self", speaker=speaker))
     if asked and not said_name:
         _answer(text, order, message, found)
-    if _asked_org(message, order, found.messages) and re.fullmatch(
-        rf"[{_HAN}A-Za-z&' ]{{2,16}}", text.strip()
-    ):
-        org = text.strip()
-        if _org_ok(org) and not names.is_chinese_name(org) and not is_descriptor(org):
-            _add_org(found, org, INTRO - 1, order, "answer", person=speaker)
+    if _asked_org(message, order, found.messages):
+        # "北京百川数智，我是COO助理", "嘉兴的，永固紧固件，我是…": the first part that names a company.
+        for part in re.split(r"\s*[,，。;；]\s*", text.strip())[:3]:
+            org = part.strip()
+            if not re.fullmatch(rf"[{_HAN}A-Za-z&' ]{{2,16}}", org) or org.endswith("的"):
+                continue
+            if re.search(r"叫|是|一家|一间|一个|我|你|在|做", org):
+                break  # a sentence about the company, read by the other cues
+            if _org_ok(org) and not names.is_chinese_name(org) and not is_descriptor(org):
+                _add_org(found, org, INTRO - 1, order, "answer", person=speaker)
+            break
 
 
+_ORG_TITLE_PHRASE = re.compile(
+    rf"[,，\s]+(?P<p>[^\s,，。!！?？]{{3,24}}?(?:{_TITLE_ROLE}))" r"(?=[\s,，。!！?？]|$)"
+)
 # "我是南京苏宁易购的数据分析经理邵磊", "我是全家便利商店區域經理黃冠宇": the title right before the name.
 _INTRO_AT = re.compile(r"(?:我是|我叫|俺是|本人是?|我这边是)")
 _ROLE_END = re.compile(rf"(?:{_TITLE_ROLE})\s?")
@@ -1122,6 +1141,8 @@ def _position(dialogue: Dialogue, clause: Clause, mention: people.Mention) -> in
 def _orgs_said(text: str, order: int, message: Message, found: _Found) -> None:
     for m in _ZH_ORG_SAID.finditer(text):
         said = m["org"]
+        if said.isascii():
+            continue  # "公司叫 Swift Link": a Latin name of several words is read whole below
         if m[0].startswith(("我们是", "我们这边是")) and (
             "的" in said or re.match(r"(?:做|一家|一个)", said)
         ):
@@ -1130,7 +1151,13 @@ def _orgs_said(text: str, order: int, message: Message, found: _Found) -> None:
         if not org or is_descriptor(org):
             continue
         called = re.search(r"叫做|名叫|叫", m[0]) is not None
-        if _org_ok(org) or (called and _BUSINESS.search(text) and names.is_chinese_name(org)):
+        # "開咗間保險代理公司，叫卓越保險顧問": a business named as such may end in a title word.
+        named = called and _BUSINESS.search(text) and not _NOT_ORG_ZH.search(org) and len(org) >= 4
+        if _org_ok(org) or named or (called and _BUSINESS.search(text) and names.is_chinese_name(org)):
+            _add_org(found, org, INTRO - 1, order, "said", person=message.speaker)
+    for m in _LATIN_AFTER_BUSINESS.finditer(text):
+        org = _clean_en_org(m["org"])
+        if _org_ok(org):
             _add_org(found, org, INTRO - 1, order, "said", person=message.speaker)
     apposed = _APPOSED_ORG.search(text)
     if apposed and not apposed["org"].startswith(("在", "位于")):  # "…的公司，在北京中关村" says where
@@ -1196,6 +1223,8 @@ def _trim_zh_org(org: str) -> str | None:
     if place and (region.place_names(place["place"]) or _LOCAL_PLACE.fullmatch(place["place"])):
         org = place["rest"]
     org = _without_determiner(org)
+    if re.search(r".(?:一间|一家|一个)", org):
+        return None  # "香港科技园一间startup": where and what, not the name
     org = re.split(r"(?:的|做|在|有|是|想|要|我|[,，。.!！?？~～])", org, maxsplit=1)[0]
     org = re.sub(r"(?:这边|那边|公司)$", "", org) if not is_company_name(org) else org
     return org if len(org) >= 2 else None
@@ -1379,7 +1408,8 @@ def _lines(dialogue: Dialogue, found: _Found) -> None:
             # "后续你联系我们的项目经理吧" - "韩冰 138…": the title said on the line before.
             said = _TITLE_BEFORE.search(lines[index - 1])
             title = said["title"] if said else None
-        _add_name(found, line.name, score, order, "line", title=title, org=line.org)
+        speaker = dialogue.messages[order].speaker
+        _add_name(found, line.name, score, order, "line", title=title, org=line.org, speaker=speaker)
 
 
 def _signatures(messages: Sequence[Message], found: _Found) -> None:
@@ -1462,7 +1492,9 @@ def _block(lines: list[str], order: int, found: _Found) -> None:
                 elif org is None and title is not None and _org_ok(part):
                     org = part
                 continue
-            if title is None and (
+            if title is not None and _DEPT_TITLE.fullmatch(title) and _TITLE_ZH_RE.fullmatch(part):
+                title += part  # "采购部 高级采购": the department, then the title in it
+            elif title is None and (
                 _EN_TITLE_RE.fullmatch(part) or _TITLE_ZH_RE.fullmatch(part) or _DEPT_TITLE.fullmatch(part)
             ):
                 title = part

@@ -103,6 +103,14 @@ def china_location_changes() -> list[dict[str, Any]]:
     return changes
 
 
+def chinese_words() -> frozenset[str]:
+    """The words of jionlp's Chinese dictionary (the 33,000 of the Xinhua dictionary still in use)."""
+    jio = _jionlp()
+    with _LOCK:
+        words: dict[str, str] = jio.chinese_word_dictionary_loader()
+    return frozenset(words)
+
+
 def china_location_file() -> Path | None:
     """jionlp's full gazetteer (province, city, county, town, village; one a line, indented by level),
     of which its loader keeps three levels; None where the package does not ship it."""

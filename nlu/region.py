@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from crm.facts import Region
 from nlu import jio
+from nlu.company import trade_words
 from nlu.resources import simplified, word_list
 
 _ADDRESS_LABEL = re.compile(
@@ -265,6 +266,7 @@ def _towns(
     path = jio.china_location_file()
     if path is None:
         return towns
+    ordinary = jio.chinese_words() | trade_words()
     stack = ["", "", ""]
     known = {(p.province, p.city, p.county) for p in levels if p.county}
     with path.open(encoding="utf-8") as lines:
@@ -281,8 +283,10 @@ def _towns(
                 continue
             place = _Place(*key)
             short = _DIVISION_SUFFIX.sub("", name)
-            # "香港中路街道" is named after its road: the road's name alone is no town.
-            for said in {name, short} if not short.endswith(("路", "街", "道", "巷", "村")) else {name}:
+            # "香港中路街道" is named after its road, "纺织街道" after a trade, "长安镇" after a word: the
+            # short form counts only where it is a name and nothing else (北滘, 陆家嘴).
+            word = short.endswith(("路", "街", "道", "巷", "村")) or short in ordinary
+            for said in {name} if word else {name, short}:
                 if len(said) >= 2 and place not in towns.setdefault(said, []):
                     towns[said].append(place)
     return towns

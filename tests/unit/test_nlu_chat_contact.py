@@ -707,3 +707,61 @@ def test_second_pass_milestone_dates(extractor: Extractor, text: str, by: date) 
 def test_the_reps_visit_plan_is_no_milestone(extractor: Extractor) -> None:
     text = "客户: 明年3月底必须上线\n我: 周四下午我和实施经理一起过去跟您对一下？"
     assert extractor.chat(text, NOW).timeline_by == date(2027, 3, 31)
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "title", "company"),
+    [
+        # the answer to "which company?" begins with the company
+        (
+            "我: 您好Eric，请问公司名称？\nEric: 北京百川数智，我是COO助理，全名何一凡",
+            "何一凡",
+            "COO助理",
+            "北京百川数智",
+        ),
+        (
+            "我: 严工好，请问是哪家公司？\n严: 嘉兴的，永固紧固件，我是生产部的严宏",
+            "严宏",
+            "生产部",
+            "永固紧固件",
+        ),
+        # a business named as such, in Latin letters after its description, or ending in a title word
+        ("客：我姓麥，麥浩然，喺觀塘開咗間保險代理公司，叫卓越保險顧問", "麥浩然", None, "卓越保險顧問"),
+        (
+            "[23/11/2026, 15:40] Ivy: hi，我係Ivy，喺銅鑼灣開緊兩間美容院，Glow Beauty",
+            "Ivy",
+            None,
+            "Glow Beauty",
+        ),
+        ("Ken Lau: Hi 我係 Ken，做 logistics 嘅，公司叫 Swift Link 迅聯物流", None, None, "迅聯物流"),
+        # company and title in one phrase after the name
+        (
+            "陳董 09:07\n我是陳建國，台南永興紡織董事長，後續找我們廠長林先生對接",
+            "陳建國",
+            "董事長",
+            "台南永興紡織",
+        ),
+        # what someone said of themselves goes with the name on the next line
+        (
+            "客户 15:15\n郑州外国语中学，我是电教中心的，姓岳\n客户 15:16\n岳建民，电话 0371-67433021",
+            "岳建民",
+            "电教中心",
+            "郑州外国语中学",
+        ),
+    ],
+)
+def test_second_pass_more_contacts(
+    extractor: Extractor, text: str, name: str | None, title: str | None, company: str | None
+) -> None:
+    found = fields(extractor, text)
+    if name is not None:
+        assert found[0] == name
+    if title is not None:
+        assert found[1] == title
+    assert found[2] == company
+
+
+def test_a_trade_word_is_no_town() -> None:
+    from nlu.region import place_names
+
+    assert place_names("台南永兴纺织") == ["台南", "永兴"]  # 纺织街道 is a subdistrict, 纺织 a trade
