@@ -529,7 +529,12 @@ def test_second_pass_budgets(
 ) -> None:
     facts = extractor.chat(text, NOW)
     assert facts.budget is not None
-    assert (facts.budget.currency, facts.budget.low, facts.budget.high) == budget
+    currency, low, high = budget
+    assert (facts.budget.currency, facts.budget.low, facts.budget.high) == (
+        currency,
+        Decimal(low),
+        Decimal(high),
+    )
     assert facts.phones == phones
 
 
@@ -680,7 +685,7 @@ def test_second_pass_chat_regions(extractor: Extractor, text: str, region: Regio
 def test_a_traditional_chat_budget_is_in_new_taiwan_dollars(extractor: Extractor) -> None:
     facts = extractor.chat("客戶：我是國立成功大學總務處的專員 劉怡君\n客戶：經費約30萬", NOW)
     assert facts.budget is not None
-    assert (facts.budget.currency, facts.budget.high, facts.budget_cny) == ("TWD", 300_000, None)
+    assert (facts.budget.currency, facts.budget.high, facts.budget_cny) == ("TWD", Decimal(300_000), None)
 
 
 @pytest.mark.parametrize(
