@@ -56,10 +56,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "/help — this help",
     ),
     "help.manager": (
-        "\n\n经理命令：\n/invite rep|manager — 生成邀请链接\n/review — 待审核的疑似重复\n"
+        "\n\n经理命令：\n/invite rep|manager — 生成邀请链接\n/invites — 未使用的邀请（可撤销）\n"
+        "/members — 团队成员：停用、角色、转交客户\n/review — 待审核的疑似重复\n"
         "/pipeline — 各阶段商机数和图表\n/digest — 立即发送每日简报（/digest 08:30 改时间）\n"
         "/terms 词1，词2 — 语音识别的产品术语",
         "\n\nManager commands:\n/invite rep|manager — create an invite link\n"
+        "/invites — open invites (revoke them)\n/members — the team: deactivate, roles, hand over customers\n"
         "/review — possible duplicates to review\n/pipeline — deals per stage with a chart\n"
         "/digest — the daily digest now (/digest 08:30 changes its time)\n"
         "/terms word1, word2 — product terms for speech recognition",
