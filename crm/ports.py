@@ -288,6 +288,13 @@ class ContactRepository(Protocol):
     async def get(self, contact_id: int) -> Contact | None: ...
     async def update(self, contact: Contact, keys: Sequence[LookupKey]) -> None: ...
     async def for_customer(self, customer_id: int) -> list[Contact]: ...
+    async def matching(
+        self, team_id: int, text: str, customer_ids: Sequence[int], owner_id: int | None, limit: int
+    ) -> list[Contact]:
+        """Live contacts whose name, a phone or an e-mail contains `text`: those of `customer_ids`, and
+        those with no customer (only `owner_id`'s, when given), by id."""
+        ...
+
     async def candidates(
         self, team_id: int, keys: Sequence[LookupKey], limit: int
     ) -> list[tuple[Contact, list[LookupKey]]]:

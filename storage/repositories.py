@@ -329,6 +329,20 @@ def _live(table: Any) -> Any:
     return and_(table.c.merged_into.is_(None), table.c.archived_at.is_(None))
 
 
+def _like(text: str) -> str:
+    """A LIKE pattern for `text` anywhere, its wildcards escaped (with a backslash)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _contact_matches(pattern: str) -> Any:
+    """A contact whose name, a phone or an e-mail matches `pattern` (from _like)."""
+    return or_(
+        t.contacts.c.name.ilike(pattern, escape="\\"),
+        cast(t.contacts.c.phones, Text).like(pattern, escape="\\"),
+        cast(t.contacts.c.emails, Text).ilike(pattern, escape="\\"),
+    )
+
+
 class CustomerRepository(_Repo):
     async def add(self, customer: Customer, name_key: str) -> Customer:
         result = await self._conn.execute(_insert_id(t.customers), _customer_values(customer, name_key))
@@ -354,18 +368,10 @@ class CustomerRepository(_Repo):
 
     async def search(self, team_id: int, owner_id: int | None, text: str, limit: int) -> list[Customer]:
         """Customers whose name, or one of whose contacts' names, phones or e-mails, contains `text`."""
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = _like(text)
         contact_hit = (
             select(t.contacts.c.customer_id)
-            .where(
-                t.contacts.c.team_id == team_id,
-                _live(t.contacts),
-                or_(
-                    t.contacts.c.name.ilike(pattern, escape="\\"),
-                    cast(t.contacts.c.phones, Text).like(pattern, escape="\\"),
-                    cast(t.contacts.c.emails, Text).ilike(pattern, escape="\\"),
-                ),
-            )
+            .where(t.contacts.c.team_id == team_id, _live(t.contacts), _contact_matches(pattern))
             .scalar_subquery()
         )
         query = select(t.customers).where(
@@ -435,6 +441,25 @@ class ContactRepository(_Repo):
             select(t.contacts)
             .where(t.contacts.c.customer_id == customer_id, _live(t.contacts))
             .order_by(t.contacts.c.id)
+        )
+        return [_contact(row) for row in (await self._conn.execute(query)).mappings()]
+
+    async def matching(
+        self, team_id: int, text: str, customer_ids: Sequence[int], owner_id: int | None, limit: int
+    ) -> list[Contact]:
+        """Live contacts whose name, a phone or an e-mail contains `text`: those of `customer_ids`, and
+        those with no customer (only `owner_id`'s, when given)."""
+        unattached: Any = t.contacts.c.customer_id.is_(None)
+        if owner_id is not None:
+            unattached = and_(unattached, t.contacts.c.owner_id == owner_id)
+        where = (
+            or_(t.contacts.c.customer_id.in_(list(customer_ids)), unattached) if customer_ids else unattached
+        )
+        query = (
+            select(t.contacts)
+            .where(t.contacts.c.team_id == team_id, _live(t.contacts), _contact_matches(_like(text)), where)
+            .order_by(t.contacts.c.id)
+            .limit(limit)
         )
         return [_contact(row) for row in (await self._conn.execute(query)).mappings()]
 

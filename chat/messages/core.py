@@ -191,6 +191,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # customers
     "customer.not_found": ("没有找到“{query}”。", "Nothing found for “{query}”."),
     "customer.list": ("找到 {count} 个客户：", "Found {count} customer(s):"),
+    "find.people": ("找到 {count} 位联系人：", "Found {count} person(s):"),
+    "find.no_customer": ("（未关联客户）", "(no customer yet)"),
     "customer.choose": ("有多个匹配，请选择：", "Several match; choose one:"),
     "customer.unnamed": ("未命名客户", "Unnamed customer"),
     "customer.card.history": ("最近往来（共 {count} 条）：", "Recent history ({count} in all):"),

@@ -102,6 +102,15 @@ def _contains(text: str | None, part: str) -> bool:
     return text is not None and part.lower() in text.lower()
 
 
+def _person_matches(contact: Contact, text: str) -> bool:
+    """As the SQL does: a live contact whose name, or phone or e-mail list as JSON text, contains `text`."""
+    return _live(contact) and (
+        _contains(contact.name, text)
+        or text in json.dumps(contact.phones)
+        or _contains(json.dumps(contact.emails, ensure_ascii=False), text)
+    )
+
+
 def _recent_first(rows: Iterable[Any], field: str = "updated_at") -> list[Any]:
     return sorted(rows, key=lambda r: (getattr(r, field), r.id), reverse=True)
 
@@ -307,13 +316,7 @@ class CustomerRepository(_Table[Customer]):
         hits = {
             c.customer_id
             for c in self._uow.contacts._rows()
-            if c.team_id == team_id
-            and _live(c)
-            and (
-                _contains(c.name, text)
-                or text in json.dumps(c.phones)
-                or _contains(json.dumps(c.emails, ensure_ascii=False), text)
-            )
+            if c.team_id == team_id and _person_matches(c, text)
         }
         found = [
             c
@@ -356,6 +359,21 @@ class ContactRepository(_Table[Contact]):
         return sorted(
             (c for c in self._rows() if c.customer_id == customer_id and _live(c)), key=lambda c: c.id
         )
+
+    async def matching(
+        self, team_id: int, text: str, customer_ids: Sequence[int], owner_id: int | None, limit: int
+    ) -> list[Contact]:
+        found = [
+            c
+            for c in self._rows()
+            if c.team_id == team_id
+            and _person_matches(c, text)
+            and (
+                c.customer_id in customer_ids
+                or (c.customer_id is None and (owner_id is None or c.owner_id == owner_id))
+            )
+        ]
+        return sorted(found, key=lambda c: c.id)[:limit]
 
     async def candidates(
         self, team_id: int, keys: Sequence[LookupKey], limit: int
