@@ -60,7 +60,7 @@ def roster(actor: Member, entries: Sequence[RosterEntry]) -> Reply:
                 status=_status(lang, member),
             )
         )
-        if member.active and any((entry.holdings.customers, entry.holdings.deals, entry.holdings.reminders)):
+        if any((entry.holdings.customers, entry.holdings.deals, entry.holdings.reminders)):
             lines.append("   " + _holdings(lang, entry))
         if _may_open(actor, member):
             buttons.append(Button(f"{number}. {member.name}", MemberAct.OPEN, member.id))

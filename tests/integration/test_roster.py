@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chat.app import App
-from crm.errors import InputRejected, InviteInvalid, NotAllowed, NotFound
+from crm.errors import InputRejected, InviteInvalid, NotAllowed, NotFound, NotRegistered
 from crm.inputs import ChatMessage, Newcomer
 from crm.members import StartOutcome
 from crm.model import Channel, Member, ReminderStatus, Role
@@ -122,6 +122,18 @@ async def audit_rows(engine: AsyncEngine, action: str) -> list[tuple[int | None,
     async with engine.connect() as conn:
         query = select(t.audit.c.actor_id, t.audit.c.target_id).where(t.audit.c.action == action)
         return [(row[0], row[1]) for row in (await conn.execute(query.order_by(t.audit.c.id))).all()]
+
+
+async def test_a_capture_resolved_before_the_deactivation_is_refused(
+    app: App, team: Team, sqlite_engine: AsyncEngine
+) -> None:
+    # Telegram's burst collector resolved the rep when the first forwarded message came in; the
+    # admin deactivates them before the burst is over.
+    stale = team.rep
+    await app.roster.deactivate(op(team.admin), team.rep.id)
+    with pytest.raises(NotRegistered):
+        await app.chat(stale, CHAT)
+    assert (await row_counts(sqlite_engine))["interactions"] == 0
 
 
 async def test_the_admin_names_who_takes_over(app: App, team: Team, sqlite_engine: AsyncEngine) -> None:
