@@ -111,8 +111,9 @@ class Members:
 
     # --- the team's administration --------------------------------------------------------------
 
-    async def _members(self, actor: Member, _args: str) -> Reply:
-        return view.roster(actor, await self.roster.roster(Operator.of(actor)))
+    async def _members(self, actor: Member, args: str) -> Reply:
+        """/members, or /members 李 for the members whose name contains it."""
+        return view.roster(actor, await self.roster.roster(Operator.of(actor)), args)
 
     async def _invites(self, actor: Member, _args: str) -> Reply:
         return view.invites(actor, await self.roster.open_invites(Operator.of(actor)))

@@ -43,12 +43,19 @@ def _may_open(actor: Member, member: Member) -> bool:
     return actor.role is Role.ADMIN or member.role is Role.REP
 
 
-def roster(actor: Member, entries: Sequence[RosterEntry]) -> Reply:
-    """/members: everyone, deactivated ones marked; a button for each member the actor may manage."""
+# Telegram takes about a hundred buttons under one message; a large team narrows the list by name.
+MAX_BUTTONS = 40
+
+
+def roster(actor: Member, entries: Sequence[RosterEntry], query: str = "") -> Reply:
+    """/members [name]: everyone (or whose name contains `query`), deactivated ones marked; a button
+    for each member the actor may manage, up to MAX_BUTTONS."""
     lang = actor.lang
-    lines = [t(lang, "members.title", count=len(entries))]
+    wanted = query.strip().casefold()
+    numbered = [(n, e) for n, e in enumerate(entries, 1) if not wanted or wanted in e.member.name.casefold()]
+    lines = [t(lang, "members.title", count=len(numbered))]
     buttons = []
-    for number, entry in enumerate(entries, 1):
+    for number, entry in numbered:
         member = entry.member
         lines.append(
             t(
@@ -64,6 +71,9 @@ def roster(actor: Member, entries: Sequence[RosterEntry]) -> Reply:
             lines.append("   " + _holdings(lang, entry))
         if _may_open(actor, member):
             buttons.append(Button(f"{number}. {member.name}", MemberAct.OPEN, member.id))
+    if len(buttons) > MAX_BUTTONS:
+        buttons = buttons[:MAX_BUTTONS]
+        lines.append(t(lang, "members.narrow"))
     if buttons:
         lines.append(t(lang, "members.pick"))
     return Reply("\n".join(lines), rows(*buttons, width=2))
@@ -178,7 +188,7 @@ def invites(actor: Member, found: Sequence[OpenInvite]) -> Reply:
     if not found:
         return Reply(t(lang, "invites.none"))
     lines = [t(lang, "invites.title", count=len(found))]
-    buttons = []
+    buttons: list[Button] = []
     for number, open_invite in enumerate(found, 1):
         invite = open_invite.invite
         lines.append(
@@ -192,7 +202,10 @@ def invites(actor: Member, found: Sequence[OpenInvite]) -> Reply:
                 expires=when(lang, invite.expires_at, actor.tz),
             )
         )
-        buttons.append(
-            Button(t(lang, "button.invite_revoke", code=invite.code), MemberAct.REVOKE_INVITE, 0, invite.code)
-        )
+        if len(buttons) < MAX_BUTTONS:
+            buttons.append(
+                Button(
+                    t(lang, "button.invite_revoke", code=invite.code), MemberAct.REVOKE_INVITE, 0, invite.code
+                )
+            )
     return Reply("\n".join(lines), rows(*buttons, width=1))

@@ -29,6 +29,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{customers} customer(s) · {deals} open deal(s) · {reminders} open reminder(s)",
     ),
     "members.channels": ("渠道：{channels}", "Channels: {channels}"),
+    "members.narrow": (
+        "成员太多，按钮只列出前面的；用 /members 名字 缩小范围。",
+        "Too many to list with buttons; narrow it down with /members NAME.",
+    ),
     "members.pick": (
         "点成员可停用、改角色或转交客户。",
         "Pick a member to deactivate, change a role or hand over.",

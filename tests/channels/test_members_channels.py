@@ -169,6 +169,8 @@ async def test_a_manager_cannot_take_the_admin_out(tg: Tg, app: App) -> None:
     await tg.feed(text_update(MANAGER, "/members"))
     labels = [text for text, _ in tg.buttons()]
     assert labels == ["3. 小李"]  # only reps can be opened by a manager
+    await tg.feed(text_update(MANAGER, "/members 李"))  # a large team narrows the list by name
+    assert tg.last_text().splitlines()[:2] == ["团队成员（1）：", "3. 小李 · 销售"]
     admin = await app.members.identify(Channel.TELEGRAM, str(ADMIN.id))
     assert admin is not None
     await tg.feed(callback_update(MANAGER, ButtonCB(act="mx", target=admin.id, arg="").pack()))
