@@ -123,11 +123,10 @@ class Members:
 
     async def _deactivate(self, actor: Member, target: int, arg: str) -> Reply:
         """Without a successor: the choice (the confirmation); with one: done."""
-        op = Operator.of(actor)
         if not arg:
-            handover = await self.roster.handover(op, target)
-            return view.successors(actor.lang, handover, MemberAct.DEACTIVATE, "members.pick_successor")
-        return view.deactivated(actor.lang, await self.roster.deactivate(op, target, _member_id(arg)))
+            return await self._successors(actor, target, MemberAct.DEACTIVATE, "members.pick_successor")
+        done = await self.roster.deactivate(Operator.of(actor), target, _member_id(arg))
+        return view.deactivated(actor.lang, done)
 
     async def _reactivate(self, actor: Member, target: int, _arg: str) -> Reply:
         member = await self.roster.reactivate(Operator.of(actor), target)
@@ -141,11 +140,15 @@ class Members:
         return view.role_changed(actor.lang, await self.roster.set_role(Operator.of(actor), target, role))
 
     async def _reassign(self, actor: Member, target: int, arg: str) -> Reply:
-        op = Operator.of(actor)
         if not arg:
-            handover = await self.roster.handover(op, target)
-            return view.successors(actor.lang, handover, MemberAct.REASSIGN, "members.pick_reassign")
-        return view.reassigned(actor.lang, await self.roster.reassign(op, target, _member_id(arg)))
+            return await self._successors(actor, target, MemberAct.REASSIGN, "members.pick_reassign")
+        done = await self.roster.reassign(Operator.of(actor), target, _member_id(arg))
+        return view.reassigned(actor.lang, done)
+
+    async def _successors(self, actor: Member, target: int, act: MemberAct, key: str) -> Reply:
+        """Who may take over `target`'s records, as buttons of `act`: choosing one confirms it."""
+        handover = await self.roster.handover(Operator.of(actor), target)
+        return view.successors(actor.lang, handover, act, key)
 
     async def _revoke(self, actor: Member, _target: int, arg: str) -> Reply:
         invite = await self.roster.revoke_invite(Operator.of(actor), arg)
