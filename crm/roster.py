@@ -127,10 +127,12 @@ class RosterService:
         return RosterEntry(member, holdings, channels)
 
     async def handover(self, op: Operator, member_id: int) -> Handover:
-        """Before deactivating: whose customers would move, and to whom they may."""
+        """Before deactivating or reassigning: what would move, and to whom it may."""
         async with self._uow(read_only=True) as uow:
             actor = await _operator(uow, op)
-            target = await _target(uow, op, actor, member_id)
+            # A deactivated member too: what they still own (a voice note finished after they left)
+            # can be handed over later.
+            target = await _target(uow, op, actor, member_id, active_only=False)
             roster = await uow.members.roster(op.team_id)
             holdings = (await uow.ownership.holdings(op.team_id)).get(target.id, Holdings())
         default = default_successor(roster, target, actor)

@@ -258,6 +258,11 @@ async def test_a_deactivated_member_cannot_come_back_by_invite_or_link(app: App,
     reply = await app.start(person("3"), None)
     assert "已被停用" in reply.text
 
+    # What a deactivated member still owns can be handed over from their card.
+    handover = await app.roster.handover(op(team.admin), team.rep.id)
+    assert handover.default is not None and handover.default.id == team.manager.id
+    assert team.rep.id not in [m.id for m in handover.candidates]
+
     back = await app.roster.reactivate(op(team.admin), team.rep.id)
     assert back.active and await app.members.identify(Channel.TELEGRAM, "3") is not None
 
