@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 
 from bot.channels import ChannelRuntime
+from bot.claim import announce_claim
 from bot.http import HttpServer, stop_on_signals
 from bot.settings import Settings
 from bot.wiring import Runtime, background_services, build
@@ -45,6 +46,9 @@ async def run(settings: Settings) -> None:
     try:
         channels = [channel for make in CHANNELS if (channel := make(runtime)) is not None]
         if channels:
+            # Before any channel takes a message: on an empty database a public channel's first /start
+            # must carry the code printed here (the console founds the team directly).
+            await announce_claim(runtime.app.members)
             await serve(settings, channels)
         else:
             from bot.console import run_console

@@ -83,6 +83,8 @@ async def build(settings: Settings, *, clock: Clock | None = None, migrate: bool
         max_file_mb=settings.max_file_mb,
         ocr_workers=settings.ocr_workers,
     )
+    # Whatever the assistant sends on its own goes only to members who still have access.
+    notifier.reachable = app.members.is_active
     logger.info("chatcrm ready on %s", database.backend)
     return Runtime(
         settings=settings, database=database, app=app, notifier=notifier, clock=clock, speech=speech

@@ -38,6 +38,7 @@ class App:
         self.features = features
         # The domain services, for the composition root, the command line and tests.
         self.members = features.members
+        self.roster = features.roster
         self.capture = features.capture
         self.customers = features.customers
         self.reminders = features.reminders
@@ -54,8 +55,10 @@ class App:
     async def identify(self, newcomer: Newcomer) -> Member | None:
         return await self.features.onboarding.identify(newcomer)
 
-    async def start(self, newcomer: Newcomer, invite_code: str | None) -> Reply:
-        return await self.features.onboarding.start(newcomer, invite_code)
+    async def start(self, newcomer: Newcomer, invite_code: str | None, *, on_server: bool = False) -> Reply:
+        """/start with an invite or the admin claim code; `on_server` for the person at the server's
+        console, who founds a fresh installation's team without the claim code."""
+        return await self.features.onboarding.start(newcomer, invite_code, on_server=on_server)
 
     def unknown(self, language_code: str | None) -> Reply:
         """What someone who is not a member gets, whatever they send. Nothing of theirs is stored."""

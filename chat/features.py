@@ -37,6 +37,7 @@ from crm.linking import LinkService
 from crm.members import MemberService
 from crm.model import DEFAULT_TIMEZONE
 from crm.reminders import ReminderService
+from crm.roster import RosterService
 from crm.voice import VoiceService
 
 
@@ -64,6 +65,7 @@ class Features:
     charts: FunnelCharts
     # the domain
     members: MemberService
+    roster: RosterService
     capture: CaptureService
     customers: CustomerService
     reminders: ReminderService
@@ -79,6 +81,7 @@ class Features:
 def build(ports: Ports, limits: Limits) -> Features:
     max_bytes = limits.max_file_mb * 1024 * 1024
     members = MemberService(ports.uow, ports.clock, limits.default_timezone)
+    roster = RosterService(ports.uow, ports.clock)
     capture = CaptureService(ports.uow, ports.clock, ports.extractor, ports.normalizer, ports.spool)
     customers = CustomerService(ports.uow, ports.clock, ports.normalizer)
     reminders = ReminderService(ports.uow, ports.clock)
@@ -124,8 +127,9 @@ def build(ports: Ports, limits: Limits) -> Features:
     charts = FunnelCharts(ports.charts)
 
     registry = Registry(members)
-    # Members: /help, /lang, /cancel and the cancel button (/start and /invite are the channels').
-    onboarding = Members(members)
+    # Members: /help, /lang, /cancel and the cancel button (/start and /invite are the channels'), and
+    # the operators' /members and /invites with their buttons.
+    onboarding = Members(members, roster)
     onboarding.register(registry)
     # Leads: the lead card's buttons and its pending field answer, /find /customer /undo /review, and
     # what typed text nobody recognizes becomes (a capture).
@@ -161,6 +165,7 @@ def build(ports: Ports, limits: Limits) -> Features:
         card_actions=card_actions,
         charts=charts,
         members=members,
+        roster=roster,
         capture=capture,
         customers=customers,
         reminders=reminders,

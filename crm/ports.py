@@ -17,6 +17,7 @@ from crm.events import Subscriber
 from crm.facts import CardFacts, Facts
 from crm.health import DealSnapshot
 from crm.model import (
+    AdminClaim,
     AuditEntry,
     Channel,
     Commitment,
@@ -28,6 +29,7 @@ from crm.model import (
     DuplicateFlag,
     EvidenceStatus,
     FieldChange,
+    Holdings,
     Identity,
     Interaction,
     Invite,
@@ -41,6 +43,7 @@ from crm.model import (
     StageChange,
     StoredFile,
     Team,
+    Transfer,
 )
 
 # --- perception -------------------------------------------------------------------------------
@@ -190,13 +193,32 @@ class TeamRepository(Protocol):
     async def count(self) -> int: ...
     async def all(self) -> list[Team]: ...
     async def update(self, team: Team) -> None: ...
+    async def lock(self, team_id: int) -> None:
+        """Holds the team until the unit of work ends, so that changes to its membership happen one
+        at a time (on a database that runs writers at once)."""
+        ...
 
 
 class MemberRepository(Protocol):
     async def add(self, member: Member) -> Member: ...
     async def get(self, member_id: int) -> Member | None: ...
-    async def update(self, member: Member) -> None: ...
-    async def in_team(self, team_id: int, role: Role | None = None) -> list[Member]: ...
+    async def update(self, member: Member) -> None:
+        """Saves the member's own preferences (name, language, timezone, quiet hours, what the next
+        text answers); role and access change only through set_role and set_active."""
+        ...
+
+    async def in_team(self, team_id: int, role: Role | None = None) -> list[Member]:
+        """The team's active members (of one role), by id."""
+        ...
+
+    async def roster(self, team_id: int) -> list[Member]:
+        """Every member of the team, deactivated ones too, by id."""
+        ...
+
+    async def set_role(self, member_id: int, role: Role) -> None: ...
+    async def set_active(self, member_id: int, active: bool, at: datetime) -> bool:
+        """Activates or deactivates (stamped `at`); False when the member already was."""
+        ...
 
 
 class IdentityRepository(Protocol):
@@ -209,6 +231,47 @@ class InviteRepository(Protocol):
     async def add(self, invite: Invite) -> None: ...
     async def get(self, code: str) -> Invite | None: ...
     async def update(self, invite: Invite) -> None: ...
+    async def use(self, code: str, member_id: int, at: datetime) -> bool:
+        """Redeems the invite for `member_id` if it is still open (unused, unrevoked, unexpired):
+        True for exactly one caller."""
+        ...
+
+    async def revoke(self, code: str, by: int | None, at: datetime) -> bool:
+        """Revokes an open invite; False when it was not open."""
+        ...
+
+    async def open_for_team(self, team_id: int, now: datetime) -> list[Invite]:
+        """The team's open invites, oldest first."""
+        ...
+
+    async def revoke_created_by(self, member_id: int, by: int | None, at: datetime) -> list[str]:
+        """Revokes every open invite `member_id` made; their codes."""
+        ...
+
+
+class ClaimRepository(Protocol):
+    """The admin claim code of the installation (one at most)."""
+
+    async def get(self) -> AdminClaim | None: ...
+    async def add(self, claim: AdminClaim) -> None:
+        """Stores the claim; StorageConflict when one exists (another process made it first)."""
+        ...
+
+    async def spend(self, code: str | None, member_id: int, at: datetime) -> bool:
+        """Marks the unused claim used by `member_id` (only if it is `code`, unless None): True for
+        exactly one caller."""
+        ...
+
+
+class OwnershipRepository(Protocol):
+    async def transfer(self, team_id: int, from_id: int, to_id: int) -> Transfer:
+        """Moves every customer, contact and deal of `from_id`, and their open commitments and
+        reminders, to `to_id`."""
+        ...
+
+    async def holdings(self, team_id: int) -> dict[int, Holdings]:
+        """Live customers, open deals and open reminders per member id (members with none left out)."""
+        ...
 
 
 class CustomerRepository(Protocol):
@@ -225,6 +288,13 @@ class ContactRepository(Protocol):
     async def get(self, contact_id: int) -> Contact | None: ...
     async def update(self, contact: Contact, keys: Sequence[LookupKey]) -> None: ...
     async def for_customer(self, customer_id: int) -> list[Contact]: ...
+    async def matching(
+        self, team_id: int, text: str, customer_ids: Sequence[int], owner_id: int | None, limit: int
+    ) -> list[Contact]:
+        """Live contacts whose name, a phone or an e-mail contains `text`: those of `customer_ids`, and
+        those with no customer (only `owner_id`'s, when given), by id."""
+        ...
+
     async def candidates(
         self, team_id: int, keys: Sequence[LookupKey], limit: int
     ) -> list[tuple[Contact, list[LookupKey]]]:
@@ -446,6 +516,10 @@ class UnitOfWork(Protocol):
     def deal_queries(self) -> DealQueries: ...
     @property
     def link_codes(self) -> LinkCodeRepository: ...
+    @property
+    def claims(self) -> ClaimRepository: ...
+    @property
+    def ownership(self) -> OwnershipRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(

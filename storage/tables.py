@@ -70,6 +70,7 @@ members = Table(
     Column("awaiting", Json, nullable=True),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("deactivated_at", UTCDateTime, nullable=True),
 )
 
 identities = Table(
@@ -94,6 +95,20 @@ invites = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     _fk("used_by", "members.id", index=False),
     Column("used_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    _fk("revoked_by", "members.id", index=False),
+)
+
+# The admin claim code (crm.model.AdminClaim): at most one row, id 1, so that two processes starting on
+# an empty database agree on one code (the second insert fails and reads the first's).
+admin_claims = Table(
+    "admin_claims",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("code", String(32), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+    _fk("used_by", "members.id", index=False),
 )
 
 customers = Table(

@@ -53,6 +53,8 @@ class SqlUnitOfWork:
     digests: d.DigestDeliveryRepository
     deal_queries: d.DealQueries
     link_codes: r.LinkCodeRepository
+    claims: r.ClaimRepository
+    ownership: r.OwnershipRepository
 
     def __init__(
         self,
@@ -103,6 +105,8 @@ class SqlUnitOfWork:
         self.digests = d.DigestDeliveryRepository(conn)
         self.deal_queries = d.DealQueries(conn)
         self.link_codes = r.LinkCodeRepository(conn)
+        self.claims = r.ClaimRepository(conn)
+        self.ownership = r.OwnershipRepository(conn)
         return self
 
     async def _connect_and_begin(self) -> AsyncConnection:

@@ -172,10 +172,10 @@ class Leads:
     async def find(self, actor: Member, query: str) -> Reply:
         if not query.strip():
             return text(actor.lang, "find.usage")
-        customers = await self.customers.find(actor, query)
-        if not customers:
+        found = await self.customers.search(actor, query)
+        if not found:
             return text(actor.lang, "customer.not_found", query=query.strip())
-        return view.customer_list(actor.lang, customers)
+        return view.found_list(actor.lang, found)
 
     async def customer(self, actor: Member, name: str) -> Reply:
         if not name.strip():

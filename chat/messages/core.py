@@ -56,10 +56,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "/help — this help",
     ),
     "help.manager": (
-        "\n\n经理命令：\n/invite rep|manager — 生成邀请链接\n/review — 待审核的疑似重复\n"
+        "\n\n经理命令：\n/invite rep|manager — 生成邀请链接\n/invites — 未使用的邀请（可撤销）\n"
+        "/members — 团队成员：停用、角色、转交客户\n/review — 待审核的疑似重复\n"
         "/pipeline — 各阶段商机数和图表\n/digest — 立即发送每日简报（/digest 08:30 改时间）\n"
         "/terms 词1，词2 — 语音识别的产品术语",
         "\n\nManager commands:\n/invite rep|manager — create an invite link\n"
+        "/invites — open invites (revoke them)\n/members — the team: deactivate, roles, hand over customers\n"
         "/review — possible duplicates to review\n/pipeline — deals per stage with a chart\n"
         "/digest — the daily digest now (/digest 08:30 changes its time)\n"
         "/terms word1, word2 — product terms for speech recognition",
@@ -189,6 +191,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # customers
     "customer.not_found": ("没有找到“{query}”。", "Nothing found for “{query}”."),
     "customer.list": ("找到 {count} 个客户：", "Found {count} customer(s):"),
+    "find.people": ("找到 {count} 位联系人：", "Found {count} person(s):"),
+    "find.no_customer": ("（未关联客户）", "(no customer yet)"),
     "customer.choose": ("有多个匹配，请选择：", "Several match; choose one:"),
     "customer.unnamed": ("未命名客户", "Unnamed customer"),
     "customer.card.history": ("最近往来（共 {count} 条）：", "Recent history ({count} in all):"),
