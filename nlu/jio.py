@@ -89,3 +89,11 @@ def china_location_changes() -> list[dict[str, Any]]:
     with _LOCK:
         changes: list[dict[str, Any]] = jio.china_location_change_loader()
     return changes
+
+
+def world_location() -> dict[str, Any]:
+    """jionlp's continent -> country -> {full_name, capital, main_city} dictionary (Chinese names)."""
+    jio = _jionlp()
+    with _LOCK:
+        loaded: dict[str, Any] = jio.world_location_loader()
+    return loaded

@@ -203,6 +203,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "source.note": ("备注", "note"),
     "source.document": ("文件", "document"),
     "source.location": ("位置", "location"),
+    "source.lead": ("线索", "lead"),
     # undo
     "undo.done": (
         "↩️ 已撤销上一条记录（{when}）。原始内容仍保留在历史中。",
