@@ -87,3 +87,11 @@ def abroad_by_phone(phones: tuple[str, ...] | list[str]) -> bool:
     """Whether every phone number (E.164) has a calling code from outside China."""
     numbers = [p for p in phones if p.startswith("+")]
     return bool(numbers) and not any(p.startswith(_HOME_CODES) for p in numbers)
+
+
+class NoPlaces:
+    """A resolver that knows no place (crm.ports.PlaceResolver): every lead's region is unclear and it
+    waits in the pool. For processes wired without nlu."""
+
+    def resolve(self, text: str) -> Located:
+        return Located()

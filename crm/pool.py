@@ -243,6 +243,12 @@ class PoolService:
             views = [await _view(uow, lead) for lead in leads]
         return PoolPage(views, total, max(0, offset))
 
+    async def waiting(self, team_id: int, limit: int = 1000) -> list[LeadView]:
+        """The team's unclaimed leads, oldest first (`chatcrm pool list`)."""
+        async with self._uow(read_only=True) as uow:
+            leads, _ = await uow.leads.pool(team_id, None, limit, oldest_first=True)
+            return [await _view(uow, lead) for lead in leads]
+
     async def view(self, actor: Member, lead_id: int) -> LeadView:
         async with self._uow(read_only=True) as uow:
             lead = await self._visible(uow, actor, lead_id)
@@ -374,6 +380,21 @@ class PoolService:
             view = await _view(uow, lead)
             await uow.commit()
         return view, decision
+
+    async def first_team_id(self) -> int | None:
+        """The team strangers' leads go to (chatcrm serves one team per Official Account)."""
+        async with self._uow(read_only=True) as uow:
+            teams = await uow.teams.all()
+        return teams[0].id if teams else None
+
+    async def deal_customer_name(self, actor: Member, deal_id: int) -> str | None:
+        """The name of the customer of a deal the member owns (a reclaim warning's reply)."""
+        async with self._uow(read_only=True) as uow:
+            deal = await uow.deals.get(deal_id)
+            if deal is None or deal.team_id != actor.team_id or deal.owner_id != actor.id:
+                raise NotFound("error.stale_button")
+            customer = await uow.customers.get(deal.customer_id)
+        return customer.name if customer else None
 
     # --- availability ----------------------------------------------------------------------------
 

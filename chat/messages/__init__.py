@@ -48,7 +48,7 @@ def keys() -> set[str]:
 
 
 def _load() -> None:
-    from chat.messages import cards, channels, core, deals, reminders, voice
+    from chat.messages import cards, channels, core, deals, reminders, territories, voice
 
     register(core.MESSAGES)
     register(reminders.MESSAGES)
@@ -56,6 +56,7 @@ def _load() -> None:
     register(voice.MESSAGES)
     register(cards.MESSAGES)
     register(deals.MESSAGES)
+    register(territories.MESSAGES)
 
 
 _load()
