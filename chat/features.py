@@ -115,7 +115,11 @@ def build(ports: Ports, limits: Limits) -> Features:
         documents=ports.documents,
         max_bytes=max_bytes,
     )
-    digests = DigestService(ports.uow, ports.clock, calendar=ports.calendar)
+    router = LeadRouter(ports.normalizer, ports.places or NoPlaces())
+    pool = PoolService(ports.uow, ports.clock, router, ports.extractor)
+    reclaim = ReclaimService(ports.uow, ports.clock, router)
+    intake = Intake(pool, ports.normalizer, ports.extractor, ports.clock)
+    digests = DigestService(ports.uow, ports.clock, calendar=ports.calendar, pool=pool)
     # At most `ocr_workers` tesseract runs at once.
     cards = CardService(
         ports.uow,
@@ -129,10 +133,6 @@ def build(ports: Ports, limits: Limits) -> Features:
         max_bytes=max_bytes,
         ocr_workers=limits.ocr_workers,
     )
-    router = LeadRouter(ports.normalizer, ports.places or NoPlaces())
-    pool = PoolService(ports.uow, ports.clock, router, ports.extractor)
-    reclaim = ReclaimService(ports.uow, ports.clock, router)
-    intake = Intake(pool, ports.normalizer, ports.extractor, ports.clock)
     links = LinkService(ports.uow, ports.clock)
     checkins = CheckInService(ports.uow, ports.clock)
     charts = FunnelCharts(ports.charts)

@@ -521,7 +521,7 @@ class PoolService:
         choices = [m for ref in refs for m in find_member(ref, members) if m.active]
         if not choices:
             choices = [m for m in members if m.active and m.role is Role.REP]
-        return managers, list(dict.fromkeys(choices))
+        return managers, list({m.id: m for m in choices}.values())
 
     # --- the digest ---------------------------------------------------------------------------------
 
