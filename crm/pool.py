@@ -271,9 +271,11 @@ class PoolService:
         """Takes a pool lead for `actor`, within their limits (admins have none)."""
         now = self._clock.now()
         async with self._uow() as uow:
-            lead = await self._visible(uow, actor, lead_id)
-            if lead.status is not LeadStatus.POOL:
+            lead = await uow.leads.get(lead_id)
+            if lead is not None and lead.team_id == actor.team_id and lead.status is not LeadStatus.POOL:
+                # Whoever pressed a claim button that someone was quicker to: told who has it.
                 raise await _taken(uow, lead)
+            lead = await self._visible(uow, actor, lead_id)
             territories = await self.router.territories(uow, actor.team_id)
             if actor.role is not Role.ADMIN:
                 await uow.leads.lock_member(actor.id)

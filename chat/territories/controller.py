@@ -22,7 +22,7 @@ from crm.inputs import ChatMessage, Newcomer, Upload
 from crm.intake import Intake
 from crm.members import MemberService
 from crm.model import Lang, Member, Role
-from crm.pool import PoolService
+from crm.pool import LeadTaken, PoolRefused, PoolService
 from crm.ports import Clock, FactExtractor
 from crm.reclaim import ReclaimService
 from crm.territories import MAX_CONFIG_BYTES, TerritoryConfigError
@@ -88,7 +88,12 @@ class TerritoryFeature:
         return view.pool_page(actor, await self.pool.listing(actor, offset=target), self.clock.now())
 
     async def _claim(self, actor: Member, target: int, _arg: str) -> Reply:
-        return view.claimed(actor, await self.pool.claim(actor, target))
+        try:
+            return view.claimed(actor, await self.pool.claim(actor, target))
+        except LeadTaken as taken:
+            return text(actor.lang, taken.key, **taken.params)
+        except PoolRefused as refused:
+            return view.refused(actor, refused)
 
     async def _open(self, actor: Member, target: int, _arg: str) -> Reply:
         return view.lead_card(actor, await self.pool.view(actor, target), headline=None)
@@ -199,7 +204,11 @@ class TerritoryFeature:
             moment = self.extractor.when(part, now) if part.strip() else None
             if moment is None:
                 return None
-            days.append(moment.date())
+            day = moment.date()
+            # "11月23日" said on 23 November at 10:00 is today: when() looks for the next 09:00.
+            if day.year > now.year and (this_year := _same_day(day, now.year)) is not None and this_year >= now.date():
+                day = this_year
+            days.append(day)
         if len(days) == 1:
             return days[0], days[0]
         return days[0], days[1]
@@ -233,6 +242,13 @@ class TerritoryFeature:
         except TerritoryConfigError as exc:
             return view.territories_error(actor.lang, exc)
         return view.territories_loaded(actor, territories, warnings)
+
+
+def _same_day(day: date, year: int) -> date | None:
+    try:
+        return day.replace(year=year)
+    except ValueError:  # 29 February
+        return None
 
 
 def _weekly(said: str) -> frozenset[int] | None:

@@ -14,7 +14,7 @@ from chat.messages import t
 from chat.views import Act, Button, Reply, rows
 from crm.leads import Availability, Lead, PoolSummary
 from crm.model import Lang, Member
-from crm.pool import LeadView, PoolPage
+from crm.pool import LeadView, PoolPage, PoolRefused
 from crm.reclaim import Reclaimed, Warned
 from crm.routing import Decision, Routed
 from crm.territories import Problem, Territories, TerritoryConfigError
@@ -237,6 +237,15 @@ def manager_notice(
 
 def claimed(member: Member, view: LeadView) -> Reply:
     return lead_card(member, view, headline=t(member.lang, "lead.card.claimed", tag=tag(view.lead.id)))
+
+
+def refused(member: Member, refusal: PoolRefused) -> Reply:
+    """A claim over a limit: which limit, and when it frees up (in the member's time)."""
+    params = dict(refusal.params)
+    until = params.get("until")
+    if isinstance(until, datetime):
+        params["until"] = fmt.when(member.lang, until, member.tz)
+    return Reply(t(member.lang, refusal.key, **params))
 
 
 def given(member: Member, view: LeadView) -> Reply:
