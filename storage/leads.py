@@ -481,15 +481,13 @@ class LeadRepository:
     async def summary(self, team_id: int, since: datetime, until: datetime, shown: int) -> PoolSummary:
         c = t.leads.c
         window = and_(c.team_id == team_id, c.created_at >= since, c.created_at < until)
-        counts = dict(
-            (
-                await self._conn.execute(
-                    select(c.source == LeadSource.RECLAIM.value, func.count())
-                    .where(window)
-                    .group_by(c.source == LeadSource.RECLAIM.value)
-                )
+        by_source = {
+            str(source): int(number)
+            for source, number in (
+                await self._conn.execute(select(c.source, func.count()).where(window).group_by(c.source))
             ).all()
-        )
+        }
+        reclaimed = by_source.pop(LeadSource.RECLAIM.value, 0)
         unclaimed, total = await self.pool(team_id, None, shown, oldest_first=True)
         names = {}
         if unclaimed:
@@ -498,8 +496,8 @@ class LeadRepository:
             )
             names = {int(row[0]): row[1] for row in (await self._conn.execute(query)).all()}
         return PoolSummary(
-            routed=int(counts.get(False, 0)),
-            reclaimed=int(counts.get(True, 0)),
+            routed=sum(by_source.values()),
+            reclaimed=reclaimed,
             unclaimed=unclaimed,
             unclaimed_total=total,
             names=names,

@@ -26,7 +26,14 @@ from storage import tables as t
 from storage.db import create_engine
 from tests.conftest import FakeClock, person
 from tests.support.deals import RecordingNotifier
-from tests.support.territory import SalesTeam, lead_job, load_territories, make_pool_app, sales_team
+from tests.support.territory import (
+    TERRITORIES,
+    SalesTeam,
+    lead_job,
+    load_territories,
+    make_pool_app,
+    sales_team,
+)
 
 FORM = {"name": "张伟", "company": "星海科技", "phone": "13812344590", "address": "上海市浦东新区张江路88号"}
 
@@ -85,7 +92,9 @@ async def test_a_form_lead_reaches_the_territory_rep_at_once_with_the_source_and
     # Sent once: the next pass finds nothing.
     assert (await lead_job(pool_app, notifier, clock).tick()).notices == 0
     async with engine.connect() as conn:
-        actions = (await conn.execute(select(t.audit.c.action).where(t.audit.c.target_type == "lead"))).scalars()
+        actions = (
+            await conn.execute(select(t.audit.c.action).where(t.audit.c.target_type == "lead"))
+        ).scalars()
         assert list(actions) == ["lead.routed"]
         created = (await conn.execute(select(func.count()).select_from(t.field_journal))).scalar_one()
     assert created >= 3  # the customer, its deal and its contact, journaled as created
@@ -109,7 +118,9 @@ async def test_the_same_idempotency_key_returns_the_first_lead(
     pool_app: App, team: SalesTeam, engine: AsyncEngine
 ) -> None:
     first = await pool_app.intake.form(team.admin.team_id, FORM, "form-1")
-    again = await asyncio.gather(*(pool_app.intake.form(team.admin.team_id, FORM, "form-1") for _ in range(5)))
+    again = await asyncio.gather(
+        *(pool_app.intake.form(team.admin.team_id, FORM, "form-1") for _ in range(5))
+    )
     assert {r.lead.id for r in again} == {first.lead.id} and all(r.repeated for r in again)
     assert await count(engine, t.leads) == 1
 
@@ -161,7 +172,9 @@ async def test_a_form_that_is_not_one_is_refused_field_by_field(
 
 
 async def pooled(app: App, team: SalesTeam, *, address: str = "朝阳", phone: str = "13812344590") -> int:
-    routed = await app.intake.form(team.admin.team_id, {"name": "李雷", "phone": phone, "address": address}, None)
+    routed = await app.intake.form(
+        team.admin.team_id, {"name": "李雷", "phone": phone, "address": address}, None
+    )
     assert routed.lead.status is LeadStatus.POOL
     return routed.lead.id
 
@@ -248,7 +261,9 @@ async def test_a_manager_assigns_or_picks_the_region_of_an_unclear_lead(
 async def test_lead_command_routes_a_pasted_lead_for_managers_only(
     pool_app: App, team: SalesTeam, notifier: RecordingNotifier, clock: FakeClock
 ) -> None:
-    reply = await pool_app.command(team.manager, "lead", "广州天河区 陈总 13700001234 想要报价，公司：南方电气")
+    reply = await pool_app.command(
+        team.manager, "lead", "广州天河区 陈总 13700001234 想要报价，公司：南方电气"
+    )
     assert "小赵" in reply.text
     denied = await guarded(pool_app, team.li.lang, pool_app.command(team.li, "lead", "陈总 13700001234"))
     assert "只有经理" in denied.text
@@ -268,9 +283,13 @@ async def test_route_to_the_team_from_a_manager_s_capture_card(
     reply = await pool_app.press(team.manager, route.act, route.target, route.arg)
     assert "小赵" in reply.text
     async with engine.connect() as conn:
-        owner = (await conn.execute(select(t.customers.c.owner_id).where(t.customers.c.name == "海湾科技"))).scalar_one()
+        owner = (
+            await conn.execute(select(t.customers.c.owner_id).where(t.customers.c.name == "海湾科技"))
+        ).scalar_one()
     assert owner == team.zhao.id
-    again = await guarded(pool_app, team.manager.lang, pool_app.press(team.manager, route.act, route.target, route.arg))
+    again = await guarded(
+        pool_app, team.manager.lang, pool_app.press(team.manager, route.act, route.target, route.arg)
+    )
     assert "只能分配你自己录入的客户" in again.text
     rep_card = await pool_app.chat(team.li, [ChatMessage("杭州 赵总 13500004444 公司：西湖茶业")])
     assert not [b for b in rep_card.all_buttons() if b.act is PoolAct.ROUTE]
@@ -303,6 +322,10 @@ async def test_a_rep_cannot_route_or_assign(pool_app: App, team: SalesTeam) -> N
 async def test_twenty_reps_claim_at_once_and_exactly_one_wins_every_time(
     pool_app: App, team: SalesTeam, engine: AsyncEngine
 ) -> None:
+    roomy = TERRITORIES.replace("holding_cap = 3", "holding_cap = 100").replace(
+        "daily_claims = 2", "daily_claims = 100"
+    )
+    await load_territories(pool_app, team, roomy)
     reps = []
     for n in range(20):
         invite = await pool_app.members.invite(team.admin, Role.REP)
@@ -325,11 +348,15 @@ async def test_twenty_reps_claim_at_once_and_exactly_one_wins_every_time(
         async with engine.connect() as conn:
             lead = (await conn.execute(select(t.leads).where(t.leads.c.id == lead_id))).mappings().one()
             owner = (
-                await conn.execute(select(t.customers.c.owner_id).where(t.customers.c.id == lead["customer_id"]))
+                await conn.execute(
+                    select(t.customers.c.owner_id).where(t.customers.c.id == lead["customer_id"])
+                )
             ).scalar_one()
             claims = (
                 await conn.execute(
-                    select(func.count()).where(t.audit.c.action == "lead.claimed", t.audit.c.target_id == lead_id)
+                    select(func.count()).where(
+                        t.audit.c.action == "lead.claimed", t.audit.c.target_id == lead_id
+                    )
                 )
             ).scalar_one()
         assert lead["assignee_id"] == owner == winners[0] and lead["status"] == "assigned" and claims == 1
@@ -389,7 +416,9 @@ async def test_the_digest_tells_managers_about_leads_and_the_pool(
     await pooled(pool_app, team, phone="13955556666")
     clock.advance(days=1)
     digest = await pool_app.command(team.manager, "digest", "")
-    assert "线索与公海" in digest.text and "昨日新线索 2 条" in digest.text and "公海待领取 1 条" in digest.text
+    assert (
+        "线索与公海" in digest.text and "昨日新线索 2 条" in digest.text and "公海待领取 1 条" in digest.text
+    )
     assert "李雷" in digest.text
 
 
