@@ -111,10 +111,11 @@ class Intake:
         return await self.pool.intake(lead, LeadSource.API)
 
     async def stranger(self, team_id: int, sender: str, text: str) -> Routed:
-        """A stranger's message on the Official Account: their first becomes a lead, later ones join it."""
+        """A stranger's message on the Official Account (`sender`: "channel:id"): their first becomes a
+        lead, later ones join it."""
         said = text.strip()[:4000]
         facts = self._extractor.chat(said, self._clock.now())
         return await self.pool.intake(
-            LeadInput(team_id, facts, said, origin="wechat", external_ref=f"wechat:{sender}"),
+            LeadInput(team_id, facts, said, origin="wechat", external_ref=sender),
             LeadSource.WECHAT,
         )

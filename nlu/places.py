@@ -41,11 +41,13 @@ class PlaceIndex:
         if not said:
             return Located()
         # A foreign name wins over Chinese names that are places only sometimes ("新加坡滨海湾" is not
-        # 滨海新区 in Tianjin); a strong Chinese place name wins over a foreign one.
-        if not regions.place_names(said):
-            for name, country in _abroad():
-                if name in said:
-                    return Located(country=country)
+        # 滨海新区 in Tianjin) and over those inside it (旧金山 is San Francisco, not 金山区 in Shanghai);
+        # another Chinese place name wins over a foreign one.
+        abroad = [(name, country) for name, country in _abroad() if name in said]
+        if abroad:
+            chinese = regions.place_names(said)
+            if all(any(found in name for name, _ in abroad) for found in chinese):
+                return Located(country=abroad[0][1])
         resolution = regions.resolve(said)
         if resolution.ambiguous:
             return Located(None, tuple(_division(c) for c in resolution.candidates))

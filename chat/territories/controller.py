@@ -206,7 +206,8 @@ class TerritoryFeature:
                 return None
             day = moment.date()
             # "11月23日" said on 23 November at 10:00 is today: when() looks for the next 09:00.
-            if day.year > now.year and (this_year := _same_day(day, now.year)) is not None and this_year >= now.date():
+            this_year = _same_day(day, now.year) if day.year > now.year else None
+            if this_year is not None and this_year >= now.date():
                 day = this_year
             days.append(day)
         if len(days) == 1:

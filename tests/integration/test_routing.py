@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chat.app import App
 from chat.territories.view import PoolAct
-from crm.errors import InputRejected, NotAllowed
+from crm.errors import InputRejected, NotAllowed, NotFound
 from crm.inputs import ChatMessage
 from crm.intake import FormErrors
 from crm.leads import AssignedBy, LeadSource, LeadStatus
@@ -64,7 +64,7 @@ async def team(pool_app: App) -> SalesTeam:
     return team
 
 
-async def count(engine: AsyncEngine, table: t.Table) -> int:
+async def count(engine: AsyncEngine, table: Table) -> int:
     async with engine.connect() as conn:
         return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
 
@@ -144,7 +144,7 @@ async def test_a_burst_of_form_leads_loses_and_doubles_none(
     assert await count(engine, t.leads) == 120
     assert await count(engine, t.customers) == 120
     async with engine.connect() as conn:
-        statuses = dict(
+        statuses: dict[str, int] = dict(
             (await conn.execute(select(t.leads.c.status, func.count()).group_by(t.leads.c.status))).all()
         )
     assert sum(statuses.values()) == 120 and set(statuses) <= {"assigned", "pool"}
@@ -205,7 +205,7 @@ async def test_a_territory_s_pool_leads_are_claimable_by_its_members_only(
     assert routed.lead.status is LeadStatus.POOL and routed.lead.territory == "浦东"
     assert routed.lead.reason["key"] == "routing.reason.nobody_eligible"
     assert (await pool_app.pool.listing(team.zhao)).total == 0
-    with pytest.raises(Exception, match="pool.not_found"):
+    with pytest.raises(NotFound, match=r"pool\.not_found"):
         await pool_app.pool.claim(team.zhao, routed.lead.id)
     assert (await pool_app.pool.listing(team.li)).total == 1
     assert (await pool_app.pool.listing(team.manager)).total == 1
