@@ -4,7 +4,7 @@ with field errors, 401), idempotency, a burst, and the endpoint off without a to
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,14 +31,14 @@ Client = TestClient[Any, Any]
 @pytest.fixture
 async def api(
     sqlite_engine: AsyncEngine, clock: FakeClock, extractor: Extractor, tmp_path: Path, aiohttp_client: Any
-) -> AsyncIterator[tuple[Client, App, SalesTeam]]:
+) -> tuple[Client, App, SalesTeam]:
     app = make_pool_app(sqlite_engine, clock, extractor, tmp_path, RecordingNotifier())
     team = await sales_team(app)
     await load_territories(app, team)
     web_app = web.Application()
     LeadIntakeApi(app, TOKEN).mount(web_app)
     client = await aiohttp_client(web_app)
-    yield client, app, team
+    return client, app, team
 
 
 def post(client: Client) -> Callable[..., Awaitable[Any]]:
@@ -122,9 +122,9 @@ async def test_a_burst_of_posts_is_routed_without_losing_or_doubling_one(
 
 
 def test_the_endpoint_is_off_without_a_token(sqlite_engine: AsyncEngine, tmp_path: Path) -> None:
-    off = Settings(CHATCRM_API_TOKEN=None)  # type: ignore[call-arg]
-    blank = Settings(CHATCRM_API_TOKEN="  ")  # type: ignore[call-arg]
-    on = Settings(CHATCRM_API_TOKEN=TOKEN)  # type: ignore[call-arg]
+    off = Settings(CHATCRM_API_TOKEN=None)
+    blank = Settings(CHATCRM_API_TOKEN="  ")
+    on = Settings(CHATCRM_API_TOKEN=TOKEN)
     assert intake_api(off, None) is None  # type: ignore[arg-type]
     assert intake_api(blank, None) is None  # type: ignore[arg-type]
     assert isinstance(intake_api(on, None), LeadIntakeApi)  # type: ignore[arg-type]
