@@ -728,7 +728,12 @@ _CACHE: dict[tuple[str, int], Territories] = {}
 
 
 def default_territories(resolve: Resolve) -> Territories:
-    return cached(default_source(), resolve)
+    try:
+        return cached(default_source(), resolve)
+    except TerritoryConfigError:
+        # A resolver that knows no place (crm.places.NoPlaces) cannot read the provinces of the sales
+        # regions: no regions then, and every lead waits in the default pool.
+        return Territories(regions=(), source=default_source())
 
 
 def cached(source: str, resolve: Resolve) -> Territories:
