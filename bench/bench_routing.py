@@ -199,7 +199,9 @@ async def posts(app: App, engine: AsyncEngine) -> dict[str, Any]:
 async def race(app: App, admin: Member, reps: list[Member]) -> dict[str, Any]:
     rounds_ok = 0
     for n in range(RACE_ROUNDS):
-        routed = await app.intake.form(admin.team_id, {"name": f"李雷{n}", "phone": f"1380000{n:04d}", "address": "朝阳"}, None)
+        routed = await app.intake.form(
+            admin.team_id, {"name": f"李雷{n}", "phone": f"1380000{n:04d}", "address": "朝阳"}, None
+        )
 
         async def claim(rep: Member, lead_id: int = routed.lead.id) -> bool:
             try:
@@ -213,7 +215,9 @@ async def race(app: App, admin: Member, reps: list[Member]) -> dict[str, Any]:
     return {"rounds": RACE_ROUNDS, "exactly_one_winner": rounds_ok}
 
 
-async def run_backend(backend: str, workdir: Path, places: PlaceIndex, extractor: Extractor) -> dict[str, Any]:
+async def run_backend(
+    backend: str, workdir: Path, places: PlaceIndex, extractor: Extractor
+) -> dict[str, Any]:
     drop = None
     if backend == "sqlite":
         url = sqlite_url(workdir / "routing.db")

@@ -57,8 +57,17 @@ def test_territories_route_and_pool_from_the_command_line(tmp_path: Path) -> Non
     routed = chatcrm(tmp_path, "route", "--team", "1", "--address", "广州天河区体育西路", "--json")
     assert routed.returncode == 0, routed.stderr
     decision = json.loads(routed.stdout)
-    assert decision["division"] == {"province": "广东省", "city": "广州市", "district": "天河区", "code": "440106"}
-    assert decision["region"]["key"] == "south" and decision["rule"] == "广州" and decision["matched_by"] == "city"
+    assert decision["division"] == {
+        "province": "广东省",
+        "city": "广州市",
+        "district": "天河区",
+        "code": "440106",
+    }
+    assert (
+        decision["region"]["key"] == "south"
+        and decision["rule"] == "广州"
+        and decision["matched_by"] == "city"
+    )
     assert decision["assignee"]["id"] == 1 and decision["members"][0]["eligible"] is True
     unclear = json.loads(chatcrm(tmp_path, "route", "--team", "1", "--address", "朝阳", "--json").stdout)
     assert unclear["assignee"] is None and unclear["pool"] == "公海"
