@@ -48,9 +48,9 @@ async def test_route_list_and_claim_on_telegram(tg: Tg) -> None:
     assert "138****4590" in listing and "13812344590" not in listing
     claim = next(data for label, data in tg.buttons().items() if label.startswith("领取"))
     await tg.press(REP, "领取")
-    answers = " ".join(e.text for e in tg.session.edits()) + " ".join(tg.session.texts())
+    answers = " ".join(e.text or "" for e in tg.session.edits()) + " ".join(tg.session.texts())
     assert "已领取" in answers and "+86 138 1234 4590" in answers
     tg.session.clear()
     await tg.feed(callback_update(REP2, claim))
-    again = " ".join(e.text for e in tg.session.edits()) + " ".join(tg.session.texts())
+    again = " ".join(e.text or "" for e in tg.session.edits()) + " ".join(tg.session.texts())
     assert "手慢了" in again and "小李" in again
