@@ -209,12 +209,14 @@ class LeadRepository:
             for member, moment in (
                 await self._conn.execute(
                     select(c.assignee_id, func.max(c.assigned_at))
-                    .where(c.assignee_id.in_(ids))
+                    .where(c.assignee_id.in_(ids), c.assigned_by.is_distinct_from(AssignedBy.EXISTING.value))
                     .group_by(c.assignee_id)
                 )
             ).all()
         }
         for member, moment, how in rows:
+            if how == AssignedBy.EXISTING.value:
+                continue  # a customer of theirs coming back is no new lead
             in_24h, today, claims, _ = received.get(int(member), (0, 0, 0, None))
             if moment.timestamp() >= since:
                 in_24h += 1
