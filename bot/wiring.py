@@ -136,6 +136,7 @@ def lead_job(runtime: Runtime) -> LeadJob:
         runtime.clock,
         LeadJobConfig(poll_seconds=runtime.settings.lead_poll_seconds),
         ready=lambda: bool(runtime.notifier.channels()),
+        funnels=app.deals.funnel,
     )
     app.ports.uow.subscribe(job.committed)
     return job

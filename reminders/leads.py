@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -29,7 +29,7 @@ from crm.model import Member
 from crm.pool import Notice, PoolService
 from crm.ports import Clock
 from crm.reclaim import ReclaimService
-from crm.stages import default_funnel
+from crm.stages import Funnel, default_funnel
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,9 @@ class LeadJob:
         clock: Clock,
         config: LeadJobConfig | None = None,
         ready: Callable[[], bool] | None = None,
+        funnels: Callable[[int], Awaitable[Funnel]] | None = None,
     ) -> None:
+        """`funnels` gives a team's funnel (stage names in reclaim messages; the default without)."""
         self._pool = pool
         self._reclaim = reclaim
         self._members = members
@@ -68,6 +70,7 @@ class LeadJob:
         self.config = config or LeadJobConfig()
         self._ready = ready
         self._wake: asyncio.Event | None = None
+        self._funnels = funnels
 
     def committed(self, events: Sequence[Event]) -> None:
         """Subscribed to the units of work: a lead with a notice was committed."""
@@ -113,7 +116,7 @@ class LeadJob:
     async def _run(self, team_id: int) -> tuple[int, int]:
         result = await self._reclaim.run(team_id, self._clock.now())
         territories, _ = await self._pool.territories(team_id)
-        funnel = default_funnel()
+        funnel = await self._funnels(team_id) if self._funnels is not None else default_funnel()
         for warned in result.warned:
             member = warned.member
             days = territories.reclaim.days_for(warned.deal.stage)

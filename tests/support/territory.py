@@ -39,7 +39,7 @@ def make_pool_app(
 
 
 def lead_job(app: App, notifier: RecordingNotifier, clock: FakeClock) -> LeadJob:
-    return LeadJob(app.pool, app.reclaim, app.members, notifier, clock)
+    return LeadJob(app.pool, app.reclaim, app.members, notifier, clock, funnels=app.deals.funnel)
 
 
 @dataclass
