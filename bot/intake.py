@@ -93,6 +93,7 @@ class LeadIntakeApi:
         team_id = self._team_id or await self._app.pool.first_team_id()
         if team_id is None:
             return web.json_response({"error": "no_team"}, status=503)
+        self._team_id = team_id  # teams are never deleted: the first one stays the first
         key = request.headers.get("Idempotency-Key")
         try:
             routed = await self._app.intake.form(team_id, data, key)

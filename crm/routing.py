@@ -217,7 +217,7 @@ class LeadRouter:
     def __init__(self, normalizer: Normalizer, places: PlaceResolver) -> None:
         self.normalizer = normalizer
         self.places = places
-        self._pool_owners: dict[int, int] = {}
+        self._pool_owners: dict[int, Member] = {}
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -259,11 +259,14 @@ class LeadRouter:
     async def pool_owner(self, uow: UnitOfWork, team_id: int, at: datetime) -> Member:
         """The inactive member who owns the records of the team's pool leads, made on first use."""
         known = self._pool_owners.get(team_id)
-        member_id = known or await uow.leads.pool_owner(team_id)
+        if known is not None:
+            # The pool owner never changes once made (a row per team); no need to read it per lead.
+            return known
+        member_id = await uow.leads.pool_owner(team_id)
         if member_id is not None:
             member = await uow.members.get(member_id)
             if member is not None:
-                self._pool_owners[team_id] = member_id
+                self._pool_owners[team_id] = member
                 return member
         team = await uow.teams.get(team_id)
         member = await uow.members.add(
