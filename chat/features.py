@@ -25,6 +25,7 @@ from chat.members.controller import Members
 from chat.ports import Ports
 from chat.registry import Registry
 from chat.reminders.controller import Reminders
+from chat.territories.controller import TerritoryFeature
 from chat.voice.controller import VoiceNotes
 from crm.capture import CaptureService
 from crm.cards import CardService
@@ -33,11 +34,16 @@ from crm.customers import CustomerService
 from crm.deals import DealService
 from crm.digest import DigestService
 from crm.inbox import Inbox
+from crm.intake import Intake
 from crm.linking import LinkService
 from crm.members import MemberService
 from crm.model import DEFAULT_TIMEZONE
+from crm.places import NoPlaces
+from crm.pool import PoolService
+from crm.reclaim import ReclaimService
 from crm.reminders import ReminderService
 from crm.roster import RosterService
+from crm.routing import LeadRouter
 from crm.voice import VoiceService
 
 
@@ -62,6 +68,7 @@ class Features:
     voice_notes: VoiceNotes
     deal_actions: Deals
     card_actions: Cards
+    territories: TerritoryFeature
     charts: FunnelCharts
     # the domain
     members: MemberService
@@ -76,6 +83,9 @@ class Features:
     deals: DealService
     digests: DigestService
     cards: CardService
+    pool: PoolService
+    reclaim: ReclaimService
+    intake: Intake
 
 
 def build(ports: Ports, limits: Limits) -> Features:
@@ -108,7 +118,11 @@ def build(ports: Ports, limits: Limits) -> Features:
         documents=ports.documents,
         max_bytes=max_bytes,
     )
-    digests = DigestService(ports.uow, ports.clock, calendar=ports.calendar)
+    router = LeadRouter(ports.normalizer, ports.places or NoPlaces())
+    pool = PoolService(ports.uow, ports.clock, router, ports.extractor)
+    reclaim = ReclaimService(ports.uow, ports.clock, router)
+    intake = Intake(pool, ports.normalizer, ports.extractor, ports.clock)
+    digests = DigestService(ports.uow, ports.clock, calendar=ports.calendar, pool=pool)
     # At most `ocr_workers` tesseract runs at once.
     cards = CardService(
         ports.uow,
@@ -144,6 +158,13 @@ def build(ports: Ports, limits: Limits) -> Features:
     # Voice notes: the minutes' buttons and pending answers, /terms.
     voice_notes = VoiceNotes(voice, members)
     voice_notes.register(registry)
+    # Territories and the pool: /pool /lead /away /territories, claim, assign and reclaim buttons, the
+    # territory file (a file route before deals', which takes other .toml files as stage files), the
+    # forwarded chat after /lead, and "route to the team" on a manager's lead card.
+    territories = TerritoryFeature(pool, reclaim, members, ports.clock, ports.extractor, intake)
+    territories.register(registry)
+    leads.take_bursts("lead", territories.forwarded)
+    leads.annotate(territories.capture_offer)
     # Deals: /deals /deal /advance /pipeline /digest /stages, deal buttons, typed stage changes and
     # roles, files as evidence (the first file route), the answer to a photo nobody takes, and the
     # evidence offer on a captured chat's lead card.
@@ -163,6 +184,7 @@ def build(ports: Ports, limits: Limits) -> Features:
         voice_notes=voice_notes,
         deal_actions=deal_actions,
         card_actions=card_actions,
+        territories=territories,
         charts=charts,
         members=members,
         roster=roster,
@@ -176,4 +198,7 @@ def build(ports: Ports, limits: Limits) -> Features:
         deals=deals,
         digests=digests,
         cards=cards,
+        pool=pool,
+        reclaim=reclaim,
+        intake=intake,
     )

@@ -48,7 +48,7 @@ def keys() -> set[str]:
 
 
 def _load() -> None:
-    from chat.messages import cards, channels, core, deals, members, reminders, voice
+    from chat.messages import cards, channels, core, deals, members, reminders, territories, voice
 
     register(core.MESSAGES)
     register(reminders.MESSAGES)
@@ -57,6 +57,7 @@ def _load() -> None:
     register(cards.MESSAGES)
     register(deals.MESSAGES)
     register(members.MESSAGES)
+    register(territories.MESSAGES)
 
 
 _load()

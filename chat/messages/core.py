@@ -34,6 +34,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "/customer 名称 — 客户卡片和往来记录\n"
         "/deals、/deal 名称 — 商机和阶段；/advance — 推进阶段\n"
         "/reminders — 待办提醒；/settings — 免打扰时段、周末、时区\n"
+        "/pool — 公海线索（领取）；/away — 休假时不接新线索\n"
         "/undo — 撤销上一条记录\n"
         "/link — 绑定微信 / Telegram 的同一账号\n"
         "/lang — 切换语言（中文 / English）\n"
@@ -50,6 +51,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "/customer name — a customer's card and history\n"
         "/deals, /deal name — deals and stages; /advance — move a deal on\n"
         "/reminders — what is pending; /settings — quiet hours, weekends, timezone\n"
+        "/pool — leads in the pool (claim); /away — time off, no new leads\n"
         "/undo — undo your last capture\n"
         "/link — use the same account on WeChat and Telegram\n"
         "/lang — switch language (中文 / English)\n"
@@ -59,12 +61,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "\n\n经理命令：\n/invite rep|manager — 生成邀请链接\n/invites — 未使用的邀请（可撤销）\n"
         "/members — 团队成员：停用、角色、转交客户\n/review — 待审核的疑似重复\n"
         "/pipeline — 各阶段商机数和图表\n/digest — 立即发送每日简报（/digest 08:30 改时间）\n"
-        "/terms 词1，词2 — 语音识别的产品术语",
+        "/terms 词1，词2 — 语音识别的产品术语\n"
+        "/lead — 把线索按辖区分配给团队；/territories — 辖区与公海规则",
         "\n\nManager commands:\n/invite rep|manager — create an invite link\n"
         "/invites — open invites (revoke them)\n/members — the team: deactivate, roles, hand over customers\n"
         "/review — possible duplicates to review\n/pipeline — deals per stage with a chart\n"
         "/digest — the daily digest now (/digest 08:30 changes its time)\n"
-        "/terms word1, word2 — product terms for speech recognition",
+        "/terms word1, word2 — product terms for speech recognition\n"
+        "/lead — route a lead to the team by territory; /territories — territories and pool rules",
     ),
     "role.rep": ("销售", "rep"),
     "role.manager": ("经理", "manager"),
@@ -207,6 +211,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "source.note": ("备注", "note"),
     "source.document": ("文件", "document"),
     "source.location": ("位置", "location"),
+    "source.lead": ("线索", "lead"),
     # undo
     "undo.done": (
         "↩️ 已撤销上一条记录（{when}）。原始内容仍保留在历史中。",
