@@ -48,6 +48,8 @@ class App:
         self.deals = features.deals
         self.digests = features.digests
         self.cards = features.cards
+        self.history = features.history
+        self.data_health = features.data_health
 
     # --- who is talking -------------------------------------------------------------------------
 

@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from crm.errors import StorageConflict, StorageError
 from crm.events import Event, ReminderScheduled, Subscriber
 from crm.model import ReminderStatus
+from storage import data_health as h
 from storage import deals as d
+from storage import history as hq
 from storage import repositories as r
 from storage.db import READ_ONLY
 
@@ -53,6 +55,9 @@ class SqlUnitOfWork:
     digests: d.DigestDeliveryRepository
     deal_queries: d.DealQueries
     link_codes: r.LinkCodeRepository
+    history: hq.HistoryQueries
+    data_health: h.DataHealthQueries
+    nudges: h.NudgeDeliveryRepository
 
     def __init__(
         self,
@@ -103,6 +108,9 @@ class SqlUnitOfWork:
         self.digests = d.DigestDeliveryRepository(conn)
         self.deal_queries = d.DealQueries(conn)
         self.link_codes = r.LinkCodeRepository(conn)
+        self.history = hq.HistoryQueries(conn)
+        self.data_health = h.DataHealthQueries(conn)
+        self.nudges = h.NudgeDeliveryRepository(conn)
         return self
 
     async def _connect_and_begin(self) -> AsyncConnection:

@@ -48,7 +48,7 @@ def keys() -> set[str]:
 
 
 def _load() -> None:
-    from chat.messages import cards, channels, core, deals, reminders, voice
+    from chat.messages import cards, channels, core, data_health, deals, history, reminders, voice
 
     register(core.MESSAGES)
     register(reminders.MESSAGES)
@@ -56,6 +56,8 @@ def _load() -> None:
     register(voice.MESSAGES)
     register(cards.MESSAGES)
     register(deals.MESSAGES)
+    register(history.MESSAGES)
+    register(data_health.MESSAGES)
 
 
 _load()

@@ -50,6 +50,7 @@ from crm.model import (
     StoredFile,
     Team,
 )
+from tests.support import fake_history
 
 MAX_DIGEST_ATTEMPTS = 3  # as storage.deals
 T = TypeVar("T")
@@ -713,6 +714,9 @@ class FakeUnitOfWork:
         self.digests = DigestDeliveryRepository(self, "digests")
         self.deal_queries = DealQueries(self)
         self.link_codes = LinkCodeRepository(self, "link_codes")
+        self.history = fake_history.HistoryQueries(self)
+        self.data_health = fake_history.DataHealthQueries(self)
+        self.nudges = fake_history.NudgeDeliveryRepository(self, "nudges")
 
     def view(self, table: str) -> dict[Any, Any]:
         committed = self.database.tables.get(table, {})
