@@ -21,6 +21,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
 
 from crm.model import Member
 
@@ -70,7 +71,7 @@ class Figures:
             **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in dataclasses.fields(self)}
         )
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "customers": self.customers,
             "complete": self.complete,
@@ -107,7 +108,7 @@ class TeamHealth:
     total: Figures
     nudges: bool = True  # whether the team's reps get the weekly nudge
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "team": self.team_id,
             "at": self.now.isoformat(),
