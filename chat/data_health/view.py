@@ -14,7 +14,8 @@ from crm.model import Lang, Member
 
 OWNERS_SHOWN = 15
 BUTTONS_PER_GAP = 2
-MAX_NAME = 16
+MAX_NAME = 24  # characters of a name in the text
+MAX_LABEL = 16  # ... and on a button
 
 
 def team_report(member: Member, health: TeamHealth) -> Reply:
@@ -114,13 +115,14 @@ def _head(lang: Lang, figures: Figures) -> str:
 def _gap_line(lang: Lang, gap: Gap) -> str:
     names = [_example(lang, example) for example in gap.examples]
     examples = t(lang, "health.examples", names=_join(lang, names)) if names else ""
-    return t(lang, f"health.gap.{gap.kind.value}", count=gap.count, examples=examples)
+    key = f"health.gap.{gap.kind.value}"
+    return t(lang, f"{key}.one" if gap.count == 1 else key, count=gap.count, examples=examples)
 
 
 def _example(lang: Lang, example: Example) -> str:
-    name = _short(example.name) or t(lang, "health.unnamed")
+    name = _short(example.name, MAX_NAME) or t(lang, "health.unnamed")
     if example.company:
-        return t(lang, "health.example.at", name=name, company=_short(example.company))
+        return t(lang, "health.example.at", name=name, company=_short(example.company, MAX_NAME))
     return name
 
 
@@ -140,7 +142,11 @@ def _gap_buttons(lang: Lang, gaps: Sequence[Gap]) -> tuple[tuple[Button, ...], .
         usable = [e for e in gap.examples if e.target is not None][:BUTTONS_PER_GAP]
         buttons += [
             Button(
-                t(lang, f"health.button.{gap.kind.value}", name=_short(e.name) or t(lang, "health.unnamed")),
+                t(
+                    lang,
+                    f"health.button.{gap.kind.value}",
+                    name=_short(e.name, MAX_LABEL) or t(lang, "health.unnamed"),
+                ),
                 act,
                 e.target or 0,
                 arg,
@@ -154,6 +160,6 @@ def _join(lang: Lang, items: Sequence[str]) -> str:
     return ("、" if lang is Lang.ZH else ", ").join(items)
 
 
-def _short(text: str | None) -> str:
+def _short(text: str | None, limit: int) -> str:
     said = " ".join((text or "").split())
-    return said if len(said) <= MAX_NAME else said[: MAX_NAME - 1] + "…"
+    return said if len(said) <= limit else said[: limit - 1] + "…"

@@ -99,6 +99,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "• {count} 个客户还没有联系人：发来对方的名片，或转发和对方的聊天{examples}",
         "• {count} customers have no contact: send a business card, or forward a chat with them{examples}",
     ),
+    # English singulars (Chinese needs none)
+    "health.gap.no_phone.one": (
+        "• 1 位联系人没有电话：发来他的名片，或点下面的名字输入号码{examples}",
+        "• 1 contact has no phone: send their business card, or tap the name below and type the "
+        "number{examples}",
+    ),
+    "health.gap.no_follow_up.one": (
+        "• 1 个客户没有跟进状态：点下面的客户选一个状态，或拜访后发语音纪要{examples}",
+        "• 1 customer has no follow-up status: tap it below and pick a status, or send a voice note "
+        "after your next visit{examples}",
+    ),
+    "health.gap.no_next_step.one": (
+        "• 1 个商机没有下一步：发语音或转发聊天说明下次拜访时间，我会提醒你{examples}",
+        "• 1 deal has no next step: say when you meet next in a voice note or a forwarded chat, and I "
+        "will remind you{examples}",
+    ),
+    "health.gap.untouched.one": (
+        "• 1 个客户超过 30 天没有联系：转发最近的聊天，或发一条拜访语音{examples}",
+        "• 1 customer untouched for 30+ days: forward your latest chat with them, or send a visit voice "
+        "note{examples}",
+    ),
+    "health.gap.no_contact.one": (
+        "• 1 个客户还没有联系人：发来对方的名片，或转发和对方的聊天{examples}",
+        "• 1 customer has no contact: send a business card, or forward a chat with them{examples}",
+    ),
     "health.examples": ("（如 {names}）", " (e.g. {names})"),
     "health.example.at": ("{name}·{company}", "{name} at {company}"),
     "health.unnamed": ("未命名", "unnamed"),
