@@ -82,9 +82,7 @@ async def test_each_rep_once_a_week_in_their_language(
 
     (zh,) = notifier.to(team.rep.id)
     assert zh.text.startswith("🧹 每周数据小提醒")
-    assert (
-        "• 1 位联系人没有电话：发来他的名片，或点下面的名字输入号码（如 王芳·星辰科技有限公司）" in zh.text
-    )
+    assert "• 1 位联系人没有电话：发来他的名片，或点下面的名字输入号码（如 王芳·星辰科技有限公司）" in zh.text
     assert "• 1 个客户没有跟进状态" in zh.text and "• 1 个商机没有下一步" in zh.text
     assert "• 1 个客户超过 30 天没有联系" in zh.text
     phone = next(b for b in zh.all_buttons() if b.act is Act.EDIT_FIELD)
