@@ -411,8 +411,9 @@ class HistoryQueries(Protocol):
         after: int | None = None,
         limit: int,
     ) -> list[AuditEntry]:
-        """The team's audit entries, newest first: those touching a customer's family (`family`) or
-        one record (by their journal rows or their target), by one actor, made at or after `since`.
+        """The team's audit entries, newest first: those touching a customer with its contacts and
+        deals (by journal rows or target) and its interactions (by target), or one record, by one
+        actor, made at or after `since`.
         `before` and `after` are entry ids to page from: the `limit` entries just older than
         `before`, or just newer than `after` (still newest first)."""
         ...

@@ -47,6 +47,7 @@ class History:
 
 
 def _cursor(arg: str) -> int:
-    if not arg.isdigit():
+    # An entry id from our own button; anything else (a forged callback) is a stale button.
+    if not arg.isdigit() or len(arg) > 18:
         raise NotFound("error.stale_button")
     return int(arg)

@@ -20,6 +20,9 @@ from crm.model import Customer, FieldChange, Lang, Member
 MAX_CHANGES = 8  # lines per operation; the rest is counted
 MAX_VALUE = 60  # characters of one value
 MAX_MERGE_BUTTONS = 2
+# A page fits one Telegram message (4096 characters), so that paging edits it in place; operations
+# past this are left to the next page.
+PAGE_CHARS = 3500
 
 
 class HistoryAct(StrEnum):
@@ -44,23 +47,29 @@ def page(member: Member, history: HistoryPage, *, replace: bool = False) -> Repl
     lines = [t(lang, "history.head", customer=customer_name(lang, history.customer))]
     if not history.operations:
         lines.append(t(lang, "history.none"))
+    shown: list[Operation] = []
+    older = history.older
     for operation in history.operations:
-        lines.append("")
-        lines += _operation(member, history, operation)
-    if history.operations and history.older is None and history.newer is not None:
+        block = ["", *_operation(member, history, operation)]
+        if shown and sum(len(line) + 1 for line in lines + block) > PAGE_CHARS:
+            older = shown[-1].entry.id  # the rest starts the next page
+            break
+        lines += block
+        shown.append(operation)
+    if shown and older is None and history.newer is not None:
         lines += ["", t(lang, "history.page.end")]
     customer = history.customer.id
     paging = [
         Button(t(lang, "history.button.newer"), HistoryAct.NEWER, customer, str(history.newer))
         if history.newer is not None
         else None,
-        Button(t(lang, "history.button.older"), HistoryAct.OLDER, customer, str(history.older))
-        if history.older is not None
+        Button(t(lang, "history.button.older"), HistoryAct.OLDER, customer, str(older))
+        if older is not None
         else None,
     ]
     undo = [
         Button(t(lang, "history.button.undo_merge", merge=op.merge.id), Act.UNDO_MERGE, op.merge.id)
-        for op in history.operations
+        for op in shown
         if op.merge is not None
         and op.merge.undone_at is None
         and (op.merge.actor_id == member.id or member.role.sees_team)

@@ -287,3 +287,22 @@ def test_the_team_lists_owners_with_most_to_fix_first_and_idle_reps() -> None:
     health = team_health(1, NOW, figures, {1: rep, 2: idle, 3: manager})
     assert [owner.member_id for owner in health.owners] == [3, 1, 2]
     assert health.total == Figures(customers=7, missing_phone=1, untouched_30=4)
+
+
+def test_a_page_fits_one_message_and_the_rest_starts_the_next() -> None:
+    needs = [f"需求{n}" * 20 for n in range(4)]
+    operations = [
+        Operation(
+            AuditEntry(100 - n, 1, 1, "field.edited", "interaction", 9, {}, NOW),
+            member(),
+            [change("customer", 5, "needs", [], needs[: k + 1]) for k in range(4)]
+            + [change("customer", 5, "keywords", [], needs)] * 4,
+        )
+        for n in range(6)
+    ]
+    history = HistoryPage(customer(), team_funnel({}), operations, {}, {1: "小李"}, older=None, newer=None)
+    reply = page(member(), history)
+    shown = reply.text.count("🕒")
+    assert 1 <= shown < 6 and len(reply.text) <= 3500
+    (older,) = [b for b in reply.all_buttons() if b.act.value == "hb"]
+    assert older.arg == str(100 - (shown - 1))  # the next page starts after the last one shown
