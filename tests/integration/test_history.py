@@ -230,3 +230,18 @@ async def test_the_operators_audit_of_a_team(both: tuple[App, Team], clock: Fake
     assert [op.entry.action for op in recent] == ["field.edited"]
     contact_only = await app.history.audit(team.admin.team_id, record=RecordRef("contact", lead.contact.id))
     assert [op.entry.action for op in contact_only] == ["field.edited", "capture"]
+
+
+async def test_an_undone_capture_shows_what_it_took_back(both: tuple[App, Team], clock: FakeClock) -> None:
+    app, team = both
+    first = await app.capture.chat(team.rep, [ChatMessage("星河电子有限公司 陈晨 13812340000", key="u1")])
+    assert first.customer
+    clock.advance(hours=1)
+    await app.capture.chat(team.rep, [ChatMessage("陈晨 13812340000：预算80万，下个月签", key="u2")])
+    clock.advance(hours=1)
+    await app.command(team.rep, "undo", "")
+
+    undone, update, _ = blocks(await app.command(team.rep, "history", "星河电子"))
+    assert "小李 · ↩ 撤销采集（聊天）" in undone and "客户 · 预算：80万 → （空）" in undone
+    assert "小李 · 采集（聊天）「陈晨 13812340000：预算80万，下个月签」" in update
+    assert "客户 · 预算：（空） → 80万" in update
