@@ -18,7 +18,6 @@ from sqlalchemy import (
     Select,
     and_,
     case,
-    exists,
     func,
     insert,
     literal,
@@ -26,6 +25,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    union,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -108,26 +108,46 @@ class DataHealthQueries:
         # the aggregate), the last-touched probe ran once per untouched bucket, three times as slow.
         return query.cte("flags").prefix_with("MATERIALIZED")
 
-    def _next_step(self, now: datetime) -> ColumnElement[bool]:
-        """An open deal has a next step: an open reminder on its customer, a next meeting ahead, or an
-        open commitment not yet overdue (the query joins the deal's customer as `customers`)."""
-        d, c, r, k = t.deals, t.customers, t.reminders, t.commitments
-        reminder = exists().where(r.c.customer_id == d.c.customer_id, r.c.status.in_(_OPEN_REMINDERS))
-        commitment = exists().where(
-            k.c.customer_id == d.c.customer_id,
-            k.c.done_at.is_(None),
-            or_(k.c.due_at.is_(None), k.c.due_at >= now),
+    def _planned(self, team_id: int, now: datetime) -> Any:
+        """The team's customers with a next step: an open reminder, an open commitment not yet overdue,
+        or a next meeting ahead. One set for the whole team, joined to its open deals: cheaper than
+        asking deal by deal (on PostgreSQL half the time of two probes per deal)."""
+        c, r, k = t.customers, t.reminders, t.commitments
+        return (
+            union(
+                select(r.c.customer_id.label("customer_id")).where(
+                    r.c.team_id == team_id, r.c.status.in_(_OPEN_REMINDERS)
+                ),
+                select(k.c.customer_id).where(
+                    k.c.team_id == team_id,
+                    k.c.done_at.is_(None),
+                    or_(k.c.due_at.is_(None), k.c.due_at >= now),
+                ),
+                select(c.c.id).where(c.c.team_id == team_id, c.c.next_meeting > now),
+            )
+            .cte("planned")
+            .prefix_with("MATERIALIZED")
         )
-        return or_(reminder, and_(c.c.next_meeting.is_not(None), c.c.next_meeting > now), commitment)
 
-    def _open_deals(self, team_id: int, owner_id: int | None) -> Select[Any]:
+    def _open_deals(
+        self, team_id: int, owner_id: int | None, now: datetime
+    ) -> tuple[Select[Any], ColumnElement[bool]]:
+        """Open deals (of one owner) with their customer, and the condition of those without a next
+        step."""
         d, c = t.deals, t.customers
+        planned = self._planned(team_id, now)
         query = (
             select(d.c.owner_id)
-            .select_from(d.join(c, c.c.id == d.c.customer_id))
+            .select_from(
+                d.join(c, c.c.id == d.c.customer_id).outerjoin(
+                    planned, planned.c.customer_id == d.c.customer_id
+                )
+            )
             .where(d.c.team_id == team_id, d.c.status == DealStatus.OPEN.value, d.c.archived_at.is_(None))
         )
-        return query.where(d.c.owner_id == owner_id) if owner_id is not None else query
+        if owner_id is not None:
+            query = query.where(d.c.owner_id == owner_id)
+        return query, planned.c.customer_id.is_(None)
 
     def _open_flags(self, team_id: int, owner_id: int | None) -> Select[Any]:
         f, new, old = t.duplicate_flags, t.contacts, aliased(t.contacts)
@@ -184,9 +204,8 @@ class DataHealthQueries:
             figures = of(owner)
             figures.contacts, figures.contacts_without_phone = int(total), int(without)
 
-        open_deals = self._open_deals(team_id, owner_id).add_columns(
-            func.count(), _count(not_(self._next_step(now)))
-        )
+        deals, unplanned = self._open_deals(team_id, owner_id, now)
+        open_deals = deals.add_columns(func.count(), _count(unplanned))
         for owner, total, without in await self._conn.execute(open_deals.group_by(t.deals.c.owner_id)):
             figures = of(owner)
             figures.open_deals, figures.deals_without_next_step = int(total), int(without)
@@ -234,10 +253,12 @@ class DataHealthQueries:
                 .order_by(c.c.created_at, c.c.id)
             )
         if kind is GapKind.NO_NEXT_STEP:
+            deals, unplanned = self._open_deals(team_id, owner_id, now)
             return (
-                self._open_deals(team_id, owner_id)
-                .with_only_columns(func.coalesce(func.nullif(d.c.title, ""), c.c.name), literal(None), d.c.id)
-                .where(not_(self._next_step(now)))
+                deals.with_only_columns(
+                    func.coalesce(func.nullif(d.c.title, ""), c.c.name), literal(None), d.c.id
+                )
+                .where(unplanned)
                 .order_by(d.c.created_at, d.c.id)
             )
         flags = self._customer_flags(team_id, owner_id)
