@@ -362,7 +362,8 @@ async def amain() -> None:
     if "postgres" not in backends:
         print("CHATCRM_TEST_POSTGRES_URL not set: PostgreSQL skipped (source scripts/test-postgres)")
     print(
-        f"{'backend':<9}{'customers':>10}{'seed s':>8}{'/health team s':>16}{'cpu s':>7}{'peak MB':>9}{'rep s':>8}"
+        f"{'backend':<9}{'customers':>10}{'seed s':>8}{'/health team s':>16}{'cpu s':>7}{'peak MB':>9}"
+        f"{'rep s':>8}"
         f"{'page p50/p99 ms':>17}{'busy 1st/deep ms':>18}{'audit 1k s':>12}"
     )
     results: dict[tuple[str, int], dict[str, Any]] = {}
