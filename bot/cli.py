@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from bot.commands import deals, extract, invite, members, reminders, run, territories
+from bot.commands import deals, extract, invite, members, records, reminders, run, territories
 from bot.logs import setup_logging
 from bot.settings import Settings
 
 # Each module adds its subcommands; the order is the order of `chatcrm --help`.
-COMMAND_MODULES = [run, extract, invite, members, reminders, deals, territories]
+COMMAND_MODULES = [run, extract, invite, members, reminders, deals, territories, records]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,6 +22,7 @@ from nlu.normalize import Normalizer
 from nlu.places import PlaceIndex
 from reminders.digest import DigestJob
 from reminders.leads import LeadJob, LeadJobConfig
+from reminders.nudges import NudgeJob
 from reminders.scheduler import ReminderScheduler, SchedulerConfig
 from reminders.workdays import ChineseWorkdays
 from storage.database import Database
@@ -97,10 +98,17 @@ async def build(settings: Settings, *, clock: Clock | None = None, migrate: bool
 
 
 def background_services(runtime: Runtime) -> list[Coroutine[Any, Any, None]]:
-    """Long-running jobs started beside the channels (reminders, digests)."""
+    """Long-running jobs started beside the channels (reminders, digests, data-health nudges)."""
     app = runtime.app
     digests = DigestJob(app.digests, app.members, runtime.notifier, app.features.charts, runtime.clock)
-    jobs = [reminder_scheduler(runtime).run(), digests.run(), lead_job(runtime).run()]
+    nudges = NudgeJob(
+        app.data_health,
+        app.members,
+        runtime.notifier,
+        runtime.clock,
+        ready=lambda: bool(runtime.notifier.channels()),
+    )
+    jobs = [reminder_scheduler(runtime).run(), digests.run(), lead_job(runtime).run(), nudges.run()]
     if runtime.speech is not None:
         if runtime.settings.whisper_preload:
             jobs.append(speech_warm_up(runtime.speech))

@@ -52,6 +52,8 @@ class App:
         self.pool = features.pool
         self.reclaim = features.reclaim
         self.intake = features.intake
+        self.history = features.history
+        self.data_health = features.data_health
 
     # --- who is talking -------------------------------------------------------------------------
 

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 
 from chat.cards.controller import Cards
 from chat.channels.controller import Channels
+from chat.data_health.controller import DataHealth
 from chat.deals.charts import FunnelCharts
 from chat.deals.controller import Deals
+from chat.history.controller import History
 from chat.leads.controller import Leads
 from chat.members.controller import Members
 from chat.ports import Ports
@@ -31,8 +33,10 @@ from crm.capture import CaptureService
 from crm.cards import CardService
 from crm.checkin import CheckInService
 from crm.customers import CustomerService
+from crm.data_health_service import DataHealthService
 from crm.deals import DealService
 from crm.digest import DigestService
+from crm.history import HistoryService
 from crm.inbox import Inbox
 from crm.intake import Intake
 from crm.linking import LinkService
@@ -69,6 +73,8 @@ class Features:
     deal_actions: Deals
     card_actions: Cards
     territories: TerritoryFeature
+    history_actions: History
+    health_actions: DataHealth
     charts: FunnelCharts
     # the domain
     members: MemberService
@@ -86,6 +92,8 @@ class Features:
     pool: PoolService
     reclaim: ReclaimService
     intake: Intake
+    history: HistoryService
+    data_health: DataHealthService
 
 
 def build(ports: Ports, limits: Limits) -> Features:
@@ -174,6 +182,14 @@ def build(ports: Ports, limits: Limits) -> Features:
     # Business cards: the last file route (photos nobody before took), their "fix" buttons, /card.
     card_actions = Cards(cards, members)
     card_actions.register(registry)
+    # History: /history and its paging buttons (a customer's audit trail).
+    history = HistoryService(ports.uow)
+    history_actions = History(history)
+    history_actions.register(registry)
+    # Data health: /health (the weekly nudge is a job in reminders/ that renders with its view).
+    data_health = DataHealthService(ports.uow, ports.clock, calendar=ports.calendar)
+    health_actions = DataHealth(data_health)
+    health_actions.register(registry)
 
     return Features(
         registry=registry,
@@ -185,6 +201,8 @@ def build(ports: Ports, limits: Limits) -> Features:
         deal_actions=deal_actions,
         card_actions=card_actions,
         territories=territories,
+        history_actions=history_actions,
+        health_actions=health_actions,
         charts=charts,
         members=members,
         roster=roster,
@@ -201,4 +219,6 @@ def build(ports: Ports, limits: Limits) -> Features:
         pool=pool,
         reclaim=reclaim,
         intake=intake,
+        history=history,
+        data_health=data_health,
     )

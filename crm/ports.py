@@ -12,6 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
+from crm.data_health import Example, Figures, GapKind, NudgeStatus
 from crm.dedup import LookupKey
 from crm.events import Subscriber
 from crm.facts import CardFacts, Facts
@@ -536,6 +537,85 @@ class LeadRepository(Protocol):
     async def summary(self, team_id: int, since: datetime, until: datetime, shown: int) -> PoolSummary: ...
 
 
+# --- history and data health ----------------------------------------------------------------------
+
+
+class HistoryQueries(Protocol):
+    """Reads of the audit log and the field journal for histories (crm.history)."""
+
+    async def operations(
+        self,
+        team_id: int,
+        *,
+        customer_id: int | None = None,
+        record: tuple[str, int] | None = None,
+        actor_id: int | None = None,
+        since: datetime | None = None,
+        before: int | None = None,
+        after: int | None = None,
+        limit: int,
+    ) -> list[AuditEntry]:
+        """The team's audit entries, newest first: those touching a customer with its contacts and
+        deals (by journal rows or target) and its interactions (by target), or one record, by one
+        actor, made at or after `since`.
+        `before` and `after` are entry ids to page from: the `limit` entries just older than
+        `before`, or just newer than `after` (still newest first)."""
+        ...
+
+    async def changes(self, audit_ids: Sequence[int]) -> list[FieldChange]:
+        """The journal rows of these operations, in the order they were made."""
+        ...
+
+    async def family(self, customer_id: int) -> set[tuple[str, int]]:
+        """The customer and the contacts and deals that belong to it now, in any state."""
+        ...
+
+
+class DataHealthQueries(Protocol):
+    """The figures of crm.data_health, computed by the database for a whole team at once."""
+
+    async def figures(self, team_id: int, now: datetime, owner_id: int | None = None) -> dict[int, Figures]:
+        """Each owner's figures (of one owner, with `owner_id`); owners with no records are absent."""
+        ...
+
+    async def examples(
+        self, team_id: int, owner_id: int, now: datetime, kinds: Sequence[GapKind], limit: int
+    ) -> dict[GapKind, list[Example]]:
+        """Up to `limit` records of each gap of one owner's, the oldest first."""
+        ...
+
+
+class NudgeRepository(Protocol):
+    """The weekly nudge's bookkeeping: one row per member and week, claimed with a lease."""
+
+    async def claim(
+        self, team_id: int, member_id: int, week: date, now: datetime, lease_until: datetime
+    ) -> bool:
+        """Takes the member's nudge of `week` until `lease_until`: True for exactly one caller. A
+        claim whose lease ran out, or a failed one whose pause is over, may be taken again a few
+        times."""
+        ...
+
+    async def settle(
+        self,
+        member_id: int,
+        week: date,
+        lease_until: datetime,
+        status: NudgeStatus,
+        at: datetime,
+        retry_at: datetime | None = None,
+    ) -> bool:
+        """Settles a claim still held (`lease_until` is its lease): delivered, skipped, or failed and
+        claimable again from `retry_at`. False when the claim was lost meanwhile."""
+        ...
+
+    async def settled(self, team_id: int, weeks: Sequence[date], now: datetime) -> set[tuple[int, date]]:
+        """(member, week) pairs of `weeks` that nobody may claim now: done, held, pausing or given up."""
+        ...
+
+    async def status(self, member_id: int, week: date) -> tuple[NudgeStatus, int] | None: ...
+
+
 class LinkCodeRepository(Protocol):
     async def add(self, link: LinkCode) -> None: ...
     async def get(self, code: str) -> LinkCode | None: ...
@@ -596,6 +676,12 @@ class UnitOfWork(Protocol):
     def ownership(self) -> OwnershipRepository: ...
     @property
     def leads(self) -> LeadRepository: ...
+    @property
+    def history(self) -> HistoryQueries: ...
+    @property
+    def data_health(self) -> DataHealthQueries: ...
+    @property
+    def nudges(self) -> NudgeRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(

@@ -881,6 +881,11 @@ class JournalRepository(_Repo):
         return found
 
 
+# For the history reads (storage.history), which return the same records.
+audit_entry = _audit
+field_change = _change
+
+
 class MergeRepository(_Repo):
     async def add(self, merge: Merge) -> Merge:
         result = await self._conn.execute(_insert_id(t.merges), _values(merge))

@@ -280,6 +280,8 @@ audit = Table(
     Column("detail", Json, nullable=False, default=dict),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_audit_target", "target_type", "target_id"),
+    # `chatcrm audit --since`: a team's operations from a moment on.
+    Index("ix_audit_team_created", "team_id", "created_at"),
 )
 
 # The field journal (crm.journal): one row per field an operation changed, or per record it created
@@ -407,6 +409,23 @@ digest_deliveries = Table(
     Index("ix_digest_deliveries_team_date", "team_id", "local_date"),
 )
 
+# One row per member and ISO week (its Monday), claimed with a lease before the weekly data-health nudge
+# is sent: the unique constraint lets one process take it; a lease that runs out lets another resume.
+nudge_deliveries = Table(
+    "nudge_deliveries",
+    metadata,
+    _id(),
+    _fk("team_id", "teams.id", nullable=False, index=False),
+    _fk("member_id", "members.id", nullable=False, index=False),
+    Column("week", Date, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=1),
+    Column("claimed_until", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    UniqueConstraint("member_id", "week", name="uq_nudge_deliveries_member_id_week"),
+    Index("ix_nudge_deliveries_team_week", "team_id", "week"),
+)
+
 # The digest reads the last interaction and the open deals of a team with these.
 Index(
     "ix_interactions_deal_last", interactions.c.deal_id, interactions.c.undone_at, interactions.c.created_at
@@ -500,3 +519,5 @@ deal_reclaim = Table(
     Column("extended_at", UTCDateTime, nullable=True),
     Column("warned_for", UTCDateTime, nullable=True),
 )
+# Data health asks, deal by deal, whether its customer has an open reminder (a next step).
+Index("ix_reminders_customer_status", reminders.c.customer_id, reminders.c.status)

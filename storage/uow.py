@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from crm.errors import StorageConflict, StorageError
 from crm.events import Event, LeadRouted, ReminderScheduled, Subscriber
 from crm.model import ReminderStatus
+from storage import data_health as h
 from storage import deals as d
+from storage import history as hq
 from storage import leads as lr
 from storage import repositories as r
 from storage.db import READ_ONLY
@@ -57,6 +59,9 @@ class SqlUnitOfWork:
     claims: r.ClaimRepository
     ownership: r.OwnershipRepository
     leads: lr.LeadRepository
+    history: hq.HistoryQueries
+    data_health: h.DataHealthQueries
+    nudges: h.NudgeDeliveryRepository
 
     def __init__(
         self,
@@ -110,6 +115,9 @@ class SqlUnitOfWork:
         self.claims = r.ClaimRepository(conn)
         self.ownership = r.OwnershipRepository(conn)
         self.leads = lr.LeadRepository(conn)
+        self.history = hq.HistoryQueries(conn)
+        self.data_health = h.DataHealthQueries(conn)
+        self.nudges = h.NudgeDeliveryRepository(conn)
         return self
 
     async def _connect_and_begin(self) -> AsyncConnection:
