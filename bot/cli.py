@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from bot.commands import deals, extract, invite, reminders, run, sheets
+from bot.commands import deals, extract, invite, members, records, reminders, run, sheets, territories
 from bot.logs import setup_logging
 from bot.settings import Settings
 
 # Each module adds its subcommands; the order is the order of `chatcrm --help`.
-COMMAND_MODULES = [run, extract, invite, reminders, deals, sheets]
+COMMAND_MODULES = [run, extract, invite, members, reminders, deals, territories, sheets, records]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,28 +19,40 @@ from dataclasses import dataclass
 
 from chat.cards.controller import Cards
 from chat.channels.controller import Channels
+from chat.data_health.controller import DataHealth
 from chat.deals.charts import FunnelCharts
 from chat.deals.controller import Deals
+from chat.history.controller import History
 from chat.leads.controller import Leads
 from chat.members.controller import Members
 from chat.ports import Ports
 from chat.registry import Registry
 from chat.reminders.controller import Reminders
 from chat.sheets.controller import Sheets
+from chat.territories.controller import TerritoryFeature
 from chat.voice.controller import VoiceNotes
 from crm.capture import CaptureService
 from crm.cards import CardService
 from crm.checkin import CheckInService
 from crm.customers import CustomerService
+from crm.data_health_service import DataHealthService
 from crm.deals import DealService
 from crm.digest import DigestService
 from crm.exports import ExportService
+from crm.history import HistoryService
+from crm.import_routing import TerritoryOwners
 from crm.imports import ImportService
 from crm.inbox import Inbox
+from crm.intake import Intake
 from crm.linking import LinkService
 from crm.members import MemberService
 from crm.model import DEFAULT_TIMEZONE
+from crm.places import NoPlaces
+from crm.pool import PoolService
+from crm.reclaim import ReclaimService
 from crm.reminders import ReminderService
+from crm.roster import RosterService
+from crm.routing import LeadRouter
 from crm.voice import VoiceService
 
 
@@ -66,9 +78,13 @@ class Features:
     deal_actions: Deals
     card_actions: Cards
     sheet_actions: Sheets
+    territories: TerritoryFeature
+    history_actions: History
+    health_actions: DataHealth
     charts: FunnelCharts
     # the domain
     members: MemberService
+    roster: RosterService
     capture: CaptureService
     customers: CustomerService
     reminders: ReminderService
@@ -81,11 +97,17 @@ class Features:
     cards: CardService
     imports: ImportService
     exports: ExportService
+    pool: PoolService
+    reclaim: ReclaimService
+    intake: Intake
+    history: HistoryService
+    data_health: DataHealthService
 
 
 def build(ports: Ports, limits: Limits) -> Features:
     max_bytes = limits.max_file_mb * 1024 * 1024
     members = MemberService(ports.uow, ports.clock, limits.default_timezone)
+    roster = RosterService(ports.uow, ports.clock)
     capture = CaptureService(ports.uow, ports.clock, ports.extractor, ports.normalizer, ports.spool)
     customers = CustomerService(ports.uow, ports.clock, ports.normalizer)
     reminders = ReminderService(ports.uow, ports.clock)
@@ -112,7 +134,11 @@ def build(ports: Ports, limits: Limits) -> Features:
         documents=ports.documents,
         max_bytes=max_bytes,
     )
-    digests = DigestService(ports.uow, ports.clock, calendar=ports.calendar)
+    router = LeadRouter(ports.normalizer, ports.places or NoPlaces())
+    pool = PoolService(ports.uow, ports.clock, router, ports.extractor)
+    reclaim = ReclaimService(ports.uow, ports.clock, router)
+    intake = Intake(pool, ports.normalizer, ports.extractor, ports.clock)
+    digests = DigestService(ports.uow, ports.clock, calendar=ports.calendar, pool=pool)
     # At most `ocr_workers` tesseract runs at once.
     cards = CardService(
         ports.uow,
@@ -129,12 +155,15 @@ def build(ports: Ports, limits: Limits) -> Features:
     links = LinkService(ports.uow, ports.clock)
     checkins = CheckInService(ports.uow, ports.clock)
     charts = FunnelCharts(ports.charts)
-    imports = ImportService(ports.uow, ports.clock, ports.normalizer, ports.sheets, ports.owners)
+    imports = ImportService(
+        ports.uow, ports.clock, ports.normalizer, ports.sheets, ports.owners or TerritoryOwners(router)
+    )
     exports = ExportService(ports.uow, ports.clock, ports.workbooks)
 
     registry = Registry(members)
-    # Members: /help, /lang, /cancel and the cancel button (/start and /invite are the channels').
-    onboarding = Members(members)
+    # Members: /help, /lang, /cancel and the cancel button (/start and /invite are the channels'), and
+    # the operators' /members and /invites with their buttons.
+    onboarding = Members(members, roster)
     onboarding.register(registry)
     # Leads: the lead card's buttons and its pending field answer, /find /customer /undo /review, and
     # what typed text nobody recognizes becomes (a capture).
@@ -153,6 +182,13 @@ def build(ports: Ports, limits: Limits) -> Features:
     # file route comes before the deals' (an .xlsx sent to be imported is not evidence).
     sheet_actions = Sheets(imports, exports, ports.workbooks, max_bytes=max_bytes)
     sheet_actions.register(registry)
+    # Territories and the pool: /pool /lead /away /territories, claim, assign and reclaim buttons, the
+    # territory file (a file route before deals', which takes other .toml files as stage files), the
+    # forwarded chat after /lead, and "route to the team" on a manager's lead card.
+    territories = TerritoryFeature(pool, reclaim, members, ports.clock, ports.extractor, intake)
+    territories.register(registry)
+    leads.take_bursts("lead", territories.forwarded)
+    leads.annotate(territories.capture_offer)
     # Deals: /deals /deal /advance /pipeline /digest /stages, deal buttons, typed stage changes and
     # roles, files as evidence (the first file route), the answer to a photo nobody takes, and the
     # evidence offer on a captured chat's lead card.
@@ -162,6 +198,14 @@ def build(ports: Ports, limits: Limits) -> Features:
     # Business cards: the last file route (photos nobody before took), their "fix" buttons, /card.
     card_actions = Cards(cards, members)
     card_actions.register(registry)
+    # History: /history and its paging buttons (a customer's audit trail).
+    history = HistoryService(ports.uow)
+    history_actions = History(history)
+    history_actions.register(registry)
+    # Data health: /health (the weekly nudge is a job in reminders/ that renders with its view).
+    data_health = DataHealthService(ports.uow, ports.clock, calendar=ports.calendar)
+    health_actions = DataHealth(data_health)
+    health_actions.register(registry)
 
     return Features(
         registry=registry,
@@ -173,8 +217,12 @@ def build(ports: Ports, limits: Limits) -> Features:
         deal_actions=deal_actions,
         card_actions=card_actions,
         sheet_actions=sheet_actions,
+        territories=territories,
+        history_actions=history_actions,
+        health_actions=health_actions,
         charts=charts,
         members=members,
+        roster=roster,
         capture=capture,
         customers=customers,
         reminders=reminders,
@@ -187,4 +235,9 @@ def build(ports: Ports, limits: Limits) -> Features:
         cards=cards,
         imports=imports,
         exports=exports,
+        pool=pool,
+        reclaim=reclaim,
+        intake=intake,
+        history=history,
+        data_health=data_health,
     )

@@ -23,6 +23,7 @@ from crm.ports import (
     InputSpool,
     Normalizer,
     OwnerRouter,
+    PlaceResolver,
     SpeechToText,
     SpreadsheetReader,
     UnitOfWorkFactory,
@@ -66,6 +67,7 @@ class Ports:
     calendar: WorkCalendar | None = None  # workdays of the morning digest (Monday-Friday without)
     sheets: SpreadsheetReader | None = None  # .xlsx, .xls and .csv files to import
     workbooks: WorkbookFactory | None = None  # .xlsx files written: exports, templates, error files
-    owners: OwnerRouter | None = (
-        None  # who owns an imported customer without an owner (default: the importer)
-    )
+    # Who owns an imported customer without an owner; default: territory routing (crm.import_routing)
+    # where the team has territories, else the importer.
+    owners: OwnerRouter | None = None
+    places: PlaceResolver | None = None  # where a lead is, for routing (without: every region is unclear)

@@ -143,8 +143,16 @@ class ImportUndoResult:
 class ImporterOwns:
     """The default owner routing: whoever imports owns what they import."""
 
-    async def owner(self, uow: UnitOfWork, importer: Member, customer: Customer) -> int:
-        return importer.id
+    async def route(
+        self,
+        uow: UnitOfWork,
+        importer: Member,
+        customer: Customer,
+        contact: Contact | None,
+        origin: str,
+        at: datetime,
+    ) -> int:
+        return customer.owner_id
 
 
 @dataclass(slots=True)
@@ -157,6 +165,8 @@ class _Context:
     members: dict[str, list[Member]]
     now: datetime
     default_owner: int | None
+    file_name: str = ""
+    dry_run: bool = False
     anchor: Interaction | None = None
     created_contacts: dict[int, int] = field(default_factory=dict)  # contact id -> the row that made it
     created_customers: dict[int, int] = field(default_factory=dict)
@@ -285,6 +295,8 @@ class ImportService:
             members=by_name,
             now=self._clock.now(),
             default_owner=default_owner,
+            file_name=name,
+            dry_run=dry_run,
         )
         rows = parsed.rows
         chunks = [rows[i : i + self._chunk_rows] for i in range(0, len(rows), self._chunk_rows)]
@@ -714,7 +726,11 @@ class ImportService:
         if owner is None:
             owner = ctx.default_owner
         if owner is None:
-            owner = await self._router.owner(uow, ctx.actor, customer)
+            owner = ctx.actor.id
+            if ctx.actor.role.sees_team:
+                # The importer's until the owner router hands it over, once it is written. A rep
+                # imports for themselves: what they bring stays theirs.
+                batch.unowned.append(customer)
         customer.owner_id = owner
         stage = row.stage if row.stage and ctx.funnel.stage(row.stage) else FIRST_STAGE_KEY
         status = {WON: DealStatus.WON, LOST: DealStatus.LOST}.get(row.stage or "", DealStatus.OPEN)
@@ -883,6 +899,22 @@ class ImportService:
             ctx.created_contacts[contact.id] = batch.lines[id(contact)]
         for note, _, _ in batch.notes:
             changes.created(note)
+        if batch.unowned and not ctx.dry_run:
+            # Routing writes leads and may make the team's pool owner: never in a dry run, whose
+            # writes are rolled back.
+            people: dict[int, list[Contact]] = {}
+            for person, of in batch.contacts:
+                people.setdefault(id(of), []).append(person)
+            for customer in batch.unowned:
+                made = people.get(id(customer), [])
+                owner = await self._router.route(
+                    uow, ctx.actor, customer, made[0] if made else None, ctx.file_name, ctx.now
+                )
+                # The router handed over the stored rows; these objects stay in step with them.
+                records: list[Contact | Customer] = [customer, *made]
+                for record in records:
+                    if record.owner_id == ctx.actor.id:
+                        record.owner_id = owner
 
     async def funnel(self, team_id: int) -> Funnel:
         async with self._uow(read_only=True) as uow:
@@ -1027,6 +1059,7 @@ class _Batch:
         self.links: list[tuple[Contact, Customer]] = []
         self.revived: list[Interaction] = []
         self.rekey: list[Customer] = []
+        self.unowned: list[Customer] = []  # new customers no row or option gave an owner
         self.changed: dict[tuple[str, int], Contact | Customer] = {}
         self.noted: set[tuple[int, int, str]] = set()
         self.lines: dict[int, int] = {}  # a new record (by object) -> the row that made it

@@ -1,7 +1,7 @@
 """spreadsheet imports: one row per import with its counts, for the result and the undo of an import
 
-Revision ID: 0009_imports
-Revises: 0005_field_journal
+Revision ID: 0010_imports
+Revises: 0009_history_health
 Create Date: 2026-12-06 12:00:00.000000
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 import storage.types
 
 
-revision: str = '0009_imports'
-down_revision: str | None = '0005_field_journal'
+revision: str = '0010_imports'
+down_revision: str | None = '0009_history_health'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
