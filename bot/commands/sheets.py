@@ -91,12 +91,18 @@ def _services(database: Any) -> tuple[Any, Any]:
     from bot.sheets.writer import XlsxWriter
     from crm.clock import SystemClock
     from crm.exports import ExportService
+    from crm.import_routing import TerritoryOwners
     from crm.imports import ImportService
+    from crm.routing import LeadRouter
     from nlu.normalize import Normalizer
+    from nlu.places import PlaceIndex
 
     clock = SystemClock()
+    normalizer = Normalizer()
+    # As in the bot: rows without an owner go through territory routing where the team has territories.
+    owners = TerritoryOwners(LeadRouter(normalizer, PlaceIndex()))
     return (
-        ImportService(database.uow, clock, Normalizer(), SpreadsheetFiles()),
+        ImportService(database.uow, clock, normalizer, SpreadsheetFiles(), owners),
         ExportService(database.uow, clock, XlsxWriter),
     )
 

@@ -16,6 +16,7 @@ from storage import tables as t
 from storage.db import create_engine
 from storage.migrate import upgrade
 from tests.conftest import FakeClock
+from tests.support.deals import RecordingNotifier
 from tests.support.sheets import sheets_app, xlsx
 from tests.support.team import join_team
 
@@ -74,3 +75,27 @@ async def _cli(argv: list[str]) -> int:
     import asyncio
 
     return await asyncio.to_thread(main, argv)
+
+
+async def test_the_command_line_routes_rows_without_an_owner_by_territory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extractor: Extractor
+) -> None:
+    from tests.support.territory import load_territories, make_pool_app, sales_team
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'crm.db'}"
+    await upgrade(url)
+    engine = create_engine(url)
+    app = make_pool_app(engine, FakeClock(), extractor, tmp_path, RecordingNotifier())
+    team = await sales_team(app)
+    await load_territories(app, team)
+    monkeypatch.setenv("CHATCRM_DATABASE_URL", url)
+    source = tmp_path / "线索.xlsx"
+    source.write_bytes(xlsx([["客户名称", "联系人", "地址"], ["华南某厂", "陈", "广州市天河区体育西路1号"]]))
+
+    assert await _cli(["import", str(source)]) == 0
+    async with engine.connect() as conn:
+        owner = (await conn.execute(select(t.customers.c.owner_id))).scalar_one()
+        source_of = (await conn.execute(select(t.leads.c.source))).scalar_one()
+    assert owner == team.zhao.id  # South China's rep, not the admin the command line acts as
+    assert source_of == "import"
+    await engine.dispose()
