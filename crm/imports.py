@@ -316,6 +316,8 @@ class ImportService:
             async with self._uow() as uow:
                 for chunk in chunks:
                     await self._chunk(uow, ctx, chunk, Journal())
+                    if progress is not None:
+                        await progress(ctx.done, len(rows))
                 # Never committed: leaving the unit of work rolls every write back.
         else:
             run = await self._start(actor, data, name, mode, len(rows), ctx)

@@ -13,13 +13,16 @@ import pytest
 from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.sheets.reader import SpreadsheetFiles
 from crm.errors import InputRejected
 from crm.exports import Entity
-from crm.imports import Outcome
+from crm.imports import ImportService, Outcome
 from crm.inputs import ChatMessage
 from crm.model import DealStatus, DuplicateStatus, ImportMode, ImportStatus, ReminderStatus
 from nlu.extractor import Extractor
+from nlu.normalize import Normalizer
 from storage import tables as t
+from storage.uow import SqlUnitOfWorkFactory
 from tests.conftest import FakeClock, Team
 from tests.support.sheets import csv_bytes, read_xlsx, sheets_app, xls, xlsx
 from tests.support.team import join_team
@@ -383,3 +386,28 @@ async def test_a_won_deal_and_a_stage_change_by_a_newer_row(kit: tuple[Any, Team
     assert deals["甲公司"]["status"] == DealStatus.WON.value
     assert deals["乙公司"]["stage"] == "solution"
     assert [(m["to_stage"], m["override_reason"]) for m in moves] == [("solution", "import")]
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+async def test_progress_is_reported_after_each_chunk(
+    kit: tuple[Any, Team, AsyncEngine], clock: FakeClock, dry_run: bool
+) -> None:
+    _, team, engine = kit
+    # The bot's chunks are 1,000 rows (CHUNK_ROWS); 100 here keeps the test small.
+    imports = ImportService(
+        SqlUnitOfWorkFactory(engine), clock, Normalizer(), SpreadsheetFiles(), chunk_rows=100
+    )
+    rows = [["客户名称", "联系人", "手机"]]
+    rows += [[f"进度测试公司{i:03d}", f"联系人{i:03d}", f"139{i:08d}"] for i in range(250)]
+    seen: list[tuple[int, int]] = []
+
+    async def progress(done: int, total: int) -> None:
+        seen.append((done, total))
+
+    result = await imports.run(
+        team.manager, csv_bytes(rows, "utf-8"), "a.csv", dry_run=dry_run, progress=progress
+    )
+
+    assert result.count(Outcome.CREATED) == 250
+    assert seen == [(100, 250), (200, 250), (250, 250)]
+    assert await count(engine, t.customers) == (0 if dry_run else 250)
