@@ -483,11 +483,30 @@ def _list(value: Any, kind: str, problems: _Collector) -> list[dict[str, Any]]:
     return value
 
 
+_LEVEL_SUFFIX = re.compile(
+    r"(特别行政区|[^族]*族自治[区州县]|自治[区州县旗]|地区|新区|林区|省|市|区|县|盟|旗)$"
+)
+
+
+def _names_a_division(text: str, division: Division) -> bool:
+    """Whether a territory's place names the province, city or district it resolved to ("浦东",
+    "广州天河区"), not only a town inside one (火星街道 is in Changsha: "火星" is no territory)."""
+    for name in (division.province, division.city, division.district):
+        if not name:
+            continue
+        short = _LEVEL_SUFFIX.sub("", name) or name
+        if short in text or (len(text) >= 2 and short.startswith(text)):
+            return True
+    return False
+
+
 def _place(text: str, resolve: Resolve) -> tuple[Division | None, tuple[Division, ...]]:
     located = resolve.resolve(text)
     if located.division is not None and not located.ambiguous:
+        if not _names_a_division(text, located.division):
+            return None, ()
         return located.division, ()
-    return None, located.candidates
+    return None, tuple(c for c in located.candidates if _names_a_division(text, c))
 
 
 def _regions(value: Any, resolve: Resolve, problems: _Collector) -> tuple[SalesRegion, ...]:

@@ -150,7 +150,7 @@ async def test_the_console_lists_and_claims_in_english(pool_app: App, team: Sale
 
 async def test_an_admin_sends_the_territory_file_with_its_caption(pool_app: App, team: SalesTeam) -> None:
     good = '[[territory]]\nname = "杭州"\nplace = "杭州"\nmembers = ["小赵"]\n'
-    bad = '[[territory]]\nname = "x"\nplace = "亚特兰蒂斯"\nmembers = ["小刘"]\n'
+    bad = '[[territory]]\nname = "x"\nplace = "火星"\nmembers = ["小刘"]\n'
 
     def upload(data: str, caption: str | None = "/territories") -> Upload:
         async def fetch() -> bytes:
@@ -159,7 +159,7 @@ async def test_an_admin_sends_the_territory_file_with_its_caption(pool_app: App,
         return Upload(fetch=fetch, name="territories.toml", size=len(data.encode()), caption=caption)
 
     refused = await pool_app.upload(team.admin, upload(bad))
-    assert "第 3 行" in refused.text and "亚特兰蒂斯" in refused.text
+    assert "第 3 行" in refused.text and "火星" in refused.text
     loaded = await pool_app.upload(team.admin, upload(good))
     assert "辖区已更新：1 条规则" in loaded.text
     shown = await pool_app.command(team.manager, "territories", "")

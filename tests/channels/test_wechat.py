@@ -285,7 +285,7 @@ async def test_a_retried_message_is_handled_once(
         assert await cb.post(xml) == (200, "success")
     await cb.done()
     assert sum("蓝天物流" in c for c in interactions(tmp_path)) == 1
-    assert sum("新线索已保存" in t for t in fake.texts("o-rep-4")) == 1
+    assert sum("新线索" in t for t in fake.texts("o-rep-4")) == 1
 
 
 async def test_a_retry_after_a_restart_is_handled_once(
@@ -310,7 +310,7 @@ async def test_a_retry_after_a_restart_is_handled_once(
     await restarted.done()
     assert restarted.channel.queues.handled == 1  # taken, then recognised as handled before
     assert sum("海风电子" in c for c in interactions(tmp_path)) == 1
-    assert sum("新线索已保存" in t for t in fake.texts("o-rep-5")) == 1
+    assert sum("新线索" in t for t in fake.texts("o-rep-5")) == 1
 
 
 # --- other message types --------------------------------------------------------------------------

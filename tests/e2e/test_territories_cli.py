@@ -21,7 +21,7 @@ members = [1]
 BAD = """
 [[territory]]
 name = "火星"
-place = "亚特兰蒂斯"
+place = "火星基地"
 members = [99]
 
 [[territory]]
@@ -39,10 +39,10 @@ def test_territories_route_and_pool_from_the_command_line(tmp_path: Path) -> Non
     bad.write_text(BAD, encoding="utf-8")
     checked = chatcrm(tmp_path, "territories", "check", str(bad), "--team", "1")
     assert checked.returncode == 1
-    assert "line 4: unknown place “亚特兰蒂斯”" in checked.stderr
+    assert "line 4: unknown place “火星基地”" in checked.stderr
 
     no_team = tmp_path / "members.toml"
-    no_team.write_text(BAD.replace('place = "亚特兰蒂斯"', 'place = "杭州"'), encoding="utf-8")
+    no_team.write_text(BAD.replace('place = "火星基地"', 'place = "杭州"'), encoding="utf-8")
     members = chatcrm(tmp_path, "territories", "check", str(no_team), "--team", "1")
     assert members.returncode == 1 and "line 5: member 99 in “火星” is not in the team" in members.stderr
 

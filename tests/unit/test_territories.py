@@ -124,8 +124,7 @@ def test_the_most_specific_rule_wins(
 @pytest.mark.parametrize(
     ("source", "key", "line"),
     [
-        # A made-up place: 火星 is a subdistrict of Changsha (火星街道) in the full gazetteer.
-        ('[[territory]]\nname = "x"\nplace = "亚特兰蒂斯"\nmembers = [3]\n', "unknown_place", 3),
+        ('[[territory]]\nname = "x"\nplace = "火星"\nmembers = [3]\n', "unknown_place", 3),
         ('[[territory]]\nname = "x"\nplace = "朝阳"\nmembers = [3]\n', "ambiguous_place", 3),
         ('[[territory]]\nname = "x"\nregion = "华西"\nmembers = [3]\n', "unknown_region", 3),
         ('[[territory]]\nname = "x"\nplace = "杭州"\n', "no_target", 1),
