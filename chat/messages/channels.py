@@ -45,6 +45,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "checkin.other": ("不是这个客户？回复数字改到：", "Another customer? Reply with a number to move it:"),
     "checkin.choose": ("回复数字选择客户：", "Reply with a number to choose the customer:"),
     "checkin.repeated": ("这个位置已经签到过了。", "This location was already checked in."),
+    # Telegram groups, supergroups and channels
+    "chat.private_only": (
+        "chatcrm 只在私聊中工作：客户资料不应出现在群里。请点开我的头像，在私聊中发给我。这个群里的消息不会被保存。",
+        "chatcrm works in private chats only: customer data does not belong in a group. Open a private "
+        "chat with me and send it there. Nothing sent in this group is stored.",
+    ),
     # media on WeChat / WeCom
     "media.fetch_failed": (
         "没能从微信取到这个文件（可能已过期或网络问题），请重新发送一次。",
