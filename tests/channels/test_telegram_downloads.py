@@ -12,19 +12,13 @@ from aiogram.types import Update
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.documents import DocumentText
-from bot.speech_adapter import WhisperSpeech
 from bot.telegram import make_bot, make_dispatcher
-from chat.app import App, Ports
+from chat.app import App
 from nlu.extractor import Extractor
-from nlu.normalize import Normalizer
 from storage import tables as t
-from storage.files import FileSpool, LocalBlobStore
-from storage.uow import SqlUnitOfWorkFactory
 from tests.conftest import FakeClock
-from tests.support.card_flow import MemoReader
 from tests.support.fake_telegram import TOKEN, FakeTelegram, message, user
-from tests.support.voice import MODEL, ScriptedSpeech
+from tests.support.telegram_app import every_file_app
 
 ADMIN = user(1, "Boss")
 ENGLISH = user(1, "Boss", lang="en")
@@ -69,22 +63,7 @@ CASES: dict[str, tuple[str | None, str, str]] = {
 async def app(
     sqlite_engine: AsyncEngine, clock: FakeClock, extractor: Extractor, tmp_path: Path
 ) -> AsyncIterator[App]:
-    """Every kind of file has somewhere to go: voice notes, business cards and deal evidence. The
-    downloads fail before any engine runs, so the engines here are never called."""
-    app = App(
-        Ports(
-            uow=SqlUnitOfWorkFactory(sqlite_engine),
-            clock=clock,
-            extractor=extractor,
-            normalizer=Normalizer(),
-            spool=FileSpool(tmp_path / "spool"),
-            blobs=LocalBlobStore(tmp_path / "files"),
-            speech=ScriptedSpeech(),
-            audio=WhisperSpeech(MODEL, max_bytes=20 * 1024 * 1024),
-            cards=MemoReader(),
-            documents=DocumentText(),
-        )
-    )
+    app = every_file_app(sqlite_engine, clock, extractor, tmp_path)
     yield app
     await app.voice.aclose()
 
