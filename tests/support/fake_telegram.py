@@ -94,7 +94,11 @@ class FakeTelegram:
         elif method == "getFile" and str(params.get("file_id")) in self.refused_files:
             description = self.refused_files[str(params.get("file_id"))]
             return web.json_response({"ok": False, "error_code": 400, "description": description}, status=400)
-        elif method == "getFile" and self.unknown_files_refused and str(params.get("file_id")) not in self.files:
+        elif (
+            method == "getFile"
+            and self.unknown_files_refused
+            and str(params.get("file_id")) not in self.files
+        ):
             # what the Bot API answers for a file id that is not this bot's
             return web.json_response(
                 {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"}, status=400
