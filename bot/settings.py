@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     # HTTP server for the Telegram webhook and the WeChat / WeCom callback
     http_host: str = Field("127.0.0.1", validation_alias="CHATCRM_HTTP_HOST")
     http_port: int = Field(8080, ge=1, le=65535, validation_alias="CHATCRM_HTTP_PORT")
+    # The lead intake API (POST /api/leads on the HTTP server): off without a token; the team its leads
+    # go to (default: the first team). Unclaimed-lead alerts, notices and the daily reclaim look this often.
+    api_token: SecretStr | None = Field(None, validation_alias="CHATCRM_API_TOKEN")
+    api_team: int | None = Field(None, ge=1, validation_alias="CHATCRM_API_TEAM")
+    lead_poll_seconds: float = Field(30.0, gt=0, le=3600, validation_alias="CHATCRM_LEAD_POLL_SECONDS")
     # Telegram
     telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
     telegram_api_url: str | None = Field(None, validation_alias="TELEGRAM_API_URL")
@@ -69,6 +74,8 @@ class Settings(BaseSettings):
     wechat_agent_id: str | None = Field(None, validation_alias="WECHAT_AGENT_ID")
     wechat_api_url: str | None = Field(None, validation_alias="WECHAT_API_URL")
     wechat_workers: int = Field(4, ge=1, le=64, validation_alias="WECHAT_WORKERS")
+    # A stranger's first message to the Official Account becomes an inbound lead (else: how to join).
+    wechat_inbound_leads: bool = Field(False, validation_alias="WECHAT_INBOUND_LEADS")
 
     @field_validator("whisper_model")
     @classmethod

@@ -50,6 +50,11 @@ class App:
         self.deals = features.deals
         self.digests = features.digests
         self.cards = features.cards
+        self.pool = features.pool
+        self.reclaim = features.reclaim
+        self.intake = features.intake
+        self.history = features.history
+        self.data_health = features.data_health
 
     # --- who is talking -------------------------------------------------------------------------
 
@@ -125,6 +130,10 @@ class App:
     async def check_in(self, actor: Member, place: Place, key: str | None = None) -> Reply:
         """A location the member shared: a check-in on the customer they are visiting."""
         return await self.features.channels.check_in(actor, place, key)
+
+    async def stranger(self, who: Newcomer, text: str) -> Reply:
+        """A stranger's message on a channel that takes inbound leads (WECHAT_INBOUND_LEADS)."""
+        return await self.features.territories.stranger(who, text)
 
     def unsupported(self, actor: Member) -> Reply:
         return self.features.leads.unsupported(actor)

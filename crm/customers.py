@@ -45,6 +45,7 @@ from crm.records import (
     sees_contact,
     visible_customer,
 )
+from crm.stages import Funnel, team_funnel
 from crm.text import one_line
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ class CustomerCard:
     interactions: list[Interaction]
     commitments: list[Commitment]
     interaction_count: int = 0
+    funnel: Funnel | None = None  # the team's, to name each deal's stage as the team does
 
 
 @dataclass(slots=True)
@@ -163,6 +165,7 @@ class CustomerService:
                 interactions=await uow.interactions.for_customer(customer.id, HISTORY_LIMIT),
                 commitments=[c for c in await uow.commitments.for_customer(customer.id) if c.done_at is None],
                 interaction_count=await uow.interactions.count_for_customer(customer.id),
+                funnel=team_funnel(team.settings if (team := await uow.teams.get(actor.team_id)) else {}),
             )
 
     async def lead(self, actor: Member, interaction_id: int) -> CaptureResult:

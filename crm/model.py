@@ -86,6 +86,7 @@ class Source(StrEnum):
     NOTE = "note"  # a note typed by the rep
     DOCUMENT = "document"
     LOCATION = "location"
+    LEAD = "lead"  # a lead as it arrived (a web form, a forwarded lead, a stranger's message)
 
 
 class VoiceStatus(StrEnum):

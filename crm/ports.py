@@ -12,10 +12,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
+from crm.data_health import Example, Figures, GapKind, NudgeStatus
 from crm.dedup import LookupKey
 from crm.events import Subscriber
 from crm.facts import CardFacts, Facts
 from crm.health import DealSnapshot
+from crm.leads import Availability, Lead, MemberLoad, PoolScope, PoolSummary, ReclaimCandidate
 from crm.model import (
     AdminClaim,
     AuditEntry,
@@ -45,6 +47,7 @@ from crm.model import (
     Team,
     Transfer,
 )
+from crm.places import Located
 
 # --- perception -------------------------------------------------------------------------------
 
@@ -150,6 +153,15 @@ class FactExtractor(Protocol):
     def when(self, text: str, now: datetime) -> datetime | None:
         """The one moment `text` names ("明天下午3点", "周五", "in 2 hours"), aware in `now`'s timezone;
         a day without a clock time is 09:00. None when it names no time."""
+        ...
+
+
+class PlaceResolver(Protocol):
+    """nlu: where a text (an address, a note, a place name in a territory file) is."""
+
+    def resolve(self, text: str) -> Located:
+        """One division with its code ("浦东" -> 上海市浦东新区 310115), the candidates when the name fits
+        several places equally (朝阳), a country abroad, or nothing."""
         ...
 
 
@@ -462,6 +474,148 @@ class DealQueries(Protocol):
     async def customer_names(self, customer_ids: Sequence[int]) -> dict[int, str | None]: ...
 
 
+class LeadRepository(Protocol):
+    """Leads, the public pool and their jobs (crm.leads). Claims are conditional updates: of two
+    callers, exactly one gets rowcount 1."""
+
+    async def add(self, lead: Lead) -> Lead: ...
+    async def get(self, lead_id: int) -> Lead | None: ...
+    async def update(self, lead: Lead) -> None: ...
+    async def by_idempotency_key(self, team_id: int, key: str) -> Lead | None: ...
+    async def by_external_ref(self, team_id: int, ref: str) -> Lead | None: ...
+    async def open_for_customer(self, customer_id: int) -> Lead | None:
+        """The customer's lead that is in the pool or assigned, if any (the latest)."""
+        ...
+
+    async def take(self, lead_id: int, member_id: int, how: str, at: datetime) -> bool:
+        """Assigns a lead still in the pool; False when someone else took it first."""
+        ...
+
+    async def pool(
+        self, team_id: int, scope: PoolScope | None, limit: int, offset: int = 0, oldest_first: bool = False
+    ) -> tuple[list[Lead], int]:
+        """Live leads in the pool that `scope` allows (None: all), newest first, and how many."""
+        ...
+
+    async def team_members(self, team_id: int) -> list[Member]:
+        """Every member of the team, deactivated ones too (not the pool owner)."""
+        ...
+
+    async def loads(
+        self, team_id: int, member_ids: Sequence[int], day_start: datetime, now: datetime
+    ) -> dict[int, MemberLoad]: ...
+    async def lock_member(self, member_id: int) -> None:
+        """Serialises a member's claims (their limits are counted, then a claim is written)."""
+        ...
+
+    async def availability(self, member_ids: Sequence[int]) -> dict[int, Availability]: ...
+    async def set_availability(self, team_id: int, member_id: int, availability: Availability) -> None: ...
+    async def pool_owner(self, team_id: int) -> int | None: ...
+    async def set_pool_owner(self, team_id: int, member_id: int) -> None: ...
+    async def claim_notices(self, now: datetime, lease_until: datetime, limit: int) -> list[Lead]: ...
+    async def settle_notice(self, lead_id: int, lease_until: datetime) -> bool: ...
+    async def claim_alerts(self, now: datetime, lease_until: datetime, limit: int) -> list[Lead]: ...
+    async def settle_alert(
+        self, lead_id: int, lease_until: datetime, stage: int, next_due: datetime | None
+    ) -> bool: ...
+    async def next_job_at(self) -> datetime | None:
+        """When a notice or alert can next be claimed."""
+        ...
+
+    async def claim_run(self, team_id: int, day: date, kind: str, now: datetime) -> bool:
+        """Takes the team's daily `kind` run of `day`: True for exactly one caller."""
+        ...
+
+    async def reclaim_candidates(self, team_id: int, pool_owner_id: int | None) -> list[ReclaimCandidate]: ...
+    async def reclaim_marks(self, deal_id: int) -> tuple[int, datetime | None, datetime | None] | None:
+        """(owner id, extended at, warned for) of a deal's reclaim bookkeeping."""
+        ...
+
+    async def set_reclaim_marks(
+        self, deal_id: int, owner_id: int, extended_at: datetime | None, warned_for: datetime | None
+    ) -> None: ...
+    async def summary(self, team_id: int, since: datetime, until: datetime, shown: int) -> PoolSummary: ...
+
+
+# --- history and data health ----------------------------------------------------------------------
+
+
+class HistoryQueries(Protocol):
+    """Reads of the audit log and the field journal for histories (crm.history)."""
+
+    async def operations(
+        self,
+        team_id: int,
+        *,
+        customer_id: int | None = None,
+        record: tuple[str, int] | None = None,
+        actor_id: int | None = None,
+        since: datetime | None = None,
+        before: int | None = None,
+        after: int | None = None,
+        limit: int,
+    ) -> list[AuditEntry]:
+        """The team's audit entries, newest first: those touching a customer with its contacts and
+        deals (by journal rows or target) and its interactions (by target), or one record, by one
+        actor, made at or after `since`.
+        `before` and `after` are entry ids to page from: the `limit` entries just older than
+        `before`, or just newer than `after` (still newest first)."""
+        ...
+
+    async def changes(self, audit_ids: Sequence[int]) -> list[FieldChange]:
+        """The journal rows of these operations, in the order they were made."""
+        ...
+
+    async def family(self, customer_id: int) -> set[tuple[str, int]]:
+        """The customer and the contacts and deals that belong to it now, in any state."""
+        ...
+
+
+class DataHealthQueries(Protocol):
+    """The figures of crm.data_health, computed by the database for a whole team at once."""
+
+    async def figures(self, team_id: int, now: datetime, owner_id: int | None = None) -> dict[int, Figures]:
+        """Each owner's figures (of one owner, with `owner_id`); owners with no records are absent."""
+        ...
+
+    async def examples(
+        self, team_id: int, owner_id: int, now: datetime, kinds: Sequence[GapKind], limit: int
+    ) -> dict[GapKind, list[Example]]:
+        """Up to `limit` records of each gap of one owner's, the oldest first."""
+        ...
+
+
+class NudgeRepository(Protocol):
+    """The weekly nudge's bookkeeping: one row per member and week, claimed with a lease."""
+
+    async def claim(
+        self, team_id: int, member_id: int, week: date, now: datetime, lease_until: datetime
+    ) -> bool:
+        """Takes the member's nudge of `week` until `lease_until`: True for exactly one caller. A
+        claim whose lease ran out, or a failed one whose pause is over, may be taken again a few
+        times."""
+        ...
+
+    async def settle(
+        self,
+        member_id: int,
+        week: date,
+        lease_until: datetime,
+        status: NudgeStatus,
+        at: datetime,
+        retry_at: datetime | None = None,
+    ) -> bool:
+        """Settles a claim still held (`lease_until` is its lease): delivered, skipped, or failed and
+        claimable again from `retry_at`. False when the claim was lost meanwhile."""
+        ...
+
+    async def settled(self, team_id: int, weeks: Sequence[date], now: datetime) -> set[tuple[int, date]]:
+        """(member, week) pairs of `weeks` that nobody may claim now: done, held, pausing or given up."""
+        ...
+
+    async def status(self, member_id: int, week: date) -> tuple[NudgeStatus, int] | None: ...
+
+
 class LinkCodeRepository(Protocol):
     async def add(self, link: LinkCode) -> None: ...
     async def get(self, code: str) -> LinkCode | None: ...
@@ -520,6 +674,14 @@ class UnitOfWork(Protocol):
     def claims(self) -> ClaimRepository: ...
     @property
     def ownership(self) -> OwnershipRepository: ...
+    @property
+    def leads(self) -> LeadRepository: ...
+    @property
+    def history(self) -> HistoryQueries: ...
+    @property
+    def data_health(self) -> DataHealthQueries: ...
+    @property
+    def nudges(self) -> NudgeRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(

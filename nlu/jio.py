@@ -119,3 +119,11 @@ def china_location_file() -> Path | None:
         return None
     path = Path(package).parent / "dictionary" / "china_location.txt"
     return path if path.is_file() else None
+
+
+def world_location() -> dict[str, Any]:
+    """jionlp's continent -> country -> {full_name, capital, main_city} dictionary (Chinese names)."""
+    jio = _jionlp()
+    with _LOCK:
+        loaded: dict[str, Any] = jio.world_location_loader()
+    return loaded

@@ -181,7 +181,14 @@ class MemberRepository(_Repo):
         return [_member(row) for row in rows]
 
     async def roster(self, team_id: int) -> list[Member]:
-        query = select(t.members).where(t.members.c.team_id == team_id).order_by(t.members.c.id)
+        # The pool's owner (an inactive member named 公海 that holds waiting leads) is nobody to manage:
+        # reactivating it or handing its records over would empty the pool behind routing's back.
+        pool_owners = select(t.pool_owners.c.member_id).where(t.pool_owners.c.team_id == team_id)
+        query = (
+            select(t.members)
+            .where(t.members.c.team_id == team_id, t.members.c.id.not_in(pool_owners))
+            .order_by(t.members.c.id)
+        )
         return [_member(row) for row in (await self._conn.execute(query)).mappings()]
 
     async def set_role(self, member_id: int, role: Role) -> None:
@@ -872,6 +879,11 @@ class JournalRepository(_Repo):
             entry = _audit({column.name: row[f"entry_{column.name}"] for column in t.audit.c})
             found.append((entry, _change(row)))
         return found
+
+
+# For the history reads (storage.history), which return the same records.
+audit_entry = _audit
+field_change = _change
 
 
 class MergeRepository(_Repo):

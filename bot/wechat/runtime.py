@@ -52,6 +52,7 @@ class WeChatConfig:
     api_url: str | None = None
     workers: int = 4
     max_file_bytes: int = 20 * 1024 * 1024
+    inbound_leads: bool = False  # a stranger's first message is an inbound lead (WECHAT_INBOUND_LEADS)
 
     @property
     def channel(self) -> Channel:
@@ -71,6 +72,7 @@ class WeChatConfig:
             api_url=settings.wechat_api_url,
             workers=settings.wechat_workers,
             max_file_bytes=settings.max_file_mb * 1024 * 1024,
+            inbound_leads=settings.wechat_inbound_leads,
         )
 
 
@@ -94,7 +96,9 @@ class WeChatChannel:
             config.api_url,
             backoff_seconds=backoff_seconds,
         )
-        self.handler = WeChatHandler(app, self.client, max_file_bytes=config.max_file_bytes)
+        self.handler = WeChatHandler(
+            app, self.client, max_file_bytes=config.max_file_bytes, inbound_leads=config.inbound_leads
+        )
         self.queues: SenderQueues[Inbound] = SenderQueues(
             self._process, workers=config.workers, name="wechat"
         )

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from chat import format as fmt
 from chat.messages import t
+from chat.territories import view as territories_view
 from chat.views import Act, Attachment, Button, Reply, rows
 from crm.deals import AdvanceResult, DealView, EvidenceOffer, GateRefused, NoteOutcome, RoleOutcome
 from crm.digest import DealLine, RepDigest, TeamDigest
@@ -523,6 +524,10 @@ def team_digest(member: Member, digest: TeamDigest, chart: Attachment | None) ->
         )
     if digest.untouched_total > len(digest.untouched):
         lines.append(t(lang, "digest.more", count=digest.untouched_total - len(digest.untouched)))
+    if digest.pool is not None and (
+        pool_lines := territories_view.digest_lines(member, digest.pool, digest.now)
+    ):
+        lines += ["", *pool_lines]
     lines.append("")
     lines.append(t(lang, "digest.funnel"))
     lines += [f"{stage.label(lang)}  {count}" for stage, count in digest.counts]

@@ -326,7 +326,11 @@ def customer_card(member: Member, card: CustomerCard) -> Reply:
         lines.append(_line(lang, "🎯", "needs", _join(lang, customer.needs)))
     if customer.region or customer.address:
         lines.append(_line(lang, "📍", "region", place_text(customer.region, customer.address)))
-    lines += [t(lang, "customer.card.deal", title=deal.title, stage=deal.stage) for deal in card.deals]
+    for deal in card.deals:
+        stage = card.funnel.stage(deal.stage) if card.funnel else None
+        lines.append(
+            t(lang, "customer.card.deal", title=deal.title, stage=stage.label(lang) if stage else deal.stage)
+        )
     if card.contacts:
         lines.append(t(lang, "customer.card.contacts"))
         for contact in card.contacts:

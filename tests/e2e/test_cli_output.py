@@ -32,6 +32,10 @@ def chatcrm(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
         (["members", "list", "--json"], "no_team"),
         (["extract", "chat", "missing.txt", "--json"], "cannot_read"),
         (["digest", "--json", "--team", "seven"], "usage"),
+        (["audit", "--team", "3", "--json"], "no_team"),
+        (["audit", "--team", "3", "--since", "soon", "--json"], "usage"),
+        (["health", "--team", "3", "--json"], "no_team"),
+        (["route", "--team", "3", "--address", "上海市浦东新区", "--json"], "territories.no_team"),
     ],
 )
 def test_json_commands_answer_json_when_they_fail_and_log_nothing(

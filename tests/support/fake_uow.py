@@ -53,6 +53,7 @@ from crm.model import (
     Team,
     Transfer,
 )
+from tests.support import fake_history
 
 MAX_DIGEST_ATTEMPTS = 3  # as storage.deals
 T = TypeVar("T")
@@ -854,6 +855,11 @@ class FakeUnitOfWork:
         self.link_codes = LinkCodeRepository(self, "link_codes")
         self.claims = ClaimRepository(self, "admin_claims")
         self.ownership = OwnershipRepository(self)
+        # Routing and the pool are tested on SQLite and PostgreSQL only (their claims are SQL updates).
+        self.leads: Any = None
+        self.history = fake_history.HistoryQueries(self)
+        self.data_health = fake_history.DataHealthQueries(self)
+        self.nudges = fake_history.NudgeDeliveryRepository(self, "nudges")
 
     def view(self, table: str) -> dict[Any, Any]:
         committed = self.database.tables.get(table, {})
