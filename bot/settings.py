@@ -20,7 +20,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(None, validation_alias="CHATCRM_DATABASE_URL")
     data_dir: Path = Field(Path("data"), validation_alias="CHATCRM_DATA_DIR")
     # behaviour
-    log_level: str = Field("INFO", validation_alias="CHATCRM_LOG_LEVEL")
+    # None: INFO for `chatcrm run`, WARNING for one-shot commands (bot.cli.log_level)
+    log_level: str | None = Field(None, validation_alias="CHATCRM_LOG_LEVEL")
     default_timezone: str = Field("Asia/Shanghai", validation_alias="CHATCRM_TIMEZONE")
     burst_seconds: float = Field(2.0, ge=0, le=30, validation_alias="CHATCRM_BURST_SECONDS")
     max_file_mb: int = Field(20, ge=1, le=2000, validation_alias="CHATCRM_MAX_FILE_MB")
@@ -89,8 +90,8 @@ class Settings(BaseSettings):
 
     @field_validator("log_level")
     @classmethod
-    def _upper(cls, value: str) -> str:
-        return value.upper()
+    def _upper(cls, value: str | None) -> str | None:
+        return value.upper() if value else None
 
     @property
     def database(self) -> str:
