@@ -232,9 +232,9 @@ def test_noise_between_sentences_is_skipped(transcriber: WhisperTranscriber, tmp
     # Nothing was made up in the noise, and the second sentence is placed after it, where it is in the
     # recording.
     assert not [s for s in result.segments if s.end > 10.0 and s.start < 45.0]
-    later = [s for s in result.segments if "下周二" in s.text]
-    assert later
-    assert later[0].start > 45.0
+    second = [s for s in result.segments if "下周二" in s.text]
+    assert second
+    assert second[0].start > 45.0
 
 
 def test_a_note_of_noise_only_is_refused_as_silent(transcriber: WhisperTranscriber, tmp_path: Path) -> None:
