@@ -19,7 +19,7 @@ import time
 import warnings
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -387,7 +387,8 @@ class _Window:
     result: DecodingResult
     spans: list[Span]
     used: int
-    redecoded: bool
+    found: Problem = Problem.NONE
+    redecoded: bool = False
 
 
 class WhisperTranscriber:
@@ -558,8 +559,13 @@ class WhisperTranscriber:
                     start, end = timeline.span(start, end)
                 run.segments.append(Segment(start / SAMPLE_RATE, end / SAMPLE_RATE, text))
                 context += span.tokens
-            if not self.decoding.condition or window.result.temperature > CONDITION_MAX_TEMPERATURE:
-                # As transcribe(): text only a high temperature could produce is no context for the next.
+            if (
+                not self.decoding.condition
+                or window.result.temperature > CONDITION_MAX_TEMPERATURE
+                or Problem.LOOP in window.found
+            ):
+                # As transcribe(): text only a high temperature could produce is no context for the next
+                # window; nor is a loop no decoding could avoid, which the prompt would carry on.
                 context = []
             seek += window.used
             if progress is not None:
@@ -579,7 +585,7 @@ class WhisperTranscriber:
         # 224-token limit, which on a short window is most of the decoding time.
         sample_len = min(loaded.model.dims.n_text_ctx // 2, round(MAX_TOKENS_PER_SECOND * seconds) + 16)
 
-        def attempt(temperature: float, beam: int | None) -> tuple[_Window, Problem]:
+        def attempt(temperature: float, beam: int | None) -> _Window:
             options = DecodingOptions(
                 task="transcribe",
                 language=language,
@@ -596,32 +602,33 @@ class WhisperTranscriber:
                 torch.manual_seed(FALLBACK_SEED)
                 result: DecodingResult = loaded.model.decode(features, options)[0]
             if _is_no_speech(result):
-                return _Window(result, [], frames, redecoded=False), Problem.NONE
+                return _Window(result, [], frames)
             spans, used = read_timestamps(result.tokens, loaded.tokenizer.timestamp_begin, frames)
             # Without the VAD a window may hold long silence: too little text proves nothing then.
             covered = used * HOP_LENGTH / SAMPLE_RATE if self._vad is not None else 0.0
-            found = problems(result, covered, language, collapse=decoding.detect_collapse)
-            return _Window(result, spans, used, redecoded=False), found
+            return _Window(
+                result, spans, used, problems(result, covered, language, collapse=decoding.detect_collapse)
+            )
 
-        best, found = attempt(0.0, decoding.beam_size)
+        best = attempt(0.0, decoding.beam_size)
         logger.debug(
             "window of %.1f s: log-prob %.2f, no-speech %.2f, %r",
             seconds,
             best.result.avg_logprob,
             best.result.no_speech_prob,
-            found,
+            best.found,
         )
-        if not found:
+        if not best.found:
             return best
         schedule: list[tuple[float, int | None]] = []
         if decoding.rescue_beam and not decoding.beam_size:
             schedule.append((0.0, decoding.rescue_beam))
         schedule += [(t, None) for t in decoding.fallback if t > 0]
         for temperature, beam in schedule:
-            again, again_found = attempt(temperature, beam)
-            logger.debug("window: %r, at %.1f (beam %s) %r", found, temperature, beam, again_found)
-            if rank(again.result, again_found) < rank(best.result, found):
-                best, found = again, again_found
-            if not found:
+            again = attempt(temperature, beam)
+            logger.debug("window: %r, at %.1f (beam %s) %r", best.found, temperature, beam, again.found)
+            if rank(again.result, again.found) < rank(best.result, best.found):
+                best = again
+            if not best.found:
                 break
-        return _Window(best.result, best.spans, best.used, redecoded=bool(schedule))
+        return replace(best, redecoded=bool(schedule))
