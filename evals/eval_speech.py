@@ -3,9 +3,10 @@ openai-whisper greedy and `transcribe()` with its command-line defaults, on the 
 
 Real recordings (the development set's speech/) and synthetic ones (espeak-ng clips of tests/data/audio
 and a long note spoken from tests/data/audio/zh_sentences.txt) are scored and printed apart, and notes
-of 10 s and more get columns of their own. `python -m evals speech` runs it; `--ablation` (or
-CHATCRM_EVAL_SPEECH_ABLATION=1) adds the decoder options one at a time (prompt, int8 decoder, beam search,
-beam rescue, temperature fallback, collapse checks, VAD, previous-text conditioning).
+of 10 s and more get columns of their own. `python -m evals speech` runs it; CHATCRM_EVAL_SPEECH_ABLATION=1
+(or `python -m evals.eval_speech --ablation`) adds the decoder options one at a time (prompt, int8 decoder,
+beam search, beam rescue, temperature fallback, collapse checks, VAD, previous-text conditioning), and
+CHATCRM_EVAL_SPEECH_ENGINES="name;name" runs only the engines named. Figures: bench/data/README.md.
 """
 
 from __future__ import annotations
