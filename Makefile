@@ -10,10 +10,11 @@ STAMPS := .stamps
 MODEL_DIR ?= models
 WHISPER_CHECKPOINT := $(MODEL_DIR)/whisper-base.pt
 
-# Debian packages: ffmpeg decodes voice notes, tesseract reads cards, the fonts render test cards
-# and charts, PostgreSQL backs the storage suite.
+# Debian packages: ffmpeg decodes voice notes, tesseract reads cards (the alternative engine), libgl1 and
+# libglib2.0-0 are what opencv-python (under rapidocr, the default card reader) links against, the fonts
+# render test cards and charts, PostgreSQL backs the storage suite.
 SYSTEM_PACKAGES := ffmpeg tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra tesseract-ocr-eng \
-	tesseract-ocr-osd fonts-noto-cjk fonts-wqy-zenhei fonts-dejavu-core
+	tesseract-ocr-osd libgl1 libglib2.0-0 fonts-noto-cjk fonts-wqy-zenhei fonts-dejavu-core
 TEST_SYSTEM_PACKAGES := postgresql espeak-ng sox libopencore-amrnb0
 
 .PHONY: run test setup system system-test lint typecheck contracts pytest bench eval migrate clean distclean

@@ -16,11 +16,11 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from bot.telegram import make_dispatcher
-from crm.app import App, Ports
-from crm.capture import ChatMessage, find_duplicate
+from chat.app import App, Ports
+from crm.capture import find_duplicate
 from crm.clock import SystemClock
 from crm.dedup import Fingerprint
-from crm.members import Newcomer
+from crm.inputs import ChatMessage, Newcomer
 from crm.model import Channel, Member, Role
 from nlu.extractor import Extractor
 from nlu.normalize import Normalizer

@@ -1,9 +1,11 @@
-"""Card photo -> contact card, end to end in process: OCR (tesseract) + parse + dedup + store + render.
+"""Card photo -> contact card, end to end in process: OCR (the default engine, PP-OCR) + parse + dedup +
+store + render.
 
 `python -m bench card_flow` sends ~20 generated cards (half clean, half photographed badly; bilingual
 ones as front and back) through App.photos on an SQLite file and prints the median and p90 time per
 card, and the share OCR takes. Then two reps send cards at the same time, with one and with two
-tesseract runs allowed at once (CHATCRM_OCR_WORKERS): the latency each rep sees, and the throughput.
+OCR runs allowed at once (CHATCRM_OCR_WORKERS, each run sized to its share of the cores): the latency
+each rep sees, and the throughput.
 CARD_FLOW_CARDS overrides the number of cards.
 """
 
@@ -16,17 +18,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.card_adapter import CardReaderAdapter
-from crm.app import App, Ports
-from crm.cards import CardPhoto, Photos
+from bot.card_adapter import CardReaderAdapter, card_reader
+from chat.app import App, Ports
 from crm.clock import SystemClock
 from crm.errors import ImageRejected
-from crm.members import Newcomer
+from crm.inputs import CardPhoto, Newcomer, Photos
 from crm.model import Channel, Member, Role
 from crm.ports import OcrPage
 from nlu.extractor import Extractor
 from nlu.normalize import Normalizer
-from ocr import CardOcr
 from storage.db import create_engine, sqlite_url
 from storage.files import FileSpool, LocalBlobStore
 from storage.tables import metadata
@@ -98,7 +98,7 @@ async def _app(root: Path, reader: TimedReader, workers: int) -> tuple[App, list
 async def _sequential(root: Path, ocr: CardReaderAdapter, cards: list[Card]) -> None:
     reader = TimedReader(ocr)
     app, [rep, _] = await _app(root, reader, 1)
-    await app.photos(rep, _photos(generate_card(1), "warm"))  # tesseract's first start, the parser's caches
+    await app.photos(rep, _photos(generate_card(1), "warm"))  # the OCR models, the parser's caches
     reader.seconds.clear()
     seconds: list[float] = []
     refused = 0
@@ -148,14 +148,20 @@ async def _two_reps(root: Path, ocr: CardReaderAdapter, cards: list[Card], worke
     )
 
 
+def _reader(workers: int) -> CardReaderAdapter:
+    reader = card_reader(20, workers=workers)
+    if reader is None:
+        raise SystemExit("the card reader cannot run here")
+    return reader
+
+
 async def _run(count: int) -> None:
-    ocr = CardReaderAdapter(CardOcr(), max_mb=20)
     cards = _cards(count)
     with tempfile.TemporaryDirectory(prefix="bench-card-flow-") as tmp:
         root = Path(tmp)
-        await _sequential(root / "seq", ocr, cards)
+        await _sequential(root / "seq", _reader(1), cards)
         for workers in (1, 2):
-            await _two_reps(root / f"two{workers}", ocr, cards, workers)
+            await _two_reps(root / f"two{workers}", _reader(workers), cards, workers)
 
 
 def main() -> None:

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from crm.app import App, Ports
+from chat.app import App, Ports
+from chat.views import Reply
 from crm.clock import SystemClock
-from crm.members import Newcomer
+from crm.inputs import Newcomer
 from crm.model import Channel, Identity, Member, Reminder, ReminderKind, ReminderStatus
-from crm.views import Reply
 from nlu.extractor import Extractor
 from nlu.normalize import Normalizer
 from reminders.scheduler import ReminderScheduler, SchedulerConfig
@@ -34,7 +34,7 @@ LEAD_SECONDS = 3.0  # the first reminder falls due this long after seeding, so t
 
 
 class Recorder:
-    """crm.ports.Notifier that notes when each reminder was sent."""
+    """chat.ports.Notifier that notes when each reminder was sent."""
 
     def __init__(self) -> None:
         self.sent_at: dict[str, datetime] = {}

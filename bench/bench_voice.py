@@ -61,12 +61,10 @@ class _Timed:
 
 async def _flow(clip: Path, warmup: Path, runs: int, workdir: Path) -> dict[str, Any]:
     from bot.speech_adapter import WhisperSpeech
-    from crm.app import App, Ports
-    from crm.capture import ChatMessage
+    from chat.app import App, Ports
     from crm.clock import SystemClock
-    from crm.members import Newcomer
+    from crm.inputs import ChatMessage, Newcomer, VoiceNote
     from crm.model import Channel
-    from crm.voice import VoiceNote
     from nlu.extractor import Extractor
     from nlu.normalize import Normalizer
     from storage.db import create_engine, sqlite_url
@@ -104,7 +102,7 @@ async def _flow(clip: Path, warmup: Path, runs: int, workdir: Path) -> dict[str,
     whisper.load()
     load_seconds = time.perf_counter() - started
     loaded_mb = peak_rss_mb()
-    await app.voice.note(rep, VoiceNote.from_path(warmup, key="warm-up"))
+    await app.voice_note(rep, VoiceNote.from_path(warmup, key="warm-up"))
     speech.seconds.clear()
     nlu.seconds.clear()
 
@@ -112,7 +110,7 @@ async def _flow(clip: Path, warmup: Path, runs: int, workdir: Path) -> dict[str,
     card = ""
     for run in range(runs):
         started = time.perf_counter()
-        reply = await app.voice.note(rep, VoiceNote.from_path(clip, key=f"run-{run}"))
+        reply = await app.voice_note(rep, VoiceNote.from_path(clip, key=f"run-{run}"))
         totals.append(time.perf_counter() - started)
         card = reply.text
     await app.voice.aclose()

@@ -1,4 +1,4 @@
-"""The funnel chart (crm.ports.ChartRenderer) drawn with matplotlib's Agg canvas.
+"""The funnel chart (chat.ports.ChartRenderer) drawn with matplotlib's Agg canvas.
 
 Blocking and CPU-bound: the digest service calls it in a worker thread, one chart at a time. It uses
 matplotlib's object API (Figure + FigureCanvasAgg), never pyplot, so nothing global is touched. Stage

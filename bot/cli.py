@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
-from bot.commands import deals, extract, invite, reminders, run
+from bot.commands import deals, extract, invite, members, records, reminders, run, territories
 from bot.logs import setup_logging
 from bot.settings import Settings
 
 # Each module adds its subcommands; the order is the order of `chatcrm --help`.
-COMMAND_MODULES = [run, extract, invite, reminders, deals]
+COMMAND_MODULES = [run, extract, invite, members, reminders, deals, territories, records]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -39,12 +37,3 @@ def _parser() -> argparse.ArgumentParser:
     for module in COMMAND_MODULES:
         module.register(commands)
     return parser
-
-
-async def stdin_lines() -> AsyncIterator[str]:
-    """Standard input line by line without blocking the event loop; ends at EOF."""
-    while True:
-        line = await asyncio.to_thread(sys.stdin.readline)
-        if not line:
-            return
-        yield line

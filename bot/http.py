@@ -1,18 +1,53 @@
-"""The HTTP server the webhook and callback channels share, and stopping on SIGTERM / SIGINT."""
+"""The one HTTP server of a process, which the channels share: each mounts its routes (Telegram's
+webhook at /telegram, the WeChat / WeCom callback at /wechat) before it starts; another route (an
+intake API) is one more mount. And stopping on SIGTERM / SIGINT."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 
 from aiohttp import web
 
+logger = logging.getLogger(__name__)
 
-async def serve_http(web_app: web.Application, host: str, port: int) -> web.AppRunner:
-    runner = web.AppRunner(web_app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    return runner
+
+def web_application(max_body: int | None = None) -> web.Application:
+    """An aiohttp application refusing request bodies over `max_body` (aiohttp's default: 1 MiB)."""
+    if max_body is None:
+        return web.Application()
+    return web.Application(client_max_size=max_body)
+
+
+class HttpServer:
+    """`app` takes the routes; `start` serves them on host:port (when there are any), `close` stops."""
+
+    def __init__(self, host: str, port: int, *, max_body: int | None = None) -> None:
+        self.host = host
+        self.port = port
+        self.app = web_application(max_body)
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def has_routes(self) -> bool:
+        return len(self.app.router.routes()) > 0
+
+    async def start(self) -> None:
+        if not self.has_routes:
+            return
+        runner = web.AppRunner(self.app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, self.host, self.port).start()
+        self._runner = runner
+        paths = sorted({route.resource.canonical for route in self.app.router.routes() if route.resource})
+        logger.info("HTTP on %s:%s: %s", self.host, self.port, ", ".join(paths))
+
+    async def close(self) -> None:
+        """Stops taking requests; the application's shutdown hooks run (Telegram's drains updates)."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
 
 
 def stop_on_signals() -> asyncio.Event:

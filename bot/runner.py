@@ -1,43 +1,76 @@
 """`chatcrm run`: the configured channels (the console when none is) and the background jobs.
 
-WeChat / WeCom and a Telegram webhook share one HTTP server; Telegram polling runs beside WeChat."""
+The channels share one HTTP server (Telegram's webhook, the WeChat / WeCom callback) and stop on
+SIGTERM / SIGINT, finishing what they acknowledged."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import sys
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
 
+from bot.channels import ChannelRuntime
+from bot.claim import announce_claim
+from bot.http import HttpServer, stop_on_signals
 from bot.settings import Settings
 from bot.wiring import Runtime, background_services, build
-from crm.model import Channel
 
 logger = logging.getLogger(__name__)
+
+
+def _wechat(runtime: Runtime) -> ChannelRuntime | None:
+    if not runtime.settings.wechat_enabled:
+        return None
+    from bot.wechat.runtime import WeChatRuntime
+
+    return WeChatRuntime(runtime.settings, runtime.app, runtime.notifier)
+
+
+def _telegram(runtime: Runtime) -> ChannelRuntime | None:
+    if not runtime.settings.telegram_enabled:
+        return None
+    from bot.telegram import TelegramRuntime
+
+    return TelegramRuntime(runtime)
+
+
+def _intake(runtime: Runtime) -> ChannelRuntime | None:
+    from bot.intake import intake_api
+
+    return intake_api(runtime.settings, runtime.app)
+
+
+# The messengers a process can run, in the order they start; each is None when its settings are
+# missing. A new messenger is one more entry (its runtime in bot/, its handlers in handlers/). The lead
+# intake API (POST /api/leads) mounts its route the same way but is no messenger: alone, it runs
+# beside the console.
+CHANNELS: tuple[Callable[[Runtime], ChannelRuntime | None], ...] = (_wechat, _telegram, _intake)
 
 
 async def run(settings: Settings) -> None:
     runtime = await build(settings)
     jobs = [asyncio.create_task(job) for job in background_services(runtime)]
     try:
-        if settings.wechat_enabled:
-            from bot.telegram import start_beside
-            from bot.wechat.runtime import run_http_channels
+        channels = [channel for make in CHANNELS if (channel := make(runtime)) is not None]
+        from bot.intake import LeadIntakeApi
 
-            async def telegram(web_app: Any) -> Callable[[], Awaitable[None]]:
-                return await start_beside(runtime, web_app)
-
-            await run_http_channels(
-                settings, runtime.app, runtime.notifier, telegram if settings.telegram_enabled else None
-            )
-        elif settings.telegram_enabled:
-            from bot.telegram import run_telegram
-
-            await run_telegram(runtime)
+        if any(not isinstance(channel, LeadIntakeApi) for channel in channels):
+            # Before any messenger takes a message: on an empty database a public channel's first /start
+            # must carry the code printed here (the console founds the team directly).
+            await announce_claim(runtime.app.members)
+            await serve(settings, channels)
         else:
-            await run_console(runtime)
+            from bot.console import run_console
+
+            http = HttpServer(settings.http_host, settings.http_port)
+            for channel in channels:
+                channel.mount(http.app)
+            await http.start()
+            try:
+                await run_console(runtime)
+            finally:
+                await http.close()
     finally:
         for job in jobs:
             job.cancel()
@@ -47,18 +80,22 @@ async def run(settings: Settings) -> None:
         await runtime.close()
 
 
-async def run_console(runtime: Runtime) -> None:
-    from bot.cli import stdin_lines
-    from handlers.console.chat import ConsoleChat
-    from handlers.console.notify import ConsoleNotifier
-
-    def write(text: str) -> None:
-        print(text, flush=True)
-        print(flush=True)
-
-    logger.info("no messenger configured: console chat on standard input")
-    chat = ConsoleChat(runtime.app, write)
-    runtime.notifier.register(Channel.CONSOLE, ConsoleNotifier(chat.conversation, write))
-    await chat.run(stdin_lines())
-    if sys.stdin.isatty():
-        print("bye")
+async def serve(settings: Settings, channels: list[ChannelRuntime]) -> None:
+    """The channels on the shared HTTP server until SIGTERM / SIGINT; then the server stops taking
+    requests and the acknowledged messages are finished before returning."""
+    limits = [channel.max_body for channel in channels if channel.max_body is not None]
+    http = HttpServer(settings.http_host, settings.http_port, max_body=min(limits) if limits else None)
+    for channel in channels:
+        channel.mount(http.app)
+    for channel in channels:
+        await channel.start()
+    stop = stop_on_signals()
+    await http.start()
+    try:
+        await stop.wait()
+    finally:
+        for channel in channels:
+            await channel.stop()
+        await http.close()
+        for channel in channels:
+            await channel.close()

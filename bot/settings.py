@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,12 +48,19 @@ class Settings(BaseSettings):
     # 1 = greedy decoding (beam search only for a window that fails Whisper's checks); 5 = beam search on
     # every window, as Whisper's command line does: several times slower on a CPU.
     whisper_beam_size: int = Field(1, ge=1, le=10, validation_alias="CHATCRM_WHISPER_BEAM_SIZE")
-    # Card photos read at once, one tesseract process (one thread) each: with two on 2 cores two reps
-    # get their cards twice as fast (bench/bench_card_flow.py measures 1 vs 2).
+    # Card photos read at once: with two on 2 cores two reps get their cards twice as fast
+    # (bench/bench_card_flow.py measures 1 vs 2); PP-OCR gets cores / workers onnxruntime threads each.
     ocr_workers: int = Field(2, ge=1, le=16, validation_alias="CHATCRM_OCR_WORKERS")
+    # The card reader: PP-OCRv4 through rapidocr-onnxruntime, or tesseract (Debian's tesseract-ocr).
+    ocr_engine: Literal["rapidocr", "tesseract"] = Field("rapidocr", validation_alias="CHATCRM_OCR_ENGINE")
     # HTTP server for the Telegram webhook and the WeChat / WeCom callback
     http_host: str = Field("127.0.0.1", validation_alias="CHATCRM_HTTP_HOST")
     http_port: int = Field(8080, ge=1, le=65535, validation_alias="CHATCRM_HTTP_PORT")
+    # The lead intake API (POST /api/leads on the HTTP server): off without a token; the team its leads
+    # go to (default: the first team). Unclaimed-lead alerts, notices and the daily reclaim look this often.
+    api_token: SecretStr | None = Field(None, validation_alias="CHATCRM_API_TOKEN")
+    api_team: int | None = Field(None, ge=1, validation_alias="CHATCRM_API_TEAM")
+    lead_poll_seconds: float = Field(30.0, gt=0, le=3600, validation_alias="CHATCRM_LEAD_POLL_SECONDS")
     # Telegram
     telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
     telegram_api_url: str | None = Field(None, validation_alias="TELEGRAM_API_URL")
@@ -66,6 +74,8 @@ class Settings(BaseSettings):
     wechat_agent_id: str | None = Field(None, validation_alias="WECHAT_AGENT_ID")
     wechat_api_url: str | None = Field(None, validation_alias="WECHAT_API_URL")
     wechat_workers: int = Field(4, ge=1, le=64, validation_alias="WECHAT_WORKERS")
+    # A stranger's first message to the Official Account becomes an inbound lead (else: how to join).
+    wechat_inbound_leads: bool = Field(False, validation_alias="WECHAT_INBOUND_LEADS")
 
     @field_validator("whisper_model")
     @classmethod

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -12,13 +12,15 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.chat_action import ChatActionMiddleware
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiohttp import web
 
 from bot.wiring import Runtime
-from crm.app import App
-from crm.burst import BurstCollector
-from crm.capture import ChatMessage
+from chat.app import App
+from crm.inputs import ChatMessage
 from crm.model import Channel
 from handlers.telegram import build_router
+from handlers.telegram.burst import BurstCollector
 from handlers.telegram.cards import AlbumItem
 from handlers.telegram.middlewares import ActorMiddleware, InflightMiddleware
 from handlers.telegram.notify import TelegramNotifier
@@ -33,6 +35,7 @@ COMMANDS = {
         ("help", "使用帮助"),
         ("find", "查找客户"),
         ("customer", "客户卡片"),
+        ("history", "客户变更记录"),
         ("reminders", "待办提醒"),
         ("settings", "提醒设置（免打扰、时区）"),
         ("deals", "进行中的商机"),
@@ -41,11 +44,18 @@ COMMANDS = {
         ("pipeline", "销售漏斗"),
         ("digest", "早报（现在看 / 设置时间）"),
         ("stages", "销售阶段配置"),
+        ("pool", "公海线索（领取）"),
+        ("lead", "分配线索给团队（经理）"),
+        ("away", "休假设置（不接新线索）"),
+        ("territories", "辖区与公海规则"),
         ("undo", "撤销上一条记录"),
         ("lang", "切换语言"),
         ("link", "关联微信 / 企业微信"),
         ("invite", "邀请成员（经理）"),
+        ("invites", "未使用的邀请（经理）"),
+        ("members", "团队成员：停用、角色（经理）"),
         ("review", "疑似重复审核（经理）"),
+        ("health", "数据健康（经理看团队）"),
         ("terms", "语音识别的产品词表"),
         ("cancel", "取消当前操作"),
     ],
@@ -53,6 +63,7 @@ COMMANDS = {
         ("help", "How to use chatcrm"),
         ("find", "Search your customers"),
         ("customer", "A customer's card"),
+        ("history", "A customer's change history"),
         ("reminders", "Your pending reminders"),
         ("settings", "Quiet hours, weekends, timezone"),
         ("deals", "Open deals"),
@@ -61,11 +72,18 @@ COMMANDS = {
         ("pipeline", "The funnel with its chart"),
         ("digest", "Morning digest (now, or its time)"),
         ("stages", "Sales stages"),
+        ("pool", "Leads in the pool (claim)"),
+        ("lead", "Route a lead to the team (managers)"),
+        ("away", "Time off (no new leads)"),
+        ("territories", "Territories and pool rules"),
         ("undo", "Undo your last capture"),
         ("lang", "Switch language"),
         ("link", "Link WeChat / WeCom"),
         ("invite", "Invite a member (managers)"),
+        ("invites", "Open invites (managers)"),
+        ("members", "Team: deactivate, roles (managers)"),
         ("review", "Possible duplicates (managers)"),
+        ("health", "Data health (team for managers)"),
         ("terms", "Product words for voice notes"),
         ("cancel", "Cancel the current step"),
     ],
@@ -110,60 +128,55 @@ async def register_commands(bot: Bot) -> None:
         )
 
 
-async def run_telegram(runtime: Runtime) -> None:
-    """Telegram alone: long polling, or the webhook on CHATCRM_HTTP_HOST:PORT/telegram, until
-    SIGTERM / SIGINT; then the updates already taken are finished before returning."""
-    from aiohttp import web
+class TelegramRuntime:
+    """Telegram as `chatcrm run` runs it (bot.channels.ChannelRuntime): the webhook mounted at
+    /telegram on the shared HTTP server when TELEGRAM_WEBHOOK_URL is set, else long polling."""
 
-    from bot.http import serve_http, stop_on_signals
+    max_body = None  # the webhook's JSON updates: aiohttp's default limit
 
-    settings = runtime.settings
-    web_app = web.Application() if settings.telegram_webhook_url else None
-    stop_telegram = await start_beside(runtime, web_app)
-    stop = stop_on_signals()
-    runner = await serve_http(web_app, settings.http_host, settings.http_port) if web_app else None
-    try:
-        await stop.wait()
-    finally:
-        await stop_telegram()
-        if runner is not None:
-            await runner.cleanup()
-
-
-async def start_beside(runtime: Runtime, web_app: Any | None) -> Callable[[], Awaitable[None]]:
-    """Telegram on its own or next to another channel: the webhook mounted at /telegram on `web_app`
-    (an aiohttp Application) when TELEGRAM_WEBHOOK_URL is set, else long polling as a task. Returns
-    what stops it."""
-    import asyncio
-
-    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
-
-    settings = runtime.settings
-    assert settings.telegram_bot_token is not None
-    bot = make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url)
-    runtime.notifier.register(Channel.TELEGRAM, TelegramNotifier(bot))
-    dp, _ = make_dispatcher(runtime.app, burst_seconds=settings.burst_seconds)
-    await register_commands(bot)
-    if settings.telegram_webhook_url and web_app is not None:
+    def __init__(self, runtime: Runtime) -> None:
+        settings = runtime.settings
+        assert settings.telegram_bot_token is not None
+        self.runtime = runtime
+        self.bot = make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url)
+        self.dp, _ = make_dispatcher(runtime.app, burst_seconds=settings.burst_seconds)
+        self.webhook_url = settings.telegram_webhook_url
         secret = settings.telegram_webhook_secret
-        token = secret.get_secret_value() if secret else None
-        SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=token).register(web_app, path="/telegram")
+        self._secret = secret.get_secret_value() if secret else None
+        self._polling: asyncio.Task[None] | None = None
+
+    def mount(self, web_app: web.Application) -> None:
+        if not self.webhook_url:
+            return
+        handler = SimpleRequestHandler(dispatcher=self.dp, bot=self.bot, secret_token=self._secret)
+        handler.register(web_app, path="/telegram")
         # The aiohttp app's shutdown runs the dispatcher's (drains in-flight updates) and closes the bot.
-        setup_application(web_app, dp, bot=bot)
-        await bot.set_webhook(settings.telegram_webhook_url, secret_token=token, drop_pending_updates=False)
-        logger.info("Telegram: webhook at /telegram")
+        setup_application(web_app, self.dp, bot=self.bot)
 
-        async def nothing() -> None:
-            return None
+    async def start(self) -> None:
+        self.runtime.notifier.register(Channel.TELEGRAM, TelegramNotifier(self.bot))
+        await register_commands(self.bot)
+        if self.webhook_url:
+            await self.bot.set_webhook(
+                self.webhook_url, secret_token=self._secret, drop_pending_updates=False
+            )
+            logger.info("Telegram: webhook at /telegram")
+            return
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        self._polling = asyncio.create_task(
+            self.dp.start_polling(self.bot, handle_signals=False, close_bot_session=True)
+        )
+        logger.info("Telegram: long polling")
 
-        return nothing
-    await bot.delete_webhook(drop_pending_updates=False)
-    polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, close_bot_session=True))
-    logger.info("Telegram: long polling")
-
-    async def stop() -> None:
+    async def stop(self) -> None:
+        """Ends long polling; the updates already taken are finished first (the dispatcher's
+        shutdown). A webhook stops with the HTTP server."""
+        polling = self._polling
+        if polling is None:
+            return
         if not polling.done():
-            await dp.stop_polling()
+            await self.dp.stop_polling()
         await polling
 
-    return stop
+    async def close(self) -> None:
+        return None

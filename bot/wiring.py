@@ -13,13 +13,16 @@ from bot.charts import FunnelChart
 from bot.documents import DocumentText
 from bot.settings import Settings
 from bot.speech_adapter import WhisperSpeech, checkpoint_exists
-from crm.app import App, Ports
+from chat.app import App, Ports
+from chat.delivery import ChannelNotifier
 from crm.clock import SystemClock
-from crm.notify import ChannelNotifier
 from crm.ports import Clock
 from nlu.extractor import Extractor
 from nlu.normalize import Normalizer
+from nlu.places import PlaceIndex
 from reminders.digest import DigestJob
+from reminders.leads import LeadJob, LeadJobConfig
+from reminders.nudges import NudgeJob
 from reminders.scheduler import ReminderScheduler, SchedulerConfig
 from reminders.workdays import ChineseWorkdays
 from storage.database import Database
@@ -51,6 +54,8 @@ async def build(settings: Settings, *, clock: Clock | None = None, migrate: bool
         await database.migrate()
     extractor = Extractor()
     extractor.warm_up()
+    places = PlaceIndex()
+    places.warm_up()
     notifier = ChannelNotifier()
     clock = clock or SystemClock()
     # Voice notes: ffprobe checks always; transcription when the Whisper checkpoint is there (the
@@ -71,10 +76,12 @@ async def build(settings: Settings, *, clock: Clock | None = None, migrate: bool
         notifier=notifier,
         speech=speech,
         audio=audio,
-        cards=card_reader(settings.max_file_mb),  # None (cards off, said so) without tesseract
+        # None (cards off, said so) when the engine cannot run here
+        cards=card_reader(settings.max_file_mb, engine=settings.ocr_engine, workers=settings.ocr_workers),
         documents=DocumentText(),
         charts=FunnelChart(),
         calendar=ChineseWorkdays(),
+        places=places,
     )
     app = App(
         ports,
@@ -82,6 +89,8 @@ async def build(settings: Settings, *, clock: Clock | None = None, migrate: bool
         max_file_mb=settings.max_file_mb,
         ocr_workers=settings.ocr_workers,
     )
+    # Whatever the assistant sends on its own goes only to members who still have access.
+    notifier.reachable = app.members.is_active
     logger.info("chatcrm ready on %s", database.backend)
     return Runtime(
         settings=settings, database=database, app=app, notifier=notifier, clock=clock, speech=speech
@@ -89,8 +98,17 @@ async def build(settings: Settings, *, clock: Clock | None = None, migrate: bool
 
 
 def background_services(runtime: Runtime) -> list[Coroutine[Any, Any, None]]:
-    """Long-running jobs started beside the channels (reminders, digests)."""
-    jobs = [reminder_scheduler(runtime).run(), DigestJob(runtime.app.pipeline.digests, runtime.clock).run()]
+    """Long-running jobs started beside the channels (reminders, digests, data-health nudges)."""
+    app = runtime.app
+    digests = DigestJob(app.digests, app.members, runtime.notifier, app.features.charts, runtime.clock)
+    nudges = NudgeJob(
+        app.data_health,
+        app.members,
+        runtime.notifier,
+        runtime.clock,
+        ready=lambda: bool(runtime.notifier.channels()),
+    )
+    jobs = [reminder_scheduler(runtime).run(), digests.run(), lead_job(runtime).run(), nudges.run()]
     if runtime.speech is not None:
         if runtime.settings.whisper_preload:
             jobs.append(speech_warm_up(runtime.speech))
@@ -101,7 +119,9 @@ def background_services(runtime: Runtime) -> list[Coroutine[Any, Any, None]]:
 
 async def resume_voice_notes(runtime: Runtime) -> None:
     try:
-        await runtime.app.voice.resume(runtime.notifier, ready=lambda: bool(runtime.notifier.channels()))
+        await runtime.app.resume_voice_notes(
+            runtime.notifier, ready=lambda: bool(runtime.notifier.channels())
+        )
     except Exception:
         logger.exception("could not resume unfinished voice notes")
 
@@ -113,6 +133,23 @@ async def speech_warm_up(speech: WhisperSpeech) -> None:
     except Exception:
         # The first voice note will try again and keep the recording if it fails too.
         logger.exception("could not load the Whisper model")
+
+
+def lead_job(runtime: Runtime) -> LeadJob:
+    """Lead cards, unclaimed alerts and the daily reclaim; woken by every committed routed lead."""
+    app = runtime.app
+    job = LeadJob(
+        app.pool,
+        app.reclaim,
+        app.members,
+        runtime.notifier,
+        runtime.clock,
+        LeadJobConfig(poll_seconds=runtime.settings.lead_poll_seconds),
+        ready=lambda: bool(runtime.notifier.channels()),
+        funnels=app.deals.funnel,
+    )
+    app.ports.uow.subscribe(job.committed)
+    return job
 
 
 def reminder_scheduler(runtime: Runtime) -> ReminderScheduler:

@@ -16,15 +16,15 @@ from typing import Any, Protocol
 
 from crm import audit
 from crm.dedup import Fingerprint, Match, MatchKind, best_fuzzy_match, exact_match
-from crm.errors import StorageConflict, StorageError, StorageUnavailable
+from crm.errors import NotRegistered, StorageConflict, StorageError, StorageUnavailable
 from crm.facts import Facts
+from crm.inputs import ChatMessage
 from crm.journal import Journal
 from crm.model import (
     Commitment,
     Contact,
     Customer,
     Deal,
-    DealStatus,
     DuplicateFlag,
     DuplicateKind,
     DuplicateStatus,
@@ -44,6 +44,7 @@ from crm.records import (
     new_contact,
     new_customer,
     open_deal,
+    open_first_deal,
     sees_contact,
 )
 from crm.reminder_plan import store_follow_ups
@@ -53,21 +54,9 @@ logger = logging.getLogger(__name__)
 
 CANDIDATE_LIMIT = 200
 TYPO_CANDIDATE_LIMIT = 50
-FIRST_STAGE = "lead"
 CAPTURE_SOURCES = (Source.CHAT, Source.NOTE, Source.VOICE, Source.CARD)
 # "提醒我周五给他回电话" refers to whoever the rep captured last, if that was recent enough.
 RECENT_CUSTOMER_WINDOW = timedelta(hours=24)
-
-
-@dataclass(frozen=True, slots=True)
-class ChatMessage:
-    """One message of a forwarded or pasted chat, unpacked from a channel's update."""
-
-    text: str
-    sender: str | None = None  # the original sender's name, when the channel tells it
-    from_self: bool = False  # the rep's own message inside a forwarded conversation
-    key: str | None = None  # the channel's idempotency key ("tg:123:456", "wx:MsgId")
-    order: int | None = None  # the message's position in its chat (Telegram's message id)
 
 
 def transcript(messages: Sequence[ChatMessage]) -> str:
@@ -204,7 +193,7 @@ class CaptureService:
         spool: dict[str, Any],
         hook: CaptureHook | None = None,
     ) -> CaptureResult:
-        """Facts already extracted (a card's) through the shared pipeline: dedup, records, journal,
+        """Facts already extracted (a card's) captured like a chat: dedup, records, journal,
         idempotency on `keys`. When the database fails, `spool` is kept for a retry button."""
         try:
             return await self._store(actor, content, facts, keys, self._clock.now(), source, hook)
@@ -260,6 +249,11 @@ class CaptureService:
         hook: CaptureHook | None = None,
     ) -> CaptureResult:
         async with self._uow() as uow:
+            # Read again here: Telegram's burst collector resolved the member seconds ago, and their
+            # access may have been taken away (and their records handed over) since.
+            member = await uow.members.get(actor.id)
+            if member is None or not member.active:
+                raise NotRegistered()
             if keys and await uow.processed.seen(keys) == set(keys):
                 return CaptureResult(outcome=Outcome.REPEATED, facts=facts)
             result, entry = await self._record(uow, actor, text, facts, keys, now, source, hook)
@@ -354,20 +348,7 @@ class CaptureService:
             customer = new_customer(actor, facts, now)
             await uow.customers.add(customer, self._company_key(customer.name))
             journal.created(customer)
-            deal = Deal(
-                id=0,
-                team_id=actor.team_id,
-                customer_id=customer.id,
-                owner_id=actor.id,
-                title=customer.name or facts.name or "",
-                stage=FIRST_STAGE,
-                status=DealStatus.OPEN,
-                stage_entered_at=now,
-                created_at=now,
-                updated_at=now,
-                amount_cny=facts.budget_cny,
-            )
-            await uow.deals.add(deal)
+            deal = await open_first_deal(uow, actor, customer, facts, now)
             journal.created(deal)
         else:
             before = completeness(customer, None)

@@ -3,7 +3,7 @@
 A photo (or the front and back sent together) is checked first (its size, that it is a picture), then
 read by OCR in a worker thread (at most `ocr_workers` at once: tesseract keeps a core busy) and parsed
 into one contact. A blank, unreadable or non-card photo is refused with retake tips and nothing is
-stored. A card goes through the capture pipeline (dedup on phone, e-mail and WeChat, the journal for
+stored. A card is captured like a chat (dedup on phone, e-mail and WeChat, the journal for
 /undo, idempotency on the channel's key, the spool when the database fails) with its photos kept
 once by hash and linked to the interaction: `file_id` is the front, `facts["files"]` lists every side.
 """
@@ -13,10 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from crm import files
@@ -24,6 +23,7 @@ from crm.capture import CaptureResult, CaptureService, Outcome
 from crm.customers import CustomerService, EditableField
 from crm.errors import ChatCrmError, ImageRejected, InputRejected, NotFound
 from crm.facts import CardFacts, Facts, Region
+from crm.inputs import CardPhoto
 from crm.model import Interaction, Member, Source
 from crm.ports import (
     BlobStore,
@@ -36,7 +36,6 @@ from crm.ports import (
     UnitOfWorkFactory,
 )
 from crm.records import contact_keys
-from crm.views import Reply
 
 logger = logging.getLogger(__name__)
 
@@ -55,67 +54,6 @@ FIX_FIELDS: dict[str, EditableField] = {
     "address": EditableField.ADDRESS,
 }
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-
-
-# --- what the channels hand over ---------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class CardPhoto:
-    """One photo as a channel hands it over. `fetch` downloads it and is only called once the size
-    the channel reports passes."""
-
-    fetch: Callable[[], Awaitable[bytes]]
-    key: str | None = None  # the channel's idempotency key ("tg:chat:message")
-    name: str | None = None
-    size: int | None = None  # bytes, as the channel reports them before download
-    max_bytes: int | None = None  # what the channel lets us download (Telegram's getFile: 20 MB)
-
-    @classmethod
-    def of(cls, data: bytes, *, key: str | None = None, name: str | None = None) -> CardPhoto:
-        """Bytes already at hand (a WeChat image message, a test)."""
-
-        async def fetch() -> bytes:
-            return data
-
-        return cls(fetch=fetch, key=key, name=name, size=len(data))
-
-    @classmethod
-    def from_path(cls, path: Path, *, key: str | None = None) -> CardPhoto:
-        """A file on this server (the console's /card)."""
-
-        async def read() -> bytes:
-            try:
-                return await asyncio.to_thread(path.read_bytes)
-            except OSError as exc:
-                raise InputRejected("card.rejected.no_file", path=str(path)) from exc
-
-        try:
-            size: int | None = path.stat().st_size
-        except OSError:
-            size = None  # the read says which file is missing
-        return cls(fetch=read, key=key, name=path.name, size=size)
-
-
-@dataclass(frozen=True, slots=True)
-class Photos:
-    """Photos a member sent together (one message, or a Telegram album), unpacked by a channel.
-
-    `caption` and `reply_to` (the text of the message they answer, e.g. a deal card) let the deal
-    pipeline claim them as evidence; photos nobody claims are business cards.
-    """
-
-    items: tuple[CardPhoto, ...]
-    caption: str | None = None
-    reply_to: str | None = None
-
-    @property
-    def key(self) -> str | None:
-        return next((photo.key for photo in self.items if photo.key), None)
-
-
-# A feature that may take photos before they are read as cards: a reply when it did, None when not.
-PhotoClaim = Callable[[Member, Photos], Awaitable[Reply | None]]
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -215,7 +153,7 @@ def same_card(first: CardFacts, second: CardFacts) -> bool:
 
 
 class CardService:
-    """Card photos to contacts through the capture pipeline, and corrections of what OCR doubted."""
+    """Card photos to contacts, captured like chats, and corrections of what OCR doubted."""
 
     def __init__(
         self,
@@ -256,7 +194,7 @@ class CardService:
             raise ImageRejected("card.rejected.not_image")
         keys = [photo.key for photo in photos if photo.key]
         if keys and await self._seen(keys):
-            # A repeated delivery: no second OCR run (the pipeline would refuse it again anyway).
+            # A repeated delivery: no second OCR run (the capture would refuse it again anyway).
             return [CardCapture(CaptureResult(outcome=Outcome.REPEATED, facts=Facts()), CardFacts())]
         read = await asyncio.gather(*(self._read(photo) for photo in photos), return_exceptions=True)
         sides: list[_Side] = []

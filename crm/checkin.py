@@ -10,32 +10,17 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from crm import present
 from crm.capture import CAPTURE_SOURCES
 from crm.errors import NotFound
-from crm.format import when
-from crm.messages import t
+from crm.inputs import Place
 from crm.model import AuditEntry, Customer, Interaction, Member, Source
 from crm.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from crm.records import can_see
-from crm.text import one_line
-from crm.views import Act, Button, Reply, rows
+from crm.records import can_see, visible_customer
 
 logger = logging.getLogger(__name__)
 
 RECENT_WINDOW = timedelta(hours=24)
 CHOICES = 4
-
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    latitude: float
-    longitude: float
-    label: str | None = None
-
-    def describe(self) -> str:
-        where = f"{self.latitude:.5f}, {self.longitude:.5f}"
-        return f"{one_line(self.label, 200)} ({where})" if self.label else where
 
 
 @dataclass(slots=True)
@@ -87,14 +72,7 @@ class CheckInService:
                 or (interaction.author_id != actor.id and not actor.role.sees_team)
             ):
                 raise NotFound()
-            customer = await uow.customers.get(customer_id)
-            if (
-                customer is None
-                or customer.merged_into is not None
-                or customer.archived_at is not None
-                or not can_see(actor, customer.owner_id, customer.team_id)
-            ):
-                raise NotFound("customer.not_found", query=str(customer_id))
+            customer = await visible_customer(uow, actor, customer_id)
             interaction.customer_id = customer.id
             await uow.interactions.update(interaction)
             await uow.audit.add(self._audit(actor, "checkin.moved", interaction))
@@ -127,36 +105,3 @@ class CheckInService:
             detail={"customer": interaction.customer_id},
             created_at=self._clock.now(),
         )
-
-
-class CheckIns:
-    """What the channels call for a shared location, and the button that moves a check-in."""
-
-    def __init__(self, service: CheckInService) -> None:
-        self.service = service
-
-    async def check_in(self, actor: Member, place: Place, key: str | None = None) -> Reply:
-        result = await self.service.check_in(actor, place, key)
-        return self._card(actor, result)
-
-    async def move(self, actor: Member, target: int, arg: str) -> Reply:
-        result = await self.service.move(actor, target, int(arg))
-        return self._card(actor, result)
-
-    def _card(self, actor: Member, result: CheckIn) -> Reply:
-        lang = actor.lang
-        if result.repeated:
-            return present.text(lang, "checkin.repeated")
-        at = when(lang, result.interaction.created_at, actor.tz)
-        if result.customer is not None:
-            head = t(lang, "checkin.on", customer=present.customer_name(lang, result.customer), when=at)
-        else:
-            head = t(lang, "checkin.unassigned", when=at)
-        lines = [head, f"📍 {result.interaction.content}"]
-        buttons = [
-            Button(present.customer_name(lang, c), Act.CHECKIN_AT, result.interaction.id, str(c.id))
-            for c in result.others
-        ]
-        if buttons:
-            lines.append(t(lang, "checkin.other" if result.customer else "checkin.choose"))
-        return Reply("\n".join(lines), rows(*buttons))

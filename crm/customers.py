@@ -24,7 +24,6 @@ from crm.model import (
     Contact,
     Customer,
     Deal,
-    DealStatus,
     DuplicateFlag,
     DuplicateStatus,
     FieldChange,
@@ -37,7 +36,16 @@ from crm.model import (
 )
 from crm.ports import Clock, Normalizer, UnitOfWork, UnitOfWorkFactory
 from crm.profile import completeness, missing_core
-from crm.records import can_see, contact_keys, fill_contact_from, fill_customer_from, sees_contact
+from crm.records import (
+    can_see,
+    contact_keys,
+    fill_contact_from,
+    fill_customer_from,
+    open_deal,
+    sees_contact,
+    visible_customer,
+)
+from crm.stages import Funnel, team_funnel
 from crm.text import one_line
 
 logger = logging.getLogger(__name__)
@@ -58,6 +66,14 @@ class EditableField(StrEnum):
     BUDGET = "budget"
 
 
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A /find hit: a customer with the people of theirs who matched, or a person with no customer."""
+
+    customer: Customer | None
+    people: tuple[Contact, ...] = ()
+
+
 @dataclass(slots=True)
 class CustomerCard:
     customer: Customer
@@ -66,6 +82,7 @@ class CustomerCard:
     interactions: list[Interaction]
     commitments: list[Commitment]
     interaction_count: int = 0
+    funnel: Funnel | None = None  # the team's, to name each deal's stage as the team does
 
 
 @dataclass(slots=True)
@@ -104,6 +121,24 @@ class CustomerService:
         async with self._uow(read_only=True) as uow:
             return await uow.customers.search(actor.team_id, self._owner_filter(actor), query, SEARCH_LIMIT)
 
+    async def search(self, actor: Member, text: str) -> list[Found]:
+        """/find: the customers whose name or people match, each with the people who matched (so that
+        "李明" answers with 李明 at his company), then matching people who have no customer yet. Only
+        what the member may see."""
+        query = one_line(text, limit=100)
+        owner = self._owner_filter(actor)
+        async with self._uow(read_only=True) as uow:
+            customers = await uow.customers.search(actor.team_id, owner, query, SEARCH_LIMIT)
+            people = await uow.contacts.matching(
+                actor.team_id, query, [c.id for c in customers], owner, SEARCH_LIMIT * 3
+            )
+        found = [
+            Found(c, tuple(p for p in people if p.customer_id == c.id and sees_contact(actor, p, c)))
+            for c in customers
+        ]
+        unattached = [p for p in people if p.customer_id is None and sees_contact(actor, p, None)]
+        return found + [Found(None, (p,)) for p in unattached[: max(0, SEARCH_LIMIT - len(found))]]
+
     async def recent(self, actor: Member, limit: int = 8) -> list[Customer]:
         async with self._uow(read_only=True) as uow:
             return await uow.customers.recent(actor.team_id, self._owner_filter(actor), limit)
@@ -130,6 +165,7 @@ class CustomerService:
                 interactions=await uow.interactions.for_customer(customer.id, HISTORY_LIMIT),
                 commitments=[c for c in await uow.commitments.for_customer(customer.id) if c.done_at is None],
                 interaction_count=await uow.interactions.count_for_customer(customer.id),
+                funnel=team_funnel(team.settings if (team := await uow.teams.get(actor.team_id)) else {}),
             )
 
     async def lead(self, actor: Member, interaction_id: int) -> CaptureResult:
@@ -624,15 +660,7 @@ class CustomerService:
         return None if actor.role.sees_team else actor.id
 
     async def _visible_customer(self, uow: UnitOfWork, actor: Member, customer_id: int) -> Customer:
-        customer = await uow.customers.get(customer_id)
-        if (
-            customer is None
-            or customer.merged_into is not None
-            or customer.archived_at is not None
-            or not can_see(actor, customer.owner_id, customer.team_id)
-        ):
-            raise NotFound("customer.not_found", query=str(customer_id))
-        return customer
+        return await visible_customer(uow, actor, customer_id)
 
     async def _visible_contact(self, uow: UnitOfWork, actor: Member, contact_id: int) -> Contact:
         contact = await uow.contacts.get(contact_id)
@@ -673,9 +701,7 @@ class CustomerService:
         interaction, customer, contact = await self._capture(uow, actor, interaction_id)
         deal = None
         if customer is not None:
-            deal = next(
-                (d for d in await uow.deals.for_customer(customer.id) if d.status is DealStatus.OPEN), None
-            )
+            deal = await open_deal(uow, customer.id)
         score = completeness(customer, contact)
         return CaptureResult(
             outcome=outcome,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +19,7 @@ from crm import evidence as ev
 from crm.errors import InputRejected, NotAllowed, NotFound, StageGateRefused
 from crm.facts import DecisionRole, Facts, PersonMention
 from crm.health import DealSnapshot, Health, Scorer, satisfied
+from crm.inputs import Upload
 from crm.journal import Journal
 from crm.model import (
     Contact,
@@ -29,7 +30,6 @@ from crm.model import (
     EvidenceKind,
     EvidenceStatus,
     Interaction,
-    Lang,
     Member,
     Reminder,
     Role,
@@ -46,7 +46,7 @@ from crm.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from crm.records import apply_to_customer, can_see, contact_keys
+from crm.records import apply_to_customer, can_see, contact_keys, open_deal
 from crm.reminder_plan import store_follow_ups
 from crm.stages import (
     LOST,
@@ -58,6 +58,7 @@ from crm.stages import (
     ReqKind,
     Requirement,
     StageConfigError,
+    StageRef,
     parse,
     team_funnel,
 )
@@ -88,34 +89,14 @@ CHOICE_LIMIT = 8
 NAMED_DEAL_SCAN = 5_000
 HISTORY_SHOWN = 3
 RECENT_CUSTOMER_WINDOW = timedelta(hours=24)
-# Labels in error params are given in both languages; each message picks its own.
-_ZH, _EN = Lang.ZH, Lang.EN
 _HONORIFICS = ("总", "经理", "总监", "主任", "工", "老师", "董", "处长", "科长", "部长", "主管")
-
-
-@dataclass(frozen=True, slots=True)
-class Upload:
-    """A file a member sent, unpacked from a channel's update. `fetch` downloads the bytes; it is only
-    called once the size and the routing allow it."""
-
-    fetch: Callable[[], Awaitable[bytes]]
-    name: str | None = None
-    size: int | None = None
-    caption: str | None = None
-    reply_to: str | None = None  # the text of the message it replies to (a deal card says "#D12")
-    is_photo: bool = False
-    forwarded: bool = False
-    key: str | None = None
-    max_bytes: int | None = None  # the channel's own download limit, if lower than ours
 
 
 class GateRefused(StageGateRefused):
     """A deal lacks what its target stage requires; `missing` says exactly what."""
 
     def __init__(self, deal: Deal, target: str, funnel: Funnel, missing: Sequence[Requirement]) -> None:
-        stage = funnel.label(target, _ZH)
-        stage_en = funnel.label(target, _EN)
-        super().__init__("deal.gate.refused", count=len(missing), stage_zh=stage, stage_en=stage_en)
+        super().__init__("deal.gate.refused", count=len(missing), stage=StageRef(funnel, target))
         self.deal = deal
         self.target = target
         self.funnel = funnel
@@ -244,6 +225,12 @@ class DealService:
         team = await uow.teams.get(team_id)
         return team_funnel(team.settings if team else {})
 
+    async def stages(self, team_id: int) -> tuple[Funnel, bool]:
+        """The team's funnel, and whether it is the team's own (else the default)."""
+        async with self._uow(read_only=True) as uow:
+            team = await uow.teams.get(team_id)
+        return team_funnel(team.settings if team else {}), bool(team and team.settings.get(SETTINGS_KEY))
+
     async def _recent_funnel(self, team_id: int) -> Funnel:
         now = self._clock.now()
         cached = self._funnel_cache.get(team_id)
@@ -265,7 +252,7 @@ class DealService:
             team = await uow.teams.get(team_id)
             if team is None:
                 raise NotFound("stages.no_team", team=team_id)
-            counts = await uow.pipeline.stage_counts(team_id, None)
+            counts = await uow.deal_queries.stage_counts(team_id, None)
             orphaned = [
                 Problem("stages.problem.open_deals", {"key": key, "count": count})
                 for key, count in sorted(counts.items())
@@ -297,7 +284,7 @@ class DealService:
 
     async def _view(self, uow: UnitOfWork, deal: Deal, funnel: Funnel) -> DealView:
         now = self._clock.now()
-        snapshot = await uow.pipeline.snapshot(deal.id, now, funnel.evidence_keys())
+        snapshot = await uow.deal_queries.snapshot(deal.id, now, funnel.evidence_keys())
         assert snapshot is not None
         confirmed = await uow.evidence.for_deal(deal.id, [EvidenceStatus.CONFIRMED])
         evidence: list[tuple[DealEvidence, StoredFile | None]] = []
@@ -325,11 +312,11 @@ class DealService:
         now = self._clock.now()
         async with self._uow(read_only=True) as uow:
             funnel = await self._funnel(uow, actor.team_id)
-            deals = await uow.pipeline.open_deals(actor.team_id, _owner(actor), limit, query)
+            deals = await uow.deal_queries.open_deals(actor.team_id, _owner(actor), limit, query)
             scorer = Scorer(funnel, now)
             found: list[tuple[DealSnapshot, Health]] = []
             for deal, _ in deals:
-                snapshot = await uow.pipeline.snapshot(deal.id, now, funnel.evidence_keys())
+                snapshot = await uow.deal_queries.snapshot(deal.id, now, funnel.evidence_keys())
                 if snapshot is not None:
                     found.append((snapshot, scorer.assess(snapshot)))
         return found
@@ -337,7 +324,7 @@ class DealService:
     async def counts(self, actor: Member) -> tuple[Funnel, dict[str, int]]:
         async with self._uow(read_only=True) as uow:
             funnel = await self._funnel(uow, actor.team_id)
-            return funnel, await uow.pipeline.stage_counts(actor.team_id, _owner(actor))
+            return funnel, await uow.deal_queries.stage_counts(actor.team_id, _owner(actor))
 
     async def resolve(self, actor: Member, text: str | None, reply_to: str | None = None) -> Resolved:
         """The deal meant by a "#D12" tag (in the text or the replied-to card), by a name in the text,
@@ -352,7 +339,7 @@ class DealService:
                 named = await self._named(uow, actor, text)
                 if len(named) == 1:
                     return Resolved(named[0])
-            recent = await uow.pipeline.open_deals(actor.team_id, _owner(actor), CHOICE_LIMIT)
+            recent = await uow.deal_queries.open_deals(actor.team_id, _owner(actor), CHOICE_LIMIT)
         if len(recent) == 1:
             return Resolved(recent[0][0].id)
         return Resolved(None, recent)
@@ -366,7 +353,7 @@ class DealService:
             return Resolved(tagged)
         query = one_line(text, 100)
         async with self._uow(read_only=True) as uow:
-            matches = await uow.pipeline.open_deals(actor.team_id, _owner(actor), CHOICE_LIMIT, query)
+            matches = await uow.deal_queries.open_deals(actor.team_id, _owner(actor), CHOICE_LIMIT, query)
             if not matches and query.isdigit():
                 await self._visible_deal(uow, actor, int(query))
                 return Resolved(int(query))
@@ -378,7 +365,7 @@ class DealService:
         return Resolved(None, matches)
 
     async def _named(self, uow: UnitOfWork, actor: Member, text: str) -> list[int]:
-        deals = await uow.pipeline.open_deals(actor.team_id, _owner(actor), NAMED_DEAL_SCAN)
+        deals = await uow.deal_queries.open_deals(actor.team_id, _owner(actor), NAMED_DEAL_SCAN)
         return ev.named_deals(text, [(d.id, (d.title, name)) for d, name in deals])
 
     async def names_a_deal(self, actor: Member, text: str | None) -> bool:
@@ -408,10 +395,8 @@ class DealService:
             if goal != WON and funnel.stage(goal) is None:
                 raise InputRejected("deal.unknown_stage", stage=goal)
             if goal == deal.stage:
-                raise InputRejected(
-                    "deal.already_in", stage_zh=funnel.label(goal, _ZH), stage_en=funnel.label(goal, _EN)
-                )
-            snapshot = await uow.pipeline.snapshot(deal.id, now, funnel.evidence_keys())
+                raise InputRejected("deal.already_in", stage=StageRef(funnel, goal))
+            snapshot = await uow.deal_queries.snapshot(deal.id, now, funnel.evidence_keys())
             assert snapshot is not None
             needed = funnel.needed(deal.stage, goal)
             gaps = tuple(r for r in needed if not _met(r, snapshot))
@@ -546,7 +531,7 @@ class DealService:
                 if len(named) == 1:
                     deal = await self._visible_deal(uow, actor, named[0])
                 else:
-                    recent = await uow.pipeline.open_deals(actor.team_id, _owner(actor), CHOICE_LIMIT)
+                    recent = await uow.deal_queries.open_deals(actor.team_id, _owner(actor), CHOICE_LIMIT)
                     candidates = [c for c in recent if not named or c[0].id in named] or recent
                     if len(candidates) == 1 and not named:
                         deal, candidates = candidates[0][0], []
@@ -910,8 +895,7 @@ class DealService:
                 raise InputRejected("role.which_customer", name=person.name)
             contact, created = await self._assign_role(uow, actor, customer_id, person, now)
             if deal is None:
-                deals = [d for d in await uow.deals.for_customer(customer_id) if d.status is DealStatus.OPEN]
-                deal = deals[0] if deals else None
+                deal = await open_deal(uow, customer_id)
             view = await self._view(uow, deal, await self._funnel(uow, actor.team_id)) if deal else None
             await uow.commit()
         assert person.role is not None
@@ -930,7 +914,7 @@ class DealService:
             return hits.pop()
         if hits:
             return None
-        recent = await uow.pipeline.open_deals(actor.team_id, _owner(actor), 2)
+        recent = await uow.deal_queries.open_deals(actor.team_id, _owner(actor), 2)
         last = await uow.interactions.last_by_author(
             actor.id, (Source.CHAT, Source.NOTE, Source.VOICE, Source.CARD)
         )
@@ -1048,8 +1032,8 @@ class DealService:
                 now,
                 changes,
             )
-            deals = [d for d in await uow.deals.for_customer(customer.id) if d.status is DealStatus.OPEN]
-            view = await self._view(uow, deals[0], await self._funnel(uow, actor.team_id)) if deals else None
+            deal = await open_deal(uow, customer.id)
+            view = await self._view(uow, deal, await self._funnel(uow, actor.team_id)) if deal else None
             await uow.commit()
         return contact, view
 
@@ -1119,7 +1103,7 @@ class DealService:
         """Evidence requirements the deal still lacks, from its current stage on (the likeliest)."""
         if deal is None:
             return []
-        snapshot = await uow.pipeline.snapshot(deal.id, now, funnel.evidence_keys())
+        snapshot = await uow.deal_queries.snapshot(deal.id, now, funnel.evidence_keys())
         if snapshot is None:
             return []
         ahead = funnel.needed(deal.stage, WON)

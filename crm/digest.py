@@ -2,34 +2,28 @@
 closest to closing (each with a suggested intervention), leads nobody touched and the funnel with its
 chart; for reps, today's follow-ups and overdue commitments.
 
-Delivery is "claim, send, settle": a row per member and local day is inserted before sending (its
-unique constraint lets exactly one process send it, across restarts), the message goes out with no
-transaction open, and the row is then marked delivered, or failed (claimable again, a few times).
-A process that dies between claiming and settling does not send that digest again that day.
+Delivery (driven by reminders/digest.py) is "claim, send, settle": a row per member and local day is
+inserted before sending (its unique constraint lets exactly one process send it, across restarts), the
+message goes out with no transaction open, and the row is then marked delivered, or failed (claimable
+again, a few times). A process that dies between claiming and settling does not send that digest
+again that day.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Protocol
 
-from crm.errors import DeliveryFailed, InputRejected, NotAllowed
+from crm.errors import InputRejected, NotAllowed
 from crm.health import DealSnapshot, Health, Scorer, is_stalled, is_untouched, rank
-from crm.model import (
-    Commitment,
-    DigestStatus,
-    Lang,
-    Member,
-    Reminder,
-    Team,
-)
-from crm.ports import ChartRenderer, Clock, Notifier, UnitOfWorkFactory, WorkCalendar
+from crm.leads import PoolSummary
+from crm.model import Commitment, DigestStatus, Member, Reminder, Team
+from crm.ports import Clock, UnitOfWorkFactory, WorkCalendar
 from crm.stages import Funnel, Stage, team_funnel
-from crm.views import Attachment, Reply
 
 logger = logging.getLogger(__name__)
 
@@ -64,11 +58,12 @@ class TeamDigest:
     untouched_total: int
     counts: list[tuple[Stage, int]]
     owners: dict[int, Member] = field(default_factory=dict)
+    pool: PoolSummary | None = None  # leads routed yesterday, waiting, reclaimed, reps at their cap
 
     @property
     def empty(self) -> bool:
-        """A team without open deals: nothing for a manager to read yet."""
-        return self.total_open == 0
+        """A team without open deals or waiting leads: nothing for a manager to read yet."""
+        return self.total_open == 0 and not (self.pool and (self.pool.unclaimed_total or self.pool.routed))
 
     def lines(self) -> list[DealLine]:
         """Every deal line shown, each deal once, in the order shown."""
@@ -103,10 +98,7 @@ def compose(
     """The team digest from the snapshots of its open deals. One pass scores every deal cheaply; only
     the deals shown get their full health."""
     scorer = Scorer(funnel, now)
-    stall = funnel.stall_days
-    # Over `stall` whole days in the stage: entered at least stall + 1 days ago.
-    cutoff = now - timedelta(days=stall + 1)
-    stalled_all = [s for s in snapshots if s.stage_entered_at <= cutoff]
+    stalled_all = [s for s in snapshots if is_stalled(funnel, s.stage, (now - s.stage_entered_at).days)]
     stalled_all.sort(key=lambda s: (s.stage_entered_at, s.deal_id))
     untouched_all = [s for s in snapshots if is_untouched(s, funnel, now)]
     untouched_all.sort(key=lambda s: (s.created_at, s.deal_id))
@@ -148,9 +140,6 @@ def digest_time(team: Team, funnel: Funnel, member: Member) -> time | None:
     return funnel.digest_time
 
 
-Renderer = Callable[[Member, TeamDigest | RepDigest, Attachment | None], Reply]
-
-
 _CLOCK = re.compile(r"(?:早上|上午)?\s*([01]?\d|2[0-3])\s*(?:[:：点]\s*([0-5]\d)?\s*分?)?")
 
 
@@ -170,27 +159,27 @@ class WeekdayCalendar:
         return day.weekday() < 5
 
 
+class PoolSummaries(Protocol):
+    """What the digest reads of the public pool (crm.pool.PoolService)."""
+
+    async def summary(self, team_id: int, now: datetime | None = None) -> PoolSummary: ...
+
+
 class DigestService:
-    """Composes digests and delivers the morning ones, once per member and day."""
+    """Composes digests, says which are due, and keeps the once-per-member-and-day bookkeeping."""
 
     def __init__(
         self,
         uow: UnitOfWorkFactory,
         clock: Clock,
         *,
-        notifier: Notifier | None = None,
-        charts: ChartRenderer | None = None,
         calendar: WorkCalendar | None = None,
-        render: Renderer | None = None,
+        pool: PoolSummaries | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
-        self.notifier = notifier
-        self.charts = charts
         self.calendar: WorkCalendar = calendar or WeekdayCalendar()
-        self.render = render  # a digest to the Reply its member gets (crm.present_deals.digest_reply)
-        # matplotlib is not thread-safe and is CPU-bound: one chart at a time, in a worker thread.
-        self._drawing = asyncio.Semaphore(1)
+        self._pool = pool
 
     # --- composing ------------------------------------------------------------------------------
 
@@ -201,14 +190,17 @@ class DigestService:
             if team is None:
                 raise InputRejected("stages.no_team", team=team_id)
             funnel = team_funnel(team.settings)
-            snapshots = await uow.pipeline.snapshots(team_id, None, moment, funnel.evidence_keys())
+            snapshots = await uow.deal_queries.snapshots(team_id, None, moment, funnel.evidence_keys())
             members = {m.id: m for m in await uow.members.in_team(team_id)}
             missing = {s.owner_id for s in snapshots} - members.keys()
             for member_id in missing:
                 member = await uow.members.get(member_id)
                 if member is not None:
                     members[member_id] = member
-        return compose(team_id, funnel, snapshots, members, moment)
+        digest = compose(team_id, funnel, snapshots, members, moment)
+        if self._pool is not None:
+            digest.pool = await self._pool.summary(team_id, moment)
+        return digest
 
     async def rep(self, member: Member, now: datetime | None = None) -> RepDigest:
         moment = now or self._clock.now()
@@ -218,18 +210,18 @@ class DigestService:
         async with self._uow(read_only=True) as uow:
             team = await uow.teams.get(member.team_id)
             funnel = team_funnel(team.settings if team else {})
-            follow_ups = await uow.pipeline.due_reminders(member.id, start, end, REP_ITEMS)
-            overdue = await uow.pipeline.overdue_commitments(member.id, moment, REP_ITEMS)
-            snapshots = await uow.pipeline.snapshots(
+            follow_ups = await uow.deal_queries.due_reminders(member.id, start, end, REP_ITEMS)
+            overdue = await uow.deal_queries.overdue_commitments(member.id, moment, REP_ITEMS)
+            snapshots = await uow.deal_queries.snapshots(
                 member.team_id, member.id, moment, funnel.evidence_keys()
             )
             ids = {r.customer_id for r in follow_ups if r.customer_id} | {
                 c.customer_id for c in overdue if c.customer_id
             }
-            customers = await uow.pipeline.customer_names(sorted(ids))
+            customers = await uow.deal_queries.customer_names(sorted(ids))
         scorer = Scorer(funnel, moment)
         stalled = sorted(
-            (s for s in snapshots if is_stalled((moment - s.stage_entered_at).days, funnel.stall_days)),
+            (s for s in snapshots if is_stalled(funnel, s.stage, (moment - s.stage_entered_at).days)),
             key=lambda s: (s.stage_entered_at, s.deal_id),
         )
         return RepDigest(
@@ -241,22 +233,6 @@ class DigestService:
             stalled=[DealLine(s, scorer.assess(s), member.name) for s in stalled[:STALLED_SHOWN]],
             customers=customers,
         )
-
-    async def chart(
-        self, funnel: Funnel, counts: Sequence[tuple[Stage, int]], lang: Lang, title: str
-    ) -> Attachment | None:
-        """The funnel as a PNG bar chart, drawn in a worker thread; None without a renderer."""
-        renderer = self.charts
-        if renderer is None:
-            return None
-        bars = [(stage.label(lang), count) for stage, count in counts]
-        async with self._drawing:
-            try:
-                png = await asyncio.to_thread(renderer.funnel, title, bars)
-            except Exception:
-                logger.exception("funnel chart failed")
-                return None
-        return Attachment(png, "funnel.png", "image/png")
 
     # --- preferences ----------------------------------------------------------------------------
 
@@ -319,82 +295,16 @@ class DigestService:
             logger.warning("workday calendar failed for %s: using Monday to Friday", day, exc_info=True)
             return day.weekday() < 5
 
-    async def run_due(self, now: datetime | None = None) -> int:
-        """Claims and sends every due digest; returns how many were delivered."""
-        moment = now or self._clock.now()
-        renderer = self.render
-        if renderer is None:
-            raise RuntimeError("DigestService.render is not set")
-        delivered = 0
-        teams: dict[int, TeamDigest] = {}
-        charts: dict[tuple[int, Lang], Attachment | None] = {}
-        for member, day in await self.due(moment):
-            if not await self._claim(member, day, moment):
-                continue
-            try:
-                reply = await self._reply_for(member, moment, teams, charts, renderer)
-            except Exception:
-                logger.exception("digest for member %s could not be composed", member.id)
-                await self._settle(member, day, DigestStatus.FAILED)
-                continue
-            if reply is None:
-                await self._settle(member, day, DigestStatus.SKIPPED)
-                continue
-            status = DigestStatus.DELIVERED if await self._send(member, reply) else DigestStatus.FAILED
-            await self._settle(member, day, status)
-            delivered += status is DigestStatus.DELIVERED
-        return delivered
-
-    async def _reply_for(
-        self,
-        member: Member,
-        now: datetime,
-        teams: dict[int, TeamDigest],
-        charts: dict[tuple[int, Lang], Attachment | None],
-        renderer: Renderer,
-    ) -> Reply | None:
-        if member.role.sees_team:
-            if member.team_id not in teams:
-                teams[member.team_id] = await self.team(member.team_id, now)
-            digest = teams[member.team_id]
-            if digest.empty:
-                return None
-            key = (member.team_id, member.lang)
-            if key not in charts:
-                charts[key] = await self.chart(
-                    digest.funnel, digest.counts, member.lang, _chart_title(member.lang)
-                )
-            return renderer(member, digest, charts[key])
-        rep = await self.rep(member, now)
-        return None if rep.empty else renderer(member, rep, None)
-
-    async def _claim(self, member: Member, day: date, now: datetime) -> bool:
+    async def claim(self, member: Member, day: date, now: datetime) -> bool:
+        """Takes the member's digest of `day` for this process: True for exactly one caller."""
         kind = "manager" if member.role.sees_team else "rep"
         async with self._uow() as uow:
             claimed = await uow.digests.claim(member.team_id, member.id, day, kind, now)
             await uow.commit()
         return claimed
 
-    async def _settle(self, member: Member, day: date, status: DigestStatus) -> None:
+    async def settle(self, member: Member, day: date, status: DigestStatus) -> None:
+        """Records how the claimed digest went (delivered, skipped, or failed: claimable again)."""
         async with self._uow() as uow:
             await uow.digests.settle(member.id, day, status, self._clock.now())
             await uow.commit()
-
-    async def _send(self, member: Member, reply: Reply) -> bool:
-        """Sends on the member's first channel that takes it."""
-        if self.notifier is None:
-            return False
-        async with self._uow(read_only=True) as uow:
-            identities = await uow.identities.for_member(member.id)
-        for identity in identities:
-            try:
-                await self.notifier.send(identity, reply)
-            except DeliveryFailed as exc:
-                logger.info("digest for member %s not delivered on %s: %s", member.id, identity.channel, exc)
-                continue
-            return True
-        return False
-
-
-def _chart_title(lang: Lang) -> str:
-    return "销售漏斗" if lang is Lang.ZH else "Sales funnel"

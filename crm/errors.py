@@ -20,7 +20,7 @@ from typing import Any
 
 
 class ChatCrmError(Exception):
-    """A refusal with a message for the user: `key` names the text in crm.i18n, `params` fill it."""
+    """A refusal with a message for the user: `key` names the text in chat.messages, `params` fill it."""
 
     key = "error.generic"
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from io import BytesIO
 from pathlib import PurePosixPath
+from typing import Protocol
 
 from crm.errors import InputRejected
 from crm.model import StoredFile
@@ -139,6 +140,23 @@ class Blob:
     def size(self) -> int:
         return len(self.data)
 
+    @property
+    def mime(self) -> str:
+        return self.type.value
+
+
+class FileContent(Protocol):
+    """What `record` needs to know of a file: a Blob, or a voice note kept before it is typed."""
+
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def mime(self) -> str: ...
+    @property
+    def name(self) -> str | None: ...
+
 
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -172,21 +190,22 @@ async def put(blobs: BlobStore, blob: Blob) -> str:
 
 
 async def record(
-    uow: UnitOfWork, team_id: int, blob: Blob, path: str, now: datetime
+    uow: UnitOfWork, team_id: int, content: FileContent, path: str, now: datetime
 ) -> tuple[StoredFile, bool]:
-    """The team's `files` row for this content: the existing one, or a new one. (row, created)."""
-    existing = await uow.files.by_hash(team_id, blob.sha256)
+    """The team's `files` row for this content: the existing one, or a new one. (row, created).
+    Every file a member sends is recorded here: evidence, card photos, voice notes."""
+    existing = await uow.files.by_hash(team_id, content.sha256)
     if existing is not None:
         return existing, False
     stored = await uow.files.add(
         StoredFile(
             id=0,
             team_id=team_id,
-            sha256=blob.sha256,
-            size=blob.size,
-            mime=blob.type.value,
+            sha256=content.sha256,
+            size=content.size,
+            mime=content.mime,
             path=path,
-            original_name=blob.name,
+            original_name=content.name,
             created_at=now,
         )
     )

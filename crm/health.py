@@ -72,9 +72,15 @@ def days_between(earlier: datetime, later: datetime) -> int:
     return max(0, (later - earlier).days)
 
 
-def is_stalled(days_in_stage: int, stall_days: int) -> bool:
-    """Over the threshold: with 5, the sixth day in a stage is stalled."""
-    return days_in_stage > stall_days
+def days_over(funnel: Funnel, stage: str, days_in_stage: int) -> int:
+    """Whole days past the stage's stall threshold (zero or less: not stalled)."""
+    return days_in_stage - funnel.stall_days_for(stage)
+
+
+def is_stalled(funnel: Funnel, stage: str, days_in_stage: int) -> bool:
+    """The one stall rule: over the stage's threshold (`Funnel.stall_days_for`); with 5, the sixth
+    day in a stage is stalled."""
+    return days_over(funnel, stage, days_in_stage) > 0
 
 
 def is_untouched(deal: DealSnapshot, funnel: Funnel, now: datetime) -> bool:
@@ -181,7 +187,7 @@ class Scorer:
         risk = (100 - complete) * 0.3
         if self.role_set:
             risk += len(self.role_set - deal.roles) * self.role_weight * (0.5 + progress)
-        over = days - self.funnel.stall_days
+        over = days_over(self.funnel, stage, days)
         if over > 0:
             risk += 40.0 if over >= 6 else 10.0 + 5.0 * over
         last = deal.last_interaction_at
@@ -208,7 +214,7 @@ class Scorer:
         last = deal.last_interaction_at
         last_days = days_between(last, now) if last is not None else None
         risk, closeness = self.scores(deal)
-        stalled = is_stalled(days, self.funnel.stall_days)
+        stalled = is_stalled(self.funnel, deal.stage, days)
         return Health(
             days_in_stage=days,
             stalled=stalled,

@@ -1,6 +1,6 @@
 """One person, several channels: a member asks for a link code on one channel (/link) and sends it on
 another ("/link CODE"), which adds that channel's identity to the same member, so they see one set of
-customers everywhere. Also the greeting of text channels (WeChat follow, WeCom app entered)."""
+customers everywhere."""
 
 from __future__ import annotations
 
@@ -8,13 +8,10 @@ import logging
 import secrets
 from datetime import timedelta
 
-from crm import present
 from crm.errors import InviteInvalid
-from crm.members import MemberService, Newcomer
-from crm.messages import t
-from crm.model import AuditEntry, Identity, Lang, LinkCode, Member
+from crm.inputs import Newcomer
+from crm.model import AuditEntry, Identity, LinkCode, Member
 from crm.ports import Clock, UnitOfWorkFactory
-from crm.views import Reply
 
 logger = logging.getLogger(__name__)
 
@@ -80,36 +77,3 @@ def _audit(actor: Member, action: str, detail: dict[str, str], link: LinkCode) -
         detail=detail,
         created_at=link.used_at or link.created_at,
     )
-
-
-class Linking:
-    """What the channels call: /link for members, "/link CODE" and greetings for newcomers."""
-
-    def __init__(self, links: LinkService, members: MemberService) -> None:
-        self.links = links
-        self.members = members
-
-    async def command(self, actor: Member, args: str) -> Reply:
-        """/link: a code to send on the other channel. With a code, the member is already here."""
-        if args.strip():
-            return present.text(actor.lang, "link.already_member")
-        link = await self.links.issue(actor)
-        minutes = int(LINK_TTL.total_seconds() // 60)
-        return present.text(actor.lang, "link.code", code=link.code, minutes=minutes)
-
-    async def redeem(self, who: Newcomer, code: str) -> Reply:
-        member = await self.links.redeem(who, code)
-        head = t(member.lang, "link.done", name=member.name)
-        return Reply(head + "\n\n" + present.help_text(member).text)
-
-    async def greet(self, who: Newcomer) -> Reply:
-        """Someone followed the Official Account or opened the WeCom app."""
-        member = await self.members.identify(who.channel, who.external_id)
-        if member is None:
-            return self.onboarding(who.language_code)
-        head = t(member.lang, "start.welcome_back", name=member.name)
-        return Reply(head + "\n\n" + present.help_text(member).text)
-
-    def onboarding(self, language_code: str | None) -> Reply:
-        """What a non-member gets on a text channel: how to join by code, or link an existing account."""
-        return present.text(Lang.from_code(language_code), "link.onboarding")

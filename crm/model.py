@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from crm.facts import DecisionRole, Party, Region
@@ -43,11 +43,38 @@ class Lang(StrEnum):
         return cls.ZH if not code else cls.EN
 
 
-class Channel(StrEnum):
-    TELEGRAM = "telegram"
-    WECHAT = "wechat"
-    WECOM = "wecom"
-    CONSOLE = "console"
+class Channel(str):
+    """A messenger, by its name ("telegram"). The domain only stores and compares channels: a new
+    messenger names its own in its adapter (bot/, handlers/), `Channel("line")`, and nothing here
+    changes. The ones chatcrm ships with are attributes of the class."""
+
+    __slots__ = ()
+    # One object per name, so that channels compare by identity too (as an enum's members do).
+    _named: ClassVar[dict[str, Channel]] = {}
+
+    TELEGRAM: ClassVar[Channel]
+    WECHAT: ClassVar[Channel]
+    WECOM: ClassVar[Channel]
+    CONSOLE: ClassVar[Channel]
+
+    def __new__(cls, name: str) -> Channel:
+        found = cls._named.get(name)
+        if found is None:
+            found = cls._named[name] = super().__new__(cls, name)
+        return found
+
+    @property
+    def value(self) -> str:
+        return str(self)
+
+    def __repr__(self) -> str:
+        return f"Channel({str(self)!r})"
+
+
+Channel.TELEGRAM = Channel("telegram")
+Channel.WECHAT = Channel("wechat")
+Channel.WECOM = Channel("wecom")
+Channel.CONSOLE = Channel("console")
 
 
 class Source(StrEnum):
@@ -59,6 +86,19 @@ class Source(StrEnum):
     NOTE = "note"  # a note typed by the rep
     DOCUMENT = "document"
     LOCATION = "location"
+    LEAD = "lead"  # a lead as it arrived (a web form, a forwarded lead, a stranger's message)
+
+
+class VoiceStatus(StrEnum):
+    """Where a voice note stands. A small state machine (crm.voice.MOVES): transcribing, then done,
+    failed (kept; the rep can retry) or rejected (silent or undecodable after all: nothing to retry);
+    done minutes may be discarded."""
+
+    TRANSCRIBING = "transcribing"
+    FAILED = "failed"
+    REJECTED = "rejected"
+    DONE = "done"
+    DISCARDED = "discarded"
 
 
 class FollowUp(StrEnum):
@@ -124,7 +164,9 @@ class Member:
     quiet_end: time | None = None
     weekend_to_monday: bool = False
     awaiting: dict[str, Any] | None = None
+    # A deactivated member keeps their row (history, audit) but no access on any channel.
     active: bool = True
+    deactivated_at: datetime | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -154,6 +196,57 @@ class Invite:
     expires_at: datetime
     used_by: int | None = None
     used_at: datetime | None = None
+    revoked_at: datetime | None = None
+    revoked_by: int | None = None  # None with revoked_at set: revoked on the server (`chatcrm invite revoke`)
+
+    def is_open(self, now: datetime) -> bool:
+        """Still redeemable: neither used, revoked nor expired."""
+        return self.used_by is None and self.revoked_at is None and self.expires_at > now
+
+
+@dataclass(slots=True)
+class AdminClaim:
+    """The one-time code that lets the first person on a public channel found the team (and become its
+    admin). `chatcrm run` prints it while no team exists; one per installation."""
+
+    code: str
+    created_at: datetime
+    used_at: datetime | None = None
+    used_by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Holdings:
+    """What a member owns that needs an owner: live customers, open deals, open reminders."""
+
+    customers: int = 0
+    deals: int = 0
+    reminders: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """The records one member's ownership moved to another (ids, by kind): every customer, contact and
+    deal they owned, and their open commitments and reminders. Nothing is deleted."""
+
+    customers: tuple[int, ...] = ()
+    contacts: tuple[int, ...] = ()
+    deals: tuple[int, ...] = ()
+    commitments: tuple[int, ...] = ()
+    reminders: tuple[int, ...] = ()
+
+    def counts(self) -> dict[str, int]:
+        return {kind: len(getattr(self, kind)) for kind in TRANSFER_KINDS}
+
+    def ids(self) -> dict[str, list[int]]:
+        return {kind: list(getattr(self, kind)) for kind in TRANSFER_KINDS}
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.counts().values())
+
+
+TRANSFER_KINDS = ("customers", "contacts", "deals", "commitments", "reminders")
 
 
 @dataclass(slots=True)
@@ -239,6 +332,7 @@ class Interaction:
     file_id: int | None = None
     external_key: str | None = None
     undone_at: datetime | None = None
+    voice_status: VoiceStatus | None = None  # voice notes only
 
 
 @dataclass(slots=True)

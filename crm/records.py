@@ -6,14 +6,38 @@ from datetime import datetime
 
 from crm import snapshot
 from crm.dedup import Fingerprint, LookupKey
+from crm.errors import NotFound
 from crm.facts import Facts
 from crm.model import Contact, Customer, Deal, DealStatus, FollowUp, Member
 from crm.ports import Normalizer, UnitOfWork
+from crm.stages import FIRST_STAGE_KEY
 
 
 async def open_deal(uow: UnitOfWork, customer_id: int) -> Deal | None:
     """The customer's open deal (the oldest, when a customer has several)."""
     return next((d for d in await uow.deals.for_customer(customer_id) if d.status is DealStatus.OPEN), None)
+
+
+async def open_first_deal(
+    uow: UnitOfWork, actor: Member, customer: Customer, facts: Facts, now: datetime
+) -> Deal:
+    """A new customer's first deal, in the funnel's first stage, owned by whoever brought the customer
+    in, named after the customer (or the person, for a customer without a name yet)."""
+    return await uow.deals.add(
+        Deal(
+            id=0,
+            team_id=actor.team_id,
+            customer_id=customer.id,
+            owner_id=actor.id,
+            title=customer.name or facts.name or "",
+            stage=FIRST_STAGE_KEY,
+            status=DealStatus.OPEN,
+            stage_entered_at=now,
+            created_at=now,
+            updated_at=now,
+            amount_cny=facts.budget_cny,
+        )
+    )
 
 
 def can_see(actor: Member, owner_id: int, team_id: int) -> bool:
@@ -35,6 +59,20 @@ def sees_contact(actor: Member, contact: Contact, customer: Customer | None) -> 
         and customer.id == contact.customer_id
         and can_see(actor, customer.owner_id, customer.team_id)
     )
+
+
+async def visible_customer(uow: UnitOfWork, actor: Member, customer_id: int) -> Customer:
+    """The customer, when it is live (neither merged nor archived) and `actor` may see it; raises
+    NotFound otherwise."""
+    customer = await uow.customers.get(customer_id)
+    if (
+        customer is None
+        or customer.merged_into is not None
+        or customer.archived_at is not None
+        or not can_see(actor, customer.owner_id, customer.team_id)
+    ):
+        raise NotFound("customer.not_found", query=str(customer_id))
+    return customer
 
 
 def new_customer(actor: Member, facts: Facts, now: datetime) -> Customer:

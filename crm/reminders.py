@@ -11,20 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from crm.errors import NotFound
-from crm.model import (
-    AuditEntry,
-    Customer,
-    Identity,
-    Member,
-    Reminder,
-    ReminderKind,
-    ReminderStatus,
-)
+from crm.events import Event, ReminderScheduled
+from crm.model import AuditEntry, Customer, Identity, Member, Reminder, ReminderKind, ReminderStatus
 from crm.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from crm.reminder_plan import adjust_due
 
@@ -39,8 +32,9 @@ MORNING = time(9, 0)
 class Wakeup:
     """Wakes the scheduler early when a reminder now falls due before it planned to look again.
 
-    Services call `due(moment)` after they commit a reminder (a capture's, a snoozed one); the
-    scheduler sleeps in `sleep()`. A `due()` while the scheduler is busy is kept for its next sleep.
+    `ReminderService.committed` calls `due(moment)` after a unit of work committed a pending reminder
+    (a capture's, a snoozed one); the scheduler sleeps in `sleep()`. A `due()` while the scheduler is
+    busy is kept for its next sleep.
     """
 
     def __init__(self) -> None:
@@ -134,15 +128,14 @@ class ReminderService:
         async with self._uow() as uow:
             await uow.reminders.add(reminder)
             await uow.commit()
-        self.scheduled([reminder])
         return reminder
 
-    def scheduled(self, reminders: Iterable[Reminder]) -> None:
-        """Call after committing reminders written elsewhere (a capture's): the scheduler looks again
-        if one falls due before it planned to."""
-        pending = [r.due_at for r in reminders if r.status is ReminderStatus.PENDING]
-        if pending:
-            self.wakeup.due(min(pending))
+    def committed(self, events: Sequence[Event]) -> None:
+        """Subscribed to the units of work: when one committed pending reminders (a capture's, a
+        snoozed one), the scheduler looks again if one falls due before it planned to."""
+        due = [event.due_at for event in events if isinstance(event, ReminderScheduled)]
+        if due:
+            self.wakeup.due(min(due))
 
     # --- delivery (driven by the scheduler) -------------------------------------------------------
 
@@ -263,7 +256,6 @@ class ReminderService:
             await uow.reminders.update(reminder)
             names = await _customer_names(uow, [reminder])
             await uow.commit()
-        self.scheduled([reminder])
         customer = names.get(reminder.customer_id) if reminder.customer_id else None
         return Rescheduled(reminder, customer, moved=due != asked)
 

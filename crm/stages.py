@@ -1,5 +1,5 @@
 """The sales funnel: stages, what each requires before a deal may leave it, the stall threshold and the
-digest time. The default lives in crm/pipeline.toml; a team may load its own file of the same shape.
+digest time. The default lives in crm/funnel.toml; a team may load its own file of the same shape.
 
 Loading validates strictly and collects every problem, so an admin fixes a file in one round; a file
 with any problem changes nothing.
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from enum import StrEnum
 from functools import lru_cache
@@ -21,7 +21,7 @@ from crm.errors import InputRejected
 from crm.facts import DecisionRole
 from crm.model import Lang
 
-FIRST_STAGE_KEY = "lead"  # crm.capture creates new deals here
+FIRST_STAGE_KEY = "lead"  # new customers' deals open here (crm.records.open_first_deal)
 WON = "won"
 LOST = "lost"
 RESERVED = frozenset({WON, LOST})
@@ -76,6 +76,7 @@ class Stage:
     en: str
     requires: tuple[str, ...]
     number: int  # 1-based position in the funnel
+    stall_days: int | None = None  # this stage's own stall threshold; the funnel's when None
 
     def name(self, lang: Lang) -> str:
         return self.zh if lang is Lang.ZH else self.en
@@ -94,6 +95,17 @@ class Funnel:
     digest_time: time = time(9, 0)
     workdays_only: bool = True
     source: str = ""  # the TOML text it was loaded from
+    # Each stage's stall threshold, looked up for every open deal a digest ranks.
+    _stall: Mapping[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        thresholds = {s.key: s.stall_days or self.stall_days for s in self.stages}
+        object.__setattr__(self, "_stall", thresholds)
+
+    def stall_days_for(self, key: str) -> int:
+        """Days a deal may stay in stage `key` before it counts as stalled: the stage's own
+        `stall_days`, else the funnel's."""
+        return self._stall.get(key, self.stall_days)
 
     def stage(self, key: str) -> Stage | None:
         return next((s for s in self.stages if s.key == key), None)
@@ -158,13 +170,13 @@ class Funnel:
                 return stage.key
         return None
 
-    def label(self, key: str, lang: Lang) -> str:
-        if key == WON:
-            return "🏆 赢单" if lang is Lang.ZH else "🏆 Won"
-        if key == LOST:
-            return "✖ 丢单" if lang is Lang.ZH else "✖ Lost"
-        stage = self.stage(key)
-        return stage.label(lang) if stage else key
+
+@dataclass(frozen=True, slots=True)
+class StageRef:
+    """A stage (or won, lost) named in an error's params; chat/ names it in the member's language."""
+
+    funnel: Funnel
+    key: str
 
 
 _WON_WORDS = frozenset({"won", "win", "赢单", "成交", "签约", "赢", "签单", "closed won"})
@@ -179,7 +191,7 @@ def _fold(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing wrong with a stage configuration: a message key of crm.messages and its params."""
+    """One thing wrong with a stage configuration: a message key of chat.messages and its params."""
 
     key: str
     params: Mapping[str, Any]
@@ -197,7 +209,7 @@ class StageConfigError(InputRejected):
 
 _TOP_KEYS = {"stall_days", "digest", "stage", "requirement"}
 _DIGEST_KEYS = {"time", "workdays_only"}
-_STAGE_KEYS = {"key", "zh", "en", "requires"}
+_STAGE_KEYS = {"key", "zh", "en", "requires", "stall_days"}
 _REQ_KEYS = {
     "kind",
     "zh",
@@ -263,10 +275,7 @@ def parse_bytes(data: bytes) -> Funnel:
 
 def _build(data: dict[str, Any], source: str, problems: _Collector) -> Funnel | None:
     problems.unknown("", data, _TOP_KEYS)
-    stall_days = data.get("stall_days", 5)
-    if not isinstance(stall_days, int) or isinstance(stall_days, bool) or not 1 <= stall_days <= 365:
-        problems.add("range", where="", field="stall_days", low=1, high=365)
-        stall_days = 5
+    stall_days = _stall_days(data.get("stall_days", 5), "", problems) or 5
     digest_time, workdays_only = _digest(data.get("digest", {}), problems)
     raw_requirements = data.get("requirement", {})
     requirements = _requirements(raw_requirements, problems)
@@ -284,6 +293,13 @@ def _build(data: dict[str, Any], source: str, problems: _Collector) -> Funnel | 
         workdays_only=workdays_only,
         source=source,
     )
+
+
+def _stall_days(value: Any, where: str, problems: _Collector) -> int | None:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 365:
+        problems.add("range", where=where, field="stall_days", low=1, high=365)
+        return None
+    return value
 
 
 def _digest(table: Any, problems: _Collector) -> tuple[time, bool]:
@@ -426,8 +442,9 @@ def _stages(
         for name in requires:
             if name not in requirements and name not in defined:
                 problems.add("undefined_requirement", stage=key or f"#{number}", key=name)
+        stall_days = _stall_days(table["stall_days"], where, problems) if "stall_days" in table else None
         if key is not None and zh is not None and en is not None:
-            stages.append(Stage(key, zh, en, tuple(dict.fromkeys(requires)), number))
+            stages.append(Stage(key, zh, en, tuple(dict.fromkeys(requires)), number, stall_days))
     return stages
 
 
@@ -439,13 +456,15 @@ def _cached(source: str) -> Funnel:
 @lru_cache(maxsize=1)
 def default_source() -> str:
     """The packaged default funnel; read once, it ships with the code."""
-    return resources.files("crm").joinpath("pipeline.toml").read_text(encoding="utf-8")
+    return resources.files("crm").joinpath("funnel.toml").read_text(encoding="utf-8")
 
 
 def default_funnel() -> Funnel:
     return _cached(default_source())
 
 
+# Where a team's own funnel is kept in its settings. The name is older than the file's and stays: it is
+# in every team's stored settings.
 SETTINGS_KEY = "pipeline_toml"
 
 

@@ -1,12 +1,19 @@
 """Voice notes become visit minutes on the right customer, with commitments, to-dos and reminders.
 
-A note is stored before anything else (the audio in the blob store, a files row, and a VOICE
-interaction marked "transcribing", idempotent on the channel's key), so a recording that passed the
-quick checks is never lost: if transcription fails it stays, with a retry button. Transcription runs
-in one worker, one note at a time, in a thread (the model is loaded once per process and uses every
-core it was given), never inside a unit of work. Then nlu reads the transcript, the note is matched
-to one of the rep's customers (crm.voice_match) or the rep is asked, and everything it says is
-written in one unit of work, journaled like a capture so that /undo reverses it.
+A note is a small state machine (`MOVES`, the status in `Interaction.voice_status`): transcribing,
+then done, failed (kept, with a retry button) or rejected (silent or undecodable: nothing to retry);
+done minutes may be discarded. It takes three units of work:
+
+1. accept: the audio is in the blob store already; the channel's message key is looked up (a
+   redelivery gets what became of the first), else a files row and a VOICE interaction are written,
+   transcribing. A recording that passed the quick checks is never lost from here on.
+2. transcribe: one read of what transcription needs (the rep's recent customers and contacts, which
+   make the prompt and are the candidates the note is matched against); the audio is transcribed in
+   one worker, one note at a time, in a thread, never inside a unit of work. Progress is reported as
+   numbers (`Progress`); chat/ renders them.
+3. record: nlu reads the transcript, the note is matched to one of the rep's customers
+   (crm.voice_match) or the rep is asked, and everything it says is written, journaled like a capture
+   so that /undo reverses it.
 """
 
 from __future__ import annotations
@@ -18,18 +25,16 @@ import hashlib
 import logging
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from crm import audit, present_voice
-from crm.capture import FIRST_STAGE
+from crm import audit, files
 from crm.errors import (
     AudioRejected,
-    DeliveryFailed,
     InputRejected,
     NotAllowed,
     NotFound,
@@ -37,16 +42,15 @@ from crm.errors import (
     StorageError,
 )
 from crm.facts import Facts
+from crm.inputs import VoiceNote
 from crm.journal import UNLINKED, Journal, Undone, capture_operation, created_ids, operation_changes, undo
 from crm.members import MemberService
-from crm.messages import t
 from crm.model import (
     AuditEntry,
     Commitment,
     Contact,
     Customer,
     Deal,
-    DealStatus,
     FollowUp,
     Interaction,
     Lang,
@@ -55,7 +59,7 @@ from crm.model import (
     ReminderKind,
     ReminderStatus,
     Source,
-    StoredFile,
+    VoiceStatus,
 )
 from crm.ports import (
     AudioProbe,
@@ -64,16 +68,25 @@ from crm.ports import (
     FactExtractor,
     InputSpool,
     Normalizer,
-    Notifier,
     SpeechToText,
     Transcript,
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from crm.records import apply_to_contact, apply_to_customer, can_see, contact_keys, new_contact, new_customer
+from crm.records import (
+    apply_to_contact,
+    apply_to_customer,
+    can_see,
+    contact_keys,
+    new_contact,
+    new_customer,
+    open_deal,
+    open_first_deal,
+    visible_customer,
+)
 from crm.reminder_plan import MEETING_LEAD, adjust_due, store_follow_ups
 from crm.text import one_line
-from crm.views import Act, Reply
+from crm.transcription import Job, TranscriptionQueue
 from crm.voice_match import OFFER, Candidate, decide, mentioned_contact, score
 
 logger = logging.getLogger(__name__)
@@ -103,17 +116,38 @@ MAX_TERMS = 50
 EDITABLE = ("summary", "next_meeting", "budget")
 PROBES_AT_ONCE = 2  # ffprobe is quick, but a burst of files should not fork a crowd
 
-StatusSink = Callable[[Reply], Awaitable[None]]
+
+class Stage(StrEnum):
+    """Where a note stands while the rep waits, as its progress reports say."""
+
+    QUEUED = "queued"  # waiting behind `ahead` other notes
+    TRANSCRIBING = "transcribing"  # `percent` done (an estimate between the engine's reports)
+    WRITING = "writing"  # transcribed; the minutes are being written
 
 
-class VoiceStatus(StrEnum):
-    """Where a voice interaction stands; kept in its facts under "voice"."""
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """One progress report of a note; chat/ turns it into the status message."""
 
-    TRANSCRIBING = "transcribing"
-    FAILED = "failed"  # kept; the rep can retry
-    REJECTED = "rejected"  # silent or undecodable after all: nothing to retry
-    DONE = "done"
-    DISCARDED = "discarded"
+    stage: Stage
+    percent: int = 0
+    ahead: int = 0
+    seconds: float | None = None  # the note's length, when known
+
+
+ProgressSink = Callable[[Progress], Awaitable[None]]
+
+
+# The voice state machine: from each status, the ones a note may move to. A failed note is retried
+# straight from the stored recording (by its button, a redelivery, or at start), so it moves on as a
+# transcribing one does.
+MOVES: dict[VoiceStatus, frozenset[VoiceStatus]] = {
+    VoiceStatus.TRANSCRIBING: frozenset({VoiceStatus.DONE, VoiceStatus.FAILED, VoiceStatus.REJECTED}),
+    VoiceStatus.FAILED: frozenset({VoiceStatus.DONE, VoiceStatus.FAILED, VoiceStatus.REJECTED}),
+    VoiceStatus.DONE: frozenset({VoiceStatus.DISCARDED}),
+    VoiceStatus.REJECTED: frozenset(),
+    VoiceStatus.DISCARDED: frozenset(),
+}
 
 
 class Outcome(StrEnum):
@@ -131,36 +165,6 @@ class Step(StrEnum):
     FAILED = "failed"  # kept, transcription failed: retry
     UNAVAILABLE = "unavailable"  # kept, no speech engine in this process: retry later
     SPOOLED = "spooled"  # the database failed: the audio is on disk, the retry token names it
-
-
-@dataclass(frozen=True, slots=True)
-class VoiceNote:
-    """A recording as a channel hands it over. `fetch` downloads it, and is only called once the
-    sizes and duration the channel reports pass."""
-
-    fetch: Callable[[], Awaitable[bytes]]
-    key: str | None = None  # the channel's idempotency key ("tg:chat:message")
-    filename: str | None = None
-    mime: str | None = None
-    size: int | None = None  # bytes, as the channel reports them before download
-    duration: float | None = None  # seconds, as the channel reports them
-    max_bytes: int | None = None  # what the channel lets us download (Telegram's getFile: 20 MB)
-
-    @classmethod
-    def from_path(cls, path: Path, *, key: str | None = None) -> VoiceNote:
-        """A file on this server (the console's /voice)."""
-
-        async def read() -> bytes:
-            try:
-                return await asyncio.to_thread(path.read_bytes)
-            except (FileNotFoundError, IsADirectoryError) as exc:
-                raise InputRejected("voice.rejected.no_file", path=str(path)) from exc
-
-        try:
-            size = path.stat().st_size
-        except OSError as exc:
-            raise InputRejected("voice.rejected.no_file", path=str(path)) from exc
-        return cls(fetch=read, key=key, filename=path.name, size=size)
 
 
 @dataclass(slots=True)
@@ -205,122 +209,36 @@ class _Link:
     created_customer: bool
 
 
-# --- the transcription worker ------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Job:
-    path: Path
-    language: str | None
-    prompt: str | None
-    future: asyncio.Future[Transcript]
-    started: asyncio.Event
-    fraction: list[float]  # [engine progress 0..1], written on the event loop
-
-
-class TranscriptionQueue:
-    """One worker, one note at a time: the engine holds the model once and uses every core it was
-    given, so two notes at once would only thrash. Blocking calls run in a thread."""
-
-    def __init__(self, speech: SpeechToText) -> None:
-        self._speech = speech
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._queue: asyncio.Queue[_Job] | None = None
-        self._worker: asyncio.Task[None] | None = None
-        self._busy = False
-
-    def ahead(self) -> int:
-        """How many notes a note queued now would wait for."""
-        waiting = self._queue.qsize() if self._queue is not None else 0
-        return waiting + (1 if self._busy else 0)
-
-    def submit(self, path: Path, language: str | None, prompt: str | None) -> _Job:
-        loop = asyncio.get_running_loop()
-        if self._loop is not loop or self._worker is None or self._worker.done():
-            # A new event loop (a test, a restarted runtime) gets its own queue and worker.
-            self._loop = loop
-            self._queue = asyncio.Queue()
-            self._busy = False
-            self._worker = loop.create_task(self._work(self._queue, loop), name="voice-transcription")
-        job = _Job(path, language, prompt, loop.create_future(), asyncio.Event(), [0.0])
-        assert self._queue is not None
-        self._queue.put_nowait(job)
-        return job
-
-    async def close(self) -> None:
-        if self._worker is not None and not self._worker.done():
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
-        self._worker = None
-
-    async def _work(self, queue: asyncio.Queue[_Job], loop: asyncio.AbstractEventLoop) -> None:
-        while True:
-            job = await queue.get()
-            if job.future.done():  # the caller went away while it waited
-                continue
-            self._busy = True
-            job.started.set()
-
-            def progress(fraction: float, job: _Job = job) -> None:
-                # Called from the worker thread; the loop may be gone at shutdown.
-                with contextlib.suppress(RuntimeError):
-                    loop.call_soon_threadsafe(_set_fraction, job, fraction)
-
-            try:
-                result = await asyncio.to_thread(
-                    self._speech.transcribe,
-                    job.path,
-                    language=job.language,
-                    prompt=job.prompt,
-                    progress=progress,
-                )
-            except Exception as exc:  # handed to the caller, who decides
-                if not job.future.done():
-                    job.future.set_exception(exc)
-            else:
-                if not job.future.done():
-                    job.future.set_result(result)
-            finally:
-                self._busy = False
-
-
-def _set_fraction(job: _Job, fraction: float) -> None:
-    job.fraction[0] = max(job.fraction[0], min(1.0, fraction))
-
-
-class _Status:
-    """The status message of one note: queued, then a percentage edited every few seconds.
+class _Progress:
+    """The progress reports of one note: queued, then a percentage every few seconds.
 
     The engine reports progress per batch of chunks (every two minutes of audio), so between reports
     the percentage is estimated from the audio length and how fast recent notes went.
     """
 
-    def __init__(self, lang: Lang, sink: StatusSink | None, duration: float | None, rate: float) -> None:
-        self._lang = lang
+    def __init__(self, sink: ProgressSink | None, duration: float | None, rate: float) -> None:
         self._sink = sink
         self._duration = duration
         self._rate = rate
         self._task: asyncio.Task[None] | None = None
-        self._shown: str | None = None
+        self._shown: Progress | None = None
 
     def wanted(self, ahead: int) -> bool:
         if self._sink is None:
             return False
         return ahead > 0 or self._duration is None or self._duration > SHOW_PROGRESS_AFTER
 
-    async def follow(self, job: _Job, ahead: int) -> None:
+    async def follow(self, job: Job, ahead: int) -> None:
         if not self.wanted(ahead):
             return
         if ahead > 0:
-            length = present_voice.length(self._lang, self._duration) if self._duration else "?"
-            await self._show(t(self._lang, "voice.status.queued", length=length, ahead=ahead))
+            await self._show(Progress(Stage.QUEUED, ahead=ahead, seconds=self._duration))
         self._task = asyncio.create_task(self._tick(job), name="voice-status")
 
     async def minutes(self) -> None:
         await self.stop()
         if self._shown is not None:
-            await self._show(t(self._lang, "voice.status.minutes"))
+            await self._show(Progress(Stage.WRITING))
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -329,7 +247,7 @@ class _Status:
                 await self._task
             self._task = None
 
-    async def _tick(self, job: _Job) -> None:
+    async def _tick(self, job: Job) -> None:
         await job.started.wait()
         began = time.monotonic()
         expected = (self._duration or 0.0) * self._rate
@@ -337,15 +255,15 @@ class _Status:
             estimate = min(PROGRESS_CAP, (time.monotonic() - began) / expected) if expected > 0 else 0.0
             fraction = min(PROGRESS_CAP, max(job.fraction[0], estimate))
             percent = int(fraction * 20) * 5  # steps of 5 %: fewer edits, no false precision
-            await self._show(t(self._lang, "voice.status.progress", percent=percent))
+            await self._show(Progress(Stage.TRANSCRIBING, percent=percent))
             await asyncio.sleep(PROGRESS_INTERVAL)
 
-    async def _show(self, text: str) -> None:
-        if self._sink is None or text == self._shown:
+    async def _show(self, progress: Progress) -> None:
+        if self._sink is None or progress == self._shown:
             return
-        self._shown = text
+        self._shown = progress
         try:
-            await self._sink(Reply(text))
+            await self._sink(progress)
         except Exception:
             # A status line is a courtesy; failing to edit it must not fail the note.
             logger.warning("could not show the voice status", exc_info=True)
@@ -355,8 +273,8 @@ class _Status:
 
 
 class VoiceService:
-    """Voice notes to visit minutes, for every channel: `note()` takes a recording and returns the
-    minutes card (or the reason it was refused); the buttons fix the customer, edit, discard, retry."""
+    """Voice notes to visit minutes, for every channel: `process()` takes a recording and returns what
+    became of it; the corrections change the customer, edit, discard, retry."""
 
     def __init__(
         self,
@@ -371,10 +289,8 @@ class VoiceService:
         speech: SpeechToText | None,
         probe: AudioProbe | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
-        scheduled: Callable[[Iterable[Reminder]], None] | None = None,
     ) -> None:
         self._uow = uow
-        self._scheduled = scheduled  # tells the reminder scheduler about reminders committed here
         self._clock = clock
         self._extractor = extractor
         self._normalizer = normalizer
@@ -389,49 +305,19 @@ class VoiceService:
         self._rate = INITIAL_RATE
         self._probes = asyncio.Semaphore(PROBES_AT_ONCE)
 
-    # --- what the App registers -------------------------------------------------------------
-
-    def buttons(self) -> dict[Act, Callable[[Member, int, str], Awaitable[Reply]]]:
-        return {
-            Act.MINUTES_CUSTOMER: self._customer_button,
-            Act.MINUTES_DISCARD: self._discard_button,
-            Act.MINUTES_EDIT: self._edit_button,
-            Act.VOICE_RETRY: self._retry_button,
-        }
-
-    def commands(self) -> dict[str, Callable[[Member, str], Awaitable[Reply]]]:
-        return {"terms": self.terms}
-
-    def awaiting(self) -> dict[str, Callable[[Member, dict[str, Any], str], Awaitable[Reply]]]:
-        return {"minutes_customer": self._answer_customer, "minutes_field": self._answer_field}
-
     async def aclose(self) -> None:
         if self._queue is not None:
             await self._queue.close()
 
-    # --- a note in, a reply out ---------------------------------------------------------------
+    # --- a note in, what became of it ----------------------------------------------------------
 
-    async def note(self, actor: Member, note: VoiceNote, status: StatusSink | None = None) -> Reply:
-        """A voice note, audio file or video note: the minutes card, or why it was refused.
-
-        `status` (optional) shows a status message while a longer note waits and is transcribed;
-        the reply returned is meant to replace it.
-        """
-        try:
-            result = await self.process(actor, note, status)
-        except AudioRejected as exc:
-            return present_voice.rejected(actor.lang, exc)
-        return present_voice.result(actor, result)
-
-    async def process(self, actor: Member, note: VoiceNote, status: StatusSink | None = None) -> VoiceResult:
+    async def process(
+        self, actor: Member, note: VoiceNote, status: ProgressSink | None = None
+    ) -> VoiceResult:
         """Stores the recording, transcribes it and saves the minutes. Raises AudioRejected for a
         recording that cannot be transcribed (empty, not audio, silent, too long, too large)."""
         if self._blobs is None:
             raise InputRejected("voice.no_storage")
-        if note.key:
-            existing = await self._by_key(note.key)
-            if existing is not None:
-                return await self._again(actor, existing, status)
         limit = min(self._max_bytes, note.max_bytes or self._max_bytes)
         # Refuse from what the channel tells before downloading anything.
         if note.size is not None and note.size > limit:
@@ -467,10 +353,10 @@ class VoiceService:
         return await self._accept(actor, stored, note.key, status)
 
     async def _accept(
-        self, actor: Member, stored: _Stored, key: str | None, status: StatusSink | None
+        self, actor: Member, stored: _Stored, key: str | None, status: ProgressSink | None
     ) -> VoiceResult:
         try:
-            interaction = await self._store(actor, stored, key)
+            interaction, new = await self._store(actor, stored, key)
         except StorageConflict:
             # The same message delivered twice at once: the delivery that committed does the work.
             existing = await self._by_key(key) if key else None
@@ -483,7 +369,9 @@ class VoiceService:
                 {"kind": "voice", "member_id": actor.id, "key": key, **dataclasses.asdict(stored)}
             )
             return VoiceResult(Step.SPOOLED, retry_token=token)
-        return await self._transcribe(actor, interaction, stored.path, stored.duration, status)
+        if not new:  # the same message again
+            return await self._again(actor, interaction, status)
+        return await self._transcribe(actor, interaction, stored.duration, status, stored.path)
 
     async def _by_key(self, key: str) -> Interaction | None:
         try:
@@ -493,23 +381,15 @@ class VoiceService:
             # The database is down: go on, so that the recording is at least kept on disk.
             return None
 
-    async def _store(self, actor: Member, stored: _Stored, key: str | None) -> Interaction:
+    async def _store(self, actor: Member, stored: _Stored, key: str | None) -> tuple[Interaction, bool]:
+        """The note's first unit of work: the interaction of the channel's message if there is one
+        (a redelivery), else a new one with its file row, transcribing. (interaction, new)"""
         now = self._clock.now()
         async with self._uow() as uow:
-            file = await uow.files.by_hash(actor.team_id, stored.sha256)
-            if file is None:
-                file = await uow.files.add(
-                    StoredFile(
-                        id=0,
-                        team_id=actor.team_id,
-                        sha256=stored.sha256,
-                        size=stored.size,
-                        mime=stored.mime,
-                        path=stored.path,
-                        original_name=stored.filename,
-                        created_at=now,
-                    )
-                )
+            existing = await uow.interactions.by_external_key(key) if key else None
+            if existing is not None:
+                return existing, False
+            file, _ = await files.record(uow, actor.team_id, stored, stored.path, now)
             interaction = await uow.interactions.add(
                 Interaction(
                     id=0,
@@ -517,17 +397,20 @@ class VoiceService:
                     author_id=actor.id,
                     source=Source.VOICE,
                     content="",
-                    facts={"voice": {"status": VoiceStatus.TRANSCRIBING.value, "duration": stored.duration}},
+                    facts={"voice": {"duration": stored.duration}},
                     created_at=now,
                     file_id=file.id,
                     external_key=key,
+                    voice_status=VoiceStatus.TRANSCRIBING,
                 )
             )
             await uow.commit()
         logger.info("voice note %s stored for member %s (%d bytes)", interaction.id, actor.id, stored.size)
-        return interaction
+        return interaction, True
 
-    async def _again(self, actor: Member, interaction: Interaction, status: StatusSink | None) -> VoiceResult:
+    async def _again(
+        self, actor: Member, interaction: Interaction, status: ProgressSink | None
+    ) -> VoiceResult:
         """The same message once more: the minutes if done, a wait if under way, a retry if stuck."""
         if interaction.author_id != actor.id:
             raise NotFound()
@@ -544,24 +427,23 @@ class VoiceService:
         raise NotFound("voice.retry_gone")
 
     async def _retry_stored(
-        self, actor: Member, interaction: Interaction, status: StatusSink | None
+        self, actor: Member, interaction: Interaction, status: ProgressSink | None
     ) -> VoiceResult:
-        assert self._blobs is not None
-        async with self._uow(read_only=True) as uow:
-            file = await uow.files.get(interaction.file_id) if interaction.file_id else None
-        if file is None:
+        if interaction.file_id is None:
             raise NotFound("voice.retry_gone")
         duration = interaction.facts.get("voice", {}).get("duration")
-        return await self._transcribe(actor, interaction, file.path, duration, status)
+        return await self._transcribe(actor, interaction, duration, status)
 
     async def _transcribe(
         self,
         actor: Member,
         interaction: Interaction,
-        blob_path: str,
         duration: float | None,
-        status: StatusSink | None,
+        status: ProgressSink | None,
+        blob_path: str | None = None,
     ) -> VoiceResult:
+        """The note's second unit of work reads what transcription needs (the file when `blob_path`
+        is not known, the prompt's names, the candidate customers); the third records the minutes."""
         assert self._blobs is not None
         if self._queue is None:
             await self._mark(interaction.id, VoiceStatus.FAILED, reason="unavailable")
@@ -569,10 +451,14 @@ class VoiceService:
         if interaction.id in self._inflight:
             return VoiceResult(Step.PENDING, interaction_id=interaction.id)
         self._inflight.add(interaction.id)
-        progress = _Status(actor.lang, status, duration, self._rate)
+        progress = _Progress(status, duration, self._rate)
         try:
-            path = self._blobs.open_path(blob_path)
-            prompt = await self._prompt(actor)
+            context = await self._context(actor, interaction.file_id if blob_path is None else None)
+            stored_at = blob_path or context.path
+            if stored_at is None:
+                raise NotFound("voice.retry_gone")
+            path = self._blobs.open_path(stored_at)
+            prompt = context.prompt
             # Mandarin-speaking reps dictate in Mandarin: forcing it avoids Whisper now and then taking
             # accented speech for English. Members who chose English may dictate in either: detect.
             language = "zh" if actor.lang is Lang.ZH else None
@@ -598,7 +484,7 @@ class VoiceService:
                 )
                 raise AudioRejected("voice.rejected.silent")
             await progress.minutes()
-            minutes = await self._record(actor, interaction, transcript)
+            minutes = await self._record(actor, interaction, transcript, context.candidates)
             return VoiceResult(Step.MINUTES, minutes=minutes)
         finally:
             await progress.stop()
@@ -615,10 +501,10 @@ class VoiceService:
     ) -> None:
         async with self._uow() as uow:
             interaction = await uow.interactions.get(interaction_id)
-            if interaction is None:
+            if interaction is None or not move(interaction, state):
                 return
             voice = dict(interaction.facts.get("voice", {}))
-            voice.update(status=state.value, reason=reason)
+            voice.update(reason=reason)
             interaction.facts = {**interaction.facts, "voice": voice}
             if undone and interaction.undone_at is None:
                 # Nothing came of it: /undo and the history skip it. The file row stays.
@@ -628,9 +514,9 @@ class VoiceService:
 
     # --- after a restart ------------------------------------------------------------------------
 
-    async def resume(self, notifier: Notifier, ready: Callable[[], bool] | None = None) -> int:
-        """Transcribes the notes a previous process left half done (stopped while they waited or were
-        transcribed) and sends each author the minutes. Run once at start; returns how many."""
+    async def unfinished(self, ready: Callable[[], bool] | None = None) -> list[Interaction]:
+        """The notes a previous process left half done (stopped while they waited or were
+        transcribed), once `ready` says a channel can take the minutes (at most a minute's wait)."""
         for _ in range(RESUME_READY_WAIT):
             if ready is None or ready():
                 break
@@ -640,64 +526,61 @@ class VoiceService:
             recent = await uow.interactions.by_source_since(
                 Source.VOICE, started - RESUME_WINDOW, RESUME_LIMIT
             )
-        stuck = [
+        return [
             i
             for i in recent
             if _status(i) is VoiceStatus.TRANSCRIBING
             and i.id not in self._inflight
             and i.created_at < started
         ]
-        done = 0
-        for interaction in stuck:
-            member = await self._members.get(interaction.author_id)
-            if member is None or not member.active:
-                continue
-            try:
-                reply = present_voice.result(member, await self._retry_stored(member, interaction, None))
-            except AudioRejected as exc:
-                reply = present_voice.rejected(member.lang, exc)
-            except (NotFound, StorageError):
-                logger.warning("voice note %s could not be resumed", interaction.id, exc_info=True)
-                continue
-            done += 1
-            for identity in await self._members.identities(member.id):
-                try:
-                    await notifier.send(identity, reply)
-                    break
-                except DeliveryFailed:
-                    logger.info("minutes %s not delivered on %s", interaction.id, identity.channel.value)
-        if stuck:
-            logger.info("resumed %d of %d unfinished voice note(s)", done, len(stuck))
-        return done
 
-    # --- the CRM-aware prompt ------------------------------------------------------------------
-
-    async def _prompt(self, actor: Member) -> str | None:
-        """The team's product terms and the rep's recent customers and contacts, most recent last
-        (the engine keeps the end of a prompt that is too long), so names come out spelled as stored."""
-        async with self._uow(read_only=True) as uow:
-            team = await uow.teams.get(actor.team_id)
-            customers = await uow.customers.recent(actor.team_id, actor.id, PROMPT_CUSTOMERS)
-            names: list[str] = []
-            for customer in reversed(customers):
-                contacts = await uow.contacts.for_customer(customer.id)
-                names += [c.name for c in contacts[:PROMPT_CONTACTS] if c.name]
-                if customer.name:
-                    names.append(customer.name)
-        terms = [str(term) for term in (team.settings.get(TERMS_KEY) or [])] if team else []
-        items = list(dict.fromkeys(item.strip() for item in [*terms, *names] if item and item.strip()))
-        if not items:
+    async def resume(self, interaction: Interaction) -> tuple[Member, VoiceResult | AudioRejected] | None:
+        """Transcribes one unfinished note for its author: the result (or why the recording was
+        refused after all); None when its author is gone or it cannot be resumed."""
+        member = await self._members.get(interaction.author_id)
+        if member is None or not member.active:
             return None
-        # Whisper continues the prompt's style: a list that ends a sentence makes it punctuate the
-        # note (measured on the bench clip: without the full stop it often writes no punctuation at
-        # all, and nlu then cannot tell one promise from the next).
-        if actor.lang is Lang.ZH:
-            return "，".join(items) + "。"
-        return ", ".join(items) + "."
+        try:
+            return member, await self._retry_stored(member, interaction, None)
+        except AudioRejected as exc:
+            return member, exc
+        except (NotFound, StorageError):
+            logger.warning("voice note %s could not be resumed", interaction.id, exc_info=True)
+            return None
+
+    # --- what transcription needs ------------------------------------------------------------
+
+    async def _context(self, actor: Member, file_id: int | None) -> _Context:
+        """One read: the recording's path (when `file_id` is given), the team's product terms and the
+        rep's recent customers with their contacts, which make the prompt and are the candidates the
+        minutes are matched against."""
+        owner = None if actor.role.sees_team else actor.id
+        async with self._uow(read_only=True) as uow:
+            file = await uow.files.get(file_id) if file_id is not None else None
+            team = await uow.teams.get(actor.team_id)
+            recent = await uow.customers.recent(actor.team_id, owner, CANDIDATE_CUSTOMERS)
+            contacts = {c.id: tuple(await uow.contacts.for_customer(c.id)) for c in recent}
+            if owner is None:
+                # A manager sees the team's customers; the prompt still names their own.
+                own = await uow.customers.recent(actor.team_id, actor.id, PROMPT_CUSTOMERS)
+                for customer in own:
+                    if customer.id not in contacts:
+                        contacts[customer.id] = tuple(await uow.contacts.for_customer(customer.id))
+            else:
+                own = recent[:PROMPT_CUSTOMERS]
+        terms = [str(term) for term in (team.settings.get(TERMS_KEY) or [])] if team else []
+        candidates = [Candidate(c, contacts[c.id]) for c in recent if can_see(actor, c.owner_id, c.team_id)]
+        return _Context(
+            path=file.path if file is not None else None,
+            prompt=_prompt(actor, terms, [(c, contacts[c.id]) for c in own]),
+            candidates=candidates,
+        )
 
     # --- minutes ------------------------------------------------------------------------------
 
-    async def _record(self, actor: Member, interaction: Interaction, transcript: Transcript) -> Minutes:
+    async def _record(
+        self, actor: Member, interaction: Interaction, transcript: Transcript, recent: list[Candidate]
+    ) -> Minutes:
         text = transcript.text.strip()
         # Relative times ("下周三") count from when the note was recorded, not from a later retry.
         said_at = actor.local(interaction.created_at)
@@ -709,12 +592,15 @@ class VoiceService:
                 raise NotFound("voice.retry_gone")
             if _status(current) is VoiceStatus.DONE:  # a retry raced with the first run
                 return await self._load(uow, actor, current.id, Outcome.REPEATED)
-            candidates = await self._candidates(uow, actor, facts)
+            candidates = await self._candidates(uow, actor, facts, recent)
             prior = _prior(candidates, now)
             scored = score(candidates, text, facts, self._normalizer, prior)
             chosen, offered = decide(scored)
-            if chosen is not None:
-                outcome, target, create = Outcome.MATCHED, chosen.customer, False
+            # The customer as it is now: it was read before transcription, and what the note says is
+            # written onto it.
+            fresh = await _still_visible(uow, actor, chosen.customer.id) if chosen is not None else None
+            if chosen is not None and fresh is not None:
+                outcome, target, create = Outcome.MATCHED, fresh, False
             elif facts.company and not any(s.evidence >= OFFER for s in offered):
                 # A company none of the rep's customers is: a new one (the prior alone is no match).
                 outcome, target, create = Outcome.CREATED, None, True
@@ -726,11 +612,11 @@ class VoiceService:
                 uow, actor, facts, target, create=create, contact=chosen.contact if chosen else None, now=now
             )
             current.content = text
+            move(current, VoiceStatus.DONE)
             current.facts = {
                 **facts.to_json(),
                 "voice": {
                     **current.facts.get("voice", {}),
-                    "status": VoiceStatus.DONE.value,
                     "reason": None,
                     "language": transcript.language,
                     "audio_seconds": round(transcript.audio_seconds, 1),
@@ -753,7 +639,6 @@ class VoiceService:
                 link.journal,
             )
             await uow.commit()
-        self._schedule(reminders)
         logger.info(
             "minutes %s: %s, %d commitment(s), %d reminder(s)",
             current.id,
@@ -774,18 +659,20 @@ class VoiceService:
             reminders=reminders,
         )
 
-    async def _candidates(self, uow: UnitOfWork, actor: Member, facts: Facts) -> list[Candidate]:
+    async def _candidates(
+        self, uow: UnitOfWork, actor: Member, facts: Facts, recent: list[Candidate]
+    ) -> list[Candidate]:
+        """The rep's recent customers (read with the prompt), and older ones the note names."""
         owner = None if actor.role.sees_team else actor.id
-        customers = await uow.customers.recent(actor.team_id, owner, CANDIDATE_CUSTOMERS)
-        # Older customers named in the note are found by name as well.
+        found = {candidate.customer.id: candidate for candidate in recent}
         queries = [facts.company, facts.name, *(p.name for p in facts.people)]
         for query in dict.fromkeys(q for q in queries if q and len(q) >= 2):
-            customers += await uow.customers.search(actor.team_id, owner, query, SEARCH_PER_NAME)
-        unique = {c.id: c for c in customers if can_see(actor, c.owner_id, c.team_id)}
-        return [
-            Candidate(customer, tuple(await uow.contacts.for_customer(customer.id)))
-            for customer in unique.values()
-        ]
+            for customer in await uow.customers.search(actor.team_id, owner, query, SEARCH_PER_NAME):
+                if customer.id not in found and can_see(actor, customer.owner_id, customer.team_id):
+                    found[customer.id] = Candidate(
+                        customer, tuple(await uow.contacts.for_customer(customer.id))
+                    )
+        return list(found.values())
 
     async def _link(
         self,
@@ -808,21 +695,7 @@ class VoiceService:
             customer.follow_up = FollowUp.MEETING if facts.next_meeting else FollowUp.CONTACTED
             await uow.customers.add(customer, self._company_key(customer.name))
             journal.created(customer)
-            deal = await uow.deals.add(
-                Deal(
-                    id=0,
-                    team_id=actor.team_id,
-                    customer_id=customer.id,
-                    owner_id=actor.id,
-                    title=customer.name or facts.name or "",
-                    stage=FIRST_STAGE,
-                    status=DealStatus.OPEN,
-                    stage_entered_at=now,
-                    created_at=now,
-                    updated_at=now,
-                    amount_cny=facts.budget_cny,
-                )
-            )
+            deal = await open_first_deal(uow, actor, customer, facts, now)
             journal.created(deal)
             created = True
         elif customer is not None:
@@ -835,9 +708,7 @@ class VoiceService:
                 customer.follow_up = FollowUp.CONTACTED
             customer.updated_at = now
             await uow.customers.update(customer, self._company_key(customer.name))
-            deal = next(
-                (d for d in await uow.deals.for_customer(customer.id) if d.status is DealStatus.OPEN), None
-            )
+            deal = await open_deal(uow, customer.id)
         if customer is None:
             return _Link(None, None, None, journal, False)
 
@@ -884,32 +755,9 @@ class VoiceService:
             own_interactions={entry.target_id} if entry.target_id is not None else set(),
         )
 
-    # --- buttons ------------------------------------------------------------------------------
-
-    async def _customer_button(self, actor: Member, target: int, arg: str) -> Reply:
-        if not arg:
-            minutes = await self.minutes(actor, target)
-            choices = await self._choices(actor, minutes)
-            return present_voice.customer_choices(actor.lang, target, choices)
-        if arg == "new":
-            minutes = await self.minutes(actor, target)
-            # Unplaced minutes that name a company become that customer at once; otherwise the name
-            # the note gave is the one that was wrong, so ask for the right one.
-            if minutes.customer is None and minutes.facts.company:
-                result = await self.set_customer(actor, target, None, name=minutes.facts.company)
-                return present_voice.card(actor, result, headline_customer=True)
-            await self._members.set_awaiting(actor, {"kind": "minutes_customer", "interaction": target})
-            return present_voice.text(actor.lang, "minutes.customer_prompt")
-        result = await self.set_customer(actor, target, int(arg))
-        return present_voice.card(actor, result, headline_customer=True)
-
-    async def _answer_customer(self, actor: Member, awaiting: dict[str, Any], text: str) -> Reply:
-        name = one_line(text, limit=200)
-        result = await self.set_customer(actor, int(awaiting["interaction"]), None, name=name)
-        await self._members.set_awaiting(actor, None)
-        return present_voice.card(actor, result, headline_customer=True)
-
-    async def _choices(self, actor: Member, minutes: Minutes) -> list[Customer]:
+    async def choices(self, actor: Member, minutes: Minutes) -> list[Customer]:
+        """The customers to offer when the rep changes the minutes' customer: the likely ones first,
+        then the rep's recent ones."""
         owner = None if actor.role.sees_team else actor.id
         async with self._uow(read_only=True) as uow:
             recent = await uow.customers.recent(actor.team_id, owner, 6)
@@ -919,29 +767,6 @@ class VoiceService:
             if customer.id != current and customer.archived_at is None:
                 seen.setdefault(customer.id, customer)
         return list(seen.values())[:8]
-
-    async def _discard_button(self, actor: Member, target: int, _arg: str) -> Reply:
-        await self.discard(actor, target)
-        return present_voice.text(actor.lang, "minutes.discarded")
-
-    async def _edit_button(self, actor: Member, target: int, arg: str) -> Reply:
-        await self.minutes(actor, target)  # only minutes the member may change
-        if arg not in EDITABLE:
-            return present_voice.edit_menu(actor.lang, target, EDITABLE)
-        await self._members.set_awaiting(
-            actor, {"kind": "minutes_field", "interaction": target, "field": arg}
-        )
-        return present_voice.edit_prompt(actor.lang, arg)
-
-    async def _answer_field(self, actor: Member, awaiting: dict[str, Any], text: str) -> Reply:
-        # A rejected value raises InputRejected and keeps the question open for a better answer.
-        result = await self.edit(actor, int(awaiting["interaction"]), str(awaiting["field"]), text)
-        await self._members.set_awaiting(actor, None)
-        return present_voice.card(actor, result, headline_key="minutes.title.edited")
-
-    async def _retry_button(self, actor: Member, target: int, arg: str) -> Reply:
-        result = await self.retry(actor, target, arg)
-        return present_voice.result(actor, result)
 
     # --- corrections ----------------------------------------------------------------------------
 
@@ -961,14 +786,7 @@ class VoiceService:
             facts = Facts.from_json(interaction.facts)
             target: Customer | None = None
             if customer_id is not None:
-                target = await uow.customers.get(customer_id)
-                if (
-                    target is None
-                    or target.merged_into is not None
-                    or target.archived_at is not None
-                    or not can_see(actor, target.owner_id, target.team_id)
-                ):
-                    raise NotFound("customer.not_found", query=str(customer_id))
+                target = await visible_customer(uow, actor, customer_id)
                 if target.id == interaction.customer_id:
                     return await self._load(uow, actor, interaction_id, None)
             elif not name:
@@ -1020,8 +838,7 @@ class VoiceService:
                 if commitment.done_at is None:
                     commitment.done_at = now
                     await uow.commitments.update(commitment)
-            voice = {**interaction.facts.get("voice", {}), "status": VoiceStatus.DISCARDED.value}
-            interaction.facts = {**interaction.facts, "voice": voice}
+            move(interaction, VoiceStatus.DISCARDED)  # _editable let through done minutes only
             interaction.undone_at = now
             await uow.interactions.update(interaction)
             await audit.record(
@@ -1091,7 +908,6 @@ class VoiceService:
             )
             minutes = await self._load(uow, actor, interaction_id, None)
             await uow.commit()
-        self._schedule(minutes.reminders)
         return minutes
 
     async def retry(self, actor: Member, interaction_id: int, token: str = "") -> VoiceResult:
@@ -1125,15 +941,20 @@ class VoiceService:
             raise NotAllowed()
         return await self._again(actor, interaction, None)
 
-    async def terms(self, actor: Member, args: str) -> Reply:
-        """/terms shows the team's product terms; managers set them: /terms 词1，词2 (or "-" to clear)."""
+    async def terms(self, actor: Member) -> list[str]:
+        """The team's product terms for the transcriber's prompt (/terms)."""
+        async with self._uow(read_only=True) as uow:
+            team = await uow.teams.get(actor.team_id)
+        if team is None:
+            raise NotFound()
+        return [str(term) for term in team.settings.get(TERMS_KEY) or []]
+
+    async def set_terms(self, actor: Member, args: str) -> int:
+        """/terms 词1，词2 (managers; "-" clears them): the team's terms from now on; how many."""
         async with self._uow() as uow:
             team = await uow.teams.get(actor.team_id)
             if team is None:
                 raise NotFound()
-            if not args.strip():
-                current = [str(term) for term in team.settings.get(TERMS_KEY) or []]
-                return present_voice.terms(actor.lang, current)
             if not actor.role.sees_team:
                 raise NotAllowed()
             text = one_line(args, limit=2000)
@@ -1146,7 +967,7 @@ class VoiceService:
                 uow, actor, "team.terms", ("team", actor.team_id), {"count": len(terms)}, self._clock.now()
             )
             await uow.commit()
-        return present_voice.text(actor.lang, "terms.set", count=len(terms))
+        return len(terms)
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -1243,9 +1064,14 @@ class VoiceService:
     def _company_key(self, name: str | None) -> str:
         return self._normalizer.company_key(name) if name else ""
 
-    def _schedule(self, reminders: Iterable[Reminder]) -> None:
-        if self._scheduled is not None:
-            self._scheduled(reminders)
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What transcribing a note needs, read in one unit of work."""
+
+    path: str | None
+    prompt: str | None
+    candidates: list[Candidate]
 
 
 @dataclass(frozen=True, slots=True)
@@ -1259,14 +1085,53 @@ class _Stored:
     filename: str | None
     duration: float | None
 
+    @property
+    def name(self) -> str | None:
+        return self.filename
+
 
 def _status(interaction: Interaction) -> VoiceStatus:
-    value = interaction.facts.get("voice", {}).get("status")
+    # A voice interaction without a status was made by some other path and is complete.
+    return interaction.voice_status or VoiceStatus.DONE
+
+
+def move(interaction: Interaction, to: VoiceStatus) -> bool:
+    """Moves the note to `to` if the state machine allows it from where it stands; False (and no
+    change) otherwise, e.g. a late failure report about minutes a retry has already written."""
+    current = _status(interaction)
+    if to not in MOVES[current]:
+        logger.info("voice note %s stays %s (not %s)", interaction.id, current.value, to.value)
+        return False
+    interaction.voice_status = to
+    return True
+
+
+async def _still_visible(uow: UnitOfWork, actor: Member, customer_id: int) -> Customer | None:
     try:
-        return VoiceStatus(value)
-    except ValueError:
-        # A voice interaction without our marker was made by some other path and is complete.
-        return VoiceStatus.DONE
+        return await visible_customer(uow, actor, customer_id)
+    except NotFound:
+        return None  # merged or archived while the note was transcribed
+
+
+def _prompt(
+    actor: Member, terms: list[str], customers: list[tuple[Customer, tuple[Contact, ...]]]
+) -> str | None:
+    """The team's product terms and the rep's recent customers and contacts, most recent last (the
+    engine keeps the end of a prompt that is too long), so names come out spelled as stored."""
+    names: list[str] = []
+    for customer, contacts in reversed(customers):
+        names += [c.name for c in contacts[:PROMPT_CONTACTS] if c.name]
+        if customer.name:
+            names.append(customer.name)
+    items = list(dict.fromkeys(item.strip() for item in [*terms, *names] if item and item.strip()))
+    if not items:
+        return None
+    # Whisper continues the prompt's style: a list that ends a sentence makes it punctuate the note
+    # (measured on the bench clip: without the full stop it often writes no punctuation at all, and
+    # nlu then cannot tell one promise from the next).
+    if actor.lang is Lang.ZH:
+        return "，".join(items) + "。"
+    return ", ".join(items) + "."
 
 
 def _stt_seconds(transcript: Transcript) -> float | None:
@@ -1355,7 +1220,6 @@ __all__ = [
     "Outcome",
     "Step",
     "TranscriptionQueue",
-    "VoiceNote",
     "VoiceResult",
     "VoiceService",
     "VoiceStatus",

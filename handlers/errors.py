@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable
 
-from crm.app import App
+from chat.app import App
+from chat.views import Reply
 from crm.errors import ChatCrmError
 from crm.model import Lang
-from crm.views import Reply
 
 logger = logging.getLogger(__name__)
 

@@ -8,13 +8,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from crm.app import App
-from crm.cards import Photos
-from crm.members import Newcomer
-from crm.messages import t
+from chat.app import App
+from chat.messages import t
+from chat.views import Button, Reply
+from chat.voice.controller import StatusSink
+from crm.inputs import Newcomer, Photos, VoiceNote
 from crm.model import Lang, Member
-from crm.views import Button, Reply
-from crm.voice import StatusSink, VoiceNote
 from handlers.errors import guarded
 
 logger = logging.getLogger(__name__)
@@ -77,9 +76,11 @@ class Menus:
 class TextConversation:
     """Answers one text message on a text-only channel with the text to send back."""
 
-    def __init__(self, app: App, invite_template: str) -> None:
+    def __init__(self, app: App, invite_template: str, *, on_server: bool = False) -> None:
         self.app = app
         self.invite_template = invite_template
+        # The console: its user sits at the server, so they found a fresh team without the claim code.
+        self.on_server = on_server
         self.menus = Menus()
 
     async def handle(self, who: Newcomer, text: str, key: str | None = None) -> str:
@@ -93,12 +94,13 @@ class TextConversation:
         if member is None:
             lang = Lang.from_code(who.language_code)
             if command is not None and command.name == "start":
-                reply = await guarded(self.app, lang, self.app.start(who, command.args or None))
+                start = self.app.start(who, command.args or None, on_server=self.on_server)
+                reply = await guarded(self.app, lang, start)
             elif command is not None and command.name == "link" and command.args:
-                reply = await guarded(self.app, lang, self.app.linking.redeem(who, command.args))
+                reply = await guarded(self.app, lang, self.app.redeem_link(who, command.args))
             else:
                 # Text channels have no deep links: the onboarding says how to join by code or link.
-                return Answer(None, lang, self.app.linking.onboarding(who.language_code))
+                return Answer(None, lang, self.app.onboarding(who.language_code))
             member = await self.app.identify(who)
             return Answer(member, member.lang if member else lang, reply)
         reply = await guarded(self.app, member.lang, self._dispatch(member, who, command, text, key))
@@ -117,7 +119,7 @@ class TextConversation:
             return self.app.unknown(who.language_code).text
 
         async def minutes() -> Reply:
-            return await self.app.voice.note(member, note(), status)
+            return await self.app.voice_note(member, note(), status)
 
         reply = await guarded(self.app, member.lang, minutes())
         return self.menus.render(member.id, member.lang, reply)

@@ -6,6 +6,7 @@ addresses) and by layout (the name is a short line, usually the tallest; company
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import unicodedata
@@ -18,9 +19,11 @@ from rapidfuzz import fuzz
 from crm.facts import CardFacts
 from crm.ports import OcrPage
 from nlu import card_vocab as vocab
+from nlu.card_phones import card_region, find_card_phones
 from nlu.card_places import repair_place_names
+from nlu.card_script import to_traditional, traditional_evidence
 from nlu.patterns import find_emails, find_qq, find_websites, find_wechat_ids
-from nlu.phones import find_phones, phone_kind
+from nlu.phones import phone_kind
 from nlu.region import find_region, place_names
 
 logger = logging.getLogger(__name__)
@@ -41,11 +44,19 @@ class _Line:
     height: float
     top: float
     left: float
+    width: float = 0.0
     used: bool = False
 
     @property
     def cjk(self) -> int:
         return len(_IDEOGRAPH.findall(self.text))
+
+    @property
+    def right(self) -> float:
+        """Where the line ends: measured by the reader, else estimated from its characters."""
+        if self.width > 0:
+            return self.left + self.width
+        return self.left + self.height * (self.cjk + 0.55 * (len(self.text) - self.cjk))
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +88,32 @@ def parse_card(pages: Sequence[OcrPage]) -> CardFacts:
     """One contact from the photos of one card (front and back): fields merged, the surer value kept."""
     sides = [_parse_side(page) for page in pages]
     raw_text = "\n\n".join(page.text for page in pages if page.text)
-    facts = _merge(sides, raw_text)
+    facts = _in_card_script(_merge(sides, raw_text))
     logger.debug("card parsed: %s", sorted(facts.confidence))
     return facts
+
+
+def _in_card_script(facts: CardFacts) -> CardFacts:
+    """A Taiwan or Hong Kong card's Chinese fields in traditional characters, whatever the recognizer
+    wrote: the card's region and the characters only one script uses decide."""
+    evidence = traditional_evidence(facts.raw_text)
+    region = card_region(facts.raw_text)
+    # A Taiwan or Hong Kong card is printed in traditional characters, though the recognizer writes many
+    # of them simplified; elsewhere the characters must say so. A Japanese card keeps its kanji as printed
+    # (会社 is not 會社).
+    if region not in {"TW", "HK"} and (region == "JP" or evidence < 3):
+        return facts
+
+    def script(value: str | None) -> str | None:
+        return to_traditional(value, region) if value and _IDEOGRAPH.search(value) else value
+
+    return dataclasses.replace(
+        facts,
+        name=script(facts.name),
+        title=script(facts.title),
+        company=script(facts.company),
+        address=script(facts.address),
+    )
 
 
 # --- one side ----------------------------------------------------------------------------------------
@@ -93,21 +127,113 @@ def _parse_side(page: OcrPage) -> _Side:
             float(line.height),
             float(line.top),
             float(line.left),
+            float(line.width),
         )
         for line in page.lines
     ]
-    lines = _join_lone_labels([line for line in lines if line.text])
+    lines = _join_row_pieces(_join_lone_labels([line for line in lines if line.text]))
     side = _Side()
     if not lines:
         return side
-    region = _phone_region("\n".join(line.text for line in lines))
+    region = card_region("\n".join(line.text for line in lines))
     for line in lines:
         _labelled_and_shaped(line, lines, side, region)
-    _company(lines, side)
-    _name_and_title(lines, side)
+    cues = _Cues.of(side)
     if not side.address:
         _unlabelled_address(lines, side)
+    _company(lines, side, cues)
+    _name_and_title(lines, side, cues)
     return side
+
+
+@dataclass(frozen=True, slots=True)
+class _Cues:
+    """What the card's e-mail and web addresses say about the other fields: the company's name is in the
+    domain ("adventure-works.com"), the person's in the mailbox ("avery.smith@", "amorin@")."""
+
+    domains: tuple[str, ...]
+    mailboxes: tuple[str, ...]
+
+    @staticmethod
+    def of(side: _Side) -> _Cues:
+        domains: list[str] = []
+        mailboxes: list[str] = []
+        hosts = [found.value for found in side.website]
+        for found in side.emails:
+            local, _, host = found.value.partition("@")
+            hosts.append(host)
+            if host.lower() not in vocab.MAIL_PROVIDERS:
+                mailboxes.append(local.lower())
+        for host in hosts:
+            labels = host.lower().removeprefix("www.").split(".")
+            if labels and labels[0] and host.lower() not in vocab.MAIL_PROVIDERS:
+                domains.append(re.sub(r"[^a-z0-9]", "", labels[0]))
+        return _Cues(tuple(dict.fromkeys(d for d in domains if len(d) >= 3)), tuple(dict.fromkeys(mailboxes)))
+
+    def company_like(self, text: str) -> bool:
+        """The line spells the domain's name (spaces, hyphens and case aside), or the domain opens with it."""
+        key = re.sub(r"[^a-z0-9]", "", text.lower())
+        if len(key) < 3:
+            return False
+        return any(
+            key == d or (len(key) >= 5 and (d.startswith(key) or key.startswith(d))) for d in self.domains
+        )
+
+    def names_person(self, text: str) -> bool:
+        """The mailbox is the name: "avery.smith", "roberto", "amorin" (initial and surname)."""
+        words = [re.sub(r"[^a-z]", "", word) for word in _split_camel(text).lower().split()]
+        words = [word for word in words if len(word) >= 2 and word not in {"dr", "mr", "mrs", "ms", "prof"}]
+        if not words:
+            return False
+        for mailbox in self.mailboxes:
+            letters = re.sub(r"[^a-z]", "", mailbox)
+            if any(len(word) >= 3 and word in letters for word in words):
+                return True
+            if len(words) >= 2 and letters in {words[0][0] + words[-1], words[0] + words[-1][0]}:
+                return True
+        return False
+
+
+def _join_row_pieces(lines: list[_Line]) -> list[_Line]:
+    """Pieces of one printed line the detector cut apart at a wide gap: a Chinese or Japanese name set with
+    a space between surname and given name ("田村  大輝"). Only short CJK pieces of one size are joined;
+    a two-column card keeps its columns."""
+    kept = list(lines)
+    changed = True
+    while changed:
+        changed = False
+        for line in kept:
+            if not 1 <= line.cjk <= 4 or line.cjk != len(line.text.replace(" ", "")):
+                continue
+            beside = [
+                other
+                for other in kept
+                if other is not line
+                and 1 <= other.cjk <= 4
+                and other.cjk == len(other.text.replace(" ", ""))
+                and other.left > line.left
+                and abs(other.top - line.top) < 0.35 * line.height
+                and max(other.height, line.height) < 1.25 * min(other.height, line.height)
+                and other.left - line.right < 1.6 * line.height
+            ]
+            if not beside:
+                continue
+            other = min(beside, key=lambda candidate: candidate.left)
+            if _is_other_field(line.text + other.text) or len(line.text + other.text) > 5:
+                continue
+            index = kept.index(line)
+            kept.remove(other)
+            kept[index] = _Line(
+                line.text + other.text,
+                min(line.confidence, other.confidence),
+                max(line.height, other.height),
+                min(line.top, other.top),
+                line.left,
+                max(line.right, other.right) - line.left,
+            )
+            changed = True
+            break
+    return kept
 
 
 def _join_lone_labels(lines: list[_Line]) -> list[_Line]:
@@ -146,40 +272,6 @@ def _normalise(text: str) -> str:
     return re.sub(r"[\s|]+$", "", text)
 
 
-_TAIWAN = (
-    re.compile(r"\+\s*886|\(\+?886\)|(?<!\d)00886"),
-    re.compile(r"(?<!\d)09\d{2}[\s-]?\d{3}[\s-]?\d{3}(?!\d)"),
-    re.compile(
-        r"(?:^|[:\s]|地址)(?:台北|臺北|新北|台中|臺中|台南|臺南|高雄|桃園|桃园|新竹|基隆|台灣|臺灣|台湾)",
-        re.M,
-    ),
-)
-_HONG_KONG = (
-    re.compile(r"\+\s*85[23]|\(\+?85[23]\)|(?<!\d)0085[23]"),
-    re.compile(r"(?:^|[:\s]|地址)(?:香港|九龍|九龙|新界)", re.M),
-)
-_MAINLAND = (
-    re.compile(r"\+\s*86|\(\+?86\)|(?<!\d)0086"),
-    re.compile(r"(?<!\d)1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)"),
-    re.compile(r"(?<![\d+])\(?0\d{2,3}\)?[\s-]+\d{3,4}[\s-]?\d{4}(?!\d)"),
-)
-
-
-def _phone_region(text: str) -> str:
-    """Where numbers without a country code belong: Taiwan and Hong Kong cards write them locally.
-
-    Decided by the evidence on the card (country codes, number shapes, an address starting with a
-    Taiwan or Hong Kong place); "香港中路" in a Qingdao address is not at the start of an address.
-    """
-    votes = {
-        "TW": sum(len(p.findall(text)) for p in _TAIWAN),
-        "HK": sum(len(p.findall(text)) for p in _HONG_KONG),
-        "CN": sum(len(p.findall(text)) for p in _MAINLAND),
-    }
-    best = max(votes, key=lambda key: (votes[key], key == "CN"))
-    return best if votes[best] > 0 else "CN"
-
-
 @cache
 def _label_pattern() -> re.Pattern[str]:
     words = sorted(
@@ -194,10 +286,13 @@ def _label_pattern() -> re.Pattern[str]:
             alternatives.append(rf"(?<![A-Za-z@.]){escaped}(?![A-Za-z.])")
         else:
             alternatives.append(escaped)
-    single = "|".join(vocab.SINGLE_LETTER)
+    single = "".join(vocab.SINGLE_LETTER)
+    # A number may follow a phone letter without a colon ("T 021-…"); "W2 6BD" is a postcode, not a web label.
+    phone = vocab.PHONE_LETTERS
     return re.compile(
         rf"(?P<label>{'|'.join(alternatives)})\s*[:.：]?\s*"
-        rf"|(?:^|(?<=\s))(?P<letter>[{single}{single.upper()}])\s*(?::\s*|(?=[+(]?\d))",
+        rf"|(?:^|(?<=\s))(?P<letter>[{single}{single.upper()}])\s*:\s*"
+        rf"|(?:^|(?<=\s))(?P<digits>[{phone}{phone.upper()}])\s*(?=[+(]?\d)",
         re.IGNORECASE,
     )
 
@@ -214,7 +309,7 @@ def _segments(text: str) -> list[tuple[str | None, str]]:
         if match["label"]:
             kind = _label_kinds()[re.sub(r"\s+", "", match["label"].lower())]
         else:
-            kind = vocab.SINGLE_LETTER[match["letter"].lower()]
+            kind = vocab.SINGLE_LETTER[(match["letter"] or match["digits"]).lower()]
         found.append((match.start(), match.end(), kind))
     if not found:
         return [(None, text)]
@@ -296,16 +391,18 @@ def _labelled_and_shaped(line: _Line, lines: list[_Line], side: _Side, region: s
 
 
 def _phones(value: str, kind: str | None, confidence: float, side: _Side, region: str) -> None:
-    matches = find_phones(_repair_digits(value), region)
-    factor = _BY_LABEL if kind else _BY_SHAPE
-    for match in matches:
-        found = _Found(match.e164, confidence * factor)
+    alone = bool(re.fullmatch(r"[\d\s()+.-]{10,}", value.strip()))
+    for phone in find_card_phones(_repair_digits(value), region, labelled=kind is not None or alone):
+        factor = (_BY_LABEL if kind else _BY_SHAPE) * (1.0 if phone.confirmed else 0.85)
+        found = _Found(phone.e164, confidence * factor)
         if kind == "fax":
             side.fax.append(found)
-        elif match.kind == "mobile" and kind in {None, "mobile", "phone"}:
+        elif (kind == "mobile" and phone.kind in {"mobile", "either", "other"}) or (
+            phone.kind == "mobile" and kind in {None, "mobile", "phone"}
+        ):
             side.mobile.append(found)
-        elif kind == "mobile" and match.kind != "mobile":
-            side.phones.append(_Found(match.e164, confidence * _BY_SHAPE))
+        elif kind == "mobile":
+            side.phones.append(_Found(phone.e164, confidence * _BY_SHAPE))
         else:
             side.phones.append(found)
 
@@ -363,20 +460,29 @@ def _clean_website(site: str) -> str:
 # --- company, name, title ------------------------------------------------------------------------------
 
 
-def _company(lines: list[_Line], side: _Side) -> None:
-    """Lines ending in a company form (有限公司, Co., Ltd.); a name wrapped over lines is joined."""
+def _company(lines: list[_Line], side: _Side, cues: _Cues) -> None:
+    """Lines ending in a company form (有限公司, Co., Ltd.) or opening with one (株式会社); a name wrapped
+    over lines is joined. Without a company form, the line that spells the web or e-mail domain."""
     for line in sorted(lines, key=lambda candidate: candidate.top):
         if line.used:
             continue
         text = line.text
         chinese = bool(line.cjk)
+        parts = [line]
         if chinese:
             ending = vocab.COMPANY_ZH.search(text)
-            if not ending or (line.cjk < 4 and ending.start() > 0):
+            below = _wrapped_below(line, lines)
+            if not ending and below is not None and vocab.COMPANY_ZH.search(text + below.text):
+                # "广州安泰自动化设备研" / "究院": the form itself broken over the two lines.
+                parts.append(below)
+            elif not ending or (
+                line.cjk < 4 and ending.start() > 0 and _wrapped_above(line, lines, chinese=True) is None
+            ):
                 continue
-        elif not (vocab.COMPANY_EN.search(text) or vocab.COMPANY_EN_TAIL.match(text)):
+        elif (vocab.COMPANY_EN_TAIL.match(text) and _extend_company(line, lines, side)) or not (
+            vocab.COMPANY_EN.search(text) or vocab.COMPANY_EN_TAIL.match(text)
+        ):
             continue
-        parts = [line]
         while len(parts) < 3:
             above = _wrapped_above(parts[0], lines, chinese=chinese)
             if above is None:
@@ -394,6 +500,75 @@ def _company(lines: list[_Line], side: _Side) -> None:
         else:
             value = _latin_tidy(" ".join(part.text for part in parts))
         side.company.append(_Found(value, confidence, chinese))
+    if not side.company:
+        _company_by_domain(lines, side, cues)
+
+
+def _company_by_domain(lines: list[_Line], side: _Side, cues: _Cues) -> None:
+    """ "Contoso" (a logo's word) on a card whose addresses end in contoso.com; a tagline just below that
+    the domain also spells ("RemoteGlobal" / "BUSINESS CONSULTING", remoteglobalconsulting.com) joins it."""
+    candidates = [
+        line
+        for line in lines
+        if not line.used and not re.search(r"\d{3}|@", line.text) and cues.company_like(line.text)
+    ]
+    if not candidates:
+        return
+    line = max(candidates, key=lambda candidate: candidate.height)
+    line.used = True
+    parts = [line.text]
+    domain = next((d for d in cues.domains if d.startswith(re.sub(r"[^a-z0-9]", "", line.text.lower()))), "")
+    for below in sorted(lines, key=lambda candidate: candidate.top):
+        if below.used or not 0 < below.top - line.top < 2.5 * line.height:
+            continue
+        if abs(below.left - line.left) > 1.5 * line.height or re.search(r"\d|@", below.text):
+            continue
+        words = re.findall(r"[A-Za-z]+", below.text)
+        if words and len(words) <= 4 and any(len(w) >= 4 and w.lower() in domain for w in words):
+            below.used = True
+            parts.append(below.text)
+        break
+    chinese = bool(_IDEOGRAPH.search(line.text))
+    value = _chinese_tidy("".join(parts)) if chinese else _latin_tidy(" ".join(parts))
+    side.company.append(_Found(value, line.confidence * _BY_LAYOUT, chinese))
+
+
+def _wrapped_below(line: _Line, lines: list[_Line]) -> _Line | None:
+    """The short Chinese line right under `line`, flush with it, that finishes a name broken mid-word."""
+    for below in sorted(lines, key=lambda candidate: candidate.top):
+        if below is line or below.used or not 0 < below.top - line.top < 1.8 * max(line.height, below.height):
+            continue
+        if abs(below.left - line.left) > line.height or not below.cjk:
+            continue
+        if max(below.height, line.height) > 1.35 * min(below.height, line.height):
+            continue
+        if re.search(r"\d|@", below.text) or any(kind for kind, _ in _segments(below.text)):
+            continue
+        if below.right > line.right + 0.5 * line.height:
+            continue
+        return below
+    return None
+
+
+def _extend_company(tail: _Line, lines: list[_Line], side: _Side) -> bool:
+    """ "Co., Ltd." on a line of its own under a company already found ("… Software Group"): the company
+    goes on; returns whether it did."""
+    for index, found in enumerate(side.company):
+        if found.chinese:
+            continue
+        above = [
+            line
+            for line in lines
+            if line.used
+            and line.text in found.value
+            and 0 < tail.top - line.top < 2.2 * max(line.height, tail.height)
+            and abs(line.left - tail.left) < 3 * tail.height
+        ]
+        if above:
+            tail.used = True
+            side.company[index] = _Found(_latin_tidy(f"{found.value} {tail.text}"), found.confidence, False)
+            return True
+    return False
 
 
 def _wrapped_above(line: _Line, lines: list[_Line], *, chinese: bool) -> _Line | None:
@@ -438,14 +613,15 @@ def _title_in(text: str) -> re.Match[str] | None:
     words = text.split()
     if not 1 <= len(words) <= 6 or re.search(r"\d|@", text):
         return None
-    return vocab.TITLE_EN.search(text)
+    return vocab.TITLE_EN.search(_split_camel(text))
 
 
-def _name_and_title(lines: list[_Line], side: _Side) -> None:
+def _name_and_title(lines: list[_Line], side: _Side, cues: _Cues) -> None:
     tallest = max(line.height for line in lines)
     surname, compound = vocab.surnames()
     chinese_names: list[tuple[float, _Line, str]] = []
     latin_names: list[tuple[float, _Line, str]] = []
+    titles: list[_Line] = []
     for line in lines:
         if line.used:
             continue
@@ -456,11 +632,15 @@ def _name_and_title(lines: list[_Line], side: _Side) -> None:
             # "张伟 销售经理" / "张伟销售经理": a name before the title; otherwise the line is the title.
             chinese = bool(_IDEOGRAPH.search(text))
             before = text[: title.start()].strip() if chinese else ""
-            if before and _looks_like_name(before):
+            if before and _looks_like_name(before) and _surnamed(before):
                 name_part, title_text = before, _chinese_tidy(text[title.start() :])
             else:
-                name_part, title_text = "", _chinese_tidy(text) if chinese else _latin_tidy(text)
+                name_part, title_text = (
+                    "",
+                    _chinese_tidy(text) if chinese else _latin_tidy(_split_camel(text)),
+                )
             side.title.append(_Found(title_text, line.confidence * _BY_SHAPE, chinese))
+            titles.append(line)
             line.used = True
         name_part = name_part.strip(" ,.|:;-_")
         if not name_part:
@@ -475,14 +655,35 @@ def _name_and_title(lines: list[_Line], side: _Side) -> None:
                 continue  # a rule or an icon read as 一一 / 人一, not a person
             score = (0.55 + (0.3 if known else 0.0) + 0.15 * size) * line.confidence
             chinese_names.append((score, line, compact))
-        elif _looks_like_latin_name(name_part):
-            score = (0.55 + 0.2 * size) * line.confidence
-            latin_names.append((score, line, _latin_tidy(_split_camel(name_part))))
+        elif _looks_like_latin_name(name_part) and not cues.company_like(name_part):
+            score = (0.55 + 0.2 * size + (0.3 if cues.names_person(name_part) else 0.0)) * line.confidence
+            latin_names.append((score, line, _capitalised(_latin_tidy(_split_camel(name_part)))))
     for names, chinese in ((chinese_names, True), (latin_names, False)):
         if names:
-            score, line, name = max(names, key=lambda item: item[0])
+            ranked = [
+                (score + (0.1 if _titled(line, titles) else 0.0), line, name) for score, line, name in names
+            ]
+            score, line, name = max(ranked, key=lambda item: item[0])
             line.used = True
             side.name.append(_Found(name, min(1.0, score), chinese))
+
+
+def _titled(line: _Line, titles: list[_Line]) -> bool:
+    """A title printed just below the line (or beside it): where a card puts the holder's name."""
+    for title in titles:
+        below = 0 < title.top - line.top < 2.5 * line.height and abs(title.left - line.left) < 2 * line.height
+        beside = (
+            abs(title.top - line.top) < 0.5 * line.height and 0 <= title.left - line.right < 4 * line.height
+        )
+        if below or beside:
+            return True
+    return False
+
+
+def _surnamed(text: str) -> bool:
+    surname, compound = vocab.surnames()
+    compact = text.replace(" ", "")
+    return compact[:1] in surname or compact[:2] in compound
 
 
 def _looks_like_name(text: str) -> bool:
@@ -505,7 +706,13 @@ def _is_other_field(compact: str) -> bool:
 
 def _split_camel(text: str) -> str:
     """ "YuyiDai" (tesseract drops the space in big bold type) to "Yuyi Dai"."""
-    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text)
+    return re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z]{2})(?=[A-Z][a-z])", " ", text)
+
+
+def _capitalised(name: str) -> str:
+    """ "Karen zhao" -> "Karen Zhao": a word OCR read in small letters, in a name whose other words are
+    capitalised."""
+    return " ".join(word[:1].upper() + word[1:] if word.islower() else word for word in name.split())
 
 
 def _looks_like_latin_name(text: str) -> bool:
@@ -514,7 +721,10 @@ def _looks_like_latin_name(text: str) -> bool:
         return False
     if vocab.COMPANY_EN.search(text) or vocab.TITLE_EN.search(text) or vocab.ADDRESS_EN.search(text):
         return False
-    return all(re.fullmatch(r"[A-Z][A-Za-z'.-]*", word) for word in words)
+    # OCR sometimes reads a capital as small ("Karen zhao"); the first word must still be capitalised.
+    return bool(re.fullmatch(r"[A-Z][A-Za-z'.-]*", words[0])) and all(
+        re.fullmatch(r"[A-Za-z][A-Za-z'.-]*", word) for word in words[1:]
+    )
 
 
 # --- addresses -------------------------------------------------------------------------------------------
@@ -544,10 +754,12 @@ def _continues_address(below: _Line, first: _Line) -> bool:
     if below.left < first.left - 2 * first.height:
         return False
     text = below.text
-    if any(kind for kind, _ in _segments(text)) or "@" in text or re.search(r"\d{6,}|www\.", text):
+    if any(kind for kind, _ in _segments(text)) or "@" in text or re.search(r"\d{7,}|www\.", text):
         return False
     if below.cjk:
         return below.cjk <= 14 and (bool(vocab.ADDRESS_ZH.search(text)) or len(text) <= 4)
+    if _title_in(text) or vocab.COMPANY_EN.search(text):
+        return False
     return len(text) <= 60 and bool(re.fullmatch(r"[A-Za-z0-9 ,.'#-]+", text))
 
 
@@ -570,7 +782,75 @@ def _tidy_address(parts: Iterable[str]) -> str:
         text = re.sub(r"(?<=\d)[导弓](?!\d)", "号", text)
         return repair_place_names(text)
     # A wrapped line goes on mid-phrase ("Pudong New" / "District, Shanghai"): a space, not a comma.
-    return _latin_tidy(" ".join(pieces)).strip(" ,")
+    return _us_state(_latin_tidy(" ".join(pieces)).strip(" ,"))
+
+
+_STATE_MISREAD = re.compile(r"\b([A-Z][10]|[10][A-Z])\s?(\d{5}(?:-\d{4})?)\b")
+_US_STATES = frozenset(
+    [
+        "AL",
+        "AK",
+        "AZ",
+        "AR",
+        "CA",
+        "CO",
+        "CT",
+        "DE",
+        "DC",
+        "FL",
+        "GA",
+        "HI",
+        "ID",
+        "IL",
+        "IN",
+        "IA",
+        "KS",
+        "KY",
+        "LA",
+        "ME",
+        "MD",
+        "MA",
+        "MI",
+        "MN",
+        "MS",
+        "MO",
+        "MT",
+        "NE",
+        "NV",
+        "NH",
+        "NJ",
+        "NM",
+        "NY",
+        "NC",
+        "ND",
+        "OH",
+        "OK",
+        "OR",
+        "PA",
+        "RI",
+        "SC",
+        "SD",
+        "TN",
+        "TX",
+        "UT",
+        "VT",
+        "VA",
+        "WA",
+        "WV",
+        "WI",
+        "WY",
+    ]
+)
+
+
+def _us_state(address: str) -> str:
+    """A state code before a ZIP code with I read as 1 or O as 0 ("Providence, R1 02111")."""
+
+    def fix(match: re.Match[str]) -> str:
+        state = match.group(1).replace("1", "I").replace("0", "O")
+        return f"{state} {match.group(2)}" if state in _US_STATES else match.group(0)
+
+    return _STATE_MISREAD.sub(fix, address)
 
 
 def _starts_with_place(text: str) -> bool:
@@ -585,16 +865,28 @@ def _unlabelled_address(lines: list[_Line], side: _Side) -> None:
         text = line.text
         if line.cjk >= 6:
             markers = len(vocab.ADDRESS_ZH.findall(text))
-            if markers >= 3 and re.search(r"\d", text) and not vocab.COMPANY_ZH.search(text):
+            chinese = markers >= 3 and re.search(r"\d", text) and not vocab.COMPANY_ZH.search(text)
+            if chinese or vocab.ADDRESS_JA.search(text):
                 address = _address_with_continuation(line, text, lines)
                 side.address.append(_Found(address, line.confidence * _BY_LAYOUT, True))
                 line.used = True
                 return
-        elif line.cjk == 0 and len(vocab.ADDRESS_EN.findall(text)) >= 2 and re.search(r"\d", text):
+        elif line.cjk == 0 and re.search(r"\d", text) and _english_address(text):
             address = _address_with_continuation(line, text, lines)
             side.address.append(_Found(address, line.confidence * _BY_LAYOUT))
             line.used = True
             return
+
+
+def _english_address(text: str) -> bool:
+    """Street words and a number, a house number before a street ("2 Kingdom Street"), or a line ending in
+    a state and ZIP code or a postcode ("Providence, RI 02111")."""
+    if "@" in text or re.search(r"(?i)www\.|https?:", text):
+        return False
+    if len(vocab.ADDRESS_EN.findall(text)) >= 2 or vocab.STREET_EN.search(text):
+        return True
+    # A house number, a ZIP code and maybe a suite: a dozen digits at most; a phone line has no postcode.
+    return bool(vocab.POSTCODE_EN.search(text)) and "," in text and len(re.sub(r"\D", "", text)) <= 12
 
 
 # --- both sides together -------------------------------------------------------------------------------

@@ -13,7 +13,16 @@ from PIL import Image, ImageOps
 
 from ocr.errors import ImageError
 from ocr.lines import Box, find_lines
-from ocr.preprocess import card_crop, card_edges, decode, deskew, is_blank, light_ground, scale_to_width
+from ocr.preprocess import (
+    MAX_PIXELS,
+    card_crop,
+    card_edges,
+    decode,
+    deskew,
+    is_blank,
+    light_ground,
+    scale_to_width,
+)
 from ocr.result import OcrResult, OcrTextLine
 from ocr.tesseract import Word, check_languages, recognize_lines
 
@@ -63,7 +72,7 @@ class CardOcr:
         *,
         traditional: str | None = "chi_tra+eng",
         max_bytes: int = 25_000_000,
-        max_pixels: int = 80_000_000,
+        max_pixels: int = MAX_PIXELS,
         max_side: int = 2400,
         card_width: tuple[int, int] = (1100, 1600),
         line_height: int = 24,

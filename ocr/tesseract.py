@@ -13,6 +13,8 @@ from pathlib import Path
 import pytesseract
 from PIL import Image
 
+from ocr.errors import OcrEngineError
+
 logger = logging.getLogger(__name__)
 
 OMP_THREAD_LIMIT = "OMP_THREAD_LIMIT"
@@ -43,10 +45,6 @@ class TesseractEnvironment(Mapping[str, str]):
 
 # pytesseract passes its module-level `environ` to every tesseract subprocess it starts.
 pytesseract.pytesseract.environ = TesseractEnvironment()
-
-
-class OcrEngineError(RuntimeError):
-    """Tesseract is missing, lacks a language, crashed or timed out: a deployment problem, not the photo's."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from crm.errors import DeliveryFailed, StorageError
-from crm.ports import Clock, Notifier
-from crm.reminder_ui import delivery
+from chat.delivery import deliver
+from chat.ports import Notifier
+from chat.reminders.view import delivery
+from crm.errors import StorageError
+from crm.ports import Clock
 from crm.reminders import Due, ReminderService, Wakeup
 
 logger = logging.getLogger(__name__)
@@ -117,21 +119,8 @@ class ReminderScheduler:
         async with self._sending:
             overdue_after = timedelta(seconds=self.config.overdue_after_seconds)
             reply = delivery(member, item, self._clock.now(), overdue_after)
-            for identity in item.identities:
-                try:
-                    await self._notifier.send(identity, reply)
-                except DeliveryFailed as exc:
-                    logger.info(
-                        "reminder %s not delivered on %s: %s", item.reminder.id, identity.channel.value, exc
-                    )
-                except Exception:
-                    logger.exception(
-                        "reminder %s: %s sender failed", item.reminder.id, identity.channel.value
-                    )
-                else:
-                    logger.debug("reminder %s delivered on %s", item.reminder.id, identity.channel.value)
-                    return True
-        return False
+            sent = await deliver(self._notifier, item.identities, reply, what=f"reminder {item.reminder.id}")
+        return sent is not None
 
     def _exhausted(self, item: Due) -> bool:
         member = item.member

@@ -5,13 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections.abc import Sequence
 from types import TracebackType
 
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from crm.errors import StorageConflict, StorageError
-from storage import pipeline as p
+from crm.events import Event, LeadRouted, ReminderScheduled, Subscriber
+from crm.model import ReminderStatus
+from storage import data_health as h
+from storage import deals as d
+from storage import history as hq
+from storage import leads as lr
 from storage import repositories as r
 from storage.db import READ_ONLY
 
@@ -25,7 +31,8 @@ class SqlUnitOfWork:
     """`async with uow: ...; await uow.commit()` — leaving without commit rolls back.
 
     SQLAlchemy and driver errors leave as crm.errors.StorageError (StorageConflict for a broken
-    uniqueness rule), so that services can react without knowing SQLAlchemy.
+    uniqueness rule), so that services can react without knowing SQLAlchemy. After a commit, what it
+    wrote that others care about (crm.events) goes to the factory's subscribers.
     """
 
     teams: r.TeamRepository
@@ -44,16 +51,28 @@ class SqlUnitOfWork:
     duplicates: r.DuplicateRepository
     processed: r.ProcessedKeys
     files: r.FileRepository
-    evidence: p.DealEvidenceRepository
-    stage_changes: p.StageChangeRepository
-    digests: p.DigestDeliveryRepository
-    pipeline: p.PipelineQueries
+    evidence: d.DealEvidenceRepository
+    stage_changes: d.StageChangeRepository
+    digests: d.DigestDeliveryRepository
+    deal_queries: d.DealQueries
     link_codes: r.LinkCodeRepository
+    claims: r.ClaimRepository
+    ownership: r.OwnershipRepository
+    leads: lr.LeadRepository
+    history: hq.HistoryQueries
+    data_health: h.DataHealthQueries
+    nudges: h.NudgeDeliveryRepository
 
     def __init__(
-        self, engine: AsyncEngine, write_lock: asyncio.Lock | None, *, read_only: bool = False
+        self,
+        engine: AsyncEngine,
+        write_lock: asyncio.Lock | None,
+        *,
+        read_only: bool = False,
+        publish: Subscriber | None = None,
     ) -> None:
         self._engine = engine
+        self._publish = publish
         self._write_lock = None if read_only else write_lock
         self._read_only = read_only
         self._conn: AsyncConnection | None = None
@@ -88,11 +107,17 @@ class SqlUnitOfWork:
         self.duplicates = r.DuplicateRepository(conn)
         self.processed = r.ProcessedKeys(conn)
         self.files = r.FileRepository(conn)
-        self.evidence = p.DealEvidenceRepository(conn)
-        self.stage_changes = p.StageChangeRepository(conn)
-        self.digests = p.DigestDeliveryRepository(conn)
-        self.pipeline = p.PipelineQueries(conn)
+        self.evidence = d.DealEvidenceRepository(conn)
+        self.stage_changes = d.StageChangeRepository(conn)
+        self.digests = d.DigestDeliveryRepository(conn)
+        self.deal_queries = d.DealQueries(conn)
         self.link_codes = r.LinkCodeRepository(conn)
+        self.claims = r.ClaimRepository(conn)
+        self.ownership = r.OwnershipRepository(conn)
+        self.leads = lr.LeadRepository(conn)
+        self.history = hq.HistoryQueries(conn)
+        self.data_health = h.DataHealthQueries(conn)
+        self.nudges = h.NudgeDeliveryRepository(conn)
         return self
 
     async def _connect_and_begin(self) -> AsyncConnection:
@@ -149,6 +174,20 @@ class SqlUnitOfWork:
             await self._conn.commit()
         except SQLAlchemyError as exc:
             raise _translate(exc) from exc
+        events = self.collect_new_events()
+        if events and self._publish is not None:
+            self._publish(events)
+
+    def collect_new_events(self) -> list[Event]:
+        """What this unit of work wrote since its last commit that others care about: the pending
+        reminders (the scheduler may have to look earlier) and leads with a notice to send."""
+        seen, self.reminders.seen = self.reminders.seen, []
+        events: list[Event] = [
+            ReminderScheduled(r.id, r.due_at) for r in seen if r.status is ReminderStatus.PENDING
+        ]
+        leads, self.leads.seen = self.leads.seen, []
+        events += [LeadRouted(lead.id) for lead in {x.id: x for x in leads}.values() if lead.notify]
+        return events
 
     def _release(self) -> None:
         if self._holds_lock and self._write_lock is not None:
@@ -176,7 +215,19 @@ class SqlUnitOfWorkFactory:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._subscribers: list[Subscriber] = []
 
     def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
         """A unit of work; `read_only` ones skip the SQLite write lock (and must not write)."""
-        return SqlUnitOfWork(self.engine, self._write_lock, read_only=read_only)
+        return SqlUnitOfWork(self.engine, self._write_lock, read_only=read_only, publish=self._published)
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.append(subscriber)
+
+    def _published(self, events: Sequence[Event]) -> None:
+        for subscriber in self._subscribers:
+            try:
+                subscriber(events)
+            except Exception:
+                # The commit stands; a subscriber that fails must not make the caller think otherwise.
+                logger.exception("a subscriber of committed events failed")

@@ -3,19 +3,22 @@ CHATCRM_TEST_POSTGRES_URL), and the application wired on them."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crm.app import App, Ports
-from crm.members import Newcomer
+from chat.app import App, Ports
+from crm.inputs import Newcomer
 from crm.model import Channel, Member, Role
 from nlu.extractor import Extractor
 from nlu.normalize import Normalizer
@@ -97,22 +100,72 @@ async def database_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
         await _postgres_admin(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
+# The schema made from the tables, once per session and backend; each test gets a copy (a file copy on
+# SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL), several times cheaper than creating the tables.
+_TEMPLATES: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _schema_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    path = tmp_path_factory.mktemp("schema") / "template.db"
+    engine = sqlalchemy.create_engine(f"sqlite:///{path}")
+    try:
+        metadata.create_all(engine)
+    finally:
+        engine.dispose()
+    _TEMPLATES["sqlite"] = str(path)
+    yield
+    if "postgres" in _TEMPLATES:
+        asyncio.run(_postgres_admin(f'DROP DATABASE "{_TEMPLATES.pop("postgres")}" WITH (FORCE)'))
+
+
+async def _postgres_with_schema() -> tuple[str, str]:
+    if "postgres" not in _TEMPLATES:
+        url, name = await _fresh_postgres_database()
+        engine = create_engine(url)
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(metadata.create_all)
+        finally:
+            await engine.dispose()
+        _TEMPLATES["postgres"] = name
+    assert POSTGRES_URL
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    await _postgres_admin(f'CREATE DATABASE "{name}" TEMPLATE "{_TEMPLATES["postgres"]}"')
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    return f"{base}/{name}", name
+
+
+def _sqlite_with_schema(path: Path) -> str:
+    shutil.copyfile(_TEMPLATES["sqlite"], path)
+    return sqlite_url(path)
+
+
+@pytest.fixture
+async def schema_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A database of the parametrized backend with the schema made from the tables."""
+    if backend == "sqlite":
+        yield _sqlite_with_schema(tmp_path / "test.db")
+        return
+    url, name = await _postgres_with_schema()
+    try:
+        yield url
+    finally:
+        await _postgres_admin(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 async def sqlite_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     """A real SQLite file with the schema created from the table metadata."""
-    engine = create_engine(sqlite_url(tmp_path / "chatcrm.db"))
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
+    engine = create_engine(_sqlite_with_schema(tmp_path / "chatcrm.db"))
     yield engine
     await engine.dispose()
 
 
 @pytest.fixture
-async def any_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+async def any_engine(schema_url: str) -> AsyncIterator[AsyncEngine]:
     """The schema on SQLite and on PostgreSQL."""
-    engine = create_engine(database_url)
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
+    engine = create_engine(schema_url)
     yield engine
     await engine.dispose()
 

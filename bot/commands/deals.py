@@ -111,7 +111,7 @@ def _reader(manager: Member | None, team_id: int, lang: str | None, settings: Se
 
 
 def _digest(settings: Settings, args: argparse.Namespace) -> int:
-    from crm import present_deals
+    from chat.deals import view as present_deals
     from crm.clock import SystemClock
     from crm.digest import DigestService, TeamDigest
 
@@ -135,7 +135,7 @@ def _digest(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _line_json(line: Any, funnel: Funnel, reader: Member) -> dict[str, Any]:
-    from crm import present_deals
+    from chat.deals import view as present_deals
 
     snapshot, health = line.snapshot, line.health
     return {
@@ -191,7 +191,7 @@ def _deals_list(settings: Settings, args: argparse.Namespace) -> int:
         team_id, manager, funnel = found
         now = datetime.now(UTC)
         async with database.uow(read_only=True) as uow:
-            snapshots = await uow.pipeline.snapshots(team_id, None, now, funnel.evidence_keys())
+            snapshots = await uow.deal_queries.snapshots(team_id, None, now, funnel.evidence_keys())
             owners = {m.id: m.name for m in await uow.members.in_team(team_id)}
         scorer = Scorer(funnel, now)
         lines = [DealLine(s, scorer.assess(s), owners.get(s.owner_id, "?")) for s in snapshots]
@@ -230,7 +230,7 @@ def _stages_show(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _problems(exc: Any) -> None:
-    from crm import present_deals
+    from chat.deals import view as present_deals
 
     print(present_deals.stages_error(Lang.EN, exc).text, file=sys.stderr)
 
@@ -277,9 +277,9 @@ def _stages_load(settings: Settings, args: argparse.Namespace) -> int:
         _problems(exc)
         return 1
     except ChatCrmError as exc:
-        from crm.messages import t
+        from chat.errors import message
 
-        print(t(Lang.EN, exc.key, **exc.params), file=sys.stderr)
+        print(message(Lang.EN, exc), file=sys.stderr)
         return 1
     print(f"team {args.team}: " + " -> ".join(f"{s.key} ({s.en})" for s in funnel.stages))
     return 0

@@ -47,8 +47,8 @@ def _voice(settings: Settings, args: argparse.Namespace) -> int:
     import sys
 
     from bot.speech_adapter import WhisperSpeech, checkpoint_exists
+    from chat.errors import message
     from crm.errors import AudioRejected
-    from crm.messages import t
     from crm.model import Lang
     from nlu.extractor import Extractor
 
@@ -63,7 +63,7 @@ def _voice(settings: Settings, args: argparse.Namespace) -> int:
     try:
         transcript = speech.transcribe(args.file, language=args.language)
     except AudioRejected as exc:
-        print(t(Lang.EN, exc.key, **exc.params), file=sys.stderr)
+        print(message(Lang.EN, exc), file=sys.stderr)
         return 1
     facts = Extractor().minutes(transcript.text, now)
     data = {
@@ -83,14 +83,15 @@ def _card(settings: Settings, args: argparse.Namespace) -> int:
     import sys
 
     from bot.card_adapter import card_reader
+    from chat.errors import message
+    from chat.messages import t
     from crm.cards import is_card
     from crm.errors import ImageRejected
     from crm.facts import CARD_FIELDS
-    from crm.messages import t
     from crm.model import Lang
     from nlu.card import parse_card
 
-    reader = card_reader(settings.max_file_mb)
+    reader = card_reader(settings.max_file_mb, engine=settings.ocr_engine, workers=1)
     if reader is None:
         print("tesseract or its languages are missing (Debian: tesseract-ocr-chi-sim ...)", file=sys.stderr)
         return 2
@@ -107,7 +108,7 @@ def _card(settings: Settings, args: argparse.Namespace) -> int:
                 raise ImageRejected("card.rejected.too_large", limit=settings.max_file_mb)
             pages.append(reader.read(data))
         except ImageRejected as exc:
-            print(f"{path}: {t(Lang.EN, exc.key, **exc.params)}", file=sys.stderr)
+            print(f"{path}: {message(Lang.EN, exc)}", file=sys.stderr)
             return 1
     card = parse_card(pages)
     data_out = card.to_json()

@@ -1,26 +1,28 @@
-"""The WeChat / WeCom channel in a running process: crypto, API client, handler, workers, callback
-routes and the notifier, built from settings; and the HTTP server they share with a Telegram webhook."""
+"""The WeChat / WeCom channel in a running process: crypto, API client, handler, per-sender workers,
+callback routes and the notifier, built from settings. It runs on the HTTP server the channels share
+(bot/http.py)."""
 
 from __future__ import annotations
 
 import logging
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.http import serve_http, stop_on_signals
+from bot.http import web_application as http_application
+from bot.queues import SenderQueues
 from bot.settings import Settings
 from bot.wechat.api import Credentials, WeChatClient
 from bot.wechat.crypto import CallbackCrypto
 from bot.wechat.envelope import MAX_BODY_BYTES
-from bot.wechat.server import CallbackServer, SenderQueues
-from crm.app import App
+from bot.wechat.server import CallbackServer
+from chat.app import App
+from chat.delivery import ChannelNotifier
 from crm.errors import StorageError
 from crm.model import Channel
-from crm.notify import ChannelNotifier
 from handlers.wechat.inbound import Inbound
 from handlers.wechat.messages import WeChatHandler
 from handlers.wechat.notify import WeChatNotifier
@@ -50,6 +52,7 @@ class WeChatConfig:
     api_url: str | None = None
     workers: int = 4
     max_file_bytes: int = 20 * 1024 * 1024
+    inbound_leads: bool = False  # a stranger's first message is an inbound lead (WECHAT_INBOUND_LEADS)
 
     @property
     def channel(self) -> Channel:
@@ -69,6 +72,7 @@ class WeChatConfig:
             api_url=settings.wechat_api_url,
             workers=settings.wechat_workers,
             max_file_bytes=settings.max_file_mb * 1024 * 1024,
+            inbound_leads=settings.wechat_inbound_leads,
         )
 
 
@@ -92,12 +96,20 @@ class WeChatChannel:
             config.api_url,
             backoff_seconds=backoff_seconds,
         )
-        self.handler = WeChatHandler(app, self.client, max_file_bytes=config.max_file_bytes)
-        self.queues = SenderQueues(self._process, workers=config.workers)
+        self.handler = WeChatHandler(
+            app, self.client, max_file_bytes=config.max_file_bytes, inbound_leads=config.inbound_leads
+        )
+        self.queues: SenderQueues[Inbound] = SenderQueues(
+            self._process, workers=config.workers, name="wechat"
+        )
         crypto = CallbackCrypto(config.token, config.aes_key, config.app_id, enterprise=enterprise)
         self.server = CallbackServer(crypto, config.channel, self.queues, now=now)
         if notifier is not None:
             notifier.register(config.channel, WeChatNotifier(self.handler.conversation, self.client))
+
+    @property
+    def max_body(self) -> int:
+        return MAX_BODY_BYTES
 
     def mount(self, web_app: web.Application) -> None:
         self.server.mount(web_app)
@@ -125,40 +137,33 @@ class WeChatChannel:
 def web_application() -> web.Application:
     # Bodies over the callback limit are refused by the handler with 400; aiohttp's own limit
     # only guards request.read()/post(), which the callback does not use.
-    return web.Application(client_max_size=MAX_BODY_BYTES)
+    return http_application(MAX_BODY_BYTES)
 
 
-async def run_http_channels(
-    settings: Settings,
-    app: App,
-    notifier: ChannelNotifier,
-    telegram: Callable[[web.Application], Awaitable[Callable[[], Awaitable[None]]]] | None = None,
-) -> None:
-    """WeChat (and Telegram beside it when configured) until SIGTERM / SIGINT; then the server stops
-    taking requests and the acknowledged messages are finished before returning."""
-    favour_the_event_loop()
-    web_app = web_application()
-    config = WeChatConfig.from_settings(settings)
-    if not config.secret:
-        logger.warning("WECHAT_SECRET is not set: messages are received but no reply can be sent")
-    channel = WeChatChannel(app, config, notifier)
-    channel.mount(web_app)
-    stop_telegram = await telegram(web_app) if telegram is not None else None
-    channel.start()
-    stop = stop_on_signals()
-    runner = await serve_http(web_app, settings.http_host, settings.http_port)
-    logger.info(
-        "%s: callback on %s:%s%s",
-        channel.config.channel.value,
-        settings.http_host,
-        settings.http_port,
-        channel.server.path,
-    )
-    try:
-        await stop.wait()
-    finally:
+class WeChatRuntime:
+    """The channel as `chatcrm run` runs it (bot.channels.ChannelRuntime)."""
+
+    def __init__(self, settings: Settings, app: App, notifier: ChannelNotifier) -> None:
+        favour_the_event_loop()
+        config = WeChatConfig.from_settings(settings)
+        if not config.secret:
+            logger.warning("WECHAT_SECRET is not set: messages are received but no reply can be sent")
+        self.channel = WeChatChannel(app, config, notifier)
+
+    @property
+    def max_body(self) -> int:
+        return self.channel.max_body
+
+    def mount(self, web_app: web.Application) -> None:
+        self.channel.mount(web_app)
+
+    async def start(self) -> None:
+        self.channel.start()
+        logger.info("%s: callback at %s", self.channel.config.channel.value, self.channel.server.path)
+
+    async def stop(self) -> None:
+        return None  # the callback stops with the HTTP server; what it took is finished in close()
+
+    async def close(self) -> None:
         logger.info("stopping: finishing acknowledged messages")
-        if stop_telegram is not None:
-            await stop_telegram()
-        await runner.cleanup()
-        await channel.close()
+        await self.channel.close()

@@ -11,11 +11,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable
+from collections import OrderedDict
+from collections.abc import Callable
 
 from aiohttp import web
 
+from bot.queues import SenderQueues
 from bot.wechat.crypto import CallbackCrypto, EnvelopeInvalid, Query, SignatureInvalid
 from bot.wechat.envelope import MAX_BODY_BYTES, XmlRejected, fields
 from crm.model import Channel
@@ -61,93 +62,6 @@ class ExpiringSet:
         self._items.pop(item, None)
 
 
-class SenderQueues:
-    """A bounded pool of workers; each sender's messages are handled one at a time, in order, while
-    different senders are handled side by side. Full -> `submit` says no (WeChat will retry)."""
-
-    def __init__(
-        self,
-        process: Callable[[Inbound], Awaitable[None]],
-        *,
-        workers: int = 4,
-        capacity: int = 2000,
-        gate: Callable[[], Awaitable[None]] | None = None,
-    ) -> None:
-        self._process = process
-        self.gate = gate
-        self._workers_count = workers
-        self._capacity = capacity
-        self._pending: dict[str, deque[Inbound]] = {}
-        self._ready: asyncio.Queue[str] = asyncio.Queue()
-        self._size = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._closed = False
-        self._workers: list[asyncio.Task[None]] = []
-        self.handled = 0
-
-    def start(self) -> None:
-        self._workers = [
-            asyncio.create_task(self._work(), name=f"wechat-{i}") for i in range(self._workers_count)
-        ]
-
-    @property
-    def size(self) -> int:
-        return self._size
-
-    def submit(self, message: Inbound) -> bool:
-        if self._closed or self._size >= self._capacity:
-            return False
-        self._size += 1
-        self._idle.clear()
-        queue = self._pending.get(message.sender)
-        if queue is None:
-            self._pending[message.sender] = deque([message])
-            self._ready.put_nowait(message.sender)
-        else:
-            queue.append(message)
-        return True
-
-    async def idle(self) -> None:
-        """Returns once every submitted message has been handled."""
-        await self._idle.wait()
-
-    async def drain(self, grace_seconds: float) -> None:
-        """Stops taking messages and finishes the queued ones (they were acknowledged to WeChat)."""
-        self._closed = True
-        try:
-            await asyncio.wait_for(self._idle.wait(), grace_seconds)
-        except TimeoutError:
-            logger.error("shutdown: %d acknowledged WeChat messages not handled in time", self._size)
-        for worker in self._workers:
-            worker.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
-
-    async def _work(self) -> None:
-        while True:
-            sender = await self._ready.get()
-            if self.gate is not None:
-                await self.gate()
-            queue = self._pending[sender]
-            # The message stays at the head while it is handled, so that newer ones from the same
-            # sender only queue behind it instead of making the sender ready a second time.
-            message = queue[0]
-            try:
-                await self._process(message)
-            except Exception:
-                logger.exception("%s message of type %s failed", message.channel.value, message.kind)
-            finally:
-                queue.popleft()
-                self._size -= 1
-                self.handled += 1
-                if queue:
-                    self._ready.put_nowait(sender)  # to the back of the line: others get their turn
-                else:
-                    del self._pending[sender]
-                if self._size == 0:
-                    self._idle.set()
-
-
 class CallbackServer:
     """The aiohttp routes of one Official Account or WeCom app at `path`."""
 
@@ -155,7 +69,7 @@ class CallbackServer:
         self,
         crypto: CallbackCrypto,
         channel: Channel,
-        queues: SenderQueues,
+        queues: SenderQueues[Inbound],
         *,
         now: Callable[[], float] = time.time,
         path: str = PATH,
@@ -237,7 +151,7 @@ class CallbackServer:
 
     def _ack(self) -> web.Response:
         # The Official Account documents "success"; WeCom an empty body (both: no passive reply).
-        return web.Response(text="" if self.channel is Channel.WECOM else SUCCESS)
+        return web.Response(text="" if self.channel == Channel.WECOM else SUCCESS)
 
     def _in_window(self, timestamp: str) -> bool:
         if not timestamp.isdigit():

@@ -10,13 +10,11 @@ import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-from crm.app import App
-from crm.cards import CardPhoto, Photos
-from crm.members import Newcomer
-from crm.messages import t
+from chat.app import App
+from chat.messages import t
+from chat.views import Reply
+from crm.inputs import CardPhoto, Newcomer, Photos, VoiceNote
 from crm.model import Channel, Lang
-from crm.views import Reply
-from crm.voice import VoiceNote
 from handlers.textchat import TextConversation, parse_command
 
 logger = logging.getLogger(__name__)
@@ -31,7 +29,7 @@ def console_user() -> Newcomer:
 
 class ConsoleChat:
     def __init__(self, app: App, write: Callable[[str], None], who: Newcomer | None = None) -> None:
-        self.conversation = TextConversation(app, invite_template="/start {code}")
+        self.conversation = TextConversation(app, invite_template="/start {code}", on_server=True)
         self.write = write
         self.who = who or console_user()
         self._counter = 0

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from chat.views import Reply
 from crm.model import Identity
-from crm.views import Reply
 from handlers.textchat import TextConversation
 
 
 class ConsoleNotifier:
-    """crm.ports.Notifier for the console: prints, with numbered buttons like any console reply."""
+    """chat.ports.Notifier for the console: prints, with numbered buttons like any console reply."""
 
     def __init__(self, conversation: TextConversation, write: Callable[[str], None]) -> None:
         self.conversation = conversation

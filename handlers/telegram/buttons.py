@@ -5,16 +5,15 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.types import CallbackQuery
 
-from crm.app import App
+from chat.app import App
 from crm.model import Member
-from crm.views import Act
 from handlers.telegram import render
 from handlers.telegram.callbacks import ButtonCB
 from handlers.telegram.common import IsMember
 
 
 async def pressed(query: CallbackQuery, callback_data: ButtonCB, app: App, actor: Member) -> None:
-    reply = await app.press(actor, Act(callback_data.act), callback_data.target, callback_data.arg)
+    reply = await app.press(actor, callback_data.act, callback_data.target, callback_data.arg)
     await render.answer_callback(query, reply)
 
 

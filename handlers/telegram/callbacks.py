@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
-from crm.views import Button
+from chat.views import Button
 
 
 class ButtonCB(CallbackData, prefix="b"):

@@ -12,12 +12,12 @@ from aiogram.types import (
     MessageOriginUser,
 )
 
-from crm.app import App
-from crm.burst import BurstCollector
-from crm.capture import ChatMessage
+from chat.app import App
+from chat.views import Reply
+from crm.inputs import ChatMessage
 from crm.model import Member
-from crm.views import Reply
 from handlers.telegram import render
+from handlers.telegram.burst import BurstCollector
 from handlers.telegram.common import IsMember
 
 

@@ -1,8 +1,8 @@
 """Photos and image files: business cards, unless the app routes them elsewhere (deal evidence).
 
 Telegram sends an album as one update per photo with the same media_group_id; the album collector
-(crm.burst, as for forwarded bursts) turns them into one call, so a card's front and back make one
-contact.
+(handlers.telegram.burst, as for forwarded bursts) turns them into one call, so a card's front and
+back make one contact.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from pathlib import PurePosixPath
 from aiogram import Bot, F, Router
 from aiogram.types import Message, PhotoSize
 
-from crm.app import App
-from crm.burst import BurstCollector
-from crm.cards import CardPhoto, Photos
+from chat.app import App
+from crm.inputs import CardPhoto, Photos
 from crm.model import Member
 from handlers.telegram import render
+from handlers.telegram.burst import BurstCollector
 from handlers.telegram.common import IsMember, downloader
 
 # The Bot API's getFile serves files up to 20 MB; larger ones cannot be downloaded by a bot at all.

@@ -7,7 +7,7 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from crm.app import App
+from chat.app import App
 from crm.model import Member
 from handlers.telegram import render
 from handlers.telegram.common import IsMember

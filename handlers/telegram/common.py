@@ -9,7 +9,7 @@ from aiogram import Bot
 from aiogram.filters import Filter
 from aiogram.types import Chat, User
 
-from crm.members import Newcomer
+from crm.inputs import Newcomer
 from crm.model import Channel, Member
 
 

@@ -12,8 +12,8 @@ from typing import Any
 from aiogram import Bot, F, Router
 from aiogram.types import Message
 
-from crm.app import App
-from crm.deals import Upload
+from chat.app import App
+from crm.inputs import Upload
 from crm.model import Member
 from handlers.telegram import render
 from handlers.telegram.common import IsMember

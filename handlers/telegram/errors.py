@@ -9,10 +9,10 @@ from aiogram import Router
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
 
-from crm.app import App
+from chat.app import App
+from chat.views import Reply
 from crm.errors import ChatCrmError
 from crm.model import Lang, Member
-from crm.views import Reply
 from handlers.telegram import render
 
 logger = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
-from crm.app import App
+from chat.app import App
 from handlers.telegram.common import newcomer
 
 

@@ -8,16 +8,16 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BufferedInputFile
 
+from chat.views import Reply
 from crm.errors import DeliveryFailed
 from crm.model import Identity
-from crm.views import Reply
 from handlers.telegram.render import chunks, keyboard
 
 logger = logging.getLogger(__name__)
 
 
 class TelegramNotifier:
-    """crm.ports.Notifier for Telegram."""
+    """chat.ports.Notifier for Telegram."""
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
-from crm.app import App
-from crm.members import Newcomer
+from chat.app import App
+from crm.inputs import Newcomer
 from handlers.telegram import render
 
 

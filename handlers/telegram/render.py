@@ -14,7 +14,7 @@ from aiogram.types import (
     Message,
 )
 
-from crm.views import Reply
+from chat.views import Reply
 from handlers.telegram.callbacks import ButtonCB
 
 logger = logging.getLogger(__name__)

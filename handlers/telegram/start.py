@@ -9,8 +9,8 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject, CommandStart, Filter
 from aiogram.types import Message
 
-from crm.app import App
-from crm.members import Newcomer
+from chat.app import App
+from crm.inputs import Newcomer
 from crm.model import Member
 from handlers.telegram import render
 
@@ -27,7 +27,7 @@ async def start(message: Message, command: CommandObject, app: App, who: Newcome
 
 
 async def link(message: Message, command: CommandObject, app: App, who: Newcomer) -> None:
-    await render.answer(message, await app.linking.redeem(who, command.args or ""))
+    await render.answer(message, await app.redeem_link(who, command.args or ""))
 
 
 def router() -> Router:

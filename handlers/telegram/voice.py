@@ -14,10 +14,10 @@ from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Message
 
-from crm.app import App
+from chat.app import App
+from chat.views import Reply
+from crm.inputs import VoiceNote
 from crm.model import Member
-from crm.views import Reply
-from crm.voice import VoiceNote
 from handlers.telegram import render
 from handlers.telegram.common import IsMember
 
@@ -102,7 +102,7 @@ class StatusMessage:
 
 async def voice_note(message: Message, app: App, actor: Member, bot: Bot) -> None:
     status = StatusMessage(message)
-    reply = await app.voice.note(actor, unpack(message, bot), status.show)
+    reply = await app.voice_note(actor, unpack(message, bot), status.show)
     await status.finish(reply)
 
 

@@ -40,7 +40,7 @@ class Inbound:
     def key(self) -> str:
         """The idempotency key: MsgId for messages, sender + CreateTime + event for events (WeChat's own
         advice). The sender is part of both because MsgIds have been seen to repeat across users."""
-        prefix = "wx" if self.channel is Channel.WECHAT else "wecom"
+        prefix = "wx" if self.channel == Channel.WECHAT else "wecom"
         if self.msg_id:
             return f"{prefix}:{self.sender}:{self.msg_id}"
         return f"{prefix}:{self.sender}:{self.created}:{self.event or self.kind}"

@@ -9,15 +9,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from crm.app import App
-from crm.cards import CardPhoto, Photos
-from crm.checkin import Place
-from crm.deals import Upload
+from chat.app import App
+from chat.views import Replies, Reply
 from crm.errors import ChatCrmError, DeliveryFailed, InputRejected
-from crm.members import Newcomer
+from crm.inputs import CardPhoto, Newcomer, Photos, Place, Upload, VoiceNote
 from crm.model import Lang, Member
-from crm.views import Replies, Reply
-from crm.voice import VoiceNote
 from handlers.errors import guarded
 from handlers.textchat import TextConversation
 from handlers.wechat import render
@@ -57,16 +53,26 @@ def link_text(message: Inbound) -> str:
 class WeChatHandler:
     """Handles one message of one user; the caller runs one user's messages in order."""
 
-    def __init__(self, app: App, api: WeChatApi, *, max_file_bytes: int) -> None:
+    def __init__(self, app: App, api: WeChatApi, *, max_file_bytes: int, inbound_leads: bool = False) -> None:
         self.app = app
         self.api = api
         self.max_file_bytes = max_file_bytes
+        self.inbound_leads = inbound_leads
         self.conversation = TextConversation(app, invite_template="/start {code}")
 
     async def handle(self, message: Inbound) -> None:
         who = newcomer(message)
         if message.kind in ("text", "link"):
             text = message.text if message.kind == "text" else link_text(message)
+            if (
+                self.inbound_leads
+                and not text.lstrip().startswith("/")
+                and await self.app.identify(who) is None
+            ):
+                # A customer writing to the Official Account: an inbound lead, not the onboarding text.
+                reply = await guarded(self.app, Lang.ZH, self.app.stranger(who, text))
+                await self._send(message, None, Lang.ZH, reply)
+                return
             answer = await self.conversation.respond(who, text, key=message.key)
             await self._send(message, answer.member, answer.lang, answer.reply)
             return
@@ -75,7 +81,7 @@ class WeChatHandler:
             return
         member = await self.app.identify(who)
         if member is None:
-            await self._send(message, None, Lang.ZH, self.app.linking.onboarding(who.language_code))
+            await self._send(message, None, Lang.ZH, self.app.onboarding(who.language_code))
             return
         if message.kind == "image" and message.media_id:
             # One photo per WeChat message, no caption: deal evidence when the app's routes say so,
@@ -96,7 +102,7 @@ class WeChatHandler:
     async def _member_message(self, member: Member, message: Inbound) -> Reply:
         if message.kind == "location" and message.latitude is not None and message.longitude is not None:
             place = Place(message.latitude, message.longitude, message.label)
-            return await self.app.checkins.check_in(member, place, message.key)
+            return await self.app.check_in(member, place, message.key)
         if message.kind == "voice" and message.media_id:
             # WeChat's own Recognition text (when switched on) is not used: our engine transcribes
             # with the rep's customer names as its prompt, which is what makes names come out right.
@@ -107,9 +113,9 @@ class WeChatHandler:
                 mime="audio/amr" if message.media_format in (None, "amr") else None,
                 max_bytes=self.max_file_bytes,
             )
-            return await self.app.voice.note(member, note, self._status(message))
+            return await self.app.voice_note(member, note, self._status(message))
         if message.kind == "file" and message.media_id:
-            # A document: deal evidence (the pipeline reads PDF, DOCX, XLSX) through the app's routes.
+            # A document: deal evidence (the deals feature reads PDF, DOCX, XLSX) through the app's routes.
             upload = Upload(
                 fetch=self._fetch(message.media_id),
                 name=message.filename,
@@ -153,7 +159,7 @@ class WeChatHandler:
 
     async def _event(self, who: Newcomer, message: Inbound) -> None:
         if message.event in GREETING_EVENTS:
-            reply = await guarded(self.app, Lang.ZH, self.app.linking.greet(who))
+            reply = await guarded(self.app, Lang.ZH, self.app.greet(who))
             member = await self.app.identify(who)
             await self._send(message, member, member.lang if member else Lang.ZH, reply)
             return

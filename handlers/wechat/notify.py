@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from chat.views import Reply
 from crm.model import Identity
-from crm.views import Reply
 from handlers.textchat import TextConversation
 from handlers.wechat import render
 from handlers.wechat.ports import WeChatApi
 
 
 class WeChatNotifier:
-    """crm.ports.Notifier for WeChat and WeCom: the reply with a numbered menu, like any reply there.
+    """chat.ports.Notifier for WeChat and WeCom: the reply with a numbered menu, like any reply there.
 
     The Official Account may only message a user within 48 hours of their last message (errcode
     45015); the API client raises DeliveryFailed then, and the sender decides whether to retry.

@@ -3,7 +3,7 @@ typed) in pieces the message APIs accept, and an image for an attachment."""
 
 from __future__ import annotations
 
-from crm.views import Attachment
+from chat.views import Attachment
 from handlers.wechat.ports import WeChatApi
 
 # Customer-service and app text messages are limited to 2048 bytes of UTF-8 content.

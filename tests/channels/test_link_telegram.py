@@ -4,8 +4,8 @@ stranger's code from nobody is refused. Through Dispatcher.feed_update with a re
 from __future__ import annotations
 
 from bot.telegram import make_dispatcher
-from crm.app import App
-from crm.members import Newcomer
+from chat.app import App
+from crm.inputs import Newcomer
 from crm.model import Channel
 from tests.support.telegram import make_bot, text_update, user
 

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.telegram import make_dispatcher
-from crm.app import App
-from crm.members import Newcomer
+from chat.app import App
+from chat.delivery import ChannelNotifier
+from crm.inputs import Newcomer
 from crm.model import Channel
-from crm.notify import ChannelNotifier
 from handlers.console.chat import ConsoleChat
 from handlers.console.notify import ConsoleNotifier
 from handlers.telegram.callbacks import ButtonCB
@@ -99,7 +99,7 @@ async def test_settings_on_telegram(app: App) -> None:
     quiet, weekend = buttons(session)
     assert (quiet.act, quiet.arg, weekend.arg) == ("sg", "quiet 2200-0800", "weekend monday")
     await dp.feed_update(bot, callback_update(ADMIN, weekend.pack()))
-    assert "📅 周末：改到周一 9:00" in session.edits()[-1].text
+    assert "📅 周末：改到周一 9:00" in (session.edits()[-1].text or "")
     await dp.feed_update(bot, text_update(ADMIN, "/settings quiet 21:30-7:30"))
     assert "🌙 免打扰：21:30–07:30（期间的提醒推迟到 07:30）" in session.texts()[-1]
     await dp.feed_update(bot, text_update(ADMIN, "/settings tz Asia/Shang"))

@@ -10,11 +10,11 @@ import pytest
 from aiogram import Bot, Dispatcher
 from aiogram.methods import SendMessage
 from aiogram.types import Chat, InlineKeyboardMarkup, Message, Sticker, Update
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.telegram import make_dispatcher
-from crm.app import App
+from chat.app import App
 from handlers.telegram.callbacks import ButtonCB
 from handlers.telegram.middlewares import InflightMiddleware
 from storage import tables as t
@@ -52,7 +52,7 @@ def tg(app: App) -> Tg:
     return Tg(dp, bot, session, inflight)
 
 
-async def count(engine: AsyncEngine, table: t.Table) -> int:
+async def count(engine: AsyncEngine, table: Table) -> int:
     async with engine.connect() as conn:
         return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
 
@@ -194,7 +194,7 @@ async def test_errors_are_answered_and_logged(tg: Tg, app: App, caplog: pytest.L
     async def broken(*_: object) -> None:
         raise RuntimeError("boom")
 
-    app.customers.find = broken  # type: ignore[method-assign,assignment]
+    app.customers.search = broken  # type: ignore[method-assign,assignment]
     with caplog.at_level(logging.ERROR):
         await tg.feed(text_update(REP, "/find 华为"))
     assert "出了点问题" in tg.last_text()

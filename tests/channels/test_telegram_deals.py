@@ -1,4 +1,4 @@
-"""The deal pipeline on Telegram, through Dispatcher.feed_update with a recording session that also
+"""Deals on Telegram, through Dispatcher.feed_update with a recording session that also
 serves file downloads: a deal from ① to won entirely from chat with real PDF, DOCX, XLSX and screenshot
 evidence, gate refusals, a manager's override, a lost deal, and bad input."""
 
@@ -15,16 +15,16 @@ from aiogram import Bot, Dispatcher
 from aiogram.methods import GetFile, SendMessage, SendPhoto, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import Chat, Document, File, InlineKeyboardMarkup, Message, PhotoSize, Update, User
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.telegram import make_dispatcher
-from crm.app import App
+from chat.app import App
 from crm.model import Role
 from nlu.extractor import Extractor
 from storage import tables as t
 from tests.conftest import FakeClock
-from tests.support.deals import RecordingNotifier, docx, make_pipeline_app, pdf, png, xlsx
+from tests.support.deals import RecordingNotifier, docx, make_deals_app, pdf, png, xlsx
 from tests.support.telegram import DATE, RecordingSession, callback_update, text_update, user
 
 ADMIN = user(100, "Boss")
@@ -173,7 +173,7 @@ def app(
     tmp_path: Path,
     notifier: RecordingNotifier,
 ) -> App:
-    return make_pipeline_app(sqlite_engine, clock, extractor, tmp_path, notifier=notifier)
+    return make_deals_app(sqlite_engine, clock, extractor, tmp_path, notifier=notifier)
 
 
 @pytest.fixture
@@ -197,7 +197,7 @@ def _newcomer(who: User) -> Any:
     return newcomer(who, None)
 
 
-async def count(engine: AsyncEngine, table: t.Table) -> int:
+async def count(engine: AsyncEngine, table: Table) -> int:
     async with engine.connect() as conn:
         return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crm.app import App
-from crm.members import Newcomer
+from chat.app import App
+from crm.inputs import Newcomer
 from crm.model import Channel
 from handlers.console.chat import ConsoleChat
 from nlu.extractor import Extractor

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.telegram import make_dispatcher
-from crm.app import App
-from crm.capture import ChatMessage
+from chat.app import App
+from crm.inputs import ChatMessage
 from handlers.telegram.callbacks import ButtonCB
 from nlu.extractor import Extractor
 from storage import tables as t

@@ -14,9 +14,10 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.wechat.runtime import WeChatChannel, WeChatConfig, web_application
-from crm.app import App, Ports
+from chat.app import App, Ports
+from chat.delivery import ChannelNotifier
+from crm.inputs import ChatMessage, Newcomer
 from crm.model import Channel, Role
-from crm.notify import ChannelNotifier
 from nlu.extractor import Extractor
 from nlu.normalize import Normalizer
 from storage.files import FileSpool, LocalBlobStore
@@ -154,7 +155,6 @@ async def test_join_by_code_and_capture_a_lead(
 
 
 def wx_newcomer(user: str, mode: str) -> Any:
-    from crm.members import Newcomer
 
     return Newcomer(Channel.WECOM if mode == "wecom" else Channel.WECHAT, user, user, "")
 
@@ -464,6 +464,5 @@ async def test_link_a_telegram_member_to_wechat(
 
 
 def _msg(text: str) -> Any:
-    from crm.capture import ChatMessage
 
     return ChatMessage(text=text)

@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.wechat.api import Credentials, WeChatClient
-from crm.app import App
+from chat.app import App
+from chat.views import Act, Attachment, Button, Reply, rows
 from crm.errors import DeliveryFailed
 from crm.model import Channel, Identity
-from crm.views import Act, Attachment, Button, Reply, rows
 from handlers.textchat import TextConversation
 from handlers.wechat.notify import WeChatNotifier
 from handlers.wechat.ports import MediaTooLarge, MediaUnavailable

@@ -38,6 +38,8 @@ en = "Budget"
 def _env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WECHAT_", "CHATCRM_"))}
     env.update(CHATCRM_DATA_DIR=str(tmp_path / "data"), CHATCRM_LOG_LEVEL="WARNING", LANG="zh_CN.UTF-8")
+    # Nothing here is a voice note: the Whisper model need not load in the background of each run.
+    env.update(CHATCRM_WHISPER_PRELOAD="false")
     return env
 
 

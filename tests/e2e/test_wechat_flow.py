@@ -36,7 +36,7 @@ async def fake() -> AsyncIterator[FakeWeChat]:
 
 @pytest.fixture
 async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         CHATCRM_DATA_DIR=tmp_path / "data",
         CHATCRM_WHISPER_MODEL=str(ROOT / "models" / "whisper-base.pt"),
         CHATCRM_WHISPER_PRELOAD=False,

@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 
 from tests.support import wechat as wx
+from tests.support.claim import read_claim_code
 from tests.support.fake_telegram import TOKEN, FakeTelegram
 from tests.support.fake_telegram import message as tg_message
 from tests.support.fake_telegram import user as tg_user
@@ -40,6 +41,8 @@ async def test_wechat_process_answers_and_drains_on_sigterm(tmp_path: Path, fake
         CHATCRM_DATA_DIR=str(tmp_path / "data"),
         CHATCRM_LOG_LEVEL="WARNING",
         CHATCRM_HTTP_PORT=str(port),
+        # Nothing here is a voice note: the Whisper model need not load in the background of each run.
+        CHATCRM_WHISPER_PRELOAD="false",
         WECHAT_TOKEN=wx.TOKEN,
         WECHAT_AES_KEY=wx.AES_KEY,
         WECHAT_APP_ID=APP_ID,
@@ -69,7 +72,8 @@ async def test_wechat_process_answers_and_drains_on_sigterm(tmp_path: Path, fake
                 async with session.post(url, params=q, data=body.encode()) as r:
                     assert (r.status, await r.text()) == (200, "success")
 
-            await post(wx.text("o-boss", "/start"))
+            # A fresh installation: the founder sends the claim code `chatcrm run` printed.
+            await post(wx.text("o-boss", f"/start {await read_claim_code(process)}"))
             await fake.wait_for(lambda: any("管理员" in t for t in fake.texts("o-boss")), timeout=60)
             for i in range(5):
                 await post(wx.text("o-boss", f"客户{i}号 1381234567{i} 星河{i}科技有限公司 要报价"))
@@ -97,6 +101,8 @@ async def test_telegram_and_wechat_in_one_process(tmp_path: Path, fake: FakeWeCh
         CHATCRM_DATA_DIR=str(tmp_path / "data"),
         CHATCRM_LOG_LEVEL="WARNING",
         CHATCRM_HTTP_PORT=str(port),
+        # Nothing here is a voice note: the Whisper model need not load in the background of each run.
+        CHATCRM_WHISPER_PRELOAD="false",
         CHATCRM_BURST_SECONDS="0.2",
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_API_URL=telegram.base_url,
@@ -113,7 +119,7 @@ async def test_telegram_and_wechat_in_one_process(tmp_path: Path, fake: FakeWeCh
     envelopes = wx.Envelopes("safe")
     try:
         boss = tg_user(1, "Boss")
-        telegram.push(tg_message(boss, "/start", 1))
+        telegram.push(tg_message(boss, f"/start {await read_claim_code(process)}", 1))
         await telegram.wait_for(lambda: any("管理员" in t for t in telegram.sent_texts()), timeout=90)
         telegram.push(tg_message(boss, "冯一 13200006666 青松软件有限公司 要报价", 2))
         telegram.push(tg_message(boss, "/link", 3))

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crm.app import App
-from crm.capture import ChatMessage, Outcome
+from chat.app import App
+from chat.views import Act
+from crm.capture import Outcome
 from crm.errors import InputRejected, NotAllowed, NotFound, StorageUnavailable
+from crm.inputs import ChatMessage
 from crm.model import Channel, DuplicateStatus, FollowUp, ReminderKind, Source
 from crm.profile import CoreField
-from crm.views import Act
 from storage import tables as t
 from tests.conftest import FakeClock, Team
 
@@ -23,7 +24,7 @@ CHAT = [
 ]
 
 
-async def count(engine: AsyncEngine, table: t.Table) -> int:
+async def count(engine: AsyncEngine, table: Table) -> int:
     async with engine.connect() as conn:
         return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
 
@@ -210,9 +211,11 @@ async def test_rep_sees_only_own_customers_manager_sees_team(app: App, team: Tea
 
 async def test_customer_card_shows_history(app: App, team: Team) -> None:
     await app.capture.chat(team.rep, CHAT)
-    reply = await app.customer(team.rep, "华为技术有限公司")
+    reply = await app.command(team.rep, "customer", "华为技术有限公司")
     assert "张伟" in reply.text
     assert "最近往来（共 1 条）" in reply.text
+    # The deal's stage by the team's funnel's name, not its key.
+    assert "① 线索激活" in reply.text and "· lead" not in reply.text
 
 
 async def test_undo_archives_the_last_capture_but_keeps_the_text(

@@ -11,13 +11,13 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crm.app import App
-from crm.capture import ChatMessage
-from crm.cards import FIX_FIELDS, CardPhoto, Photos
+from chat.app import App
+from chat.cards.view import DOUBTFUL_BELOW, MARK
+from chat.views import Act, Reply
+from crm.cards import FIX_FIELDS
 from crm.errors import ImageRejected, InputRejected, StorageUnavailable
+from crm.inputs import CardPhoto, ChatMessage, Photos
 from crm.model import Member
-from crm.present_cards import DOUBTFUL_BELOW, MARK
-from crm.views import Act, Reply
 from nlu.extractor import Extractor
 from storage import tables as t
 from tests.conftest import FakeClock, Team
@@ -200,7 +200,7 @@ async def test_attach_to_a_customer_and_undo(
         moved = (await conn.execute(select(t.contacts).where(t.contacts.c.id == contact_id))).mappings().one()
     assert moved["customer_id"] == customer and moved["name"] not in (None, "王芳")
 
-    undone = await app.undo(team.rep)
+    undone = await app.command(team.rep, "undo", "")
     assert "已撤销" in undone.text
     async with sqlite_engine.connect() as conn:
         undone_at = (

@@ -11,16 +11,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crm.app import App
-from crm.capture import ChatMessage
+from chat.app import App
+from chat.views import Act
 from crm.errors import InputRejected
+from crm.inputs import ChatMessage
 from crm.model import Member, Role
-from crm.views import Act
 from nlu.extractor import Extractor
 from storage import tables as t
 from storage.db import create_engine
 from tests.conftest import FakeClock, Team, person
-from tests.support.deals import FixedCalendar, RecordingNotifier, make_pipeline_app
+from tests.support.deals import FixedCalendar, RecordingNotifier, digest_job, make_deals_app
 
 MONDAY_0900_SHANGHAI = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
@@ -45,7 +45,7 @@ def app(
     tmp_path: Path,
     notifier: RecordingNotifier,
 ) -> App:
-    return make_pipeline_app(any_engine, clock, extractor, tmp_path, notifier=notifier)
+    return make_deals_app(any_engine, clock, extractor, tmp_path, notifier=notifier)
 
 
 async def capture(app: App, rep: Member, text: str) -> int:
@@ -72,11 +72,11 @@ async def test_managers_and_reps_get_their_digest_once(
     app: App, team: Team, clock: FakeClock, notifier: RecordingNotifier
 ) -> None:
     deals = await seed(app, team, clock)
-    assert await app.pipeline.digests.run_due() == 0  # 08:30: not yet
+    assert await digest_job(app).run_due() == 0  # 08:30: not yet
     assert notifier.sent == []
 
     clock.moment = MONDAY_0900_SHANGHAI
-    delivered = await app.pipeline.digests.run_due()
+    delivered = await digest_job(app).run_due()
     # The admin and the manager get the team digest; rep has an overdue commitment; rep2 has nothing.
     assert delivered == 3
     assert {identity.member_id for identity, _ in notifier.sent} == {
@@ -99,7 +99,7 @@ async def test_managers_and_reps_get_their_digest_once(
     assert "逾期的承诺（1）" in rep_digest.text and "报价" in rep_digest.text
 
     clock.advance(hours=3)
-    assert await app.pipeline.digests.run_due() == 0
+    assert await digest_job(app).run_due() == 0
     assert len(notifier.sent) == 3
 
 
@@ -108,47 +108,45 @@ async def test_two_processes_and_a_restart_send_each_digest_once(
     team: Team,
     clock: FakeClock,
     notifier: RecordingNotifier,
-    database_url: str,
+    schema_url: str,
     extractor: Extractor,
     tmp_path: Path,
 ) -> None:
     await seed(app, team, clock)
     clock.moment = MONDAY_0900_SHANGHAI
-    second_engine = create_engine(database_url)
+    second_engine = create_engine(schema_url)
     try:
-        other = make_pipeline_app(second_engine, clock, extractor, tmp_path / "other", notifier=notifier)
+        other = make_deals_app(second_engine, clock, extractor, tmp_path / "other", notifier=notifier)
         results = await asyncio.gather(
-            app.pipeline.digests.run_due(), other.pipeline.digests.run_due(), app.pipeline.digests.run_due()
+            digest_job(app).run_due(), digest_job(other).run_due(), digest_job(app).run_due()
         )
         assert sum(results) == 3
         per_member = [identity.member_id for identity, _ in notifier.sent]
         assert sorted(per_member) == sorted({team.admin.id, team.manager.id, team.rep.id})
 
         # A restart later that morning: a new process finds the day's digests taken.
-        restarted = make_pipeline_app(
-            second_engine, clock, extractor, tmp_path / "restart", notifier=notifier
-        )
+        restarted = make_deals_app(second_engine, clock, extractor, tmp_path / "restart", notifier=notifier)
         clock.advance(minutes=45)
-        assert await restarted.pipeline.digests.run_due() == 0
+        assert await digest_job(restarted).run_due() == 0
         assert len(notifier.sent) == 3
     finally:
         await second_engine.dispose()
 
     # The next workday brings the next digest.
     clock.advance(days=1)
-    assert await app.pipeline.digests.run_due() == 3
+    assert await digest_job(app).run_due() == 3
 
 
 async def test_weekends_holidays_and_chosen_times(
     any_engine: AsyncEngine, team: Team, clock: FakeClock, notifier: RecordingNotifier, app: App
 ) -> None:
     await seed(app, team, clock)
-    app.pipeline.digests.calendar = FixedCalendar({MONDAY_0900_SHANGHAI.date()})
+    app.digests.calendar = FixedCalendar({MONDAY_0900_SHANGHAI.date()})
     clock.moment = MONDAY_0900_SHANGHAI
-    assert await app.pipeline.digests.run_due() == 0  # a holiday
+    assert await digest_job(app).run_due() == 0  # a holiday
     clock.moment = MONDAY_0900_SHANGHAI - timedelta(days=2)  # Saturday
-    assert await app.pipeline.digests.run_due() == 0
-    app.pipeline.digests.calendar = FixedCalendar()
+    assert await digest_job(app).run_due() == 0
+    app.digests.calendar = FixedCalendar()
 
     # The manager wants it at 08:00, the admin not at all.
     assert "08:00" in (await app.command(team.manager, "digest", "8:00")).text
@@ -157,7 +155,7 @@ async def test_weekends_holidays_and_chosen_times(
         await app.command(team.admin, "digest", "早上")
     assert bad.value.key == "digest.bad_time"
     clock.moment = MONDAY_0900_SHANGHAI - timedelta(hours=1)  # 08:00 Monday
-    assert await app.pipeline.digests.run_due() == 1
+    assert await digest_job(app).run_due() == 1
     assert [identity.member_id for identity, _ in notifier.sent] == [team.manager.id]
 
 
@@ -167,12 +165,12 @@ async def test_a_refused_delivery_is_retried_a_few_times(
     await seed(app, team, clock)
     clock.moment = MONDAY_0900_SHANGHAI
     notifier.refuse = {team.manager.id}
-    assert await app.pipeline.digests.run_due() == 2
+    assert await digest_job(app).run_due() == 2
     clock.advance(minutes=1)
-    assert await app.pipeline.digests.run_due() == 0  # second attempt, refused again
+    assert await digest_job(app).run_due() == 0  # second attempt, refused again
     notifier.refuse = set()
     clock.advance(minutes=1)
-    assert await app.pipeline.digests.run_due() == 1  # third attempt goes through
+    assert await digest_job(app).run_due() == 1  # third attempt goes through
     assert len(notifier.to(team.manager.id)) == 1
     async with any_engine.connect() as conn:
         row = (
@@ -206,16 +204,16 @@ async def test_no_digest_on_the_day_someone_joins_after_its_time_nor_for_an_empt
 ) -> None:
     clock = FakeClock(MONDAY_0900_SHANGHAI + timedelta(hours=1))  # Monday 10:00 in Shanghai
     notifier = RecordingNotifier()
-    app = make_pipeline_app(any_engine, clock, extractor, tmp_path, notifier=notifier)
+    app = make_deals_app(any_engine, clock, extractor, tmp_path, notifier=notifier)
     founded = await app.members.start(person("1", "Boss"), None)
     assert founded.member is not None
-    assert await app.pipeline.digests.run_due() == 0  # joined after 09:00 today
+    assert await digest_job(app).run_due() == 0  # joined after 09:00 today
     clock.moment = MONDAY_0900_SHANGHAI + timedelta(days=1)  # Tuesday 09:00
-    assert await app.pipeline.digests.run_due() == 0  # no deals yet: nothing worth a message
+    assert await digest_job(app).run_due() == 0  # no deals yet: nothing worth a message
     assert notifier.sent == []
     rep_invite = await app.members.invite(founded.member, Role.REP)
     rep = (await app.members.start(person("2", "小李"), rep_invite.code)).member
     assert rep is not None
     await app.chat(rep, [ChatMessage("星辰科技有限公司 王芳 13911112222 预算50万", key="d1")])
     clock.moment = MONDAY_0900_SHANGHAI + timedelta(days=2)  # Wednesday 09:00
-    assert await app.pipeline.digests.run_due() == 1  # the manager; the rep has nothing due
+    assert await digest_job(app).run_due() == 1  # the manager; the rep has nothing due

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crm.app import App
+from chat.app import App
 from crm.errors import InviteInvalid, NotAllowed
 from crm.members import StartOutcome
 from crm.model import Channel, Lang, Role
@@ -25,7 +25,7 @@ async def test_first_start_founds_a_team_and_later_strangers_are_not_stored(app:
 async def test_language_from_the_messenger_then_by_choice(app: App) -> None:
     english = await app.members.start(person("1", lang="en-US"), None)
     assert english.member is not None and english.member.lang is Lang.EN
-    reply = await app.set_lang(english.member, "zh")
+    reply = await app.command(english.member, "lang", "zh")
     assert reply.text == "已切换为中文。"
 
 

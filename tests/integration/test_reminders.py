@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crm.app import App
-from crm.capture import ChatMessage
+from chat.app import App
+from chat.delivery import ChannelNotifier
+from chat.reminders.controller import PICK_KIND
+from chat.views import Act, Reply
 from crm.errors import DeliveryFailed, InputRejected, NotFound
+from crm.inputs import ChatMessage
 from crm.model import Channel, Identity, Lang, Member, Reminder, ReminderKind
-from crm.notify import ChannelNotifier
-from crm.reminder_ui import PICK_KIND
-from crm.views import Act, Reply
 from nlu.extractor import Extractor
 from reminders.scheduler import ReminderScheduler, SchedulerConfig
 from storage import tables as t
@@ -40,7 +40,7 @@ def local(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
 
 
 class RecordingNotifier:
-    """crm.ports.Notifier that keeps what it was asked to send; `fail` makes the next sends refuse."""
+    """chat.ports.Notifier that keeps what it was asked to send; `fail` makes the next sends refuse."""
 
     def __init__(self, fail: int = 0, seconds: float = 0.0) -> None:
         self.sent: list[tuple[Identity, Reply]] = []
@@ -118,7 +118,7 @@ async def test_the_reminder_names_the_customer_in_the_members_language_and_timez
 ) -> None:
     await app.capture.chat(team.rep, CHAT)
     clock.advance(minutes=5)
-    await app.set_lang(team.rep, "en")
+    await app.command(team.rep, "lang", "en")
     rep = await app.members.set_preferences(team.rep, timezone="Europe/Berlin")
     typed = await app.text(rep, "remind me Friday to call him back")
     assert "⏰ Reminder set: Fri 27 Nov 09:00 call him back" in typed.text

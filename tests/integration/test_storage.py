@@ -1,9 +1,13 @@
-"""Repositories and the unit of work on real SQLite files and a real PostgreSQL server."""
+"""Repositories and the unit of work on real SQLite files and a real PostgreSQL server; the contracts
+services rely on also on the fake unit of work of the services' unit tests (tests/support/fake_uow.py),
+so that the fake answers as the real ones do."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,9 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm.dedup import KeyKind, LookupKey
 from crm.errors import StorageConflict
+from crm.events import ReminderScheduled
 from crm.model import (
+    Channel,
     Contact,
     Customer,
+    Identity,
     Lang,
     Member,
     Reminder,
@@ -24,11 +31,35 @@ from crm.model import (
 )
 from storage.db import create_engine
 from storage.uow import SqlUnitOfWorkFactory
+from tests.conftest import POSTGRES_URL, _postgres_admin, _postgres_with_schema, _sqlite_with_schema
+from tests.support.fake_uow import FakeUnitOfWorkFactory
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+Factory = SqlUnitOfWorkFactory | FakeUnitOfWorkFactory
 
 
-async def _seed(factory: SqlUnitOfWorkFactory) -> tuple[Team, Member]:
+@pytest.fixture(params=["fake", "sqlite", "postgres"])
+async def factory(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Factory]:
+    """The unit-of-work factory of each backend: the fake, SQLite, PostgreSQL."""
+    if request.param == "fake":
+        yield FakeUnitOfWorkFactory()
+        return
+    if request.param == "sqlite":
+        url, name = _sqlite_with_schema(tmp_path / "contract.db"), None
+    else:
+        if not POSTGRES_URL:
+            pytest.fail("CHATCRM_TEST_POSTGRES_URL is not set: run the suite through `make test` or .ci/run")
+        url, name = await _postgres_with_schema()
+    engine = create_engine(url)
+    try:
+        yield SqlUnitOfWorkFactory(engine)
+    finally:
+        await engine.dispose()
+        if name is not None:
+            await _postgres_admin(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+async def _seed(factory: Factory) -> tuple[Team, Member]:
     async with factory() as uow:
         team = await uow.teams.add(Team(id=0, name="T", created_at=NOW))
         member = await uow.members.add(
@@ -64,16 +95,51 @@ async def test_naive_datetimes_are_refused(any_engine: AsyncEngine) -> None:
             await uow.teams.add(Team(id=0, name="T", created_at=datetime(2026, 1, 1)))
 
 
-async def test_leaving_without_commit_rolls_back(any_engine: AsyncEngine) -> None:
-    factory = SqlUnitOfWorkFactory(any_engine)
+async def test_leaving_without_commit_rolls_back(factory: Factory) -> None:
     async with factory() as uow:
         await uow.teams.add(Team(id=0, name="T", created_at=NOW))
     async with factory() as uow:
         assert await uow.teams.count() == 0
 
 
-async def test_candidate_lookup_by_keys_skips_merged_and_archived(any_engine: AsyncEngine) -> None:
-    factory = SqlUnitOfWorkFactory(any_engine)
+def _reminder(member: Member, due: datetime, status: ReminderStatus = ReminderStatus.PENDING) -> Reminder:
+    return Reminder(
+        id=0,
+        team_id=member.team_id,
+        member_id=member.id,
+        kind=ReminderKind.ASK,
+        text="回电话",
+        due_at=due,
+        status=status,
+        created_at=NOW,
+    )
+
+
+async def test_pending_reminders_are_published_after_the_commit_only(factory: Factory) -> None:
+    _, member = await _seed(factory)
+    published: list[list[tuple[int, datetime]]] = []
+    factory.subscribe(
+        lambda events: published.append(
+            [(e.reminder_id, e.due_at) for e in events if isinstance(e, ReminderScheduled)]
+        )
+    )
+
+    async with factory() as uow:  # rolled back: nothing happened
+        await uow.reminders.add(_reminder(member, NOW + timedelta(hours=1)))
+    async with factory() as uow:
+        soon = await uow.reminders.add(_reminder(member, NOW + timedelta(hours=2)))
+        await uow.reminders.add(_reminder(member, NOW + timedelta(hours=3), ReminderStatus.DONE))
+        assert published == []  # not before the commit
+        await uow.commit()
+    async with factory() as uow:
+        soon.status = ReminderStatus.CANCELLED  # a cancelled one wakes nobody
+        await uow.reminders.update(soon)
+        await uow.commit()
+
+    assert published == [[(soon.id, NOW + timedelta(hours=2))]]
+
+
+async def test_candidate_lookup_by_keys_skips_merged_and_archived(factory: Factory) -> None:
     team, member = await _seed(factory)
     phone = LookupKey(KeyKind.PHONE, "+8613812345678")
     name = LookupKey(KeyKind.NAME, "张伟")
@@ -116,8 +182,7 @@ async def test_candidate_lookup_by_keys_skips_merged_and_archived(any_engine: As
     assert other_team == []
 
 
-async def test_search_treats_like_wildcards_literally(any_engine: AsyncEngine) -> None:
-    factory = SqlUnitOfWorkFactory(any_engine)
+async def test_search_treats_like_wildcards_literally(factory: Factory) -> None:
     team, member = await _seed(factory)
     async with factory() as uow:
         for name in ("100% 科技", "星辰科技"):
@@ -137,8 +202,7 @@ async def test_search_treats_like_wildcards_literally(any_engine: AsyncEngine) -
     assert len(text) == 2
 
 
-async def test_processed_key_recorded_twice_is_a_conflict(any_engine: AsyncEngine) -> None:
-    factory = SqlUnitOfWorkFactory(any_engine)
+async def test_processed_key_recorded_twice_is_a_conflict(factory: Factory) -> None:
     async with factory() as uow:
         await uow.processed.add(["tg:1:1"])
         await uow.commit()
@@ -150,7 +214,7 @@ async def test_processed_key_recorded_twice_is_a_conflict(any_engine: AsyncEngin
         assert await uow.processed.seen(["tg:1:1", "tg:1:2"]) == {"tg:1:1"}
 
 
-async def test_two_processes_claim_each_due_reminder_once(database_url: str, any_engine: AsyncEngine) -> None:
+async def test_two_processes_claim_each_due_reminder_once(schema_url: str, any_engine: AsyncEngine) -> None:
     """Two engines stand for two processes sharing one database."""
     first = SqlUnitOfWorkFactory(any_engine)
     team, member = await _seed(first)
@@ -169,7 +233,7 @@ async def test_two_processes_claim_each_due_reminder_once(database_url: str, any
                 )
             )
         await uow.commit()
-    other_engine = create_engine(database_url)
+    other_engine = create_engine(schema_url)
     second = SqlUnitOfWorkFactory(other_engine)
 
     async def claim(factory: SqlUnitOfWorkFactory) -> list[int]:
@@ -195,3 +259,17 @@ async def test_two_processes_claim_each_due_reminder_once(database_url: str, any
         # an expired lease (the process died mid-delivery) frees it
         later = NOW + timedelta(minutes=6)
         assert len(await uow.reminders.claim_due(later, later + timedelta(minutes=5), limit=50)) == 40
+
+
+async def test_a_channel_the_domain_does_not_list_is_stored_like_any_other(factory: Factory) -> None:
+    """A new messenger names its own channel in its adapter; the domain and storage take it as it is."""
+    line = Channel("line")
+    _, member = await _seed(factory)
+    async with factory() as uow:
+        await uow.identities.add(Identity(line, "U4af4980629", member.id, "U4af4980629"))
+        await uow.commit()
+    async with factory() as uow:
+        found = await uow.identities.get(Channel("line"), "U4af4980629")
+        all_of_them = await uow.identities.for_member(member.id)
+    assert found is not None and found.channel is line and found.member_id == member.id
+    assert [i.channel for i in all_of_them] == [line]

@@ -8,17 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from chat.app import App
+from chat.views import Act
 from crm import snapshot
-from crm.app import App
-from crm.capture import ChatMessage, Outcome
+from crm.capture import Outcome
 from crm.customers import EditableField
+from crm.inputs import ChatMessage, VoiceNote
 from crm.model import Contact, DealStatus, FollowUp, Interaction, Lang, Member, Merge
 from crm.stages import FieldName
-from crm.views import Act
-from crm.voice import VoiceNote
 from nlu.extractor import Extractor
 from storage import tables as t
 from tests.conftest import FakeClock, Team, make_app
@@ -31,7 +31,7 @@ CHAT = [
 ]
 
 
-async def rows(engine: AsyncEngine, table: t.Table) -> dict[int, dict[str, Any]]:
+async def rows(engine: AsyncEngine, table: Table) -> dict[int, dict[str, Any]]:
     async with engine.connect() as conn:
         result = await conn.execute(select(table).order_by(table.c.id))
         return {int(row["id"]): dict(row) for row in result.mappings()}
@@ -66,8 +66,8 @@ async def test_undoing_a_merge_keeps_what_a_manager_changed_since(
 
     # After the merge, a manager closes the moved deal as lost, sets the budget and adds an e-mail.
     clock.advance(hours=1)
-    await app.pipeline.deals.lose(team.manager, second.deal.id, "价格太高")
-    await app.pipeline.deals.set_field(team.manager, first.deal.id, FieldName.BUDGET, "120万")
+    await app.deals.lose(team.manager, second.deal.id, "价格太高")
+    await app.deals.set_field(team.manager, first.deal.id, FieldName.BUDGET, "120万")
     await app.customers.edit(team.manager, first.interaction_id, EditableField.EMAIL, "zw@xingchen.com")
 
     clock.advance(hours=1)
@@ -102,7 +102,7 @@ async def test_the_undo_merge_button_says_what_was_kept_in_both_languages(app: A
     assert first.deal and second.flag_id
     reply = await app.press(team.rep, Act.MERGE, second.flag_id, "")
     undo = next(b for b in reply.all_buttons() if b.act is Act.UNDO_MERGE)
-    await app.pipeline.deals.set_field(team.manager, first.deal.id, FieldName.BUDGET, "120万")
+    await app.deals.set_field(team.manager, first.deal.id, FieldName.BUDGET, "120万")
 
     undone = await app.press(team.rep, Act.UNDO_MERGE, undo.target, undo.arg)
 
@@ -118,7 +118,7 @@ async def test_the_undo_merge_button_says_what_was_kept_in_both_languages(app: A
     manager = await app.members.set_lang(team.manager, Lang.EN)
     reply = await app.press(manager, Act.MERGE, fourth.flag_id, "")
     undo = next(b for b in reply.all_buttons() if b.act is Act.UNDO_MERGE)
-    await app.pipeline.deals.set_field(manager, third.deal.id, FieldName.BUDGET, "80万")
+    await app.deals.set_field(manager, third.deal.id, FieldName.BUDGET, "80万")
     undone = await app.press(manager, Act.UNDO_MERGE, undo.target, undo.arg)
     assert undone.text.startswith("↩️ Merge undone")
     assert "kept" in undone.text and "Budget" in undone.text and "¥800,000" in undone.text
@@ -137,7 +137,7 @@ async def test_undo_of_a_capture_keeps_a_budget_and_an_email_set_since(
     assert update.customer and update.customer.budget_cny == 800_000
 
     clock.advance(hours=2)
-    await app.pipeline.deals.set_field(team.manager, first.deal.id, FieldName.BUDGET, "120万")
+    await app.deals.set_field(team.manager, first.deal.id, FieldName.BUDGET, "120万")
     await app.customers.edit(team.manager, first.interaction_id, EditableField.EMAIL, "zhang.wei@huawei.com")
 
     clock.advance(hours=1)
@@ -158,9 +158,9 @@ async def test_undo_reply_names_what_was_kept(app: App, team: Team) -> None:
     first = await app.capture.chat(team.rep, CHAT)
     assert first.deal
     await app.capture.chat(team.rep, [ChatMessage("张伟 13812345678 预算提到80万", key="u")])
-    await app.pipeline.deals.set_field(team.manager, first.deal.id, FieldName.BUDGET, "120万")
+    await app.deals.set_field(team.manager, first.deal.id, FieldName.BUDGET, "120万")
 
-    reply = await app.undo(team.rep)
+    reply = await app.command(team.rep, "undo", "")
 
     assert reply.text.startswith("↩️ 已撤销上一条记录")
     assert "已保留" in reply.text and "预算" in reply.text and "120万" in reply.text
@@ -171,9 +171,9 @@ async def test_undo_in_english_names_what_was_kept(app: App, team: Team) -> None
     first = await app.capture.chat(rep, CHAT)
     assert first.deal
     await app.capture.chat(rep, [ChatMessage("张伟 13812345678 预算提到80万", key="u")])
-    await app.pipeline.deals.set_field(team.manager, first.deal.id, FieldName.BUDGET, "120万")
+    await app.deals.set_field(team.manager, first.deal.id, FieldName.BUDGET, "120万")
 
-    reply = await app.undo(rep)
+    reply = await app.command(rep, "undo", "")
 
     assert reply.text.startswith("↩️ Undone your last capture")
     assert "kept" in reply.text and "Budget" in reply.text and "¥1,200,000" in reply.text
@@ -205,7 +205,7 @@ async def test_records_a_capture_created_stay_when_a_colleague_worked_on_them(
     first = await app.capture.chat(team.rep, CHAT)
     assert first.customer and first.contact and first.deal
     clock.advance(hours=1)
-    await app.pipeline.deals.set_field(team.manager, first.deal.id, FieldName.BUDGET, "120万")
+    await app.deals.set_field(team.manager, first.deal.id, FieldName.BUDGET, "120万")
 
     result = await app.customers.undo_last_capture(team.rep)
 
@@ -260,9 +260,9 @@ async def test_field_edits_and_deal_changes_are_journaled_for_a_history(
     await app.customers.edit(team.rep, first.interaction_id, EditableField.BUDGET, "60万")
     await app.customers.set_follow_up(team.rep, first.interaction_id, FollowUp.INTERESTED)
     await app.customers.edit(team.rep, first.interaction_id, EditableField.PHONE, "13900001111")
-    await app.pipeline.deals.set_field(team.manager, first.deal.id, FieldName.BUDGET, "70万")
-    await app.pipeline.deals.advance(team.manager, first.deal.id)  # budget and timeline are known
-    await app.pipeline.deals.lose(team.manager, first.deal.id, "预算冻结")
+    await app.deals.set_field(team.manager, first.deal.id, FieldName.BUDGET, "70万")
+    await app.deals.advance(team.manager, first.deal.id)  # budget and timeline are known
+    await app.deals.lose(team.manager, first.deal.id, "预算冻结")
 
     async with app.ports.uow(read_only=True) as uow:
         customer_history = await uow.journal.for_record("customer", first.customer.id)
@@ -477,7 +477,7 @@ async def test_discarding_minutes_keeps_a_budget_a_manager_set_since(
     minutes, huawei, _ = await minutes_on_huawei(app, speech, team.rep)
     (deal,) = [d for d in (await rows(sqlite_engine, t.deals)).values() if d["customer_id"] == huawei]
     clock.advance(hours=1)
-    await app.pipeline.deals.set_field(team.manager, deal["id"], FieldName.BUDGET, "120万")
+    await app.deals.set_field(team.manager, deal["id"], FieldName.BUDGET, "120万")
 
     await app.press(team.rep, Act.MINUTES_DISCARD, minutes, "")
 
@@ -533,7 +533,7 @@ async def test_minutes_moved_to_a_new_customer_then_undone_archive_it(
 
     moved = await app.voice.set_customer(team.rep, minutes, None, name="美的集团")
     assert moved.created_customer and moved.customer is not None
-    await app.undo(team.rep)
+    await app.command(team.rep, "undo", "")
 
     assert (await rows(sqlite_engine, t.customers))[moved.customer.id]["archived_at"] is not None
 

@@ -11,15 +11,13 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crm.app import App
-from crm.capture import ChatMessage, Outcome
-from crm.cards import CardPhoto, Photos
-from crm.checkin import Place
+from chat.app import App
+from chat.views import Act
+from crm.capture import Outcome
 from crm.customers import EditableField
 from crm.errors import ChatCrmError, NotAllowed, NotFound
+from crm.inputs import CardPhoto, ChatMessage, Photos, Place, VoiceNote
 from crm.model import Channel, DuplicateStatus, FollowUp, Member
-from crm.views import Act
-from crm.voice import VoiceNote
 from nlu.extractor import Extractor
 from storage import tables as t
 from tests.conftest import FakeClock, Team
@@ -88,8 +86,8 @@ async def test_a_capture_matching_a_colleagues_contact_without_customer_reveals_
     await refused(app.press(team.rep2, Act.FOLLOW_UP, capture, FollowUp.INTERESTED.value))
     await refused(app.press(team.rep2, Act.ATTACH_MENU, capture, ""))
     await refused(app.press(team.rep2, Act.ATTACH_TO, capture, str(mine.customer.id)))
-    await app.undo(team.rep2)  # the rep's own captures only
-    await app.undo(team.rep2)
+    await app.command(team.rep2, "undo", "")  # the rep's own captures only
+    await app.command(team.rep2, "undo", "")
 
     assert (await contact_rows(sqlite_engine))[theirs] == before
     member = await app.members.identify(Channel.TELEGRAM, "4")
@@ -171,7 +169,7 @@ async def test_buttons_naming_a_colleagues_records_are_refused(app: App, team: T
         [ChatMessage("你好，我是华为技术有限公司的张伟，电话 138 1234 5678，预算50万，下个月上线", key="a")],
     )
     assert theirs.customer and theirs.contact and theirs.deal and theirs.interaction_id
-    spot = await app.checkins.service.check_in(team.rep2, Place(31.23, 121.47, "客户楼下"))
+    spot = await app.checkins.check_in(team.rep2, Place(31.23, 121.47, "客户楼下"))
 
     await refused(app.press(team.rep2, Act.OPEN_CUSTOMER, theirs.customer.id, ""))
     await refused(app.press(team.rep2, Act.DEAL_OPEN, theirs.deal.id, ""))

@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.speech_adapter import WhisperSpeech
-from crm.app import App
-from crm.capture import ChatMessage
+from chat.app import App
+from crm.inputs import ChatMessage, VoiceNote
 from crm.model import Lang, ReminderKind
-from crm.voice import Outcome, Step, VoiceNote
+from crm.voice import Outcome, Step
 from nlu.extractor import Extractor
 from tests.conftest import FakeClock, Team
 from tests.support.voice import MAX_BYTES, MODEL, ZH_CLIP, make_voice_app, spoken
@@ -103,7 +103,7 @@ async def test_english_note_to_minutes_with_reminders(app: App, team: Team, en_c
         ],
     )
 
-    reply = await app.voice.note(rep, from_file(en_clip, "tg:1:2"))
+    reply = await app.voice_note(rep, from_file(en_clip, "tg:1:2"))
 
     assert reply.text.startswith("🎙 Visit minutes\n🏢 Customer: Acme Robotics Ltd.")
     assert "👤 Contact: John Smith" in reply.text

@@ -17,16 +17,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crm.app import App
-from crm.capture import ChatMessage
+from chat.app import App
+from chat.views import Act, Reply
 from crm.errors import InputRejected, NotAllowed, NotFound, StorageError
+from crm.events import Subscriber
 from crm.facts import DecisionRole, Party
-from crm.model import FollowUp, Identity, Lang, Member, ReminderKind, ReminderStatus, Source
-from crm.views import Act, Reply
-from crm.voice import Minutes, Outcome, Step, VoiceNote, VoiceResult
+from crm.inputs import ChatMessage, VoiceNote
+from crm.model import (
+    FollowUp,
+    Identity,
+    Interaction,
+    Lang,
+    Member,
+    ReminderKind,
+    ReminderStatus,
+    Source,
+    VoiceStatus,
+)
+from crm.voice import Minutes, Outcome, Step, VoiceResult, move
 from nlu.extractor import Extractor
 from storage import tables as t
 from storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
@@ -61,12 +72,12 @@ def note(data: bytes = CLIP, key: str | None = None, duration: float | None = No
     return VoiceNote(fetch=fetch, key=key, filename="voice.ogg", mime="audio/ogg", duration=duration)
 
 
-async def rows(engine: AsyncEngine, table: t.Table) -> list[dict[str, Any]]:
+async def rows(engine: AsyncEngine, table: Table) -> list[dict[str, Any]]:
     async with engine.connect() as conn:
         return [dict(r) for r in (await conn.execute(select(table).order_by(table.c.id))).mappings()]
 
 
-async def count(engine: AsyncEngine, table: t.Table) -> int:
+async def count(engine: AsyncEngine, table: Table) -> int:
     async with engine.connect() as conn:
         return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
 
@@ -135,7 +146,7 @@ async def test_note_becomes_minutes_on_the_existing_customer(
     assert interaction["content"] == VISIT
     assert interaction["external_key"] == "tg:3:10"
     assert interaction["customer_id"] == ids["huawei"]
-    assert interaction["facts"]["voice"]["status"] == "done"
+    assert interaction["voice_status"] == "done"
     (stored,) = await rows(sqlite_engine, t.files)
     assert interaction["file_id"] == stored["id"]
     assert (tmp_path / "files" / str(stored["path"])).read_bytes() == CLIP
@@ -152,7 +163,7 @@ async def test_minutes_card_text_and_buttons(app: App, team: Team, speech: Scrip
     await seed(app, team.rep)
     speech.say(VISIT)
 
-    reply = await app.voice.note(team.rep, note(key="k1"))
+    reply = await app.voice_note(team.rep, note(key="k1"))
 
     lines = reply.text.splitlines()
     assert lines[0] == "🎙 拜访纪要"
@@ -179,7 +190,7 @@ async def test_dictated_next_visit_sets_a_reminder_and_asks_for_the_customer(
     ids = await seed(app, team.rep)
     speech.say("下周三下午三点再去拜访")
 
-    reply = await app.voice.note(team.rep, note(key="k1"))
+    reply = await app.voice_note(team.rep, note(key="k1"))
 
     # No one is named: the minutes and the reminder are saved, and the rep is asked, the customer
     # worked on last offered first.
@@ -278,11 +289,11 @@ async def test_a_company_named_for_the_first_time_becomes_a_new_customer_and_und
     assert minutes.customer is not None and minutes.customer.name == "美的集团"
     assert minutes.contact is not None and minutes.contact.name == "王经理"
     assert minutes.deal is not None and minutes.deal.stage == "lead"
-    reply = await app.voice.note(team.rep, note(key="k1"))  # the same message again
+    reply = await app.voice_note(team.rep, note(key="k1"))  # the same message again
     assert "（这条语音之前已处理过）" in reply.text
     assert "🏢 客户：美的集团（新客户）" in reply.text
 
-    undone = await app.undo(team.rep)
+    undone = await app.command(team.rep, "undo", "")
 
     assert "已撤销" in undone.text
     (customer,) = await rows(sqlite_engine, t.customers)
@@ -301,7 +312,7 @@ async def test_undo_restores_the_existing_customer_and_contact(
     speech.say(VISIT)
     await app.voice.process(team.rep, note(key="k1"))
 
-    await app.undo(team.rep)
+    await app.command(team.rep, "undo", "")
 
     after = {c["id"]: c for c in await rows(sqlite_engine, t.customers)}[ids["huawei"]]
     assert (after["budget_cny"], after["timeline"], after["follow_up"], after["next_meeting"]) == (
@@ -327,7 +338,7 @@ async def test_discard_cancels_reminders_and_keeps_the_recording(
     assert reply.text == "🗑 纪要已删除，相关提醒已取消。录音仍然保留。"
     voice = next(i for i in await rows(sqlite_engine, t.interactions) if i["source"] == "voice")
     assert voice["undone_at"] is not None
-    assert voice["facts"]["voice"]["status"] == "discarded"
+    assert voice["voice_status"] == "discarded"
     assert all(r["status"] == ReminderStatus.CANCELLED.value for r in await rows(sqlite_engine, t.reminders))
     assert all(c["done_at"] is not None for c in await rows(sqlite_engine, t.commitments))
     huawei = {c["id"]: c for c in await rows(sqlite_engine, t.customers)}[ids["huawei"]]
@@ -375,14 +386,14 @@ async def test_transcription_failure_keeps_the_recording_and_retry_works(
     await seed(app, team.rep)
     speech.error = RuntimeError("the engine ran out of memory")
 
-    reply = await app.voice.note(team.rep, note(key="k1"))
+    reply = await app.voice_note(team.rep, note(key="k1"))
 
     assert "转写没有成功，但录音已经保存" in reply.text
     (button,) = reply.all_buttons()
     assert button.act is Act.VOICE_RETRY
     voice = next(i for i in await rows(sqlite_engine, t.interactions) if i["source"] == "voice")
     assert button.target == voice["id"]
-    assert voice["facts"]["voice"]["status"] == "failed"
+    assert voice["voice_status"] == "failed"
     assert voice["file_id"] is not None and voice["undone_at"] is None
     assert "transcription of voice note" in caplog.text
 
@@ -394,7 +405,7 @@ async def test_transcription_failure_keeps_the_recording_and_retry_works(
     assert "华为技术有限公司" in retried.text
     assert await count(sqlite_engine, t.files) == 1
     # the same message delivered again now shows the minutes, without transcribing again
-    again = await app.voice.note(team.rep, note(key="k1"))
+    again = await app.voice_note(team.rep, note(key="k1"))
     assert "之前已处理过" in again.text
     assert len(speech.calls) == 2
 
@@ -406,11 +417,70 @@ async def test_without_a_speech_engine_the_recording_is_kept(
     founded = await app.members.start(person("1", "Admin"), None)
     assert founded.member is not None
 
-    reply = await app.voice.note(founded.member, note(key="k1"))
+    reply = await app.voice_note(founded.member, note(key="k1"))
 
     assert "暂时不能识别语音" in reply.text
     assert reply.all_buttons()[0].act is Act.VOICE_RETRY
     assert await count(sqlite_engine, t.files) == 1
+
+
+class CountingDatabase:
+    """The unit-of-work factory, noting each unit of work opened (read or write)."""
+
+    def __init__(self, inner: SqlUnitOfWorkFactory) -> None:
+        self.inner = inner
+        self.opened: list[str] = []
+
+    def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
+        self.opened.append("read" if read_only else "write")
+        return self.inner(read_only=read_only)
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self.inner.subscribe(subscriber)
+
+
+async def test_a_note_takes_three_units_of_work_accept_transcribe_record(
+    sqlite_engine: AsyncEngine, clock: FakeClock, extractor: Extractor, tmp_path: Path, speech: ScriptedSpeech
+) -> None:
+    database = CountingDatabase(SqlUnitOfWorkFactory(sqlite_engine))
+    app = make_voice_app(sqlite_engine, clock, extractor, tmp_path, speech)
+    app = App(dataclasses.replace(app.ports, uow=database), max_file_mb=20)
+    team = (await app.members.start(person("1", "Admin"), None)).member
+    assert team is not None
+    await app.chat(team, [ChatMessage("华为 王经理 13812345678")])  # a customer to match against
+    speech.say("今天拜访了华为的王经理，预算50万，下周三再约。")
+    database.opened.clear()
+
+    result = await app.voice.process(team, note(key="tg:1:1"))
+    await app.voice.aclose()
+
+    customer = minutes_of(result).customer
+    assert customer is not None and customer.name == "华为"
+    assert database.opened == ["write", "read", "write"]
+
+
+@pytest.mark.parametrize(
+    ("now", "to", "moved"),
+    [
+        (VoiceStatus.TRANSCRIBING, VoiceStatus.DONE, True),
+        (VoiceStatus.TRANSCRIBING, VoiceStatus.FAILED, True),
+        (VoiceStatus.FAILED, VoiceStatus.DONE, True),  # a retry that worked
+        (VoiceStatus.DONE, VoiceStatus.DISCARDED, True),
+        (VoiceStatus.DONE, VoiceStatus.FAILED, False),  # a late failure report keeps the minutes
+        (VoiceStatus.REJECTED, VoiceStatus.DONE, False),
+        (VoiceStatus.DISCARDED, VoiceStatus.DONE, False),
+        (None, VoiceStatus.DISCARDED, True),  # no status: made complete by another path
+    ],
+)
+def test_voice_notes_move_only_as_the_state_machine_allows(
+    now: VoiceStatus | None, to: VoiceStatus, moved: bool
+) -> None:
+    interaction = Interaction(
+        id=1, team_id=1, author_id=1, source=Source.VOICE, content="", facts={},
+        created_at=datetime(2026, 11, 23, tzinfo=UTC), voice_status=now,
+    )  # fmt: skip
+    assert move(interaction, to) is moved
+    assert interaction.voice_status == (to if moved else now)
 
 
 async def test_same_message_twice_makes_one_interaction(
@@ -449,7 +519,9 @@ async def test_notes_are_transcribed_one_at_a_time_with_status_updates(
     tasks = []
     for i in range(3):
         tasks.append(
-            asyncio.create_task(app.voice.process(team.rep, note(key=f"k{i}", duration=45.0), sink(i)))
+            asyncio.create_task(
+                app.features.voice_notes.process(team.rep, note(key=f"k{i}", duration=45.0), sink(i))
+            )
         )
         await eventually(lambda: bool(shown[len(tasks) - 1]))
     speech.gate.set()
@@ -474,7 +546,7 @@ async def test_short_notes_show_no_status_message(app: App, team: Team, speech: 
     async def show(reply: Reply) -> None:
         shown.append(reply.text)
 
-    await app.voice.process(team.rep, note(key="k1", duration=6.0), show)
+    await app.features.voice_notes.process(team.rep, note(key="k1", duration=6.0), show)
 
     assert shown == []
 
@@ -556,7 +628,7 @@ async def test_unusable_files_are_refused_before_anything_is_stored(
         return data
 
     size = 25 * 1024 * 1024 if case == "too_large" else None
-    reply = await app.voice.note(team.rep, VoiceNote(fetch=fetch, key="k1", filename="x.ogg", size=size))
+    reply = await app.voice_note(team.rep, VoiceNote(fetch=fetch, key="k1", filename="x.ogg", size=size))
 
     assert expected in reply.text
     assert speech.calls == []  # refused before the queue, from the header or the sizes
@@ -574,7 +646,7 @@ async def test_a_long_recording_the_channel_announces_is_refused_before_download
         fetched.append(True)
         return CLIP
 
-    reply = await app.voice.note(team.rep, VoiceNote(fetch=fetch, key="k1", duration=1200.0))
+    reply = await app.voice_note(team.rep, VoiceNote(fetch=fetch, key="k1", duration=1200.0))
 
     assert reply.text == "语音太长了，请控制在10分钟以内（可以分几段发送）。"
     assert fetched == []
@@ -583,7 +655,7 @@ async def test_a_long_recording_the_channel_announces_is_refused_before_download
 async def test_english_speaking_rep_gets_english_refusals(app: App, team: Team) -> None:
     rep = await app.members.set_lang(team.rep, Lang.EN)
 
-    reply = await app.voice.note(rep, note(b""))
+    reply = await app.voice_note(rep, note(b""))
 
     assert reply.text == "This voice note is empty. Please record it again."
 
@@ -600,13 +672,13 @@ async def test_silent_recording_is_refused_by_the_real_decoder(
     assert founded.member is not None
     data = silence(tmp_path / "quiet.ogg", 5).read_bytes()
 
-    reply = await app.voice.note(founded.member, note(data, key="k1"))
+    reply = await app.voice_note(founded.member, note(data, key="k1"))
     await app.voice.aclose()
 
     assert reply.text == "这条语音里没有听到说话声。请靠近话筒重新录一遍。"
     # the file passed the quick checks, so it was stored; the note is marked refused, not a capture
     (interaction,) = await rows(sqlite_engine, t.interactions)
-    assert interaction["facts"]["voice"]["status"] == "rejected"
+    assert interaction["voice_status"] == "rejected"
     assert interaction["undone_at"] is not None
     with pytest.raises(NotFound):
         await app.customers.undo_last_capture(founded.member)
@@ -643,13 +715,13 @@ async def test_notes_a_stopped_process_left_unfinished_are_transcribed_and_sent_
     speech.gate.set()
     await app.voice.aclose()
     (voice,) = [i for i in await rows(sqlite_engine, t.interactions) if i["source"] == "voice"]
-    assert voice["facts"]["voice"]["status"] == "transcribing"
+    assert voice["voice_status"] == "transcribing"
 
     clock.advance(minutes=5)
     fresh = ScriptedSpeech(texts=[VISIT])
     restarted = make_voice_app(sqlite_engine, clock, extractor, tmp_path, fresh)
     notifier = RecordingNotifier()
-    resumed = await restarted.voice.resume(notifier, ready=lambda: True)
+    resumed = await restarted.resume_voice_notes(notifier, ready=lambda: True)
     await restarted.voice.aclose()
 
     assert resumed == 1
@@ -657,10 +729,10 @@ async def test_notes_a_stopped_process_left_unfinished_are_transcribed_and_sent_
     assert identity.member_id == team.rep.id
     assert reply.text.startswith("🎙 拜访纪要\n🏢 客户：华为技术有限公司")
     (voice,) = [i for i in await rows(sqlite_engine, t.interactions) if i["source"] == "voice"]
-    assert voice["facts"]["voice"]["status"] == "done"
+    assert voice["voice_status"] == "done"
     # relative dates count from when the note was recorded, five minutes before the restart
     assert "📅 下次会面：12月2日 周三 15:00" in reply.text
-    assert await restarted.voice.resume(notifier, ready=lambda: True) == 0
+    assert await restarted.resume_voice_notes(notifier, ready=lambda: True) == 0
 
 
 async def test_voice_lookups_on_sqlite_and_postgresql(any_engine: AsyncEngine) -> None:
@@ -726,6 +798,9 @@ class FlakyDatabase:
             raise StorageError("database is locked")
         return self.inner(read_only=read_only)
 
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self.inner.subscribe(subscriber)
+
 
 async def test_a_note_that_arrives_while_the_database_is_down_is_kept_on_disk_for_a_retry(
     sqlite_engine: AsyncEngine, clock: FakeClock, extractor: Extractor, tmp_path: Path, speech: ScriptedSpeech
@@ -738,7 +813,7 @@ async def test_a_note_that_arrives_while_the_database_is_down_is_kept_on_disk_fo
     speech.say("今天拜访了美的集团的王经理。")
     database.down = True
 
-    reply = await app.voice.note(founded.member, note(key="tg:1:5"))
+    reply = await app.voice_note(founded.member, note(key="tg:1:5"))
 
     assert reply.text.startswith("⚠️ 暂时无法保存（数据库繁忙）。录音已保留在服务器上")
     (button,) = reply.all_buttons()

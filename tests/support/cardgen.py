@@ -22,6 +22,9 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 Language = Literal["zh_hans", "zh_hant", "en", "bilingual"]
 LANGUAGES: tuple[Language, ...] = ("zh_hans", "zh_hant", "en", "bilingual")
 LAYOUTS = ("left", "centered", "two_column", "accent_bar", "logo_right", "band")
+# Styles of real designer cards: a coloured panel with the company in white, a dark card in light type,
+# a vertical split with the contact lines white on colour, a diagonal panel with low-contrast white type.
+DESIGNER_LAYOUTS = ("panel", "dark", "split", "diagonal")
 PERTURBATIONS = (
     "rotate90",
     "rotate180",
@@ -36,6 +39,7 @@ PERTURBATIONS = (
     "background",
     "dim",
     "photo",
+    "table",
 )
 
 CARD_WIDTH = 1050  # 3.5 x 2 inches at 300 dpi, the usual card scan
@@ -827,8 +831,79 @@ def _company_block(canvas: _Canvas, side: _Side, x: float, y: float, width: floa
     return y
 
 
+_DARKS = ((20, 33, 61), (24, 24, 28), (0, 58, 70), (62, 22, 44), (35, 45, 40))
+_LIGHT_INKS = ((246, 246, 246), (232, 204, 128), (222, 236, 246))
+
+
+class _Colours:
+    """Swaps the canvas's colours for what is drawn on a panel, and back."""
+
+    def __init__(self, canvas: _Canvas, *, ink: tuple[int, ...], accent: tuple[int, ...]) -> None:
+        self.canvas = canvas
+        self.saved = (canvas.ink, canvas.accent)
+        self.wanted = (ink, accent)
+
+    def __enter__(self) -> None:
+        self.canvas.ink, self.canvas.accent = self.wanted  # type: ignore[assignment]
+
+    def __exit__(self, *_: object) -> None:
+        self.canvas.ink, self.canvas.accent = self.saved
+
+
+def _designer(canvas: _Canvas, side: _Side, layout: str) -> float:
+    """The designer styles; returns the overflow like _layout."""
+    rng = canvas.rng
+    width, height = CARD_WIDTH, CARD_HEIGHT
+    draw = canvas.draw
+    margin = rng.randint(44, 60)
+    if layout == "dark":
+        dark, light = rng.choice(_DARKS), rng.choice(_LIGHT_INKS)
+        draw.rectangle((0, 0, width, height), fill=dark)
+        canvas.paper, canvas.ink, canvas.accent = dark, light, light
+        return _layout(canvas, side, rng.choice(("left", "centered", "two_column", "logo_right")))
+    white = canvas.paper
+    if layout == "panel":
+        panel = int(width * rng.uniform(0.34, 0.4))
+        draw.rectangle((0, 0, panel, height), fill=canvas.accent)
+        with _Colours(canvas, ink=white, accent=white):
+            canvas.logo(margin * 0.7, margin, 72, _initials(side))
+            _company_block(canvas, side, margin * 0.7, margin + 100, panel - margin * 1.2, centred=False)
+        x = panel + margin * 0.8
+        y = _name_block(canvas, side, x, margin, centred=False, beside=False, width=width - x - margin) + 10
+        details = height - margin * 0.6 - _detail_height(canvas, side, width - x - margin * 0.6)
+        bottom = _detail_block(canvas, side, x, max(y + 14, details), width - x - margin * 0.6)
+        return bottom - (height - margin * 0.4)
+    if layout == "split":
+        split = int(width * rng.uniform(0.44, 0.5))
+        draw.rectangle((split, 0, width, height), fill=rng.choice((canvas.accent, *_DARKS)))
+        y = _company_block(canvas, side, margin, margin, split - margin * 1.5, centred=False) + 30
+        _name_block(canvas, side, margin, y, centred=False, beside=False, width=split - margin * 1.5)
+        x = split + margin * 0.7
+        with _Colours(canvas, ink=white, accent=white):
+            details = (height - _detail_height(canvas, side, width - x - margin * 0.5)) / 2
+            bottom = _detail_block(canvas, side, x, max(margin * 0.5, details), width - x - margin * 0.5)
+        return bottom - (height - margin * 0.4)
+    # diagonal: a blue-grey trapezoid across the lower left, its contact lines in white (low contrast)
+    grey = rng.choice(((150, 160, 180), (128, 138, 150), (110, 140, 160), (160, 150, 140)))
+    top = int(height * rng.uniform(0.38, 0.46))
+    draw.polygon(((0, top), (int(width * 0.56), top), (int(width * 0.7), height), (0, height)), fill=grey)
+    draw.polygon(
+        ((0, 0), (int(width * 0.42), 0), (int(width * 0.3), top - 10), (0, top - 10)), fill=canvas.accent
+    )
+    with _Colours(canvas, ink=white, accent=white):
+        _company_block(canvas, side, margin * 0.6, margin * 0.8, width * 0.3 - margin, centred=False)
+    x = width * 0.5
+    _name_block(canvas, side, x, margin, centred=False, beside=False, width=width - x - margin)
+    with _Colours(canvas, ink=white, accent=white):
+        details = height - margin * 0.4 - _detail_height(canvas, side, width * 0.56 - margin)
+        bottom = _detail_block(canvas, side, margin * 0.7, max(top + 12, details), width * 0.56 - margin)
+    return bottom - (height - margin * 0.3)
+
+
 def _layout(canvas: _Canvas, side: _Side, layout: str) -> float:
     """Draws one side; returns how far below the card's bottom margin it ran (<= 0 when it fits)."""
+    if layout in DESIGNER_LAYOUTS:
+        return _designer(canvas, side, layout)
     rng = canvas.rng
     margin = rng.randint(48, 70)
     width, height = CARD_WIDTH, CARD_HEIGHT
@@ -1010,6 +1085,55 @@ def _perspective(image: Image.Image, rng: random.Random) -> Image.Image:
     return image.transform(size, Image.PERSPECTIVE, coefficients, Image.BICUBIC, fillcolor=fill)
 
 
+def _wood(rng: random.Random, size: tuple[int, int]) -> Image.Image:
+    """A wooden table top: grain running along it, knots of darker tone, some shading."""
+    width, height = size
+    base = np.array(rng.choice(((150, 110, 75), (120, 85, 55), (190, 160, 120), (95, 70, 50))), np.float32)
+    generator = np.random.default_rng(rng.randrange(1 << 30))
+    ys = np.arange(height, dtype=np.float32)[:, None]
+    xs = np.arange(width, dtype=np.float32)[None, :]
+    wobble = generator.normal(0, 1, 8)
+    phase = sum(np.sin(xs / (60 + 40 * i) + wobble[i]) * (6 + 3 * i) for i in range(3))
+    grain = np.sin((ys + phase) / rng.uniform(3.5, 7.0)) * 12 + np.sin((ys + phase) / 23.0) * 8
+    pixels = base[None, None, :] + grain[:, :, None] + generator.normal(0, 5, (height, width, 1))
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
+
+
+def _on_table(image: Image.Image, rng: random.Random) -> Image.Image:
+    """The card lying on a wooden table, photographed from an angle: turned, foreshortened (the far edge
+    shorter), at phone resolution, a little soft."""
+    card = image.convert("RGBA")
+    table_size = (int(card.width * rng.uniform(1.5, 1.8)), int(card.height * rng.uniform(1.9, 2.3)))
+    table = _wood(rng, table_size)
+    centre = (table_size[0] / 2 + rng.uniform(-0.08, 0.08) * table_size[0], table_size[1] / 2)
+    half_w = table_size[0] * rng.uniform(0.3, 0.37)
+    half_h = half_w * card.height / card.width
+    angle = np.radians(rng.uniform(-14, 14))
+    shrink = rng.uniform(0.78, 0.92)  # the far edge looks shorter
+    corners = [
+        (-half_w * shrink, -half_h * 0.9),
+        (half_w * shrink, -half_h * 0.9),
+        (half_w, half_h),
+        (-half_w, half_h),
+    ]
+    cos, sin = float(np.cos(angle)), float(np.sin(angle))
+    target = [(centre[0] + x * cos - y * sin, centre[1] + x * sin + y * cos) for x, y in corners]
+    source = [
+        (0.0, 0.0),
+        (float(card.width), 0.0),
+        (float(card.width), float(card.height)),
+        (0.0, float(card.height)),
+    ]
+    coefficients = _perspective_coefficients(source, target)
+    warped = card.transform(table_size, Image.PERSPECTIVE, coefficients, Image.BICUBIC)
+    shadow = warped.getchannel("A").point(lambda a: 90 if a else 0).filter(ImageFilter.GaussianBlur(14))
+    table.paste((20, 15, 10), (8, 12), shadow)
+    table.paste(warped, (0, 0), warped)
+    factor = 2400 / max(table.size)
+    table = table.resize((int(table.width * factor), int(table.height * factor)), Image.BICUBIC)
+    return table.filter(ImageFilter.GaussianBlur(rng.uniform(0.8, 1.6)))
+
+
 def _glare(image: Image.Image, rng: random.Random) -> Image.Image:
     width, height = image.size
     cx, cy = rng.uniform(0.2, 0.8) * width, rng.uniform(0.2, 0.8) * height
@@ -1048,7 +1172,9 @@ def _apply(image: Image.Image, kinds: Iterable[str], rng: random.Random) -> Imag
         factor = target / max(image.size)
         image = image.resize((int(image.width * factor), int(image.height * factor)), Image.BILINEAR)
     # Geometry first (the card on the desk), then the camera (blur, light), then encoding.
-    if "background" in kinds or "photo" in kinds:
+    if "table" in kinds:
+        image = _on_table(image, rng)
+    elif "background" in kinds or "photo" in kinds:
         angle = rng.uniform(-8, 8) if "skew" in kinds else rng.uniform(-1, 1)
         image = _on_background(image, rng, angle, rng.uniform(0.2, 0.5))
     elif "skew" in kinds:
@@ -1109,6 +1235,18 @@ def random_perturbations(seed: int) -> tuple[str, ...]:
 def perturbed_card(seed: int, *, language: Language | None = None, layout: str | None = None) -> Card:
     card = generate_card(seed, language=language, layout=layout)
     return perturb(card, random_perturbations(seed))
+
+
+def designer_card(seed: int) -> Card:
+    """A card in one of the designer styles, half of them photographed at an angle on a wooden table with
+    a camera fault or two (blur, noise, JPEG). Mostly Chinese, as the project's users' cards are."""
+    rng = random.Random(seed)
+    language: Language = rng.choices(LANGUAGES, weights=(0.45, 0.2, 0.2, 0.15))[0]
+    card = generate_card(seed, language=language, layout=rng.choice(DESIGNER_LAYOUTS))
+    if rng.random() < 0.5:
+        faults = rng.sample(("blur", "noise", "jpeg"), rng.choice((0, 1, 2)))
+        card = perturb(card, ["table", *faults], seed=seed)
+    return card
 
 
 def _main() -> None:  # pragma: no cover - a preview for people tuning the generator

@@ -1,5 +1,5 @@
-"""Deal pipeline test support: the app wired with files, documents, charts and a recording notifier;
-real PDF, DOCX and XLSX files made in the tests; a team with members on Telegram."""
+"""Deals test support: the app wired with files, documents, charts and a recording notifier; the
+morning digest job on it; real PDF, DOCX and XLSX files made in the tests."""
 
 from __future__ import annotations
 
@@ -11,20 +11,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.charts import FunnelChart
 from bot.documents import DocumentText
-from crm.app import App, Ports
-from crm.deals import Upload
+from chat.app import App, Ports
+from chat.views import Reply
 from crm.errors import DeliveryFailed
+from crm.inputs import Upload
 from crm.model import Identity
-from crm.views import Reply
 from nlu.extractor import Extractor
 from nlu.normalize import Normalizer
+from reminders.digest import DigestJob
 from storage.files import FileSpool, LocalBlobStore
 from storage.uow import SqlUnitOfWorkFactory
 
 
 @dataclass
 class RecordingNotifier:
-    """crm.ports.Notifier that keeps what it was asked to send; members in `refuse` are unreachable."""
+    """chat.ports.Notifier that keeps what it was asked to send; members in `refuse` are unreachable."""
 
     sent: list[tuple[Identity, Reply]] = field(default_factory=list)
     refuse: set[int] = field(default_factory=set)
@@ -51,7 +52,7 @@ class FixedCalendar:
 _CHARTS = FunnelChart()
 
 
-def make_pipeline_app(
+def make_deals_app(
     engine: AsyncEngine,
     clock: object,
     extractor: Extractor,
@@ -76,6 +77,11 @@ def make_pipeline_app(
         ),
         max_file_mb=max_file_mb,
     )
+
+
+def digest_job(app: App) -> DigestJob:
+    """The morning digest job of a process running `app` (what bot/wiring.py starts)."""
+    return DigestJob(app.digests, app.members, app.ports.notifier, app.features.charts, app.ports.clock)
 
 
 def upload(

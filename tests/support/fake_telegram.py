@@ -73,7 +73,7 @@ class FakeTelegram:
         if method == "getMe":
             result = {"id": 42, "is_bot": True, "first_name": "chatcrm", "username": "chatcrm_bot"}
         elif method == "getUpdates":
-            offset = int(params.get("offset", 0) or 0)
+            offset = int(str(params.get("offset") or 0))
             self.acknowledged = max(self.acknowledged, offset)
             pending = [u for u in self.updates if u["update_id"] >= offset]
             if not pending:

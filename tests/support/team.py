@@ -3,7 +3,7 @@ the `team` fixture of tests/conftest.py (bound to the SQLite `app` fixture) does
 
 from __future__ import annotations
 
-from crm.app import App
+from chat.app import App
 from crm.model import Role
 from tests.conftest import Team, person
 

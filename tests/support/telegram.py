@@ -9,6 +9,7 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.base import BaseSession
+from aiogram.enums import MessageOriginType
 from aiogram.methods import (
     AnswerCallbackQuery,
     EditMessageText,
@@ -126,9 +127,11 @@ def text_update(
 ) -> Update:
     origin: MessageOriginUser | MessageOriginHiddenUser | None = None
     if isinstance(forward_from, User):
-        origin = MessageOriginUser(type="user", date=DATE, sender_user=forward_from)
+        origin = MessageOriginUser(type=MessageOriginType.USER, date=DATE, sender_user=forward_from)
     elif isinstance(forward_from, str):
-        origin = MessageOriginHiddenUser(type="hidden_user", date=DATE, sender_user_name=forward_from)
+        origin = MessageOriginHiddenUser(
+            type=MessageOriginType.HIDDEN_USER, date=DATE, sender_user_name=forward_from
+        )
     message = Message(
         message_id=message_id or next(_message_ids),
         date=DATE,

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.speech_adapter import WhisperSpeech
-from crm.app import App, Ports
+from chat.app import App, Ports
 from crm.ports import SpeechToText
 from nlu.extractor import Extractor
 from nlu.normalize import Normalizer

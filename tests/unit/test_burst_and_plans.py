@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm.burst import BurstCollector
 from crm.facts import Facts, ReminderFact, TodoFact
 from crm.model import Interaction, Lang, Member, ReminderKind, Role, Source
 from crm.reminder_plan import adjust_due, plan_reminders
+from handlers.telegram.burst import BurstCollector
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -24,7 +24,7 @@ async def test_burst_collects_messages_until_quiet() -> None:
         return await bursts.add("rep", item)
 
     results = await asyncio.gather(later("a", 0), later("b", 0.01), later("c", 0.03))
-    assert results == [["a", "b", "c"], None, None]
+    assert list(results) == [["a", "b", "c"], None, None]
     assert bursts.open_bursts == 0
     # a message after the quiet period starts a new burst
     assert await bursts.add("rep", "d") == ["d"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.telegram import COMMANDS
-from crm.app import App
+from chat.app import App
 
 
 def test_menu_matches_the_application(app: App) -> None:

@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chat.deals.view import advice_text
+from crm.digest import compose
 from crm.facts import DecisionRole
 from crm.health import DealSnapshot, Scorer, is_untouched, rank
 from crm.model import Lang
-from crm.present_deals import advice_text
-from crm.stages import default_funnel
+from crm.stages import default_funnel, parse
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 FUNNEL = default_funnel()
@@ -68,6 +69,28 @@ def test_over_five_days_in_a_stage_is_stalled(days: int, stalled: bool) -> None:
     health = Scorer(FUNNEL, NOW).assess(deal(stage_entered_at=NOW - timedelta(days=days, hours=1)))
     assert health.days_in_stage == days
     assert health.stalled is stalled
+
+
+CLOSING_TAKES_LONGER = parse(
+    default_funnel().source.replace('key = "closing"', 'key = "closing"\nstall_days = 10')
+)
+
+
+@pytest.mark.parametrize(
+    ("stage", "days", "stalled"),
+    [
+        ("lead", 5, False),
+        ("lead", 6, True),
+        ("closing", 6, False),
+        ("closing", 10, False),
+        ("closing", 11, True),
+    ],
+)
+def test_a_stage_with_its_own_threshold_stalls_later(stage: str, days: int, stalled: bool) -> None:
+    snapshot = deal(stage=stage, stage_entered_at=NOW - timedelta(days=days, hours=1))
+    assert Scorer(CLOSING_TAKES_LONGER, NOW).assess(snapshot).stalled is stalled
+    team = compose(1, CLOSING_TAKES_LONGER, [snapshot], {}, NOW)
+    assert team.stalled_total == (1 if stalled else 0)
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ class Line:
     height: float = 24.0
     top: float = 0.0
     left: float = 60.0
+    width: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -323,3 +324,191 @@ def test_damaged_web_addresses(lines: tuple[str, ...], website: str) -> None:
 def test_rules_and_icons_read_as_characters_are_not_names() -> None:
     assert card(("一一", 60.0), "手机 13812345678").name is None
     assert card(("人一", 60.0), "手机 13812345678").name is None
+
+
+# --- layout, cues and the card's country (what the PP-OCR reader gives: boxes with their geometry) ---------
+
+
+def placed(*items: tuple[str, float, float, float]) -> CardFacts:
+    """Lines as (text, top, left, height): boxes where a reader found them."""
+    return parse_card(
+        [Page([Line(text, height=height, top=top, left=left) for text, top, left, height in items])]
+    )
+
+
+@pytest.mark.parametrize(
+    ("lines", "field", "expected"),
+    [
+        # A UK card: the "(0)" trunk after the country code; 020 9876 is no number a carrier owns.
+        (("mob: +44 (0) 7911 123456",), "mobile", "+447911123456"),
+        (("tel: +44 (0) 20 9876 5432",), "phones", ("+442098765432",)),
+        (("fax: +44 (0) 20 6789 2345",), "fax", "+442067892345"),
+        # A demo card's area code 987 is unassigned: labelled, a possible number is kept.
+        (("Cell: +1 (987) 123-4567",), "mobile", "+19871234567"),
+        (("Tel: +1 (987) 213-5674",), "phones", ("+19872135674",)),
+        # National US numbers on an English card: the card's country is the US.
+        (("Phone: 555-010-9876",), "phones", ("+15550109876",)),
+        (("555-123-4567",), "phones", ("+15551234567",)),
+        (("401 555 5555", "Providence, RI 02111"), "phones", ("+14015555555",)),
+        # A Japanese card: its numbers are Japanese ones, 携帯 is the mobile.
+        (("携帯：070-1234-5678", "〒108-0075 東京都港区港南 2-16-3"), "mobile", "+817012345678"),
+        (("電話：03-8765-4321", "〒108-0075 東京都港区港南 2-16-3"), "phones", ("+81387654321",)),
+        # More labels of English cards: C (cell), O (office, with its colon), Ph.
+        (("C: +1 425 555 0100",), "mobile", "+14255550100"),
+        (("O: +1 425 555 0101",), "phones", ("+14255550101",)),
+        (("Ph: (425) 555-0102",), "phones", ("+14255550102",)),
+        # An order number is no phone, label or not.
+        (("Order no. 12345678", "Tel: 021-5888 1234"), "phones", ("+862158881234",)),
+    ],
+)
+def test_the_cards_country_reads_its_numbers(lines: tuple[str, ...], field: str, expected: object) -> None:
+    assert getattr(card(*lines), field) == expected
+
+
+def test_company_and_name_from_the_email_domain() -> None:
+    """No company form and no label: the domain names the company, the mailbox the person."""
+    facts = placed(
+        ("Adventure Works Cycles", 88, 285, 53),
+        ("Roberto Tamburello", 326, 51, 35),
+        ("Engineering Manager", 372, 50, 38),
+        ("roberto@adventure-works.com", 523, 52, 25),
+        ("555-123-4567", 521, 733, 26),
+    )
+    assert facts.company == "Adventure Works Cycles"
+    assert facts.name == "Roberto Tamburello"
+    assert facts.title == "Engineering Manager"
+    assert facts.phones == ("+15551234567",)
+
+
+def test_logo_word_and_tagline_make_the_company_and_the_mailbox_names_the_person() -> None:
+    facts = placed(
+        ("RemoteGlobal", 290, 753, 41),
+        ("BUSINESS CONSULTING", 328, 752, 25),
+        ("Andrew Morin", 417, 465, 37),
+        ("Founder&CEO", 454, 465, 24),
+        ("www.remoteglobalconsulting.com", 508, 463, 23),
+        ("amorin@remoteglobalconsulting.com", 534, 461, 28),
+        ("401 555 5555", 562, 464, 25),
+        ("178 Main Avenue", 588, 463, 27),
+        ("Providence, RI 02111", 616, 464, 27),
+    )
+    assert facts.company == "RemoteGlobal BUSINESS CONSULTING"
+    assert facts.name == "Andrew Morin"
+    assert facts.title == "Founder&CEO"
+    assert facts.phones == ("+14015555555",)
+    assert facts.address == "178 Main Avenue Providence, RI 02111"
+
+
+def test_angled_photo_lines_with_a_department_and_an_honorific() -> None:
+    facts = placed(
+        ("Dr. Avery Smith", 81, 105, 85),
+        ("avery.smith@contoso.com", 154, 937, 66),
+        ("Senior Researcher", 176, 118, 48),
+        ("https://www.contoso.com/", 204, 931, 70),
+        ("Cloud & AI Department", 236, 134, 46),
+        ("mob: +44 (0) 7911 123456", 280, 979, 66),
+        ("tel: +44 (0) 20 9876 5432", 336, 1019, 61),
+        ("fax: +44 (0) 20 6789 2345", 390, 1022, 61),
+        ("Contoso", 552, 401, 98),
+        ("2 Kingdom Street", 656, 422, 46),
+        ("Paddington, London, W2 6BD", 708, 431, 47),
+    )
+    assert facts.name == "Dr. Avery Smith"
+    assert facts.title == "Senior Researcher"
+    assert facts.company == "Contoso"
+    assert facts.website == "www.contoso.com"
+    assert facts.address == "2 Kingdom Street Paddington, London, W2 6BD"
+
+
+def test_japanese_card() -> None:
+    facts = placed(
+        ("CONTOSO", 294, 297, 52),
+        ("営業部 部長", 402, 309, 36),
+        ("田村", 458, 291, 64),
+        ("大輝", 454, 438, 63),
+        ("株式会社コントーソ", 583, 279, 34),
+        ("〒108-0075 東京都港区港南 2-16-3", 603, 278, 42),
+        ("携帯：070-1234-5678 電話：03-8765-4321", 628, 275, 43),
+        ("daiki.tamura@contoso.com", 664, 272, 34),
+        ("https://www.contoso.co.jp/", 689, 270, 41),
+    )
+    assert facts.name == "田村大輝"  # surname and given name, set apart by a wide space, are one name
+    assert facts.title == "営業部部長"
+    assert facts.company == "株式会社コントーソ"  # the form first, and no conversion to Chinese script
+    assert facts.mobile == "+817012345678"
+    assert facts.phones == ("+81387654321",)
+    assert facts.address == "〒108-0075東京都港区港南2-16-3"
+    assert facts.website == "www.contoso.co.jp"
+
+
+def test_two_columns_keep_their_lines_apart() -> None:
+    facts = placed(
+        ("华信电子科技有限公司", 60, 50, 34),
+        ("张伟", 150, 50, 62),
+        ("销售总监", 230, 50, 30),
+        ("手机：138 1234 5678", 120, 520, 26),
+        ("邮箱：zhang.wei@huaxin.com", 160, 520, 26),
+        ("地址：上海市浦东新区张江路88号", 200, 520, 26),
+        ("专业·诚信·共赢", 236, 52, 24),
+    )
+    assert facts.name == "张伟"
+    assert facts.title == "销售总监"
+    assert facts.company == "华信电子科技有限公司"
+    assert facts.address == "上海市浦东新区张江路88号"
+
+
+def test_a_company_name_broken_inside_its_form_over_two_lines() -> None:
+    facts = placed(
+        ("杨亮敏", 50, 425, 68),
+        ("广州安泰自动化设备研", 148, 30, 33),
+        ("副总经理", 166, 427, 30),
+        ("究院", 187, 30, 39),
+        ("+8615076970657", 499, 457, 22),
+    )
+    assert facts.company == "广州安泰自动化设备研究院"
+    assert facts.name == "杨亮敏"
+    assert facts.title == "副总经理"
+
+
+def test_company_form_on_a_line_of_its_own_finishes_the_english_name() -> None:
+    facts = placed(
+        ("Tony Wang", 433, 804, 97),
+        ("Huitong", 545, 290, 60),
+        ("CEO", 541, 797, 53),
+        ("Software Group", 617, 288, 58),
+        ("Co., Ltd.", 688, 281, 62),
+        ("Mob: 135-5100-9847", 861, 797, 42),
+    )
+    assert facts.company == "Huitong Software Group Co., Ltd."
+    assert facts.name == "Tony Wang"
+    assert facts.title == "CEO"
+
+
+def test_a_title_the_reader_misspelt_does_not_leave_its_first_characters_as_a_name() -> None:
+    facts = card(("吴立", 60.0), "探購經理", "M: 0908-063-608")
+    assert facts.name == "吳立"
+    assert facts.title == "探購經理"
+
+
+def test_traditional_card_read_partly_in_simplified_is_written_back_in_traditional() -> None:
+    facts = card(
+        "匯通软件有限公司",
+        ("吴立", 60.0),
+        "M : 0908-063-608",
+        "地址台北市信義區基隆路一段713号12楼",
+    )
+    assert facts.company == "匯通軟件有限公司"
+    assert facts.name == "吳立"
+    assert facts.address == "台北市信義區基隆路一段713號12樓"  # 台 stays as Taiwan writes it
+
+
+@pytest.mark.parametrize(
+    ("lines", "name"),
+    [
+        (("KarenZhao", "Finance Director"), "Karen Zhao"),  # the space lost in big type
+        (("Karen zhao", "FinanceDirector"), "Karen Zhao"),  # a capital read small
+        (("XIONGYihong", "Engineer"), "XIONG Yihong"),  # an all-caps surname run into the given name
+    ],
+)
+def test_latin_names_as_the_reader_spells_them(lines: tuple[str, ...], name: str) -> None:
+    assert card((lines[0], 50.0), lines[1]).name == name

@@ -6,9 +6,10 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
+from chat.reminders.controller import SettingsChange, parse_quiet, parse_settings, timezone_name
+from chat.reminders.view import late, set_lines
 from crm.errors import InputRejected
 from crm.model import Lang, Member, Reminder, ReminderKind, ReminderStatus, Role
-from crm.reminder_ui import SettingsChange, late, parse_quiet, parse_settings, set_lines, timezone_name
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 

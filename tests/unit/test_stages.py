@@ -7,8 +7,8 @@ from datetime import time
 
 import pytest
 
+from chat.messages import t
 from crm.facts import DecisionRole
-from crm.messages import t
 from crm.model import Lang
 from crm.stages import (
     WON,
@@ -134,6 +134,28 @@ def test_a_minimal_team_file_loads() -> None:
     assert funnel.source == MINIMAL
 
 
+@pytest.mark.parametrize(
+    ("source", "thresholds"),
+    [
+        (MINIMAL, {"lead": 5, "pitch": 5, "gone": 5}),
+        ("stall_days = 3\n" + MINIMAL, {"lead": 3, "pitch": 3, "gone": 3}),
+        (
+            MINIMAL.replace('requires = ["deck"]', 'requires = ["deck"]\nstall_days = 10'),
+            {"lead": 5, "pitch": 10},
+        ),
+        (
+            "stall_days = 2\n"
+            + MINIMAL.replace('requires = ["budget"]', 'requires = ["budget"]\nstall_days = 1'),
+            {"lead": 1, "pitch": 2, "gone": 2},
+        ),
+    ],
+    ids=["default", "funnel", "one stage", "both"],
+)
+def test_each_stage_may_have_its_own_stall_threshold(source: str, thresholds: dict[str, int]) -> None:
+    funnel = parse(source)
+    assert {key: funnel.stall_days_for(key) for key in thresholds} == thresholds
+
+
 def _with(extra: str, base: str = MINIMAL) -> str:
     return base + "\n" + extra
 
@@ -169,6 +191,16 @@ BAD = [
         ["not_for_kind"],
     ),
     ("declare_type", MINIMAL.replace('keywords = ["Deck", "方案"]', 'declare = "yes"'), ["type"]),
+    (
+        "stage_stall_days",
+        MINIMAL.replace('requires = ["deck"]', 'requires = ["deck"]\nstall_days = 0'),
+        ["range"],
+    ),
+    (
+        "stage_stall_days_type",
+        MINIMAL.replace('requires = ["deck"]', 'requires = ["deck"]\nstall_days = true'),
+        ["range"],
+    ),
     (
         "several at once",
         "stall_days = 999\ncolour = 1\n" + MINIMAL.replace('requires = ["deck"]', 'requires = ["nda"]'),

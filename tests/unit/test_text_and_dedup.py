@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 import pytest
 
-from crm import format as fmt
+from chat import format as fmt
 from crm import snapshot
 from crm.dedup import (
     MERGE_THRESHOLD,
@@ -164,9 +165,8 @@ def _customer(name: str | None = None, **kw: object) -> Customer:
 
 
 def _contact(name: str | None = None, **kw: object) -> Contact:
-    return Contact(
-        id=1, team_id=1, owner_id=1, customer_id=1, name=name, created_at=NOW, updated_at=NOW, **kw
-    )  # type: ignore[arg-type]
+    fields: dict[str, Any] = {"customer_id": 1, **kw}
+    return Contact(id=1, team_id=1, owner_id=1, name=name, created_at=NOW, updated_at=NOW, **fields)
 
 
 def test_completeness_and_missing_core_fields() -> None:
@@ -285,6 +285,6 @@ def test_time_field_round_trip() -> None:
 def test_place_text_does_not_repeat_the_district(
     region: Region | None, address: str | None, shown: str
 ) -> None:
-    from crm.present import place_text
+    from chat.leads.view import place_text
 
     assert place_text(region, address) == shown

@@ -1,0 +1,1 @@
+"""Business cards: photos in, contact cards out, with "fix" buttons for what OCR doubted."""

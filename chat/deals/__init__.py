@@ -1,0 +1,1 @@
+"""Deals and digests: deal cards, stage changes and their gates, evidence, the funnel and the digests."""

@@ -1,0 +1,1 @@
+"""Leads: forwarded and pasted chats become lead cards; search, customer cards, corrections, merges, undo."""

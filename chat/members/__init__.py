@@ -1,0 +1,1 @@
+"""Members: /start (founding a team, joining by invite), /help, /invite, /lang and /cancel."""

@@ -1,0 +1,1 @@
+"""Reminders: how a due reminder reads, /reminders, /settings and the buttons on a delivered one."""
