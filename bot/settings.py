@@ -44,9 +44,10 @@ class Settings(BaseSettings):
     # set's real recordings a prompt of names the note does not say cost Mandarin accuracy; names are
     # matched after transcription by their pinyin instead (evals/eval_speech.py --ablation).
     whisper_prompt: bool = Field(False, validation_alias="CHATCRM_WHISPER_PROMPT")
-    # Cut a voice note down to its speech with Silero VAD before Whisper sees it.
+    # Remove silences and noise of 3 s and more from a voice note (Silero VAD) before Whisper sees it.
     whisper_vad: bool = Field(True, validation_alias="CHATCRM_WHISPER_VAD")
-    # 1 = greedy decoding; 5 = beam search as Whisper's command line does, several times slower on a CPU.
+    # 1 = greedy decoding (beam search only for a window that fails Whisper's checks); 5 = beam search on
+    # every window, as Whisper's command line does: several times slower on a CPU.
     whisper_beam_size: int = Field(1, ge=1, le=10, validation_alias="CHATCRM_WHISPER_BEAM_SIZE")
     # Card photos read at once: with two on 2 cores two reps get their cards twice as fast
     # (bench/bench_card_flow.py measures 1 vs 2); PP-OCR gets cores / workers onnxruntime threads each.
