@@ -24,6 +24,7 @@ from handlers.telegram.burst import BurstCollector
 from handlers.telegram.cards import AlbumItem
 from handlers.telegram.middlewares import ActorMiddleware, InflightMiddleware
 from handlers.telegram.notify import TelegramNotifier
+from handlers.telegram.private import PrivateChatsOnly
 
 logger = logging.getLogger(__name__)
 
@@ -106,9 +107,14 @@ def make_dispatcher(app: App, *, burst_seconds: float, **extra: Any) -> tuple[Di
     albums: BurstCollector[AlbumItem] = BurstCollector(quiet=min(burst_seconds, ALBUM_QUIET_SECONDS))
     dp = Dispatcher(app=app, bursts=bursts, albums=albums, **extra)
     inflight = InflightMiddleware()
+    private = PrivateChatsOnly()
     for observer in (dp.message, dp.callback_query):
         observer.outer_middleware(inflight)
+        # before the actor is resolved: nothing from a group reaches a member lookup or a handler
+        observer.outer_middleware(private)
         observer.outer_middleware(ActorMiddleware())
+    # Posts in a channel the bot was added to: explained once there, as in a group.
+    dp.channel_post.outer_middleware(private)
     dp.message.middleware(ChatActionMiddleware())
     dp.include_router(build_router())
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from chat import errors
 from chat.features import Limits, build
+from chat.messages import t
 from chat.ports import Notifier, Ports
 from chat.views import Replies, Reply
 from chat.voice.controller import StatusSink
@@ -146,6 +147,10 @@ class App:
 
     def generic_error(self, lang: Lang) -> Reply:
         return errors.generic(lang)
+
+    def private_only(self, lang: Lang) -> Reply:
+        """The answer in a group or channel: chatcrm works in private chats only."""
+        return Reply(t(lang, "chat.private_only"))
 
     async def resume_voice_notes(self, notifier: Notifier, ready: Callable[[], bool] | None = None) -> int:
         """At start: the notes a stopped process left unfinished, transcribed and their minutes sent."""

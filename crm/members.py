@@ -52,6 +52,15 @@ class StartResult:
     team: Team | None = None
 
 
+def invite_code() -> str:
+    """A single-use invite code: 72 random bits, URL-safe (a Telegram deep link carries it), never
+    starting with "-" or "_", so that `chatcrm invite revoke CODE` cannot take it for an option."""
+    while True:
+        code = secrets.token_urlsafe(9)
+        if code[0] not in "-_":
+            return code
+
+
 class MemberService:
     """Identifies members by channel identity and manages teams, invites and preferences."""
 
@@ -209,7 +218,7 @@ class MemberService:
             raise NotAllowed("error.invite_not_allowed")
         now = self._clock.now()
         invite = Invite(
-            code=secrets.token_urlsafe(9),
+            code=invite_code(),
             team_id=actor.team_id,
             role=role,
             created_by=actor.id,

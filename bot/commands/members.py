@@ -18,10 +18,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.commands.common import fail
 from bot.settings import Settings
 
 Work = Callable[[Any, Any], Awaitable[Any]]  # (RosterService, Operator) -> what to print
@@ -196,9 +196,9 @@ def _run(
     try:
         result = asyncio.run(go())
     except _NoTeam as exc:
-        return _fail(args.json, "no_team", str(exc))
+        return fail(args.json, "no_team", str(exc))
     except ChatCrmError as exc:
-        return _fail(args.json, exc.key, t(Lang.EN, exc.key, **exc.params))
+        return fail(args.json, exc.key, t(Lang.EN, exc.key, **exc.params))
     show(result, args.json)
     return 0
 
@@ -223,14 +223,6 @@ async def _team(database: Any, team_id: int | None, by_code: str | None) -> int:
     if len(teams) > 1:
         raise _NoTeam("several teams: name one with --team ID")
     return int(teams[0].id)
-
-
-def _fail(as_json: bool, key: str, message: str) -> int:
-    if as_json:
-        print(json.dumps({"error": key, "message": message}, ensure_ascii=False))
-    else:
-        print(message, file=sys.stderr)
-    return 1
 
 
 def _print(data: dict[str, Any], as_json: bool) -> None:

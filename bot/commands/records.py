@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from bot.commands.common import fail
 from bot.settings import Settings
 
 T = TypeVar("T")
@@ -78,8 +78,7 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
         record = RecordRef.parse(args.record) if args.record else None
         since = since_moment(args.since, settings.default_timezone) if args.since else None
     except ValueError as exc:
-        print(f"chatcrm audit: {exc}", file=sys.stderr)
-        return 2
+        return fail(args.json, "usage", f"chatcrm audit: {exc}", code=2)
 
     async def work(database: Any) -> list[Operation] | None:
         async with database.uow(read_only=True) as uow:
@@ -92,8 +91,7 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
 
     operations = _run(settings, work)
     if operations is None:
-        print(f"no team {args.team}", file=sys.stderr)
-        return 1
+        return fail(args.json, "no_team", f"no team {args.team}")
     if args.json:
         print(json.dumps([op.as_dict() for op in operations], ensure_ascii=False, indent=2))
         return 0
@@ -156,8 +154,7 @@ def _health(settings: Settings, args: argparse.Namespace) -> int:
     try:
         health = _run(settings, work)
     except ChatCrmError:
-        print(f"no team {args.team}", file=sys.stderr)
-        return 1
+        return fail(args.json, "no_team", f"no team {args.team}")
     data = health.as_dict()
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))

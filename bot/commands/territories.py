@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.commands.common import read_bytes, reference_time
+from bot.commands.common import fail, read_bytes, reference_time
 from bot.settings import Settings
 from crm.model import Lang
 
@@ -195,8 +195,7 @@ def _route(settings: Settings, args: argparse.Namespace) -> int:
     try:
         at = reference_time(settings, args.at)
     except ValueError:
-        print(f"--at: not an ISO 8601 time: {args.at}", file=sys.stderr)
-        return 2
+        return fail(args.json, "usage", f"--at: not an ISO 8601 time: {args.at}", code=2)
 
     async def work(pool: Any) -> Any:
         return await pool.preview(args.team, args.address, at)
@@ -206,8 +205,7 @@ def _route(settings: Settings, args: argparse.Namespace) -> int:
     except ChatCrmError as exc:
         from chat.errors import message
 
-        print(message(Lang.EN, exc), file=sys.stderr)
-        return 1
+        return fail(args.json, exc.key, message(Lang.EN, exc))
     if args.json:
         print(json.dumps(decision_json(decision), ensure_ascii=False, indent=2))
     else:

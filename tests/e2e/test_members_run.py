@@ -142,11 +142,9 @@ def test_the_operator_commands(tmp_path: Path, extractor: Extractor) -> None:
         "message": "The team needs an active admin: make someone else admin first.",
     }
 
-    # "--": an invite code may begin with "-" (its alphabet is URL-safe base64), which argparse would
-    # take for an option.
-    revoked = chatcrm(tmp_path, "invite", "revoke", "--json", "--", str(ids["admin_invite"]))
+    revoked = chatcrm(tmp_path, "invite", "revoke", str(ids["admin_invite"]), "--json")
     assert revoked.returncode == 0, revoked.stderr
-    again = chatcrm(tmp_path, "invite", "revoke", "--", str(ids["admin_invite"]))
+    again = chatcrm(tmp_path, "invite", "revoke", str(ids["admin_invite"]))
     assert again.returncode == 1 and "already used, revoked or expired" in again.stderr
     still_open = json.loads(chatcrm(tmp_path, "invite", "list", "--json").stdout)
     assert still_open == json.loads(invites.stdout)[:1]  # the manager's invite for a rep
