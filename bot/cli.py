@@ -9,12 +9,12 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from bot.commands import deals, extract, invite, members, records, reminders, run, territories
+from bot.commands import deals, extract, invite, members, records, reminders, run, sheets, territories
 from bot.logs import setup_logging
 from bot.settings import Settings
 
 # Each module adds its subcommands; the order is the order of `chatcrm --help`.
-COMMAND_MODULES = [run, extract, invite, members, reminders, deals, territories, records]
+COMMAND_MODULES = [run, extract, invite, members, reminders, deals, territories, sheets, records]
 
 
 logger = logging.getLogger(__name__)

@@ -12,6 +12,8 @@ from bot.card_adapter import card_reader
 from bot.charts import FunnelChart
 from bot.documents import DocumentText
 from bot.settings import Settings
+from bot.sheets.reader import SpreadsheetFiles
+from bot.sheets.writer import XlsxWriter
 from bot.speech_adapter import WhisperSpeech, checkpoint_exists
 from chat.app import App, Ports
 from chat.delivery import ChannelNotifier
@@ -81,6 +83,8 @@ async def build(settings: Settings, *, clock: Clock | None = None, migrate: bool
         documents=DocumentText(),
         charts=FunnelChart(),
         calendar=ChineseWorkdays(),
+        sheets=SpreadsheetFiles(),
+        workbooks=XlsxWriter,
         places=places,
     )
     app = App(

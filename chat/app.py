@@ -50,6 +50,8 @@ class App:
         self.deals = features.deals
         self.digests = features.digests
         self.cards = features.cards
+        self.imports = features.imports
+        self.exports = features.exports
         self.pool = features.pool
         self.reclaim = features.reclaim
         self.intake = features.intake

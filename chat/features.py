@@ -3,9 +3,10 @@
 Each feature is a controller (chat/<feature>/controller.py) with a view beside it; `build` makes the
 crm services they use, then registers the features in the order below. Order matters in two places:
 
-- file routes are asked in registration order until one takes the file: deals first (documents are
-  evidence, and so is a photo whose caption or reply names a deal), then cards (any other photo is a
-  business card, and photos sent together are read together);
+- file routes are asked in registration order until one takes the file: spreadsheets first (only a
+  file captioned /import, which is never evidence), then deals (documents are evidence, and so is a
+  photo whose caption or reply names a deal), then cards (any other photo is a business card, and
+  photos sent together are read together);
 - typed text goes to a pending answer first, then to the recognizers in registration order (only deals
   has one: "推进到方案匹配", "王总是财务负责人", replies to a deal card), then is captured (leads).
 
@@ -27,6 +28,7 @@ from chat.members.controller import Members
 from chat.ports import Ports
 from chat.registry import Registry
 from chat.reminders.controller import Reminders
+from chat.sheets.controller import Sheets
 from chat.territories.controller import TerritoryFeature
 from chat.voice.controller import VoiceNotes
 from crm.capture import CaptureService
@@ -36,7 +38,10 @@ from crm.customers import CustomerService
 from crm.data_health_service import DataHealthService
 from crm.deals import DealService
 from crm.digest import DigestService
+from crm.exports import ExportService
 from crm.history import HistoryService
+from crm.import_routing import TerritoryOwners
+from crm.imports import ImportService
 from crm.inbox import Inbox
 from crm.intake import Intake
 from crm.linking import LinkService
@@ -72,6 +77,7 @@ class Features:
     voice_notes: VoiceNotes
     deal_actions: Deals
     card_actions: Cards
+    sheet_actions: Sheets
     territories: TerritoryFeature
     history_actions: History
     health_actions: DataHealth
@@ -89,6 +95,8 @@ class Features:
     deals: DealService
     digests: DigestService
     cards: CardService
+    imports: ImportService
+    exports: ExportService
     pool: PoolService
     reclaim: ReclaimService
     intake: Intake
@@ -147,6 +155,10 @@ def build(ports: Ports, limits: Limits) -> Features:
     links = LinkService(ports.uow, ports.clock)
     checkins = CheckInService(ports.uow, ports.clock)
     charts = FunnelCharts(ports.charts)
+    imports = ImportService(
+        ports.uow, ports.clock, ports.normalizer, ports.sheets, ports.owners or TerritoryOwners(router)
+    )
+    exports = ExportService(ports.uow, ports.clock, ports.workbooks)
 
     registry = Registry(members)
     # Members: /help, /lang, /cancel and the cancel button (/start and /invite are the channels'), and
@@ -166,6 +178,10 @@ def build(ports: Ports, limits: Limits) -> Features:
     # Voice notes: the minutes' buttons and pending answers, /terms.
     voice_notes = VoiceNotes(voice, members)
     voice_notes.register(registry)
+    # Spreadsheets: /import (a file with that caption, or the template), /export, undo of an import; its
+    # file route comes before the deals' (an .xlsx sent to be imported is not evidence).
+    sheet_actions = Sheets(imports, exports, ports.workbooks, max_bytes=max_bytes)
+    sheet_actions.register(registry)
     # Territories and the pool: /pool /lead /away /territories, claim, assign and reclaim buttons, the
     # territory file (a file route before deals', which takes other .toml files as stage files), the
     # forwarded chat after /lead, and "route to the team" on a manager's lead card.
@@ -200,6 +216,7 @@ def build(ports: Ports, limits: Limits) -> Features:
         voice_notes=voice_notes,
         deal_actions=deal_actions,
         card_actions=card_actions,
+        sheet_actions=sheet_actions,
         territories=territories,
         history_actions=history_actions,
         health_actions=health_actions,
@@ -216,6 +233,8 @@ def build(ports: Ports, limits: Limits) -> Features:
         deals=deals,
         digests=digests,
         cards=cards,
+        imports=imports,
+        exports=exports,
         pool=pool,
         reclaim=reclaim,
         intake=intake,

@@ -22,9 +22,12 @@ from crm.ports import (
     FactExtractor,
     InputSpool,
     Normalizer,
+    OwnerRouter,
     PlaceResolver,
     SpeechToText,
+    SpreadsheetReader,
     UnitOfWorkFactory,
+    WorkbookFactory,
     WorkCalendar,
 )
 
@@ -62,4 +65,9 @@ class Ports:
     documents: DocumentReader | None = None  # text of evidence documents, for their keywords
     charts: ChartRenderer | None = None  # the funnel chart of /pipeline and the digest
     calendar: WorkCalendar | None = None  # workdays of the morning digest (Monday-Friday without)
+    sheets: SpreadsheetReader | None = None  # .xlsx, .xls and .csv files to import
+    workbooks: WorkbookFactory | None = None  # .xlsx files written: exports, templates, error files
+    # Who owns an imported customer without an owner; default: territory routing (crm.import_routing)
+    # where the team has territories, else the importer.
+    owners: OwnerRouter | None = None
     places: PlaceResolver | None = None  # where a lead is, for routing (without: every region is unclear)

@@ -165,3 +165,26 @@ def best_fuzzy_match(probe: Fingerprint, candidates: Iterable[tuple[int, Fingerp
     score, contact_id = best
     kind = MatchKind.PROPOSE if score >= MERGE_THRESHOLD else MatchKind.REVIEW
     return Match(contact_id, kind, score, "similar")
+
+
+def all_matches(probe: Fingerprint, candidates: Iterable[tuple[int, Fingerprint]]) -> list[Match]:
+    """Every candidate the probe matches, for callers that must tell one match from several (an
+    import): those sharing a phone, e-mail or WeChat id if any do, else those at or above the review
+    threshold, most similar first."""
+    listed = list(candidates)
+    wanted = {key.encoded(): key.kind for key in probe.exact_keys()}
+    exact: dict[int, Match] = {}
+    for contact_id, candidate in listed:
+        for key in candidate.exact_keys():
+            shared = wanted.get(key.encoded())
+            if shared is not None and contact_id not in exact:
+                exact[contact_id] = Match(contact_id, MatchKind.EXACT, 100.0, shared.value)
+    if exact:
+        return list(exact.values())
+    fuzzy: list[Match] = []
+    for contact_id, candidate in listed:
+        score = similarity(probe, candidate)
+        if score >= REVIEW_THRESHOLD:
+            kind = MatchKind.PROPOSE if score >= MERGE_THRESHOLD else MatchKind.REVIEW
+            fuzzy.append(Match(contact_id, kind, score, "similar"))
+    return sorted(fuzzy, key=lambda m: (-m.score, m.contact_id))

@@ -52,6 +52,8 @@ class Upload:
     forwarded: bool = False
     key: str | None = None
     max_bytes: int | None = None  # the channel's own download limit, if lower than ours
+    # Where the channel can show a status message (shown, then edited): the progress of a long import.
+    status: Callable[[str], Awaitable[None]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -509,3 +509,40 @@ class DigestStatus(StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"  # every channel refused; may be claimed again the same day
     SKIPPED = "skipped"  # nothing to tell this member today
+
+
+class ImportMode(StrEnum):
+    """What a spreadsheet import does with a row that matches an existing record. Rows that match
+    nothing are created in every mode."""
+
+    CREATE = "create"  # only new records: a matching row fails ("already exists"), nothing is changed
+    UPDATE = "update"  # the matched record's empty fields are filled (the default)
+    SKIP = "skip"  # the matched record is left as it is
+
+
+class ImportStatus(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"  # stopped part way (the rows written so far stay, and undo takes them back)
+    UNDONE = "undone"
+
+
+@dataclass(slots=True)
+class ImportRun:
+    """One spreadsheet import: who, which file, its counts, and what undoing it needs besides the
+    field journal (its audit entry's): the reminders and review flags it made."""
+
+    id: int
+    team_id: int
+    file_name: str
+    sha256: str
+    mode: ImportMode
+    status: ImportStatus
+    created_at: datetime
+    actor_id: int | None = None
+    audit_id: int | None = None
+    rows: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)
+    finished_at: datetime | None = None
+    undone_at: datetime | None = None

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from crm.data_health import Example, Figures, GapKind, NudgeStatus
 from crm.dedup import LookupKey
 from crm.events import Subscriber
-from crm.facts import CardFacts, Facts
+from crm.facts import CardFacts, Facts, Region
 from crm.health import DealSnapshot
 from crm.leads import Availability, Lead, MemberLoad, PoolScope, PoolSummary, ReclaimCandidate
 from crm.model import (
@@ -33,6 +33,7 @@ from crm.model import (
     FieldChange,
     Holdings,
     Identity,
+    ImportRun,
     Interaction,
     Invite,
     LinkCode,
@@ -48,6 +49,7 @@ from crm.model import (
     Transfer,
 )
 from crm.places import Located
+from crm.table import Cell, Sheet
 
 # --- perception -------------------------------------------------------------------------------
 
@@ -193,6 +195,10 @@ class Normalizer(Protocol):
     def sounds(self, text: str) -> tuple[frozenset[str], ...]:
         """How each Han character of `text` may be read (toneless pinyin), to match names a
         transcript spells with other characters of the same sound (章伟 for 张伟)."""
+        ...
+
+    def region(self, text: str) -> Region | None:
+        """The administrative division a place name or address names ("广东 深圳 南山"), or None."""
         ...
 
 
@@ -474,6 +480,64 @@ class DealQueries(Protocol):
     async def customer_names(self, customer_ids: Sequence[int]) -> dict[int, str | None]: ...
 
 
+class ImportRunRepository(Protocol):
+    """Spreadsheet imports (crm.imports): one row per import, its counts and what undo needs."""
+
+    async def add(self, run: ImportRun) -> ImportRun: ...
+    async def get(self, run_id: int) -> ImportRun | None: ...
+    async def update(self, run: ImportRun) -> None: ...
+    async def recent(self, team_id: int, limit: int) -> list[ImportRun]: ...
+
+    # An import reads and writes a chunk of rows at a time: one statement for many records.
+    async def customers(self, team_id: int, name_keys: Sequence[str]) -> list[Customer]:
+        """Live customers with any of these name keys."""
+        ...
+
+    async def customers_by_id(self, ids: Sequence[int]) -> dict[int, Customer]: ...
+    async def open_deals(self, customer_ids: Sequence[int]) -> dict[int, Deal]:
+        """Each customer's open deal (the oldest, as crm.records.open_deal)."""
+        ...
+
+    async def notes_for(self, customer_ids: Sequence[int]) -> dict[str, Interaction]:
+        """Notes earlier imports put on these customers (or their contacts), by idempotency key."""
+        ...
+
+    async def add_customers(self, customers: Sequence[tuple[Customer, str]]) -> None:
+        """Adds customers (each with its name key) and sets their ids."""
+        ...
+
+    async def add_deals(self, deals: Sequence[Deal]) -> None: ...
+    async def add_contacts(self, contacts: Sequence[tuple[Contact, Sequence[LookupKey]]]) -> None: ...
+    async def update_contacts(self, contacts: Sequence[tuple[Contact, Sequence[LookupKey]]]) -> None: ...
+    async def update_customers(self, customers: Sequence[tuple[Customer, str]]) -> None: ...
+    async def add_interactions(self, interactions: Sequence[Interaction]) -> None: ...
+
+
+class ExportQueries(Protocol):
+    """Reads for a spreadsheet export (crm.exports): one page of rows after `after_id`, in id order,
+    of the team's live records, or of one owner's (`owner_id`)."""
+
+    async def customers(
+        self, team_id: int, owner_id: int | None, after_id: int, limit: int
+    ) -> list[Customer]: ...
+    async def contacts(
+        self, team_id: int, owner_id: int | None, after_id: int, limit: int
+    ) -> list[Contact]: ...
+    async def deals(self, team_id: int, owner_id: int | None, after_id: int, limit: int) -> list[Deal]: ...
+    async def interactions(
+        self, team_id: int, owner_id: int | None, after_id: int, limit: int
+    ) -> list[Interaction]:
+        """Live (not undone) interactions, without their facts; `owner_id` selects those the member
+        wrote."""
+        ...
+
+    async def customer_names(self, customer_ids: Sequence[int]) -> dict[int, str | None]: ...
+    async def contact_names(self, contact_ids: Sequence[int]) -> dict[int, str | None]: ...
+    async def open_deals(self, customer_ids: Sequence[int]) -> dict[int, Deal]:
+        """Each customer's open deal (the oldest, as crm.records.open_deal), else its latest closed one."""
+        ...
+
+
 class LeadRepository(Protocol):
     """Leads, the public pool and their jobs (crm.leads). Claims are conditional updates: of two
     callers, exactly one gets rowcount 1."""
@@ -671,6 +735,10 @@ class UnitOfWork(Protocol):
     @property
     def link_codes(self) -> LinkCodeRepository: ...
     @property
+    def imports(self) -> ImportRunRepository: ...
+    @property
+    def exports(self) -> ExportQueries: ...
+    @property
     def claims(self) -> ClaimRepository: ...
     @property
     def ownership(self) -> OwnershipRepository: ...
@@ -733,3 +801,52 @@ class WorkCalendar(Protocol):
     def is_workday(self, day: date) -> bool:
         """Whether people work on `day` (Chinese public holidays and make-up working days)."""
         ...
+
+
+# --- spreadsheets ---------------------------------------------------------------------------------
+
+
+class SpreadsheetReader(Protocol):
+    """Blocking reading of an .xlsx, .xls or .csv file into sheets of cells (crm.table), run in a
+    worker thread outside any transaction. At most `max_rows` non-empty rows are read in all; a file
+    with more, a file that would inflate too much, or one that cannot be read raises
+    `crm.errors.InputRejected` saying why (with the limit)."""
+
+    def read(self, data: bytes, name: str, max_rows: int) -> list[Sheet]: ...
+
+
+class WorkbookWriter(Protocol):
+    """Blocking writing of an .xlsx workbook sheet by sheet (run in a worker thread): strings stay
+    text (a phone never becomes a number, a leading "=" never a formula), datetimes are written as
+    the local times they are."""
+
+    def add_sheet(self, name: str, header: Sequence[str], widths: Sequence[int] = ()) -> None:
+        """Starts a sheet; rows appended after go to it."""
+        ...
+
+    def append(self, rows: Sequence[Sequence[Cell]]) -> None: ...
+
+    def finish(self) -> bytes:
+        """The workbook's bytes; the writer is done."""
+        ...
+
+
+class WorkbookFactory(Protocol):
+    def __call__(self) -> WorkbookWriter: ...
+
+
+class OwnerRouter(Protocol):
+    """Who gets a customer an import creates without naming its owner. The import writes it (with its
+    contact and deal) as the importer's; `route` then hands it over inside the same unit of work and
+    returns the owner it ended with. The default (crm.imports.ImporterOwns) leaves it with the
+    importer; crm.import_routing.TerritoryOwners routes it by the team's territories where it has any."""
+
+    async def route(
+        self,
+        uow: UnitOfWork,
+        importer: Member,
+        customer: Customer,
+        contact: Contact | None,
+        origin: str,
+        at: datetime,
+    ) -> int: ...

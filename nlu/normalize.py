@@ -10,9 +10,11 @@ import functools
 import re
 import unicodedata
 
+from crm.facts import Region
 from nlu import jio, sounds
 from nlu.money import find_amounts
 from nlu.phones import normalize_phone
+from nlu.region import resolve
 
 # Longest first, so that 股份有限公司 goes before 有限公司 and 公司.
 _LEGAL_FORMS_ZH = sorted(
@@ -136,6 +138,16 @@ class Normalizer:
 
     def sounds(self, text: str) -> tuple[frozenset[str], ...]:
         return sounds.sounds(text)
+
+    def region(self, text: str) -> Region | None:
+        return _region(text)
+
+
+# An import names the same few provinces and cities in thousands of rows.
+@functools.lru_cache(maxsize=4096)
+def _region(text: str) -> Region | None:
+    division = resolve(text).division
+    return division.region() if division is not None else None
 
 
 # Keys are computed for every capture and every candidate; names repeat a lot, so cache them.

@@ -432,6 +432,27 @@ Index(
 )
 Index("ix_deals_team_status", deals.c.team_id, deals.c.status)
 
+# Spreadsheet imports (crm.imports): one row per import, with its counts and what its undo needs beyond
+# the field journal of its audit entry (the review flags and reminders it made).
+import_runs = Table(
+    "import_runs",
+    metadata,
+    _id(),
+    _fk("team_id", "teams.id", nullable=False),
+    _fk("actor_id", "members.id", index=False),
+    _fk("audit_id", "audit.id", index=False),
+    Column("file_name", String(300), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("rows", Integer, nullable=False, default=0),
+    Column("counts", Json, nullable=False, default=dict),
+    Column("detail", Json, nullable=False, default=dict),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("undone_at", UTCDateTime, nullable=True),
+)
+
 # --- leads: routing, the public pool (公海), claims, alerts and reclaim (crm.leads) ------------------
 
 # One arrival of a customer nobody owned (a form, a forward, a stranger on WeChat, an import, a reclaim):

@@ -19,6 +19,7 @@ from storage import deals as d
 from storage import history as hq
 from storage import leads as lr
 from storage import repositories as r
+from storage import sheets as s
 from storage.db import READ_ONLY
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ class SqlUnitOfWork:
     digests: d.DigestDeliveryRepository
     deal_queries: d.DealQueries
     link_codes: r.LinkCodeRepository
+    imports: s.ImportRunRepository
+    exports: s.ExportQueries
     claims: r.ClaimRepository
     ownership: r.OwnershipRepository
     leads: lr.LeadRepository
@@ -112,6 +115,8 @@ class SqlUnitOfWork:
         self.digests = d.DigestDeliveryRepository(conn)
         self.deal_queries = d.DealQueries(conn)
         self.link_codes = r.LinkCodeRepository(conn)
+        self.imports = s.ImportRunRepository(conn)
+        self.exports = s.ExportQueries(conn)
         self.claims = r.ClaimRepository(conn)
         self.ownership = r.OwnershipRepository(conn)
         self.leads = lr.LeadRepository(conn)

@@ -57,6 +57,7 @@ def _load() -> None:
         history,
         members,
         reminders,
+        sheets,
         territories,
         voice,
     )
@@ -71,6 +72,7 @@ def _load() -> None:
     register(territories.MESSAGES)
     register(history.MESSAGES)
     register(data_health.MESSAGES)
+    register(sheets.MESSAGES)
 
 
 _load()

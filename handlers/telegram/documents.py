@@ -7,16 +7,19 @@ a deal card (it says "#D12") lands on that deal.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.types import Message
 
 from chat.app import App
+from chat.views import Reply
 from crm.inputs import Upload
 from crm.model import Member
 from handlers.telegram import render
 from handlers.telegram.common import TELEGRAM_DOWNLOAD_LIMIT, IsMember, downloader
+from handlers.telegram.voice import StatusMessage
 
 DOWNLOAD_TIMEOUT = 120
 
@@ -57,7 +60,15 @@ def unpack(message: Message, bot: Bot) -> Upload:
 
 
 async def document(message: Message, app: App, actor: Member, bot: Bot) -> None:
-    await render.answer(message, await app.upload(actor, unpack(message, bot)))
+    # A long piece of work on the file (a spreadsheet import) shows its progress in one message,
+    # edited as it goes and then replaced by the reply.
+    status = StatusMessage(message)
+
+    async def show(text: str) -> None:
+        await status.show(Reply(text))
+
+    reply = await app.upload(actor, replace(unpack(message, bot), status=show))
+    await status.finish(reply)
 
 
 async def reply(message: Message, app: App, actor: Member) -> None:

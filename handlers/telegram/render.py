@@ -1,5 +1,5 @@
 """Sending a Reply on Telegram: plain text (no parse mode, so customer text is never markup), an
-inline keyboard for the buttons, a photo for an attachment."""
+inline keyboard for the buttons, a photo for an image attachment, a document for any other file."""
 
 from __future__ import annotations
 
@@ -62,8 +62,12 @@ def chunks(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
 
 async def answer(message: Message, reply: Reply) -> None:
     if reply.attachment is not None:
-        photo = BufferedInputFile(reply.attachment.data, filename=reply.attachment.filename)
-        await message.answer_photo(photo)
+        upload = BufferedInputFile(reply.attachment.data, filename=reply.attachment.filename)
+        if reply.attachment.mime.startswith("image/"):
+            await message.answer_photo(upload)
+        else:
+            # A spreadsheet (an export, the import template, errors.xlsx) goes as a file.
+            await message.answer_document(upload)
     parts = chunks(reply.text)
     for part in parts[:-1]:
         await message.answer(part, parse_mode=None)

@@ -860,6 +860,10 @@ class FakeUnitOfWork:
         self.history = fake_history.HistoryQueries(self)
         self.data_health = fake_history.DataHealthQueries(self)
         self.nudges = fake_history.NudgeDeliveryRepository(self, "nudges")
+        # Spreadsheet import and export read and write many rows a statement; they are tested on SQLite
+        # and PostgreSQL only.
+        self.imports: Any = None
+        self.exports: Any = None
 
     def view(self, table: str) -> dict[Any, Any]:
         committed = self.database.tables.get(table, {})

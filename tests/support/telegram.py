@@ -15,6 +15,7 @@ from aiogram.methods import (
     EditMessageText,
     GetFile,
     GetMe,
+    SendDocument,
     SendMessage,
     SendPhoto,
     TelegramMethod,
@@ -68,7 +69,7 @@ class RecordingSession(BaseSession):
                 file_size=len(data),
                 file_path=f"files/{method.file_id}",
             )
-        elif isinstance(method, SendMessage | EditMessageText | SendPhoto):
+        elif isinstance(method, SendMessage | EditMessageText | SendPhoto | SendDocument):
             chat_id = int(method.chat_id or 0)
             result = Message(
                 message_id=next(self._ids),
@@ -92,6 +93,9 @@ class RecordingSession(BaseSession):
         data = self.files[file_id]
         for start in range(0, len(data), chunk_size):
             yield data[start : start + chunk_size]
+
+    def documents(self) -> list[SendDocument]:
+        return [r for r in self.requests if isinstance(r, SendDocument)]
 
     def sent(self) -> list[SendMessage]:
         return [r for r in self.requests if isinstance(r, SendMessage)]
