@@ -83,6 +83,7 @@ async def build(settings: Settings, *, clock: Clock | None = None, migrate: bool
         max_file_mb=settings.max_file_mb,
         ocr_workers=settings.ocr_workers,
     )
+    app.inbox.max_waiting = settings.inbox_max_waiting
     logger.info("chatcrm ready on %s", database.backend)
     return Runtime(
         settings=settings, database=database, app=app, notifier=notifier, clock=clock, speech=speech

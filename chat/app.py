@@ -44,6 +44,7 @@ class App:
         self.links = features.links
         self.checkins = features.checkins
         self.inbox = features.inbox
+        self.menus = features.menus
         self.voice = features.voice
         self.deals = features.deals
         self.digests = features.digests
@@ -132,6 +133,10 @@ class App:
 
     def generic_error(self, lang: Lang) -> Reply:
         return errors.generic(lang)
+
+    def unprocessed(self, lang: Lang) -> Reply:
+        """What a member is told of a message that could not be handled after its last attempt."""
+        return errors.unprocessed(lang)
 
     async def resume_voice_notes(self, notifier: Notifier, ready: Callable[[], bool] | None = None) -> int:
         """At start: the notes a stopped process left unfinished, transcribed and their minutes sent."""

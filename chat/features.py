@@ -35,6 +35,7 @@ from crm.digest import DigestService
 from crm.inbox import Inbox
 from crm.linking import LinkService
 from crm.members import MemberService
+from crm.menus import MenuService
 from crm.model import DEFAULT_TIMEZONE
 from crm.reminders import ReminderService
 from crm.voice import VoiceService
@@ -70,6 +71,7 @@ class Features:
     links: LinkService
     checkins: CheckInService
     inbox: Inbox
+    menus: MenuService
     voice: VoiceService
     deals: DealService
     digests: DigestService
@@ -166,7 +168,8 @@ def build(ports: Ports, limits: Limits) -> Features:
         reminders=reminders,
         links=links,
         checkins=checkins,
-        inbox=Inbox(ports.uow),
+        inbox=Inbox(ports.uow, ports.clock),
+        menus=MenuService(ports.uow, ports.clock),
         voice=voice,
         deals=deals,
         digests=digests,

@@ -15,6 +15,7 @@ from crm.errors import StorageConflict, StorageError
 from crm.events import Event, ReminderScheduled, Subscriber
 from crm.model import ReminderStatus
 from storage import deals as d
+from storage import jobs as j
 from storage import repositories as r
 from storage.db import READ_ONLY
 
@@ -53,6 +54,9 @@ class SqlUnitOfWork:
     digests: d.DigestDeliveryRepository
     deal_queries: d.DealQueries
     link_codes: r.LinkCodeRepository
+    jobs: j.JobRepository
+    expiring_keys: j.ExpiringKeyRepository
+    menus: j.MenuRepository
 
     def __init__(
         self,
@@ -103,6 +107,9 @@ class SqlUnitOfWork:
         self.digests = d.DigestDeliveryRepository(conn)
         self.deal_queries = d.DealQueries(conn)
         self.link_codes = r.LinkCodeRepository(conn)
+        self.jobs = j.JobRepository(conn)
+        self.expiring_keys = j.ExpiringKeyRepository(conn)
+        self.menus = j.MenuRepository(conn)
         return self
 
     async def _connect_and_begin(self) -> AsyncConnection:
