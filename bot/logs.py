@@ -14,3 +14,7 @@ def setup_logging(level: str) -> None:
     # contain the bot token.
     for noisy in ("aiogram.event", "aiohttp.access", "httpx", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Alembic announces each of its autogenerate plugins at INFO on every start; nobody needs that
+    # unless debugging.
+    if logging.getLevelName(level) != logging.DEBUG:
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

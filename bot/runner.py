@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 
 from bot.channels import ChannelRuntime
+from bot.claim import announce_claim
 from bot.http import HttpServer, stop_on_signals
 from bot.settings import Settings
 from bot.wiring import Runtime, background_services, build
@@ -34,9 +35,17 @@ def _telegram(runtime: Runtime) -> ChannelRuntime | None:
     return TelegramRuntime(runtime)
 
 
+def _intake(runtime: Runtime) -> ChannelRuntime | None:
+    from bot.intake import intake_api
+
+    return intake_api(runtime.settings, runtime.app)
+
+
 # The messengers a process can run, in the order they start; each is None when its settings are
-# missing. A new messenger is one more entry (its runtime in bot/, its handlers in handlers/).
-CHANNELS: tuple[Callable[[Runtime], ChannelRuntime | None], ...] = (_wechat, _telegram)
+# missing. A new messenger is one more entry (its runtime in bot/, its handlers in handlers/). The lead
+# intake API (POST /api/leads) mounts its route the same way but is no messenger: alone, it runs
+# beside the console.
+CHANNELS: tuple[Callable[[Runtime], ChannelRuntime | None], ...] = (_wechat, _telegram, _intake)
 
 
 async def run(settings: Settings) -> None:
@@ -44,12 +53,24 @@ async def run(settings: Settings) -> None:
     jobs = [asyncio.create_task(job) for job in background_services(runtime)]
     try:
         channels = [channel for make in CHANNELS if (channel := make(runtime)) is not None]
-        if channels:
+        from bot.intake import LeadIntakeApi
+
+        if any(not isinstance(channel, LeadIntakeApi) for channel in channels):
+            # Before any messenger takes a message: on an empty database a public channel's first /start
+            # must carry the code printed here (the console founds the team directly).
+            await announce_claim(runtime.app.members)
             await serve(settings, channels)
         else:
             from bot.console import run_console
 
-            await run_console(runtime)
+            http = HttpServer(settings.http_host, settings.http_port)
+            for channel in channels:
+                channel.mount(http.app)
+            await http.start()
+            try:
+                await run_console(runtime)
+            finally:
+                await http.close()
     finally:
         for job in jobs:
             job.cancel()

@@ -20,7 +20,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(None, validation_alias="CHATCRM_DATABASE_URL")
     data_dir: Path = Field(Path("data"), validation_alias="CHATCRM_DATA_DIR")
     # behaviour
-    log_level: str = Field("INFO", validation_alias="CHATCRM_LOG_LEVEL")
+    # None: INFO for `chatcrm run`, WARNING for one-shot commands (bot.cli.log_level)
+    log_level: str | None = Field(None, validation_alias="CHATCRM_LOG_LEVEL")
     default_timezone: str = Field("Asia/Shanghai", validation_alias="CHATCRM_TIMEZONE")
     burst_seconds: float = Field(2.0, ge=0, le=30, validation_alias="CHATCRM_BURST_SECONDS")
     max_file_mb: int = Field(20, ge=1, le=2000, validation_alias="CHATCRM_MAX_FILE_MB")
@@ -52,9 +53,10 @@ class Settings(BaseSettings):
     # set's real recordings a prompt of names the note does not say cost Mandarin accuracy; names are
     # matched after transcription by their pinyin instead (evals/eval_speech.py --ablation).
     whisper_prompt: bool = Field(False, validation_alias="CHATCRM_WHISPER_PROMPT")
-    # Cut a voice note down to its speech with Silero VAD before Whisper sees it.
+    # Remove silences and noise of 3 s and more from a voice note (Silero VAD) before Whisper sees it.
     whisper_vad: bool = Field(True, validation_alias="CHATCRM_WHISPER_VAD")
-    # 1 = greedy decoding; 5 = beam search as Whisper's command line does, several times slower on a CPU.
+    # 1 = greedy decoding (beam search only for a window that fails Whisper's checks); 5 = beam search on
+    # every window, as Whisper's command line does: several times slower on a CPU.
     whisper_beam_size: int = Field(1, ge=1, le=10, validation_alias="CHATCRM_WHISPER_BEAM_SIZE")
     # Card photos read at once: with two on 2 cores two reps get their cards twice as fast
     # (bench/bench_card_flow.py measures 1 vs 2); PP-OCR gets cores / workers onnxruntime threads each.
@@ -64,6 +66,11 @@ class Settings(BaseSettings):
     # HTTP server for the Telegram webhook and the WeChat / WeCom callback
     http_host: str = Field("127.0.0.1", validation_alias="CHATCRM_HTTP_HOST")
     http_port: int = Field(8080, ge=1, le=65535, validation_alias="CHATCRM_HTTP_PORT")
+    # The lead intake API (POST /api/leads on the HTTP server): off without a token; the team its leads
+    # go to (default: the first team). Unclaimed-lead alerts, notices and the daily reclaim look this often.
+    api_token: SecretStr | None = Field(None, validation_alias="CHATCRM_API_TOKEN")
+    api_team: int | None = Field(None, ge=1, validation_alias="CHATCRM_API_TEAM")
+    lead_poll_seconds: float = Field(30.0, gt=0, le=3600, validation_alias="CHATCRM_LEAD_POLL_SECONDS")
     # Telegram
     telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
     telegram_api_url: str | None = Field(None, validation_alias="TELEGRAM_API_URL")
@@ -77,6 +84,8 @@ class Settings(BaseSettings):
     wechat_agent_id: str | None = Field(None, validation_alias="WECHAT_AGENT_ID")
     wechat_api_url: str | None = Field(None, validation_alias="WECHAT_API_URL")
     wechat_workers: int = Field(4, ge=1, le=64, validation_alias="WECHAT_WORKERS")
+    # A stranger's first message to the Official Account becomes an inbound lead (else: how to join).
+    wechat_inbound_leads: bool = Field(False, validation_alias="WECHAT_INBOUND_LEADS")
 
     @field_validator("whisper_model")
     @classmethod
@@ -91,8 +100,8 @@ class Settings(BaseSettings):
 
     @field_validator("log_level")
     @classmethod
-    def _upper(cls, value: str) -> str:
-        return value.upper()
+    def _upper(cls, value: str | None) -> str | None:
+        return value.upper() if value else None
 
     @property
     def database(self) -> str:

@@ -24,6 +24,7 @@ from handlers.telegram.burst import BurstCollector
 from handlers.telegram.cards import AlbumItem
 from handlers.telegram.middlewares import ActorMiddleware, InflightMiddleware
 from handlers.telegram.notify import TelegramNotifier
+from handlers.telegram.private import PrivateChatsOnly
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ COMMANDS = {
         ("help", "使用帮助"),
         ("find", "查找客户"),
         ("customer", "客户卡片"),
+        ("history", "客户变更记录"),
         ("reminders", "待办提醒"),
         ("settings", "提醒设置（免打扰、时区）"),
         ("deals", "进行中的商机"),
@@ -43,11 +45,18 @@ COMMANDS = {
         ("pipeline", "销售漏斗"),
         ("digest", "早报（现在看 / 设置时间）"),
         ("stages", "销售阶段配置"),
+        ("pool", "公海线索（领取）"),
+        ("lead", "分配线索给团队（经理）"),
+        ("away", "休假设置（不接新线索）"),
+        ("territories", "辖区与公海规则"),
         ("undo", "撤销上一条记录"),
         ("lang", "切换语言"),
         ("link", "关联微信 / 企业微信"),
         ("invite", "邀请成员（经理）"),
+        ("invites", "未使用的邀请（经理）"),
+        ("members", "团队成员：停用、角色（经理）"),
         ("review", "疑似重复审核（经理）"),
+        ("health", "数据健康（经理看团队）"),
         ("terms", "语音识别的产品词表"),
         ("cancel", "取消当前操作"),
     ],
@@ -55,6 +64,7 @@ COMMANDS = {
         ("help", "How to use chatcrm"),
         ("find", "Search your customers"),
         ("customer", "A customer's card"),
+        ("history", "A customer's change history"),
         ("reminders", "Your pending reminders"),
         ("settings", "Quiet hours, weekends, timezone"),
         ("deals", "Open deals"),
@@ -63,11 +73,18 @@ COMMANDS = {
         ("pipeline", "The funnel with its chart"),
         ("digest", "Morning digest (now, or its time)"),
         ("stages", "Sales stages"),
+        ("pool", "Leads in the pool (claim)"),
+        ("lead", "Route a lead to the team (managers)"),
+        ("away", "Time off (no new leads)"),
+        ("territories", "Territories and pool rules"),
         ("undo", "Undo your last capture"),
         ("lang", "Switch language"),
         ("link", "Link WeChat / WeCom"),
         ("invite", "Invite a member (managers)"),
+        ("invites", "Open invites (managers)"),
+        ("members", "Team: deactivate, roles (managers)"),
         ("review", "Possible duplicates (managers)"),
+        ("health", "Data health (team for managers)"),
         ("terms", "Product words for voice notes"),
         ("cancel", "Cancel the current step"),
     ],
@@ -86,9 +103,14 @@ def make_dispatcher(app: App, *, burst_seconds: float, **extra: Any) -> tuple[Di
     albums: BurstCollector[AlbumItem] = BurstCollector(quiet=min(burst_seconds, ALBUM_QUIET_SECONDS))
     dp = Dispatcher(app=app, bursts=bursts, albums=albums, **extra)
     inflight = InflightMiddleware()
+    private = PrivateChatsOnly()
     for observer in (dp.message, dp.callback_query):
         observer.outer_middleware(inflight)
+        # before the actor is resolved: nothing from a group reaches a member lookup or a handler
+        observer.outer_middleware(private)
         observer.outer_middleware(ActorMiddleware())
+    # Posts in a channel the bot was added to: explained once there, as in a group.
+    dp.channel_post.outer_middleware(private)
     dp.message.middleware(ChatActionMiddleware())
     dp.include_router(build_router())
 

@@ -19,7 +19,10 @@ from crm.clock import SystemClock
 from crm.ports import Clock
 from nlu.extractor import Extractor
 from nlu.normalize import Normalizer
+from nlu.places import PlaceIndex
 from reminders.digest import DigestJob
+from reminders.leads import LeadJob, LeadJobConfig
+from reminders.nudges import NudgeJob
 from reminders.scheduler import ReminderScheduler, SchedulerConfig
 from reminders.workdays import ChineseWorkdays
 from storage.database import Database
@@ -51,6 +54,8 @@ async def build(settings: Settings, *, clock: Clock | None = None, migrate: bool
         await database.migrate()
     extractor = Extractor()
     extractor.warm_up()
+    places = PlaceIndex()
+    places.warm_up()
     notifier = ChannelNotifier()
     clock = clock or SystemClock()
     # Voice notes: ffprobe checks always; transcription when the Whisper checkpoint is there (the
@@ -76,6 +81,7 @@ async def build(settings: Settings, *, clock: Clock | None = None, migrate: bool
         documents=DocumentText(),
         charts=FunnelChart(),
         calendar=ChineseWorkdays(),
+        places=places,
     )
     app = App(
         ports,
@@ -84,6 +90,8 @@ async def build(settings: Settings, *, clock: Clock | None = None, migrate: bool
         ocr_workers=settings.ocr_workers,
     )
     app.inbox.max_waiting = settings.inbox_max_waiting
+    # Whatever the assistant sends on its own goes only to members who still have access.
+    notifier.reachable = app.members.is_active
     logger.info("chatcrm ready on %s", database.backend)
     return Runtime(
         settings=settings, database=database, app=app, notifier=notifier, clock=clock, speech=speech
@@ -91,10 +99,17 @@ async def build(settings: Settings, *, clock: Clock | None = None, migrate: bool
 
 
 def background_services(runtime: Runtime) -> list[Coroutine[Any, Any, None]]:
-    """Long-running jobs started beside the channels (reminders, digests)."""
+    """Long-running jobs started beside the channels (reminders, digests, data-health nudges)."""
     app = runtime.app
     digests = DigestJob(app.digests, app.members, runtime.notifier, app.features.charts, runtime.clock)
-    jobs = [reminder_scheduler(runtime).run(), digests.run()]
+    nudges = NudgeJob(
+        app.data_health,
+        app.members,
+        runtime.notifier,
+        runtime.clock,
+        ready=lambda: bool(runtime.notifier.channels()),
+    )
+    jobs = [reminder_scheduler(runtime).run(), digests.run(), lead_job(runtime).run(), nudges.run()]
     if runtime.speech is not None:
         if runtime.settings.whisper_preload:
             jobs.append(speech_warm_up(runtime.speech))
@@ -119,6 +134,23 @@ async def speech_warm_up(speech: WhisperSpeech) -> None:
     except Exception:
         # The first voice note will try again and keep the recording if it fails too.
         logger.exception("could not load the Whisper model")
+
+
+def lead_job(runtime: Runtime) -> LeadJob:
+    """Lead cards, unclaimed alerts and the daily reclaim; woken by every committed routed lead."""
+    app = runtime.app
+    job = LeadJob(
+        app.pool,
+        app.reclaim,
+        app.members,
+        runtime.notifier,
+        runtime.clock,
+        LeadJobConfig(poll_seconds=runtime.settings.lead_poll_seconds),
+        ready=lambda: bool(runtime.notifier.channels()),
+        funnels=app.deals.funnel,
+    )
+    app.ports.uow.subscribe(job.committed)
+    return job
 
 
 def reminder_scheduler(runtime: Runtime) -> ReminderScheduler:

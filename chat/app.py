@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from chat import errors
 from chat.features import Limits, build
+from chat.messages import t
 from chat.ports import Notifier, Ports
 from chat.views import Replies, Reply
 from chat.voice.controller import StatusSink
@@ -38,6 +39,7 @@ class App:
         self.features = features
         # The domain services, for the composition root, the command line and tests.
         self.members = features.members
+        self.roster = features.roster
         self.capture = features.capture
         self.customers = features.customers
         self.reminders = features.reminders
@@ -49,14 +51,21 @@ class App:
         self.deals = features.deals
         self.digests = features.digests
         self.cards = features.cards
+        self.pool = features.pool
+        self.reclaim = features.reclaim
+        self.intake = features.intake
+        self.history = features.history
+        self.data_health = features.data_health
 
     # --- who is talking -------------------------------------------------------------------------
 
     async def identify(self, newcomer: Newcomer) -> Member | None:
         return await self.features.onboarding.identify(newcomer)
 
-    async def start(self, newcomer: Newcomer, invite_code: str | None) -> Reply:
-        return await self.features.onboarding.start(newcomer, invite_code)
+    async def start(self, newcomer: Newcomer, invite_code: str | None, *, on_server: bool = False) -> Reply:
+        """/start with an invite or the admin claim code; `on_server` for the person at the server's
+        console, who founds a fresh installation's team without the claim code."""
+        return await self.features.onboarding.start(newcomer, invite_code, on_server=on_server)
 
     def unknown(self, language_code: str | None) -> Reply:
         """What someone who is not a member gets, whatever they send. Nothing of theirs is stored."""
@@ -123,6 +132,10 @@ class App:
         """A location the member shared: a check-in on the customer they are visiting."""
         return await self.features.channels.check_in(actor, place, key)
 
+    async def stranger(self, who: Newcomer, text: str) -> Reply:
+        """A stranger's message on a channel that takes inbound leads (WECHAT_INBOUND_LEADS)."""
+        return await self.features.territories.stranger(who, text)
+
     def unsupported(self, actor: Member) -> Reply:
         return self.features.leads.unsupported(actor)
 
@@ -137,6 +150,10 @@ class App:
     def unprocessed(self, lang: Lang) -> Reply:
         """What a member is told of a message that could not be handled after its last attempt."""
         return errors.unprocessed(lang)
+
+    def private_only(self, lang: Lang) -> Reply:
+        """The answer in a group or channel: chatcrm works in private chats only."""
+        return Reply(t(lang, "chat.private_only"))
 
     async def resume_voice_notes(self, notifier: Notifier, ready: Callable[[], bool] | None = None) -> int:
         """At start: the notes a stopped process left unfinished, transcribed and their minutes sent."""

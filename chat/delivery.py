@@ -5,7 +5,7 @@ takes them."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from chat.ports import Notifier
 from chat.views import Reply
@@ -14,12 +14,21 @@ from crm.model import Channel, Identity
 
 logger = logging.getLogger(__name__)
 
+# Whether a member may still be reached, read fresh before each message: MemberService.is_active.
+Reachable = Callable[[int], Awaitable[bool]]
+
 
 class ChannelNotifier:
-    """chat.ports.Notifier over one sender per channel; senders are added as channels start."""
+    """chat.ports.Notifier over one sender per channel; senders are added as channels start.
 
-    def __init__(self) -> None:
+    With `reachable` set, nothing goes to a member whose access was taken away, even when the message
+    was prepared before (a reminder claimed, a digest composed, a voice note transcribed): reminders,
+    digests, pings and minutes all pass here, so this is the one check they need.
+    """
+
+    def __init__(self, reachable: Reachable | None = None) -> None:
         self._senders: dict[Channel, Notifier] = {}
+        self.reachable = reachable
 
     def register(self, channel: Channel, sender: Notifier) -> None:
         self._senders[channel] = sender
@@ -31,6 +40,8 @@ class ChannelNotifier:
         sender = self._senders.get(identity.channel)
         if sender is None:
             raise DeliveryFailed(f"no {identity.channel.value} channel running")
+        if self.reachable is not None and not await self.reachable(identity.member_id):
+            raise DeliveryFailed(f"member {identity.member_id} is deactivated")
         await sender.send(identity, reply)
 
 

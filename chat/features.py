@@ -18,26 +18,37 @@ from dataclasses import dataclass
 
 from chat.cards.controller import Cards
 from chat.channels.controller import Channels
+from chat.data_health.controller import DataHealth
 from chat.deals.charts import FunnelCharts
 from chat.deals.controller import Deals
+from chat.history.controller import History
 from chat.leads.controller import Leads
 from chat.members.controller import Members
 from chat.ports import Ports
 from chat.registry import Registry
 from chat.reminders.controller import Reminders
+from chat.territories.controller import TerritoryFeature
 from chat.voice.controller import VoiceNotes
 from crm.capture import CaptureService
 from crm.cards import CardService
 from crm.checkin import CheckInService
 from crm.customers import CustomerService
+from crm.data_health_service import DataHealthService
 from crm.deals import DealService
 from crm.digest import DigestService
+from crm.history import HistoryService
 from crm.inbox import Inbox
+from crm.intake import Intake
 from crm.linking import LinkService
 from crm.members import MemberService
 from crm.menus import MenuService
 from crm.model import DEFAULT_TIMEZONE
+from crm.places import NoPlaces
+from crm.pool import PoolService
+from crm.reclaim import ReclaimService
 from crm.reminders import ReminderService
+from crm.roster import RosterService
+from crm.routing import LeadRouter
 from crm.voice import VoiceService
 
 
@@ -62,9 +73,13 @@ class Features:
     voice_notes: VoiceNotes
     deal_actions: Deals
     card_actions: Cards
+    territories: TerritoryFeature
+    history_actions: History
+    health_actions: DataHealth
     charts: FunnelCharts
     # the domain
     members: MemberService
+    roster: RosterService
     capture: CaptureService
     customers: CustomerService
     reminders: ReminderService
@@ -76,11 +91,17 @@ class Features:
     deals: DealService
     digests: DigestService
     cards: CardService
+    pool: PoolService
+    reclaim: ReclaimService
+    intake: Intake
+    history: HistoryService
+    data_health: DataHealthService
 
 
 def build(ports: Ports, limits: Limits) -> Features:
     max_bytes = limits.max_file_mb * 1024 * 1024
     members = MemberService(ports.uow, ports.clock, limits.default_timezone)
+    roster = RosterService(ports.uow, ports.clock)
     capture = CaptureService(ports.uow, ports.clock, ports.extractor, ports.normalizer, ports.spool)
     customers = CustomerService(ports.uow, ports.clock, ports.normalizer)
     reminders = ReminderService(ports.uow, ports.clock)
@@ -107,7 +128,11 @@ def build(ports: Ports, limits: Limits) -> Features:
         documents=ports.documents,
         max_bytes=max_bytes,
     )
-    digests = DigestService(ports.uow, ports.clock, calendar=ports.calendar)
+    router = LeadRouter(ports.normalizer, ports.places or NoPlaces())
+    pool = PoolService(ports.uow, ports.clock, router, ports.extractor)
+    reclaim = ReclaimService(ports.uow, ports.clock, router)
+    intake = Intake(pool, ports.normalizer, ports.extractor, ports.clock)
+    digests = DigestService(ports.uow, ports.clock, calendar=ports.calendar, pool=pool)
     # At most `ocr_workers` tesseract runs at once.
     cards = CardService(
         ports.uow,
@@ -126,8 +151,9 @@ def build(ports: Ports, limits: Limits) -> Features:
     charts = FunnelCharts(ports.charts)
 
     registry = Registry(members)
-    # Members: /help, /lang, /cancel and the cancel button (/start and /invite are the channels').
-    onboarding = Members(members)
+    # Members: /help, /lang, /cancel and the cancel button (/start and /invite are the channels'), and
+    # the operators' /members and /invites with their buttons.
+    onboarding = Members(members, roster)
     onboarding.register(registry)
     # Leads: the lead card's buttons and its pending field answer, /find /customer /undo /review, and
     # what typed text nobody recognizes becomes (a capture).
@@ -142,6 +168,13 @@ def build(ports: Ports, limits: Limits) -> Features:
     # Voice notes: the minutes' buttons and pending answers, /terms.
     voice_notes = VoiceNotes(voice, members)
     voice_notes.register(registry)
+    # Territories and the pool: /pool /lead /away /territories, claim, assign and reclaim buttons, the
+    # territory file (a file route before deals', which takes other .toml files as stage files), the
+    # forwarded chat after /lead, and "route to the team" on a manager's lead card.
+    territories = TerritoryFeature(pool, reclaim, members, ports.clock, ports.extractor, intake)
+    territories.register(registry)
+    leads.take_bursts("lead", territories.forwarded)
+    leads.annotate(territories.capture_offer)
     # Deals: /deals /deal /advance /pipeline /digest /stages, deal buttons, typed stage changes and
     # roles, files as evidence (the first file route), the answer to a photo nobody takes, and the
     # evidence offer on a captured chat's lead card.
@@ -151,6 +184,14 @@ def build(ports: Ports, limits: Limits) -> Features:
     # Business cards: the last file route (photos nobody before took), their "fix" buttons, /card.
     card_actions = Cards(cards, members)
     card_actions.register(registry)
+    # History: /history and its paging buttons (a customer's audit trail).
+    history = HistoryService(ports.uow)
+    history_actions = History(history)
+    history_actions.register(registry)
+    # Data health: /health (the weekly nudge is a job in reminders/ that renders with its view).
+    data_health = DataHealthService(ports.uow, ports.clock, calendar=ports.calendar)
+    health_actions = DataHealth(data_health)
+    health_actions.register(registry)
 
     return Features(
         registry=registry,
@@ -161,8 +202,12 @@ def build(ports: Ports, limits: Limits) -> Features:
         voice_notes=voice_notes,
         deal_actions=deal_actions,
         card_actions=card_actions,
+        territories=territories,
+        history_actions=history_actions,
+        health_actions=health_actions,
         charts=charts,
         members=members,
+        roster=roster,
         capture=capture,
         customers=customers,
         reminders=reminders,
@@ -174,4 +219,9 @@ def build(ports: Ports, limits: Limits) -> Features:
         deals=deals,
         digests=digests,
         cards=cards,
+        pool=pool,
+        reclaim=reclaim,
+        intake=intake,
+        history=history,
+        data_health=data_health,
     )

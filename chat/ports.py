@@ -22,6 +22,7 @@ from crm.ports import (
     FactExtractor,
     InputSpool,
     Normalizer,
+    PlaceResolver,
     SpeechToText,
     UnitOfWorkFactory,
     WorkCalendar,
@@ -61,3 +62,4 @@ class Ports:
     documents: DocumentReader | None = None  # text of evidence documents, for their keywords
     charts: ChartRenderer | None = None  # the funnel chart of /pipeline and the digest
     calendar: WorkCalendar | None = None  # workdays of the morning digest (Monday-Friday without)
+    places: PlaceResolver | None = None  # where a lead is, for routing (without: every region is unclear)

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from crm import audit
 from crm.dedup import Fingerprint, Match, MatchKind, best_fuzzy_match, exact_match
-from crm.errors import StorageConflict, StorageError, StorageUnavailable
+from crm.errors import NotRegistered, StorageConflict, StorageError, StorageUnavailable
 from crm.facts import Facts
 from crm.inputs import ChatMessage
 from crm.journal import Journal
@@ -249,6 +249,11 @@ class CaptureService:
         hook: CaptureHook | None = None,
     ) -> CaptureResult:
         async with self._uow() as uow:
+            # Read again here: Telegram's burst collector resolved the member seconds ago, and their
+            # access may have been taken away (and their records handed over) since.
+            member = await uow.members.get(actor.id)
+            if member is None or not member.active:
+                raise NotRegistered()
             if keys and await uow.processed.seen(keys) == set(keys):
                 return CaptureResult(outcome=Outcome.REPEATED, facts=facts)
             result, entry = await self._record(uow, actor, text, facts, keys, now, source, hook)

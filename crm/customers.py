@@ -45,6 +45,7 @@ from crm.records import (
     sees_contact,
     visible_customer,
 )
+from crm.stages import Funnel, team_funnel
 from crm.text import one_line
 
 logger = logging.getLogger(__name__)
@@ -65,6 +66,14 @@ class EditableField(StrEnum):
     BUDGET = "budget"
 
 
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A /find hit: a customer with the people of theirs who matched, or a person with no customer."""
+
+    customer: Customer | None
+    people: tuple[Contact, ...] = ()
+
+
 @dataclass(slots=True)
 class CustomerCard:
     customer: Customer
@@ -73,6 +82,7 @@ class CustomerCard:
     interactions: list[Interaction]
     commitments: list[Commitment]
     interaction_count: int = 0
+    funnel: Funnel | None = None  # the team's, to name each deal's stage as the team does
 
 
 @dataclass(slots=True)
@@ -111,6 +121,24 @@ class CustomerService:
         async with self._uow(read_only=True) as uow:
             return await uow.customers.search(actor.team_id, self._owner_filter(actor), query, SEARCH_LIMIT)
 
+    async def search(self, actor: Member, text: str) -> list[Found]:
+        """/find: the customers whose name or people match, each with the people who matched (so that
+        "李明" answers with 李明 at his company), then matching people who have no customer yet. Only
+        what the member may see."""
+        query = one_line(text, limit=100)
+        owner = self._owner_filter(actor)
+        async with self._uow(read_only=True) as uow:
+            customers = await uow.customers.search(actor.team_id, owner, query, SEARCH_LIMIT)
+            people = await uow.contacts.matching(
+                actor.team_id, query, [c.id for c in customers], owner, SEARCH_LIMIT * 3
+            )
+        found = [
+            Found(c, tuple(p for p in people if p.customer_id == c.id and sees_contact(actor, p, c)))
+            for c in customers
+        ]
+        unattached = [p for p in people if p.customer_id is None and sees_contact(actor, p, None)]
+        return found + [Found(None, (p,)) for p in unattached[: max(0, SEARCH_LIMIT - len(found))]]
+
     async def recent(self, actor: Member, limit: int = 8) -> list[Customer]:
         async with self._uow(read_only=True) as uow:
             return await uow.customers.recent(actor.team_id, self._owner_filter(actor), limit)
@@ -137,6 +165,7 @@ class CustomerService:
                 interactions=await uow.interactions.for_customer(customer.id, HISTORY_LIMIT),
                 commitments=[c for c in await uow.commitments.for_customer(customer.id) if c.done_at is None],
                 interaction_count=await uow.interactions.count_for_customer(customer.id),
+                funnel=team_funnel(team.settings if (team := await uow.teams.get(actor.team_id)) else {}),
             )
 
     async def lead(self, actor: Member, interaction_id: int) -> CaptureResult:

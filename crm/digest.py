@@ -16,9 +16,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Protocol
 
 from crm.errors import InputRejected, NotAllowed
 from crm.health import DealSnapshot, Health, Scorer, is_stalled, is_untouched, rank
+from crm.leads import PoolSummary
 from crm.model import Commitment, DigestStatus, Member, Reminder, Team
 from crm.ports import Clock, UnitOfWorkFactory, WorkCalendar
 from crm.stages import Funnel, Stage, team_funnel
@@ -56,11 +58,12 @@ class TeamDigest:
     untouched_total: int
     counts: list[tuple[Stage, int]]
     owners: dict[int, Member] = field(default_factory=dict)
+    pool: PoolSummary | None = None  # leads routed yesterday, waiting, reclaimed, reps at their cap
 
     @property
     def empty(self) -> bool:
-        """A team without open deals: nothing for a manager to read yet."""
-        return self.total_open == 0
+        """A team without open deals or waiting leads: nothing for a manager to read yet."""
+        return self.total_open == 0 and not (self.pool and (self.pool.unclaimed_total or self.pool.routed))
 
     def lines(self) -> list[DealLine]:
         """Every deal line shown, each deal once, in the order shown."""
@@ -156,13 +159,27 @@ class WeekdayCalendar:
         return day.weekday() < 5
 
 
+class PoolSummaries(Protocol):
+    """What the digest reads of the public pool (crm.pool.PoolService)."""
+
+    async def summary(self, team_id: int, now: datetime | None = None) -> PoolSummary: ...
+
+
 class DigestService:
     """Composes digests, says which are due, and keeps the once-per-member-and-day bookkeeping."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, *, calendar: WorkCalendar | None = None) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        *,
+        calendar: WorkCalendar | None = None,
+        pool: PoolSummaries | None = None,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self.calendar: WorkCalendar = calendar or WeekdayCalendar()
+        self._pool = pool
 
     # --- composing ------------------------------------------------------------------------------
 
@@ -180,7 +197,10 @@ class DigestService:
                 member = await uow.members.get(member_id)
                 if member is not None:
                     members[member_id] = member
-        return compose(team_id, funnel, snapshots, members, moment)
+        digest = compose(team_id, funnel, snapshots, members, moment)
+        if self._pool is not None:
+            digest.pool = await self._pool.summary(team_id, moment)
+        return digest
 
     async def rep(self, member: Member, now: datetime | None = None) -> RepDigest:
         moment = now or self._clock.now()

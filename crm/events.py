@@ -16,6 +16,14 @@ class ReminderScheduled:
     due_at: datetime
 
 
-Event = ReminderScheduled
+@dataclass(frozen=True, slots=True)
+class LeadRouted:
+    """A lead was written with a notice to send (the assignee's lead card, a region for the manager
+    to pick): the lead job sends it."""
+
+    lead_id: int
+
+
+Event = ReminderScheduled | LeadRouted
 # Called after a commit with what it published; must not block (it runs on the event loop).
 Subscriber = Callable[[Sequence[Event]], None]

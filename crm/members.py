@@ -1,4 +1,8 @@
-"""Teams and members: the first /start makes an admin, invites bring in reps and managers."""
+"""Teams and members: the first /start makes an admin, invites bring in reps and managers.
+
+On a public channel the first /start must carry the admin claim code that `chatcrm run` prints while
+no team exists (`claim_code`); the person at the server's console founds the team without one.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +15,20 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crm import audit
-from crm.errors import InputRejected, InviteInvalid, NotAllowed
+from crm.errors import InputRejected, InviteInvalid, NotAllowed, StorageConflict
 from crm.inputs import Newcomer
-from crm.model import DEFAULT_TIMEZONE, Channel, Identity, Invite, Lang, Member, Role, Team
+from crm.linking import normalize_code
+from crm.model import DEFAULT_TIMEZONE, AdminClaim, Channel, Identity, Invite, Lang, Member, Role, Team
 from crm.ports import Clock, UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
 
 INVITE_TTL = timedelta(days=7)
 AWAITING_TTL = timedelta(minutes=15)
+# The claim code is read off a server's console and typed into a phone: no 0/O, 1/I/L; 12 characters
+# of 31 are about 59 bits, far beyond guessing through a chat.
+CLAIM_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CLAIM_LENGTH = 12
 
 
 class StartOutcome(StrEnum):
@@ -27,6 +36,13 @@ class StartOutcome(StrEnum):
     JOINED = "joined"  # joined a team by invite
     WELCOME_BACK = "welcome_back"  # already a member
     UNKNOWN = "unknown"  # no invite, teams exist: nothing stored
+    CLAIM_REQUIRED = "claim_required"  # no team yet, and founding it takes the admin claim code
+    DEACTIVATED = "deactivated"  # a former member whose access was taken away: nothing changes
+
+
+def show_claim(code: str) -> str:
+    """The claim code as printed: in groups of four, easier to read off a console."""
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +50,15 @@ class StartResult:
     outcome: StartOutcome
     member: Member | None = None
     team: Team | None = None
+
+
+def invite_code() -> str:
+    """A single-use invite code: 72 random bits, URL-safe (a Telegram deep link carries it), never
+    starting with "-" or "_", so that `chatcrm invite revoke CODE` cannot take it for an option."""
+    while True:
+        code = secrets.token_urlsafe(9)
+        if code[0] not in "-_":
+            return code
 
 
 class MemberService:
@@ -55,6 +80,8 @@ class MemberService:
             return await uow.identities.for_member(member_id)
 
     async def identify(self, channel: Channel, external_id: str) -> Member | None:
+        """The active member behind a channel identity; None for strangers and deactivated members,
+        so that every entry point that resolves the sender refuses them alike."""
         async with self._uow(read_only=True) as uow:
             identity = await uow.identities.get(channel, external_id)
             if identity is None:
@@ -62,36 +89,100 @@ class MemberService:
             member = await uow.members.get(identity.member_id)
         return member if member is not None and member.active else None
 
-    async def start(self, newcomer: Newcomer, invite_code: str | None) -> StartResult:
-        """/start: the very first user founds a team; others need an invite. Unknown users without a
-        valid invite get an onboarding answer and nothing of theirs is stored."""
+    async def is_active(self, member_id: int) -> bool:
+        """Whether the member may still be reached (read fresh: access may have ended a moment ago)."""
+        async with self._uow(read_only=True) as uow:
+            member = await uow.members.get(member_id)
+        return member is not None and member.active
+
+    async def start(
+        self, newcomer: Newcomer, invite_code: str | None, *, on_server: bool = False
+    ) -> StartResult:
+        """/start: the very first user founds a team (with the admin claim code when `chatcrm run`
+        issued one, unless `on_server`: the person at the server's console); others need an invite.
+        Unknown users without a valid code get an onboarding answer and nothing of theirs is stored;
+        a deactivated member gets nothing back, whatever code they bring."""
         now = self._clock.now()
+        code = (invite_code or "").strip()
         async with self._uow() as uow:
             identity = await uow.identities.get(newcomer.channel, newcomer.external_id)
             if identity is not None:
                 member = await uow.members.get(identity.member_id)
                 if member is not None and member.active:
                     return StartResult(StartOutcome.WELCOME_BACK, member)
-            if invite_code:
-                invite = await uow.invites.get(invite_code.strip())
-                if invite is None or invite.used_by is not None or invite.expires_at <= now:
-                    raise InviteInvalid()
-                member = await self._add_member(uow, newcomer, invite.team_id, invite.role, now)
-                invite.used_by, invite.used_at = member.id, now
-                await uow.invites.update(invite)
-                detail = {"invite": invite.code, "role": invite.role.value}
-                await audit.record(uow, member, "member.joined", ("member", member.id), detail, now)
-                team = await uow.teams.get(invite.team_id)
-                await uow.commit()
-                return StartResult(StartOutcome.JOINED, member, team)
+                if member is not None:
+                    return StartResult(StartOutcome.DEACTIVATED)
+            if await uow.teams.count() == 0:
+                claim = await uow.claims.get()
+                if claim is not None and claim.used_at is None:
+                    return await self._found_by_claim(uow, newcomer, code, claim, on_server, now)
+            if code:
+                return await self._join(uow, newcomer, code, now)
             if await uow.teams.count() > 0:
                 return StartResult(StartOutcome.UNKNOWN)
-            team = await uow.teams.add(Team(id=0, name=newcomer.name or "Team", created_at=now))
-            member = await self._add_member(uow, newcomer, team.id, Role.ADMIN, now)
-            await audit.record(uow, member, "team.founded", ("team", team.id), {}, now)
+            return await self._found(uow, newcomer, now)
+
+    async def _found_by_claim(
+        self, uow: Any, newcomer: Newcomer, code: str, claim: AdminClaim, on_server: bool, now: datetime
+    ) -> StartResult:
+        if not on_server:
+            if not code:
+                return StartResult(StartOutcome.CLAIM_REQUIRED)
+            if normalize_code(code) != claim.code:
+                raise InviteInvalid("claim.invalid")
+        result = await self._found(uow, newcomer, now, commit=False)
+        assert result.member is not None
+        # The conditional update is what makes the code single-use across processes: of two founders
+        # racing with it, the second waits for the first's commit, then finds it used and rolls back.
+        if not await uow.claims.spend(None if on_server else claim.code, result.member.id, now):
+            raise InviteInvalid("claim.invalid")
+        await uow.commit()
+        return result
+
+    async def _found(
+        self, uow: Any, newcomer: Newcomer, now: datetime, *, commit: bool = True
+    ) -> StartResult:
+        team = await uow.teams.add(Team(id=0, name=newcomer.name or "Team", created_at=now))
+        member = await self._add_member(uow, newcomer, team.id, Role.ADMIN, now)
+        await audit.record(uow, member, "team.founded", ("team", team.id), {}, now)
+        if commit:
             await uow.commit()
         logger.info("team %s founded by member %s", team.id, member.id)
         return StartResult(StartOutcome.FOUNDED, member, team)
+
+    async def _join(self, uow: Any, newcomer: Newcomer, code: str, now: datetime) -> StartResult:
+        invite: Invite | None = await uow.invites.get(code)
+        if invite is None or not invite.is_open(now):
+            raise InviteInvalid()
+        member = await self._add_member(uow, newcomer, invite.team_id, invite.role, now)
+        # Conditional: an invite redeemed or revoked by another transaction since it was read is not
+        # used twice (the member added above rolls back with the refusal).
+        if not await uow.invites.use(invite.code, member.id, now):
+            raise InviteInvalid()
+        detail = {"invite": invite.code, "role": invite.role.value}
+        await audit.record(uow, member, "member.joined", ("member", member.id), detail, now)
+        team = await uow.teams.get(invite.team_id)
+        await uow.commit()
+        return StartResult(StartOutcome.JOINED, member, team)
+
+    async def claim_code(self) -> str | None:
+        """The admin claim code while no team exists (made once, then the same for every process and
+        restart until it is used); None once a team exists."""
+        for _attempt in range(2):
+            try:
+                async with self._uow() as uow:
+                    if await uow.teams.count() > 0:
+                        return None
+                    claim = await uow.claims.get()
+                    if claim is not None:
+                        return claim.code if claim.used_at is None else None
+                    code = "".join(secrets.choice(CLAIM_ALPHABET) for _ in range(CLAIM_LENGTH))
+                    await uow.claims.add(AdminClaim(code=code, created_at=self._clock.now()))
+                    await uow.commit()
+                    return code
+            except StorageConflict:
+                continue  # another process stored one just now: read theirs
+        return None
 
     async def link(self, member: Member, channel: Channel, external_id: str, chat_id: str) -> None:
         """Adds another channel identity to a member (the same person on Telegram and WeChat)."""
@@ -129,7 +220,7 @@ class MemberService:
             raise NotAllowed("error.invite_not_allowed")
         now = self._clock.now()
         invite = Invite(
-            code=secrets.token_urlsafe(9),
+            code=invite_code(),
             team_id=actor.team_id,
             role=role,
             created_by=actor.id,

@@ -86,6 +86,7 @@ class Source(StrEnum):
     NOTE = "note"  # a note typed by the rep
     DOCUMENT = "document"
     LOCATION = "location"
+    LEAD = "lead"  # a lead as it arrived (a web form, a forwarded lead, a stranger's message)
 
 
 class VoiceStatus(StrEnum):
@@ -163,10 +164,12 @@ class Member:
     quiet_end: time | None = None
     weekend_to_monday: bool = False
     awaiting: dict[str, Any] | None = None
+    # A deactivated member keeps their row (history, audit) but no access on any channel.
     active: bool = True
     # The language is a guess until the member's first message clearly in one language (text channels
     # bring no language code) or /lang settles it.
     lang_auto: bool = False
+    deactivated_at: datetime | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -196,6 +199,57 @@ class Invite:
     expires_at: datetime
     used_by: int | None = None
     used_at: datetime | None = None
+    revoked_at: datetime | None = None
+    revoked_by: int | None = None  # None with revoked_at set: revoked on the server (`chatcrm invite revoke`)
+
+    def is_open(self, now: datetime) -> bool:
+        """Still redeemable: neither used, revoked nor expired."""
+        return self.used_by is None and self.revoked_at is None and self.expires_at > now
+
+
+@dataclass(slots=True)
+class AdminClaim:
+    """The one-time code that lets the first person on a public channel found the team (and become its
+    admin). `chatcrm run` prints it while no team exists; one per installation."""
+
+    code: str
+    created_at: datetime
+    used_at: datetime | None = None
+    used_by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Holdings:
+    """What a member owns that needs an owner: live customers, open deals, open reminders."""
+
+    customers: int = 0
+    deals: int = 0
+    reminders: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """The records one member's ownership moved to another (ids, by kind): every customer, contact and
+    deal they owned, and their open commitments and reminders. Nothing is deleted."""
+
+    customers: tuple[int, ...] = ()
+    contacts: tuple[int, ...] = ()
+    deals: tuple[int, ...] = ()
+    commitments: tuple[int, ...] = ()
+    reminders: tuple[int, ...] = ()
+
+    def counts(self) -> dict[str, int]:
+        return {kind: len(getattr(self, kind)) for kind in TRANSFER_KINDS}
+
+    def ids(self) -> dict[str, list[int]]:
+        return {kind: list(getattr(self, kind)) for kind in TRANSFER_KINDS}
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.counts().values())
+
+
+TRANSFER_KINDS = ("customers", "contacts", "deals", "commitments", "reminders")
 
 
 @dataclass(slots=True)

@@ -12,11 +12,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
+from crm.data_health import Example, Figures, GapKind, NudgeStatus
 from crm.dedup import LookupKey
 from crm.events import Subscriber
 from crm.facts import CardFacts, Facts
 from crm.health import DealSnapshot
+from crm.leads import Availability, Lead, MemberLoad, PoolScope, PoolSummary, ReclaimCandidate
 from crm.model import (
+    AdminClaim,
     AuditEntry,
     Channel,
     Commitment,
@@ -28,6 +31,7 @@ from crm.model import (
     DuplicateFlag,
     EvidenceStatus,
     FieldChange,
+    Holdings,
     Identity,
     Interaction,
     Invite,
@@ -44,7 +48,9 @@ from crm.model import (
     StageChange,
     StoredFile,
     Team,
+    Transfer,
 )
+from crm.places import Located
 
 # --- perception -------------------------------------------------------------------------------
 
@@ -153,6 +159,15 @@ class FactExtractor(Protocol):
         ...
 
 
+class PlaceResolver(Protocol):
+    """nlu: where a text (an address, a note, a place name in a territory file) is."""
+
+    def resolve(self, text: str) -> Located:
+        """One division with its code ("浦东" -> 上海市浦东新区 310115), the candidates when the name fits
+        several places equally (朝阳), a country abroad, or nothing."""
+        ...
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware (UTC)."""
@@ -193,13 +208,32 @@ class TeamRepository(Protocol):
     async def count(self) -> int: ...
     async def all(self) -> list[Team]: ...
     async def update(self, team: Team) -> None: ...
+    async def lock(self, team_id: int) -> None:
+        """Holds the team until the unit of work ends, so that changes to its membership happen one
+        at a time (on a database that runs writers at once)."""
+        ...
 
 
 class MemberRepository(Protocol):
     async def add(self, member: Member) -> Member: ...
     async def get(self, member_id: int) -> Member | None: ...
-    async def update(self, member: Member) -> None: ...
-    async def in_team(self, team_id: int, role: Role | None = None) -> list[Member]: ...
+    async def update(self, member: Member) -> None:
+        """Saves the member's own preferences (name, language, timezone, quiet hours, what the next
+        text answers); role and access change only through set_role and set_active."""
+        ...
+
+    async def in_team(self, team_id: int, role: Role | None = None) -> list[Member]:
+        """The team's active members (of one role), by id."""
+        ...
+
+    async def roster(self, team_id: int) -> list[Member]:
+        """Every member of the team, deactivated ones too, by id."""
+        ...
+
+    async def set_role(self, member_id: int, role: Role) -> None: ...
+    async def set_active(self, member_id: int, active: bool, at: datetime) -> bool:
+        """Activates or deactivates (stamped `at`); False when the member already was."""
+        ...
 
 
 class IdentityRepository(Protocol):
@@ -212,6 +246,47 @@ class InviteRepository(Protocol):
     async def add(self, invite: Invite) -> None: ...
     async def get(self, code: str) -> Invite | None: ...
     async def update(self, invite: Invite) -> None: ...
+    async def use(self, code: str, member_id: int, at: datetime) -> bool:
+        """Redeems the invite for `member_id` if it is still open (unused, unrevoked, unexpired):
+        True for exactly one caller."""
+        ...
+
+    async def revoke(self, code: str, by: int | None, at: datetime) -> bool:
+        """Revokes an open invite; False when it was not open."""
+        ...
+
+    async def open_for_team(self, team_id: int, now: datetime) -> list[Invite]:
+        """The team's open invites, oldest first."""
+        ...
+
+    async def revoke_created_by(self, member_id: int, by: int | None, at: datetime) -> list[str]:
+        """Revokes every open invite `member_id` made; their codes."""
+        ...
+
+
+class ClaimRepository(Protocol):
+    """The admin claim code of the installation (one at most)."""
+
+    async def get(self) -> AdminClaim | None: ...
+    async def add(self, claim: AdminClaim) -> None:
+        """Stores the claim; StorageConflict when one exists (another process made it first)."""
+        ...
+
+    async def spend(self, code: str | None, member_id: int, at: datetime) -> bool:
+        """Marks the unused claim used by `member_id` (only if it is `code`, unless None): True for
+        exactly one caller."""
+        ...
+
+
+class OwnershipRepository(Protocol):
+    async def transfer(self, team_id: int, from_id: int, to_id: int) -> Transfer:
+        """Moves every customer, contact and deal of `from_id`, and their open commitments and
+        reminders, to `to_id`."""
+        ...
+
+    async def holdings(self, team_id: int) -> dict[int, Holdings]:
+        """Live customers, open deals and open reminders per member id (members with none left out)."""
+        ...
 
 
 class CustomerRepository(Protocol):
@@ -228,6 +303,13 @@ class ContactRepository(Protocol):
     async def get(self, contact_id: int) -> Contact | None: ...
     async def update(self, contact: Contact, keys: Sequence[LookupKey]) -> None: ...
     async def for_customer(self, customer_id: int) -> list[Contact]: ...
+    async def matching(
+        self, team_id: int, text: str, customer_ids: Sequence[int], owner_id: int | None, limit: int
+    ) -> list[Contact]:
+        """Live contacts whose name, a phone or an e-mail contains `text`: those of `customer_ids`, and
+        those with no customer (only `owner_id`'s, when given), by id."""
+        ...
+
     async def candidates(
         self, team_id: int, keys: Sequence[LookupKey], limit: int
     ) -> list[tuple[Contact, list[LookupKey]]]:
@@ -479,6 +561,148 @@ class DealQueries(Protocol):
     async def customer_names(self, customer_ids: Sequence[int]) -> dict[int, str | None]: ...
 
 
+class LeadRepository(Protocol):
+    """Leads, the public pool and their jobs (crm.leads). Claims are conditional updates: of two
+    callers, exactly one gets rowcount 1."""
+
+    async def add(self, lead: Lead) -> Lead: ...
+    async def get(self, lead_id: int) -> Lead | None: ...
+    async def update(self, lead: Lead) -> None: ...
+    async def by_idempotency_key(self, team_id: int, key: str) -> Lead | None: ...
+    async def by_external_ref(self, team_id: int, ref: str) -> Lead | None: ...
+    async def open_for_customer(self, customer_id: int) -> Lead | None:
+        """The customer's lead that is in the pool or assigned, if any (the latest)."""
+        ...
+
+    async def take(self, lead_id: int, member_id: int, how: str, at: datetime) -> bool:
+        """Assigns a lead still in the pool; False when someone else took it first."""
+        ...
+
+    async def pool(
+        self, team_id: int, scope: PoolScope | None, limit: int, offset: int = 0, oldest_first: bool = False
+    ) -> tuple[list[Lead], int]:
+        """Live leads in the pool that `scope` allows (None: all), newest first, and how many."""
+        ...
+
+    async def team_members(self, team_id: int) -> list[Member]:
+        """Every member of the team, deactivated ones too (not the pool owner)."""
+        ...
+
+    async def loads(
+        self, team_id: int, member_ids: Sequence[int], day_start: datetime, now: datetime
+    ) -> dict[int, MemberLoad]: ...
+    async def lock_member(self, member_id: int) -> None:
+        """Serialises a member's claims (their limits are counted, then a claim is written)."""
+        ...
+
+    async def availability(self, member_ids: Sequence[int]) -> dict[int, Availability]: ...
+    async def set_availability(self, team_id: int, member_id: int, availability: Availability) -> None: ...
+    async def pool_owner(self, team_id: int) -> int | None: ...
+    async def set_pool_owner(self, team_id: int, member_id: int) -> None: ...
+    async def claim_notices(self, now: datetime, lease_until: datetime, limit: int) -> list[Lead]: ...
+    async def settle_notice(self, lead_id: int, lease_until: datetime) -> bool: ...
+    async def claim_alerts(self, now: datetime, lease_until: datetime, limit: int) -> list[Lead]: ...
+    async def settle_alert(
+        self, lead_id: int, lease_until: datetime, stage: int, next_due: datetime | None
+    ) -> bool: ...
+    async def next_job_at(self) -> datetime | None:
+        """When a notice or alert can next be claimed."""
+        ...
+
+    async def claim_run(self, team_id: int, day: date, kind: str, now: datetime) -> bool:
+        """Takes the team's daily `kind` run of `day`: True for exactly one caller."""
+        ...
+
+    async def reclaim_candidates(self, team_id: int, pool_owner_id: int | None) -> list[ReclaimCandidate]: ...
+    async def reclaim_marks(self, deal_id: int) -> tuple[int, datetime | None, datetime | None] | None:
+        """(owner id, extended at, warned for) of a deal's reclaim bookkeeping."""
+        ...
+
+    async def set_reclaim_marks(
+        self, deal_id: int, owner_id: int, extended_at: datetime | None, warned_for: datetime | None
+    ) -> None: ...
+    async def summary(self, team_id: int, since: datetime, until: datetime, shown: int) -> PoolSummary: ...
+
+
+# --- history and data health ----------------------------------------------------------------------
+
+
+class HistoryQueries(Protocol):
+    """Reads of the audit log and the field journal for histories (crm.history)."""
+
+    async def operations(
+        self,
+        team_id: int,
+        *,
+        customer_id: int | None = None,
+        record: tuple[str, int] | None = None,
+        actor_id: int | None = None,
+        since: datetime | None = None,
+        before: int | None = None,
+        after: int | None = None,
+        limit: int,
+    ) -> list[AuditEntry]:
+        """The team's audit entries, newest first: those touching a customer with its contacts and
+        deals (by journal rows or target) and its interactions (by target), or one record, by one
+        actor, made at or after `since`.
+        `before` and `after` are entry ids to page from: the `limit` entries just older than
+        `before`, or just newer than `after` (still newest first)."""
+        ...
+
+    async def changes(self, audit_ids: Sequence[int]) -> list[FieldChange]:
+        """The journal rows of these operations, in the order they were made."""
+        ...
+
+    async def family(self, customer_id: int) -> set[tuple[str, int]]:
+        """The customer and the contacts and deals that belong to it now, in any state."""
+        ...
+
+
+class DataHealthQueries(Protocol):
+    """The figures of crm.data_health, computed by the database for a whole team at once."""
+
+    async def figures(self, team_id: int, now: datetime, owner_id: int | None = None) -> dict[int, Figures]:
+        """Each owner's figures (of one owner, with `owner_id`); owners with no records are absent."""
+        ...
+
+    async def examples(
+        self, team_id: int, owner_id: int, now: datetime, kinds: Sequence[GapKind], limit: int
+    ) -> dict[GapKind, list[Example]]:
+        """Up to `limit` records of each gap of one owner's, the oldest first."""
+        ...
+
+
+class NudgeRepository(Protocol):
+    """The weekly nudge's bookkeeping: one row per member and week, claimed with a lease."""
+
+    async def claim(
+        self, team_id: int, member_id: int, week: date, now: datetime, lease_until: datetime
+    ) -> bool:
+        """Takes the member's nudge of `week` until `lease_until`: True for exactly one caller. A
+        claim whose lease ran out, or a failed one whose pause is over, may be taken again a few
+        times."""
+        ...
+
+    async def settle(
+        self,
+        member_id: int,
+        week: date,
+        lease_until: datetime,
+        status: NudgeStatus,
+        at: datetime,
+        retry_at: datetime | None = None,
+    ) -> bool:
+        """Settles a claim still held (`lease_until` is its lease): delivered, skipped, or failed and
+        claimable again from `retry_at`. False when the claim was lost meanwhile."""
+        ...
+
+    async def settled(self, team_id: int, weeks: Sequence[date], now: datetime) -> set[tuple[int, date]]:
+        """(member, week) pairs of `weeks` that nobody may claim now: done, held, pausing or given up."""
+        ...
+
+    async def status(self, member_id: int, week: date) -> tuple[NudgeStatus, int] | None: ...
+
+
 class LinkCodeRepository(Protocol):
     async def add(self, link: LinkCode) -> None: ...
     async def get(self, code: str) -> LinkCode | None: ...
@@ -539,6 +763,18 @@ class UnitOfWork(Protocol):
     def expiring_keys(self) -> ExpiringKeys: ...
     @property
     def menus(self) -> MenuRepository: ...
+    @property
+    def claims(self) -> ClaimRepository: ...
+    @property
+    def ownership(self) -> OwnershipRepository: ...
+    @property
+    def leads(self) -> LeadRepository: ...
+    @property
+    def history(self) -> HistoryQueries: ...
+    @property
+    def data_health(self) -> DataHealthQueries: ...
+    @property
+    def nudges(self) -> NudgeRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(

@@ -1,5 +1,5 @@
 """Run the accuracy evaluations: every evals/eval_*.py in name order, or those named (`python -m evals
-cards`).
+cards`; `python -m evals speech --ablation` passes the option on).
 
 Each evaluation runs in a process of its own and prints Markdown (headings and tables) on stdout; what
 they print is shown as it comes and, after a full run, written to docs/accuracy.md. Accuracy on real
@@ -44,8 +44,11 @@ def _machine() -> str:
 
 
 def main(argv: list[str]) -> None:
+    # Options (`--ablation`) go to every evaluation run; the other arguments name evaluations.
+    options = [a for a in argv if a.startswith("--")]
+    names = [a for a in argv if not a.startswith("--")]
     available = sorted(p.stem for p in Path(__file__).parent.glob("eval_*.py"))
-    wanted = [a if a.startswith("eval_") else f"eval_{a}" for a in argv] or available
+    wanted = [a if a.startswith("eval_") else f"eval_{a}" for a in names] or available
     unknown = sorted(set(wanted) - set(available))
     if unknown:
         raise SystemExit(f"unknown evaluation(s): {', '.join(unknown)}; available: {', '.join(available)}")
@@ -54,7 +57,7 @@ def main(argv: list[str]) -> None:
     for name in wanted:
         print(f"\n=== {name} ===", flush=True)
         proc = subprocess.Popen(
-            [sys.executable, "-c", f"import evals.{name} as e; e.main()"],
+            [sys.executable, "-c", f"import evals.{name} as e; e.main()", *options],
             stdout=subprocess.PIPE,
             text=True,
             cwd=ROOT,
@@ -67,7 +70,7 @@ def main(argv: list[str]) -> None:
         if proc.wait() != 0:
             failed.append(name)
         sections.append("".join(out).strip())
-    if not argv and not failed:
+    if not names and not failed:
         date = datetime.now(UTC).strftime("%Y-%m-%d")
         REPORT.write_text(HEADER.format(date=date, machine=_machine()) + "\n" + "\n\n".join(sections) + "\n")
         print(f"\nwritten: {REPORT.relative_to(ROOT)}")

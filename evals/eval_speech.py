@@ -3,9 +3,10 @@ openai-whisper greedy and `transcribe()` with its command-line defaults, on the 
 
 Real recordings (the development set's speech/) and synthetic ones (espeak-ng clips of tests/data/audio
 and a long note spoken from tests/data/audio/zh_sentences.txt) are scored and printed apart, and notes
-of 10 s and more get a table of their own. `python -m evals speech` runs it; `--ablation` (or
-CHATCRM_EVAL_SPEECH_ABLATION=1) adds the decoder options one at a time (prompt, float32 decoder, beam
-search, temperature fallback, VAD).
+of 10 s and more get columns of their own. `python -m evals speech` runs it; CHATCRM_EVAL_SPEECH_ABLATION=1
+(or `python -m evals.eval_speech --ablation`) adds the decoder options one at a time (prompt, int8 decoder,
+beam search, beam rescue, temperature fallback, collapse checks, VAD, previous-text conditioning), and
+CHATCRM_EVAL_SPEECH_ENGINES="name;name" runs only the engines named. Figures: bench/data/README.md.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.common import ROOT, devset, edit_distance, normalise, table, words
+from speech.audio import probe_duration
 
 CHECKPOINT = Path(os.environ.get("CHATCRM_WHISPER_MODEL", ROOT / "models" / "whisper-base.pt"))
 AUDIO = ROOT / "tests" / "data" / "audio"
@@ -105,17 +107,9 @@ def joined_clip(clips: Sequence[Clip], workdir: Path) -> Clip:
         check=True,
     )  # fmt: skip
     reference = "。".join(c.reference for c in short)
-    return Clip("zh_joined_short_clips", out, "zh", _seconds(out), reference, real=True, joined=True)
-
-
-def _seconds(path: Path) -> float:
-    out = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
-        check=True,
-        capture_output=True,
-        text=True,
+    return Clip(
+        "zh_joined_short_clips", out, "zh", probe_duration(out) or 0.0, reference, real=True, joined=True
     )
-    return float(out.stdout)
 
 
 def _espeak(sentences: Sequence[str], out: Path) -> None:
@@ -145,7 +139,7 @@ def synthetic_clips(workdir: Path) -> list[Clip]:
             p.stem,
             p,
             p.stem[:2],
-            _seconds(p),
+            probe_duration(p) or 0.0,
             p.with_suffix(".txt").read_text("utf-8").strip(),
             real=False,
         )
@@ -156,7 +150,7 @@ def synthetic_clips(workdir: Path) -> list[Clip]:
     for name, chosen in (("zh_espeak_note_a", sentences[:8]), ("zh_espeak_note_b", sentences[8:20])):
         path = workdir / f"{name}.ogg"
         _espeak(chosen, path)
-        clips.append(Clip(name, path, "zh", _seconds(path), "".join(chosen), real=False))
+        clips.append(Clip(name, path, "zh", probe_duration(path) or 0.0, "".join(chosen), real=False))
     return clips
 
 
@@ -261,7 +255,14 @@ def _openai(kind: str) -> Callable[[], Callable[[Clip], str]]:
 
 def engines(ablation: bool) -> list[Engine]:
     listed = [
-        Engine("ours", "chatcrm's decoder as configured by default (speech.WhisperTranscriber)", _ours()),
+        Engine(
+            "ours",
+            "chatcrm's decoder as configured by default (speech.WhisperTranscriber): Whisper's sequential "
+            "loop with timestamps and the previous text as prompt, float32, greedy; a window that loops, "
+            "holds too little text or is a guess decoded again with beam 5, then at temperatures 0.2 … 1.0; "
+            "VAD on silences of 3 s and more",
+            _ours(),
+        ),
         Engine(
             "whisper greedy",
             "openai-whisper transcribe(temperature=0): greedy, no fallback, float32",
@@ -275,18 +276,20 @@ def engines(ablation: bool) -> list[Engine]:
     ]
     if ablation:
         listed += [
-            Engine("previous", "the earlier settings (CRM prompt, no VAD, one retry at 0.4 for gzip-ratio "
-                   "or log-probability failures) on today's log-mel front end",
-                   _ours(prompted=True, use_prompt=True, vad=False, fallback=(0.4,), best_of=1,
-                         detect_collapse=False)),
             Engine("+ CRM prompt", "ours, with a CRM prompt of names the note does not say",
                    _ours(prompted=True, use_prompt=True)),
-            Engine("float32 decoder", "ours, decoder not quantized", _ours(quantize=False)),
-            Engine("beam 5", "ours, beam search of 5 at temperature 0", _ours(beam_size=5)),
-            Engine("no fallback", "ours, greedy only", _ours(fallback=())),
+            Engine("int8 decoder", "ours, decoder Linear layers and logits in int8", _ours(quantize=True)),
+            Engine("beam 5", "ours, beam search of 5 on every window", _ours(beam_size=5)),
+            Engine("no beam rescue", "ours, a failed window goes straight to the temperatures, as in "
+                   "transcribe()", _ours(rescue_beam=None)),
+            Engine("no fallback", "ours, greedy only", _ours(rescue_beam=None, fallback=())),
+            Engine("Whisper's checks", "ours, windows decoded again only on Whisper's gzip-ratio and "
+                   "log-probability checks (no loop or too-little-text check)", _ours(detect_collapse=False)),
             Engine("no VAD", "ours without the VAD (Whisper's no-speech probability only)", _ours(vad=False)),
-            Engine("conditioned", "ours, windows one by one, each prompted with the text before it",
-                   _ours(condition=True)),
+            Engine("VAD ≥ 1.5 s", "ours, the VAD removing silences of 1.5 s and more",
+                   _ours(vad_silence=1.5)),
+            Engine("unconditioned", "ours, each window without the text before it as prompt",
+                   _ours(condition=False)),
         ]  # fmt: skip
     return listed
 
@@ -309,45 +312,47 @@ def _rate(value: float) -> str:
     return "-" if math.isnan(value) else f"{value:.3f}"
 
 
+def _long(clip: Clip) -> bool:
+    return clip.seconds >= LONG_SECONDS
+
+
 def summary(engines_: Sequence[Engine], clips: Sequence[Clip]) -> str:
+    """Totals per engine: normalised error rates first (the headline), raw ones beside, then speed."""
     files = [c for c in clips if not c.joined]
-    long_clips = [c for c in clips if c.seconds >= LONG_SECONDS and c.language == "zh"]
+    long_clips = [c for c in clips if _long(c)]
     rows = []
     for engine in engines_:
-        zh, zh_num, en_raw, en_norm, zh_long = Score(), Score(), Score(), Score(), Score()
-        for clip in files:
+        scores = {key: Score() for key in ("zh", "zh long", "en", "en long", "zh raw", "en raw")}
+        for clip in clips:
             hyp = engine.results[clip.name].text
-            if clip.language == "zh":
-                zh.add(*errors(clip, hyp, normalised=False))
-                zh_num.add(*errors(clip, hyp, normalised=True))
-            else:
-                en_raw.add(*errors(clip, hyp, normalised=False))
-                en_norm.add(*errors(clip, hyp, normalised=True))
-        for clip in long_clips:
-            zh_long.add(*errors(clip, engine.results[clip.name].text, normalised=False))
-        audio = sum(c.seconds for c in files)
-        wall = sum(engine.results[c.name].wall for c in files)
-        cpu = sum(engine.results[c.name].cpu for c in files)
-        long_audio = sum(c.seconds for c in long_clips)
-        long_wall = sum(engine.results[c.name].wall for c in long_clips)
+            normalised = errors(clip, hyp, normalised=True)
+            if _long(clip):
+                scores[f"{clip.language} long"].add(*normalised)
+            if not clip.joined:
+                scores[clip.language].add(*normalised)
+                scores[f"{clip.language} raw"].add(*errors(clip, hyp, normalised=False))
         rows.append(
             [
                 engine.name,
-                _rate(zh.rate),
-                _rate(zh_num.rate),
-                _rate(en_raw.rate),
-                _rate(en_norm.rate),
-                _rate(zh_long.rate),
-                f"{long_wall / long_audio:.3f}" if long_audio else "-",
-                f"{wall / audio:.3f}",
-                f"{cpu / audio:.3f}",
+                *(_rate(scores[key].rate) for key in ("zh", "zh long", "en", "en long", "zh raw", "en raw")),
+                _per_audio_second(engine, long_clips, wall=True),
+                _per_audio_second(engine, long_clips, wall=False),
+                _per_audio_second(engine, files, wall=True),
+                _per_audio_second(engine, files, wall=False),
             ]
         )
+    long = f"≥{LONG_SECONDS:.0f} s"
     header = [
-        "engine", "zh CER", "zh CER (cn2an)", "en WER raw", "en WER norm",
-        f"zh CER ≥{LONG_SECONDS:.0f} s", f"RTF ≥{LONG_SECONDS:.0f} s", "RTF all", "CPU s / audio s",
+        "engine", "zh CER", f"zh CER {long}", "en WER", f"en WER {long}", "zh CER raw", "en WER raw",
+        f"RTF {long}", f"CPU s / audio s {long}", "RTF all", "CPU s / audio s",
     ]  # fmt: skip
     return table(header, rows)
+
+
+def _per_audio_second(engine: Engine, clips: Sequence[Clip], *, wall: bool) -> str:
+    audio = sum(c.seconds for c in clips)
+    spent = sum(engine.results[c.name].wall if wall else engine.results[c.name].cpu for c in clips)
+    return f"{spent / audio:.3f}" if audio else "-"
 
 
 def per_clip(engines_: Sequence[Engine], clips: Sequence[Clip]) -> str:
@@ -355,7 +360,7 @@ def per_clip(engines_: Sequence[Engine], clips: Sequence[Clip]) -> str:
     for clip in clips:
         row: list[object] = [clip.name, f"{clip.seconds:.1f}", "CER" if clip.language == "zh" else "WER"]
         for engine in engines_:
-            errs, length = errors(clip, engine.results[clip.name].text, normalised=clip.language == "en")
+            errs, length = errors(clip, engine.results[clip.name].text, normalised=True)
             row.append(f"{errs / max(1, length):.2f}")
         rows.append(row)
     return table(["clip", "s", "", *(e.name for e in engines_)], rows)
@@ -388,11 +393,14 @@ def main() -> None:
     print("## Speech to text\n")
     print(
         "Whisper base (multilingual), CPU, "
-        f"{THREADS} threads. CER over characters after OpenCC t2s, punctuation and width normalised "
-        "(cn2an: Arabic numerals written in Chinese on both sides). WER raw: case-folded words; norm: "
-        "Whisper's EnglishTextNormalizer with digits one token each (the references spell digits as "
-        "words). Totals are errors over reference length across clips. RTF = wall seconds / audio "
-        "seconds on a shared 2-core machine; CPU s / audio s counts both threads.\n"
+        f"{THREADS} threads. Error rates are normalised (the headline): CER over characters after OpenCC "
+        "t2s with punctuation and width normalised and Arabic numerals written in Chinese on both sides "
+        "(cn2an), so that 6月 and 六月 count the same; WER after Whisper's EnglishTextNormalizer with "
+        "digits one token each (the references spell digits as words). The raw columns skip the numeral "
+        "step (CER) or compare case-folded words (WER). Totals are errors over reference length across "
+        f"clips; the joined note counts only in the ≥{LONG_SECONDS:.0f} s columns. RTF = wall seconds / "
+        "audio seconds (one run per clip, on a shared 2-core machine: compare within a run); CPU s / "
+        "audio s counts both threads.\n"
     )
     for engine in listed:
         print(f"- **{engine.name}**: {engine.what}")

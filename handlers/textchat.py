@@ -72,9 +72,11 @@ class Menus:
 class TextConversation:
     """Answers one text message on a text-only channel with the text to send back."""
 
-    def __init__(self, app: App, invite_template: str, channel: Channel) -> None:
+    def __init__(self, app: App, invite_template: str, channel: Channel, *, on_server: bool = False) -> None:
         self.app = app
         self.invite_template = invite_template
+        # The console: its user sits at the server, so they found a fresh team without the claim code.
+        self.on_server = on_server
         self.menus = Menus(app, channel)
 
     async def handle(self, who: Newcomer, text: str, key: str | None = None) -> str:
@@ -96,7 +98,8 @@ class TextConversation:
         if member is None:
             lang = Lang.from_code(who.language_code)
             if command is not None and command.name == "start":
-                reply = await guarded(self.app, lang, self.app.start(who, command.args or None), retry=retry)
+                start = self.app.start(who, command.args or None, on_server=self.on_server)
+                reply = await guarded(self.app, lang, start, retry=retry)
             elif command is not None and command.name == "link" and command.args:
                 reply = await guarded(self.app, lang, self.app.redeem_link(who, command.args), retry=retry)
             else:

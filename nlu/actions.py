@@ -55,7 +55,9 @@ _MEETING = re.compile(
     r"(?:来|去|过来|过去|上来)[^,，。!！?？]{0,6}找(?:你|您|我)|打给(?:他|她|你|您|我)|回电|谈下|谈一下|谈谈|聊下|聊吧|"
     r"(?:过去|过来|去|来)[^,，。!！?？]{0,6}一趟|到[^,，。!！?？]{1,10}来|启动会|交流会|研讨会|沟通会|推进会|汇报会|"
     r"(?<![A-Za-z])(?:walk\s*-?\s*through|talk|chat|reconvene|regroup|touch\s+base|follow[\s-]up\s+(?:call|meeting)|want\s+to\s+see|see\s+the\s+\w+\s+(?:module|demo|product)|walk\s+(?:us|me)\s+through|are\s+you\s+free|you\s+free|be\s+free|i'?m\s+free|available\s+(?:on|for|at))(?![A-Za-z])|"
-    r"(?<![A-Za-z])(?:meet(?:ing)?|call|demo|visit|presentation|catch\s+up|sync|zoom|teams|lunch|dinner|coffee)(?![A-Za-z])",
+    r"地点|讨论|商谈|洽谈|坐坐|打我(?:的)?(?:电话|手机)|当面|面对面|对一下|过一下|线上聊|线上会议|网上聊|"
+    r"(?<![A-Za-z])(?:meet(?:ing)?|call|demo|visit|presentation|catch\s+up|sync|zoom|teams|lunch|dinner|coffee|"
+    r"connect|conference|present|come\s+(?:to|over|by)|drop\s+by|hop\s+on)(?![A-Za-z])",
     re.IGNORECASE,
 )
 # "方不方便" asks; "不方便" declines.
@@ -69,7 +71,8 @@ _TIMELINE = re.compile(
     r"试点|试用|选型|采购(?!总监|经理|部|主管|员|专员|中心|负责人|工程师|助理|的)|到位|完成|开始用|切换|要定|敲定|决定|决标|签好|签完|送到|到货|用上|能用|投产|装好|装完|安装|开标|定标|评标|中标|要换|换掉|更换|替换|换成|(?<=前)签|签(?=了|吧|$)|"
     r"(?<![A-Za-z])(?:finali[sz]e|live|decided?|tender(?:ing)?|award)(?![A-Za-z])|"
     r"\bgo(?:ing)?[\s-]live\b|\blaunch\b|\bdeploy|\broll[\s-]?out\b|\bdeliver|\bsign\b|\bpurchase\b|\bdecide\b|"
-    r"\bdecision\b|\bimplement|\bkick[\s-]?off\b|\bstart\s+using\b|\bprocure",
+    r"\bdecision\b|\bimplement|\bkick[\s-]?off\b|\bstart\s+using\b|\bprocure|\bfinish(?:ed)?\b|"
+    r"\bcomplet(?:e|ed|ion)\b|\bmigrat|完工|竣工|投用|正式(?:使)?用|启用|做完|标书|挂网",
     re.IGNORECASE,
 )
 # "现在的系统", "currently": the present, not when a milestone falls.

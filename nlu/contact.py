@@ -46,7 +46,7 @@ _HAN = "\u4e00-\u9fff"
 _HAN_RE = re.compile(f"[{_HAN}]")
 _DEPT_ZH = (
     rf"(?:{people.DEPTS}|行政|人资|资讯|电教|教务|后勤|储运|品牌|信息中心|技术中心|设备|生产|质量|营运|物流|总务|业务|"
-    r"营业|行销|企划|专案|实验室|教学|培训中心|培训|市场部|直播|电商|仓储|安全|环保|工艺|计划|财会)"
+    r"营业|行销|企划|专案|实验室|教学|培训中心|培训|市场部|直播|电商|仓储|安全|环保|工艺|计划|财会|总经理办公|总裁办公)"
 )
 _TITLE_ROLE = (
     r"助理|秘书|顾问|专员|组长|副理|协理|课长|院长|老板娘|老板|高级采购|采购|运营|行政|企划|总监|主任|HRD|HR|"
@@ -79,13 +79,17 @@ _EN_DEPT = (
     r"Facilities|Security|Legal|Compliance|Growth|Design|Research|Strategy|Business\s+Development|Partnerships"
 )
 EN_TITLE = (
-    rf"(?:(?:(?:{_EN_MODIFIER})\s+){{0,3}}(?:{_EN_ROLE})(?:\s+(?:of|for)\s+(?:{_EN_DEPT}))?"
+    rf"(?:(?:(?:{_EN_MODIFIER})\s+){{0,3}}(?:{_EN_ROLE})"
+    rf"(?:\s+(?:of|for)\s+(?:{_EN_DEPT}|[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?(?=\s*(?:$|[,|\n]))))?"
+    rf"|(?:{_EN_ROLE})\s*[-–]\s*(?:{_EN_DEPT})"
     rf"|C[EFTOIM]O|GM|HRD|MD|VP(?:\s+(?:of\s+)?(?:{_EN_DEPT}))?|Chief\s+\w+\s+Officer)"
 )
 _EN_TITLE_RE = re.compile(rf"(?i:{EN_TITLE})")
 _EN_TITLE_WORDS = re.compile(rf"(?i:\b(?:{EN_TITLE})\b)")
 _EN_WORD = r"[A-ZÀ-Þ](?:['’][A-ZÀ-Þ])?[a-zß-ÿ]+(?:[A-ZÀ-Þ][a-zß-ÿ]+)?(?:-[A-ZÀ-Þ]?[a-zß-ÿ]+)?(?![\w'’])"
-_EN_NAME = rf"{_EN_WORD}(?:\s+(?:{_EN_WORD}|[A-Z]\.|(?:Al|El)-[A-Z][a-z]+)){{0,2}}"
+_EN_PARTICLE = r"(?:de|van|von|der|den|da|di|du|del|della|dos|das|le|la|bin|binti|al)"
+# "Sanne de Vries", "Ana da Silva": a particle before a capitalised part of the name belongs to it.
+_EN_NAME = rf"{_EN_WORD}(?:\s+(?:{_EN_PARTICLE}\s+)?(?:{_EN_WORD}|[A-Z]\.|(?:Al|El)-[A-Z][a-z]+)){{0,2}}"
 _EN_HONORIFIC = r"(?:Mr|Ms|Mrs|Miss|Dr|Prof)\.?"
 # Words after "im" that are not a name written in lower case ("im looking for…").
 _LOWER_NOT_NAME = (
@@ -110,7 +114,8 @@ _EN_NOT_NAME = frozenset(
     )
 )  # fmt: skip
 _GREETING = (
-    r"(?:(?:hi|hey|hello|hiya|good\s+(?:morning|afternoon|evening)|morning|ciao|dear|greetings|salaam)"
+    r"(?:(?:hi|hey|hello|hiya|howdy|g['’]?day|good\s+(?:morning|afternoon|evening)|morning|ciao|dear|greetings|"
+    r"salaam|bonjour|hallo|namaste)"
     r"(?:\s+there)?\b[\s!,.~-]*)*"
 )
 
@@ -140,7 +145,7 @@ _NAME_VALUE_END = re.compile(r"[,，;；。]|\s{2,}|电话|手机|tel|phone|mobi
 
 # Self-introductions.
 _ZH_INTRO = re.compile(
-    r"(?:我是|我叫|我系|本人是?|我这边是|鄙人|在下)\s*(?:(?P<org>(?:[^\s,，。!！?？的我]|(?<=[A-Za-z.])\s(?=[A-Za-z])){2,30}?)\s*的\s*)?"
+    r"(?:我是|我叫|我系|俺是|俺叫|本人是?|我这边是|鄙人|在下)\s*(?:(?P<org>(?:[^\s,，。!！?？的我]|(?<=[A-Za-z.])\s(?=[A-Za-z])){2,30}?)\s*的\s*)?"
     rf"(?:(?P<dept>{_DEPT_ZH})(?P<unit>部|中心|处|科|室)?的\s*)?"
     rf"(?P<title>(?:集团|公司|总部|分公司|工厂|厂里|事业部|区域)?{_TITLE_ZH}|(?i:{EN_TITLE})(?![A-Za-z]))?\s*"
 )
@@ -167,12 +172,13 @@ _ZH_AFTER_NAME_TITLE = re.compile(
     rf"(?:(?P<dept>{_DEPT_ZH})(?:(?P<unit>部|中心|处|科|室)的?|的))?\s*(?P<title>{_TITLE_ZH}|(?i:{EN_TITLE})(?![A-Za-z]))?"
 )
 _ZH_DOES = re.compile(
-    rf"(?:我|^|[,，])(?:(?![他她])[^,，。!！?？]){{0,16}}?(?:做|当|任|担任)(?:的是)?\s*"
+    rf"(?:我|^|[,，])(?:(?![他她])[^,，。!！?？]){{0,30}}?(?:做|当|任|担任)(?:的是)?\s*"
     rf"(?P<title>{people.TITLE_ZH}|(?i:{EN_TITLE})(?![A-Za-z]))"
 )
 _ZH_WORKS_IN = re.compile(
     rf"负责(?P<dept>[{_HAN}]{{0,4}}?(?:{_DEPT_ZH}|信息化|数字化))(?:这块|方面|工作|的|$|[,，。\s])|"
-    rf"我是(?P<dept2>{_DEPT_ZH})(?P<unit>部|中心|处|科|室)?的(?![{_HAN}])"
+    rf"我是(?P<dept2>{_DEPT_ZH})(?P<unit>部|中心|处|科|室)?的(?![{_HAN}])|"
+    rf"(?:^|[,，\s]|我)管(?P<dept3>{_DEPT_ZH}|财务|账)的"
 )
 _EN_INTRO = re.compile(
     rf"\b(?i:I'm|I am|this is|it's|its|it is|my name is|my name's|name's|im)\s+(?:{_EN_HONORIFIC}\s+)?"
@@ -184,7 +190,8 @@ _EN_HERE = re.compile(
     rf"\s*,\s*(?=(?:the\s+)?(?i:{EN_TITLE})\b))"
 )
 _EN_SELF_TITLE = re.compile(
-    rf"\b(?:I'm|I am|i'm|im)\s+(?:the\s+|an?\s+|their\s+|our\s+)?(?P<title>{EN_TITLE})\b"
+    rf"\b(?:I'm|I am|i'm|im)\s+(?:working\s+as\s+|serving\s+as\s+)?(?:the\s+|an?\s+|their\s+|our\s+)?"
+    rf"(?P<title>{EN_TITLE})\b"
     r"(?:\s+(?:at|of|for|with|@)\s+)?",
     re.IGNORECASE,
 )
@@ -207,7 +214,8 @@ _ORG_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _SIGN_OFF = re.compile(
-    r"^(?:best(?:\s+regards)?|kind\s+regards|regards|warm\s+regards|many\s+thanks|thanks|thank\s+you|cheers|"
+    r"^(?:best(?:\s+regards|\s+wishes)?|kind\s+regards|regards|warm\s+regards|with\s+regards|many\s+thanks|"
+    r"thanks\s*(?:&|and)\s*regards|thanks|thank\s+you|cheers|"
     r"sincerely|yours(?:\s+sincerely|\s+faithfully)?|祝好|此致|敬礼|谢谢|顺祝商祺|顺颂商祺|--+|—+|-{2,}|_{3,})"
     r"[\s,.!！,]*$",
     re.IGNORECASE,
@@ -231,8 +239,12 @@ _ZH_ORG_SAID = re.compile(
     r"(?=[「」“”\"'\s,，。!！?？]|$)"
 )
 # "我们公司是苏州的，和顺电气": the name after the description.
+# "喺銅鑼灣開緊兩間美容院，Glow Beauty": a business described, then its Latin name.
+_LATIN_AFTER_BUSINESS = re.compile(
+    r"(?:店|院|公司|工作室|诊所|餐厅|中心|馆|行)[,，]\s*(?P<org>[A-Z][\w&'’.-]*(?:\s+[A-Z][\w&'’.-]*){0,3})"
+)
 _APPOSED_ORG = re.compile(
-    r"(?:公司是|我们是|我们这边是)[^,，。]{1,8}的[,，]\s*(?P<org>[^\s,，。!！?？]{2,20})(?=[,，。!！?？\s]|$)"
+    r"(?:公司是|我们是|我们这边是)[^,，。]{1,12}(?:的|公司|店|厂)[,，]\s*(?P<org>[^\s,，。!！?？]{2,20})(?=[,，。!！?？\s]|$)"
 )
 # "重庆小龙坎食品的陶", "华为的张伟": who someone is, by their company.
 _ORG_OF_PERSON = re.compile(rf"(?P<org>[^\s,，。的]{{2,20}})的(?P<who>[{_HAN}]{{1,3}})")
@@ -272,9 +284,18 @@ _EN_NAME_LIST = re.compile(
 )
 _EN_TITLE_NAME_END = re.compile(rf"(?P<title>(?i:{EN_TITLE}))\s*,\s*(?P<name>{_EN_NAME})\s*$")
 _EN_ORG_SAID = re.compile(
-    r"(?i:\b(?:from|at|with|@)\s+(?:the\s+[\w ]{1,30}?\s+office\s+of\s+)?|@\s*|\bwe\s*\(|\bwe\s+are\s+|"
+    r"(?i:\b(?:from|at|with|@|on\s+behalf\s+of|representing)\s+(?:the\s+[\w ]{1,30}?\s+office\s+of\s+)?|@\s*|"
+    r"\bwe\s*\(|\bwe\s+are\s+|"
     r"\bwe['’]re\s+|\bcompany\s+(?:is|name\s+is)\s+|\bcompany\s+name\s+是\s*|公司叫\s*|来自\s*|我们是\s*)"
     + _EN_ORG
+)
+# "this is Jessica from 安徽华源医药, 采购部", "I'm Kevin from 海联跨境 OceanLink".
+_EN_FROM_HAN = re.compile(
+    r"\b(?:from|at|with)\s+(?P<org>[\u4e00-\u9fff]{2,16})(?=[\s,，.。!！]|$)", re.IGNORECASE
+)
+# India's formal letters: "I, K. Srinivasan, Deputy General Manager (IT) of Chennai Metro Water Supply Board".
+_EN_I_COMMA = re.compile(
+    rf"\bI,\s*(?P<name>(?:[A-Z]\.\s*){{1,3}}{_EN_WORD}|{_EN_NAME}),\s*(?P<title>[^,]{{3,60}}?)\s+(?:of|at)\s+{_EN_ORG}"
 )
 _EN_ORG_LOWER = re.compile(r"\bfrom\s+(?P<org>[a-z]+(?:\s+[a-z]+){0,2})(?=[.,!]|\s+(?:here|we|and)\b|$)")
 _ORG_TRAIL = re.compile(
@@ -283,8 +304,9 @@ _ORG_TRAIL = re.compile(
 )
 _NOT_ORG_ZH = re.compile(
     rf"^(?:做|搞|从事|一家|一个|这|那|在|你|我|他|她|贵|本|咱|朋友|客户|老板|领导|新来|刚来|上次|[{_HAN}]?[总工]$)|"
-    r"^(?:总院|分院|总部|本部|分公司|总公司|集团总部|门店|工厂|厂里|公司)$|聊|说|展会|和你|跟你|"
-    r"[吗呢吧啊呀哦嗯了想要需]|的$|公司$|^(?:先生|女士|小姐)$"
+    r"^(?:总院|分院|总部|本部|分公司|总公司|集团总部|门店|工厂|厂里|公司)$|聊[了过天]|说[了过话的]|展会|和你|跟你|"
+    r"[吗呢吧啊呀哦嗯了想要需]|的$|公司$|^(?:先生|女士|小姐)$|门口|附近|旁边|楼下|对面|出差|"
+    r"^[一二两三四五六七八九十百几\d]+[家个间所座台]|^一?趟"
 )
 # Places of Hong Kong and Taiwan that jionlp's gazetteer lacks, for "葵涌的…", "台中的…".
 _LOCAL_PLACE = re.compile(
@@ -300,7 +322,7 @@ _GENERIC_SPEAKER = re.compile(
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d★☆♥♡✿❀]")
 # Group roles in display names: "群主-刘".
 _LABEL_ROLES = frozenset(("群主", "管理员", "群管", "admin", "Admin"))
-_LABEL_PARTS = re.compile(r"[()\[\]（）【】<>《》|/,，·•]|(?<=\S)\s*[-—–]\s*|\s+")
+_LABEL_PARTS = re.compile(r"[()\[\]（）【】<>《》|/,，·•@]|(?<=\S)\s*[-—–]\s*|\s+")
 _LABEL_NOISE = re.compile(r"^(?:[A-Z]\.?|[A-Z]?\d{1,4}\.?|[^\w]+)$")
 _SURNAME_ONLY_POLITE = re.compile(rf"^(?P<surname>[{_HAN}]{{1,2}})(?:生|太|先生|女士|小姐|太太|sir)$")
 # How the rep speaks of their own company in a dictated note.
@@ -357,7 +379,9 @@ def find(
         own_words = notes_by_rep and m.side is Side.NARRATOR
         if not own_words:
             _intro_zh(text, i, m, found, asked=asked)
+            _intro_title_name(text, i, m, found)
             _intro_en(text, i, m, found)
+        _apposed(text, i, m, found)
         _brackets(text, i, m, found)
         _orgs_said(_OUR_COMPANY.sub(" ", text) if own_words else text, i, m, found)
     _note_mentions(dialogue, mentions, found)
@@ -415,7 +439,7 @@ def _ends_name(after: str) -> bool:
     return bool(
         re.match(
             rf"(?:{_TITLE_ZH}|的|是|在|说|和|跟|也|都|就|负责|这边|那边|先生|女士|小姐|总|经理|工|老师|全名|"
-            r"电话|手机|微信|邮箱|[,，。.!！?？、:：;；()（）\s])",
+            r"电话|手机|微信|邮箱|啊|呀|哈|啦|呢|哦|嘛|吧|我|[,，。.!！?？、:：;；()（）\s])",
             after,
         )
     )
@@ -434,6 +458,9 @@ def en_name_at(text: str, position: int) -> str | None:
 
 
 def _is_honorific(value: str) -> bool:
+    polite = re.fullmatch(rf"(?P<s>[{_HAN}]{{1,2}}?)(?:店长|校长|课长|处长|园长|馆长)", value)
+    if polite and names.surname_length(polite["s"]) == len(polite["s"]):
+        return True  # 王店长; not 资讯课长
     return bool(
         people.is_honorific(value)
         or _SURNAME_ONLY_POLITE.match(value)
@@ -644,7 +671,7 @@ def _intro_zh(text: str, order: int, message: Message, found: _Found, *, asked: 
         ):
             title = between
         dept = m["dept"]
-        org = m["org"]
+        org = _without_determiner(m["org"]) if m["org"] else None
         unit = m["unit"]
         if org and re.fullmatch(rf"{_DEPT_ZH}(?:部|中心|处|科|室)?", org):
             dept, unit, org = org, None, None
@@ -668,6 +695,13 @@ def _intro_zh(text: str, order: int, message: Message, found: _Found, *, asked: 
         if title:
             title = re.sub(r"^(?:集团|公司|总部|分公司|工厂|厂里|事业部|区域)(?=.{2})", "", title)
         said_after, org_after = _title_org_after(text, position + len(name))
+        if not said_after and not title:
+            # "我是陳建國，台南永興紡織董事長": the company and the title in one phrase after the name.
+            phrase = _ORG_TITLE_PHRASE.match(text, position + len(name))
+            if phrase:
+                org_after, said_after = _split_org_title("", phrase["p"])
+                if org_after is None or not _TITLE_ZH_RE.fullmatch(said_after):
+                    org_after, said_after = None, None
         org = org or org_after
         if said_after and not title:
             title = said_after
@@ -691,6 +725,12 @@ def _intro_zh(text: str, order: int, message: Message, found: _Found, *, asked: 
         else:
             score = SURNAME + 2.5 if message.side is Side.CUSTOMER else SURNAME
             _add_name(found, m["surname"], score, order, "surname", speaker=speaker)
+    # "我姓苏苏丽萍我们在…": the surname, then the full name that starts with it, in one breath.
+    for m in re.finditer(rf"(?:我姓|免贵姓|本人姓)(?P<s>[{_HAN}])[\s,，]*(?=(?P=s))", text):
+        name = zh_name_at(text, m.end())
+        if name:
+            _add_name(found, name, INTRO, order, "intro", speaker=speaker)
+            said_name = True
     confirmed = re.match(r"^(?:是我|我就是|对[,，]?\s*是我|是的[,，]?\s*我是)[\s,，。]*", text)
     if confirmed and message.side is Side.CUSTOMER:
         name = zh_name_at(text, confirmed.end())
@@ -708,17 +748,77 @@ def _intro_zh(text: str, order: int, message: Message, found: _Found, *, asked: 
         _org_and_dept(text, order, message, found)
     works = _ZH_WORKS_IN.search(text)
     if works and message.side is not Side.REP:
-        dept = works["dept"] or works["dept2"]
+        dept = works["dept"] or works["dept2"] or works["dept3"]
         title = dept + "负责人" if works["dept"] else dept + (works["unit"] or "")
         found.titles.append(Candidate(title, INTRO - 3, order, "self", speaker=speaker))
     if asked and not said_name:
         _answer(text, order, message, found)
-    if _asked_org(message, order, found.messages) and re.fullmatch(
-        rf"[{_HAN}A-Za-z&' ]{{2,16}}", text.strip()
-    ):
-        org = text.strip()
-        if _org_ok(org) and not names.is_chinese_name(org) and not is_descriptor(org):
-            _add_org(found, org, INTRO - 1, order, "answer", person=speaker)
+    if _asked_org(message, order, found.messages):
+        # "北京百川数智，我是COO助理", "嘉兴的，永固紧固件，我是…": the first part that names a company.
+        for part in re.split(r"\s*[,，。;；]\s*", text.strip())[:3]:
+            org = part.strip()
+            if not re.fullmatch(rf"[{_HAN}A-Za-z&' ]{{2,16}}", org) or org.endswith("的"):
+                continue
+            if re.search(r"叫|是|一家|一间|一个|我|你|在|做", org):
+                break  # a sentence about the company, read by the other cues
+            if _org_ok(org) and not names.is_chinese_name(org) and not is_descriptor(org):
+                _add_org(found, org, INTRO - 1, order, "answer", person=speaker)
+            break
+
+
+_ORG_TITLE_PHRASE = re.compile(
+    rf"[,，\s]+(?P<p>[^\s,，。!！?？]{{3,24}}?(?:{_TITLE_ROLE}))" r"(?=[\s,，。!！?？]|$)"
+)
+# "我是南京苏宁易购的数据分析经理邵磊", "我是全家便利商店區域經理黃冠宇": the title right before the name.
+_INTRO_AT = re.compile(r"(?:我是|我叫|俺是|本人是?|我这边是)")
+_ROLE_END = re.compile(rf"(?:{_TITLE_ROLE})\s?")
+_HONORIFIC_WORD = re.compile(
+    r"(?:总|经理|工|老师|主任|部长|院长|厂长|课长|组长|科长|处长|店长|校长|先生|女士|小姐)(?=[\s,，、:：啊呀]*[\u4e00-\u9fff])"
+    r"|(?<=[老小])[\u4e00-\u9fff](?=[\s,，、:：]*[啊呀]?[\s,，、:：]*[\u4e00-\u9fff])"
+)
+_APPOSITION_GAP = re.compile(r"[\s,，、:：]*(?:啊|呀)?[\s,，、:：]*")
+
+
+def _intro_title_name(text: str, order: int, message: Message, found: _Found) -> None:
+    """An introduction that ends in title and name: the name after the title, the company before it."""
+    for intro in _INTRO_AT.finditer(text):
+        segment = re.split(r"[,，。!！?？;；\n]", text[intro.end() : intro.end() + 40], maxsplit=1)[0]
+        for role in _ROLE_END.finditer(segment):
+            name = zh_name_at(segment, role.end())
+            if name is None:
+                continue
+            said = segment[: role.end()].strip()
+            org, _, title = said.rpartition("的")
+            org, title = _split_org_title(_trim_zh_org(org) or "", title)
+            if title and 1 < len(title) <= 12 and _TITLE_ZH_RE.search(title):
+                _add_name(found, name, INTRO, order, "intro", title=title,
+                          org=org if org and _org_ok(org) else None, speaker=message.speaker)  # fmt: skip
+            break
+
+
+def _split_org_title(said_org: str, title: str) -> tuple[str | None, str]:
+    """ "全家便利商店區域經理" -> ("全家便利商店", "區域經理"): the shortest start naming a company."""
+    org = re.sub(r"^.*的", "", said_org).strip() or None
+    for cut in range(2, len(title) - 1):
+        head = title[:cut]
+        if is_company_name(head) and _TITLE_ZH_RE.fullmatch(title[cut:].strip()):
+            return head, title[cut:].strip()
+    return org, title.strip()
+
+
+def _apposed(text: str, order: int, message: Message, found: _Found) -> None:
+    """ "涂总 涂海明", "老板单总，单国平", "黃課長黃俊傑": an honorific and the full name it stands for."""
+    for m in _HONORIFIC_WORD.finditer(text):
+        gap = _APPOSITION_GAP.match(text, m.end())
+        name = zh_name_at(text, gap.end()) if gap else None
+        if name is None:
+            continue
+        if text[m.start() - 1 : m.start()] in "老小" and m[0] == text[m.start() : m.start() + 1]:
+            surnames = [m[0]]  # 老周, 小邱
+        else:
+            surnames = [text[m.start() - n : m.start()] for n in (1, 2) if m.start() >= n]
+        if any(names.surname_length(s) == len(s) and name.startswith(s) for s in surnames):
+            _add_name(found, name, INTRO - 1, order, "apposed", speaker=message.speaker)
 
 
 def _name_after(text: str, position: int) -> tuple[str | None, int]:
@@ -923,6 +1023,10 @@ def _intro_en(text: str, order: int, message: Message, found: _Found) -> None:
             named = re.match(_EN_ORG, text[said.end() :]) if at else None
             if named:
                 _add_org(found, _clean_en_org(named["org"]), INTRO - 1, order, "intro", person=speaker)
+    for m in _EN_I_COMMA.finditer(text):
+        if _EN_TITLE_RE.match(m["title"]):
+            _add_name(found, m["name"], INTRO, order, "intro", title=m["title"].strip(),
+                      org=_clean_en_org(m["org"]), speaker=speaker)  # fmt: skip
     if re.search(r"\b(?i:i|we)\s+own\b", text):
         found.titles.append(Candidate("owner", INTRO - 3, order, "self", speaker=speaker))
     head = _EN_HEAD_OF.search(text)
@@ -1037,6 +1141,8 @@ def _position(dialogue: Dialogue, clause: Clause, mention: people.Mention) -> in
 def _orgs_said(text: str, order: int, message: Message, found: _Found) -> None:
     for m in _ZH_ORG_SAID.finditer(text):
         said = m["org"]
+        if said.isascii():
+            continue  # "公司叫 Swift Link": a Latin name of several words is read whole below
         if m[0].startswith(("我们是", "我们这边是")) and (
             "的" in said or re.match(r"(?:做|一家|一个)", said)
         ):
@@ -1045,11 +1151,17 @@ def _orgs_said(text: str, order: int, message: Message, found: _Found) -> None:
         if not org or is_descriptor(org):
             continue
         called = re.search(r"叫做|名叫|叫", m[0]) is not None
-        if _org_ok(org) or (called and _BUSINESS.search(text) and names.is_chinese_name(org)):
+        # "開咗間保險代理公司，叫卓越保險顧問": a business named as such may end in a title word.
+        named = called and _BUSINESS.search(text) and not _NOT_ORG_ZH.search(org) and len(org) >= 4
+        if _org_ok(org) or named or (called and _BUSINESS.search(text) and names.is_chinese_name(org)):
+            _add_org(found, org, INTRO - 1, order, "said", person=message.speaker)
+    for m in _LATIN_AFTER_BUSINESS.finditer(text):
+        org = _clean_en_org(m["org"])
+        if _org_ok(org):
             _add_org(found, org, INTRO - 1, order, "said", person=message.speaker)
     apposed = _APPOSED_ORG.search(text)
-    if apposed:
-        org = _trim_zh_org(apposed["org"])
+    if apposed and not apposed["org"].startswith(("在", "位于")):  # "…的公司，在北京中关村" says where
+        org = _trim_zh_org(re.sub(r"^(?:叫做|名叫|叫|是|为)", "", apposed["org"]))
         if org and _org_ok(org) and not is_descriptor(org):
             _add_org(found, org, INTRO - 1, order, "said", person=message.speaker)
     owned = _ORG_OF_PERSON.fullmatch(text.strip())
@@ -1075,6 +1187,10 @@ def _orgs_said(text: str, order: int, message: Message, found: _Found) -> None:
         if org and _org_ok(org):
             _add_org(found, org, INTRO - 1, order, "said", person=message.speaker)
             found.titles.append(Candidate(m["title"], INTRO - 1, order, "self", speaker=message.speaker))
+    for m in _EN_FROM_HAN.finditer(text):
+        org = _trim_zh_org(m["org"])
+        if org and _org_ok(org) and not is_descriptor(org):
+            _add_org(found, org, INTRO - 2, order, "said", person=message.speaker)
     for m in _EN_ORG_SAID.finditer(text):
         org = _clean_en_org(m["org"])
         if org and _org_ok(org) and not _EN_TITLE_RE.fullmatch(org):
@@ -1097,14 +1213,26 @@ def _orgs_said(text: str, order: int, message: Message, found: _Found) -> None:
 
 
 def _trim_zh_org(org: str) -> str | None:
+    # Spoken text runs on after the registered name: "…物业管理有限公司我是工程部的".
+    legal = re.search(r"(?:股份有限公司|有限责任公司|有限公司)", org)
+    if legal:
+        org = org[: legal.end()]
     org = re.sub(r"^.*(?:我是|我们是|是|在|来自)", "", org)
     # "葵涌的新成货运", "高雄的「茶自在」": a place before 的 says where, the company comes after it.
     place = re.match(r"(?P<place>[^的,，。]{2,6})的(?P<rest>[^,，。]{2,20})$", org)
     if place and (region.place_names(place["place"]) or _LOCAL_PLACE.fullmatch(place["place"])):
         org = place["rest"]
-    org = re.split(r"(?:的|做|在|有|是|想|要|[,，。.!！?？~～])", org, maxsplit=1)[0]
+    org = _without_determiner(org)
+    if re.search(r".(?:一间|一家|一个)", org):
+        return None  # "香港科技园一间startup": where and what, not the name
+    org = re.split(r"(?:的|做|在|有|是|想|要|我|[,，。.!！?？~～])", org, maxsplit=1)[0]
     org = re.sub(r"(?:这边|那边|公司)$", "", org) if not is_company_name(org) else org
     return org if len(org) >= 2 else None
+
+
+def _without_determiner(org: str) -> str:
+    """ "那个绿源农业", "一家游戏公司": a determiner or a count before a company is not its name."""
+    return re.sub(r"^(?:那个|这个|那家|这家|一家|一个|一间|[一二两三四五六七八九十\d]+家)", "", org)
 
 
 def _org_ok(org: str) -> bool:
@@ -1130,6 +1258,8 @@ def _org_ok(org: str) -> bool:
 
 
 def _clean_en_org(org: str) -> str:
+    # "Tulip Fresh Logistics (Rotterdam)": the town in brackets says where, it is not the name.
+    org = re.sub(r"\s*\([A-Z][a-z]+(?:\s[A-Z][a-z]+)?\)\s*$", "", org.strip())
     # "Lagos Breweries PLC. Saw your post": a full stop and a capital start the next sentence.
     org = re.split(
         r"(?<!\bCo)(?<!\bInc)(?<!\bLtd)(?<!\bCorp)\.\s+(?=[A-Z])|(?<=\bPLC)\.\s+|(?<=\bSRL)\.\s+", org.strip()
@@ -1152,6 +1282,10 @@ def _add_org(
     quoted = re.search(r"[「“\"『](?P<inner>[^」”\"』]{2,20})[」”\"』]", org)
     if quoted:
         org = quoted["inner"]
+    # "一间物业管理公司（宏基物业管理有限公司）": the registered name in brackets is the company.
+    bracketed = re.search(r"[(（](?P<inner>[^()（）]{4,30})(?P<closed>[)）])?$", org)
+    if bracketed and (bracketed["closed"] is None or is_company_name(bracketed["inner"], strong=True)):
+        org = bracketed["inner"]
     org = org.strip(" ,，。:：'\"“”「」")
     if org.endswith(".") and not re.search(r"\b(?:Inc|Ltd|Co|Corp|Bhd|Pte|Pvt)\.$", org):
         org = org[:-1]
@@ -1194,7 +1328,14 @@ def _header_name(parts: list[str], order: int, speaker: str, found: _Found, weig
     title = None
     orgs: list[str] = []
     outside = re.sub(r"[(\[（【].*?[)\]）】]", " ", _EMOJI.sub(" ", speaker))
-    english = [p for p in outside.split() if re.fullmatch(_EN_WORD, p) and p not in _EN_NOT_NAME]
+    words = outside.split()
+    english = [
+        p
+        for i, p in enumerate(words)
+        if (re.fullmatch(_EN_WORD, p) and p not in _EN_NOT_NAME)
+        # "Sanne de Vries": a particle between two parts of a name is part of it.
+        or (0 < i < len(words) - 1 and re.fullmatch(_EN_PARTICLE, p) and re.fullmatch(_EN_WORD, words[i + 1]))
+    ]
     handle = re.fullmatch(r"(?P<first>[a-z]{2,})[._](?P<last>[a-z]{2,})", speaker.strip())
     if handle:
         english = [handle["first"].capitalize(), handle["last"].capitalize()]
@@ -1211,7 +1352,7 @@ def _header_name(parts: list[str], order: int, speaker: str, found: _Found, weig
             name, score = part, HEADER_FULL
         elif name is None and _is_honorific(part):
             name, score = part, HEADER_HONORIFIC
-        elif _TITLE_ZH_RE.fullmatch(part) or _EN_TITLE_RE.fullmatch(part):
+        elif _TITLE_ZH_RE.fullmatch(part) or _EN_TITLE_RE.fullmatch(part) or _DEPT_TITLE.fullmatch(part):
             title = part
         elif re.fullmatch(rf"[{_HAN}]{{1,2}}", part) and names.surname_length(part) == len(part):
             if name is None:
@@ -1219,7 +1360,8 @@ def _header_name(parts: list[str], order: int, speaker: str, found: _Found, weig
         elif _HAN_RE.search(part) and _org_ok(part) and not region.is_place(part):
             orgs.append(part)
     if english:
-        en_name = " ".join(english[:2]) if len(english) >= 2 else english[0]
+        with_particle = len(english) >= 3 and re.fullmatch(_EN_PARTICLE, english[1])
+        en_name = " ".join(english[:3] if with_particle else english[:2]) if len(english) >= 2 else english[0]
         en_score = HEADER_FULL if len(english) >= 2 else HEADER_FIRST
         if handle:
             en_score = HEADER_FIRST + 1
@@ -1266,7 +1408,8 @@ def _lines(dialogue: Dialogue, found: _Found) -> None:
             # "后续你联系我们的项目经理吧" - "韩冰 138…": the title said on the line before.
             said = _TITLE_BEFORE.search(lines[index - 1])
             title = said["title"] if said else None
-        _add_name(found, line.name, score, order, "line", title=title, org=line.org)
+        speaker = dialogue.messages[order].speaker
+        _add_name(found, line.name, score, order, "line", title=title, org=line.org, speaker=speaker)
 
 
 def _signatures(messages: Sequence[Message], found: _Found) -> None:
@@ -1349,7 +1492,9 @@ def _block(lines: list[str], order: int, found: _Found) -> None:
                 elif org is None and title is not None and _org_ok(part):
                     org = part
                 continue
-            if title is None and (
+            if title is not None and _DEPT_TITLE.fullmatch(title) and _TITLE_ZH_RE.fullmatch(part):
+                title += part  # "采购部 高级采购": the department, then the title in it
+            elif title is None and (
                 _EN_TITLE_RE.fullmatch(part) or _TITLE_ZH_RE.fullmatch(part) or _DEPT_TITLE.fullmatch(part)
             ):
                 title = part
@@ -1510,6 +1655,8 @@ def _same_person(a: str | None, b: str) -> bool:
     return bool(a) and (a == b or _completes(b, a or "") or _completes(a or "", b))
 
 
+# Titles an honorific can carry that say what the person does (not 总 or 经理, said of anyone senior).
+_SPECIFIC_TITLES = r"总监|主任|部长|处长|科长|课长|院长|厂长|董事长|店长|校长|园长|馆长|组长"
 # Cues that name the author of a block of text (an e-mail, a signature) rather than a third person.
 _BLOCK_CUES = frozenset(("from", "signature", "intro", "label", "answer"))
 
@@ -1529,8 +1676,13 @@ def _choose_title(found: _Found, name: Candidate | None) -> str | None:
     labelled = [t for t in found.titles if t.cue == "label" and name.cue in ("label", "answer", "line")]
     pool = attached + labelled
     if not pool:
-        said = re.fullmatch(rf"[{_HAN}]{{1,2}}?(?P<t>总监|主任|部长|处长|科长|院长|厂长|董事长)", name.value)
-        return said["t"] if said and _is_honorific(name.value) else None
+        # "王店长" greeted or shown for 王小燕: the title in the honorific is hers.
+        honorifics = [name.value] + [c.value for c in found.names if _completes(name.value, c.value)]
+        for value in honorifics:
+            said = re.fullmatch(rf"(?P<s>[{_HAN}]{{1,2}}?)(?P<t>{_SPECIFIC_TITLES})", value)
+            if said and names.surname_length(said["s"]) == len(said["s"]):
+                return said["t"]
+        return None
     return sorted(pool, key=lambda t: (-t.score, t.order))[0].value
 
 

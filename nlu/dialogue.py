@@ -278,12 +278,22 @@ def _is_header_name(name: str) -> bool:
     return bool(_CUSTOMER_LABEL.match(name)) or _is_label_name(name)
 
 
+_PARTICLES = frozenset(
+    ("de", "van", "von", "der", "den", "da", "di", "du", "del", "della", "dos", "das", "le", "bin")
+)
+
+
 def _is_label_name(name: str) -> bool:
     """A speaker's name; Latin words in lower case outside brackets make it a phrase ("call booked")."""
     name = name.strip()
     words = re.sub(r"[(\[（【].*?[)\]）】]", "", name).split()
     han = re.search(r"[\u4e00-\u9fff]", name)
-    if len(words) > 1 and not han and any(w[0].isalpha() and w[0].islower() for w in words):
+    # "Sanne de Vries": a particle of a surname is lower case too.
+    if (
+        len(words) > 1
+        and not han
+        and any(w[0].isalpha() and w[0].islower() and w not in _PARTICLES for w in words)
+    ):
         return False
     return _is_speaker(name)
 
@@ -325,12 +335,14 @@ def _is_speaker(name: str) -> bool:
         return False
     if any(ch.isdigit() for ch in name):
         return False
-    if "http" in name.lower() or "@" in name:
+    # WeCom shows an outside contact as "李娜@恒瑞制药"; an e-mail address is no name.
+    if "http" in name.lower() or re.search(r"@[\w.-]*\.[A-Za-z]{2,}|@$|^@", name):
         return False
     han = sum(1 for ch in name if "\u4e00" <= ch <= "\u9fff")
     if han:
         # A Chinese display name has no sentence in it; "(华为)" / "-华为" suffixes are common.
         core = re.split(r"[(\[（【\-—|/]", name, maxsplit=1)[0].strip() or name
+        core = re.sub(r"\b(?:Mr|Ms|Mrs|Dr|Prof)\.", "", core)  # "Mr. Sato 佐藤"
         if _FIELD_WORDS.search(core) and not _CUSTOMER_LABEL.match(core):
             return False
         return 1 <= len(core) <= 12 and not re.search(r"[,.!?，。的了是在要]", core)

@@ -59,6 +59,7 @@ _LIMIT = r"(?P<lim>(?i:by|before|until|till|no\s+later\s+than|prior\s+to|within|
 _DAY = re.compile(
     r"\b" + _LIMIT + r"(?:"
     r"(?P<rel>(?i:(?:the\s+)?day\s+after\s+tomorrow|today|tonight|tomorrow|tmrw|tmr))"
+    rf"|(?P<wkmod>(?i:this|next|coming))\s+(?i:week)(?:['’]s)?,?\s+(?:(?i:on)\s+)?(?P<wkday>{_WEEKDAY})"
     rf"|(?:(?P<wdmod>(?i:this\s+coming|this|next|coming))\s+)?(?:on\s+)?(?P<wd>{_WEEKDAY})"
     rf"|(?P<mon>{_MONTH})\s+(?P<mday>\d{{1,2}})(?i:st|nd|rd|th)?\b(?:,?\s+(?P<year>\d{{4}}))?"
     rf"|(?P<mday2>\d{{1,2}})(?i:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon2>{_MONTH})(?:,?\s+(?P<year2>\d{{4}}))?"
@@ -77,12 +78,13 @@ _DAY = re.compile(
 )
 _CLOCK = re.compile(
     r"(?:\b(?i:at|@)\s*)?"
-    r"(?:\b(?P<h>\d{1,2})(?::(?P<mi>\d{2}))?\s*(?P<ap>(?i:am|pm|a\.m\.|p\.m\.))(?![a-z])"
+    r"(?:\b(?P<h>\d{1,2})(?::(?P<mi>\d{2}))?\s*(?P<ap>(?i:am|pm|a\.m\.|p\.m\.)|(?<=:\d\d)[ap])(?![a-z])"
+    r"|(?<=at\s)(?P<hf>[01]?\d|2[0-3])h(?P<mif>[0-5]\d)?\b"
     r"|\b(?P<h24>[01]?\d|2[0-3]):(?P<mi24>[0-5]\d)\b"
     r"|(?<=at\s)(?P<hb>\d{1,2})\b(?![:.]\d|\s*(?:%|k\b|m\b|people|units|pcs|seats|users))"
     r"|\b(?P<named>(?i:noon|midday|midnight))\b)"
 )
-_PART = re.compile(r"\b(?i:in\s+the\s+)?(?P<part>(?i:morning|afternoon|evening|night))\b")
+_PART = re.compile(r"\b(?i:in\s+the\s+)?(?P<part>(?i:morning|afternoon|evening|night|arvo))\b")
 _GAP = re.compile(r"[\s,]*(?i:at|on|@|in\s+the)?[\s,]*")
 
 
@@ -106,7 +108,8 @@ def find(text: str, now: datetime) -> list[TimeMention]:
         if group and piece.match.start() < group[-1].match.end():
             continue
         joined = group and _GAP.fullmatch(text, group[-1].match.end(), piece.match.start())
-        if joined and piece.kind not in {p.kind for p in group}:
+        if joined and (piece.kind not in {p.kind for p in group} or _weekday_then_date(group, piece)):
+            # "Tuesday, 1 December": the date says which Tuesday (the later day piece is the one read).
             group.append(piece)
             continue
         found.extend(_resolve(text, group, now))
@@ -115,13 +118,24 @@ def find(text: str, now: datetime) -> list[TimeMention]:
     return found
 
 
+def _weekday_then_date(group: list[_Piece], piece: _Piece) -> bool:
+    last = group[-1]
+    return (
+        last.kind == "day"
+        and piece.kind == "day"
+        and last.match["wd"] is not None
+        and last.match["wdmod"] is None
+        and any(piece.match[g] for g in ("mon", "mon2", "iso"))
+    )
+
+
 def _resolve(text: str, group: list[_Piece], now: datetime) -> list[TimeMention]:
     if not group:
         return []
     by_kind = {piece.kind: piece.match for piece in group}
     start, end = group[0].match.start(), group[-1].match.end()
     day_match, clock_match, part_match = by_kind.get("day"), by_kind.get("clock"), by_kind.get("part")
-    part = part_match["part"].lower() if part_match else None
+    part = part_match["part"].lower().replace("arvo", "afternoon") if part_match else None
     if day_match is None and clock_match is None:
         return []
     today = now.date()
@@ -139,6 +153,9 @@ def _resolve(text: str, group: list[_Piece], now: datetime) -> list[TimeMention]
     first, last, exact = resolved
     deadline = bool(day_match["lim"]) or any(day_match[g] is not None for g in ("end", "end2", "eo", "qend"))
     deadline = deadline or day_match[0].lower().startswith("within")
+    if day_match["mon3"] and re.match(r"(?i:before|prior\s+to)\b", day_match["lim"] or ""):
+        # "before April" is done by the end of March.
+        first, last = now.date(), first - timedelta(days=1)
     if day_match["rel"] and day_match["rel"].lower() == "tonight":
         part = "evening"
     if exact is not None:
@@ -162,6 +179,9 @@ def _clock(m: re.Match[str], part: str | None) -> time | None:
         return time(hour % 12 + (12 if pm else 0), minute)
     if m["h24"]:
         return time(int(m["h24"]), int(m["mi24"]))
+    if m["hf"]:
+        # "at 14h", "at 9h30": the French and German way of writing a clock time.
+        return time(int(m["hf"]), int(m["mif"] or 0))
     hour = int(m["hb"])
     if hour > 23:
         return None
@@ -178,6 +198,13 @@ def _day(m: re.Match[str], now: datetime) -> tuple[date, date, datetime | None] 
         rel = m["rel"].lower()
         offset = 2 if "after" in rel else 1 if rel.startswith(("tom", "tm")) else 0
         day = today + timedelta(days=offset)
+        return day, day, None
+    if m["wkday"]:
+        # "next week Tuesday" is 下周二; "this week Friday" this week's Friday, even when past.
+        modifier = m["wkmod"].lower()
+        monday = today - timedelta(days=today.weekday()) + timedelta(days=0 if modifier == "this" else 7)
+        key = m["wkday"].lower().rstrip(".")
+        day = monday + timedelta(days=_WEEKDAY_ABBR[key] if key in _WEEKDAY_ABBR else _WEEKDAYS.index(key))
         return day, day, None
     if m["wd"]:
         return _weekday(m["wd"], (m["wdmod"] or "").lower(), today)

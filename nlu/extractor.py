@@ -45,11 +45,19 @@ _ENGLISH_LOCALES = (
     ),
     ("GB", re.compile(r"\b(?:UK|United Kingdom|London|Manchester|Leeds|Birmingham|Glasgow|GBP|pounds?)\b|£")),
     ("AU", re.compile(r"\b(?:Australia|Sydney|Melbourne|Brisbane|Perth|AUD)\b")),
-    ("SG", re.compile(r"\b(?:Singapore|SGD|SGT)\b")),
+    ("SG", re.compile(r"\b(?:Singapore|SGD|SGT)\b|\bS\$|\.sg\b")),
     (
         "IN",
-        re.compile(r"\b(?:India|Mumbai|Delhi|Bangalore|Bengaluru|Pune|Chennai|Kochi|INR|crore|lakh|IST)\b"),
+        re.compile(
+            r"\b(?:India|Mumbai|Delhi|Bangalore|Bengaluru|Pune|Chennai|Kochi|Hyderabad|Ahmedabad|Kolkata|Indore|"
+            r"Coimbatore|INR|crores?|lakhs?|IST|Rs)\b|₹"
+        ),
     ),
+)
+_CURRENCY_LOCALES = (
+    ("SG", re.compile(r"\bSGD\b|\bS\$|\.sg\b|新加坡|\+65\b")),
+    ("IN", re.compile(r"\bINR\b|₹|\blakhs?\b|\bcrores?\b|\.in\b|印度|\+91\b")),
+    ("MY", re.compile(r"\bMYR\b|\bringgit\b|\.my\b|马来西亚|馬來西亞|\+60\b")),
 )
 _TRADITIONAL_CHARACTERS = 5
 _HOME = {"HK": "香港特别行政区", "TW": "台湾省"}
@@ -87,17 +95,14 @@ _PER_UNIT = re.compile(
     r"每(?:台|个|套|件|人|年|月)|单价|per\s+(?:unit|seat|user|licen[cs]e|month)|\beach\b", re.I
 )
 _ASKS = re.compile(r"多少|多大|几多|怎么样|range|how\s+much|what|\?|吗|呢", re.IGNORECASE)
-# A meeting more than half a year ahead is not how people plan; such a date without a year is the
-# heading of a note ("拜访小结（11月23日）") that the parser moved to next year.
-_FAR_MEETING_DAYS = 183
-_YEAR = re.compile(r"\d{4}|年|year", re.IGNORECASE)
 _WEEKDAY_ONLY = re.compile(
     r"(?:周|星期|礼拜)[一二三四五六日天](?:上午|下午|早上|晚上|中午)?.{0,6}|"
     r"(?:on\s+)?(?:mon|tues|wednes|thurs|fri|satur|sun)(?:day)?,?(?:\s+(?:at\s+)?[\d:apm\s]+)?",
     re.IGNORECASE,
 )
 _DAY_WORDS = re.compile(
-    r"[日天号周月年]|礼拜|星期|今|明|后|昨|today|tonight|tomorrow|mon|tue|wed|thu|fri|sat|sun|next|this|\d+[/.-]\d+",
+    r"[日天号周月年]|礼拜|星期|今|明|后|昨|today|tonight|tomorrow|tmrw|tmr|mon|tue|wed|thu|fri|sat|sun|next|this|"
+    r"\d+[/.-]\d+",
     re.IGNORECASE,
 )
 _END_OF_DAY = 18
@@ -164,10 +169,23 @@ class Extractor:
             _not_address(dialogue.text)
         )
         locale = _locale(dialogue)
-        found_region = _region(locale, address, customer_text, normalize(company) if company else None)
+        # A chat typed in traditional characters with no other cue is most likely from Taiwan: its
+        # money and, when it names no place, its region (not a voice note: speech recognition writes
+        # Mandarin in traditional characters too).
+        taiwanese = locale == DEFAULT_REGION and not minutes and _traditional(dialogue)
+        # Display names say where too ("苏州-恒力纺织-季").
+        speakers = (m.speaker for m in dialogue.messages if m.side is Side.CUSTOMER and m.speaker)
+        labels = "\n".join(dict.fromkeys(speakers))
+        place_text = f"{customer_text}\n{labels}" if labels else customer_text
+        found_region = _region(locale, address, place_text, normalize(company) if company else None)
         if found_region is None:
-            found_region = _landline_region(contact_text, locale)
-        budget = _budget(dialogue.clauses, locale)
+            found_region = _landline_region(contact_text, "TW" if taiwanese else locale)
+        if found_region is None:
+            # The rep asking "是太原那两家吗" and the customer saying yes.
+            found_region = region.find_region([dialogue.text])
+        if found_region is None and taiwanese:
+            found_region = region.find_region([_HOME_NAME["TW"]])
+        budget = _budget(dialogue.clauses, "TW" if taiwanese else locale)
         done = _actions(dialogue, now)
         # Traditional characters without Cantonese are most likely Taiwan's numbers (but not its
         # currency: speech recognition writes Mandarin in traditional characters too).
@@ -222,6 +240,10 @@ def _locale(dialogue: Dialogue) -> str:
         for country, cues in _ENGLISH_LOCALES:
             if cues.search(original):
                 return country
+    for country, cues in _CURRENCY_LOCALES:
+        # A Chinese chat in another country's money or web domain ("SGD 30k 左右", ".com.sg").
+        if cues.search(original):
+            return country
     return DEFAULT_REGION
 
 
@@ -409,7 +431,9 @@ def _actions(dialogue: Dialogue, now: datetime) -> _Actions:
         day_said = _day_said(clause, now) or day_said
         week_said = _week_said(clause) or week_said
         # What our side will deliver ("我方12月1日前提交方案") is not the customer's milestone.
-        said = None if _OURS.search(clause.text) else actions.timeline(clause)
+        # Nor is the rep's plan for a visit ("周四下午我和实施经理一起过去").
+        rep_visit = clause.side is Side.REP and actions.has_meeting_cue(clause)
+        said = None if _OURS.search(clause.text) or rep_visit else actions.timeline(clause)
         if said is not None and (when is None or said[1] is not when):
             milestone = (said[0], said[1].by())
         elif said is None and not clause.times and previous_time and previous_time[0] == clause.message:
@@ -487,8 +511,7 @@ def _meeting_moment(
     now: datetime,
 ) -> datetime | None:
     """The meeting's moment: a clock time said alone goes on the day named just before it ("明天 11am",
-    "12月8号周二下午？" - "下午2点半"), a weekday said after "下周" in that week ("下周…周三或周四"); a
-    date a year away that names no year is a heading, not a plan."""
+    "12月8号周二下午？" - "下午2点半"), a weekday said after "下周" in that week ("下周…周三或周四")."""
     moment = when.moment()
     if (
         week_said is not None
@@ -508,8 +531,6 @@ def _meeting_moment(
         elif not when.clock:
             # "晚上打给我": a part of today alone is not an appointment.
             return None
-    if (moment - now).days > _FAR_MEETING_DAYS and not _YEAR.search(when.text):
-        return None
     return moment
 
 

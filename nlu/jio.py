@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import logging
 import threading
 from datetime import datetime
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -15,11 +17,21 @@ from typing import Any
 _LOCK = threading.Lock()
 
 
+class _QuietJionlp(logging.Filter):
+    """jionlp logs every string its time parser gives up on, with a traceback, on the root logger at
+    ERROR: pieces of customers' messages in the log for an answer of "no time here"."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "jionlp" not in record.pathname.replace("\\", "/").split("/")
+
+
 @functools.cache
 def _jionlp() -> ModuleType:
     # `import jionlp` prints a banner to stdout and takes ~0.4 s, so it happens on first use only.
     with contextlib.redirect_stdout(io.StringIO()):
         import jionlp
+    # A filter on the root logger itself sees only what is logged to it directly, as jionlp does.
+    logging.getLogger().addFilter(_QuietJionlp())
 
     module: ModuleType = jionlp
     return module
@@ -89,3 +101,29 @@ def china_location_changes() -> list[dict[str, Any]]:
     with _LOCK:
         changes: list[dict[str, Any]] = jio.china_location_change_loader()
     return changes
+
+
+def chinese_words() -> frozenset[str]:
+    """The words of jionlp's Chinese dictionary (the 33,000 of the Xinhua dictionary still in use)."""
+    jio = _jionlp()
+    with _LOCK:
+        words: dict[str, str] = jio.chinese_word_dictionary_loader()
+    return frozenset(words)
+
+
+def china_location_file() -> Path | None:
+    """jionlp's full gazetteer (province, city, county, town, village; one a line, indented by level),
+    of which its loader keeps three levels; None where the package does not ship it."""
+    package = _jionlp().__file__
+    if package is None:
+        return None
+    path = Path(package).parent / "dictionary" / "china_location.txt"
+    return path if path.is_file() else None
+
+
+def world_location() -> dict[str, Any]:
+    """jionlp's continent -> country -> {full_name, capital, main_city} dictionary (Chinese names)."""
+    jio = _jionlp()
+    with _LOCK:
+        loaded: dict[str, Any] = jio.world_location_loader()
+    return loaded

@@ -22,11 +22,20 @@ from nlu.resources import simplified
 Rates = Mapping[str, Decimal]
 
 _CN_NUM = "零〇一二两兩三四五六七八九十百千壹贰貳叁參肆伍陆陸柒捌玖拾佰仟"
-_NUMBER = rf"(?:\d[\d,]*(?:\.\d+)?|[{_CN_NUM}]+(?:点[{_CN_NUM}]+)?)"
+# Digits grouped by spaces ("60 000 €") or by dots with a decimal comma ("1.250.000,50", Europe's way),
+# then the English way ("1,250,000.50").
+_NUMBER = (
+    rf"(?:\d{{1,3}}(?:[ \u00a0\u202f]\d{{3}})+(?![\d.,])|\d{{1,3}}(?:\.\d{{3}})+,\d{{1,2}}(?!\d)|"
+    rf"\d[\d,]*(?:\.\d+)?|[{_CN_NUM}]+(?:点[{_CN_NUM}]+)?)"
+)
 _MULT = (
     r"(?:百万|千万|万|萬|亿|億|千|[wWkK](?![a-zA-Z])|million|mn|m(?![a-zA-Z])|M(?![a-zA-Z])|thousand|"
-    r"billion|bn|lakhs?|lacs?|crores?|cr(?![a-zA-Z]))"
+    r"billion|bn|lakhs?|lacs?|crores?|cr(?![a-zA-Z])|Mio\.?|Mrd\.?)"
 )
+# Currencies whose writers group thousands with a dot: "EUR 95.000" is ninety-five thousand.
+_DOT_GROUPED = frozenset(("EUR", "CHF", "BRL", "IDR", "VND", "RUB", "TRY", "DKK", "NOK", "SEK", "PLN"))
+# Indian numbering: an amount in lakh or crore without a currency is in rupees.
+_INDIAN_MULT = re.compile(r"^(?:lakhs?|lacs?|crores?|cr)$", re.IGNORECASE)
 # Symbols and codes written before the number, and words written after it, by currency.
 _PREFIXES = {
     "US$": "USD", "USD": "USD", "$": "USD", "美元": "USD", "美金": "USD",
@@ -34,7 +43,11 @@ _PREFIXES = {
     "NT$": "TWD", "TWD": "TWD", "新台币": "TWD", "新台幣": "TWD",
     "S$": "SGD", "SGD": "SGD", "A$": "AUD", "AUD": "AUD", "C$": "CAD", "CAD": "CAD",
     "€": "EUR", "EUR": "EUR", "£": "GBP", "GBP": "GBP", "₹": "INR", "INR": "INR", "Rs.": "INR", "Rs": "INR",
-    "JPY": "JPY", "₩": "KRW", "KRW": "KRW", "CHF": "CHF",
+    "JPY": "JPY", "₩": "KRW", "KRW": "KRW", "CHF": "CHF", "PHP": "PHP", "₱": "PHP", "MYR": "MYR",
+    "RM": "MYR", "IDR": "IDR", "Rp": "IDR", "VND": "VND", "THB": "THB", "฿": "THB", "AED": "AED",
+    "SAR": "SAR", "NZD": "NZD", "ZAR": "ZAR", "RUB": "RUB", "₽": "RUB", "BRL": "BRL", "R$": "BRL",
+    "MXN": "MXN", "TRY": "TRY", "₺": "TRY", "PLN": "PLN", "SEK": "SEK", "NOK": "NOK", "DKK": "DKK",
+    "KES": "KES", "NGN": "NGN", "₦": "NGN",
     "¥": "CNY", "￥": "CNY", "RMB": "CNY", "CNY": "CNY", "人民币": "CNY", "人民幣": "CNY",
 }  # fmt: skip
 _SUFFIXES = {
@@ -43,7 +56,13 @@ _SUFFIXES = {
     "港币": "HKD", "港幣": "HKD", "港元": "HKD", "HKD": "HKD", "蚊": "HKD",
     "新台币": "TWD", "新台幣": "TWD", "台币": "TWD", "台幣": "TWD", "TWD": "TWD",
     "欧元": "EUR", "歐元": "EUR", "EUR": "EUR", "euros": "EUR", "euro": "EUR",
-    "英镑": "GBP", "英鎊": "GBP", "GBP": "GBP", "pounds": "GBP",
+    "英镑": "GBP", "英鎊": "GBP", "GBP": "GBP", "pounds": "GBP", "€": "EUR", "£": "GBP",
+    "港纸": "HKD", "港紙": "HKD", "PHP": "PHP", "pesos": "PHP", "MYR": "MYR", "ringgit": "MYR",
+    "IDR": "IDR", "rupiah": "IDR", "VND": "VND", "THB": "THB", "baht": "THB", "AED": "AED",
+    "dirhams": "AED", "SAR": "SAR", "riyals": "SAR", "NZD": "NZD", "ZAR": "ZAR", "RUB": "RUB",
+    "rubles": "RUB", "roubles": "RUB", "BRL": "BRL", "reais": "BRL", "MXN": "MXN", "TRY": "TRY",
+    "PLN": "PLN", "zloty": "PLN", "SEK": "SEK", "NOK": "NOK", "DKK": "DKK", "KES": "KES", "NGN": "NGN",
+    "naira": "NGN",
     "日元": "JPY", "日圆": "JPY", "日圓": "JPY", "円": "JPY", "JPY": "JPY", "yen": "JPY",
     "韩元": "KRW", "韓元": "KRW", "KRW": "KRW", "澳元": "AUD", "澳币": "AUD", "AUD": "AUD",
     "加元": "CAD", "CAD": "CAD", "新加坡元": "SGD", "新币": "SGD", "SGD": "SGD",
@@ -71,11 +90,11 @@ _AMOUNT = re.compile(
     rf"(?:(?P<low>{_NUMBER})\s*(?P<low_mult>{_MULT})?\s*(?P<low_cur>{_alternation(_SUFFIXES)})?\s*"
     rf"(?:到|至|-{{1,2}}|~|—{{1,2}}|–|\bto\b|\band\b)\s*(?P<pre2>{_alternation(_PREFIXES)})?\s*)?"
     rf"(?P<high>{_NUMBER})\s*(?P<approx>多|来|余|几|幾)?\s*[个個]?(?P<mult>{_MULT})?\s*{_SUFFIX}?"
-    # Not a count ("200台", "30个人"), a date ("2026年") or a percentage.
-    r"(?![A-Za-z0-9_%.台个人套件条户次家天年月日号位名张周])"
+    # Not a count ("200台", "30个人"), a date ("2026年") or a percentage; a full stop may end it.
+    r"(?![A-Za-z0-9_%台个人套件条户次家天年月日号位名张周亩吨斤]|平米|平方|\.\d)"
 )
 # "五六十万" (fifty or sixty thousand) is a range; jionlp misreads its lower end.
-_ADJACENT_DIGITS = re.compile(r"^([一二两三四五六七八九])([一二两三四五六七八九])(十|百|千)$")
+_ADJACENT_DIGITS = re.compile(r"^([一二两三四五六七八九])([一二两三四五六七八九])(十|百|千)?$")
 # The lower end of a range that jionlp's extractor leaves before the amount it found ("两到三万港元").
 _RANGE_BEFORE = re.compile(
     rf"(?:从|從)?(?P<low>{_NUMBER})\s*(?P<mult>{_MULT})?\s*(?:到|至|-{{1,2}}|~|—{{1,2}}|–)\s*$"
@@ -95,6 +114,7 @@ _SAID_MULT = re.compile(r"[万萬亿億千仟百佰wWkK]")
 
 _MULTIPLIERS = {
     "": 1, "千": 1000, "k": 1000, "thousand": 1000, "万": 10_000, "萬": 10_000, "w": 10_000,
+    "mio": 1_000_000, "mio.": 1_000_000, "mrd": 1_000_000_000, "mrd.": 1_000_000_000,
     "百万": 1_000_000, "million": 1_000_000, "mn": 1_000_000, "m": 1_000_000, "千万": 10_000_000,
     "亿": 100_000_000, "億": 100_000_000, "billion": 1_000_000_000, "bn": 1_000_000_000,
     "lakh": 100_000, "lakhs": 100_000, "lac": 100_000, "lacs": 100_000,
@@ -105,7 +125,8 @@ _CHINESE_MULT = {"千": 1000, "仟": 1000, "百": 100, "佰": 100, "万": 10_000
 
 _BUDGET_CUE = re.compile(
     r"预算|預算|经费|經費|资金|資金|投入|拨款|撥款|盘子|控制在|能接受|批了|批下来|打算花|准备花|準備花|愿意花|能花|"
-    r"最多(?:能)?(?:出|给|花)|上限|\bbudget|\bspend|\bafford|\ballocat|willing\s+to\s+pay|price\s+range",
+    r"最多(?:能)?(?:出|给|花)|上限|预估|估算|\bbudget|\bspend|\bafford|\ballocat|willing\s+to\s+pay|price\s+range|"
+    r"estimated\s+cost|cost\s+estimate",
     re.IGNORECASE,
 )
 
@@ -258,8 +279,10 @@ def _jionlp_amounts(text: str) -> list[Amount]:
         detail = item["detail"]
         currency = _JIO_CASES.get(detail["case"])
         said = text[start:end]
-        if currency is None or re.search(r"[A-Za-z$€£₹¥]", said):
-            continue  # English and symbol forms are read below, with their multipliers
+        if currency is None or re.search(r"[A-Za-z$€£₹¥]|\d\.\d{3}", said):
+            # English and symbol forms are read below, with their multipliers; so are numbers with
+            # more decimals than jionlp keeps ("1.0753美元") or grouped by dots.
+            continue
         num = detail["num"]
         if isinstance(num, list):
             low, high = _decimal(num[0]), _decimal(num[1])
@@ -301,13 +324,15 @@ def _own_amounts(text: str, *, bare: bool) -> list[Amount]:
         if not said_currency and not mult and not (bare and _plain_sum(m["high"])):
             continue
         currency = _currency(m["pre"] or m["pre2"], m["cur"] or m["low_cur"])
-        high = _value(m["high"], m["mult"] or "")
-        low = _value(m["low"], m["low_mult"] or m["mult"] or "") if m["low"] else None
+        if not said_currency and mult and _INDIAN_MULT.match(mult):
+            currency = "INR"
+        high = _value(_grouped(m["high"], currency), m["mult"] or "")
+        low = _value(_grouped(m["low"], currency), m["low_mult"] or m["mult"] or "") if m["low"] else None
         if high is None:
             continue
         adjacent = _ADJACENT_DIGITS.match(m["high"])
         if adjacent and low is None:
-            low = _value(adjacent[1] + adjacent[3], m["mult"] or "")
+            low = _value(adjacent[1] + (adjacent[3] or ""), m["mult"] or "")
         if m["approx"] in ("几", "幾"):
             # "十几万" / "二十几万": somewhere in the next ten units.
             if not m["high"].endswith("十") or low is not None:
@@ -320,6 +345,17 @@ def _own_amounts(text: str, *, bare: bool) -> list[Amount]:
     return found
 
 
+def _grouped(number: str, currency: str) -> str:
+    """The number with its grouping taken out: "60 000" -> "60000", "1.250.000,50" -> "1250000.50",
+    and "95.000" -> "95000" in a currency whose writers group thousands with a dot."""
+    number = re.sub(r"[ \u00a0\u202f]", "", number)
+    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+,\d{1,2}", number):
+        return number.replace(".", "").replace(",", ".")
+    if currency in _DOT_GROUPED and re.fullmatch(r"\d{1,3}(?:\.\d{3})+", number):
+        return number.replace(".", "")
+    return number
+
+
 def _currency(prefix: str | None, suffix: str | None) -> str:
     if suffix and suffix in _SUFFIXES and _SUFFIXES[suffix] != "CNY":
         return _SUFFIXES[suffix]
@@ -329,7 +365,10 @@ def _currency(prefix: str | None, suffix: str | None) -> str:
 
 
 def _plain_sum(number: str) -> bool:
-    """A number without currency or multiplier that still reads as a sum: 4-8 digits or 千/百 in words."""
+    """A number without currency or multiplier that still reads as a sum: 4-8 digits or 千/百 in words;
+    not a year ("by Q2 2027")."""
+    if re.fullmatch(r"(?:19|20)\d{2}", number):
+        return False
     return bool(re.fullmatch(r"\d{4,8}|\d{1,3}(?:,\d{3})+|[^\d]*[千百][^\d]*", number))
 
 
@@ -354,7 +393,7 @@ def _value(number: str, mult: str) -> Decimal | None:
     factor = _MULTIPLIERS.get(mult.lower(), 1)
     adjacent = _ADJACENT_DIGITS.match(number)
     if adjacent:
-        number = adjacent[2] + adjacent[3]
+        number = adjacent[2] + (adjacent[3] or "")
     amount = _number(number)
     if amount is None:
         return None

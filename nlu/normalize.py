@@ -71,6 +71,8 @@ _GENERIC = frozenset(
     }
 )
 _BRACKETS = re.compile(r"[（(【\[]([^）)】\]]{1,12})[）)】\]]")
+# "Xinyi Glass (Tianjin)", "Tulip Fresh Logistics (Rotterdam)": a town in brackets after a Latin name.
+_LATIN_PLACE_BRACKET = re.compile(r"(?<=[a-z])\s*\([a-z]+(?:\s[a-z]+)?\)\s*$")
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _HONORIFICS_ZH = ("先生", "女士", "小姐")
 _HONORIFICS_EN = re.compile(r"^(?:mr|mrs|ms|miss|dr|prof)\.?\s+", re.IGNORECASE)
@@ -143,6 +145,7 @@ def _company_key(name: str) -> str:
     places = _place_names()
     # "华为技术（深圳）有限公司": a bracketed place is a branch location, not part of the name.
     text = _BRACKETS.sub(lambda m: "" if m.group(1) in places else m.group(0), text)
+    text = _LATIN_PLACE_BRACKET.sub("", text)
     text = _LEGAL_FORMS_EN.sub(" ", text)
     text = _NOT_WORD.sub("", text)
     for form in _LEGAL_FORMS_ZH:

@@ -1,7 +1,7 @@
 """Phone numbers in free text, normalised to E.164 with Google's libphonenumber (the phonenumbers package).
 
 Chinese writing habits libphonenumber does not know are rewritten first: an extension after 转 / 分机 /
-a trailing "-123" on a landline, full-width digits, and 86 without a plus.
+分機 / # / a trailing "-123" on a landline, full-width digits, and 86 without a plus.
 """
 
 from __future__ import annotations
@@ -23,6 +23,13 @@ DEFAULT_REGION = "CN"
 _EXTENSION = re.compile(
     r"(?P<number>(?:(?:\+?86[\s-]?)\(?0?[1-9]\d{1,2}\)?|\(?0[1-9]\d{1,2}\)?)[\s-]?\d{3,4}[\s-]?\d{4})"
     r"\s*(?:转|分机|ext\.?|x|-)\s*(?P<ext>\d{1,5})(?!\d)",
+    re.IGNORECASE,
+)
+# Any number followed by an extension word: Taiwan's "07-536-1234 分機 218", "04-2359-1234 #615",
+# "+1 212 555 0100 extension 12", "內線 305".
+_EXTENSION_WORD = re.compile(
+    r"(?P<number>(?<![\w+])(?:\+\d{1,3}[\s-]?)?\(?\d{1,4}\)?(?:[\s.-]?\d{2,4}){1,3}\d)"
+    r"\s*[,，]?\s*(?:转|轉|分机|分機|内线|內線|ext\.?|extension|x|#)\s*[:：]?\s*(?P<ext>\d{1,5})(?!\d)",
     re.IGNORECASE,
 )
 # "86 138 1234 5678" / "0086-10-..." written without the plus: 86 followed by a whole Chinese number,
@@ -53,6 +60,22 @@ _COUNTRY_WORDS = (
     ("DE", re.compile(r"\bGermany\b|\bDeutschland\b|\bBerlin\b|\bMunich\b|德国|德國|柏林|慕尼黑")),
     ("IN", re.compile(r"\bIndia\b|\bMumbai\b|\bBangalore\b|\bDelhi\b|印度|孟买")),
 )
+# Regions whose numbers a Chinese sales team meets, for a labelled number that is valid in none of
+# the regions the text points at ("我的电话号是(21) 996205563").
+_PARTNER_REGIONS = (
+    "HK", "TW", "MO", "SG", "MY", "TH", "VN", "ID", "PH", "JP", "KR", "IN", "AE", "US", "CA", "GB", "DE",
+    "FR", "IT", "ES", "NL", "RU", "BR", "AU", "NZ",
+)  # fmt: skip
+# A label that says the number after it is a phone number.
+_PHONE_LABEL = re.compile(
+    r"(?:电话|電話|手机|手機|手提|号码|號碼|联系方式|聯絡方式|座机|座機|\b(?:phone|tel|mobile|mob|cell|hp|ph|"
+    r"whatsapp|contact(?:\s+no)?|call(?:\s+me)?(?:\s+(?:at|on))?|number|no)\b)[^\d+()\n]{0,8}$",
+    re.IGNORECASE,
+)
+_NUMBER_SHAPE = re.compile(r"(?<![A-Za-z0-9_+])\(?\s?\d[\d\s().-]{5,18}\d(?![A-Za-z0-9_])")
+# A mobile number read out and transcribed in Chinese numerals ("一三八六七七八九零一二").
+_SPOKEN_DIGITS = re.compile(r"[零〇一二三四五六七八九幺]{7,15}")
+_SPOKEN_VALUE = str.maketrans("零〇一二三四五六七八九幺", "001234567891")
 # North American numbers have a shape of their own: (541) 754-3010, 541-754-3010, 1-541-754-3010.
 _NANP = re.compile(r"(?<![\d+])(?:1[\s-])?(?:\(\d{3}\)\s?|\d{3}-)\d{3}-\d{4}(?!\d)")
 # Dates are not phone numbers: 23-05-2011, 2011-05-23, 2011/5/23.
@@ -90,9 +113,11 @@ def prepare(text: str) -> str:
     `PhoneMatch.start` and `end` are offsets into this prepared text.
     """
     text = unicodedata.normalize("NFKC", text)
+    text = _SPOKEN_DIGITS.sub(lambda m: m[0].translate(_SPOKEN_VALUE), text)
     # 86 first: in "0086 139-2222-3333" the last group is not an extension.
     text = _BARE_COUNTRY.sub("+86", text)
-    return _EXTENSION.sub(lambda m: f"{m.group('number')} ext. {m.group('ext')}", text)
+    text = _EXTENSION.sub(lambda m: f"{m.group('number')} ext. {m.group('ext')}", text)
+    return _EXTENSION_WORD.sub(lambda m: f"{m.group('number')} ext. {m.group('ext')}", text)
 
 
 def find_phones(text: str, region: str = DEFAULT_REGION) -> list[PhoneMatch]:
@@ -105,6 +130,12 @@ def find_phones(text: str, region: str = DEFAULT_REGION) -> list[PhoneMatch]:
     prepared = prepare(text)
     regions = [*_cued_regions(prepared, region), region]
     found: list[PhoneMatch] = []
+    # A country code written out is the writer's word for it, even for a range libphonenumber's
+    # metadata does not list yet ("+44 7700 900397"); its digits are no local number.
+    said_code = re.search(r"(?:\+|(?<![\d:.])00)[\s(]*[1-9]", prepared) is not None
+    for match in PhoneNumberMatcher(prepared, region, leniency=Leniency.POSSIBLE) if said_code else ():
+        if match.raw_string.lstrip("(").startswith(("+", "00")):
+            _add(found, match.number, match.start, match.end, match.raw_string)
     for each in dict.fromkeys(regions):
         for match in PhoneNumberMatcher(prepared, each, leniency=Leniency.VALID):
             _add(found, match.number, match.start, match.end, match.raw_string)
@@ -112,7 +143,42 @@ def find_phones(text: str, region: str = DEFAULT_REGION) -> list[PhoneMatch]:
         number = _parse(shaped[0], "US")
         if number is not None:
             _add(found, number, shaped.start(), shaped.end(), shaped[0])
+    for shaped in _NUMBER_SHAPE.finditer(prepared):
+        if any(shaped.start() < p.end and p.start < shaped.end() for p in found):
+            continue
+        if _PHONE_LABEL.search(prepared, max(0, shaped.start() - 30), shaped.start()):
+            number = _foreign_shape(shaped[0].strip(), [*regions])
+            if number is not None:
+                _add(found, number, shaped.start(), shaped.end(), shaped[0].strip())
     return sorted(found, key=lambda p: p.start)
+
+
+def _foreign_shape(raw: str, tried: list[str]) -> phonenumbers.PhoneNumber | None:
+    """A labelled number valid in none of the regions `tried`: the one partner region where it is
+    valid and written in that region's grouping ("(21) 99620-5563" is Brazil's, "07877 954 457" the
+    UK's). None when several fit: a wrong country code is worse than no number."""
+    written = _boundaries(raw)
+    fits = []
+    for each in _PARTNER_REGIONS:
+        if each in tried:
+            continue
+        number = _parse(raw, each)
+        if number is None:
+            continue
+        national = _boundaries(phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL))
+        if written <= national or national <= written:
+            fits.append(number)
+    return fits[0] if len(fits) == 1 else None
+
+
+def _boundaries(said: str) -> frozenset[int]:
+    """Where the groups of digits end, counted in digits: "(21) 99620-5563" -> {2, 7}."""
+    ends: set[int] = set()
+    count = 0
+    for group in re.findall(r"\d+", said)[:-1]:
+        count += len(group)
+        ends.add(count)
+    return frozenset(ends)
 
 
 def _add(found: list[PhoneMatch], number: phonenumbers.PhoneNumber, start: int, end: int, raw: str) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 
-from nlu import jio
+from nlu import jio, zhforms
 from nlu.resources import simplified
 from nlu.timemodel import (
     PART_HOURS,
@@ -59,7 +60,8 @@ _MDY = re.compile(
 )
 _MD = re.compile(
     r"(?<![\d/.\-:：])(?P<m>1[0-2]|0?[1-9])[/-](?P<d>3[01]|[12]\d|0?[1-9])"
-    r"(?![\d/.\-:%]|\s*(?:[天个個人万萬千元块塊台套件年月号號周週点點]|小时|分钟))"
+    r"(?![\d/.\-:%]|\s*(?:[天个個人万萬千元块塊台套件年月号號周週点點]|小时|分钟|"
+    r"(?i:lakhs?|lacs?|crores?|k\b|m\b|mn\b|million|people|persons|users|units|pcs|years|months|weeks|days|hours)))"
 )
 # "这周末" is Saturday (with Sunday); "下周末" next week's.
 _WEEKEND = re.compile(r"(?P<rel>下下|下|这|本|上)?(?:个)?(?:周末|礼拜六日|星期六日)")
@@ -98,7 +100,14 @@ _PARTS = (
     (re.compile(r"中午"), "noon"),
     (re.compile(r"傍晚|晚上|晚|夜"), "evening"),
 )
+# "下周3", "星期5": weekdays typed as digits, read as the numeral (one character for one).
+_DIGIT_WEEKDAY = re.compile(r"(?<=周|期|拜)[1-7](?![\d次天个回小号点:：.])")
 _BARE_WEEKDAY = re.compile(r"(?:周|星期|礼拜)[一二三四五六日天]")
+_WEEKDAY_TEXT = re.compile(r"(?:周|星期|礼拜)(?P<d>[一二三四五六日天])")
+# Between a date and its weekday: "二月十号（周日）", "周日, 二月十号", "12月8号周二".
+_BESIDE = re.compile(r"[\s,，、(（)）]{0,3}")
+# "开始" and "起" after a day: the day something starts.
+_STARTS = re.compile(r"(?:开始|起)$")
 _HOLIDAY = re.compile(r"元旦|春节|过年|元宵|清明|五一|劳动节|端午|中秋|国庆|十一|圣诞")
 # "三点建议" is three points, not three o'clock.
 _NOT_A_CLOCK_AFTER = tuple("建议需求意见问题要求内容原因方面想法")
@@ -111,7 +120,7 @@ def find(text: str, now: datetime) -> list[TimeMention]:
     text of each mention stay those of `text`).
     """
     said = text
-    text = simplified(text)
+    text = _DIGIT_WEEKDAY.sub(lambda m: "一二三四五六日"[int(m[0]) - 1], simplified(text))
     return [
         dataclasses.replace(m, text=said[m.start : m.end]) if m.text != said[m.start : m.end] else m
         for m in _find(text, now)
@@ -119,7 +128,7 @@ def find(text: str, now: datetime) -> list[TimeMention]:
 
 
 def _find(text: str, now: datetime) -> list[TimeMention]:
-    own = [*_own_forms(text, now)]
+    own = [*_own_forms(text, now), *zhforms.own_forms(text, now)]
     taken = [(m.start, m.end) for m in own]
     masked = _NOT_TIME.sub(lambda m: "x" * len(m[0]), text)
     for item in jio.extract_time(masked, now.replace(tzinfo=None)):
@@ -130,10 +139,51 @@ def _find(text: str, now: datetime) -> list[TimeMention]:
             continue
         if text[end : end + 1] in _NOT_A_CLOCK_AFTER and re.fullmatch(rf"{_NUM}点", item["text"]):
             continue
-        mention = _from_jionlp(text[start:end], start, end, item["detail"]["time"], now)
+        span = item["detail"]["time"]
+        said = _STARTS.search(text, start, end)
+        if said and said.start() > start:
+            # "1月1号开始": jionlp reads a span from that day to now; the day itself is meant.
+            reparsed = jio.parse_time(text[start : said.start()], now.replace(tzinfo=None))
+            if reparsed is not None:
+                span, end = reparsed["time"], said.start()
+        mention = _from_jionlp(text[start:end], start, end, span, now)
         if mention is not None:
             own.append(mention)
-    return own
+    # A weekday jionlp does not see ("下礼拜三开始试运行") or sees part of ("今星期二") is read on its own.
+    for weekday in zhforms.weekdays(text, now):
+        size = weekday.end - weekday.start
+        overlapping = [o for o in own if weekday.start < o.end and o.start < weekday.end]
+        if all(weekday.start <= o.start and o.end - o.start < size for o in overlapping):
+            own = [o for o in own if o not in overlapping] + [weekday]
+    return _anchored(own, text, now)
+
+
+def _anchored(mentions: list[TimeMention], text: str, now: datetime) -> list[TimeMention]:
+    """A date said with its weekday ("周日, 二月十号", "11月23日（周一）") is in the year where that date
+    falls on that weekday, even when it is already past: the weekday says which one is meant."""
+    weekdays = [m for m in mentions if _WEEKDAY_TEXT.fullmatch(simplified(m.text))]
+    anchored = []
+    for mention in mentions:
+        named = next(
+            (
+                _WEEKDAY_TEXT.fullmatch(simplified(w.text))
+                for w in weekdays
+                if w is not mention
+                and _BESIDE.fullmatch(text, min(mention.end, w.end), max(mention.start, w.start))
+            ),
+            None,
+        )
+        if named is None or not mention.one_day or "月" not in mention.text or "年" in mention.text:
+            anchored.append(mention)
+            continue
+        weekday = "一二三四五六日".find(named["d"].replace("天", "日"))
+        fits = [y for y in (-1, 0, 1) if _months_later(mention.first, 12 * y).weekday() == weekday]
+        if not fits:
+            anchored.append(mention)
+            continue
+        years = min(fits, key=lambda y: abs(_months_later(mention.first, 12 * y) - now))
+        anchored.append(_shifted(mention, functools.partial(_months_later, months=12 * years)))
+    return anchored
 
 
 def _own_forms(text: str, now: datetime) -> Iterator[TimeMention]:
@@ -326,6 +376,9 @@ def _from_jionlp(text: str, start: int, end: int, span: list[str], now: datetime
         return None
     last = datetime.fromisoformat(span[1]).replace(tzinfo=now.tzinfo)
     first = now if span[0] == "-inf" else datetime.fromisoformat(span[0]).replace(tzinfo=now.tzinfo)
+    if last < first and span[0] != "-inf":
+        # "十二月一号至一月一号": the end is in the year after the start.
+        last = _months_later(last, 12)
     clock = bool(_CLOCK.search(text))
     parts = [name for pattern, name in _PARTS if pattern.search(text)]
     said_part, part = bool(parts), parts[0] if parts else None
@@ -343,12 +396,20 @@ def _from_jionlp(text: str, start: int, end: int, span: list[str], now: datetime
         hour=PART_HOURS.get(part) if part and not clock else None,
         deadline=deadline,
     )
-    if (mention.moment() if mention.one_day else mention.last) < now or (
+    if _past(mention, now) or (
         # "周二" said on a Tuesday is next Tuesday: today would have been "今天".
         _BARE_WEEKDAY.fullmatch(text) and first.date() == now.date()
     ):
         return _roll_forward(mention, now)
     return mention
+
+
+def _past(mention: TimeMention, now: datetime) -> bool:
+    """Whether the words name a time already gone: a day is past once it is over (today's date said
+    at 10:00 is today, not next year), a clock time once it has struck."""
+    if mention.clock:
+        return mention.first < now
+    return mention.last.date() < now.date()
 
 
 def _roll_forward(mention: TimeMention, now: datetime) -> TimeMention:
@@ -357,7 +418,8 @@ def _roll_forward(mention: TimeMention, now: datetime) -> TimeMention:
     if "年" in text or text.startswith(("上", "下", "这", "本", "今", "昨", "前", "明", "后", "去")):
         return mention
     if _HOLIDAY.search(text) or _LUNAR.search(text):
-        reparsed = jio.parse_time("明年" + text, now.replace(tzinfo=None))
+        # The year said in digits: jionlp moves "明年春节" by a calendar year, not to next year's festival.
+        reparsed = jio.parse_time(f"{now.year + 1}年" + text, now.replace(tzinfo=None))
         if reparsed is None or reparsed["time"][1] == "inf":
             return mention
         return _from_jionlp(text, mention.start, mention.end, reparsed["time"], now) or mention

@@ -1,4 +1,4 @@
-"""Audio in: validate and decode any voice note with ffmpeg into 16 kHz mono float32, and plan chunks.
+"""Audio in: validate and decode any voice note with ffmpeg into 16 kHz mono float32.
 
 Telegram voice (OGG/Opus), video notes (MP4), WeChat AMR-NB, MP3, M4A and WAV all go through ffmpeg.
 """
@@ -143,45 +143,3 @@ def load_audio(
         raise AudioError("silent", f"no {FRAME_SECONDS * 1000:.0f} ms frame above {silence_db:.0f} dBFS")
     logger.debug("decoded %s: %.1f s", path.name, seconds)
     return samples
-
-
-def plan_chunks(
-    samples: FloatArray,
-    *,
-    max_seconds: float = 30.0,
-    search_seconds: float = 5.0,
-    smooth_seconds: float = 0.3,
-) -> list[tuple[int, int]]:
-    """Split into as few chunks as fit Whisper's 30 s window, of similar length, cut at the quietest point.
-
-    Similar lengths matter because chunks are decoded as a batch that runs as long as its longest chunk;
-    cutting in a pause keeps words whole. Returns (start, end) sample indices covering all samples.
-    """
-    total = len(samples)
-    limit = round(max_seconds * SAMPLE_RATE)
-    if total <= limit:
-        return [(0, total)]
-    frame = round(FRAME_SECONDS * SAMPLE_RATE)
-    levels = frame_db(samples)
-    width = max(1, round(smooth_seconds / FRAME_SECONDS))
-    # A moving average finds pauses rather than a single quiet frame between two syllables.
-    smoothed = np.convolve(levels, np.ones(width, dtype=np.float32) / width, mode="same")
-    chunks: list[tuple[int, int]] = []
-    start = 0
-    while total - start > limit:
-        remaining_chunks = math.ceil((total - start) / limit)
-        ideal = start + (total - start) / remaining_chunks
-        lo = max(start + SAMPLE_RATE, ideal - search_seconds * SAMPLE_RATE)
-        hi = min(start + limit, ideal + search_seconds * SAMPLE_RATE)
-        # Each chunk costs a full 30 s encoder pass: cut late enough that the rest still fits in
-        # the planned number of chunks, unless that leaves under 2 s to look for a pause in.
-        fitting = total - (remaining_chunks - 1) * limit
-        if hi - max(lo, fitting) >= 2 * SAMPLE_RATE:
-            lo = max(lo, fitting)
-        lo_frame, hi_frame = math.ceil(lo / frame), max(math.ceil(lo / frame) + 1, math.floor(hi / frame))
-        best = lo_frame + int(np.argmin(smoothed[lo_frame:hi_frame]))
-        cut = min(best * frame + frame // 2, start + limit)
-        chunks.append((start, cut))
-        start = cut
-    chunks.append((start, total))
-    return chunks

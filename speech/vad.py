@@ -22,12 +22,13 @@ from speech.audio import SAMPLE_RATE, FloatArray
 # Silero's own default threshold (0.5) misses soft syllables at the ends of Mandarin phrases; 0.35
 # keeps them.
 THRESHOLD = 0.35
-# Only silences longer than this are removed. Cutting every pause of 0.6 s and more cost accuracy on the
-# development set's real recordings (a string of digits read in groups lost words; Whisper places
-# sentence boundaries by the pauses); removing only long silences left every real clip as it was
-# decoded without the VAD, and still drops the stretches of silence or room noise in which Whisper
-# invents text.
-MIN_SILENCE_MS = 1500
+# Only silences (or noise) longer than this are removed, and at the start and end of a note only as
+# long a stretch. Whisper reads sentence boundaries from pauses and starts its first timestamp from the
+# quiet before the first word: on the development set's real recordings, trimming the half second
+# before the first word changed words, and shortening the 1.8 s pauses of a note made of several
+# recordings made greedy decoding drop whole sentences. Stretches of 3 s and more are where Whisper
+# invents text ("谢谢观看") and spends encoder passes on nothing.
+MIN_SILENCE_MS = 3000
 # Quiet kept on each side of a stretch, so a removed silence leaves a natural pause of 0.8 s.
 PAD_MS = 400
 MIN_SPEECH_MS = 120
@@ -124,7 +125,20 @@ class SpeechFinder:
                 regions[-1] = (regions[-1][0], max(regions[-1][1], end))
             elif end > start:
                 regions.append((start, end))
+        return keep_short_edges(regions, len(samples), self._min_silence_ms * SAMPLE_RATE // 1000)
+
+
+def keep_short_edges(regions: list[tuple[int, int]], total: int, shortest: int) -> list[tuple[int, int]]:
+    """The first region from the note's start and the last to its end, unless the quiet there is at
+    least `shortest` samples: only long silences are removed, at the edges as between words."""
+    if not regions:
         return regions
+    kept = list(regions)
+    if kept[0][0] < shortest:
+        kept[0] = (0, kept[0][1])
+    if total - kept[-1][1] < shortest:
+        kept[-1] = (kept[-1][0], total)
+    return kept
 
 
 def cut_to_speech(samples: FloatArray, regions: list[tuple[int, int]]) -> tuple[FloatArray, Timeline]:

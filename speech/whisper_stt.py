@@ -1,8 +1,9 @@
 """Speech to text with openai-whisper on the CPU: the only module that imports `whisper`.
 
-The note cut down to its speech (Silero VAD), windows of <= 30 s cut in pauses, encoded and greedily
-decoded in batches with int8 decoder Linear layers; a window that loops, skips speech or is a guess is
-decoded again with Whisper's temperature fallback.
+Whisper's own seek loop (as `transcribe()`): one 30 s window after another, decoded greedily with
+timestamps and the text before it as the prompt, the next window starting where the last complete
+segment ended. A window that loops, skips speech or is a guess is decoded again, with beam search and
+then with Whisper's temperature fallback. Silero VAD first removes long silences.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 import warnings
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +37,7 @@ from speech.audio import (
     DEFAULT_SILENCE_DB,
     SAMPLE_RATE,
     FloatArray,
-    is_silent,
     load_audio,
-    plan_chunks,
 )
 from speech.errors import AudioError, ModelNotFoundError
 from speech.text import Segment, cut_repetitions, fit_prompt, has_loop
@@ -55,6 +54,12 @@ LOGPROB_THRESHOLD = -1.0
 NO_SPEECH_THRESHOLD = 0.6
 FALLBACK_TEMPERATURES = (0.2, 0.4, 0.6, 0.8, 1.0)
 FALLBACK_SEED = 0
+RESCUE_BEAM = 5
+# As transcribe(): a window decoded above this temperature is not the next window's prompt.
+CONDITION_MAX_TEMPERATURE = 0.5
+# Silences and noise at least this long are removed before decoding (speech/vad.py says why not less).
+VAD_MIN_SILENCE = 3.0
+HOP_LENGTH = whisper.audio.HOP_LENGTH
 # A window with far less text than its speech holds skipped or collapsed a passage. Read Mandarin runs
 # at 4-5 characters a second and dictation at 3-4 once the VAD has removed the pauses; English at 2-3
 # words. These floors are a quarter of that, so only a real collapse trips them.
@@ -63,6 +68,8 @@ MIN_CHARS_PER_SECOND = 1.0
 MIN_WORDS_PER_SECOND = 0.5
 # Fast Mandarin is about 7 characters a second, some of them two tokens; English about 4 tokens.
 MAX_TOKENS_PER_SECOND = 12.0
+# Mel frames per timestamp step: Whisper's timestamps count 0.02 s, two 10 ms frames.
+FRAMES_PER_STEP = 2
 PROMPT_LIMIT = 223  # Whisper keeps n_text_ctx // 2 - 1 tokens after <|startofprev|>
 _WORDLESS = re.compile(r"[\W_]+", re.UNICODE)
 # Languages written without spaces between words: chunk texts are joined without a separator.
@@ -86,9 +93,9 @@ class Transcription:
 
 @dataclass
 class _Run:
+    speech_seconds: float
     language: str = "zh"
     segments: list[Segment] = field(default_factory=list)
-    speech_seconds: float = 0.0
     redecoded: int = 0
 
 
@@ -288,15 +295,49 @@ def problems(result: DecodingResult, seconds: float, language: str, *, collapse:
     return found
 
 
-def _window(spectrogram: torch.Tensor, start: int, end: int) -> torch.Tensor:
-    """Samples start..end of the note as Whisper's 30 s input: their log-mel frames, zero-padded."""
-    hop = whisper.audio.HOP_LENGTH
-    frames = spectrogram[:, start // hop : max(start // hop + 1, end // hop)]
-    window: torch.Tensor = whisper.pad_or_trim(frames, whisper.audio.N_FRAMES)
-    return window
+@dataclass(frozen=True)
+class Span:
+    """One timestamped segment of a window's decoding: mel frames from the window's start, and tokens
+    (its timestamps included, as transcribe() keeps them for the next window's prompt)."""
+
+    start: int
+    end: int
+    tokens: tuple[int, ...]
+
+
+def read_timestamps(tokens: Sequence[int], timestamp_begin: int, frames: int) -> tuple[list[Span], int]:
+    """Whisper's own reading of a timestamped decoding (transcribe.py): the segments between pairs of
+    timestamps, and how many of the window's `frames` they used up. A decoding that ends in a lone
+    timestamp heard nothing after it and uses the whole window; otherwise the unfinished last segment
+    is dropped and the next window starts where the last complete one ended."""
+    stride = FRAMES_PER_STEP
+    marks = [t >= timestamp_begin for t in tokens]
+    single_ending = marks[-2:] == [False, True]
+    cuts = [i + 1 for i in range(len(tokens) - 1) if marks[i] and marks[i + 1]]
+    if not cuts:
+        duration = frames
+        stamps = [t for t in tokens if t >= timestamp_begin]
+        if stamps and stamps[-1] != timestamp_begin:
+            duration = (stamps[-1] - timestamp_begin) * stride
+        return [Span(0, duration, tuple(tokens))], frames
+    if single_ending:
+        cuts.append(len(tokens))
+    pieces, last = [], 0
+    for cut in cuts:
+        part = tokens[last:cut]
+        pieces.append(
+            Span((part[0] - timestamp_begin) * stride, (part[-1] - timestamp_begin) * stride, tuple(part))
+        )
+        last = cut
+    if single_ending:
+        return pieces, frames
+    used = (tokens[last - 1] - timestamp_begin) * stride
+    # A decoding whose only complete segment ends at 0.00 would never move on.
+    return pieces, used if used > 0 else frames
 
 
 def _is_no_speech(result: DecodingResult) -> bool:
+    """Whisper's silence rule: the no-speech token is likely and the text is a guess."""
     return bool(result.no_speech_prob > NO_SPEECH_THRESHOLD and result.avg_logprob < LOGPROB_THRESHOLD)
 
 
@@ -307,30 +348,47 @@ def rank(result: DecodingResult, found: Problem) -> tuple[bool, int, float]:
 
 @dataclass(frozen=True)
 class Decoding:
-    """How windows are decoded. The defaults were chosen on the development set's real recordings
-    (evals/eval_speech.py --ablation, figures in bench/data/README.md): greedy at greedy speed, decoded
-    again with the temperature schedule only where a window loops, skips speech or is a guess; no
-    prompt; VAD on long silences only; int8 decoder."""
+    """How a note is decoded. The defaults were chosen on the development set's real recordings
+    (evals/eval_speech.py --ablation, figures in bench/data/README.md): Whisper's sequential loop with
+    timestamps and the previous text as prompt, float32, greedy; beam search and then the temperature
+    schedule only for a window that loops, skips speech or is a guess; no CRM prompt; VAD on silences of
+    3 s and more."""
 
-    # Beam search width at temperature 0 (None: greedy).
+    # Beam search width at temperature 0 for every window (None: greedy).
     beam_size: int | None = None
-    # Temperatures tried in turn on a window whose decoding has a Problem (Whisper's own schedule).
+    # Beam width for a window whose greedy decoding failed, tried before any temperature (None: skip).
+    # Beam search finds the likelier text where greedy decoding took a wrong turn, and unlike sampling
+    # invents nothing; it costs several greedy decodings, so only failed windows get it.
+    rescue_beam: int | None = RESCUE_BEAM
+    # Temperatures tried in turn on a window whose decoding still has a Problem (Whisper's own schedule).
     fallback: tuple[float, ...] = FALLBACK_TEMPERATURES
     # Samples drawn at each fallback temperature, the likeliest kept. Whisper draws 5; on a looping
     # window that made one 4 s clip take 30 s, and a single sample per temperature fixed the loops seen.
     best_of: int = 1
     # Whether the caller's prompt (the CRM's names and terms) is given to Whisper at all.
     use_prompt: bool = False
-    # Cut the note down to its speech (Silero VAD) before planning windows.
+    # Remove silences and noise of `vad_silence` seconds and more (Silero VAD) before decoding.
     vad: bool = True
-    # Decoder Linear layers and logits in int8.
-    quantize: bool = True
-    # Decode windows one after another, each with the previous window's text as its prompt (what
-    # transcribe() calls condition_on_previous_text), instead of in batches without context.
-    condition: bool = False
+    vad_silence: float = VAD_MIN_SILENCE
+    # Decoder Linear layers and logits in int8: faster, but it cost accuracy on the real recordings.
+    quantize: bool = False
+    # Each window prompted with the text of the windows before it (transcribe()'s
+    # condition_on_previous_text).
+    condition: bool = True
     # Also re-decode a phrase repeated three times and a window with far too little text, not only
     # what Whisper's gzip-ratio and log-probability checks catch.
     detect_collapse: bool = True
+
+
+@dataclass(frozen=True)
+class _Window:
+    """One window's decoding as kept: the result, its segments and the frames it used."""
+
+    result: DecodingResult
+    spans: list[Span]
+    used: int
+    found: Problem = Problem.NONE
+    redecoded: bool = False
 
 
 class WhisperTranscriber:
@@ -346,7 +404,6 @@ class WhisperTranscriber:
         *,
         threads: int | None = None,
         decoding: Decoding | None = None,
-        batch_size: int = 3,
         languages: Sequence[str] | None = ("zh", "en"),
         max_bytes: int = DEFAULT_MAX_BYTES,
         max_seconds: float = DEFAULT_MAX_SECONDS,
@@ -355,10 +412,6 @@ class WhisperTranscriber:
         self._model_ref = model
         self._threads = threads or os.cpu_count() or 1
         self.decoding = decoding or Decoding()
-        # 3 chunks (up to 90 s of audio) per batch: batched decoding beats one chunk at a time, and
-        # each chunk adds ~40 MB of decoder cache; on a 5-minute note the peak RSS was 921 MB with 4,
-        # 861 MB with 3 (limit 1 GB). Progress is reported after each batch.
-        self._batch_size = max(1, batch_size)
         # Detection is restricted to the languages reps dictate in: Whisper base takes accented or
         # noisy Mandarin for Japanese, Cantonese or Thai now and then.
         self._languages = tuple(languages) if languages else None
@@ -368,7 +421,11 @@ class WhisperTranscriber:
         self._loaded: _Loaded | None = None
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()
-        self._vad = SpeechFinder() if self.decoding.vad else None
+        self._vad = (
+            SpeechFinder(min_silence_ms=round(self.decoding.vad_silence * 1000))
+            if self.decoding.vad
+            else None
+        )
         self._t2s = opencc.OpenCC("t2s")
 
     def load(self) -> None:
@@ -448,14 +505,14 @@ class WhisperTranscriber:
         return fit_prompt(prompt, loaded.tokenizer.encode, limit)
 
     def _detect_language(self, loaded: _Loaded, features: torch.Tensor) -> str:
-        _, probs = whisper.decoding.detect_language(loaded.model, features[:1], loaded.tokenizer)
+        _, probs = whisper.decoding.detect_language(loaded.model, features, loaded.tokenizer)
         scores: dict[str, float] = probs[0]
         if self._languages:
             scores = {lang: scores.get(lang, 0.0) for lang in self._languages}
         return max(scores, key=lambda lang: scores[lang])
 
     def _speech(self, samples: FloatArray) -> tuple[FloatArray, Timeline | None]:
-        """The note cut down to its speech (VAD on), or whole."""
+        """The note without its long silences (VAD on), or whole."""
         if self._vad is None:
             return samples, None
         regions = self._vad.regions(samples)
@@ -473,101 +530,105 @@ class WhisperTranscriber:
         prompt: str | None,
         progress: Callable[[float], None] | None,
     ) -> _Run:
-        model = loaded.model
-        run = _Run()
-        prompt_tokens = (self.prompt_tokens(prompt) if self.decoding.use_prompt else []) or None
+        """transcribe()'s seek loop over one log-mel of the whole note: each window's frames (zero-padded
+        to 30 s) decoded with the text before it as prompt; the next window starts where the last
+        complete segment ended, or after the window when its decoding ended in a lone timestamp."""
+        model, tokenizer = loaded.model, loaded.tokenizer
         speech, timeline = self._speech(samples)
-        chunks = [(a, b) for a, b in plan_chunks(speech) if not is_silent(speech[a:b], self._silence_db)]
-        total = len(speech)
-        run.speech_seconds = total / SAMPLE_RATE
-        done = 0
-        # One log-mel of the whole note, each window's frames padded with zeros, as transcribe() does.
-        # Padding the audio with silence before the log-mel instead (the padding then sits at the
-        # spectrogram's floor, not at 0) cost 5 points of CER on the real Mandarin recordings.
-        spectrogram = whisper.log_mel_spectrogram(
+        run = _Run(speech_seconds=len(speech) / SAMPLE_RATE)
+        mel = whisper.log_mel_spectrogram(
             torch.from_numpy(speech), model.dims.n_mels, padding=whisper.audio.N_SAMPLES
         )
-        size = 1 if self.decoding.condition else self._batch_size
-        for first in range(0, len(chunks), size):
-            batch = chunks[first : first + size]
-            mel = torch.stack([_window(spectrogram, a, b) for a, b in batch])
-            features = model.embed_audio(mel)
+        content = mel.shape[-1] - whisper.audio.N_FRAMES
+        context = self.prompt_tokens(prompt) if self.decoding.use_prompt else []
+        seek = 0
+        while seek < content:
+            size = min(whisper.audio.N_FRAMES, content - seek)
+            frames = whisper.pad_or_trim(mel[:, seek : seek + size], whisper.audio.N_FRAMES)
+            features = model.embed_audio(frames[None])
             if language is None:
                 language = self._detect_language(loaded, features)
-            seconds = [(b - a) / SAMPLE_RATE for a, b in batch]
-            results, redecoded = self._decode(model, features, seconds, language, prompt_tokens)
-            run.redecoded += redecoded
-            if self.decoding.condition:
-                # As transcribe(): no context after a window only a high temperature could decode.
-                last = results[-1]
-                prompt_tokens = list(last.tokens)[-PROMPT_LIMIT:] if last.temperature <= 0.5 else None
-            for (a, b), result in zip(batch, results, strict=True):
-                if not _is_no_speech(result):
-                    start, end = timeline.span(a, b) if timeline is not None else (a, b)
-                    run.segments.append(Segment(start / SAMPLE_RATE, end / SAMPLE_RATE, result.text))
-            done = batch[-1][1]
+            window = self._decode_window(loaded, features, size, language, context[-PROMPT_LIMIT:])
+            run.redecoded += window.redecoded
+            for span in window.spans:
+                text = tokenizer.decode([t for t in span.tokens if t < tokenizer.eot]).strip()
+                if span.end <= span.start or not text:
+                    continue
+                start, end = (seek + span.start) * HOP_LENGTH, (seek + min(span.end, size)) * HOP_LENGTH
+                if timeline is not None:
+                    start, end = timeline.span(start, end)
+                run.segments.append(Segment(start / SAMPLE_RATE, end / SAMPLE_RATE, text))
+                context += span.tokens
+            if (
+                not self.decoding.condition
+                or window.result.temperature > CONDITION_MAX_TEMPERATURE
+                or Problem.LOOP in window.found
+            ):
+                # As transcribe(): text only a high temperature could produce is no context for the next
+                # window; nor is a loop no decoding could avoid, which the prompt would carry on.
+                context = []
+            seek += window.used
             if progress is not None:
-                progress(min(1.0, done / total))
-        if progress is not None and done < total:
-            progress(1.0)
+                progress(min(1.0, seek / content))
         run.language = language or "zh"
         return run
 
-    def _decode(
-        self,
-        model: Whisper,
-        features: torch.Tensor,
-        seconds: Sequence[float],
-        language: str,
-        prompt: list[int] | None,
-    ) -> tuple[list[DecodingResult], int]:
-        """Decode every window at temperature 0; a window that loops, skips speech or is a guess is
-        decoded again at each fallback temperature in turn until it has none of those problems, and
-        the best decoding seen is kept."""
+    def _decode_window(
+        self, loaded: _Loaded, features: torch.Tensor, frames: int, language: str, prompt: list[int]
+    ) -> _Window:
+        """Decode one window greedily; if that loops, skips speech or is a guess, decode it again with
+        beam search, then at each fallback temperature in turn until it does not. The best decoding seen
+        is kept; a window Whisper takes for silence is kept as no segments."""
         decoding = self.decoding
+        seconds = frames * HOP_LENGTH / SAMPLE_RATE
         # A window cannot hold more text than this; a loop stops here instead of running to Whisper's
         # 224-token limit, which on a short window is most of the decoding time.
-        sample_len = min(model.dims.n_text_ctx // 2, round(MAX_TOKENS_PER_SECOND * max(seconds)) + 16)
+        sample_len = min(loaded.model.dims.n_text_ctx // 2, round(MAX_TOKENS_PER_SECOND * seconds) + 16)
 
-        def run(temperature: float, batch: torch.Tensor) -> list[DecodingResult]:
+        def attempt(temperature: float, beam: int | None) -> _Window:
             options = DecodingOptions(
                 task="transcribe",
                 language=language,
                 temperature=temperature,
-                beam_size=decoding.beam_size if temperature == 0 else None,
+                beam_size=beam if temperature == 0 else None,
                 best_of=decoding.best_of if temperature > 0 else None,
-                prompt=prompt,
-                without_timestamps=True,
+                prompt=prompt or None,
                 sample_len=sample_len,
                 fp16=False,
             )
-            if (options.beam_size or options.best_of or 1) > 1 and len(batch) > 1:
-                # openai-whisper 20250625 repeats the tokens, not the audio features, for beams and
-                # best-of samples: that only broadcasts with one window per call.
-                return [r for one in batch for r in model.decode(one[None], options)]
-            decoded: list[DecodingResult] = model.decode(batch, options)
-            return decoded
-
-        def check(result: DecodingResult, i: int) -> Problem:
-            return problems(result, seconds[i], language, collapse=decoding.detect_collapse)
-
-        temperatures = [t for t in decoding.fallback if t > 0]
-        results = run(0.0, features)
-        found = [check(r, i) for i, r in enumerate(results)]
-        retry = [i for i, r in enumerate(results) if found[i] and not _is_no_speech(r)]
-        redecoded = len(retry) if temperatures else 0
-        for temperature in temperatures:
-            if not retry:
-                break
-            # Seeded so that the same recording gives the same transcript; fork_rng leaves the
-            # process's global generator as it was.
             with torch.random.fork_rng(devices=[]):
+                # Seeded so that the same recording gives the same transcript; fork_rng leaves the
+                # process's global generator as it was.
                 torch.manual_seed(FALLBACK_SEED)
-                again = run(temperature, features[retry])
-            for i, second in zip(retry, again, strict=True):
-                second_found = check(second, i)
-                logger.debug("window %d: %r, at %.1f %r", i, found[i], temperature, second_found)
-                if rank(second, second_found) < rank(results[i], found[i]):
-                    results[i], found[i] = second, second_found
-            retry = [i for i in retry if found[i]]
-        return results, redecoded
+                result: DecodingResult = loaded.model.decode(features, options)[0]
+            if _is_no_speech(result):
+                return _Window(result, [], frames)
+            spans, used = read_timestamps(result.tokens, loaded.tokenizer.timestamp_begin, frames)
+            # Without the VAD a window may hold long silence: too little text proves nothing then.
+            covered = used * HOP_LENGTH / SAMPLE_RATE if self._vad is not None else 0.0
+            return _Window(
+                result, spans, used, problems(result, covered, language, collapse=decoding.detect_collapse)
+            )
+
+        best = attempt(0.0, decoding.beam_size)
+        logger.debug(
+            "window of %.1f s: log-prob %.2f, no-speech %.2f, %r",
+            seconds,
+            best.result.avg_logprob,
+            best.result.no_speech_prob,
+            best.found,
+        )
+        if not best.found:
+            return best
+        schedule: list[tuple[float, int | None]] = []
+        if decoding.rescue_beam and not decoding.beam_size:
+            schedule.append((0.0, decoding.rescue_beam))
+        schedule += [(t, None) for t in decoding.fallback if t > 0]
+        for temperature, beam in schedule:
+            again = attempt(temperature, beam)
+            logger.debug("window: %r, at %.1f (beam %s) %r", best.found, temperature, beam, again.found)
+            if rank(again.result, again.found) < rank(best.result, best.found):
+                best = again
+            if not best.found:
+                break
+        return replace(best, redecoded=bool(schedule))

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from crm.dedup import KeyKind, LookupKey
 from crm.facts import DecisionRole, Party, Region
 from crm.model import (
+    AdminClaim,
     AuditEntry,
     Channel,
     Commitment,
@@ -43,6 +44,7 @@ from crm.model import (
     DuplicateStatus,
     FieldChange,
     FollowUp,
+    Holdings,
     Identity,
     Interaction,
     Invite,
@@ -57,6 +59,7 @@ from crm.model import (
     Source,
     StoredFile,
     Team,
+    Transfer,
     VoiceStatus,
 )
 from storage import tables as t
@@ -125,6 +128,12 @@ class TeamRepository(_Repo):
     async def update(self, team: Team) -> None:
         await self._conn.execute(_update_by_id(t.teams), {**_values(team), "row_id": team.id})
 
+    async def lock(self, team_id: int) -> None:
+        # PostgreSQL: a row lock on the team serializes changes to its membership (two admins demoting
+        # each other at once must not leave it without one). SQLite has one writer at a time anyway
+        # and compiles FOR UPDATE to nothing.
+        await self._conn.execute(select(t.teams.c.id).where(t.teams.c.id == team_id).with_for_update())
+
 
 def _member(row: RowMapping) -> Member:
     data = dict(row)
@@ -140,6 +149,12 @@ def _member_values(member: Member) -> dict[str, Any]:
     return values
 
 
+# What `MemberRepository.update` writes: a member's own preferences. Team, role and access change only
+# through set_role / set_active, so that a preference saved from a member read a moment before cannot
+# write back the role or the access an admin just took away.
+_PREFERENCES = ("name", "lang", "timezone", "quiet_start", "quiet_end", "weekend_to_monday", "awaiting")
+
+
 class MemberRepository(_Repo):
     async def add(self, member: Member) -> Member:
         result = await self._conn.execute(_insert_id(t.members), _member_values(member))
@@ -151,7 +166,12 @@ class MemberRepository(_Repo):
         return _member(row) if row else None
 
     async def update(self, member: Member) -> None:
-        await self._conn.execute(_update_by_id(t.members), {**_member_values(member), "row_id": member.id})
+        values = _member_values(member)
+        await self._conn.execute(
+            update(t.members)
+            .where(t.members.c.id == member.id)
+            .values({name: values[name] for name in _PREFERENCES})
+        )
 
     async def in_team(self, team_id: int, role: Role | None = None) -> list[Member]:
         query = select(t.members).where(t.members.c.team_id == team_id, t.members.c.active.is_(True))
@@ -159,6 +179,28 @@ class MemberRepository(_Repo):
             query = query.where(t.members.c.role == role.value)
         rows = (await self._conn.execute(query.order_by(t.members.c.id))).mappings()
         return [_member(row) for row in rows]
+
+    async def roster(self, team_id: int) -> list[Member]:
+        # The pool's owner (an inactive member named 公海 that holds waiting leads) is nobody to manage:
+        # reactivating it or handing its records over would empty the pool behind routing's back.
+        pool_owners = select(t.pool_owners.c.member_id).where(t.pool_owners.c.team_id == team_id)
+        query = (
+            select(t.members)
+            .where(t.members.c.team_id == team_id, t.members.c.id.not_in(pool_owners))
+            .order_by(t.members.c.id)
+        )
+        return [_member(row) for row in (await self._conn.execute(query)).mappings()]
+
+    async def set_role(self, member_id: int, role: Role) -> None:
+        await self._conn.execute(update(t.members).where(t.members.c.id == member_id).values(role=role.value))
+
+    async def set_active(self, member_id: int, active: bool, at: datetime) -> bool:
+        result = await self._conn.execute(
+            update(t.members)
+            .where(t.members.c.id == member_id, t.members.c.active.is_(not active))
+            .values(active=active, deactivated_at=None if active else at)
+        )
+        return result.rowcount == 1
 
 
 class IdentityRepository(_Repo):
@@ -196,11 +238,7 @@ class InviteRepository(_Repo):
 
     async def get(self, code: str) -> Invite | None:
         row = (await self._conn.execute(select(t.invites).where(t.invites.c.code == code))).mappings().first()
-        if row is None:
-            return None
-        data = dict(row)
-        data["role"] = Role(data["role"])
-        return Invite(**data)
+        return _invite(row) if row is not None else None
 
     async def update(self, invite: Invite) -> None:
         await self._conn.execute(
@@ -208,6 +246,73 @@ class InviteRepository(_Repo):
             .where(t.invites.c.code == invite.code)
             .values(used_by=invite.used_by, used_at=invite.used_at)
         )
+
+    async def use(self, code: str, member_id: int, at: datetime) -> bool:
+        result = await self._conn.execute(
+            update(t.invites)
+            .where(t.invites.c.code == code, _open_invite(at))
+            .values(used_by=member_id, used_at=at)
+        )
+        return result.rowcount == 1
+
+    async def revoke(self, code: str, by: int | None, at: datetime) -> bool:
+        result = await self._conn.execute(
+            update(t.invites)
+            .where(t.invites.c.code == code, _open_invite(at))
+            .values(revoked_at=at, revoked_by=by)
+        )
+        return result.rowcount == 1
+
+    async def open_for_team(self, team_id: int, now: datetime) -> list[Invite]:
+        query = (
+            select(t.invites)
+            .where(t.invites.c.team_id == team_id, _open_invite(now))
+            .order_by(t.invites.c.created_at, t.invites.c.code)
+        )
+        return [_invite(row) for row in (await self._conn.execute(query)).mappings()]
+
+    async def revoke_created_by(self, member_id: int, by: int | None, at: datetime) -> list[str]:
+        query = select(t.invites.c.code).where(t.invites.c.created_by == member_id, _open_invite(at))
+        codes = list((await self._conn.execute(query)).scalars().all())
+        revoked = [code for code in codes if await self.revoke(code, by, at)]
+        return sorted(revoked)
+
+
+def _open_invite(now: datetime) -> Any:
+    return and_(t.invites.c.used_by.is_(None), t.invites.c.revoked_at.is_(None), t.invites.c.expires_at > now)
+
+
+def _invite(row: RowMapping) -> Invite:
+    data = dict(row)
+    data["role"] = Role(data["role"])
+    return Invite(**data)
+
+
+class ClaimRepository(_Repo):
+    """The admin claim code: one row (id 1) at most."""
+
+    async def get(self) -> AdminClaim | None:
+        row = (
+            (await self._conn.execute(select(t.admin_claims).where(t.admin_claims.c.id == 1)))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        return AdminClaim(**{k: v for k, v in row.items() if k != "id"})
+
+    async def add(self, claim: AdminClaim) -> None:
+        """Raises StorageConflict (at the latest on commit) when another process stored one first."""
+        await self._conn.execute(insert(t.admin_claims).values(id=1, **_values(claim, exclude=())))
+
+    async def spend(self, code: str | None, member_id: int, at: datetime) -> bool:
+        """Marks the claim used by `member_id`: only if it is unused and, unless `code` is None (the
+        console, which needs no code), only if it is that code. True for exactly one caller."""
+        query = update(t.admin_claims).where(t.admin_claims.c.id == 1, t.admin_claims.c.used_at.is_(None))
+        if code is not None:
+            query = query.where(t.admin_claims.c.code == code)
+        result = await self._conn.execute(query.values(used_at=at, used_by=member_id))
+        return result.rowcount == 1
 
 
 def _customer(row: RowMapping) -> Customer:
@@ -229,6 +334,20 @@ def _customer_values(customer: Customer, name_key: str) -> dict[str, Any]:
 
 def _live(table: Any) -> Any:
     return and_(table.c.merged_into.is_(None), table.c.archived_at.is_(None))
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern for `text` anywhere, its wildcards escaped (with a backslash)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _contact_matches(pattern: str) -> Any:
+    """A contact whose name, a phone or an e-mail matches `pattern` (from _like)."""
+    return or_(
+        t.contacts.c.name.ilike(pattern, escape="\\"),
+        cast(t.contacts.c.phones, Text).like(pattern, escape="\\"),
+        cast(t.contacts.c.emails, Text).ilike(pattern, escape="\\"),
+    )
 
 
 class CustomerRepository(_Repo):
@@ -256,18 +375,10 @@ class CustomerRepository(_Repo):
 
     async def search(self, team_id: int, owner_id: int | None, text: str, limit: int) -> list[Customer]:
         """Customers whose name, or one of whose contacts' names, phones or e-mails, contains `text`."""
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = _like(text)
         contact_hit = (
             select(t.contacts.c.customer_id)
-            .where(
-                t.contacts.c.team_id == team_id,
-                _live(t.contacts),
-                or_(
-                    t.contacts.c.name.ilike(pattern, escape="\\"),
-                    cast(t.contacts.c.phones, Text).like(pattern, escape="\\"),
-                    cast(t.contacts.c.emails, Text).ilike(pattern, escape="\\"),
-                ),
-            )
+            .where(t.contacts.c.team_id == team_id, _live(t.contacts), _contact_matches(pattern))
             .scalar_subquery()
         )
         query = select(t.customers).where(
@@ -337,6 +448,25 @@ class ContactRepository(_Repo):
             select(t.contacts)
             .where(t.contacts.c.customer_id == customer_id, _live(t.contacts))
             .order_by(t.contacts.c.id)
+        )
+        return [_contact(row) for row in (await self._conn.execute(query)).mappings()]
+
+    async def matching(
+        self, team_id: int, text: str, customer_ids: Sequence[int], owner_id: int | None, limit: int
+    ) -> list[Contact]:
+        """Live contacts whose name, a phone or an e-mail contains `text`: those of `customer_ids`, and
+        those with no customer (only `owner_id`'s, when given)."""
+        unattached: Any = t.contacts.c.customer_id.is_(None)
+        if owner_id is not None:
+            unattached = and_(unattached, t.contacts.c.owner_id == owner_id)
+        where = (
+            or_(t.contacts.c.customer_id.in_(list(customer_ids)), unattached) if customer_ids else unattached
+        )
+        query = (
+            select(t.contacts)
+            .where(t.contacts.c.team_id == team_id, _live(t.contacts), _contact_matches(_like(text)), where)
+            .order_by(t.contacts.c.id)
+            .limit(limit)
         )
         return [_contact(row) for row in (await self._conn.execute(query)).mappings()]
 
@@ -770,6 +900,11 @@ class JournalRepository(_Repo):
         return found
 
 
+# For the history reads (storage.history), which return the same records.
+audit_entry = _audit
+field_change = _change
+
+
 class MergeRepository(_Repo):
     async def add(self, merge: Merge) -> Merge:
         result = await self._conn.execute(_insert_id(t.merges), _values(merge))
@@ -875,3 +1010,55 @@ class LinkCodeRepository(_Repo):
             .where(t.link_codes.c.code == link.code)
             .values(_values(link, exclude=("code",)))
         )
+
+
+class OwnershipRepository(_Repo):
+    """Who owns what, across the record tables: the hand-over when a member leaves."""
+
+    async def transfer(self, team_id: int, from_id: int, to_id: int) -> Transfer:
+        """Moves every customer, contact and deal `from_id` owns, and their open commitments and
+        reminders, to `to_id`, with one UPDATE per table."""
+
+        async def move(table: Table, column: str, *open_only: Any) -> tuple[int, ...]:
+            owner = table.c[column]
+            query = (
+                update(table)
+                .where(table.c.team_id == team_id, owner == from_id, *open_only)
+                .values({column: to_id})
+                .returning(table.c.id)
+            )
+            return tuple(sorted((await self._conn.execute(query)).scalars().all()))
+
+        open_reminder = t.reminders.c.status.in_(
+            [ReminderStatus.PENDING.value, ReminderStatus.DELIVERED.value]
+        )
+        return Transfer(
+            customers=await move(t.customers, "owner_id"),
+            contacts=await move(t.contacts, "owner_id"),
+            deals=await move(t.deals, "owner_id"),
+            commitments=await move(t.commitments, "owner_id", t.commitments.c.done_at.is_(None)),
+            reminders=await move(t.reminders, "member_id", open_reminder),
+        )
+
+    async def holdings(self, team_id: int) -> dict[int, Holdings]:
+        """Per member of the team: live customers, open deals and open reminders."""
+
+        async def per_owner(table: Table, column: str, *where: Any) -> dict[int, int]:
+            owner = table.c[column]
+            query = select(owner, func.count()).where(table.c.team_id == team_id, *where).group_by(owner)
+            return {int(row[0]): int(row[1]) for row in (await self._conn.execute(query)).all()}
+
+        customers = await per_owner(t.customers, "owner_id", _live(t.customers))
+        deals = await per_owner(
+            t.deals, "owner_id", t.deals.c.status == DealStatus.OPEN.value, t.deals.c.archived_at.is_(None)
+        )
+        reminders = await per_owner(
+            t.reminders,
+            "member_id",
+            t.reminders.c.status.in_([ReminderStatus.PENDING.value, ReminderStatus.DELIVERED.value]),
+        )
+        members = customers.keys() | deals.keys() | reminders.keys()
+        return {
+            member: Holdings(customers.get(member, 0), deals.get(member, 0), reminders.get(member, 0))
+            for member in members
+        }

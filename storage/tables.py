@@ -74,6 +74,7 @@ members = Table(
     # clearly in one language settles it (crm.members.MemberService.observe_language).
     Column("lang_auto", Boolean, nullable=False, server_default=false()),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("deactivated_at", UTCDateTime, nullable=True),
 )
 
 identities = Table(
@@ -98,6 +99,20 @@ invites = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     _fk("used_by", "members.id", index=False),
     Column("used_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    _fk("revoked_by", "members.id", index=False),
+)
+
+# The admin claim code (crm.model.AdminClaim): at most one row, id 1, so that two processes starting on
+# an empty database agree on one code (the second insert fails and reads the first's).
+admin_claims = Table(
+    "admin_claims",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("code", String(32), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+    _fk("used_by", "members.id", index=False),
 )
 
 customers = Table(
@@ -269,6 +284,8 @@ audit = Table(
     Column("detail", Json, nullable=False, default=dict),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_audit_target", "target_type", "target_id"),
+    # `chatcrm audit --since`: a team's operations from a moment on.
+    Index("ix_audit_team_created", "team_id", "created_at"),
 )
 
 # The field journal (crm.journal): one row per field an operation changed, or per record it created
@@ -444,8 +461,115 @@ chat_menus = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+# One row per member and ISO week (its Monday), claimed with a lease before the weekly data-health nudge
+# is sent: the unique constraint lets one process take it; a lease that runs out lets another resume.
+nudge_deliveries = Table(
+    "nudge_deliveries",
+    metadata,
+    _id(),
+    _fk("team_id", "teams.id", nullable=False, index=False),
+    _fk("member_id", "members.id", nullable=False, index=False),
+    Column("week", Date, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=1),
+    Column("claimed_until", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    UniqueConstraint("member_id", "week", name="uq_nudge_deliveries_member_id_week"),
+    Index("ix_nudge_deliveries_team_week", "team_id", "week"),
+)
+
 # The digest reads the last interaction and the open deals of a team with these.
 Index(
     "ix_interactions_deal_last", interactions.c.deal_id, interactions.c.undone_at, interactions.c.created_at
 )
 Index("ix_deals_team_status", deals.c.team_id, deals.c.status)
+
+# --- leads: routing, the public pool (公海), claims, alerts and reclaim (crm.leads) ------------------
+
+# One arrival of a customer nobody owned (a form, a forward, a stranger on WeChat, an import, a reclaim):
+# its source, the routing decision and reason, and while it waits in the pool the job bookkeeping of
+# its notices and alerts (`lease_until` is a job's claim, as in reminders).
+leads = Table(
+    "leads",
+    metadata,
+    _id(),
+    _fk("team_id", "teams.id", nullable=False, index=False),
+    _fk("customer_id", "customers.id", nullable=False),
+    _fk("contact_id", "contacts.id", index=False),
+    _fk("interaction_id", "interactions.id", index=False),
+    Column("source", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("origin", String(200), nullable=True),
+    _fk("assignee_id", "members.id", index=False),
+    Column("assigned_by", String(16), nullable=True),
+    Column("assigned_at", UTCDateTime, nullable=True),
+    Column("pool", String(100), nullable=True),
+    Column("territory", String(100), nullable=True),
+    Column("region", String(40), nullable=True),
+    Column("province", String(64), nullable=True),
+    Column("city", String(64), nullable=True),
+    Column("district", String(64), nullable=True),
+    Column("code", String(12), nullable=True),
+    Column("candidates", Json, nullable=False, default=list),
+    Column("country", String(64), nullable=True),
+    Column("reason", Json, nullable=False, default=dict),
+    Column("pooled_at", UTCDateTime, nullable=True),
+    Column("alert_stage", Integer, nullable=False, default=0),
+    Column("alert_due_at", UTCDateTime, nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("notify", Boolean, nullable=False, default=False),
+    _fk("former_owner_id", "members.id", index=False),
+    Column("lost_at", UTCDateTime, nullable=True),
+    Column("idempotency_key", String(200), nullable=True),
+    Column("external_ref", String(200), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("team_id", "idempotency_key", name="uq_leads_team_idempotency_key"),
+    Index("ix_leads_team_status_pooled", "team_id", "status", "pooled_at"),
+    Index("ix_leads_status_alert_due", "status", "alert_due_at"),
+    Index("ix_leads_notify", "notify"),
+    Index("ix_leads_assignee_assigned", "assignee_id", "assigned_at"),
+    Index("ix_leads_team_external_ref", "team_id", "external_ref"),
+    Index("ix_leads_team_created", "team_id", "created_at"),
+)
+
+# The inactive member who owns the records of a team's pool leads (one per team).
+pool_owners = Table(
+    "pool_owners",
+    metadata,
+    Column("team_id", Id, ForeignKey("teams.id"), primary_key=True, autoincrement=False),
+    _fk("member_id", "members.id", nullable=False, index=False),
+)
+
+# When a member takes no leads: weekly days off (0 = Monday) and away periods ([start, end] dates).
+member_availability = Table(
+    "member_availability",
+    metadata,
+    Column("member_id", Id, ForeignKey("members.id"), primary_key=True, autoincrement=False),
+    _fk("team_id", "teams.id", nullable=False, index=False),
+    Column("weekly_off", Json, nullable=False, default=list),
+    Column("away", Json, nullable=False, default=list),
+)
+
+# A team's daily runs (reclaim): the unique constraint lets one process run each per day.
+lead_runs = Table(
+    "lead_runs",
+    metadata,
+    _id(),
+    _fk("team_id", "teams.id", nullable=False, index=False),
+    Column("day", Date, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("claimed_at", UTCDateTime, nullable=False),
+    UniqueConstraint("team_id", "day", "kind", name="uq_lead_runs_team_day_kind"),
+)
+
+# Reclaim bookkeeping of a deal under its current owner: the one "+7 days" and the deadline warned of.
+deal_reclaim = Table(
+    "deal_reclaim",
+    metadata,
+    Column("deal_id", Id, ForeignKey("deals.id"), primary_key=True, autoincrement=False),
+    _fk("owner_id", "members.id", nullable=False, index=False),
+    Column("extended_at", UTCDateTime, nullable=True),
+    Column("warned_for", UTCDateTime, nullable=True),
+)
+# Data health asks, deal by deal, whether its customer has an open reminder (a next step).
+Index("ix_reminders_customer_status", reminders.c.customer_id, reminders.c.status)

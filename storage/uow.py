@@ -12,10 +12,13 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from crm.errors import StorageConflict, StorageError
-from crm.events import Event, ReminderScheduled, Subscriber
+from crm.events import Event, LeadRouted, ReminderScheduled, Subscriber
 from crm.model import ReminderStatus
+from storage import data_health as h
 from storage import deals as d
+from storage import history as hq
 from storage import jobs as j
+from storage import leads as lr
 from storage import repositories as r
 from storage.db import READ_ONLY
 
@@ -57,6 +60,12 @@ class SqlUnitOfWork:
     jobs: j.JobRepository
     expiring_keys: j.ExpiringKeyRepository
     menus: j.MenuRepository
+    claims: r.ClaimRepository
+    ownership: r.OwnershipRepository
+    leads: lr.LeadRepository
+    history: hq.HistoryQueries
+    data_health: h.DataHealthQueries
+    nudges: h.NudgeDeliveryRepository
 
     def __init__(
         self,
@@ -110,6 +119,12 @@ class SqlUnitOfWork:
         self.jobs = j.JobRepository(conn)
         self.expiring_keys = j.ExpiringKeyRepository(conn)
         self.menus = j.MenuRepository(conn)
+        self.claims = r.ClaimRepository(conn)
+        self.ownership = r.OwnershipRepository(conn)
+        self.leads = lr.LeadRepository(conn)
+        self.history = hq.HistoryQueries(conn)
+        self.data_health = h.DataHealthQueries(conn)
+        self.nudges = h.NudgeDeliveryRepository(conn)
         return self
 
     async def _connect_and_begin(self) -> AsyncConnection:
@@ -172,9 +187,14 @@ class SqlUnitOfWork:
 
     def collect_new_events(self) -> list[Event]:
         """What this unit of work wrote since its last commit that others care about: the pending
-        reminders (the scheduler may have to look earlier)."""
+        reminders (the scheduler may have to look earlier) and leads with a notice to send."""
         seen, self.reminders.seen = self.reminders.seen, []
-        return [ReminderScheduled(r.id, r.due_at) for r in seen if r.status is ReminderStatus.PENDING]
+        events: list[Event] = [
+            ReminderScheduled(r.id, r.due_at) for r in seen if r.status is ReminderStatus.PENDING
+        ]
+        leads, self.leads.seen = self.leads.seen, []
+        events += [LeadRouted(lead.id) for lead in {x.id: x for x in leads}.values() if lead.notify]
+        return events
 
     def _release(self) -> None:
         if self._holds_lock and self._write_lock is not None:

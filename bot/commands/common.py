@@ -21,19 +21,29 @@ def reference_time(settings: Settings, value: str | None) -> datetime:
     return datetime.now(UTC).astimezone(tz)
 
 
-def read_text(path: Path) -> str | None:
+def fail(as_json: bool, key: str, message: str, code: int = 1) -> int:
+    """A command's failure: `{"error": key, "message": …}` on stdout under --json (scripts parse
+    stdout), else the message on stderr. Returns the exit status."""
+    if as_json:
+        print(json.dumps({"error": key, "message": message}, ensure_ascii=False))
+    else:
+        print(message, file=sys.stderr)
+    return code
+
+
+def read_text(path: Path, *, as_json: bool = False) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        print(f"cannot read {path}: {exc}", file=sys.stderr)
+        fail(as_json, "cannot_read", f"cannot read {path}: {exc}")
         return None
 
 
-def read_bytes(path: Path) -> bytes | None:
+def read_bytes(path: Path, *, as_json: bool = False) -> bytes | None:
     try:
         return path.read_bytes()
     except OSError as exc:
-        print(f"cannot read {path}: {exc}", file=sys.stderr)
+        fail(as_json, "cannot_read", f"cannot read {path}: {exc}")
         return None
 
 

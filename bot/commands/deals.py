@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.commands.common import read_bytes
+from bot.commands.common import fail, read_bytes
 from bot.settings import Settings
 from crm.model import Lang, Member, Role
 from crm.stages import Funnel
@@ -86,9 +86,10 @@ async def _team_and_manager(database: Any, team_id: int | None) -> tuple[int, Me
     return team.id, manager, team_funnel(team.settings)
 
 
-def _no_team(team_id: int | None) -> int:
-    print(f"no team {team_id}" if team_id is not None else "no team yet", file=sys.stderr)
-    return 1
+def _no_team(team_id: int | None, as_json: bool = False) -> int:
+    if team_id is not None:
+        return fail(as_json, "no_team", f"no team {team_id}")
+    return fail(as_json, "no_team", "no team yet: start the assistant and send /start first")
 
 
 def _reader(manager: Member | None, team_id: int, lang: str | None, settings: Settings) -> Member:
@@ -125,7 +126,7 @@ def _digest(settings: Settings, args: argparse.Namespace) -> int:
 
     result = _run(settings, work)
     if result is None:
-        return _no_team(args.team)
+        return _no_team(args.team, args.json)
     digest, reader = result
     if args.json:
         print(json.dumps(_digest_json(digest, reader), ensure_ascii=False, indent=2))
@@ -200,7 +201,7 @@ def _deals_list(settings: Settings, args: argparse.Namespace) -> int:
 
     result = _run(settings, work)
     if result is None:
-        return _no_team(args.team)
+        return _no_team(args.team, args.json)
     lines, funnel, reader = result
     data = [_line_json(line, funnel, reader) for line in lines]
     if args.json:

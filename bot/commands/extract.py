@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from bot.commands.common import print_data, read_bytes, read_text, reference_time
+from bot.commands.common import fail, print_data, read_bytes, read_text, reference_time
 from bot.settings import Settings
 
 
@@ -33,7 +33,7 @@ def register(commands: Any) -> None:
 def _chat(settings: Settings, args: argparse.Namespace) -> int:
     from nlu.extractor import Extractor
 
-    text = read_text(args.file)
+    text = read_text(args.file, as_json=args.json)
     if text is None:
         return 1
     facts = Extractor().chat(text, reference_time(settings, args.now))
@@ -44,7 +44,6 @@ def _chat(settings: Settings, args: argparse.Namespace) -> int:
 def _voice(settings: Settings, args: argparse.Namespace) -> int:
     """Transcribes with the configured Whisper model (no CRM names in the prompt: nothing is read
     from the database) and prints the transcript with the minutes' facts."""
-    import sys
 
     from bot.speech_adapter import WhisperSpeech, checkpoint_exists
     from chat.errors import message
@@ -53,18 +52,16 @@ def _voice(settings: Settings, args: argparse.Namespace) -> int:
     from nlu.extractor import Extractor
 
     if not args.file.is_file():
-        print(f"cannot read {args.file}: no such file", file=sys.stderr)
-        return 1
+        return fail(args.json, "cannot_read", f"cannot read {args.file}: no such file")
     if not checkpoint_exists(settings.whisper_model):
-        print(f"no Whisper checkpoint at {settings.whisper_model} (CHATCRM_WHISPER_MODEL)", file=sys.stderr)
-        return 2
+        missing = f"no Whisper checkpoint at {settings.whisper_model} (CHATCRM_WHISPER_MODEL)"
+        return fail(args.json, "no_model", missing, code=2)
     now = reference_time(settings, args.now)
     speech = WhisperSpeech.from_settings(settings)
     try:
         transcript = speech.transcribe(args.file, language=args.language)
     except AudioRejected as exc:
-        print(message(Lang.EN, exc), file=sys.stderr)
-        return 1
+        return fail(args.json, exc.key, message(Lang.EN, exc))
     facts = Extractor().minutes(transcript.text, now)
     data = {
         "transcript": transcript.text,
@@ -93,28 +90,37 @@ def _card(settings: Settings, args: argparse.Namespace) -> int:
 
     reader = card_reader(settings.max_file_mb, engine=settings.ocr_engine, workers=1)
     if reader is None:
-        print("tesseract or its languages are missing (Debian: tesseract-ocr-chi-sim ...)", file=sys.stderr)
-        return 2
+        missing = "tesseract or its languages are missing (Debian: tesseract-ocr-chi-sim ...)"
+        return fail(args.json, "no_ocr", missing, code=2)
     pages = []
     for path in args.images:
         try:
             too_large = path.stat().st_size > settings.max_file_mb * 1024 * 1024
         except OSError as exc:
-            print(f"cannot read {path}: {exc}", file=sys.stderr)
-            return 1
-        data = None if too_large else read_bytes(path)
+            return fail(args.json, "cannot_read", f"cannot read {path}: {exc}")
+        data = None if too_large else read_bytes(path, as_json=args.json)
+        if data is None and not too_large:
+            return 1  # read_bytes told why
         try:
             if data is None:
                 raise ImageRejected("card.rejected.too_large", limit=settings.max_file_mb)
             pages.append(reader.read(data))
         except ImageRejected as exc:
-            print(f"{path}: {message(Lang.EN, exc)}", file=sys.stderr)
-            return 1
+            return fail(args.json, exc.key, f"{path}: {message(Lang.EN, exc)}")
     card = parse_card(pages)
     data_out = card.to_json()
     data_out["confidence"] = {name: card.confidence.get(name) for name in CARD_FIELDS}
+    found = is_card(card)
+    if not found and args.json:
+        # what was read, and why it is no card, in the one object a script parses
+        data_out = {
+            "error": "card.rejected.no_card",
+            "message": t(Lang.EN, "card.rejected.no_card"),
+            **data_out,
+        }
     print_data(data_out, as_json=args.json)
-    if not is_card(card):
-        print(t(Lang.EN, "card.rejected.no_card"), file=sys.stderr)
+    if not found:
+        if not args.json:
+            print(t(Lang.EN, "card.rejected.no_card"), file=sys.stderr)
         return 1
     return 0

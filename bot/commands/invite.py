@@ -1,4 +1,5 @@
-"""`chatcrm invite --role rep|manager`: an invite code made on the server, for WeChat and the console."""
+"""`chatcrm invite --role rep|manager`: an invite code made on the server, for WeChat and the console;
+`chatcrm invite list` and `chatcrm invite revoke CODE` (bot/commands/members.py) take them back."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import sys
 from typing import Any
 
+from bot.commands.members import register_invite_actions
 from bot.settings import Settings
 
 
@@ -15,6 +17,7 @@ def register(commands: Any) -> None:
     invite.add_argument("--role", choices=["rep", "manager"], default="rep")
     invite.add_argument("--team", type=int, default=None, help="team id (default: the first team)")
     invite.set_defaults(handler=_invite)
+    register_invite_actions(invite)
 
 
 def _invite(settings: Settings, args: argparse.Namespace) -> int:

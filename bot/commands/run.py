@@ -11,7 +11,8 @@ from bot.settings import Settings
 
 def register(commands: Any) -> None:
     run = commands.add_parser("run", help="start the assistant (Telegram, WeChat, or the console)")
-    run.set_defaults(handler=_run)
+    # long-running: logs at INFO by default (bot.cli.log_level)
+    run.set_defaults(handler=_run, serving=True)
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.set_defaults(handler=_migrate)
 

@@ -58,6 +58,7 @@ class WeChatConfig:
     inbox_poll_seconds: float = 0.5
     inbox_max_attempts: int = 5
     inbox_retry_seconds: float = 2.0
+    inbound_leads: bool = False  # a stranger's first message is an inbound lead (WECHAT_INBOUND_LEADS)
 
     @property
     def channel(self) -> Channel:
@@ -81,6 +82,7 @@ class WeChatConfig:
             inbox_poll_seconds=settings.inbox_poll_seconds,
             inbox_max_attempts=settings.inbox_max_attempts,
             inbox_retry_seconds=settings.inbox_retry_seconds,
+            inbound_leads=settings.wechat_inbound_leads,
         )
 
     def jobs(self) -> JobConfig:
@@ -116,7 +118,11 @@ class WeChatChannel:
             backoff_seconds=backoff_seconds,
         )
         self.handler = WeChatHandler(
-            app, self.client, max_file_bytes=config.max_file_bytes, channel=config.channel
+            app,
+            self.client,
+            max_file_bytes=config.max_file_bytes,
+            channel=config.channel,
+            inbound_leads=config.inbound_leads,
         )
         self.runner = JobRunner(
             app.ports.uow, app.ports.clock, config.jobs(), self._process, give_up=self._give_up

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from chat import format as fmt
 from chat.messages import t
+from chat.territories import view as territories_view
 from chat.views import Act, Attachment, Button, Reply, rows
 from crm.deals import AdvanceResult, DealView, EvidenceOffer, GateRefused, NoteOutcome, RoleOutcome
 from crm.digest import DealLine, RepDigest, TeamDigest
@@ -190,26 +191,7 @@ def deal_buttons(member: Member, view: DealView) -> tuple[tuple[Button, ...], ..
             )
         )
     )
-    helpers: list[Button] = []
-    for requirement in view.health.missing:
-        if requirement.kind is ReqKind.FIELD and requirement.field is not None:
-            helpers.append(
-                Button(
-                    t(lang, f"deal.button.field.{requirement.field.value}"),
-                    Act.DEAL_FIELD,
-                    deal.id,
-                    requirement.field.value,
-                )
-            )
-        elif requirement.kind is ReqKind.EVIDENCE and requirement.declare:
-            helpers.append(
-                Button(
-                    t(lang, "deal.button.declare", name=requirement.name(lang)),
-                    Act.DEAL_DECLARE,
-                    deal.id,
-                    requirement.key,
-                )
-            )
+    helpers = _fill_buttons(lang, deal.id, view.health.missing)
     helpers.append(Button(t(lang, "deal.button.chain"), Act.DEAL_CHAIN, deal.id))
     buttons += rows(*helpers, width=2)
     tail = [Button(t(lang, "deal.button.lost"), Act.DEAL_LOST, deal.id)]
@@ -217,6 +199,22 @@ def deal_buttons(member: Member, view: DealView) -> tuple[tuple[Button, ...], ..
         tail.insert(0, Button(t(lang, "deal.button.override"), Act.DEAL_OVERRIDE, deal.id, target))
     buttons += rows(*tail, width=2)
     return tuple(buttons)
+
+
+def _fill_buttons(lang: Lang, deal_id: int, missing: Sequence[Requirement]) -> list[Button]:
+    """A button for each missing requirement the member can give from chat: a field to type in, or
+    evidence to declare."""
+    buttons: list[Button] = []
+    for requirement in missing:
+        if requirement.kind is ReqKind.FIELD and requirement.field is not None:
+            field = requirement.field.value
+            buttons.append(Button(t(lang, f"deal.button.field.{field}"), Act.DEAL_FIELD, deal_id, field))
+        elif requirement.kind is ReqKind.EVIDENCE and requirement.declare:
+            name = requirement.name(lang)
+            buttons.append(
+                Button(t(lang, "deal.button.declare", name=name), Act.DEAL_DECLARE, deal_id, requirement.key)
+            )
+    return buttons
 
 
 # --- stage changes ------------------------------------------------------------------------------
@@ -238,26 +236,7 @@ def gate_refused(member: Member, exc: GateRefused) -> Reply:
     ]
     for number, requirement in enumerate(exc.missing, 1):
         lines.append(f"{number}. {requirement.name(lang)} — {hint(lang, requirement, deal.id)}")
-    buttons: list[Button] = []
-    for requirement in exc.missing:
-        if requirement.kind is ReqKind.FIELD and requirement.field is not None:
-            buttons.append(
-                Button(
-                    t(lang, f"deal.button.field.{requirement.field.value}"),
-                    Act.DEAL_FIELD,
-                    deal.id,
-                    requirement.field.value,
-                )
-            )
-        elif requirement.kind is ReqKind.EVIDENCE and requirement.declare:
-            buttons.append(
-                Button(
-                    t(lang, "deal.button.declare", name=requirement.name(lang)),
-                    Act.DEAL_DECLARE,
-                    deal.id,
-                    requirement.key,
-                )
-            )
+    buttons = _fill_buttons(lang, deal.id, exc.missing)
     if any(r.kind is ReqKind.ROLE for r in exc.missing):
         buttons.append(Button(t(lang, "deal.button.chain"), Act.DEAL_CHAIN, deal.id))
     if member.role.sees_team:
@@ -545,6 +524,10 @@ def team_digest(member: Member, digest: TeamDigest, chart: Attachment | None) ->
         )
     if digest.untouched_total > len(digest.untouched):
         lines.append(t(lang, "digest.more", count=digest.untouched_total - len(digest.untouched)))
+    if digest.pool is not None and (
+        pool_lines := territories_view.digest_lines(member, digest.pool, digest.now)
+    ):
+        lines += ["", *pool_lines]
     lines.append("")
     lines.append(t(lang, "digest.funnel"))
     lines += [f"{stage.label(lang)}  {count}" for stage, count in digest.counts]

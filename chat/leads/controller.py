@@ -23,6 +23,9 @@ from crm.model import FollowUp, Member
 
 # What a feature adds to the lead card of a fresh capture (given the captured text), or None.
 Annotator = Callable[[Member, CaptureResult, str], Awaitable[view.Annotations | None]]
+# What a forwarded burst becomes instead of a capture while the member has a question of that kind open
+# (after /lead, the next forwarded chat is the lead to route).
+BurstTaker = Callable[[Member, Sequence[ChatMessage]], Awaitable[Reply]]
 
 
 class Leads:
@@ -38,6 +41,7 @@ class Leads:
         self.customers = customers
         self.members = members
         self._annotators: list[Annotator] = []
+        self._takers: dict[str, BurstTaker] = {}
 
     def register(self, registry: Registry) -> None:
         registry.commands(
@@ -71,10 +75,18 @@ class Leads:
         """Something another feature adds to the lead card of a fresh capture."""
         self._annotators.append(annotator)
 
+    def take_bursts(self, kind: str, taker: BurstTaker) -> None:
+        """Forwarded bursts go to `taker` while the member's pending question is of `kind`."""
+        self._takers[kind] = taker
+
     # --- capture --------------------------------------------------------------------------------
 
     async def chat(self, actor: Member, messages: Sequence[ChatMessage]) -> Reply:
         """A forwarded burst or a pasted chat."""
+        awaiting = self.members.pending_awaiting(actor)
+        taker = self._takers.get(str(awaiting.get("kind"))) if awaiting is not None else None
+        if taker is not None:
+            return await taker(actor, messages)
         result = await self.capture.chat(actor, messages)
         notes = await self._notes(actor, result, transcript(messages))
         return view.lead_card(actor, result, notes=notes)
@@ -172,10 +184,10 @@ class Leads:
     async def find(self, actor: Member, query: str) -> Reply:
         if not query.strip():
             return text(actor.lang, "find.usage")
-        customers = await self.customers.find(actor, query)
-        if not customers:
+        found = await self.customers.search(actor, query)
+        if not found:
             return text(actor.lang, "customer.not_found", query=query.strip())
-        return view.customer_list(actor.lang, customers)
+        return view.found_list(actor.lang, found)
 
     async def customer(self, actor: Member, name: str) -> Reply:
         if not name.strip():

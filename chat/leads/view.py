@@ -13,7 +13,7 @@ from chat.messages import t
 from chat.reminders import view as reminders_view
 from chat.views import Act, Button, Reply, rows
 from crm.capture import CaptureResult, Outcome
-from crm.customers import CustomerCard, EditableField
+from crm.customers import CustomerCard, EditableField, Found
 from crm.facts import Facts, Party, Region
 from crm.journal import Kept
 from crm.model import Contact, Customer, DuplicateFlag, FollowUp, Lang, Member
@@ -253,6 +253,31 @@ def attach_menu(lang: Lang, capture: int, customers: Sequence[Customer], exclude
     return Reply(t(lang, "attach.choose"), rows(*buttons, width=2))
 
 
+def found_list(lang: Lang, found: Sequence[Found]) -> Reply:
+    """/find: each customer with the people of theirs who matched ("上海瀚海智能科技有限公司 · 李明 采购经理
+    +86 139 …"), then matching people without a customer; a button opens each customer."""
+    customers = sum(1 for hit in found if hit.customer is not None)
+    head = (
+        t(lang, "customer.list", count=customers) if customers else t(lang, "find.people", count=len(found))
+    )
+    lines = [head]
+    buttons = []
+    for hit in found:
+        people = "；".join(_found_person(p) for p in hit.people)
+        if hit.customer is None:
+            lines.append(f"• 👤 {people}  {t(lang, 'find.no_customer')}")
+            continue
+        name = customer_name(lang, hit.customer)
+        lines.append(f"• {name} · {people}" if people else f"• {name}")
+        buttons.append(Button(name, Act.OPEN_CUSTOMER, hit.customer.id))
+    return Reply("\n".join(lines), rows(*buttons, width=2))
+
+
+def _found_person(contact: Contact) -> str:
+    bits = [contact.name or "?", contact.title or ""] + [fmt.phone(p) for p in contact.phones[:1]]
+    return " ".join(bit for bit in bits if bit)
+
+
 def customer_list(lang: Lang, customers: Sequence[Customer], key: str = "customer.list") -> Reply:
     lines = [t(lang, key, count=len(customers))]
     lines += [f"• {customer_name(lang, c)}" for c in customers]
@@ -301,7 +326,11 @@ def customer_card(member: Member, card: CustomerCard) -> Reply:
         lines.append(_line(lang, "🎯", "needs", _join(lang, customer.needs)))
     if customer.region or customer.address:
         lines.append(_line(lang, "📍", "region", place_text(customer.region, customer.address)))
-    lines += [t(lang, "customer.card.deal", title=deal.title, stage=deal.stage) for deal in card.deals]
+    for deal in card.deals:
+        stage = card.funnel.stage(deal.stage) if card.funnel else None
+        lines.append(
+            t(lang, "customer.card.deal", title=deal.title, stage=stage.label(lang) if stage else deal.stage)
+        )
     if card.contacts:
         lines.append(t(lang, "customer.card.contacts"))
         for contact in card.contacts:

@@ -48,7 +48,18 @@ def keys() -> set[str]:
 
 
 def _load() -> None:
-    from chat.messages import cards, channels, core, deals, reminders, voice
+    from chat.messages import (
+        cards,
+        channels,
+        core,
+        data_health,
+        deals,
+        history,
+        members,
+        reminders,
+        territories,
+        voice,
+    )
 
     register(core.MESSAGES)
     register(reminders.MESSAGES)
@@ -56,6 +67,10 @@ def _load() -> None:
     register(voice.MESSAGES)
     register(cards.MESSAGES)
     register(deals.MESSAGES)
+    register(members.MESSAGES)
+    register(territories.MESSAGES)
+    register(history.MESSAGES)
+    register(data_health.MESSAGES)
 
 
 _load()

@@ -45,6 +45,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "checkin.other": ("不是这个客户？回复数字改到：", "Another customer? Reply with a number to move it:"),
     "checkin.choose": ("回复数字选择客户：", "Reply with a number to choose the customer:"),
     "checkin.repeated": ("这个位置已经签到过了。", "This location was already checked in."),
+    # Telegram groups, supergroups and channels
+    "chat.private_only": (
+        "chatcrm 只在私聊中工作：客户资料不应出现在群里。请点开我的头像，在私聊中发给我。这个群里的消息不会被保存。",
+        "chatcrm works in private chats only: customer data does not belong in a group. Open a private "
+        "chat with me and send it there. Nothing sent in this group is stored.",
+    ),
+    # files Telegram will not hand out to a bot
+    "media.tg_too_big": (
+        "这个文件超过 {limit} MB，Telegram 不允许机器人下载。请压缩后再发，或分成几个小文件发送"
+        "（长语音可以分段录）。",
+        "This file is over {limit} MB, and Telegram does not let bots download files that large. Please "
+        "compress it or send it in smaller parts (a long voice note in several shorter ones).",
+    ),
+    "media.tg_expired": (
+        "Telegram 上的这个文件已失效，无法下载。请重新上传一次（不要转发很久以前的消息）。",
+        "Telegram no longer serves this file. Please upload it again (rather than forwarding an old message).",
+    ),
+    "media.tg_unavailable": (
+        "暂时无法从 Telegram 下载这个文件（网络问题），请稍后重新发送。",
+        "Could not download this file from Telegram just now (a network problem); please send it again "
+        "in a moment.",
+    ),
     # media on WeChat / WeCom
     "media.fetch_failed": (
         "没能从微信取到这个文件（可能已过期或网络问题），请重新发送一次。",

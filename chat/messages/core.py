@@ -32,8 +32,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "命令：\n"
         "/find 关键词 — 查找客户\n"
         "/customer 名称 — 客户卡片和往来记录\n"
+        "/history 名称 — 客户的变更记录（谁改了什么、来自哪次采集或导入）\n"
+        "/health — 你的客户数据还缺什么\n"
         "/deals、/deal 名称 — 商机和阶段；/advance — 推进阶段\n"
         "/reminders — 待办提醒；/settings — 免打扰时段、周末、时区\n"
+        "/pool — 公海线索（领取）；/away — 休假期间暂停分配线索\n"
         "/undo — 撤销上一条记录\n"
         "/link — 绑定微信 / Telegram 的同一账号\n"
         "/lang — 切换语言（中文 / English）\n"
@@ -48,21 +51,30 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Commands:\n"
         "/find text — search your customers\n"
         "/customer name — a customer's card and history\n"
+        "/history name — who changed what on a customer, from which capture or import\n"
+        "/health — what your customer data is missing\n"
         "/deals, /deal name — deals and stages; /advance — move a deal on\n"
         "/reminders — what is pending; /settings — quiet hours, weekends, timezone\n"
+        "/pool — leads in the pool (claim); /away — time off: no leads routed to you\n"
         "/undo — undo your last capture\n"
         "/link — use the same account on WeChat and Telegram\n"
         "/lang — switch language (中文 / English)\n"
         "/help — this help",
     ),
     "help.manager": (
-        "\n\n经理命令：\n/invite rep|manager — 生成邀请链接\n/review — 待审核的疑似重复\n"
+        "\n\n经理命令：\n/invite rep|manager — 生成邀请链接\n/invites — 未使用的邀请（可撤销）\n"
+        "/members — 团队成员：停用、角色、转交客户\n/review — 待审核的疑似重复\n"
         "/pipeline — 各阶段商机数和图表\n/digest — 立即发送每日简报（/digest 08:30 改时间）\n"
-        "/terms 词1，词2 — 语音识别的产品术语",
+        "/terms 词1，词2 — 语音识别的产品术语\n"
+        "/lead — 把线索按辖区分配给团队；/territories — 辖区与公海规则\n"
+        "/health — 团队数据健康（/health off 关闭每周提醒）",
         "\n\nManager commands:\n/invite rep|manager — create an invite link\n"
+        "/invites — open invites (revoke them)\n/members — the team: deactivate, roles, hand over customers\n"
         "/review — possible duplicates to review\n/pipeline — deals per stage with a chart\n"
         "/digest — the daily digest now (/digest 08:30 changes its time)\n"
-        "/terms word1, word2 — product terms for speech recognition",
+        "/terms word1, word2 — product terms for speech recognition\n"
+        "/lead — route a lead to the team by territory; /territories — territories and pool rules\n"
+        "/health — the team's data health (/health off stops the weekly reminders)",
     ),
     "role.rep": ("销售", "rep"),
     "role.manager": ("经理", "manager"),
@@ -189,6 +201,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # customers
     "customer.not_found": ("没有找到“{query}”。", "Nothing found for “{query}”."),
     "customer.list": ("找到 {count} 个客户：", "Found {count} customer(s):"),
+    "find.people": ("找到 {count} 位联系人：", "Found {count} person(s):"),
+    "find.no_customer": ("（未关联客户）", "(no customer yet)"),
     "customer.choose": ("有多个匹配，请选择：", "Several match; choose one:"),
     "customer.unnamed": ("未命名客户", "Unnamed customer"),
     "customer.card.history": ("最近往来（共 {count} 条）：", "Recent history ({count} in all):"),
@@ -203,6 +217,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "source.note": ("备注", "note"),
     "source.document": ("文件", "document"),
     "source.location": ("位置", "location"),
+    "source.lead": ("线索", "lead"),
     # undo
     "undo.done": (
         "↩️ 已撤销上一条记录（{when}）。原始内容仍保留在历史中。",

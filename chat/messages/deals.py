@@ -219,6 +219,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "文件太大（{size} MB），上限是 {limit} MB。请压缩或只发关键页。",
         "The file is too large ({size} MB); the limit is {limit} MB. Compress it or send the key pages.",
     ),
+    "file.read_timeout": (
+        "这个文件 {seconds} 秒内没能读完（可能已损坏或结构异常），没有保存。请另存为 PDF 或只发关键页后再试。",
+        "This file could not be read within {seconds} seconds (it may be damaged or unusually built), so "
+        "it was not kept. Save it as a PDF, or send only the key pages, and try again.",
+    ),
     "file.no_storage": (
         "文件存储未配置，暂时不能保存文件。",
         "File storage is not configured; files cannot be kept.",

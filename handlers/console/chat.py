@@ -32,7 +32,9 @@ def console_user() -> Newcomer:
 
 class ConsoleChat:
     def __init__(self, app: App, write: Callable[[str], None], who: Newcomer | None = None) -> None:
-        self.conversation = TextConversation(app, invite_template="/start {code}", channel=Channel.CONSOLE)
+        self.conversation = TextConversation(
+            app, invite_template="/start {code}", channel=Channel.CONSOLE, on_server=True
+        )
         self.write = write
         self.who = who or console_user()
         self._counter = 0

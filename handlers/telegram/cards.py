@@ -18,10 +18,8 @@ from crm.inputs import CardPhoto, Photos
 from crm.model import Member
 from handlers.telegram import render
 from handlers.telegram.burst import BurstCollector
-from handlers.telegram.common import IsMember, downloader
+from handlers.telegram.common import TELEGRAM_DOWNLOAD_LIMIT, IsMember, downloader
 
-# The Bot API's getFile serves files up to 20 MB; larger ones cannot be downloaded by a bot at all.
-TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 60
 # Telegram keeps each photo in sizes up to 90, 320, 800, 1280 and 2560 px: the largest up to this is
 # enough for OCR (it works on the card at 1100-1600 px) and quicker to fetch.

@@ -16,10 +16,8 @@ from chat.app import App
 from crm.inputs import Upload
 from crm.model import Member
 from handlers.telegram import render
-from handlers.telegram.common import IsMember
+from handlers.telegram.common import TELEGRAM_DOWNLOAD_LIMIT, IsMember, downloader
 
-# The Bot API's getFile serves files up to 20 MB; a bot cannot download larger ones at all.
-TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 120
 
 
@@ -45,13 +43,8 @@ def unpack(message: Message, bot: Bot) -> Upload:
         is_photo = (media.mime_type or "").startswith("image/")
     file_id: str = media.file_id
 
-    async def fetch() -> bytes:
-        data = await bot.download(file_id, timeout=DOWNLOAD_TIMEOUT)
-        assert data is not None  # no destination given: a BytesIO comes back
-        return data.read()
-
     return Upload(
-        fetch=fetch,
+        fetch=downloader(bot, file_id, DOWNLOAD_TIMEOUT),
         name=name,
         size=media.file_size,
         caption=message.caption,

@@ -7,13 +7,14 @@ import logging
 
 from aiogram import Router
 from aiogram.filters import ExceptionTypeFilter
-from aiogram.types import ErrorEvent
+from aiogram.types import ErrorEvent, Message
 
 from chat.app import App
 from chat.views import Reply
 from crm.errors import ChatCrmError
 from crm.model import Lang, Member
 from handlers.telegram import render
+from handlers.telegram.common import newcomer
 
 logger = logging.getLogger(__name__)
 
@@ -26,22 +27,34 @@ async def _reply(event: ErrorEvent, reply: Reply) -> None:
         await render.answer(update.message, reply)
 
 
-def _lang(actor: Member | None, event: ErrorEvent) -> Lang:
+async def _lang(app: App, actor: Member | None, event: ErrorEvent) -> Lang:
+    """The member's own language. aiogram hands error handlers the update's data, without what the
+    actor middleware added for the message, so the member is looked up again here; the sender's
+    Telegram language is the fallback (a newcomer, or a database that is down)."""
     if actor is not None:
         return actor.lang
-    user = event.update.event.from_user if hasattr(event.update.event, "from_user") else None
-    return Lang.from_code(user.language_code if user else None)
+    inner = event.update.event
+    user = getattr(inner, "from_user", None)
+    if user is None:
+        return Lang.from_code(None)
+    chat = inner.chat if isinstance(inner, Message) else None
+    try:
+        member = await app.identify(newcomer(user, chat))
+    except Exception:
+        logger.debug("no member for the error's language", exc_info=True)
+        member = None
+    return member.lang if member is not None else Lang.from_code(user.language_code)
 
 
 async def domain_error(event: ErrorEvent, app: App, actor: Member | None = None) -> None:
     assert isinstance(event.exception, ChatCrmError)
-    await _reply(event, app.error(_lang(actor, event), event.exception))
+    await _reply(event, app.error(await _lang(app, actor, event), event.exception))
 
 
 async def unexpected_error(event: ErrorEvent, app: App, actor: Member | None = None) -> None:
     logger.exception("update %s failed", event.update.update_id, exc_info=event.exception)
     try:
-        await _reply(event, app.generic_error(_lang(actor, event)))
+        await _reply(event, app.generic_error(await _lang(app, actor, event)))
     except Exception:
         logger.exception("could not tell the user about the failure")
 

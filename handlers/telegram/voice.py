@@ -19,12 +19,10 @@ from chat.views import Reply
 from crm.inputs import VoiceNote
 from crm.model import Member
 from handlers.telegram import render
-from handlers.telegram.common import IsMember
+from handlers.telegram.common import TELEGRAM_DOWNLOAD_LIMIT, IsMember, downloader
 
 logger = logging.getLogger(__name__)
 
-# The Bot API's getFile serves files up to 20 MB; larger ones cannot be downloaded by a bot at all.
-TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 120
 # Audio that phones and desktop clients send as a plain file, often without an audio MIME type.
 AUDIO_SUFFIXES = frozenset(
@@ -57,13 +55,8 @@ def unpack(message: Message, bot: Bot) -> VoiceNote:
     assert media is not None
     file_id: str = media.file_id
 
-    async def fetch() -> bytes:
-        data = await bot.download(file_id, timeout=DOWNLOAD_TIMEOUT)
-        assert data is not None  # no destination given: a BytesIO comes back
-        return data.read()
-
     return VoiceNote(
-        fetch=fetch,
+        fetch=downloader(bot, file_id, DOWNLOAD_TIMEOUT),
         key=f"tg:{message.chat.id}:{message.message_id}",
         filename=name,
         mime=getattr(media, "mime_type", None),

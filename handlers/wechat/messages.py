@@ -56,11 +56,18 @@ class WeChatHandler:
     """Handles one message of one user; the caller runs one user's messages in order."""
 
     def __init__(
-        self, app: App, api: WeChatApi, *, max_file_bytes: int, channel: Channel = Channel.WECHAT
+        self,
+        app: App,
+        api: WeChatApi,
+        *,
+        max_file_bytes: int,
+        channel: Channel = Channel.WECHAT,
+        inbound_leads: bool = False,
     ) -> None:
         self.app = app
         self.api = api
         self.max_file_bytes = max_file_bytes
+        self.inbound_leads = inbound_leads
         self.conversation = TextConversation(app, invite_template="/start {code}", channel=channel)
 
     async def handle(self, message: Inbound, *, final: bool = True) -> None:
@@ -70,6 +77,15 @@ class WeChatHandler:
         who = newcomer(message)
         if message.kind in ("text", "link"):
             text = message.text if message.kind == "text" else link_text(message)
+            if (
+                self.inbound_leads
+                and not text.lstrip().startswith("/")
+                and await self.app.identify(who) is None
+            ):
+                # A customer writing to the Official Account: an inbound lead, not the onboarding text.
+                reply = await guarded(self.app, Lang.ZH, self.app.stranger(who, text), retry=retry)
+                await self._send(message, None, Lang.ZH, reply)
+                return
             answer = await self.conversation.respond(who, text, key=message.key, retry=retry)
             await self._send(message, answer.member, answer.lang, answer.reply)
             return

@@ -194,7 +194,7 @@ async def test_errors_are_answered_and_logged(tg: Tg, app: App, caplog: pytest.L
     async def broken(*_: object) -> None:
         raise RuntimeError("boom")
 
-    app.customers.find = broken  # type: ignore[method-assign,assignment]
+    app.customers.search = broken  # type: ignore[method-assign,assignment]
     with caplog.at_level(logging.ERROR):
         await tg.feed(text_update(REP, "/find 华为"))
     assert "出了点问题" in tg.last_text()

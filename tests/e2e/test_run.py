@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.claim import read_claim_code
 from tests.support.fake_telegram import TOKEN, FakeTelegram, message, user
 from tests.support.net import free_port
 
@@ -81,7 +82,7 @@ async def test_telegram_process_finishes_an_acknowledged_burst_on_sigterm(tmp_pa
     )
     try:
         admin = user(1, "Boss")
-        fake.push(message(admin, "/start", 1))
+        fake.push(message(admin, f"/start {await read_claim_code(process)}", 1))
         await fake.wait_for(lambda: any("管理员" in text for text in fake.sent_texts()), timeout=60)
         fake.push(
             message(admin, "王芳 13911112222 星辰科技有限公司 下周要方案", 2, forward_from=user(9, "王芳"))
@@ -195,9 +196,9 @@ async def test_telegram_webhook_mode(tmp_path: Path) -> None:
     process = await asyncio.create_subprocess_exec(
         *CHATCRM, "run", env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
-    update = {"update_id": 1, **message(user(1, "Boss"), "/start", 1)}
     url = f"http://127.0.0.1:{port}/telegram"
     try:
+        update = {"update_id": 1, **message(user(1, "Boss"), f"/start {await read_claim_code(process)}", 1)}
         await fake.wait_for(lambda: any(c.method == "setWebhook" for c in fake.calls), timeout=60)
         webhook = next(c for c in fake.calls if c.method == "setWebhook")
         assert webhook.params["url"] == "https://bot.example.com/telegram"

@@ -26,6 +26,7 @@ from sqlalchemy import text
 
 from storage.db import create_engine
 from tests.support import wechat as wx
+from tests.support.claim import CLAIM
 from tests.support.fake_wechat import APP_ID, SECRET, FakeWeChat
 from tests.support.net import free_port
 
@@ -94,11 +95,17 @@ def _env(tmp_path: Path, name: str, database: str, port: int, api: str) -> dict[
 
 async def _start(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
     await asyncio.to_thread(cwd.mkdir, parents=True, exist_ok=True)
-    # The log goes to a file: a pipe nobody reads while the messages flow would fill and block it.
-    with (cwd / "stderr.log").open("wb") as log:
-        return await asyncio.create_subprocess_exec(
-            *CHATCRM, "run", env=env, cwd=cwd, stdout=asyncio.subprocess.DEVNULL, stderr=log
-        )
+    # Output goes to files: a pipe nobody reads while the messages flow would fill and block it.
+    with (cwd / "stdout.log").open("wb") as out, (cwd / "stderr.log").open("wb") as log:
+        return await asyncio.create_subprocess_exec(*CHATCRM, "run", env=env, cwd=cwd, stdout=out, stderr=log)
+
+
+async def _claim_code(stdout: Path) -> str:
+    """The admin claim code the first process printed on the empty database."""
+    async with asyncio.timeout(90):
+        while not (found := CLAIM.search(await asyncio.to_thread(stdout.read_text, errors="replace"))):  # noqa: ASYNC110 - a file, polled
+            await asyncio.sleep(0.2)
+    return found.group(1)
 
 
 async def _listening(session: aiohttp.ClientSession, url: str, envelopes: wx.Envelopes) -> None:
@@ -164,7 +171,9 @@ async def test_two_processes_one_killed_answer_each_message_and_deliver_each_rem
                 processes.append(await _start(env, tmp_path / name))
                 await _listening(session, urls[len(processes) - 1], envelopes)
 
-            await post(urls[1], wx.text("o-boss", "/start"))
+            # A fresh installation: the founder sends the claim code the first process printed.
+            code = await _claim_code(tmp_path / "one" / "stdout.log")
+            await post(urls[1], wx.text("o-boss", f"/start {code}"))
             await fake.wait_for(lambda: any("管理员" in t for t in fake.texts("o-boss")), timeout=60)
             for i in range(REMINDERS):
                 await post(urls[i % 2], wx.text("o-boss", f"提醒我{8 + 2 * i}秒后给{CALLS[i]}回电话"))

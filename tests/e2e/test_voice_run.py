@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.claim import read_claim_code
 from tests.support.fake_telegram import TOKEN, FakeTelegram, message, user
 from tests.support.voice import MODEL, ZH_CLIP
 
@@ -66,7 +67,7 @@ async def test_telegram_voice_message_becomes_minutes(tmp_path: Path) -> None:
     )
     try:
         admin = user(1, "Boss")
-        fake.push(message(admin, "/start", 1))
+        fake.push(message(admin, f"/start {await read_claim_code(process)}", 1))
         await fake.wait_for(lambda: any("管理员" in text for text in fake.sent_texts()), timeout=60)
         fake.push(voice_message(admin, "voice-1", len(fake.files["voice-1"]), 2))
         await fake.wait_for(lambda: any("🎙 拜访纪要" in text for text in fake.sent_texts()), timeout=120)

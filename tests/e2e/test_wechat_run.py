@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 
 from tests.support import wechat as wx
+from tests.support.claim import read_claim_code
 from tests.support.fake_telegram import TOKEN, FakeTelegram
 from tests.support.fake_telegram import message as tg_message
 from tests.support.fake_telegram import user as tg_user
@@ -71,7 +72,8 @@ async def test_wechat_process_answers_and_drains_on_sigterm(tmp_path: Path, fake
                 async with session.post(url, params=q, data=body.encode()) as r:
                     assert (r.status, await r.text()) == (200, "success")
 
-            await post(wx.text("o-boss", "/start"))
+            # A fresh installation: the founder sends the claim code `chatcrm run` printed.
+            await post(wx.text("o-boss", f"/start {await read_claim_code(process)}"))
             await fake.wait_for(lambda: any("管理员" in t for t in fake.texts("o-boss")), timeout=60)
             for i in range(5):
                 await post(wx.text("o-boss", f"客户{i}号 1381234567{i} 星河{i}科技有限公司 要报价"))
@@ -117,7 +119,7 @@ async def test_telegram_and_wechat_in_one_process(tmp_path: Path, fake: FakeWeCh
     envelopes = wx.Envelopes("safe")
     try:
         boss = tg_user(1, "Boss")
-        telegram.push(tg_message(boss, "/start", 1))
+        telegram.push(tg_message(boss, f"/start {await read_claim_code(process)}", 1))
         await telegram.wait_for(lambda: any("管理员" in t for t in telegram.sent_texts()), timeout=90)
         telegram.push(tg_message(boss, "冯一 13200006666 青松软件有限公司 要报价", 2))
         telegram.push(tg_message(boss, "/link", 3))

@@ -214,6 +214,8 @@ async def test_customer_card_shows_history(app: App, team: Team) -> None:
     reply = await app.command(team.rep, "customer", "华为技术有限公司")
     assert "张伟" in reply.text
     assert "最近往来（共 1 条）" in reply.text
+    # The deal's stage by the team's funnel's name, not its key.
+    assert "① 线索激活" in reply.text and "· lead" not in reply.text
 
 
 async def test_undo_archives_the_last_capture_but_keeps_the_text(

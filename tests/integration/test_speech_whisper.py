@@ -80,10 +80,18 @@ def test_mandarin_is_simplified_and_close(transcriber: WhisperTranscriber) -> No
     assert result.text == opencc.OpenCC("t2s").convert(result.text)
     assert "这个项目的负责人是陈先生" in result.text
     assert cer(ZH_TEXT, result.text) <= 0.35  # measured 0.23
-    assert result.segments
-    assert result.segments[0].start == 0.0
-    assert result.segments[-1].end == pytest.approx(result.audio_seconds)
+    # Whisper's timestamped segments, in order, within the recording.
+    _assert_in_order(result, last_within=1.0)
     assert 0 < result.stt_seconds < 30
+
+
+def _assert_in_order(result: Transcription, *, last_within: float) -> None:
+    """Segments follow each other through the recording, and the last one ends near its end."""
+    starts = [s.start for s in result.segments]
+    assert result.segments
+    assert starts == sorted(starts)
+    assert all(0 <= s.start < s.end <= result.audio_seconds + 0.01 for s in result.segments)
+    assert result.segments[-1].end > result.audio_seconds - last_within
 
 
 def test_prompt_is_ignored_by_default(transcriber: WhisperTranscriber) -> None:
@@ -129,17 +137,19 @@ def _espeak_note(sentences: list[str], out: Path) -> None:
     )  # fmt: skip
 
 
-def test_long_note_in_chunks_with_progress(transcriber: WhisperTranscriber, tmp_path: Path) -> None:
+def test_long_note_window_by_window_with_progress(transcriber: WhisperTranscriber, tmp_path: Path) -> None:
     sentences = (AUDIO / "zh_sentences.txt").read_text(encoding="utf-8").split()[:15]
     long = tmp_path / "long.ogg"
-    _espeak_note(sentences, long)  # about 70 s: three chunks
+    _espeak_note(sentences, long)  # about 70 s: three windows or more
     fractions: list[float] = []
     result = transcriber.transcribe(long, language="zh", progress=fractions.append)
     assert 60 < result.audio_seconds < 90
-    assert len(result.segments) == 3
+    _assert_in_order(result, last_within=3.0)
+    assert len(result.segments) >= len(sentences) // 2  # segments are Whisper's, about a sentence each
     assert all(s.end - s.start <= 30.0 for s in result.segments)
-    assert result.segments[-1].end == pytest.approx(result.audio_seconds)
     assert cer("".join(sentences), result.text) <= 0.4  # measured 0.25
+    # One fraction per 30 s window (or less, where a window ends at its last complete sentence).
+    assert len(fractions) >= 3
     assert fractions == sorted(fractions)
     assert fractions[-1] == 1.0
     assert all(0 < f <= 1 for f in fractions)
@@ -217,11 +227,14 @@ def test_noise_between_sentences_is_skipped(transcriber: WhisperTranscriber, tmp
     assert result.audio_seconds > 50
     # The VAD kept the two sentences and dropped the noise: one window instead of two.
     assert result.speech_seconds < 20
-    assert len(result.segments) == 1
     assert result.segments[0].start < 1.0
-    assert result.segments[0].end > 48.0  # the window ends where the second sentence ends
     assert "负责人" in result.text
-    assert "北京" in result.text
+    # Nothing was made up in the noise, and the second sentence is placed after it, where it is in the
+    # recording.
+    assert not [s for s in result.segments if s.end > 10.0 and s.start < 45.0]
+    second = [s for s in result.segments if "下周二" in s.text]
+    assert second
+    assert second[0].start > 45.0
 
 
 def test_a_note_of_noise_only_is_refused_as_silent(transcriber: WhisperTranscriber, tmp_path: Path) -> None:
@@ -241,7 +254,9 @@ def test_a_note_of_noise_only_is_refused_as_silent(transcriber: WhisperTranscrib
 def test_a_window_that_loops_is_decoded_again(
     transcriber: WhisperTranscriber, caplog: pytest.LogCaptureFixture
 ) -> None:
-    greedy_only = WhisperTranscriber(_checkpoint(), threads=2, decoding=Decoding(fallback=()))
+    greedy_only = WhisperTranscriber(
+        _checkpoint(), threads=2, decoding=Decoding(rescue_beam=None, fallback=())
+    )
     cut = greedy_only.transcribe(LOOP, language="zh")
     assert cut.redecoded == 0  # without fallback the loop is only cut down to one copy
 
@@ -249,7 +264,9 @@ def test_a_window_that_loops_is_decoded_again(
         result = transcriber.transcribe(LOOP, language="zh")
 
     assert result.redecoded == 1
-    assert any("LOOP" in r.getMessage() for r in caplog.records)  # what greedy decoding gave
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("LOOP" in m for m in messages)  # what greedy decoding gave
+    assert any("(beam 5)" in m for m in messages)  # beam search is tried before any temperature
     assert result.text
     assert not has_loop(result.text)
     assert result.text != cut.text

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm.dedup import KeyKind, LookupKey
 from crm.errors import StorageConflict
+from crm.events import ReminderScheduled
 from crm.model import (
     Channel,
     Contact,
@@ -117,7 +118,11 @@ def _reminder(member: Member, due: datetime, status: ReminderStatus = ReminderSt
 async def test_pending_reminders_are_published_after_the_commit_only(factory: Factory) -> None:
     _, member = await _seed(factory)
     published: list[list[tuple[int, datetime]]] = []
-    factory.subscribe(lambda events: published.append([(e.reminder_id, e.due_at) for e in events]))
+    factory.subscribe(
+        lambda events: published.append(
+            [(e.reminder_id, e.due_at) for e in events if isinstance(e, ReminderScheduled)]
+        )
+    )
 
     async with factory() as uow:  # rolled back: nothing happened
         await uow.reminders.add(_reminder(member, NOW + timedelta(hours=1)))

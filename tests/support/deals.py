@@ -4,6 +4,7 @@ morning digest job on it; real PDF, DOCX and XLSX files made in the tests."""
 from __future__ import annotations
 
 import io
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,6 +115,32 @@ def pdf(*lines: str) -> bytes:
     with rc_context({"pdf.fonttype": 42}):
         figure.savefig(buffer, format="pdf")
     return buffer.getvalue()
+
+
+def pdf_bomb(megabytes: int) -> bytes:
+    """A small PDF (about 1 KB per MB) whose one page's content stream inflates to `megabytes` of
+    text operators: pypdf's text extraction works through them in pure Python, several seconds and
+    tens of MB of memory per MB, so it stands for any document that hangs or eats a parser."""
+    operator = b"BT /F1 12 Tf 10 10 Td (a) Tj ET\n"
+    content = zlib.compress(operator * (megabytes * 1024 * 1024 // len(operator)), 9)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
+        b"/Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content) + content + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
 
 
 def docx(*paragraphs: str) -> bytes:

@@ -25,6 +25,10 @@ class FakeTelegram:
     updates: list[dict[str, Any]] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
+    # getFile answers 400 with this description for these file ids ("Bad Request: file is too big")
+    refused_files: dict[str, str] = field(default_factory=dict)
+    # getFile of an id not in `files`: refused as the Bot API does, or a path that answers 404
+    unknown_files_refused: bool = False
     acknowledged: int = 0  # the highest offset getUpdates was called with
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -87,6 +91,18 @@ class FakeTelegram:
                 "chat": {"id": chat_id, "type": "private"},
                 "text": params.get("text", ""),
             }
+        elif method == "getFile" and str(params.get("file_id")) in self.refused_files:
+            description = self.refused_files[str(params.get("file_id"))]
+            return web.json_response({"ok": False, "error_code": 400, "description": description}, status=400)
+        elif (
+            method == "getFile"
+            and self.unknown_files_refused
+            and str(params.get("file_id")) not in self.files
+        ):
+            # what the Bot API answers for a file id that is not this bot's
+            return web.json_response(
+                {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"}, status=400
+            )
         elif method == "getFile":
             file_id = str(params.get("file_id"))
             result = {"file_id": file_id, "file_unique_id": file_id, "file_path": f"docs/{file_id}"}

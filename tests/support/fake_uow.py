@@ -23,6 +23,7 @@ from crm.errors import StorageConflict
 from crm.events import Event, ReminderScheduled, Subscriber
 from crm.health import DealSnapshot
 from crm.model import (
+    AdminClaim,
     AuditEntry,
     Channel,
     Commitment,
@@ -36,6 +37,7 @@ from crm.model import (
     DuplicateStatus,
     EvidenceStatus,
     FieldChange,
+    Holdings,
     Identity,
     Interaction,
     Invite,
@@ -53,7 +55,9 @@ from crm.model import (
     StageChange,
     StoredFile,
     Team,
+    Transfer,
 )
+from tests.support import fake_history
 
 MAX_DIGEST_ATTEMPTS = 3  # as storage.deals
 T = TypeVar("T")
@@ -103,6 +107,15 @@ def _contains(text: str | None, part: str) -> bool:
     return text is not None and part.lower() in text.lower()
 
 
+def _person_matches(contact: Contact, text: str) -> bool:
+    """As the SQL does: a live contact whose name, or phone or e-mail list as JSON text, contains `text`."""
+    return _live(contact) and (
+        _contains(contact.name, text)
+        or text in json.dumps(contact.phones)
+        or _contains(json.dumps(contact.emails, ensure_ascii=False), text)
+    )
+
+
 def _recent_first(rows: Iterable[Any], field: str = "updated_at") -> list[Any]:
     return sorted(rows, key=lambda r: (getattr(r, field), r.id), reverse=True)
 
@@ -123,6 +136,13 @@ class TeamRepository(_Table[Team]):
     async def update(self, team: Team) -> None:
         self._put(team.id, team)
 
+    async def lock(self, team_id: int) -> None:
+        return None  # one unit of work at a time here
+
+
+# As storage.repositories: `update` saves a member's preferences only.
+_PREFERENCES = ("name", "lang", "timezone", "quiet_start", "quiet_end", "weekend_to_monday", "awaiting")
+
 
 class MemberRepository(_Table[Member]):
     async def add(self, member: Member) -> Member:
@@ -132,13 +152,34 @@ class MemberRepository(_Table[Member]):
         return self._row(member_id)
 
     async def update(self, member: Member) -> None:
-        self._put(member.id, member)
+        stored = self._row(member.id)
+        if stored is not None:
+            for name in _PREFERENCES:
+                setattr(stored, name, getattr(member, name))
+            self._put(member.id, stored)
 
     async def in_team(self, team_id: int, role: Role | None = None) -> list[Member]:
         found = [
             m for m in self._rows() if m.team_id == team_id and m.active and (role is None or m.role is role)
         ]
         return sorted(found, key=lambda m: m.id)
+
+    async def roster(self, team_id: int) -> list[Member]:
+        return sorted((m for m in self._rows() if m.team_id == team_id), key=lambda m: m.id)
+
+    async def set_role(self, member_id: int, role: Role) -> None:
+        stored = self._row(member_id)
+        if stored is not None:
+            self._put(member_id, dataclasses.replace(stored, role=role))
+
+    async def set_active(self, member_id: int, active: bool, at: datetime) -> bool:
+        stored = self._row(member_id)
+        if stored is None or stored.active is active:
+            return False
+        self._put(
+            member_id, dataclasses.replace(stored, active=active, deactivated_at=None if active else at)
+        )
+        return True
 
 
 class IdentityRepository(_Table[Identity]):
@@ -165,6 +206,96 @@ class InviteRepository(_Table[Invite]):
     async def update(self, invite: Invite) -> None:
         self._put(invite.code, invite)
 
+    async def use(self, code: str, member_id: int, at: datetime) -> bool:
+        invite = self._row(code)
+        if invite is None or not invite.is_open(at):
+            return False
+        self._put(code, dataclasses.replace(invite, used_by=member_id, used_at=at))
+        return True
+
+    async def revoke(self, code: str, by: int | None, at: datetime) -> bool:
+        invite = self._row(code)
+        if invite is None or not invite.is_open(at):
+            return False
+        self._put(code, dataclasses.replace(invite, revoked_at=at, revoked_by=by))
+        return True
+
+    async def open_for_team(self, team_id: int, now: datetime) -> list[Invite]:
+        found = [i for i in self._rows() if i.team_id == team_id and i.is_open(now)]
+        return sorted(found, key=lambda i: (i.created_at, i.code))
+
+    async def revoke_created_by(self, member_id: int, by: int | None, at: datetime) -> list[str]:
+        codes = [i.code for i in self._rows() if i.created_by == member_id and i.is_open(at)]
+        return sorted([code for code in codes if await self.revoke(code, by, at)])
+
+
+class ClaimRepository(_Table[AdminClaim]):
+    async def get(self) -> AdminClaim | None:
+        return self._row(1)
+
+    async def add(self, claim: AdminClaim) -> None:
+        if self._row(1) is not None:
+            raise StorageConflict("a claim exists")
+        self._put(1, claim)
+
+    async def spend(self, code: str | None, member_id: int, at: datetime) -> bool:
+        claim = self._row(1)
+        if claim is None or claim.used_at is not None or (code is not None and claim.code != code):
+            return False
+        self._put(1, dataclasses.replace(claim, used_at=at, used_by=member_id))
+        return True
+
+
+class OwnershipRepository:
+    """storage.repositories.OwnershipRepository over the fake tables."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    def _move(
+        self,
+        table: _Table[Any],
+        field: str,
+        team_id: int,
+        from_id: int,
+        to_id: int,
+        open_only: Callable[[Any], bool],
+    ) -> tuple[int, ...]:
+        moved = []
+        for row in table._rows():
+            if row.team_id == team_id and getattr(row, field) == from_id and open_only(row):
+                table._put(row.id, dataclasses.replace(row, **{field: to_id}))
+                moved.append(row.id)
+        return tuple(sorted(moved))
+
+    async def transfer(self, team_id: int, from_id: int, to_id: int) -> Transfer:
+        uow = self._uow
+        return Transfer(
+            customers=self._move(uow.customers, "owner_id", team_id, from_id, to_id, lambda _: True),
+            contacts=self._move(uow.contacts, "owner_id", team_id, from_id, to_id, lambda _: True),
+            deals=self._move(uow.deals, "owner_id", team_id, from_id, to_id, lambda _: True),
+            commitments=self._move(
+                uow.commitments, "owner_id", team_id, from_id, to_id, lambda c: c.done_at is None
+            ),
+            reminders=self._move(
+                uow.reminders, "member_id", team_id, from_id, to_id, lambda r: r.status in _OPEN_REMINDER
+            ),
+        )
+
+    async def holdings(self, team_id: int) -> dict[int, Holdings]:
+        uow = self._uow
+        counts: dict[int, list[int]] = {}
+        for customer in uow.customers._rows():
+            if customer.team_id == team_id and _live(customer):
+                counts.setdefault(customer.owner_id, [0, 0, 0])[0] += 1
+        for deal in uow.deals._rows():
+            if deal.team_id == team_id and deal.status is DealStatus.OPEN and deal.archived_at is None:
+                counts.setdefault(deal.owner_id, [0, 0, 0])[1] += 1
+        for reminder in uow.reminders._rows():
+            if reminder.team_id == team_id and reminder.status in _OPEN_REMINDER:
+                counts.setdefault(reminder.member_id, [0, 0, 0])[2] += 1
+        return {member: Holdings(*numbers) for member, numbers in counts.items()}
+
 
 class CustomerRepository(_Table[Customer]):
     async def add(self, customer: Customer, name_key: str) -> Customer:
@@ -190,13 +321,7 @@ class CustomerRepository(_Table[Customer]):
         hits = {
             c.customer_id
             for c in self._uow.contacts._rows()
-            if c.team_id == team_id
-            and _live(c)
-            and (
-                _contains(c.name, text)
-                or text in json.dumps(c.phones)
-                or _contains(json.dumps(c.emails, ensure_ascii=False), text)
-            )
+            if c.team_id == team_id and _person_matches(c, text)
         }
         found = [
             c
@@ -239,6 +364,21 @@ class ContactRepository(_Table[Contact]):
         return sorted(
             (c for c in self._rows() if c.customer_id == customer_id and _live(c)), key=lambda c: c.id
         )
+
+    async def matching(
+        self, team_id: int, text: str, customer_ids: Sequence[int], owner_id: int | None, limit: int
+    ) -> list[Contact]:
+        found = [
+            c
+            for c in self._rows()
+            if c.team_id == team_id
+            and _person_matches(c, text)
+            and (
+                c.customer_id in customer_ids
+                or (c.customer_id is None and (owner_id is None or c.owner_id == owner_id))
+            )
+        ]
+        return sorted(found, key=lambda c: c.id)[:limit]
 
     async def candidates(
         self, team_id: int, keys: Sequence[LookupKey], limit: int
@@ -876,6 +1016,13 @@ class FakeUnitOfWork:
         self.jobs = JobRepository(self, "jobs")
         self.expiring_keys = ExpiringKeys(self, "expiring_keys")
         self.menus = MenuRepository(self, "menus")
+        self.claims = ClaimRepository(self, "admin_claims")
+        self.ownership = OwnershipRepository(self)
+        # Routing and the pool are tested on SQLite and PostgreSQL only (their claims are SQL updates).
+        self.leads: Any = None
+        self.history = fake_history.HistoryQueries(self)
+        self.data_health = fake_history.DataHealthQueries(self)
+        self.nudges = fake_history.NudgeDeliveryRepository(self, "nudges")
 
     def view(self, table: str) -> dict[Any, Any]:
         committed = self.database.tables.get(table, {})

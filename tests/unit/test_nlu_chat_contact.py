@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from crm.facts import Region
 from nlu.dialogue import Side, parse
 from nlu.extractor import Extractor
 
@@ -467,3 +468,310 @@ def test_a_visit_note_is_the_reps_own_voice(extractor: Extractor) -> None:
     note = "我是云帆的销售刘洋，今天去拜访了华为的张总，我们公司是做CRM的，他们想上移动端"
     facts = extractor.minutes(note, NOW)
     assert (facts.name, facts.company) == ("张总", "华为")
+
+
+@pytest.mark.parametrize(
+    ("text", "meeting"),
+    [
+        # weekdays typed as digits, a place for the meeting, "connect" and "come to"
+        ("客户: 下周3上午来一趟石家庄吧", at(2, 9, month=12)),
+        ("客户: 那就12月7号上午吧 地点还是我们洛阳的工厂", at(7, 9, month=12)),
+        ("Me: Can we connect tomorrow 4 PM?\nRohit Gupta: Sure sir", at(24, 16)),
+        ("Daniel: Can you come to Taicang on 3 Dec, 10:00?", at(3, 10, month=12)),
+        ("Anna: Could we arrange a video conference on Tuesday, 1 December at 15:00?", at(1, 15, month=12)),
+    ],
+)
+def test_second_pass_meetings(extractor: Extractor, text: str, meeting: datetime | None) -> None:
+    assert extractor.chat(text, NOW).next_meeting == meeting
+
+
+@pytest.mark.parametrize(
+    ("text", "by"),
+    [
+        ("客户: 工期的话希望春节前完工", date(2027, 2, 6)),  # next year's festival, not this one's a year on
+        ("客户: 最好1月1号开始正式用", date(2027, 1, 1)),
+        ("客户: 明年5.1之前要完工", date(2027, 5, 1)),
+        ("客户: 要求明年年中之前上线", date(2027, 6, 30)),
+        ("Client: The pilot should be finished by end of June 2027.", date(2027, 6, 30)),
+        ("Client: we intend to complete the migration by Q2 2027", date(2027, 6, 30)),
+    ],
+)
+def test_second_pass_timelines(extractor: Extractor, text: str, by: date) -> None:
+    assert extractor.chat(text, NOW).timeline_by == by
+
+
+def test_a_wecom_contact_shows_their_company(extractor: Extractor) -> None:
+    text = (
+        "陈晨（我司销售） 14:00\n拉个群方便沟通\n李娜@恒瑞制药 14:05\n你们好，我是质量部的李娜\n"
+        "李娜@恒瑞制药 14:12\n可以，到了门卫打我电话 0518-81220000 转 3306"
+    )
+    facts = extractor.chat(text, NOW)
+    assert (facts.name, facts.company) == ("李娜", "恒瑞制药")
+    assert facts.phones == ("+8651881220000;ext=3306",)
+
+
+@pytest.mark.parametrize(
+    ("text", "budget", "phones"),
+    [
+        # Indian numbering and an Indian city: rupees, and the number is India's
+        (
+            "Rohit: Rohit here from Gupta Agro Foods, Indore\nRohit: Budget will be around 8-10 lakhs\n"
+            "Rohit: Call on 9893012345",
+            ("INR", 800000, 1000000),
+            ("+919893012345",),
+        ),
+        # a Hong Kong chat: 五六萬 is a range in Hong Kong dollars
+        ("[23/11/2026, 15:42] Ivy: 預算唔多，五六萬左右", ("HKD", 50000, 60000), ()),
+    ],
+)
+def test_second_pass_budgets(
+    extractor: Extractor, text: str, budget: tuple[str, int, int], phones: tuple[str, ...]
+) -> None:
+    facts = extractor.chat(text, NOW)
+    assert facts.budget is not None
+    currency, low, high = budget
+    assert (facts.budget.currency, facts.budget.low, facts.budget.high) == (
+        currency,
+        Decimal(low),
+        Decimal(high),
+    )
+    assert facts.phones == phones
+
+
+def test_a_business_trip_is_not_where_the_customer_is(extractor: Extractor) -> None:
+    facts = extractor.chat("客户: 周四我在北京出差\n客户: 地点还是我们洛阳的工厂", NOW)
+    assert facts.region == Region("河南省", "洛阳市")
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "title", "company"),
+    [
+        # the title right before the name, the company before the title
+        ("客户: 我是南京苏宁易购的数据分析经理邵磊", "邵磊", "数据分析经理", "南京苏宁易购"),
+        ("黃經理 10:00\n您好，我是全家便利商店區域經理黃冠宇", "黃冠宇", "區域經理", "全家便利商店"),
+        (
+            "客户: 我是武汉东湖医院信息科主任赵立新，办公电话027-87654321",
+            "赵立新",
+            "信息科主任",
+            "武汉东湖医院",
+        ),
+        ("陳經理 14:00\n哈囉您好，我是高雄的漢神百貨資訊課經理 陳建宏", "陳建宏", "資訊課經理", "漢神百貨"),
+        # an honorific and the full name beside it
+        ("上午见了无锡新洁能源的老板单总，单国平", "单国平", "老板", "无锡新洁能源"),
+        ("客户: 喂你好那个我是老周啊周建华就是做不锈钢管材的", "周建华", None, None),
+        # spoken transcripts: a particle or 我 after the name, 俺 for 我, a Japanese family name
+        (
+            "谭店长 15:02\n嗯那个我是华润万家江北店的店长我叫谭敏啊我们店想装电子价签",
+            "谭敏",
+            "店长",
+            "华润万家江北店",
+        ),
+        ("苏姐 13:15\n你好我是恒远建材的老板娘我姓苏苏丽萍我们在佛山南海", "苏丽萍", "老板娘", "恒远建材"),
+        ("小黄 10:32\n俺叫黄小磊 是调度主管", "黄小磊", "调度主管", None),
+        ("Mr. Sato 佐藤 10:00\n您好，我是日本三和精机上海法人的佐藤健一，总经理", "佐藤健一", "总经理", None),
+    ],
+)
+def test_second_pass_introductions(
+    extractor: Extractor, text: str, name: str, title: str | None, company: str | None
+) -> None:
+    found = fields(extractor, text)
+    assert found[0] == name
+    assert found[1] == title
+    if company is not None:
+        assert found[2] == company
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "title", "company"),
+    [
+        (
+            "I, K. Srinivasan, Deputy General Manager (IT) of Chennai Metro Water Supply Board, request you",
+            "K. Srinivasan",
+            "Deputy General Manager (IT)",
+            "Chennai Metro Water Supply Board",
+        ),
+        (
+            "Sanne de Vries 10:42 AM\nhi! Sanne from Tulip Fresh Logistics (Rotterdam)\n"
+            "Sanne de Vries 10:44 AM\nbudget is €120k over 3 years\nYou 10:50 AM\nHi Sanne! A call on Monday?",
+            "Sanne de Vries",
+            None,
+            "Tulip Fresh Logistics",
+        ),
+        (
+            "G'day, Liam O'Connor here - Ops Manager at Southern Cross Mining Supplies, Perth.",
+            "Liam O'Connor",
+            "Ops Manager",
+            "Southern Cross Mining Supplies",
+        ),
+        (
+            "Thanks & Regards,\nVenkatesh Rao\nManager - QA\nSai Krishna Pharma Pvt Ltd",
+            "Venkatesh Rao",
+            "Manager - QA",
+            "Sai Krishna Pharma Pvt Ltd",
+        ),
+        (
+            "Best regards\nDr. Katrin Hofmann\nHead of Energy Management\nAlpen Brauerei AG",
+            "Katrin Hofmann",
+            "Head of Energy Management",
+            "Alpen Brauerei AG",
+        ),
+        (
+            "hi,my name is Ankit Verma,I am working as IT head in Shree Balaji Polymers Pvt. Ltd.,Ahmedabad.",
+            "Ankit Verma",
+            "IT head",
+            None,
+        ),
+        ("I am writing on behalf of Tan & Partners LLP. We are a law firm", None, None, "Tan & Partners LLP"),
+        ("Jessica (张婧) 13:30\nHi, this is Jessica from 安徽华源医药, 采购部", None, None, "安徽华源医药"),
+        # a registered name in brackets, a determiner, a run-on transcript
+        ("客户: 本公司为香港一间物业管理公司（宏基物业管理有限公司）", None, None, "宏基物业管理有限公司"),
+        ("客户: 我是那个绿源农业的小邱邱文斌啊", "邱文斌", None, "绿源农业"),
+        (
+            "客户: 您好我这边是蓉欣物业管理有限公司我是工程部的经理何斌我们有三个小区",
+            "何斌",
+            None,
+            "蓉欣物业管理有限公司",
+        ),
+        ("Cindy 20:19\n公司是深圳南山的一家游戏公司，叫星跃互动", None, None, "星跃互动"),
+        # what someone does, and the title in the honorific they go by
+        ("陈姐 09:15\n对了我是鑫达五金的陈秀梅，管财务的", "陈秀梅", "财务", "鑫达五金"),
+        (
+            "王店长 11:03\n我们是开药店的\n我 11:08\n您好王店长！请问怎么称呼？\n王店长 11:10\n王小燕\n"
+            "王店长 11:15\n康宁大药房，总部在长沙岳麓区",
+            "王小燕",
+            "店长",
+            "康宁大药房",
+        ),
+    ],
+)
+def test_second_pass_contacts(
+    extractor: Extractor, text: str, name: str | None, title: str | None, company: str | None
+) -> None:
+    found = fields(extractor, text)
+    if name is not None:
+        assert found[0] == name
+    if title is not None:
+        assert found[1] == title
+    if company is not None:
+        assert found[2] == company
+
+
+@pytest.mark.parametrize(
+    ("text", "region"),
+    [
+        # the customer's own place beats a summit they went to; a display name says where too
+        (
+            "李总 09:40\n我是华东重工的李卫东，上周在杭州的峰会上拿了你的名片\n李总 09:55\n那下周一上午九点半来我们马鞍山厂里看看",
+            Region("安徽省", "马鞍山市"),
+        ),
+        ("苏州-恒力纺织-季 13:10\n你好，我们想做能耗管理", Region("江苏省", "苏州市")),
+        # the rep asks where, the customer says yes
+        (
+            "郝总 20:01\n我们新开了两家店\n小孟 20:10\n郝总好！是太原那两家吗\n郝总 20:12\n对",
+            Region("山西省", "太原市"),
+        ),
+        # a Taiwan district whose short name is also a county-level city in Xinjiang
+        ("阿凱 13:05\n早午餐店 在台中北屯 兩間", Region("台湾省", "台中市", "北屯区")),
+        # a traditional-script chat naming no place is Taiwan's
+        ("客戶：你好，我是國立成功大學總務處的專員 劉怡君\n客戶：經費約30萬", Region("台湾省")),
+        # "Beijing time" is a clock
+        ("Ivan: need CRM\nMe: Hi Ivan! Can we call Wednesday 4pm Beijing time?", None),
+    ],
+)
+def test_second_pass_chat_regions(extractor: Extractor, text: str, region: Region | None) -> None:
+    assert extractor.chat(text, NOW).region == region
+
+
+def test_a_traditional_chat_budget_is_in_new_taiwan_dollars(extractor: Extractor) -> None:
+    facts = extractor.chat("客戶：我是國立成功大學總務處的專員 劉怡君\n客戶：經費約30萬", NOW)
+    assert facts.budget is not None
+    assert (facts.budget.currency, facts.budget.high, facts.budget_cny) == ("TWD", Decimal(300_000), None)
+
+
+@pytest.mark.parametrize(
+    ("text", "meeting"),
+    [
+        ("[23/11/2026, 10:07] Rachel: can u call me tmrw arvo? 0412 345 678", at(24, 14)),
+        ("大鹏 21:12\n后天下午你们来一趟吧 三点", at(25, 15)),
+        ("我: 宋总好，下周二下午 3 点线上聊？\nSam: OK", at(1, 15, month=12)),
+        ("You: Hi Noura! Could we present on Wednesday 2 December at 11am?", at(2, 11, month=12)),
+        ("我: 好的李总，周四上午10点我们去连云港跟您当面过一下需求？\n客户: 可以", at(26, 10)),
+    ],
+)
+def test_second_pass_meeting_words(extractor: Extractor, text: str, meeting: datetime) -> None:
+    assert extractor.chat(text, NOW).next_meeting == meeting
+
+
+@pytest.mark.parametrize(
+    ("text", "by"),
+    [
+        ("Visitor: we'd like to go live before April", date(2027, 3, 31)),
+        ("客户: 关键时间：2027年6月30日前上线", date(2027, 6, 30)),
+        ("客户: 我们打算明年开春换掉现在的TMS", date(2027, 3, 31)),
+    ],
+)
+def test_second_pass_milestone_dates(extractor: Extractor, text: str, by: date) -> None:
+    assert extractor.chat(text, NOW).timeline_by == by
+
+
+def test_the_reps_visit_plan_is_no_milestone(extractor: Extractor) -> None:
+    text = "客户: 明年3月底必须上线\n我: 周四下午我和实施经理一起过去跟您对一下？"
+    assert extractor.chat(text, NOW).timeline_by == date(2027, 3, 31)
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "title", "company"),
+    [
+        # the answer to "which company?" begins with the company
+        (
+            "我: 您好Eric，请问公司名称？\nEric: 北京百川数智，我是COO助理，全名何一凡",
+            "何一凡",
+            "COO助理",
+            "北京百川数智",
+        ),
+        (
+            "我: 严工好，请问是哪家公司？\n严: 嘉兴的，永固紧固件，我是生产部的严宏",
+            "严宏",
+            "生产部",
+            "永固紧固件",
+        ),
+        # a business named as such, in Latin letters after its description, or ending in a title word
+        ("客：我姓麥，麥浩然，喺觀塘開咗間保險代理公司，叫卓越保險顧問", "麥浩然", None, "卓越保險顧問"),
+        (
+            "[23/11/2026, 15:40] Ivy: hi，我係Ivy，喺銅鑼灣開緊兩間美容院，Glow Beauty",
+            "Ivy",
+            None,
+            "Glow Beauty",
+        ),
+        ("Ken Lau: Hi 我係 Ken，做 logistics 嘅，公司叫 Swift Link 迅聯物流", None, None, "迅聯物流"),
+        # company and title in one phrase after the name
+        (
+            "陳董 09:07\n我是陳建國，台南永興紡織董事長，後續找我們廠長林先生對接",
+            "陳建國",
+            "董事長",
+            "台南永興紡織",
+        ),
+        # what someone said of themselves goes with the name on the next line
+        (
+            "客户 15:15\n郑州外国语中学，我是电教中心的，姓岳\n客户 15:16\n岳建民，电话 0371-67433021",
+            "岳建民",
+            "电教中心",
+            "郑州外国语中学",
+        ),
+    ],
+)
+def test_second_pass_more_contacts(
+    extractor: Extractor, text: str, name: str | None, title: str | None, company: str | None
+) -> None:
+    found = fields(extractor, text)
+    if name is not None:
+        assert found[0] == name
+    if title is not None:
+        assert found[1] == title
+    assert found[2] == company
+
+
+def test_a_trade_word_is_no_town() -> None:
+    from nlu.region import place_names
+
+    assert place_names("台南永兴纺织") == ["台南", "永兴"]  # 纺织街道 is a subdistrict, 纺织 a trade

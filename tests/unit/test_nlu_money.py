@@ -165,3 +165,38 @@ def test_the_budget_survives_the_facts_json() -> None:
 )
 def test_the_lead_card_shows_a_budget_in_its_currency(money: Money, zh: str, en: str) -> None:
     assert (fmt.budget(Lang.ZH, money), fmt.budget(Lang.EN, money)) == (zh, en)
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "low", "currency"),
+    [
+        # Europe's digit grouping, words and signs after the number
+        ("budget approx. EUR 95.000 (net)", "95000", None, "EUR"),
+        ("Our budget is around 60 000 € and", "60000", None, "EUR"),
+        ("EUR 1.250.000,50", "1250000.50", None, "EUR"),
+        ("Budget 2 Mio. CNY", "2000000", None, "CNY"),
+        ("Budget approx. 1.5 Mio RMB", "1500000", None, "CNY"),
+        ("3.5 euros", "3.5", None, "EUR"),
+        # Indian numbering means rupees; a full stop ends the amount
+        ("our budget is Rs.25 lakhs.", "2500000", None, "INR"),
+        ("Budget will be around 8-10 lakhs", "1000000", "800000", "INR"),
+        # more currencies by code and sign
+        ("Our budget is around PHP 2.5M.", "2500000", None, "PHP"),
+        ("RM 5,000", "5000", None, "MYR"),
+        ("大概一百萬港紙上下", "1000000", None, "HKD"),
+        # two neighbouring digits are a range; decimals jionlp would round are kept
+        ("預算唔多，五六萬左右", "60000", "50000", "CNY"),
+        ("兑换１．０７５３美元", "1.0753", None, "USD"),
+    ],
+)
+def test_second_pass_amounts(text: str, value: str, low: str | None, currency: str) -> None:
+    amounts = find_amounts(text)
+    assert len(amounts) == 1
+    assert amounts[0].value == Decimal(value)
+    assert amounts[0].low_value == (Decimal(low) if low else None)
+    assert amounts[0].currency == currency
+
+
+@pytest.mark.parametrize("text", ["team of 2 000 people", "二三十个人"])
+def test_second_pass_not_amounts(text: str) -> None:
+    assert find_amounts(text) == []

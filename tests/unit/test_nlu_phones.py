@@ -32,3 +32,45 @@ def test_phones(text: str, numbers: list[str]) -> None:
 @pytest.mark.parametrize("text", ["生日23-05-2011", "签约日期 2011-05-23", "2011/5/23到期", "订单20250318"])
 def test_dates_are_not_phones(text: str) -> None:
     assert find_phones(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "numbers"),
+    [
+        # extensions after a word or a sign, in any numbering
+        ("电话 0518-81220000 转 3306", "CN", ["+8651881220000;ext=3306"]),
+        ("我的分機是 04-2359-1234 #615", "TW", ["+886423591234;ext=615"]),
+        ("電話 07-536-1234 分機 218", "TW", ["+88675361234;ext=218"]),
+        ("TEL：03-9541234 分機 305", "TW", ["+88639541234;ext=305"]),
+        ("Tel +1 212 555 0100 ext. 512", "CN", ["+12125550100;ext=512"]),
+        ("office 6861 2345 x12", "SG", ["+6568612345;ext=12"]),
+        ("+852 2845 6789 內線 12", "HK", ["+85228456789;ext=12"]),
+        ("订单号 123456 #5", "CN", []),
+        # a number read out and transcribed in Chinese numerals
+        ("我电话是一三八六七七八九零一二", "CN", ["+8613867789012"]),
+        ("我電話是零九二一三三三四五六", "TW", ["+886921333456"]),
+        # a country code said is believed even where the metadata lists no such range
+        ("我的电话号是+44 7700900397.", "CN", ["+447700900397"]),
+        ("我的电话号是0044 07700 900873.", "CN", ["+447700900873"]),
+    ],
+)
+def test_extensions_and_spoken_numbers(text: str, region: str, numbers: list[str]) -> None:
+    assert [p.e164 for p in find_phones(text, region)] == numbers
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [
+        # a labelled number valid in one partner country only, in that country's grouping
+        ("我的电话号是(21) 996205563.", ["+5521996205563"]),
+        ("我的电话号是( 19 ) 38294427.", ["+551938294427"]),
+        ("my mobile is 07877 954 457", ["+447877954457"]),
+        # valid in several countries: no guess
+        ("我的电话号是280930640.", []),
+        ("phone 0412 345 678", []),
+        # no label: a run of digits stays a run of digits
+        ("PO 21 995556144", []),
+    ],
+)
+def test_foreign_numbers_by_their_shape(text: str, numbers: list[str]) -> None:
+    assert [p.e164 for p in find_phones(text)] == numbers

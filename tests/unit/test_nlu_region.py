@@ -151,3 +151,60 @@ def test_resolve_old_names_and_major_cities(text: str, label: str) -> None:
     division = resolve(text).division
     assert division is not None
     assert division.label() == label
+
+
+@pytest.mark.parametrize(
+    ("text", "region"),
+    [
+        # Taiwan's districts (nlu/data/taiwan_districts.txt), in traditional or simplified characters
+        ("公司地址：高雄市苓雅區三多四路21號", Region("台湾省", "高雄市", "苓雅区")),
+        ("工廠在台中市西屯區", Region("台湾省", "台中市", "西屯区")),
+        ("在桃園市觀音區", Region("台湾省", "桃园市", "观音区")),
+        ("台北市信義區", Region("台湾省", "台北市", "信义区")),
+        ("台中西屯", Region("台湾省", "台中市", "西屯区")),
+        ("我們是宜蘭的民宿", Region("台湾省", "宜兰县")),
+        ("新竹總部大約60間", Region("台湾省", "新竹市")),
+        # towns and subdistricts from jionlp's full gazetteer: with their city, or unique
+        ("地址东莞市长安镇乌沙社区", Region("广东省", "东莞市")),
+        ("佛山顺德北滘镇", Region("广东省", "佛山市", "顺德区")),
+        ("地点在陆家嘴", Region("上海市", "上海市", "浦东新区")),
+        # a name that is a place only sometimes, where the words around it say it is one
+        ("对 在北滘", Region("广东省", "佛山市", "顺德区")),
+        ("做眼镜的 丹阳 工厂一百来人", Region("江苏省", "镇江市", "丹阳市")),
+        ("大理古城 两个院子", Region("云南省", "大理白族自治州")),
+        ("我们是中山的灯具厂", Region("广东省", "中山市")),
+        # a district alias of another city does not beat the city said before it
+        ("地址：武汉市东湖高新区光谷大道77号", Region("湖北省", "武汉市")),
+        ("新疆巴音郭楞", Region("新疆维吾尔自治区", "巴音郭楞蒙古自治州")),
+    ],
+)
+def test_second_pass_regions(text: str, region: Region) -> None:
+    assert find_region([text]) == region
+
+
+@pytest.mark.parametrize(
+    "text", ["我们是合作伙伴", "我们正在合作", "跟你们合作的公司", "长安镇", "中山路88号", "新华书店"]
+)
+def test_ordinary_words_and_ambiguous_towns_are_no_region(text: str) -> None:
+    assert find_region([text]) is None
+
+
+def test_every_taiwan_district_is_listed_once_per_city() -> None:
+    lines = word_list("taiwan_districts.txt")
+    assert len(lines) == 22
+    districts = [line.partition("|")[2].split() for line in lines]
+    assert sum(len(d) for d in districts) == 368
+    assert all(len(d) == len(set(d)) for d in districts)
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("上海浦东 12月7号见", None),
+        ("杭州滨江区 5号上午过来", None),
+        ("杭州 下周三 3号楼", "杭州 下周三 3号楼"),
+        ("苏州工业园区星湖街328号", "苏州工业园区星湖街328号"),
+    ],
+)
+def test_a_day_is_no_house_number(text: str, address: str | None) -> None:
+    assert find_address(text) == address

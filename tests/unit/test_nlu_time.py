@@ -195,3 +195,90 @@ def test_clock_offsets(text: str, moment: datetime) -> None:
     found = find_times(text, NOW)
     assert len(found) == 1
     assert found[0].moment() == moment
+
+
+@pytest.mark.parametrize(
+    ("text", "said", "moment"),
+    [
+        # a weekday jionlp does not see, with or without its week
+        ("下周三开始试运行", "下周三", at(2, 9, month=12)),
+        ("今個星期一", "今個星期一", at(23, 9)),
+        # today's date is today, not next year
+        ("拜访小结（11月23日）", "11月23日", at(23, 9)),
+        # a date and its weekday: the year where they agree
+        ("11月23日（周一）", "11月23日（周一）", at(23, 9)),
+        # a day that starts something is that day
+        ("1月1号开始正式用", "1月1号", at(1, 9, month=1, year=2027)),
+        # a month and a day without 号, a year in Chinese numerals
+        ("三月一", "三月一", at(1, 9, month=3, year=2027)),
+        ("两千零四年八月十五", "两千零四年八月十五", at(15, 9, month=8, year=2004)),
+        ("十月的第一个星期一", "十月的第一个星期一", at(4, 9, month=10, year=2027)),
+        ("两日前", "两日前", at(21, 9)),
+        # Cantonese parts of the day
+        ("禮拜三下晝三點過嚟", "禮拜三下晝三點", at(25, 15)),
+        ("下個禮拜五朝早十一點", "下個禮拜五朝早十一點", at(4, 11, month=12)),
+        ("聽晚7點喺銅鑼灣見", "聽晚7點", at(24, 19)),
+        # a day and its clock time said apart
+        ("周五上午可以 九点半", "周五上午可以 九点半", at(27, 9, 30)),
+        ("明天晚上 八点", "明天晚上 八点", at(24, 20)),
+        # English
+        ("next week Tuesday", "next week Tuesday", at(1, 9, month=12)),
+        ("Friday at 11", "Friday at 11", at(27, 11)),
+        ("Wednesday 2 December at 14h", "Wednesday 2 December at 14h", at(2, 14, month=12)),
+        ("3:15p", "3:15p", at(23, 15, 15)),
+        ("can u call me tmrw arvo", "tmrw arvo", at(24, 14)),
+    ],
+)
+def test_second_pass_moments(text: str, said: str, moment: datetime) -> None:
+    found = find_times(text, NOW)
+    assert [m.text for m in found] == [said]
+    assert found[0].moment() == moment
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "last"),
+    [
+        ("后三天", date(2026, 11, 24), date(2026, 11, 26)),
+        ("下三周", date(2026, 11, 30), date(2026, 12, 20)),
+        ("下三个月", date(2026, 12, 1), date(2027, 2, 28)),
+        ("前两天", date(2026, 11, 21), date(2026, 11, 22)),
+        ("二月十三到十五", date(2027, 2, 13), date(2027, 2, 15)),
+        ("十二月一號至一月一號", date(2026, 12, 1), date(2027, 1, 1)),
+        ("明年年中之前上线", date(2027, 6, 1), date(2027, 6, 30)),
+        ("明年第二季更换", date(2027, 4, 1), date(2027, 6, 30)),
+        ("明年5.1之前要完工", date(2027, 5, 1), date(2027, 5, 1)),
+        ("最好年前能装好", date(2026, 11, 23), date(2027, 2, 6)),  # before the Chinese New Year
+    ],
+)
+def test_second_pass_spans(text: str, first: date, last: date) -> None:
+    found = find_times(text, NOW)
+    assert len(found) == 1
+    assert (found[0].first.date(), found[0].last.date()) == (first, last)
+
+
+@pytest.mark.parametrize("text", ["三月一次", "上三年级", "三年前的事", "今年中秋节", "5.1万的预算"])
+def test_second_pass_not_these(text: str) -> None:
+    found = find_times(text, NOW)
+    assert all(m.text not in ("三月一", "上三年", "年前", "年中") for m in found)
+    assert not any(m.first.date() == date(2027, 5, 1) for m in found)
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("周日, 十一月二十二号", date(2026, 11, 22)),  # past, but the weekday says this year's
+        ("12月8号（周二）", date(2026, 12, 8)),
+        ("11月23日(周一)拜访", date(2026, 11, 23)),
+    ],
+)
+def test_a_weekday_beside_a_date_names_its_year(text: str, day: date) -> None:
+    dates = [m.first.date() for m in find_times(text, NOW) if "月" in m.text]
+    assert dates == [day]
+
+
+def test_what_jionlp_cannot_parse_is_not_logged(caplog: pytest.LogCaptureFixture) -> None:
+    from nlu import jio
+
+    with caplog.at_level("DEBUG"):
+        assert jio.parse_time("两", datetime(2026, 11, 23, 10, 0)) is None
+    assert not [r for r in caplog.records if "jionlp" in r.pathname]

@@ -6,7 +6,7 @@ import pytest
 import torch
 from whisper.decoding import DecodingResult
 
-from speech.whisper_stt import Problem, problems, rank
+from speech.whisper_stt import Problem, Span, problems, rank, read_timestamps
 
 
 def _result(text: str, avg_logprob: float = -0.3) -> DecodingResult:
@@ -51,3 +51,35 @@ def test_rank_prefers_no_loop_then_fewer_problems_then_likelier() -> None:
         guess,
         loop,
     ]
+
+
+B = 50_000  # a stand-in for the tokenizer's timestamp_begin: tokens from B on are timestamps, 0.02 s each
+
+
+@pytest.mark.parametrize(
+    ("tokens", "spans", "used"),
+    [
+        # Two complete segments, then a lone timestamp: nothing heard after it, the whole window is used.
+        (
+            [B, 1, 2, B + 150, B + 150, 3, B + 300],
+            [Span(0, 300, (B, 1, 2, B + 150)), Span(300, 600, (B + 150, 3, B + 300))],
+            3000,
+        ),
+        # The last segment is unfinished: dropped, and the next window starts where the complete one ended.
+        ([B, 1, B + 150, B + 150, 2, 3], [Span(0, 300, (B, 1, B + 150))], 300),
+        # Segments that all end in a pair of timestamps: the next window starts at the last of them.
+        (
+            [B, 1, B + 100, B + 100, 2, B + 200, B + 200],
+            [Span(0, 200, (B, 1, B + 100)), Span(200, 400, (B + 100, 2, B + 200))],
+            400,
+        ),
+        # No pair at all: one segment over the window, or up to its last timestamp.
+        ([B, 1, 2, 3], [Span(0, 3000, (B, 1, 2, 3))], 3000),
+        ([B, 1, 2, B + 120], [Span(0, 240, (B, 1, 2, B + 120))], 3000),
+        ([], [Span(0, 3000, ())], 3000),
+        # The only complete segment ends at 0.00: the window is used up rather than decoded forever.
+        ([B, B, 1, 2], [Span(0, 0, (B,))], 3000),
+    ],
+)
+def test_read_timestamps_as_transcribe_does(tokens: list[int], spans: list[Span], used: int) -> None:
+    assert read_timestamps(tokens, B, 3000) == (spans, used)

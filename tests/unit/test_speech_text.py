@@ -1,13 +1,9 @@
-"""Transcript clean-up: runaway repetitions, prompt fitting, chunk planning (pure functions)."""
+"""Transcript clean-up: runaway repetitions, prompt fitting (pure functions)."""
 
 from __future__ import annotations
 
-import itertools
-
-import numpy as np
 import pytest
 
-from speech.audio import SAMPLE_RATE, plan_chunks
 from speech.errors import AudioError
 from speech.text import Segment, collapse_loops, cut_repetitions, fit_prompt, has_loop
 
@@ -88,32 +84,6 @@ def test_fit_prompt_cuts_one_huge_item_by_tokens() -> None:
 @pytest.mark.parametrize("prompt", ["", "  ", "，、"])
 def test_fit_prompt_empty(prompt: str) -> None:
     assert fit_prompt(prompt, _chars, 223) == []
-
-
-def _speech_with_pauses(seconds: float, pauses: list[float]) -> np.ndarray:
-    rng = np.random.default_rng(0)
-    samples = (0.1 * rng.standard_normal(round(seconds * SAMPLE_RATE))).astype(np.float32)
-    for at in pauses:
-        samples[round(at * SAMPLE_RATE) : round((at + 0.6) * SAMPLE_RATE)] = 0.0
-    return samples
-
-
-def test_plan_chunks_cuts_in_pauses_within_30_seconds() -> None:
-    samples = _speech_with_pauses(75.0, pauses=[12.0, 24.5, 37.0, 49.2, 61.0])
-    chunks = plan_chunks(samples)
-    assert chunks[0][0] == 0
-    assert chunks[-1][1] == len(samples)
-    assert all(a == b for (_, a), (b, _) in itertools.pairwise(chunks))
-    assert all(b - a <= 30 * SAMPLE_RATE for a, b in chunks)
-    assert len(chunks) == 3
-    for _, end in chunks[:-1]:
-        # every cut lands inside one of the silent stretches
-        assert any(at <= end / SAMPLE_RATE <= at + 0.6 for at in [12.0, 24.5, 37.0, 49.2, 61.0])
-
-
-def test_plan_chunks_short_audio_is_one_chunk() -> None:
-    samples = np.zeros(5 * SAMPLE_RATE, dtype=np.float32)
-    assert plan_chunks(samples) == [(0, len(samples))]
 
 
 def test_audio_error_carries_reason() -> None:

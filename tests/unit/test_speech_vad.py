@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from speech.vad import Piece, Timeline, cut_to_speech
+from speech.vad import Piece, Timeline, cut_to_speech, keep_short_edges
 
 
 def test_cut_to_speech_keeps_the_stretches_back_to_back() -> None:
@@ -45,3 +45,20 @@ def test_span_of_a_window() -> None:
     assert timeline.span(0, 10) == (10, 20)
     assert timeline.span(10, 15) == (50, 55)
     assert Timeline(()).span(3, 7) == (3, 7)
+
+
+@pytest.mark.parametrize(
+    ("regions", "expected"),
+    [
+        # Quiet shorter than 3 s (48,000 samples) before the first and after the last word stays.
+        ([(8_000, 50_000), (120_000, 150_000)], [(0, 50_000), (120_000, 160_000)]),
+        # Longer quiet at either edge is removed like a long silence between words.
+        ([(60_000, 100_000)], [(60_000, 100_000)]),
+        ([(0, 120_000)], [(0, 160_000)]),
+        ([], []),
+    ],
+)
+def test_only_long_quiet_is_removed_at_the_edges(
+    regions: list[tuple[int, int]], expected: list[tuple[int, int]]
+) -> None:
+    assert keep_short_edges(regions, 160_000, 48_000) == expected

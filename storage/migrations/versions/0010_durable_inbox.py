@@ -1,8 +1,8 @@
 """durable inbox: jobs (the inbox of channel messages and every leased job), expiring keys (WeChat
 nonces), chat menus (numbered buttons on text channels), and members.lang_auto
 
-Revision ID: 0006_durable_inbox
-Revises: 0005_field_journal
+Revision ID: 0010_durable_inbox
+Revises: 0009_history_health
 Create Date: 2026-12-06 12:00:00.000000
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0006_durable_inbox'
-down_revision: str | None = '0005_field_journal'
+revision: str = '0010_durable_inbox'
+down_revision: str | None = '0009_history_health'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""History: a customer's audit trail in chat (/history), page by page, newest first."""
