@@ -59,13 +59,15 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('channel', 'member_id', name=op.f('pk_chat_menus'))
     )
 
-    with op.batch_alter_table('members', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('lang_auto', sa.Boolean(), server_default=sa.false(), nullable=False))
+    # Not in batch mode: SQLite would copy `members`, which other tables' rows point at; it adds a
+    # column with a constant default in place.
+    op.add_column('members', sa.Column('lang_auto', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('members', schema=None) as batch_op:
-        batch_op.drop_column('lang_auto')
+    # Not in batch mode: SQLite would copy the table, and it cannot drop `members` while other tables'
+    # rows point at it. SQLite 3.35 and later drop a plain column in place.
+    op.drop_column('members', 'lang_auto')
     op.drop_table('chat_menus')
     with op.batch_alter_table('expiring_keys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_expiring_keys_expires_at'))
