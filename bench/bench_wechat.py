@@ -1,7 +1,9 @@
-"""WeChat callback acknowledgement under load while a voice note transcribes.
+"""WeChat callback acknowledgement under load while a voice note transcribes, with the durable inbox.
 
 The real callback server (aiohttp on 127.0.0.1, wechatpy-made safe-mode envelopes, AES and signature
-checks) with the real wiring (SQLite file, Whisper base on the CPU) and a fake WeChat API. A rep sends
+checks) with the real wiring (SQLite file, Whisper base on the CPU) and a fake WeChat API. Each
+"success" comes after the message was written to the inbox table (crm.inbox: dedup key, nonce and the
+message in one transaction, concurrent callbacks sharing it); the inbox's runner handles it after. A rep sends
 a ~45 s AMR voice note; while it is being transcribed, a separate load process posts bursts of 200
 concurrent text messages from 200 users. Printed: acknowledgement latency p50 / p99 per burst
 (medians over bursts), acknowledgements per second, messages handled per second (decrypted, claimed,
@@ -118,7 +120,7 @@ async def _run(voice: bool) -> dict[str, Any]:
                 return sum("拜访纪要" in t for t in fake.texts("o-rep"))
 
             await post(wx.text("o-rep", "/start"))
-            await asyncio.wait_for(channel.queues.idle(), 60)
+            await asyncio.wait_for(channel.idle(), 60)
             load = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bench.bench_wechat", "--load", url, str(BURSTS), "1" if voice else "0",
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT,
@@ -131,7 +133,7 @@ async def _run(voice: bool) -> dict[str, Any]:
                 # Warm the model first so that the bursts meet a transcription, not a model load.
                 fake.media["warm"] = (speak_amr("你好。", work), "audio/amr")
                 await post(wx.message_xml("o-rep", "voice", MediaId="warm", Format="amr"))
-                await asyncio.wait_for(channel.queues.idle(), 300)
+                await asyncio.wait_for(channel.idle(), 300)
                 text = "".join(SENTENCES.read_text(encoding="utf-8").split())
                 amr = speak_amr(text, work)
                 fake.media["note"] = (amr, "audio/amr")
@@ -152,7 +154,7 @@ async def _run(voice: bool) -> dict[str, Any]:
             p50s, p99s, acks, handled = [], [], [], []
             during = 0
             for _ in range(BURSTS):
-                before = channel.queues.handled
+                before = channel.handled
                 load.stdin.write(b"go\n")
                 await load.stdin.drain()
                 line = await load.stdout.readline()
@@ -163,7 +165,7 @@ async def _run(voice: bool) -> dict[str, Any]:
                 p99s.append(_percentile(lat, 0.99))
                 acks.append(CONCURRENT / data["wall"])
                 async with asyncio.timeout(300):
-                    while channel.queues.handled - before < CONCURRENT:  # noqa: ASYNC110 - a counter, polled
+                    while channel.handled - before < CONCURRENT:  # noqa: ASYNC110 - a counter, polled
                         await asyncio.sleep(0.01)
                 handled.append(CONCURRENT / (data["wall"] + time.perf_counter() - started))
                 if voice and not watcher.done():

@@ -8,9 +8,30 @@ import asyncio
 import logging
 import signal
 
-from aiohttp import web
+from aiohttp import StreamReader, web
 
 logger = logging.getLogger(__name__)
+
+READ_CHUNK = 64 * 1024
+
+
+class BodyTooLarge(Exception):
+    """A body (a request's, a download's) went past its limit: refused whole, never cut short."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"over {limit} bytes")
+        self.limit = limit
+
+
+async def read_capped(stream: StreamReader, limit: int) -> bytes:
+    """The whole body, read to its end however many TCP reads it takes (`read(n)` alone returns what
+    happens to be buffered); BodyTooLarge as soon as it passes `limit` bytes."""
+    data = bytearray()
+    while piece := await stream.read(READ_CHUNK):
+        data += piece
+        if len(data) > limit:
+            raise BodyTooLarge(limit)
+    return bytes(data)
 
 
 def web_application(max_body: int | None = None) -> web.Application:

@@ -35,6 +35,15 @@ class Settings(BaseSettings):
         30.0, gt=0, le=3600, validation_alias="CHATCRM_REMINDER_RETRY_SECONDS"
     )
     reminder_max_attempts: int = Field(8, ge=1, le=100, validation_alias="CHATCRM_REMINDER_MAX_ATTEMPTS")
+    # the inbox of channel messages (crm.inbox, crm.jobs): a message's lease (renewed every third of
+    # it while it is handled; a dead process's messages are taken over when it runs out), how often a
+    # process looks for messages another one received, attempts before the member is told it failed,
+    # the first retry wait (doubling), and how many messages one sender may have waiting
+    inbox_lease_seconds: float = Field(30.0, ge=1, le=600, validation_alias="CHATCRM_INBOX_LEASE_SECONDS")
+    inbox_poll_seconds: float = Field(0.5, gt=0, le=30, validation_alias="CHATCRM_INBOX_POLL_SECONDS")
+    inbox_max_attempts: int = Field(5, ge=1, le=50, validation_alias="CHATCRM_INBOX_MAX_ATTEMPTS")
+    inbox_retry_seconds: float = Field(2.0, gt=0, le=600, validation_alias="CHATCRM_INBOX_RETRY_SECONDS")
+    inbox_max_waiting: int = Field(100, ge=1, le=100_000, validation_alias="CHATCRM_INBOX_MAX_WAITING")
     # perception
     whisper_model: str = Field("models/whisper-base.pt", validation_alias="CHATCRM_WHISPER_MODEL")
     whisper_threads: int | None = Field(None, ge=1, validation_alias="CHATCRM_WHISPER_THREADS")

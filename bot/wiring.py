@@ -93,6 +93,7 @@ async def build(settings: Settings, *, clock: Clock | None = None, migrate: bool
         max_file_mb=settings.max_file_mb,
         ocr_workers=settings.ocr_workers,
     )
+    app.inbox.max_waiting = settings.inbox_max_waiting
     # Whatever the assistant sends on its own goes only to members who still have access.
     notifier.reachable = app.members.is_active
     logger.info("chatcrm ready on %s", database.backend)

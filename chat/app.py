@@ -46,6 +46,7 @@ class App:
         self.links = features.links
         self.checkins = features.checkins
         self.inbox = features.inbox
+        self.menus = features.menus
         self.voice = features.voice
         self.deals = features.deals
         self.digests = features.digests
@@ -147,6 +148,10 @@ class App:
 
     def generic_error(self, lang: Lang) -> Reply:
         return errors.generic(lang)
+
+    def unprocessed(self, lang: Lang) -> Reply:
+        """What a member is told of a message that could not be handled after its last attempt."""
+        return errors.unprocessed(lang)
 
     def private_only(self, lang: Lang) -> Reply:
         """The answer in a group or channel: chatcrm works in private chats only."""

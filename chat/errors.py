@@ -31,3 +31,8 @@ def message(lang: Lang, exc: ChatCrmError) -> str:
 def generic(lang: Lang) -> Reply:
     """The answer to a failure that is no domain error (it was logged with its traceback)."""
     return Reply(t(lang, "error.generic"))
+
+
+def unprocessed(lang: Lang) -> Reply:
+    """The answer to a message the inbox gave up on after its last attempt."""
+    return Reply(t(lang, "error.unprocessed"))

@@ -46,6 +46,7 @@ from crm.inbox import Inbox
 from crm.intake import Intake
 from crm.linking import LinkService
 from crm.members import MemberService
+from crm.menus import MenuService
 from crm.model import DEFAULT_TIMEZONE
 from crm.places import NoPlaces
 from crm.pool import PoolService
@@ -91,6 +92,7 @@ class Features:
     links: LinkService
     checkins: CheckInService
     inbox: Inbox
+    menus: MenuService
     voice: VoiceService
     deals: DealService
     digests: DigestService
@@ -228,7 +230,8 @@ def build(ports: Ports, limits: Limits) -> Features:
         reminders=reminders,
         links=links,
         checkins=checkins,
-        inbox=Inbox(ports.uow),
+        inbox=Inbox(ports.uow, ports.clock),
+        menus=MenuService(ports.uow, ports.clock),
         voice=voice,
         deals=deals,
         digests=digests,

@@ -203,6 +203,8 @@ class MemberService:
                 lang=Lang.from_code(newcomer.language_code),
                 timezone=self._default_timezone,
                 created_at=now,
+                # Not chosen yet: it follows what the channel says until the member picks one.
+                lang_auto=True,
             )
         )
         await uow.identities.add(
@@ -248,8 +250,31 @@ class MemberService:
         async with self._uow() as uow:
             member = await self._fresh(uow, actor)
             member.lang = lang
+            member.lang_auto = False  # chosen: no message changes it any more
             await uow.members.update(member)
             await uow.commit()
+        return member
+
+    async def observe_language(self, actor: Member, code: str | None, *, settle: bool) -> Member:
+        """What a channel says of the language of a member who never chose one (/lang): Telegram's
+        language_code on each update (`settle=False`: it keeps following the app's language), or the
+        language of a message typed on a text channel (`settle=True`: the first message clearly in
+        one language decides). Writes only when something changes."""
+        if not actor.lang_auto or code is None:
+            return actor
+        lang = Lang.from_code(code)
+        if lang is actor.lang and not settle:
+            return actor
+        async with self._uow() as uow:
+            member = await self._fresh(uow, actor)
+            if not member.lang_auto:
+                return member
+            member.lang = lang
+            member.lang_auto = not settle
+            await uow.members.update(member)
+            await uow.commit()
+        if lang is not actor.lang:
+            logger.info("member %s now speaks %s", member.id, lang.value)
         return member
 
     async def set_preferences(

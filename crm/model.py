@@ -166,6 +166,9 @@ class Member:
     awaiting: dict[str, Any] | None = None
     # A deactivated member keeps their row (history, audit) but no access on any channel.
     active: bool = True
+    # The language is a guess until the member's first message clearly in one language (text channels
+    # bring no language code) or /lang settles it.
+    lang_auto: bool = False
     deactivated_at: datetime | None = None
 
     @property
@@ -546,3 +549,47 @@ class ImportRun:
     detail: dict[str, Any] = field(default_factory=dict)
     finished_at: datetime | None = None
     undone_at: datetime | None = None
+
+
+# --- durable work (crm.jobs): the inbox of channel messages and other leased jobs ----------------
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"  # waiting, leased to a process, or waiting for its retry
+    DONE = "done"
+    FAILED = "failed"  # given up after its last attempt
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    """A job to write: `key` is unique (written twice, it is one job); the jobs of one `lane` (one
+    sender's messages) run one at a time, in the order written."""
+
+    queue: str
+    lane: str
+    key: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A job this process claimed: its lease runs until `lease_until` unless renewed."""
+
+    id: int
+    queue: str
+    lane: str
+    key: str
+    payload: dict[str, Any]
+    attempts: int  # claims so far, this one included
+    lease_until: datetime
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MenuChoice:
+    """A button offered on a text-only channel as a number to type back."""
+
+    label: str
+    act: str
+    target: int = 0
+    arg: str = ""

@@ -36,9 +36,12 @@ from crm.model import (
     ImportRun,
     Interaction,
     Invite,
+    Job,
     LinkCode,
     Member,
+    MenuChoice,
     Merge,
+    NewJob,
     Reminder,
     ReminderStatus,
     Role,
@@ -367,7 +370,13 @@ class ReminderRepository(Protocol):
         ...
 
     async def mark_delivered(self, reminder_id: int, lease_until: datetime, at: datetime) -> bool:
-        """Settles a claim (still held: pending, `claimed_until == lease_until`) as delivered."""
+        """Settles a claim (still held: pending, `claimed_until == lease_until`) as delivered; or,
+        for a reminder marked done while its message was on its way (done keeps the claim), records
+        only when it was delivered."""
+        ...
+
+    async def renew(self, reminder_id: int, lease_until: datetime, until: datetime) -> bool:
+        """Extends a held claim (pending, `claimed_until == lease_until`) to `until`."""
         ...
 
     async def retry_later(self, reminder_id: int, lease_until: datetime, at: datetime) -> bool:
@@ -423,6 +432,84 @@ class ProcessedKeys(Protocol):
 
     async def seen(self, keys: Sequence[str]) -> set[str]: ...
     async def add(self, keys: Sequence[str]) -> None: ...
+
+
+class JobRepository(Protocol):
+    """Durable jobs (crm.jobs). Claims are atomic across processes: FOR UPDATE SKIP LOCKED on
+    PostgreSQL, a conditional UPDATE on SQLite (one writer at a time)."""
+
+    async def add(self, jobs: Sequence[NewJob], at: datetime) -> None:
+        """Writes new jobs, claimable from `at`; a key written before breaks the transaction
+        (crm.errors.StorageConflict)."""
+        ...
+
+    async def existing(self, keys: Sequence[str]) -> set[str]:
+        """Those of `keys` some job already has."""
+        ...
+
+    async def waiting(self, queue: str, lanes: Sequence[str]) -> dict[str, int]:
+        """How many unfinished jobs each of `lanes` has in `queue` (lanes with none are left out)."""
+        ...
+
+    async def claim(
+        self,
+        queue: str,
+        owner: str,
+        now: datetime,
+        lease_until: datetime,
+        *,
+        limit: int,
+        lane: str | None = None,
+        skip_lanes: Sequence[str] = (),
+        together: bool = False,
+    ) -> list[Job]:
+        """Leases up to `limit` claimable jobs to `owner`, oldest first, counting an attempt on each.
+
+        Claimable: unfinished, due (`not_before` passed), not under a live lease, and first in its
+        lane: no earlier unfinished job of the lane, or (`together`) none but ones `owner` holds.
+        `lane` claims only in that lane; `skip_lanes` leaves those lanes out."""
+        ...
+
+    async def renew(self, job_ids: Sequence[int], owner: str, lease_until: datetime) -> set[int]:
+        """Extends the leases `owner` still holds among `job_ids`; returns those ids."""
+        ...
+
+    async def finish(self, job_id: int, owner: str, at: datetime) -> bool:
+        """Done, if `owner` still holds it."""
+        ...
+
+    async def retry(self, job_id: int, owner: str, not_before: datetime, error: str) -> bool:
+        """Released to be claimed again from `not_before`, if `owner` still holds it."""
+        ...
+
+    async def fail(self, job_id: int, owner: str, at: datetime, error: str) -> bool:
+        """Given up, if `owner` still holds it."""
+        ...
+
+    async def purge(self, queue: str, before: datetime) -> int:
+        """Deletes the queue's finished jobs (done or failed) that finished before `before`."""
+        ...
+
+
+class ExpiringKeys(Protocol):
+    """Keys every process sees until they expire (the nonces of signed callbacks)."""
+
+    async def add(self, keys: Sequence[str], expires_at: datetime, now: datetime) -> set[str]:
+        """Remembers `keys` until `expires_at`; returns those already remembered (not yet expired).
+        Two transactions adding one key at once: the later one breaks (StorageConflict)."""
+        ...
+
+    async def purge(self, now: datetime) -> int: ...
+
+
+class MenuRepository(Protocol):
+    """The numbered buttons last offered to a member on a text-only channel."""
+
+    async def put(
+        self, channel: Channel, member_id: int, choices: Sequence[MenuChoice], at: datetime
+    ) -> None: ...
+
+    async def get(self, channel: Channel, member_id: int) -> list[MenuChoice]: ...
 
 
 class FileRepository(Protocol):
@@ -738,6 +825,12 @@ class UnitOfWork(Protocol):
     def imports(self) -> ImportRunRepository: ...
     @property
     def exports(self) -> ExportQueries: ...
+    @property
+    def jobs(self) -> JobRepository: ...
+    @property
+    def expiring_keys(self) -> ExpiringKeys: ...
+    @property
+    def menus(self) -> MenuRepository: ...
     @property
     def claims(self) -> ClaimRepository: ...
     @property

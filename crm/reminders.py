@@ -10,6 +10,7 @@ or snoozed meanwhile, or one another process re-claimed after the lease ran out,
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,7 +50,10 @@ class Wakeup:
         """Waits `seconds` (planning to look again at `until`); True when woken early."""
         self._until = until
         try:
-            await asyncio.wait_for(self._event.wait(), timeout=max(seconds, 0.0))
+            # Not asyncio.wait_for: on Python 3.11 it can swallow a cancellation that arrives as the
+            # event is set, and the scheduler would then not stop.
+            async with asyncio.timeout(max(seconds, 0.0)):
+                await self._event.wait()
         except TimeoutError:
             return False
         finally:
@@ -201,6 +205,15 @@ class ReminderService:
             await uow.commit()
         return settled
 
+    async def renew(self, items: Sequence[Due], until: datetime) -> list[Due]:
+        """Extends the claims still held among `items` to `until` (a send taking long); returns
+        those, with their new lease."""
+        async with self._uow() as uow:
+            renew = uow.reminders.renew
+            held = [item for item in items if await renew(item.reminder.id, item.lease_until, until)]
+            await uow.commit()
+        return [dataclasses.replace(item, lease_until=until) for item in held]
+
     # --- what a rep does --------------------------------------------------------------------------
 
     async def open_for(self, actor: Member, limit: int = LIST_LIMIT) -> list[Listed]:
@@ -221,7 +234,8 @@ class ReminderService:
             reminder = await _open_reminder(uow, actor, reminder_id)
             reminder.status = ReminderStatus.DONE
             reminder.done_at = now
-            reminder.claimed_until = None
+            # The claim stays: pressed on the message itself, "done" can arrive before the scheduler
+            # recorded that message's delivery, and that record still has to find its claim.
             await uow.reminders.update(reminder)
             if reminder.commitment_id is not None and reminder.interaction_id is not None:
                 for commitment in await uow.commitments.for_interaction(reminder.interaction_id):

@@ -55,3 +55,21 @@ def one_line(value: str, limit: int = 200) -> str:
     if len(single) > limit:
         raise InputRejected("input.field_too_long", limit=limit)
     return single
+
+
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def language_of(text: str) -> str | None:
+    """ "zh" or "en" when a message a member typed is clearly in one of them, else None (a command,
+    a number, a phone number, an emoji). Any Han character makes it Chinese: Chinese text is full of
+    Latin brand and product names, English text has no Han characters."""
+    stripped = text.strip()
+    if not stripped or stripped.startswith("/"):
+        return None
+    if _HAN.search(stripped):
+        return "zh"
+    if len(_LATIN_WORD.findall(stripped)) >= 2:
+        return "en"
+    return None

@@ -14,11 +14,15 @@ from crm.model import Lang
 logger = logging.getLogger(__name__)
 
 
-async def guarded(app: App, lang: Lang, call: Awaitable[Reply]) -> Reply:
+async def guarded(app: App, lang: Lang, call: Awaitable[Reply], *, retry: bool = False) -> Reply:
+    """The call's reply, a domain error's own text, or an apology for anything else. With `retry`
+    (a durable inbox will try the message again) anything else is raised instead of apologised for."""
     try:
         return await call
     except ChatCrmError as exc:
         return app.error(lang, exc)
     except Exception:
+        if retry:
+            raise
         logger.exception("handler failed")
         return app.generic_error(lang)

@@ -3,22 +3,21 @@ pending answers and captures. Telegram has its own routers with real buttons."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from chat.app import App
 from chat.messages import t
-from chat.views import Button, Reply
+from chat.views import Reply
 from chat.voice.controller import StatusSink
 from crm.inputs import Newcomer, Photos, VoiceNote
-from crm.model import Lang, Member
+from crm.model import Channel, Lang, Member, MenuChoice
+from crm.text import language_of
 from handlers.errors import guarded
 
 logger = logging.getLogger(__name__)
-
-MENU_MEMORY = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,67 +46,76 @@ def parse_command(text: str) -> Command | None:
 
 
 class Menus:
-    """The buttons last offered to each member, so that a number typed back picks one."""
+    """The buttons last offered to each member, so that a number typed back picks one. Kept in the
+    database (crm.menus): the number may reach another process than the one that sent the menu."""
 
-    def __init__(self, capacity: int = MENU_MEMORY) -> None:
-        self._menus: OrderedDict[int, list[Button]] = OrderedDict()
-        self._capacity = capacity
+    def __init__(self, app: App, channel: Channel) -> None:
+        self.app = app
+        self.channel = channel
 
-    def render(self, member_id: int | None, lang: Lang, reply: Reply) -> str:
+    async def render(self, member_id: int | None, lang: Lang, reply: Reply) -> str:
         buttons = reply.all_buttons()
         if member_id is None or not buttons:
             return reply.text
-        self._menus[member_id] = buttons
-        self._menus.move_to_end(member_id)
-        while len(self._menus) > self._capacity:
-            self._menus.popitem(last=False)
+        choices = [MenuChoice(b.label, str(b.act), b.target, b.arg) for b in buttons]
+        await self.app.menus.offer(self.channel, member_id, choices)
         options = "\n".join(f"  {i}. {button.label}" for i, button in enumerate(buttons, 1))
         return f"{reply.text}\n\n{t(lang, 'menu.hint')}\n{options}"
 
-    def pick(self, member_id: int, text: str) -> Button | None:
+    async def pick(self, member_id: int, text: str) -> MenuChoice | None:
         choice = text.strip()
-        if not choice.isdigit():
+        if not choice.isascii() or not choice.isdigit() or len(choice) > 3:
             return None
-        buttons = self._menus.get(member_id, [])
-        index = int(choice) - 1
-        return buttons[index] if 0 <= index < len(buttons) else None
+        return await self.app.menus.pick(self.channel, member_id, int(choice))
 
 
 class TextConversation:
     """Answers one text message on a text-only channel with the text to send back."""
 
-    def __init__(self, app: App, invite_template: str, *, on_server: bool = False) -> None:
+    def __init__(self, app: App, invite_template: str, channel: Channel, *, on_server: bool = False) -> None:
         self.app = app
         self.invite_template = invite_template
         # The console: its user sits at the server, so they found a fresh team without the claim code.
         self.on_server = on_server
-        self.menus = Menus()
+        self.menus = Menus(app, channel)
 
     async def handle(self, who: Newcomer, text: str, key: str | None = None) -> str:
         answer = await self.respond(who, text, key)
-        return self.menus.render(answer.member.id if answer.member else None, answer.lang, answer.reply)
+        return await self.menus.render(answer.member.id if answer.member else None, answer.lang, answer.reply)
 
-    async def respond(self, who: Newcomer, text: str, key: str | None = None) -> Answer:
-        """The reply to one message and whom it is for (the member, once a /start or /link made one)."""
+    async def respond(
+        self, who: Newcomer, text: str, key: str | None = None, *, retry: bool = False
+    ) -> Answer:
+        """The reply to one message and whom it is for (the member, once a /start or /link made one).
+        With `retry`, a failure that is no domain error is raised (the inbox tries the message again)
+        instead of answered."""
+        said = language_of(text)
+        if said is not None and who.language_code is None:
+            # Text channels bring no language code: the message's own language stands in for it.
+            who = dataclasses.replace(who, language_code=said)
         member = await self.app.identify(who)
         command = parse_command(text)
         if member is None:
             lang = Lang.from_code(who.language_code)
             if command is not None and command.name == "start":
                 start = self.app.start(who, command.args or None, on_server=self.on_server)
-                reply = await guarded(self.app, lang, start)
+                reply = await guarded(self.app, lang, start, retry=retry)
             elif command is not None and command.name == "link" and command.args:
-                reply = await guarded(self.app, lang, self.app.redeem_link(who, command.args))
+                reply = await guarded(self.app, lang, self.app.redeem_link(who, command.args), retry=retry)
             else:
                 # Text channels have no deep links: the onboarding says how to join by code or link.
                 return Answer(None, lang, self.app.onboarding(who.language_code))
             member = await self.app.identify(who)
             return Answer(member, member.lang if member else lang, reply)
-        reply = await guarded(self.app, member.lang, self._dispatch(member, who, command, text, key))
+        # A member who never chose a language (/lang) speaks the one of their first clear message.
+        member = await self.app.members.observe_language(member, said, settle=True)
+        reply = await guarded(
+            self.app, member.lang, self._dispatch(member, who, command, text, key), retry=retry
+        )
         return Answer(member, member.lang, reply)
 
-    def render(self, member: Member, reply: Reply) -> str:
-        return self.menus.render(member.id, member.lang, reply)
+    async def render(self, member: Member, reply: Reply) -> str:
+        return await self.menus.render(member.id, member.lang, reply)
 
     async def voice(
         self, who: Newcomer, note: Callable[[], VoiceNote], status: StatusSink | None = None
@@ -122,7 +130,7 @@ class TextConversation:
             return await self.app.voice_note(member, note(), status)
 
         reply = await guarded(self.app, member.lang, minutes())
-        return self.menus.render(member.id, member.lang, reply)
+        return await self.menus.render(member.id, member.lang, reply)
 
     async def photos(self, who: Newcomer, photos: Callable[[], Photos]) -> str:
         """Photos of a card (the console's /card, a WeChat image message): the contact card as text.
@@ -135,16 +143,16 @@ class TextConversation:
             return (await self.app.photos(member, photos())).as_one()
 
         reply = await guarded(self.app, member.lang, cards())
-        return self.menus.render(member.id, member.lang, reply)
+        return await self.menus.render(member.id, member.lang, reply)
 
     async def _dispatch(
         self, member: Member, who: Newcomer, command: Command | None, text: str, key: str | None
     ) -> Reply:
         app = self.app
         if command is None:
-            button = self.menus.pick(member.id, text)
-            if button is not None:
-                return await app.press(member, button.act, button.target, button.arg)
+            choice = await self.menus.pick(member.id, text)
+            if choice is not None:
+                return await app.press(member, choice.act, choice.target, choice.arg)
             return await app.text(member, text, key)
         if command.name == "start":
             return await app.start(who, command.args or None)

@@ -1,16 +1,22 @@
 """The reminder scheduler: sleeps until the next reminder falls due, then claims, sends and settles.
 
-Exactly once across processes sharing one database: a reminder is sent only by the process whose
-claim (a lease, `claimed_until`) took it. A process that dies after claiming leaves the lease to run
-out, and whoever claims next delivers it. A failed send keeps the claim, moved to a retry time that
-doubles with each attempt, until `max_attempts` claims have been spent; then it is given up (logged
-and audited). The one window left is a crash after the message went out and before the delivery was
-recorded: that reminder is sent again when its lease runs out.
+Across processes sharing one database a reminder is sent only by the process whose claim (a lease,
+`claimed_until`) took it; the claim is renewed every third of its length while the batch is being
+sent, and each reminder is settled in its own transaction as soon as its send returned. A process that
+dies after claiming leaves its unsettled claims to run out, and whoever claims next delivers them. A
+failed send keeps the claim, moved to a retry time that doubles with each attempt, until
+`max_attempts` claims have been spent; then it is given up (logged and audited).
+
+So delivery is at-least-once with a duplicate window: a process killed after a message went out and
+before its settlement committed (milliseconds) has that reminder sent again once its lease ends.
+Exactly-once is impossible there: the messenger's API takes the message and our database records it in
+two steps that no transaction spans.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -91,25 +97,65 @@ class ReminderScheduler:
             batch = await self._service.claim(self._clock.now(), lease, self.config.batch)
             if not batch:
                 return delivered
-            sent = await asyncio.gather(*(self._send(item) for item in batch))
-            ok = [item for item, done in zip(batch, sent, strict=True) if done]
-            failed = [item for item, done in zip(batch, sent, strict=True) if not done]
-            now = self._clock.now()
-            retry = [(item, now + self._backoff(item)) for item in failed if not self._exhausted(item)]
-            abandoned = [item for item in failed if self._exhausted(item)]
-            for item in abandoned:
-                logger.warning(
-                    "reminder %s for member %s given up after %d attempts",
-                    item.reminder.id,
-                    item.reminder.member_id,
-                    item.reminder.attempts,
-                )
-            await self._service.settle(now, delivered=ok, retry=retry, abandoned=abandoned)
-            delivered += len(ok)
-            if ok:
-                logger.info("delivered %d reminder(s)", len(ok))
+            held = {item.reminder.id: item for item in batch}
+            # Renewing and settling both replace a claim's end (its token): one at a time.
+            claims = asyncio.Lock()
+            renewer = asyncio.create_task(self._renew(held, claims), name="reminder-leases")
+            try:
+                sent = await asyncio.gather(*(self._deliver(item, held, claims) for item in batch))
+            finally:
+                renewer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewer
+            delivered += sum(sent)
+            if any(sent):
+                logger.info("delivered %d reminder(s)", sum(sent))
             if len(batch) < self.config.batch:
                 return delivered
+
+    async def _deliver(self, item: Due, held: dict[int, Due], claims: asyncio.Lock) -> bool:
+        """Sends one reminder and settles it at once; True when it was delivered."""
+        ok = await self._send(item)
+        async with claims:
+            current = held.pop(item.reminder.id, None)
+            if current is None:
+                return ok  # the claim was lost while sending (another process may send it again)
+            now = self._clock.now()
+            try:
+                if ok:
+                    await self._service.settle(now, delivered=[current])
+                elif self._exhausted(current):
+                    logger.warning(
+                        "reminder %s for member %s given up after %d attempts",
+                        current.reminder.id,
+                        current.reminder.member_id,
+                        current.reminder.attempts,
+                    )
+                    await self._service.settle(now, abandoned=[current])
+                else:
+                    await self._service.settle(now, retry=[(current, now + self._backoff(current))])
+            except StorageError as exc:
+                # Unsettled, the claim runs out and the reminder is sent again: at-least-once.
+                logger.warning("reminder %s not settled (%s)", current.reminder.id, type(exc).__name__)
+        return ok
+
+    async def _renew(self, held: dict[int, Due], claims: asyncio.Lock) -> None:
+        interval = self.config.lease_seconds / 3
+        while True:
+            await asyncio.sleep(interval)
+            async with claims:
+                if not held:
+                    continue
+                until = self._clock.now() + timedelta(seconds=self.config.lease_seconds)
+                try:
+                    renewed = await self._service.renew(list(held.values()), until)
+                except StorageError as exc:
+                    logger.warning("reminder leases not renewed (%s)", type(exc).__name__)
+                    continue
+                # A claim not renewed keeps its old end: a reminder the rep marked done meanwhile
+                # still gets its delivery recorded with it; one taken over by another process after
+                # the lease ran out is simply not settled by this one.
+                held.update((item.reminder.id, item) for item in renewed)
 
     async def _send(self, item: Due) -> bool:
         """True when one of the member's channels took the message."""

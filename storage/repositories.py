@@ -745,13 +745,32 @@ class ReminderRepository(_Repo):
         return due
 
     async def mark_delivered(self, reminder_id: int, lease_until: datetime, at: datetime) -> bool:
-        return await self._settle(
+        if await self._settle(
             reminder_id,
             lease_until,
             status=ReminderStatus.DELIVERED.value,
             delivered_at=at,
             claimed_until=None,
+        ):
+            return True
+        # The rep pressed "done" on the message before this was recorded: done keeps the claim, so
+        # the delivery is still the holder's to record.
+        c = t.reminders.c
+        result = await self._conn.execute(
+            update(t.reminders)
+            .where(
+                c.id == reminder_id,
+                c.status == ReminderStatus.DONE.value,
+                c.claimed_until == lease_until,
+                c.delivered_at.is_(None),
+            )
+            .values(delivered_at=at, claimed_until=None)
         )
+        return result.rowcount == 1
+
+    async def renew(self, reminder_id: int, lease_until: datetime, until: datetime) -> bool:
+        # The claim's end is its token: the new one replaces it only while the old one is held.
+        return await self._settle(reminder_id, lease_until, claimed_until=until)
 
     async def retry_later(self, reminder_id: int, lease_until: datetime, at: datetime) -> bool:
         # The claim stays, moved to the retry time: claim_due takes it again once that has passed.

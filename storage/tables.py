@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
 )
 
 from storage.types import UTCDateTime
@@ -69,6 +70,9 @@ members = Table(
     Column("weekend_to_monday", Boolean, nullable=False, default=False),
     Column("awaiting", Json, nullable=True),
     Column("active", Boolean, nullable=False, default=True),
+    # True while the language is a guess (no language code came with the member): the first message
+    # clearly in one language settles it (crm.members.MemberService.observe_language).
+    Column("lang_auto", Boolean, nullable=False, server_default=false()),
     Column("created_at", UTCDateTime, nullable=False),
     Column("deactivated_at", UTCDateTime, nullable=True),
 )
@@ -407,6 +411,54 @@ digest_deliveries = Table(
     Column("delivered_at", UTCDateTime, nullable=True),
     UniqueConstraint("member_id", "local_date", name="uq_digest_deliveries_member_id_local_date"),
     Index("ix_digest_deliveries_team_date", "team_id", "local_date"),
+)
+
+# --- durable work: the inbox of channel messages and every other job of crm.jobs -----------------
+
+# One row per unit of work to be done, written in the same transaction that acknowledges it (for the
+# inbox: with the message's dedup key, before the channel is answered). A process claims a job with a
+# lease (`lease_owner`, `lease_until`) that it renews while working, and settles it as done, to be
+# retried at `not_before`, or failed. A lane's jobs (one sender's messages) run one at a time, in
+# order; `key` is unique, so a job is written once whatever the number of deliveries and processes.
+jobs = Table(
+    "jobs",
+    metadata,
+    _id(),
+    Column("queue", String(32), nullable=False),
+    Column("lane", String(160), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("payload", Json, nullable=False, default=dict),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("not_before", UTCDateTime, nullable=False),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("error", Text, nullable=True),
+    UniqueConstraint("key", name="uq_jobs_key"),
+    Index("ix_jobs_queue_status_id", "queue", "status", "id"),
+    Index("ix_jobs_queue_lane_status_id", "queue", "lane", "status", "id"),
+)
+
+# Keys remembered until they expire, shared by every process: the nonces of signed WeChat callbacks
+# (a replayed request is recognised by any process within the timestamp window).
+expiring_keys = Table(
+    "expiring_keys",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
+# The buttons last offered to a member on a text-only channel (WeChat, WeCom, the console), so that a
+# number typed back picks one whichever process receives it.
+chat_menus = Table(
+    "chat_menus",
+    metadata,
+    Column("channel", String(16), primary_key=True),
+    Column("member_id", Id, ForeignKey("members.id"), primary_key=True),
+    Column("choices", Json, nullable=False, default=list),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 # One row per member and ISO week (its Monday), claimed with a lease before the weekly data-health nudge

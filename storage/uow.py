@@ -17,6 +17,7 @@ from crm.model import ReminderStatus
 from storage import data_health as h
 from storage import deals as d
 from storage import history as hq
+from storage import jobs as j
 from storage import leads as lr
 from storage import repositories as r
 from storage import sheets as s
@@ -59,6 +60,9 @@ class SqlUnitOfWork:
     link_codes: r.LinkCodeRepository
     imports: s.ImportRunRepository
     exports: s.ExportQueries
+    jobs: j.JobRepository
+    expiring_keys: j.ExpiringKeyRepository
+    menus: j.MenuRepository
     claims: r.ClaimRepository
     ownership: r.OwnershipRepository
     leads: lr.LeadRepository
@@ -117,6 +121,9 @@ class SqlUnitOfWork:
         self.link_codes = r.LinkCodeRepository(conn)
         self.imports = s.ImportRunRepository(conn)
         self.exports = s.ExportQueries(conn)
+        self.jobs = j.JobRepository(conn)
+        self.expiring_keys = j.ExpiringKeyRepository(conn)
+        self.menus = j.MenuRepository(conn)
         self.claims = r.ClaimRepository(conn)
         self.ownership = r.OwnershipRepository(conn)
         self.leads = lr.LeadRepository(conn)

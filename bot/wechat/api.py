@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 
+from bot.http import BodyTooLarge, read_capped
 from crm.errors import DeliveryFailed
 from handlers.wechat.ports import Media, MediaTooLarge, MediaUnavailable
 
@@ -35,6 +36,8 @@ RETRY_ERRORS = frozenset({-1, 45009, 45011, 45033})
 TOKEN_MARGIN_SECONDS = 300.0
 ATTEMPTS = 4
 CONCURRENT_CALLS = 8
+# A 20 MB file over a slow link takes a while: downloads get minutes in all, but no 30 s of silence.
+DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=600, sock_read=30)
 
 
 class ApiError(Exception):
@@ -160,7 +163,8 @@ class WeChatClient:
 
     async def _download(self, token: str, media_id: str, max_bytes: int) -> Media:
         url = f"{self.base_url}/cgi-bin/media/get"
-        async with self._http().get(url, params={"access_token": token, "media_id": media_id}) as r:
+        params = {"access_token": token, "media_id": media_id}
+        async with self._http().get(url, params=params, timeout=DOWNLOAD_TIMEOUT) as r:
             mime = r.content_type or "application/octet-stream"
             if mime in ("application/json", "text/plain"):
                 await self._json(r)  # an error answer
@@ -169,9 +173,10 @@ class WeChatClient:
                 raise MediaUnavailable(f"HTTP {r.status}")
             if r.content_length is not None and r.content_length > max_bytes:
                 raise MediaTooLarge(max_bytes)
-            data = await r.content.read(max_bytes + 1)
-            if len(data) > max_bytes:
-                raise MediaTooLarge(max_bytes)
+            try:
+                data = await read_capped(r.content, max_bytes)
+            except BodyTooLarge as exc:
+                raise MediaTooLarge(max_bytes) from exc
             return Media(data=data, mime=mime, filename=_filename(r.headers.get("Content-Disposition", "")))
 
     async def _with_token(self, call: Callable[[str], Awaitable[T]]) -> T:

@@ -1,9 +1,11 @@
-"""The WeChat / WeCom channel in a running process: crypto, API client, handler, per-sender workers,
-callback routes and the notifier, built from settings. It runs on the HTTP server the channels share
-(bot/http.py)."""
+"""The WeChat / WeCom channel in a running process: crypto, API client, handler, the runner of its
+inbox (crm.jobs: durable, one sender's messages in order, any process), callback routes and the
+notifier, built from settings. It runs on the HTTP server the channels share (bot/http.py)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import sys
 import time
@@ -13,7 +15,6 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.http import web_application as http_application
-from bot.queues import SenderQueues
 from bot.settings import Settings
 from bot.wechat.api import Credentials, WeChatClient
 from bot.wechat.crypto import CallbackCrypto
@@ -21,16 +22,17 @@ from bot.wechat.envelope import MAX_BODY_BYTES
 from bot.wechat.server import CallbackServer
 from chat.app import App
 from chat.delivery import ChannelNotifier
-from crm.errors import StorageError
-from crm.model import Channel
-from handlers.wechat.inbound import Inbound
+from crm.jobs import JobConfig, JobRunner
+from crm.model import Channel, Job
+from handlers.wechat.inbound import unpack
 from handlers.wechat.messages import WeChatHandler
 from handlers.wechat.notify import WeChatNotifier
 
 logger = logging.getLogger(__name__)
 
-# Acknowledged messages are finished at shutdown; a voice note may take a minute to transcribe.
-SHUTDOWN_GRACE_SECONDS = 120.0
+# Messages under way are finished at shutdown if they can be in this time; the others are in the
+# database and are taken up again when their lease runs out (by the restarted or another process).
+SHUTDOWN_GRACE_SECONDS = 30.0
 # The event loop shares the GIL with the transcription thread (Whisper's Python decoding loop); at
 # Python's default 5 ms switch interval each hand-over can keep a callback waiting that long.
 SWITCH_INTERVAL_SECONDS = 0.001
@@ -52,6 +54,10 @@ class WeChatConfig:
     api_url: str | None = None
     workers: int = 4
     max_file_bytes: int = 20 * 1024 * 1024
+    inbox_lease_seconds: float = 30.0
+    inbox_poll_seconds: float = 0.5
+    inbox_max_attempts: int = 5
+    inbox_retry_seconds: float = 2.0
     inbound_leads: bool = False  # a stranger's first message is an inbound lead (WECHAT_INBOUND_LEADS)
 
     @property
@@ -72,7 +78,22 @@ class WeChatConfig:
             api_url=settings.wechat_api_url,
             workers=settings.wechat_workers,
             max_file_bytes=settings.max_file_mb * 1024 * 1024,
+            inbox_lease_seconds=settings.inbox_lease_seconds,
+            inbox_poll_seconds=settings.inbox_poll_seconds,
+            inbox_max_attempts=settings.inbox_max_attempts,
+            inbox_retry_seconds=settings.inbox_retry_seconds,
             inbound_leads=settings.wechat_inbound_leads,
+        )
+
+    def jobs(self) -> JobConfig:
+        """How the inbox's messages are run: one slot per sender being handled, `workers` at once."""
+        return JobConfig(
+            queue=self.channel.value,
+            slots=self.workers,
+            lease_seconds=self.inbox_lease_seconds,
+            poll_seconds=self.inbox_poll_seconds,
+            max_attempts=self.inbox_max_attempts,
+            retry_seconds=self.inbox_retry_seconds,
         )
 
 
@@ -97,13 +118,18 @@ class WeChatChannel:
             backoff_seconds=backoff_seconds,
         )
         self.handler = WeChatHandler(
-            app, self.client, max_file_bytes=config.max_file_bytes, inbound_leads=config.inbound_leads
+            app,
+            self.client,
+            max_file_bytes=config.max_file_bytes,
+            channel=config.channel,
+            inbound_leads=config.inbound_leads,
         )
-        self.queues: SenderQueues[Inbound] = SenderQueues(
-            self._process, workers=config.workers, name="wechat"
+        self.runner = JobRunner(
+            app.ports.uow, app.ports.clock, config.jobs(), self._process, give_up=self._give_up
         )
         crypto = CallbackCrypto(config.token, config.aes_key, config.app_id, enterprise=enterprise)
-        self.server = CallbackServer(crypto, config.channel, self.queues, now=now)
+        self.server = CallbackServer(crypto, config.channel, app.inbox, self.runner.wake, now=now)
+        self._running: asyncio.Task[None] | None = None
         if notifier is not None:
             notifier.register(config.channel, WeChatNotifier(self.handler.conversation, self.client))
 
@@ -115,23 +141,34 @@ class WeChatChannel:
         self.server.mount(web_app)
 
     def start(self) -> None:
-        self.queues.start()
+        """Runs the inbox: messages written before (by this process before a restart, or by
+        another) are taken up as well as new ones."""
+        self._running = asyncio.create_task(self.runner.run(), name=f"{self.config.channel.value}-inbox")
+
+    async def idle(self) -> None:
+        """Returns once every message in the inbox is handled (tests, benchmarks)."""
+        await self.runner.idle()
+
+    @property
+    def handled(self) -> int:
+        """Messages this process took out of the inbox and settled."""
+        return self.runner.settled
 
     async def close(self, grace_seconds: float = SHUTDOWN_GRACE_SECONDS) -> None:
-        await self.queues.drain(grace_seconds)
+        await self.runner.drain(grace_seconds)
+        if self._running is not None:
+            self._running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._running
+            self._running = None
         await self.client.close()
 
-    async def _process(self, message: Inbound) -> None:
-        try:
-            first = await self.app.inbox.claim(message.key)
-        except StorageError:
-            # Better handled twice than lost: the services keep their own keys for captures.
-            logger.warning("could not record a %s message key; handling it anyway", message.channel.value)
-            first = True
-        if not first:
-            logger.info("%s message handled before (a retry after a restart)", message.channel.value)
-            return
-        await self.handler.handle(message)
+    async def _process(self, job: Job, final: bool) -> None:
+        await self.server.quiet()
+        await self.handler.handle(unpack(self.config.channel, job.payload["fields"]), final=final)
+
+    async def _give_up(self, job: Job) -> None:
+        await self.handler.unprocessed(unpack(self.config.channel, job.payload["fields"]))
 
 
 def web_application() -> web.Application:
@@ -165,5 +202,5 @@ class WeChatRuntime:
         return None  # the callback stops with the HTTP server; what it took is finished in close()
 
     async def close(self) -> None:
-        logger.info("stopping: finishing acknowledged messages")
+        logger.info("stopping: finishing the messages under way")
         await self.channel.close()

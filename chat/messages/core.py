@@ -257,6 +257,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # errors
     "error.generic": ("抱歉，出了点问题，请稍后再试。", "Sorry, something went wrong. Please try again."),
+    "error.unprocessed": (
+        "抱歉，这条消息试了几次都没能处理，没有保存。请稍后重新发送。",
+        "Sorry, this message could not be processed after several tries and was not saved. Please send it again later.",
+    ),
     "error.not_registered": (
         "你还不是团队成员。请向经理索取邀请链接。",
         "You are not a team member yet. Ask your manager for an invite link.",

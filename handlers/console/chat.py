@@ -24,12 +24,17 @@ def console_user() -> Newcomer:
     """The person at the terminal, identified by their operating-system account."""
     user = getpass.getuser()
     lang = os.environ.get("LANG") or (locale.getlocale()[0] or "")
+    if lang.split(".")[0] in ("C", "POSIX"):
+        # A server's default locale says nothing of its operator: their first messages will.
+        lang = ""
     return Newcomer(Channel.CONSOLE, external_id=user, chat_id=user, name=user, language_code=lang or None)
 
 
 class ConsoleChat:
     def __init__(self, app: App, write: Callable[[str], None], who: Newcomer | None = None) -> None:
-        self.conversation = TextConversation(app, invite_template="/start {code}", on_server=True)
+        self.conversation = TextConversation(
+            app, invite_template="/start {code}", channel=Channel.CONSOLE, on_server=True
+        )
         self.write = write
         self.who = who or console_user()
         self._counter = 0

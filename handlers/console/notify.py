@@ -20,4 +20,4 @@ class ConsoleNotifier:
         member = await self.conversation.app.members.get(identity.member_id)
         if member is None:
             return
-        self.write(self.conversation.render(member, reply))
+        self.write(await self.conversation.render(member, reply))

@@ -13,7 +13,7 @@ from chat.app import App
 from chat.views import Replies, Reply
 from crm.errors import ChatCrmError, DeliveryFailed, InputRejected
 from crm.inputs import CardPhoto, Newcomer, Photos, Place, Upload, VoiceNote
-from crm.model import Lang, Member
+from crm.model import Channel, Lang, Member
 from handlers.errors import guarded
 from handlers.textchat import TextConversation
 from handlers.wechat import render
@@ -34,13 +34,15 @@ def newcomer(message: Inbound) -> Newcomer:
     return Newcomer(message.channel, message.sender, message.sender, name="", language_code=None)
 
 
-async def guarded_many(app: App, lang: Lang, call: Awaitable[Replies]) -> Replies:
+async def guarded_many(app: App, lang: Lang, call: Awaitable[Replies], *, retry: bool = False) -> Replies:
     """handlers.errors.guarded for calls that answer with several replies."""
     try:
         return await call
     except ChatCrmError as exc:
         return Replies((app.error(lang, exc),))
     except Exception:
+        if retry:
+            raise
         logger.exception("handler failed")
         return Replies((app.generic_error(lang),))
 
@@ -53,14 +55,25 @@ def link_text(message: Inbound) -> str:
 class WeChatHandler:
     """Handles one message of one user; the caller runs one user's messages in order."""
 
-    def __init__(self, app: App, api: WeChatApi, *, max_file_bytes: int, inbound_leads: bool = False) -> None:
+    def __init__(
+        self,
+        app: App,
+        api: WeChatApi,
+        *,
+        max_file_bytes: int,
+        channel: Channel = Channel.WECHAT,
+        inbound_leads: bool = False,
+    ) -> None:
         self.app = app
         self.api = api
         self.max_file_bytes = max_file_bytes
         self.inbound_leads = inbound_leads
-        self.conversation = TextConversation(app, invite_template="/start {code}")
+        self.conversation = TextConversation(app, invite_template="/start {code}", channel=channel)
 
-    async def handle(self, message: Inbound) -> None:
+    async def handle(self, message: Inbound, *, final: bool = True) -> None:
+        """Answers the message. Unless it is the `final` attempt, a failure that is no domain error is
+        raised rather than apologised for: the inbox tries the message again."""
+        retry = not final
         who = newcomer(message)
         if message.kind in ("text", "link"):
             text = message.text if message.kind == "text" else link_text(message)
@@ -70,14 +83,14 @@ class WeChatHandler:
                 and await self.app.identify(who) is None
             ):
                 # A customer writing to the Official Account: an inbound lead, not the onboarding text.
-                reply = await guarded(self.app, Lang.ZH, self.app.stranger(who, text))
+                reply = await guarded(self.app, Lang.ZH, self.app.stranger(who, text), retry=retry)
                 await self._send(message, None, Lang.ZH, reply)
                 return
-            answer = await self.conversation.respond(who, text, key=message.key)
+            answer = await self.conversation.respond(who, text, key=message.key, retry=retry)
             await self._send(message, answer.member, answer.lang, answer.reply)
             return
         if message.kind == "event":
-            await self._event(who, message)
+            await self._event(who, message, retry=retry)
             return
         member = await self.app.identify(who)
         if member is None:
@@ -92,12 +105,20 @@ class WeChatHandler:
                 name=f"{message.media_id}.jpg",
                 max_bytes=self.max_file_bytes,
             )
-            replies = await guarded_many(self.app, member.lang, self.app.photos(member, Photos((photo,))))
+            replies = await guarded_many(
+                self.app, member.lang, self.app.photos(member, Photos((photo,))), retry=retry
+            )
             for reply in replies.items:
                 await self._send(message, member, member.lang, reply)
             return
-        reply = await guarded(self.app, member.lang, self._member_message(member, message))
+        reply = await guarded(self.app, member.lang, self._member_message(member, message), retry=retry)
         await self._send(message, member, member.lang, reply)
+
+    async def unprocessed(self, message: Inbound) -> None:
+        """Tells the sender that their message could not be handled (the inbox's last attempt failed)."""
+        member = await self.app.identify(newcomer(message))
+        lang = member.lang if member is not None else Lang.ZH
+        await self._send(message, None, lang, self.app.unprocessed(lang))
 
     async def _member_message(self, member: Member, message: Inbound) -> Reply:
         if message.kind == "location" and message.latitude is not None and message.longitude is not None:
@@ -157,9 +178,9 @@ class WeChatHandler:
 
         return show
 
-    async def _event(self, who: Newcomer, message: Inbound) -> None:
+    async def _event(self, who: Newcomer, message: Inbound, *, retry: bool) -> None:
         if message.event in GREETING_EVENTS:
-            reply = await guarded(self.app, Lang.ZH, self.app.greet(who))
+            reply = await guarded(self.app, Lang.ZH, self.app.greet(who), retry=retry)
             member = await self.app.identify(who)
             await self._send(message, member, member.lang if member else Lang.ZH, reply)
             return
@@ -167,9 +188,10 @@ class WeChatHandler:
             logger.info("unhandled %s event %r", message.channel.value, message.event)
 
     async def _send(self, message: Inbound, member: Member | None, lang: Lang, reply: Reply) -> None:
-        text = self.conversation.menus.render(member.id if member else None, lang, reply)
+        text = await self.conversation.menus.render(member.id if member else None, lang, reply)
         try:
             await render.send(self.api, message.sender, text, reply.attachment)
         except DeliveryFailed as exc:
-            # Nothing more to do for this message: the callback was acknowledged long ago.
+            # The message itself was handled (what it said is stored); only its answer is lost, and
+            # handling it again would not bring that answer back (the API client already retried).
             logger.warning("reply to a %s message not delivered: %s", message.channel.value, exc)

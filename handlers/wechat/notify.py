@@ -24,6 +24,5 @@ class WeChatNotifier:
         member = await self.conversation.app.members.get(identity.member_id)
         if member is None:
             return
-        await render.send(
-            self.api, identity.chat_id, self.conversation.render(member, reply), reply.attachment
-        )
+        text = await self.conversation.render(member, reply)
+        await render.send(self.api, identity.chat_id, text, reply.attachment)

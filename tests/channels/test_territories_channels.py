@@ -135,7 +135,7 @@ async def test_the_console_lists_and_claims_in_english(pool_app: App, team: Sale
     await pool_app.intake.form(
         team.admin.team_id, {"name": "Tom", "phone": "+14155550134", "address": "旧金山"}, None
     )
-    console = TextConversation(pool_app, invite_template="/start {code}")
+    console = TextConversation(pool_app, invite_template="/start {code}", channel=Channel.CONSOLE)
     who = Newcomer(Channel.TELEGRAM, "1", "1", "Admin")
     admin = await pool_app.identify(who)
     assert admin is not None

@@ -141,7 +141,7 @@ async def test_media_download(client: WeChatClient, fake: FakeWeChat) -> None:
 async def test_notifier_renders_buttons_as_a_numbered_menu(
     app: App, team: Team, client: WeChatClient, fake: FakeWeChat
 ) -> None:
-    notifier = WeChatNotifier(TextConversation(app, "/start {code}"), client)
+    notifier = WeChatNotifier(TextConversation(app, "/start {code}", Channel.WECHAT), client)
     identity = Identity(Channel.WECHAT, "o-rep", team.rep.id, "o-rep")
     chart = Attachment(b"\x89PNG\r\n\x1a\n", "chart.png", "image/png")
     reply = Reply("⏰ 提醒：给张总回电话", rows(Button("完成", Act.REMINDER_DONE, 1)), attachment=chart)

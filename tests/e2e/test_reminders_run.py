@@ -4,7 +4,6 @@ the run, the scheduler prints it with its buttons, and a number typed back marks
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import sqlite3
@@ -26,15 +25,6 @@ def _env(tmp_path: Path) -> dict[str, str]:
         LANG="zh_CN.UTF-8",
     )
     return env
-
-
-async def settled(tmp_path: Path) -> None:
-    """Returns once the reminder's delivery is recorded in the database."""
-    while True:
-        with contextlib.closing(sqlite3.connect(tmp_path / "data" / "chatcrm.db")) as conn:
-            if conn.execute("SELECT 1 FROM reminders WHERE delivered_at IS NOT NULL").fetchall():
-                return
-        await asyncio.sleep(0.05)
 
 
 async def test_console_run_delivers_a_reminder_that_falls_due_during_the_run(tmp_path: Path) -> None:
@@ -65,9 +55,7 @@ async def test_console_run_delivers_a_reminder_that_falls_due_during_the_run(tmp
         # Nothing more is typed: the scheduler prints the reminder when it falls due.
         await asyncio.wait_for(read_until("⏰ 提醒：给王总回电话"), timeout=60)
         await asyncio.wait_for(read_until("4. 🗓 选时间"), timeout=10)
-        # The scheduler records the delivery right after printing; a rep who answers faster than that
-        # (a loaded machine can pause the process in between) closes a reminder not yet settled.
-        await asyncio.wait_for(settled(tmp_path), timeout=30)
+        # Answered at once: the delivery may not be recorded yet, and both must be kept.
         process.stdin.write(b"1\n")
         await process.stdin.drain()
         await asyncio.wait_for(read_until("✅ 已完成：给王总回电话"), timeout=30)

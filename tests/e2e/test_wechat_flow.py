@@ -76,7 +76,7 @@ async def test_text_then_voice_then_image(
     try:
         await post(wx.text(REP, "/start"))  # the first user founds the team
         await post(wx.text(REP, "张伟 13812345678 华为技术有限公司 想了解CRM，预算50万"))
-        await asyncio.wait_for(channel.queues.idle(), 120)
+        await asyncio.wait_for(channel.idle(), 120)
         assert "新线索" in fake.texts(REP)[-1]
 
         fake.media["voice-1"] = (
@@ -85,7 +85,7 @@ async def test_text_then_voice_then_image(
             "audio/amr",
         )
         await post(wx.message_xml(REP, "voice", MediaId="voice-1", Format="amr"))
-        await asyncio.wait_for(channel.queues.idle(), 300)
+        await asyncio.wait_for(channel.idle(), 300)
         assert "voice-1" in fake.downloads
         minutes = fake.texts(REP)[-1]
         # espeak-ng's robotic Mandarin at 8 kHz is transcribed roughly; the customer comes from the
@@ -95,7 +95,7 @@ async def test_text_then_voice_then_image(
         card = generate_card(7, language="zh_hans")
         fake.media["card-1"] = (encode(card.images[0], "JPEG"), "image/jpeg")
         await post(wx.message_xml(REP, "image", MediaId="card-1", PicUrl="http://127.0.0.1/card.jpg"))
-        await asyncio.wait_for(channel.queues.idle(), 120)
+        await asyncio.wait_for(channel.idle(), 120)
         card_reply = fake.texts(REP)[-1]
         assert "名片已识别" in card_reply and card.truth.name in card_reply, card_reply
     finally:

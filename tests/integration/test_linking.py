@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chat.app import App
 from crm.errors import InviteInvalid
-from crm.inbox import Inbox
 from crm.inputs import ChatMessage, Newcomer, Place
 from crm.linking import LINK_TTL, LinkService
 from crm.members import MemberService
@@ -75,15 +74,6 @@ async def test_link_command_gives_a_code_and_members_cannot_redeem(app_on: App) 
     reply = await app.command(boss, "link", "")
     assert "/link " in reply.text and "10 分钟" in reply.text
     assert "已经是团队成员" in (await app.command(boss, "link", "ABCDEFGH")).text
-
-
-async def test_claims_are_once_only_across_processes(any_engine: AsyncEngine) -> None:
-    # Two inboxes on two unit-of-work factories: two processes sharing one database.
-    one, two = Inbox(SqlUnitOfWorkFactory(any_engine)), Inbox(SqlUnitOfWorkFactory(any_engine))
-    assert await one.claim("wx:o-1:42") is True
-    assert await two.claim("wx:o-1:42") is False
-    assert await one.claim("wx:o-1:42") is False
-    assert await two.claim("wx:o-1:43") is True
 
 
 async def test_check_in_goes_to_the_recent_customer_and_can_move(app_on: App, clock: FakeClock) -> None:

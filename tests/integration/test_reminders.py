@@ -239,6 +239,78 @@ async def test_a_claim_abandoned_by_a_crash_is_delivered_after_its_lease(
     assert row["status"] == "delivered" and row["attempts"] == 2
 
 
+class PressingDone(RecordingNotifier):
+    """The rep presses "done" on the reminder as soon as it arrives, before the send returns to the
+    scheduler (a fast rep, or a paused process between sending and recording)."""
+
+    def __init__(self, app: App, rep: Member) -> None:
+        super().__init__()
+        self.app, self.rep = app, rep
+
+    async def send(self, identity: Identity, reply: Reply) -> None:
+        await super().send(identity, reply)
+        (done,) = [b for b in reply.all_buttons() if b.act is Act.REMINDER_DONE]
+        await self.app.reminders.done(self.rep, done.target)
+
+
+async def test_done_pressed_before_the_delivery_was_recorded_keeps_both(
+    app: App, team: Team, clock: FakeClock, sqlite_engine: AsyncEngine
+) -> None:
+    reminder = await add(app, team.rep, local(23, 10))
+    notifier = PressingDone(app, team.rep)
+    assert await scheduler(app, notifier, clock).tick() == 1
+    row = await stored(sqlite_engine, reminder.id)
+    assert row["status"] == "done" and row["delivered_at"] == clock.now() and row["claimed_until"] is None
+    clock.advance(hours=3)
+    assert await scheduler(app, RecordingNotifier(), clock).tick() == 0  # done is done
+
+
+class Gated(RecordingNotifier):
+    """Sends at once, except the reminder whose text is `slow`: that one waits for `gate`."""
+
+    def __init__(self, slow: str) -> None:
+        super().__init__()
+        self.slow = slow
+        self.gate = asyncio.Event()
+
+    async def send(self, identity: Identity, reply: Reply) -> None:
+        if self.slow in reply.text:
+            await self.gate.wait()
+        await super().send(identity, reply)
+
+
+async def test_each_reminder_is_settled_as_soon_as_it_is_sent_and_a_slow_send_keeps_its_lease(
+    app: App, team: Team, clock: FakeClock, sqlite_engine: AsyncEngine
+) -> None:
+    fast = await add(app, team.rep, local(23, 10), "快的")
+    slow = await add(app, team.rep, local(23, 10), "慢的")
+    notifier = Gated("慢的")
+    runner = scheduler(app, notifier, clock, lease_seconds=0.3)
+    tick = asyncio.create_task(runner.tick())
+    try:
+        async with asyncio.timeout(30):
+            while (await stored(sqlite_engine, fast.id))["status"] != "delivered":  # noqa: ASYNC110 - a row, polled
+                await asyncio.sleep(0.01)
+        # The fast one is recorded while the slow one is still on its way.
+        assert (await stored(sqlite_engine, slow.id))["status"] == "pending"
+        # The slow send outlasts several leases; the renewed claim keeps a second process off it.
+        for _ in range(4):
+            before = (await stored(sqlite_engine, slow.id))["claimed_until"]
+            clock.advance(seconds=0.2)
+            async with asyncio.timeout(30):
+                while (await stored(sqlite_engine, slow.id))["claimed_until"] == before:  # noqa: ASYNC110
+                    await asyncio.sleep(0.01)
+            other = RecordingNotifier()
+            assert await scheduler(app, other, clock).tick() == 0 and other.sent == []
+        notifier.gate.set()
+        assert await tick == 2
+    finally:
+        notifier.gate.set()
+        tick.cancel()
+    assert (await stored(sqlite_engine, slow.id))["status"] == "delivered"
+    assert len(notifier.sent) == 2
+
+
 async def test_a_refused_send_is_retried_with_backoff_and_given_up_after_the_last_attempt(
     app: App, team: Team, clock: FakeClock, sqlite_engine: AsyncEngine, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -41,9 +41,13 @@ from crm.model import (
     Identity,
     Interaction,
     Invite,
+    Job,
+    JobStatus,
     LinkCode,
     Member,
+    MenuChoice,
     Merge,
+    NewJob,
     Reminder,
     ReminderStatus,
     Role,
@@ -530,9 +534,25 @@ class ReminderRepository(_Table[Reminder]):
         return True
 
     async def mark_delivered(self, reminder_id: int, lease_until: datetime, at: datetime) -> bool:
-        return await self._settle(
+        if await self._settle(
             reminder_id, lease_until, status=ReminderStatus.DELIVERED, delivered_at=at, claimed_until=None
-        )
+        ):
+            return True
+        reminder = await self.get(reminder_id)
+        if (
+            reminder is None
+            or reminder.status is not ReminderStatus.DONE
+            or reminder.claimed_until != lease_until
+            or reminder.delivered_at is not None
+        ):
+            return False
+        reminder.delivered_at = at
+        reminder.claimed_until = None
+        self._put(reminder.id, reminder)
+        return True
+
+    async def renew(self, reminder_id: int, lease_until: datetime, until: datetime) -> bool:
+        return await self._settle(reminder_id, lease_until, claimed_until=until)
 
     async def retry_later(self, reminder_id: int, lease_until: datetime, at: datetime) -> bool:
         return await self._settle(reminder_id, lease_until, claimed_until=at)
@@ -824,6 +844,146 @@ class LinkCodeRepository(_Table[LinkCode]):
         self._put(link.code, link)
 
 
+@dataclasses.dataclass
+class _JobRow:
+    id: int
+    job: NewJob
+    status: JobStatus
+    attempts: int
+    not_before: datetime
+    created_at: datetime
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class JobRepository(_Table[_JobRow]):
+    """The claim rules of storage.jobs on dictionaries (tests/integration/test_jobs.py runs both)."""
+
+    async def add(self, jobs: Sequence[NewJob], at: datetime) -> None:
+        known = await self.existing([job.key for job in jobs])
+        if known or len({job.key for job in jobs}) < len(jobs):
+            raise StorageConflict("job key written twice")
+        for job in jobs:
+            row_id = self._uow.database.next_id(self.name)
+            self._put(row_id, _JobRow(row_id, job, JobStatus.PENDING, 0, at, at))
+
+    async def existing(self, keys: Sequence[str]) -> set[str]:
+        return {row.job.key for row in self._rows() if row.job.key in keys}
+
+    async def waiting(self, queue: str, lanes: Sequence[str]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for row in self._rows():
+            if row.job.queue == queue and row.job.lane in lanes and row.status is JobStatus.PENDING:
+                counts[row.job.lane] = counts.get(row.job.lane, 0) + 1
+        return counts
+
+    async def claim(
+        self,
+        queue: str,
+        owner: str,
+        now: datetime,
+        lease_until: datetime,
+        *,
+        limit: int,
+        lane: str | None = None,
+        skip_lanes: Sequence[str] = (),
+        together: bool = False,
+    ) -> list[Job]:
+        rows = sorted(self._rows(), key=lambda r: r.id)
+
+        def free(r: _JobRow) -> bool:
+            unleased = r.lease_until is None or r.lease_until < now
+            return r.status is JobStatus.PENDING and r.not_before <= now and unleased
+
+        def blocks(e: _JobRow, r: _JobRow) -> bool:
+            if e.job.queue != r.job.queue or e.job.lane != r.job.lane or e.status is not JobStatus.PENDING:
+                return False
+            held = e.lease_owner == owner and e.lease_until is not None and e.lease_until >= now
+            return e.id < r.id and not (together and held)
+
+        found = []
+        for r in rows:
+            if r.job.queue != queue or not free(r) or any(blocks(e, r) for e in rows):
+                continue
+            if (lane is not None and r.job.lane != lane) or r.job.lane in skip_lanes:
+                continue
+            found.append(r)
+            if len(found) == limit:
+                break
+        claimed = []
+        for row in found:
+            r = dataclasses.replace(
+                row, lease_owner=owner, lease_until=lease_until, attempts=row.attempts + 1
+            )
+            self._put(r.id, r)
+            job = r.job
+            claimed.append(
+                Job(
+                    r.id,
+                    job.queue,
+                    job.lane,
+                    job.key,
+                    dict(job.payload),
+                    r.attempts,
+                    lease_until,
+                    r.created_at,
+                )
+            )
+        return claimed
+
+    async def renew(self, job_ids: Sequence[int], owner: str, lease_until: datetime) -> set[int]:
+        kept = set()
+        for row_id in job_ids:
+            r = self._row(row_id)
+            if r is not None and r.lease_owner == owner and r.status is JobStatus.PENDING:
+                self._put(row_id, dataclasses.replace(r, lease_until=lease_until))
+                kept.add(row_id)
+        return kept
+
+    async def finish(self, job_id: int, owner: str, at: datetime) -> bool:
+        return self._settle(job_id, owner, status=JobStatus.DONE, finished_at=at)
+
+    async def retry(self, job_id: int, owner: str, not_before: datetime, error: str) -> bool:
+        return self._settle(job_id, owner, not_before=not_before)
+
+    async def fail(self, job_id: int, owner: str, at: datetime, error: str) -> bool:
+        return self._settle(job_id, owner, status=JobStatus.FAILED, finished_at=at)
+
+    def _settle(self, job_id: int, owner: str, **values: Any) -> bool:
+        r = self._row(job_id)
+        if r is None or r.lease_owner != owner or r.status is not JobStatus.PENDING:
+            return False
+        self._put(job_id, dataclasses.replace(r, lease_owner=None, lease_until=None, **values))
+        return True
+
+    async def purge(self, queue: str, before: datetime) -> int:
+        return 0
+
+
+class ExpiringKeys(_Table[datetime]):
+    async def add(self, keys: Sequence[str], expires_at: datetime, now: datetime) -> set[str]:
+        view = self._uow.view(self.name)
+        live = {key for key in keys if key in view and view[key] > now}
+        for key in keys:
+            if key not in live:
+                self._uow.write(self.name, key, expires_at)
+        return live
+
+    async def purge(self, now: datetime) -> int:
+        return 0
+
+
+class MenuRepository(_Table[list[MenuChoice]]):
+    async def put(
+        self, channel: Channel, member_id: int, choices: Sequence[MenuChoice], at: datetime
+    ) -> None:
+        self._put((channel.value, member_id), list(choices))
+
+    async def get(self, channel: Channel, member_id: int) -> list[MenuChoice]:
+        return list(self._row((channel.value, member_id)) or [])
+
+
 class FakeUnitOfWork:
     """crm.ports.UnitOfWork on a FakeDatabase: writes stay in the unit of work until `commit()`."""
 
@@ -853,6 +1013,9 @@ class FakeUnitOfWork:
         self.digests = DigestDeliveryRepository(self, "digests")
         self.deal_queries = DealQueries(self)
         self.link_codes = LinkCodeRepository(self, "link_codes")
+        self.jobs = JobRepository(self, "jobs")
+        self.expiring_keys = ExpiringKeys(self, "expiring_keys")
+        self.menus = MenuRepository(self, "menus")
         self.claims = ClaimRepository(self, "admin_claims")
         self.ownership = OwnershipRepository(self)
         # Routing and the pool are tested on SQLite and PostgreSQL only (their claims are SQL updates).

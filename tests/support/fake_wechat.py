@@ -47,6 +47,20 @@ class FakeWeChat:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
     runner: web.AppRunner | None = None
+    # While clear, sends wait unanswered (`hold()`); one whose caller is gone by `release()` (a killed
+    # process) was never taken, as WeChat takes nothing it could not answer.
+    _open: asyncio.Event = field(default_factory=asyncio.Event)
+    held: int = 0  # sends waiting now
+    dropped: int = 0  # sends whose caller went away while held
+
+    def __post_init__(self) -> None:
+        self._open.set()
+
+    def hold(self) -> None:
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
 
     async def start(self) -> str:
         app = web.Application()
@@ -111,6 +125,15 @@ class FakeWeChat:
         if isinstance(checked, web.Response):
             return checked
         body = json.loads(await request.read())
+        if not self._open.is_set():
+            self.held += 1
+            try:
+                await self._open.wait()
+            finally:
+                self.held -= 1
+            if request.transport is None or request.transport.is_closing():
+                self.dropped += 1
+                return web.Response(status=503)
         if request.path.endswith("/message/send") and "agentid" not in body:
             return self._error(40056, "invalid agentid")
         self.sent.append(Sent(request.path, checked, body))
