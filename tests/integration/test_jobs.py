@@ -130,16 +130,17 @@ async def test_a_lease_is_renewed_while_its_job_runs(
         async def handle(job: Job, final: bool) -> None:
             runs.append(name)
             started.set()
-            await asyncio.sleep(2.0)  # several lease lengths
+            await asyncio.sleep(4.5)  # several lease lengths
 
         return handle
 
-    first = runner(any_engine, slow("first"), lease_seconds=0.3)
+    # Leases long enough that a renewal every third of one survives a loaded machine's pauses.
+    first = runner(any_engine, slow("first"), lease_seconds=1.5)
     async with running(first):
         await asyncio.wait_for(started.wait(), 30)
-        other = runner(second_engine, slow("other"), lease_seconds=0.3)
+        other = runner(second_engine, slow("other"), lease_seconds=1.5)
         async with running(other):
-            await asyncio.sleep(2.5)
+            await asyncio.sleep(5.0)
     assert runs == ["first"]
 
 
