@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from pydantic import ValidationError
+
 from bot.commands import deals, extract, invite, members, records, reminders, run, sheets, territories
 from bot.logs import setup_logging
 from bot.settings import Settings
@@ -27,7 +29,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        # A configuration mistake is the operator's to fix: the variable and what to do, no traceback.
+        problems = [str(error["msg"]).removeprefix("Value error, ") for error in exc.errors()]
+        if "--json" in arguments:
+            print(json.dumps({"error": "settings", "message": "; ".join(problems)}, ensure_ascii=False))
+        else:
+            print("chatcrm: configuration error:\n" + "\n".join(f"  {p}" for p in problems), file=sys.stderr)
+        return 2
     setup_logging(
         log_level(settings.log_level, verbose=args.verbose, serving=getattr(args, "serving", False))
     )

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Settings(BaseSettings):
@@ -102,6 +106,24 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: str | None) -> str | None:
         return value.upper() if value else None
+
+    @model_validator(mode="after")
+    def _webhook_has_a_secret(self) -> Settings:
+        """A webhook without a secret takes updates from anyone who finds its URL (a forged update acts
+        as any user): webhook mode refuses to start without one. Telegram allows 1-256 characters of
+        A-Z, a-z, 0-9, _ and -."""
+        if not self.telegram_webhook_url:
+            return self
+        secret = self.telegram_webhook_secret.get_secret_value() if self.telegram_webhook_secret else ""
+        if not secret:
+            raise ValueError(
+                "TELEGRAM_WEBHOOK_URL is set but TELEGRAM_WEBHOOK_SECRET is not: set it to a random string "
+                "of up to 256 characters A-Z a-z 0-9 _ - (e.g. `openssl rand -hex 32`); Telegram sends "
+                "it with every update and the bot refuses requests without it"
+            )
+        if not _WEBHOOK_SECRET.fullmatch(secret):
+            raise ValueError("TELEGRAM_WEBHOOK_SECRET may only hold 1-256 characters A-Z a-z 0-9 _ -")
+        return self
 
     @property
     def database(self) -> str:

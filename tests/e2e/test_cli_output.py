@@ -77,3 +77,21 @@ def test_verbose_and_the_log_level_bring_the_logs_back(tmp_path: Path) -> None:
 )
 def test_log_level(configured: str | None, verbose: bool, serving: bool, level: str) -> None:
     assert log_level(configured, verbose=verbose, serving=serving) == level
+
+
+@pytest.mark.parametrize(
+    ("secret", "named"),
+    [(None, "TELEGRAM_WEBHOOK_SECRET is not"), ("has spaces and ünïcode", "may only hold")],
+)
+def test_a_webhook_without_a_usable_secret_refuses_to_start(
+    tmp_path: Path, secret: str | None, named: str
+) -> None:
+    env = {"TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_WEBHOOK_URL": "https://bot.example.com/telegram"}
+    if secret is not None:
+        env["TELEGRAM_WEBHOOK_SECRET"] = secret
+    done = chatcrm(tmp_path, "run", **env)
+    assert done.returncode == 2
+    assert named in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "data").exists()  # nothing started, nothing written
+    as_json = chatcrm(tmp_path, "digest", "--json", **env)
+    assert as_json.returncode == 2 and json.loads(as_json.stdout)["error"] == "settings"
