@@ -25,6 +25,7 @@ from handlers.telegram.cards import AlbumItem
 from handlers.telegram.middlewares import ActorMiddleware, InflightMiddleware
 from handlers.telegram.notify import TelegramNotifier
 from handlers.telegram.private import PrivateChatsOnly
+from handlers.telegram.redelivery import DropRedeliveries
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +109,8 @@ def make_dispatcher(app: App, *, burst_seconds: float, **extra: Any) -> tuple[Di
     dp = Dispatcher(app=app, bursts=bursts, albums=albums, **extra)
     inflight = InflightMiddleware()
     private = PrivateChatsOnly()
+    # An update Telegram sends again after we handled it (our answer was lost) is handled once.
+    dp.update.outer_middleware(DropRedeliveries())
     for observer in (dp.message, dp.callback_query):
         observer.outer_middleware(inflight)
         # before the actor is resolved: nothing from a group reaches a member lookup or a handler
