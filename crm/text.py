@@ -59,17 +59,20 @@ def one_line(value: str, limit: int = 200) -> str:
 
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+# Addresses are Latin whatever the language of the one who types them: a Chinese-speaking rep's first
+# message may well be a customer's e-mail address or web page.
+_ADDRESS = re.compile(r"\S+@\S+|\b(?:https?://|www\.)\S+", re.IGNORECASE)
 
 
 def language_of(text: str) -> str | None:
     """ "zh" or "en" when a message a member typed is clearly in one of them, else None (a command,
-    a number, a phone number, an emoji). Any Han character makes it Chinese: Chinese text is full of
-    Latin brand and product names, English text has no Han characters."""
+    a number, a phone number, an address, an emoji). Any Han character makes it Chinese: Chinese text
+    is full of Latin brand and product names, English text has no Han characters."""
     stripped = text.strip()
     if not stripped or stripped.startswith("/"):
         return None
     if _HAN.search(stripped):
         return "zh"
-    if len(_LATIN_WORD.findall(stripped)) >= 2:
+    if len(_LATIN_WORD.findall(_ADDRESS.sub(" ", stripped))) >= 2:
         return "en"
     return None

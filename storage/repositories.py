@@ -151,8 +151,18 @@ def _member_values(member: Member) -> dict[str, Any]:
 
 # What `MemberRepository.update` writes: a member's own preferences. Team, role and access change only
 # through set_role / set_active, so that a preference saved from a member read a moment before cannot
-# write back the role or the access an admin just took away.
-_PREFERENCES = ("name", "lang", "timezone", "quiet_start", "quiet_end", "weekend_to_monday", "awaiting")
+# write back the role or the access an admin just took away. `lang_auto` goes with `lang`: whether the
+# language was chosen (/lang) or still follows what the member writes.
+_PREFERENCES = (
+    "name",
+    "lang",
+    "lang_auto",
+    "timezone",
+    "quiet_start",
+    "quiet_end",
+    "weekend_to_monday",
+    "awaiting",
+)
 
 
 class MemberRepository(_Repo):

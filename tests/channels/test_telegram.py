@@ -88,6 +88,18 @@ async def test_unknown_user_gets_onboarding_and_nothing_is_stored(tg: Tg, sqlite
     assert await count(sqlite_engine, t.identities) == 1
 
 
+async def test_a_member_whose_app_speaks_english_is_answered_in_english(tg: Tg) -> None:
+    # Telegram sends the app's language with every update: it decides, not what the member writes.
+    english_rep = user(201, "Ann", lang="en")
+    await tg.feed(text_update(ADMIN, "/start"))
+    await tg.feed(text_update(ADMIN, "/invite rep"))
+    code = tg.last_text().split()[-1].rsplit("=", 1)[1]
+    await tg.feed(text_update(english_rep, f"/start {code}"))
+    assert "Welcome to team" in tg.last_text()
+    await tg.feed(text_update(english_rep, "李雷 13912345678 蓝海科技有限公司 想了解报价"))
+    assert "New lead saved" in tg.last_text()
+
+
 async def test_forwarded_burst_is_one_conversation(tg: Tg, sqlite_engine: AsyncEngine) -> None:
     await join_rep(tg)
     burst = [

@@ -17,7 +17,7 @@ from bot.wechat.runtime import WeChatChannel, WeChatConfig, web_application
 from chat.app import App, Ports
 from chat.delivery import ChannelNotifier
 from crm.inputs import ChatMessage, Newcomer
-from crm.model import Channel, Role
+from crm.model import Channel, Lang, Role
 from nlu.extractor import Extractor
 from nlu.normalize import Normalizer
 from storage.files import FileSpool, LocalBlobStore
@@ -207,6 +207,59 @@ async def test_stale_timestamp_is_forbidden(connect: Connect, app: App, fake: Fa
     query, _ = cb.env.url_check(timestamp=old)
     assert (await cb.client.get("/wechat", params=query)).status == 403
     assert cb.channel.handled == 0
+
+
+MALFORMED_QUERY = [
+    ("timestamp", "²"),  # superscript two: str.isdigit() is True, int() refuses it
+    ("timestamp", "١٧٠٠٠٠٠٠٠٠"),  # Arabic-Indic digits, isdigit() too
+    ("timestamp", "１２"),  # full-width digits
+    ("timestamp", ""),
+    ("timestamp", "-5"),
+    ("timestamp", "1" * 40),
+    ("timestamp", " 1700000000"),
+    ("nonce", ""),
+    ("nonce", "随机数"),
+    ("nonce", "n" * 65),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), MALFORMED_QUERY)
+async def test_a_malformed_timestamp_or_nonce_is_a_bad_request(
+    connect: Connect, app: App, fake: FakeWeChat, name: str, value: str
+) -> None:
+    cb = await connect(app, "plaintext")
+    query = {"timestamp": str(int(cb.env.now())), "nonce": "4711"}
+    query[name] = value
+    # Signed over the malformed value as a sender with our token would: only its form is wrong.
+    query["signature"] = wx.sign(wx.TOKEN, query["timestamp"], query["nonce"])
+    status, _ = await cb.raw({**query, "openid": "o-x"}, wx.text("o-x", "/start"))
+    assert status == 400
+    response = await cb.client.get("/wechat", params={**query, "echostr": "echo-4711"})
+    assert response.status == 400
+    await cb.done()
+    assert cb.channel.handled == 0 and fake.sent == []
+
+
+async def test_a_callback_body_is_read_to_its_end_however_it_is_paced(
+    connect: Connect, app: App, team: Team, fake: FakeWeChat, tmp_path: Path
+) -> None:
+    cb = await connect(app, "safe")
+    await join(cb, app, team, "o-rep-eof")
+    said = "陈总 13822223333 东方仪器有限公司 " + "要一份详细报价，" * 600
+    query, body = cb.env.post(wx.text("o-rep-eof", said))
+    data = body.encode()
+
+    async def paced() -> AsyncIterator[bytes]:
+        # Chunked transfer in small pieces with pauses: the server's reads find one piece at a time.
+        for start in range(0, len(data), 1024):
+            yield data[start : start + 1024]
+            await asyncio.sleep(0.002)
+
+    assert len(data) > 10 * 1024
+    response = await cb.client.post("/wechat", params=query, data=paced())
+    assert (response.status, await response.text()) == (200, "success")
+    await cb.done()
+    assert [c for c in interactions(tmp_path) if "东方仪器" in c] == [said.strip()]
 
 
 @pytest.mark.parametrize("mode", ["plaintext", "safe"])
@@ -437,6 +490,42 @@ async def test_photos_and_files_go_to_the_apps_file_routes(
     assert "需求确认书.pdf" in offer and "远山机械有限公司" in offer and "1. ✅" in offer
     assert "名片" in photo  # a photo without a deal goes on to the business-card route
     assert fake.downloads[0] == "m-file"
+
+
+# --- the member's language -----------------------------------------------------------------------
+
+
+async def test_a_member_speaks_the_language_of_their_first_clear_message(
+    connect: Connect, app: App, team: Team, fake: FakeWeChat
+) -> None:
+    cb = await connect(app)
+    await join(cb, app, team, "o-rep-en")  # "/start CODE": no language in it, nor in the callback
+    assert "欢迎" in fake.texts("o-rep-en")[-1]
+    for said in ("👍", "OK"):  # nothing to tell the language by: still undecided
+        await cb.post(wx.text("o-rep-en", said))
+        await cb.done()
+    await cb.post(wx.text("o-rep-en", "Wang Fang +86 139 1111 2222 Acme Ltd wants a demo"))
+    await cb.done()
+    assert "New lead saved" in fake.texts("o-rep-en")[-1]
+    # Settled by the first clear message: a Chinese one later does not switch back.
+    await cb.post(wx.text("o-rep-en", "李雷 13912345678 蓝海科技有限公司 想了解报价"))
+    await cb.done()
+    assert "New lead saved" in fake.texts("o-rep-en")[-1]
+    member = await app.identify(wx_newcomer("o-rep-en", "safe"))
+    assert member is not None and member.lang is Lang.EN and not member.lang_auto
+
+
+async def test_a_language_chosen_with_lang_stays_whatever_the_member_writes(
+    connect: Connect, app: App, team: Team, fake: FakeWeChat
+) -> None:
+    cb = await connect(app)
+    await join(cb, app, team, "o-rep-zh")
+    await cb.post(wx.text("o-rep-zh", "/lang zh"))
+    await cb.post(wx.text("o-rep-zh", "Wang Fang +86 139 1111 2222 Acme Ltd wants a demo"))
+    await cb.done()
+    assert "新线索已保存" in fake.texts("o-rep-zh")[-1]
+    member = await app.identify(wx_newcomer("o-rep-zh", "safe"))
+    assert member is not None and member.lang is Lang.ZH and not member.lang_auto
 
 
 # --- one member on two channels -------------------------------------------------------------------

@@ -58,6 +58,21 @@ async def test_preferences_never_write_role_or_access(factory: Factory) -> None:
     assert [m.name for m in active] == ["乙"] and [m.name for m in everyone] == ["甲", "乙"]
 
 
+async def test_a_chosen_language_is_stored_as_chosen(factory: Factory) -> None:  # noqa: F811
+    # lang_auto (the language still follows what the member writes) is a preference like lang: /lang
+    # turns it off for good, and a member read again must not go back to following their messages.
+    _, rep, _ = await _team(factory)
+    assert rep.lang_auto is False
+    for lang, auto in ((Lang.EN, True), (Lang.EN, False), (Lang.ZH, False)):
+        rep.lang, rep.lang_auto = lang, auto
+        async with factory() as uow:
+            await uow.members.update(rep)
+            await uow.commit()
+        async with factory() as uow:
+            stored = await uow.members.get(rep.id)
+        assert stored is not None and (stored.lang, stored.lang_auto) == (lang, auto)
+
+
 async def test_invites_are_used_and_revoked_once(factory: Factory) -> None:  # noqa: F811
     team, rep, manager = await _team(factory)
 

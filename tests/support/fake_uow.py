@@ -141,7 +141,16 @@ class TeamRepository(_Table[Team]):
 
 
 # As storage.repositories: `update` saves a member's preferences only.
-_PREFERENCES = ("name", "lang", "timezone", "quiet_start", "quiet_end", "weekend_to_monday", "awaiting")
+_PREFERENCES = (
+    "name",
+    "lang",
+    "lang_auto",
+    "timezone",
+    "quiet_start",
+    "quiet_end",
+    "weekend_to_monday",
+    "awaiting",
+)
 
 
 class MemberRepository(_Table[Member]):

@@ -52,6 +52,12 @@ class FakeWeChat:
     _open: asyncio.Event = field(default_factory=asyncio.Event)
     held: int = 0  # sends waiting now
     dropped: int = 0  # sends whose caller went away while held
+    # Media sent as a real server under load sends it: `chunk_bytes` at a time with a pause between
+    # (the client's reads then return whatever has arrived, not the whole body); with `declare_length`
+    # off there is no Content-Length (chunked transfer), so only the bytes themselves tell the size.
+    chunk_bytes: int | None = None
+    chunk_pause: float = 0.0
+    declare_length: bool = True
 
     def __post_init__(self) -> None:
         self._open.set()
@@ -151,7 +157,7 @@ class FakeWeChat:
         self.uploads[media_id] = (media.file.read(), media.content_type)
         return web.json_response({"type": request.query.get("type"), "media_id": media_id, "created_at": 1})
 
-    async def _media(self, request: web.Request) -> web.Response:
+    async def _media(self, request: web.Request) -> web.StreamResponse:
         checked = self._check_token(request)
         if isinstance(checked, web.Response):
             return checked
@@ -161,8 +167,16 @@ class FakeWeChat:
         if media_id not in self.media:
             return self._error(40007, "invalid media_id")
         data, mime = self.media[media_id]
-        return web.Response(
-            body=data,
-            content_type=mime,
-            headers={"Content-Disposition": f'attachment; filename="{media_id}"'},
-        )
+        disposition = {"Content-Disposition": f'attachment; filename="{media_id}"'}
+        if self.chunk_bytes is None:
+            return web.Response(body=data, content_type=mime, headers=disposition)
+        response = web.StreamResponse(headers=disposition)
+        response.content_type = mime
+        if self.declare_length:
+            response.content_length = len(data)
+        await response.prepare(request)
+        for start in range(0, len(data), self.chunk_bytes):
+            await response.write(data[start : start + self.chunk_bytes])
+            await asyncio.sleep(self.chunk_pause)
+        await response.write_eof()
+        return response
