@@ -31,7 +31,11 @@ class ActorMiddleware(BaseMiddleware):
             chat = event.message.chat
         who = newcomer(user, chat)
         data["who"] = who
-        data["actor"] = await app.identify(who)
+        actor = await app.identify(who)
+        if actor is not None and user.language_code:
+            # A member who never chose a language (/lang) follows their Telegram app's.
+            actor = await app.members.observe_language(actor, user.language_code, settle=False)
+        data["actor"] = actor
         return await handler(event, data)
 
 

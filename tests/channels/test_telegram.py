@@ -98,6 +98,13 @@ async def test_a_member_whose_app_speaks_english_is_answered_in_english(tg: Tg) 
     assert "Welcome to team" in tg.last_text()
     await tg.feed(text_update(english_rep, "李雷 13912345678 蓝海科技有限公司 想了解报价"))
     assert "New lead saved" in tg.last_text()
+    # The member switches the app to Chinese: the bot follows, until they choose with /lang.
+    chinese_now = user(201, "Ann", lang="zh-hans")
+    await tg.feed(text_update(chinese_now, "/reminders"))
+    assert "提醒" in tg.last_text() and "reminder" not in tg.last_text().lower()
+    await tg.feed(text_update(chinese_now, "/lang en"))
+    await tg.feed(text_update(chinese_now, "/reminders"))
+    assert "reminder" in tg.last_text().lower()
 
 
 async def test_forwarded_burst_is_one_conversation(tg: Tg, sqlite_engine: AsyncEngine) -> None:
