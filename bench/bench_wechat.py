@@ -3,11 +3,12 @@
 The real callback server (aiohttp on 127.0.0.1, wechatpy-made safe-mode envelopes, AES and signature
 checks) with the real wiring (SQLite file, Whisper base on the CPU) and a fake WeChat API. Each
 "success" comes after the message was written to the inbox table (crm.inbox: dedup key, nonce and the
-message in one transaction, concurrent callbacks sharing it); the inbox's runner handles it after. A rep sends
-a ~45 s AMR voice note; while it is being transcribed, a separate load process posts bursts of 200
-concurrent text messages from 200 users. Printed: acknowledgement latency p50 / p99 per burst
-(medians over bursts), acknowledgements per second, messages handled per second (decrypted, claimed,
-captured or answered, reply sent to the fake API), the same without a transcription for comparison.
+message in one transaction, concurrent callbacks sharing it); the inbox's runner handles it after. A rep
+sends an espeak-ng AMR voice note of the bench sentences (about 90 s); while it is being transcribed, a
+separate load process posts bursts of 200 concurrent text messages from 200 users. Printed:
+acknowledgement latency p50 / p99 per burst (medians over bursts), acknowledgements per second,
+messages handled per second (decrypted, claimed, captured or answered, reply sent to the fake API), the
+same without a transcription for comparison.
 Target: acknowledgement p99 < 100 ms while a voice note transcribes.
 """
 
