@@ -24,9 +24,10 @@ from chat.territories import view
 from chat.views import Reply
 from crm.errors import StorageError
 from crm.events import Event, LeadRouted
+from crm.leads import LeadSource
 from crm.members import MemberService
 from crm.model import Member
-from crm.pool import Notice, PoolService
+from crm.pool import LeadView, Notice, PoolService
 from crm.ports import Clock
 from crm.reclaim import ReclaimService
 from crm.stages import Funnel, default_funnel
@@ -82,8 +83,15 @@ class LeadJob:
         result = TickResult()
         lease = timedelta(seconds=self.config.lease_seconds)
         now = self._clock.now()
-        for notice in await self._pool.notices(lease, self.config.batch):
-            await self._send_notice(notice)
+        notices = await self._pool.notices(lease, self.config.batch)
+        grouped = _imported_by_assignee(notices)
+        for member, views in _members_views(notices, grouped):
+            # A spreadsheet that routes many rows to one rep: one message, not a card per row (sent
+            # before its notices are settled, as a card is).
+            await self._deliver(member, view.imported_leads(member, views), f"{len(views)} imported leads")
+        for notice in notices:
+            if id(notice) not in grouped:
+                await self._send_notice(notice)
             await self._pool.settle_notice(notice)
             result.notices += 1
         for alert in await self._pool.alerts(lease, self.config.batch):
@@ -159,3 +167,26 @@ class LeadJob:
                     logger.exception("lead job pass failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.config.poll_seconds)
+
+
+# From this many leads of one import batch for one rep, they get one summary instead of a card each.
+IMPORTED_TOGETHER = 3
+
+
+def _imported_by_assignee(notices: Sequence[Notice]) -> set[int]:
+    """The notices (by id()) of imported leads assigned to a member who has IMPORTED_TOGETHER or more
+    of them in this batch."""
+    mine: dict[int, list[Notice]] = {}
+    for notice in notices:
+        if notice.kind == "assigned" and notice.view.lead.source is LeadSource.IMPORT and notice.recipients:
+            mine.setdefault(notice.recipients[0].id, []).append(notice)
+    return {id(n) for group in mine.values() if len(group) >= IMPORTED_TOGETHER for n in group}
+
+
+def _members_views(notices: Sequence[Notice], grouped: set[int]) -> list[tuple[Member, list[LeadView]]]:
+    together: dict[int, tuple[Member, list[LeadView]]] = {}
+    for notice in notices:
+        if id(notice) in grouped:
+            member = notice.recipients[0]
+            together.setdefault(member.id, (member, []))[1].append(notice.view)
+    return list(together.values())

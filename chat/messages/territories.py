@@ -50,6 +50,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "routing.skip.ambiguous": ("重名，请用成员编号", "name not unique: use the member id"),
     # the lead card a rep receives
     "lead.card.assigned": ("📥 新线索分配给你 {tag}", "📥 A new lead for you {tag}"),
+    "lead.imported.head": (
+        "📥 导入的 {count} 条线索分配给了你（{file}）：",
+        "📥 {count} imported leads are yours now ({file}):",
+    ),
+    "lead.imported.line": ("• {tag} {name}{contact} · {place}", "• {tag} {name}{contact} · {place}"),
+    "lead.imported.more": ("…还有 {count} 条，用 /find 查看", "…and {count} more: /find shows them"),
     "lead.card.existing": ("📥 你的客户又来了 {tag}", "📥 Your customer came in again {tag}"),
     "lead.card.pool": ("🌊 公海线索 {tag}", "🌊 Pool lead {tag}"),
     "lead.card.claimed": ("✅ 已领取 {tag}，客户归你了", "✅ Claimed {tag}: the customer is yours"),

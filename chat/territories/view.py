@@ -159,6 +159,31 @@ def lead_card(member: Member, view: LeadView, *, headline: str | None = None) ->
     return Reply("\n".join(lines), buttons)
 
 
+IMPORTED_SHOWN = 10
+
+
+def imported_leads(member: Member, views: Sequence[LeadView]) -> Reply:
+    """One message for the leads an import routed to a member at once, instead of a card each."""
+    lang = member.lang
+    files = sorted({v.lead.origin for v in views if v.lead.origin})
+    lines = [t(lang, "lead.imported.head", count=len(views), file="、".join(files) or "-")]
+    for lead_view in views[:IMPORTED_SHOWN]:
+        contact = lead_view.contact
+        lines.append(
+            t(
+                lang,
+                "lead.imported.line",
+                tag=tag(lead_view.lead.id),
+                name=_name(lang, lead_view),
+                contact=f" · {contact.name}" if contact and contact.name else "",
+                place=place_text(lead_view.lead),
+            )
+        )
+    if len(views) > IMPORTED_SHOWN:
+        lines.append(t(lang, "lead.imported.more", count=len(views) - IMPORTED_SHOWN))
+    return Reply("\n".join(lines))
+
+
 def pool_page(member: Member, page: PoolPage, now: datetime) -> Reply:
     lang = member.lang
     if not page.leads:

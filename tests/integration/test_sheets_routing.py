@@ -20,8 +20,9 @@ from storage import tables as t
 from storage.files import FileSpool
 from storage.uow import SqlUnitOfWorkFactory
 from tests.conftest import FakeClock
+from tests.support.deals import RecordingNotifier
 from tests.support.sheets import xlsx
-from tests.support.territory import PLACES, SalesTeam, load_territories, sales_team
+from tests.support.territory import PLACES, SalesTeam, lead_job, load_territories, sales_team
 
 HEADER = ["客户名称", "联系人", "手机", "地址", "负责人"]
 ROWS = [
@@ -127,3 +128,23 @@ async def test_a_reps_rows_stay_theirs_and_a_team_without_territories_keeps_the_
     await app.imports.run(team.zhang, xlsx([HEADER, ROWS[1]]), "b.xlsx")
     assert (await owners(any_engine))["广州乙公司"] == (team.zhang.id,) * 3
     assert await import_leads(any_engine) == []
+
+
+async def test_many_rows_routed_to_one_rep_make_one_message_not_a_card_each(
+    app: App, team: SalesTeam, clock: FakeClock
+) -> None:
+    await load_territories(app, team)
+    names = ["广州星河科技", "佛山蓝海贸易", "深圳天元电子"]
+    cities = ["广州市天河区体育西路1号", "佛山市顺德区北滘镇", "深圳市南山区科技园"]
+    phones = ["13800000101", "13900000102", "13700000103"]
+    south = [[name, f"客户{n}", phones[n], cities[n], None] for n, name in enumerate(names)]
+    await app.imports.run(team.manager, xlsx([HEADER, *south, ROWS[0]]), "展会名单.xlsx")
+    notifier = RecordingNotifier()
+    sent = await lead_job(app, notifier, clock).tick()
+    assert sent.notices == 4
+    (summary,) = notifier.to(team.zhao.id)
+    assert "导入的 3 条线索分配给了你（展会名单.xlsx）" in summary.text
+    assert all(name in summary.text for name in names)
+    pudong = notifier.to(team.li.id) + notifier.to(team.wang.id)
+    assert len(pudong) == 1 and "新线索分配给你" in pudong[0].text  # one lead: its card
+    assert (await lead_job(app, notifier, clock).tick()).notices == 0  # settled: sent once
