@@ -405,6 +405,13 @@ class ImportService:
             self._settle(run, ctx, status)
             run.finished_at = self._clock.now()
             await uow.imports.update(run)
+            changed = ctx.counts.get(Outcome.CREATED, 0) + ctx.counts.get(Outcome.UPDATED, 0)
+            if status is ImportStatus.DONE and not changed and ctx.anchor is not None:
+                # Nothing came of it (the same file again): the interaction the import's reminders
+                # would hang on records nothing, so it leaves no trace in exports or the record's
+                # history; the import itself stays in the audit log.
+                ctx.anchor.undone_at = run.finished_at
+                await uow.interactions.update(ctx.anchor)
             await uow.commit()
 
     async def _chunk(

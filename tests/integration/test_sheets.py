@@ -124,6 +124,7 @@ async def test_importing_the_same_file_twice_creates_nothing_the_second_time(
         table.name: await snapshot(engine, table) for table in (t.customers, t.contacts, t.deals, t.reminders)
     }
     notes = await count(engine, t.interactions, t.interactions.c.source == "note")
+    live = await count(engine, t.interactions, t.interactions.c.undone_at.is_(None))
 
     again = await app.imports.run(team.manager, data, "a.xlsx")
 
@@ -135,6 +136,8 @@ async def test_importing_the_same_file_twice_creates_nothing_the_second_time(
     }
     assert after == before
     assert await count(engine, t.interactions, t.interactions.c.source == "note") == notes
+    # Not even the import's own bookkeeping interaction stays (exports and histories show none).
+    assert await count(engine, t.interactions, t.interactions.c.undone_at.is_(None)) == live
 
 
 async def test_export_then_import_changes_nothing(
