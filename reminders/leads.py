@@ -27,7 +27,7 @@ from crm.events import Event, LeadRouted
 from crm.leads import LeadSource
 from crm.members import MemberService
 from crm.model import Member
-from crm.pool import LeadView, Notice, PoolService
+from crm.pool import Notice, PoolService
 from crm.ports import Clock
 from crm.reclaim import ReclaimService
 from crm.stages import Funnel, default_funnel
@@ -84,13 +84,15 @@ class LeadJob:
         lease = timedelta(seconds=self.config.lease_seconds)
         now = self._clock.now()
         notices = await self._pool.notices(lease, self.config.batch)
-        grouped = _imported_by_assignee(notices)
-        for member, views in _members_views(notices, grouped):
+        groups = _imported_groups(notices)
+        for member, group in groups:
             # A spreadsheet that routes many rows to one rep: one message, not a card per row (sent
             # before its notices are settled, as a card is).
+            views = [notice.view for notice in group]
             await self._deliver(member, view.imported_leads(member, views), f"{len(views)} imported leads")
+        summarised = {id(notice) for _, group in groups for notice in group}
         for notice in notices:
-            if id(notice) not in grouped:
+            if id(notice) not in summarised:
                 await self._send_notice(notice)
             await self._pool.settle_notice(notice)
             result.notices += 1
@@ -173,20 +175,12 @@ class LeadJob:
 IMPORTED_TOGETHER = 3
 
 
-def _imported_by_assignee(notices: Sequence[Notice]) -> set[int]:
-    """The notices (by id()) of imported leads assigned to a member who has IMPORTED_TOGETHER or more
-    of them in this batch."""
-    mine: dict[int, list[Notice]] = {}
+def _imported_groups(notices: Sequence[Notice]) -> list[tuple[Member, list[Notice]]]:
+    """The notices of imported leads assigned to one member, for each member who has
+    IMPORTED_TOGETHER or more of them in this batch."""
+    mine: dict[int, tuple[Member, list[Notice]]] = {}
     for notice in notices:
         if notice.kind == "assigned" and notice.view.lead.source is LeadSource.IMPORT and notice.recipients:
-            mine.setdefault(notice.recipients[0].id, []).append(notice)
-    return {id(n) for group in mine.values() if len(group) >= IMPORTED_TOGETHER for n in group}
-
-
-def _members_views(notices: Sequence[Notice], grouped: set[int]) -> list[tuple[Member, list[LeadView]]]:
-    together: dict[int, tuple[Member, list[LeadView]]] = {}
-    for notice in notices:
-        if id(notice) in grouped:
             member = notice.recipients[0]
-            together.setdefault(member.id, (member, []))[1].append(notice.view)
-    return list(together.values())
+            mine.setdefault(member.id, (member, []))[1].append(notice)
+    return [group for group in mine.values() if len(group[1]) >= IMPORTED_TOGETHER]
