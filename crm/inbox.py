@@ -30,7 +30,9 @@ logger = logging.getLogger(__name__)
 
 CLAIM_PREFIX = "in:"
 NONCE_PREFIX = "nonce:"
-MAX_WAITING = 100
+# A forwarded chat is up to 100 Telegram updates at once (more when a rep forwards twice in a row),
+# all waiting until the burst they make is stored: room for a few of those per sender.
+MAX_WAITING = 300
 # WeChat signs callbacks with a timestamp accepted five minutes either way: a nonce is remembered
 # for as long as its request could be replayed inside that window.
 NONCE_SECONDS = 600.0
