@@ -228,16 +228,19 @@ class JobRunner:
         running = {asyncio.create_task(self._attempt(first))}
         try:
             while running:
-                if not self._stopping:
-                    with contextlib.suppress(StorageError):
-                        for job in await self._claim(self.config.slots * 4, lane=first.lane):
-                            running.add(asyncio.create_task(self._attempt(job)))
                 done, running = await asyncio.wait(
                     running, timeout=self.config.poll_seconds, return_when=asyncio.FIRST_COMPLETED
                 )
                 for task in done:
                     if not task.cancelled() and task.exception() is not None:
                         logger.error("%s job task failed", self.config.queue, exc_info=task.exception())
+                # While the lane's jobs run, its newer ones join them. A lane whose jobs are done by
+                # then ends without a look (most lanes: one message), and its next job starts a new
+                # lane at the next claim.
+                if running and not self._stopping:
+                    with contextlib.suppress(StorageError):
+                        for job in await self._claim(self.config.slots * 4, lane=first.lane):
+                            running.add(asyncio.create_task(self._attempt(job)))
         finally:
             for task in running:
                 task.cancel()
