@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     telegram_api_url: str | None = Field(None, validation_alias="TELEGRAM_API_URL")
     telegram_webhook_url: str | None = Field(None, validation_alias="TELEGRAM_WEBHOOK_URL")
     telegram_webhook_secret: SecretStr | None = Field(None, validation_alias="TELEGRAM_WEBHOOK_SECRET")
+    # chats whose updates one process handles at once (a chat's voice note being transcribed holds one)
+    telegram_workers: int = Field(16, ge=1, le=256, validation_alias="TELEGRAM_WORKERS")
     # WeChat Official Account / WeCom
     wechat_token: SecretStr | None = Field(None, validation_alias="WECHAT_TOKEN")
     wechat_aes_key: SecretStr | None = Field(None, validation_alias="WECHAT_AES_KEY")

@@ -12,12 +12,13 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.chat_action import ChatActionMiddleware
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
+from bot.telegram_inbox import TelegramInbox
 from bot.wiring import Runtime
 from chat.app import App
 from crm.inputs import ChatMessage
+from crm.jobs import JobConfig
 from crm.model import Channel
 from handlers.telegram import build_router
 from handlers.telegram.burst import BurstCollector
@@ -25,7 +26,6 @@ from handlers.telegram.cards import AlbumItem
 from handlers.telegram.middlewares import ActorMiddleware, InflightMiddleware
 from handlers.telegram.notify import TelegramNotifier
 from handlers.telegram.private import PrivateChatsOnly
-from handlers.telegram.redelivery import DropRedeliveries
 
 logger = logging.getLogger(__name__)
 
@@ -109,8 +109,6 @@ def make_dispatcher(app: App, *, burst_seconds: float, **extra: Any) -> tuple[Di
     dp = Dispatcher(app=app, bursts=bursts, albums=albums, **extra)
     inflight = InflightMiddleware()
     private = PrivateChatsOnly()
-    # An update Telegram sends again after we handled it (our answer was lost) is handled once.
-    dp.update.outer_middleware(DropRedeliveries())
     for observer in (dp.message, dp.callback_query):
         observer.outer_middleware(inflight)
         # before the actor is resolved: nothing from a group reaches a member lookup or a handler
@@ -122,8 +120,8 @@ def make_dispatcher(app: App, *, burst_seconds: float, **extra: Any) -> tuple[Di
     dp.include_router(build_router())
 
     async def on_shutdown() -> None:
-        # Updates Telegram already counts as delivered are still in flight: end the open bursts at
-        # once and let their handlers store and answer before the session closes.
+        # Updates under way: end the open bursts at once and let their handlers store and answer
+        # before the session closes (what is not finished is in the inbox, for the next process).
         bursts.flush_all()
         albums.flush_all()
         await inflight.drain(SHUTDOWN_GRACE_SECONDS)
@@ -143,7 +141,8 @@ async def register_commands(bot: Bot) -> None:
 
 class TelegramRuntime:
     """Telegram as `chatcrm run` runs it (bot.channels.ChannelRuntime): the webhook mounted at
-    /telegram on the shared HTTP server when TELEGRAM_WEBHOOK_URL is set, else long polling."""
+    /telegram on the shared HTTP server when TELEGRAM_WEBHOOK_URL is set, else long polling; either
+    way every update goes through the durable inbox (bot/telegram_inbox.py)."""
 
     max_body = None  # the webhook's JSON updates: aiohttp's default limit
 
@@ -156,19 +155,21 @@ class TelegramRuntime:
         self.webhook_url = settings.telegram_webhook_url
         secret = settings.telegram_webhook_secret
         self._secret = secret.get_secret_value() if secret else None
+        self.inbox = TelegramInbox(
+            runtime.app, self.dp, self.bot, inbox_config(runtime), polling=not self.webhook_url
+        )
         self._polling: asyncio.Task[None] | None = None
 
     def mount(self, web_app: web.Application) -> None:
         if not self.webhook_url:
             return
-        handler = SimpleRequestHandler(dispatcher=self.dp, bot=self.bot, secret_token=self._secret)
-        handler.register(web_app, path="/telegram")
-        # The aiohttp app's shutdown runs the dispatcher's (drains in-flight updates) and closes the bot.
-        setup_application(web_app, self.dp, bot=self.bot)
+        assert self._secret is not None  # settings refuse a webhook without its secret
+        web_app.router.add_post("/telegram", self.inbox.webhook(self._secret))
 
     async def start(self) -> None:
         self.runtime.notifier.register(Channel.TELEGRAM, TelegramNotifier(self.bot))
         await register_commands(self.bot)
+        self.inbox.start()
         if self.webhook_url:
             await self.bot.set_webhook(
                 self.webhook_url, secret_token=self._secret, drop_pending_updates=False
@@ -176,14 +177,18 @@ class TelegramRuntime:
             logger.info("Telegram: webhook at /telegram")
             return
         await self.bot.delete_webhook(drop_pending_updates=False)
+        # One update at a time into the inbox (milliseconds each): getUpdates confirms an offset only
+        # after the updates before it were written, so none is lost to a crash.
         self._polling = asyncio.create_task(
-            self.dp.start_polling(self.bot, handle_signals=False, close_bot_session=True)
+            self.dp.start_polling(
+                self.bot, handle_signals=False, close_bot_session=False, handle_as_tasks=False
+            )
         )
         logger.info("Telegram: long polling")
 
     async def stop(self) -> None:
-        """Ends long polling; the updates already taken are finished first (the dispatcher's
-        shutdown). A webhook stops with the HTTP server."""
+        """Ends long polling (its dispatcher shutdown ends the open bursts and lets running handlers
+        finish). A webhook stops taking updates with the HTTP server."""
         polling = self._polling
         if polling is None:
             return
@@ -192,4 +197,20 @@ class TelegramRuntime:
         await polling
 
     async def close(self) -> None:
-        return None
+        if self._polling is None:
+            await self.dp.emit_shutdown(bot=self.bot)
+        await self.inbox.close(SHUTDOWN_GRACE_SECONDS)
+        await self.bot.session.close()
+
+
+def inbox_config(runtime: Runtime) -> JobConfig:
+    settings = runtime.settings
+    return JobConfig(
+        queue=Channel.TELEGRAM.value,
+        slots=settings.telegram_workers,
+        lease_seconds=settings.inbox_lease_seconds,
+        poll_seconds=settings.inbox_poll_seconds,
+        max_attempts=settings.inbox_max_attempts,
+        retry_seconds=settings.inbox_retry_seconds,
+        together=True,
+    )

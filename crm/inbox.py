@@ -30,7 +30,6 @@ logger = logging.getLogger(__name__)
 
 CLAIM_PREFIX = "in:"
 NONCE_PREFIX = "nonce:"
-HANDLED_PREFIX = "done:"
 MAX_WAITING = 100
 # WeChat signs callbacks with a timestamp accepted five minutes either way: a nonce is remembered
 # for as long as its request could be replayed inside that window.
@@ -89,23 +88,6 @@ class Inbox:
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_batches(), name="inbox-writer")
         return await waiting.future
-
-    async def handled_before(self, key: str) -> bool:
-        """Whether a message delivered again (a Telegram update whose 200 never reached Telegram)
-        was handled already, by any process: `handled()` remembered it."""
-        async with self._uow(read_only=True) as uow:
-            return bool(await uow.expiring_keys.live([HANDLED_PREFIX + key], self._clock.now()))
-
-    async def handled(self, key: str, seconds: float) -> None:
-        """Remembers for `seconds` that a message was handled, after its handler returned. Remembered
-        only then: a process that dies while handling leaves the redelivery to be handled."""
-        now = self._clock.now()
-        try:
-            async with self._uow() as uow:
-                await uow.expiring_keys.add([HANDLED_PREFIX + key], now + timedelta(seconds=seconds), now)
-                await uow.commit()
-        except StorageConflict:
-            pass  # another process handled the same delivery at the same moment and remembered it
 
     async def purge(self) -> int:
         """Forgets nonces whose requests are out of the timestamp window anyway."""

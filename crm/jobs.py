@@ -118,7 +118,8 @@ class JobRunner:
         self._wake.set()
 
     async def run(self) -> None:
-        """Claims and runs jobs until cancelled (or stopped by `drain`)."""
+        """Claims and runs jobs until cancelled (or stopped by `drain`; run again after that, it resumes)."""
+        self._stopping = False
         renewer = asyncio.create_task(self._renew_leases(), name=f"{self.config.queue}-leases")
         purged_at = 0.0
         loop = asyncio.get_running_loop()

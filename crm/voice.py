@@ -516,7 +516,10 @@ class VoiceService:
 
     async def unfinished(self, ready: Callable[[], bool] | None = None) -> list[Interaction]:
         """The notes a previous process left half done (stopped while they waited or were
-        transcribed), once `ready` says a channel can take the minutes (at most a minute's wait)."""
+        transcribed), once `ready` says a channel can take the minutes (at most a minute's wait).
+        Only notes without a channel message key (the console's): a keyed note came through a
+        channel's durable inbox, whose job is handled again by whichever process takes it over (and
+        finds the note by its key), so resuming it here too would transcribe it twice."""
         for _ in range(RESUME_READY_WAIT):
             if ready is None or ready():
                 break
@@ -530,6 +533,7 @@ class VoiceService:
             i
             for i in recent
             if _status(i) is VoiceStatus.TRANSCRIBING
+            and i.external_key is None
             and i.id not in self._inflight
             and i.created_at < started
         ]

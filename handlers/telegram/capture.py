@@ -49,15 +49,15 @@ def unpack_forward(message: Message) -> ChatMessage:
 
 
 async def forwarded(message: Message, app: App, actor: Member, bursts: BurstCollector[ChatMessage]) -> None:
-    batch = await bursts.add(actor.id, unpack_forward(message))
-    if batch is not None:
-        await render.answer(message, await app.chat(actor, batch))
+    async with bursts.collect(actor.id, unpack_forward(message)) as batch:
+        if batch is not None:
+            await render.answer(message, await app.chat(actor, batch))
 
 
 async def typed(message: Message, app: App, actor: Member, bursts: BurstCollector[ChatMessage]) -> None:
     item = ChatMessage(text=message.text or "", key=_key(message), order=message.message_id)
     # A comment typed right after forwarding ("这是华为的张总") belongs to the forwarded conversation.
-    if bursts.join_if_open(actor.id, item):
+    if await bursts.join_if_open(actor.id, item):
         return
     await render.answer(message, await app.text(actor, item.text, item.key))
 

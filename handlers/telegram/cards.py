@@ -88,12 +88,14 @@ async def photo(
 ) -> None:
     item = unpack(message, bot)
     if message.media_group_id is None:
-        batch = [item]
-    else:
-        collected = await albums.add((actor.id, message.media_group_id), item)
-        if collected is None:
-            return  # another photo of the album answers for all of them
-        batch = sorted(collected, key=lambda i: i.message_id)
+        await _photos(message, app, actor, [item])
+        return
+    async with albums.collect((actor.id, message.media_group_id), item) as collected:
+        if collected is not None:  # else another photo of the album answers for all of them
+            await _photos(message, app, actor, sorted(collected, key=lambda i: i.message_id))
+
+
+async def _photos(message: Message, app: App, actor: Member, batch: list[AlbumItem]) -> None:
     photos = Photos(
         items=tuple(i.photo for i in batch),
         caption=next((i.caption for i in batch if i.caption), None),

@@ -169,22 +169,3 @@ async def test_remembered_chats_are_bounded(app: App) -> None:
 
     guard = PrivateChatsOnly(remembered=2)
     assert [guard._first_time(c) for c in (1, 2, 1, 3, 1, 2)] == [True, True, False, True, False, True]
-
-
-async def test_an_update_telegram_delivers_again_is_handled_once(
-    tg: tuple[Dispatcher, Any, RecordingSession], sqlite_engine: AsyncEngine
-) -> None:
-    # Our answer to a webhook call was lost, or the process died before confirming the offset:
-    # Telegram sends the same update again, possibly to another process (same database).
-    dp, bot, session = tg
-    await dp.feed_update(bot, text_update(ADMIN, "/start"))
-    session.clear()
-    asked = text_update(ADMIN, "/reminders")
-    await dp.feed_update(bot, asked)
-    await dp.feed_update(bot, asked)
-    other, _ = make_dispatcher(tg_app(dp), burst_seconds=0.05)
-    await other.feed_update(bot, asked)
-    assert len(session.sent()) == 1
-    # A new update of the same text is a new message, answered.
-    await dp.feed_update(bot, text_update(ADMIN, "/reminders"))
-    assert len(session.sent()) == 2

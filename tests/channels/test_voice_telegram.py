@@ -3,6 +3,7 @@ getFile downloads), on a real SQLite file. The engine is the scripted stand-in o
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from crm.inputs import ChatMessage
 from handlers.telegram.callbacks import ButtonCB
 from nlu.extractor import Extractor
 from storage import tables as t
+from storage.db import create_engine
 from tests.conftest import FakeClock, person
 from tests.support.telegram import (
     RecordingSession,
@@ -29,6 +31,7 @@ from tests.support.telegram import (
     text_update,
     user,
 )
+from tests.support.telegram_inbox import Process, founded, until
 from tests.support.voice import ZH_CLIP, ScriptedSpeech, make_voice_app
 
 ADMIN = user(100, "Boss")
@@ -125,8 +128,8 @@ async def test_the_same_update_twice_makes_one_interaction(
     update = media_update(REP, "voice", "voice-1", len(CLIP), duration=8, message_id=78)
 
     await tg.feed(update)
-    # The same message in a new update (an identical update is dropped before any handler, see
-    # test_telegram_private): the capture's own dedup answers it.
+    # The same message in a new update (an identical update is one inbox job, see
+    # test_telegram_inbox): the capture's own dedup answers it.
     await tg.feed(update.model_copy(update={"update_id": update.update_id + 1_000_000}))
 
     assert await voice_count(sqlite_engine) == 1
@@ -217,3 +220,52 @@ async def test_discard_button(tg: Tg, speech: ScriptedSpeech, sqlite_engine: Asy
     async with sqlite_engine.connect() as conn:
         statuses = (await conn.execute(select(t.reminders.c.status))).scalars().all()
     assert set(statuses) == {"cancelled"}
+
+
+async def test_a_note_whose_process_died_while_transcribing_is_taken_over_by_another(
+    app: App,
+    speech: ScriptedSpeech,
+    sqlite_engine: AsyncEngine,
+    clock: FakeClock,
+    extractor: Extractor,
+    tmp_path: Path,
+) -> None:
+    dying = Process(app)
+    await founded(dying)
+    speech.gate = threading.Event()
+    speech.say(VISIT)
+    dying.session.files["voice-1"] = CLIP
+    await dying.receive(media_update(ADMIN, "voice", "voice-1", len(CLIP), duration=8, message_id=90))
+    dying.inbox.start()
+    await until(lambda: bool(speech.calls))
+    await dying.kill()  # while Whisper works on the note
+    speech.gate.set()
+    await app.voice.aclose()
+    assert await voice_statuses(sqlite_engine) == ["transcribing"]
+
+    # Another process on the same database and file store; its runner takes the update over once the
+    # dead process's lease ran out, and the note (already stored) is transcribed there.
+    fresh = ScriptedSpeech(texts=[VISIT])
+    other = create_engine(str(sqlite_engine.url))
+    survivor_app = make_voice_app(other, clock, extractor, tmp_path, fresh)
+    survivor = Process(survivor_app)
+    survivor.session.files["voice-1"] = CLIP
+    try:
+        async with survivor.running():
+            clock.advance(seconds=31)
+            await until(lambda: any(text.startswith("🎙 拜访纪要") for text in survivor.session.texts()))
+            await survivor.inbox.runner.idle()
+    finally:
+        await survivor_app.voice.aclose()
+        await other.dispose()
+    assert await voice_statuses(sqlite_engine) == ["done"]
+    assert len(fresh.calls) == 1
+    assert sum(text.startswith("🎙 拜访纪要") for text in survivor.session.texts()) == 1
+    assert not any(text.startswith("🎙 拜访纪要") for text in dying.session.texts())
+
+
+async def voice_statuses(engine: AsyncEngine) -> list[str]:
+    i = t.interactions.c
+    async with engine.connect() as conn:
+        rows = await conn.execute(select(i.voice_status).where(i.source == "voice").order_by(i.id))
+        return [str(status) for status in rows.scalars()]

@@ -1,5 +1,6 @@
 """`chatcrm` as a real process: the console on piped input, Telegram against a fake Bot API server
-(stopped with SIGTERM in the middle of a burst), the CLI commands."""
+(stopped with SIGTERM, or killed with SIGKILL and restarted, in the middle of a burst), the CLI
+commands."""
 
 from __future__ import annotations
 
@@ -100,6 +101,66 @@ async def test_telegram_process_finishes_an_acknowledged_burst_on_sigterm(tmp_pa
         await fake.stop()
     assert process.returncode == 0, stderr.decode()
     assert any("新线索" in text for text in fake.sent_texts())
+    assert _interactions(tmp_path) == ["王芳: 王芳 13911112222 星辰科技有限公司 下周要方案"]
+
+
+async def test_telegram_updates_acknowledged_by_a_process_killed_with_sigkill_are_handled_after_restart(
+    tmp_path: Path,
+) -> None:
+    """kill -9 while a forwarded burst waits in memory: Telegram counts the update as delivered (its
+    offset was confirmed), so it must be in the inbox; the restarted process takes it over once the
+    dead one's lease ran out and stores and answers it once."""
+    fake = FakeTelegram()
+    await fake.start()
+    base = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": fake.base_url,
+        "CHATCRM_INBOX_LEASE_SECONDS": "2",
+    }
+    first = await asyncio.create_subprocess_exec(
+        *CHATCRM,
+        "run",
+        env=_env(tmp_path, **base, CHATCRM_BURST_SECONDS="30"),
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    second: asyncio.subprocess.Process | None = None
+    try:
+        admin = user(1, "Boss")
+        fake.push(message(admin, f"/start {await read_claim_code(first)}", 1))
+        await fake.wait_for(lambda: any("管理员" in text for text in fake.sent_texts()), timeout=60)
+        fake.push(
+            message(admin, "王芳 13911112222 星辰科技有限公司 下周要方案", 2, forward_from=user(9, "王芳"))
+        )
+        burst_update = fake.updates[-1]["update_id"]
+        await fake.wait_for(lambda: fake.acknowledged > burst_update, timeout=30)
+        await asyncio.sleep(0.5)  # the burst is open in the first process's memory
+        first.kill()
+        await first.wait()
+        assert not any("新线索" in text for text in fake.sent_texts())
+        assert _interactions(tmp_path) == []
+
+        second = await asyncio.create_subprocess_exec(
+            *CHATCRM,
+            "run",
+            env=_env(tmp_path, **base, CHATCRM_BURST_SECONDS="0.5"),
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        await fake.wait_for(lambda: any("新线索" in text for text in fake.sent_texts()), timeout=60)
+        await asyncio.sleep(1.0)  # a second answer would come now
+        second.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(second.communicate(), timeout=60)
+        assert second.returncode == 0, stderr.decode()
+    finally:
+        for process in (first, second):
+            if process is not None and process.returncode is None:
+                process.kill()
+                await process.wait()
+        await fake.stop()
+    assert sum("新线索" in text for text in fake.sent_texts()) == 1
     assert _interactions(tmp_path) == ["王芳: 王芳 13911112222 星辰科技有限公司 下周要方案"]
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chat.app import App
 from chat.views import Act, Reply
-from crm.errors import InputRejected, NotAllowed, NotFound, StorageError
+from crm.errors import InputRejected, NotAllowed, NotFound
 from crm.events import Subscriber
 from crm.facts import DecisionRole, Party
 from crm.inputs import ChatMessage, VoiceNote
@@ -42,6 +42,7 @@ from nlu.extractor import Extractor
 from storage import tables as t
 from storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 from tests.conftest import FakeClock, Team, person
+from tests.support.flaky import FlakyDatabase
 from tests.support.voice import ZH_CLIP, ScriptedSpeech, make_voice_app, silence
 
 VISIT = (
@@ -695,6 +696,18 @@ class RecordingNotifier:
         self.sent.append((identity, reply))
 
 
+async def voice_rows(engine: AsyncEngine) -> int:
+    return sum(1 for i in await rows(engine, t.interactions) if i["source"] == "voice")
+
+
+async def eventually_async(count: Callable[[], Awaitable[int]], expected: int) -> None:
+    for _ in range(1000):
+        if await count() == expected:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the count never came true")
+
+
 async def test_notes_a_stopped_process_left_unfinished_are_transcribed_and_sent_at_start(
     app: App,
     team: Team,
@@ -707,15 +720,22 @@ async def test_notes_a_stopped_process_left_unfinished_are_transcribed_and_sent_
     await seed(app, team.rep)
     speech.gate = threading.Event()
     speech.say(VISIT)
-    stopped = asyncio.create_task(app.voice.process(team.rep, note(key="tg:3:50")))
-    await eventually(lambda: bool(speech.calls))
-    stopped.cancel()  # the process stops while Whisper works on the note
-    with pytest.raises(asyncio.CancelledError):
-        await stopped
+    # a console note (no channel key), and one from a channel (its inbox job resumes it, elsewhere)
+    stopped = [asyncio.create_task(app.voice.process(team.rep, note(key=key))) for key in (None, "tg:3:50")]
+    await eventually(lambda: bool(speech.calls))  # Whisper works on one, the other waits its turn
+    await eventually_async(lambda: voice_rows(sqlite_engine), 2)
+    for task in stopped:
+        task.cancel()  # the process stops
+    for task in stopped:
+        with pytest.raises(asyncio.CancelledError):
+            await task
     speech.gate.set()
     await app.voice.aclose()
-    (voice,) = [i for i in await rows(sqlite_engine, t.interactions) if i["source"] == "voice"]
-    assert voice["voice_status"] == "transcribing"
+    voices = [i for i in await rows(sqlite_engine, t.interactions) if i["source"] == "voice"]
+    assert [(v["external_key"], v["voice_status"]) for v in voices] == [
+        (None, "transcribing"),
+        ("tg:3:50", "transcribing"),
+    ]
 
     clock.advance(minutes=5)
     fresh = ScriptedSpeech(texts=[VISIT])
@@ -728,8 +748,8 @@ async def test_notes_a_stopped_process_left_unfinished_are_transcribed_and_sent_
     ((identity, reply),) = notifier.sent
     assert identity.member_id == team.rep.id
     assert reply.text.startswith("🎙 拜访纪要\n🏢 客户：华为技术有限公司")
-    (voice,) = [i for i in await rows(sqlite_engine, t.interactions) if i["source"] == "voice"]
-    assert voice["voice_status"] == "done"
+    voices = [i for i in await rows(sqlite_engine, t.interactions) if i["source"] == "voice"]
+    assert [v["voice_status"] for v in voices] == ["done", "transcribing"]
     # relative dates count from when the note was recorded, five minutes before the restart
     assert "📅 下次会面：12月2日 周三 15:00" in reply.text
     assert await restarted.resume_voice_notes(notifier, ready=lambda: True) == 0
@@ -784,22 +804,6 @@ async def test_voice_lookups_on_sqlite_and_postgresql(any_engine: AsyncEngine) -
     assert found is not None and found.external_key == "tg:1:2" and found.source is Source.VOICE
     assert missing is None
     assert [i.external_key for i in recent] == ["tg:1:1"]
-
-
-class FlakyDatabase:
-    """The unit-of-work factory of a database that goes down when told to."""
-
-    def __init__(self, inner: SqlUnitOfWorkFactory) -> None:
-        self.inner = inner
-        self.down = False
-
-    def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
-        if self.down:
-            raise StorageError("database is locked")
-        return self.inner(read_only=read_only)
-
-    def subscribe(self, subscriber: Subscriber) -> None:
-        self.inner.subscribe(subscriber)
 
 
 async def test_a_note_that_arrives_while_the_database_is_down_is_kept_on_disk_for_a_retry(

@@ -79,7 +79,10 @@ class FakeTelegram:
         elif method == "getUpdates":
             offset = int(str(params.get("offset") or 0))
             self.acknowledged = max(self.acknowledged, offset)
-            pending = [u for u in self.updates if u["update_id"] >= offset]
+            # Confirmed updates are gone for good, also for a process that starts again without an
+            # offset: "an update is considered confirmed as soon as getUpdates is called with an
+            # offset higher than its update_id" (Bot API).
+            pending = [u for u in self.updates if u["update_id"] >= self.acknowledged]
             if not pending:
                 await asyncio.sleep(0.2)  # a short long-poll
             result = pending

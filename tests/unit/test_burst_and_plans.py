@@ -11,49 +11,117 @@ import pytest
 from crm.facts import Facts, ReminderFact, TodoFact
 from crm.model import Interaction, Lang, Member, ReminderKind, Role, Source
 from crm.reminder_plan import adjust_due, plan_reminders
-from handlers.telegram.burst import BurstCollector
+from handlers.telegram.burst import BurstCollector, BurstFailed
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+async def _take(
+    bursts: BurstCollector[str], key: str, item: str, handled: list[list[str]]
+) -> list[str] | None:
+    """One message's handler: the leader handles the burst (records it), a follower returns None."""
+    async with bursts.collect(key, item) as batch:
+        if batch is not None:
+            await asyncio.sleep(0.02)  # the leader stores and answers
+            handled.append(list(batch))
+        return batch
+
+
 async def test_burst_collects_messages_until_quiet() -> None:
     bursts: BurstCollector[str] = BurstCollector(quiet=0.05)
+    handled: list[list[str]] = []
 
     async def later(item: str, delay: float) -> list[str] | None:
         await asyncio.sleep(delay)
-        return await bursts.add("rep", item)
+        return await _take(bursts, "rep", item, handled)
 
     results = await asyncio.gather(later("a", 0), later("b", 0.01), later("c", 0.03))
     assert list(results) == [["a", "b", "c"], None, None]
+    assert handled == [["a", "b", "c"]]
     assert bursts.open_bursts == 0
     # a message after the quiet period starts a new burst
-    assert await bursts.add("rep", "d") == ["d"]
+    assert await _take(bursts, "rep", "d", handled) == ["d"]
+
+
+async def test_a_follower_returns_only_after_the_leader_handled_the_burst() -> None:
+    # Each follower is an inbox job marked done when its handler returns: it must not return while the
+    # conversation it joined is not stored yet.
+    bursts: BurstCollector[str] = BurstCollector(quiet=0.05)
+    handled: list[list[str]] = []
+    leader = asyncio.create_task(_take(bursts, "rep", "a", handled))
+    await asyncio.sleep(0)
+    follower = asyncio.create_task(_take(bursts, "rep", "b", handled))
+    await asyncio.sleep(0.03)
+    assert not follower.done()
+    assert await follower is None
+    assert handled == [["a", "b"]]  # the follower's return came after the leader's handling
+    assert await leader == ["a", "b"]
+
+
+async def test_followers_fail_with_their_leader() -> None:
+    bursts: BurstCollector[str] = BurstCollector(quiet=0.05)
+
+    async def failing_leader() -> None:
+        async with bursts.collect("rep", "a") as batch:
+            assert batch == ["a", "b", "c"]
+            raise RuntimeError("database gone")
+
+    leader = asyncio.create_task(failing_leader())
+    await asyncio.sleep(0)
+    follower = asyncio.create_task(_take(bursts, "rep", "b", []))
+    await asyncio.sleep(0)
+    joined = asyncio.create_task(bursts.join_if_open("rep", "c"))
+    with pytest.raises(RuntimeError):
+        await leader
+    with pytest.raises(BurstFailed):
+        await follower
+    with pytest.raises(BurstFailed):
+        await joined
+
+
+async def test_a_cancelled_leader_fails_its_followers() -> None:
+    bursts: BurstCollector[str] = BurstCollector(quiet=10)
+    leader = asyncio.create_task(_take(bursts, "rep", "a", []))
+    await asyncio.sleep(0)
+    follower = asyncio.create_task(_take(bursts, "rep", "b", []))
+    await asyncio.sleep(0)
+    leader.cancel()
+    with pytest.raises(BurstFailed):
+        await follower
+    assert bursts.open_bursts == 0
 
 
 async def test_bursts_are_per_member_and_bounded() -> None:
     bursts: BurstCollector[str] = BurstCollector(quiet=0.05, max_wait=0.12)
+    handled: list[list[str]] = []
 
     async def trickle() -> list[str] | None:
-        leader = asyncio.create_task(bursts.add("a", "0"))
+        leader = asyncio.create_task(_take(bursts, "a", "0", handled))
+        followers = []
         for i in range(1, 8):  # keeps arriving faster than the quiet period
             await asyncio.sleep(0.03)
-            await bursts.add("a", str(i))
+            followers.append(asyncio.create_task(_take(bursts, "a", str(i), handled)))
+        await asyncio.gather(*followers)
         return await leader
 
-    other = asyncio.create_task(bursts.add("b", "x"))
+    other = asyncio.create_task(_take(bursts, "b", "x", handled))
     items = await trickle()
     assert items is not None and items[0] == "0" and len(items) < 8  # cut at max_wait
     assert await other == ["x"]
+    # what came after the cut started a burst of its own: nothing is lost
+    assert sorted(i for batch in handled for i in batch) == sorted([*map(str, range(8)), "x"])
 
 
 async def test_join_if_open_and_flush() -> None:
     bursts: BurstCollector[str] = BurstCollector(quiet=10)
-    assert not bursts.join_if_open("rep", "comment")
-    leader = asyncio.create_task(bursts.add("rep", "fwd"))
+    assert not await bursts.join_if_open("rep", "comment")
+    leader = asyncio.create_task(_take(bursts, "rep", "fwd", []))
     await asyncio.sleep(0)
-    assert bursts.join_if_open("rep", "comment")
+    joined = asyncio.create_task(bursts.join_if_open("rep", "comment"))
+    await asyncio.sleep(0)
     bursts.flush_all()
     assert await asyncio.wait_for(leader, timeout=1) == ["fwd", "comment"]
+    assert await joined
 
 
 def _member(**kw: object) -> Member:
