@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     inbox_poll_seconds: float = Field(0.5, gt=0, le=30, validation_alias="CHATCRM_INBOX_POLL_SECONDS")
     inbox_max_attempts: int = Field(5, ge=1, le=50, validation_alias="CHATCRM_INBOX_MAX_ATTEMPTS")
     inbox_retry_seconds: float = Field(2.0, gt=0, le=600, validation_alias="CHATCRM_INBOX_RETRY_SECONDS")
-    inbox_max_waiting: int = Field(100, ge=1, le=100_000, validation_alias="CHATCRM_INBOX_MAX_WAITING")
+    inbox_max_waiting: int = Field(300, ge=1, le=100_000, validation_alias="CHATCRM_INBOX_MAX_WAITING")
     # perception
     whisper_model: str = Field("models/whisper-base.pt", validation_alias="CHATCRM_WHISPER_MODEL")
     whisper_threads: int | None = Field(None, ge=1, validation_alias="CHATCRM_WHISPER_THREADS")

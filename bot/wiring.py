@@ -120,7 +120,13 @@ def background_services(runtime: Runtime) -> list[Coroutine[Any, Any, None]]:
         runtime.clock,
         ready=lambda: bool(runtime.notifier.channels()),
     )
-    jobs = [reminder_scheduler(runtime).run(), digests.run(), lead_job(runtime).run(), nudges.run()]
+    jobs = [
+        reminder_scheduler(runtime).run(),
+        digests.run(),
+        lead_job(runtime).run(),
+        nudges.run(),
+        app.inbox.keep_tidy(),  # expired nonces and old dedup keys of the channels' messages
+    ]
     if runtime.speech is not None:
         if runtime.settings.whisper_preload:
             jobs.append(speech_warm_up(runtime.speech))

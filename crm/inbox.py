@@ -22,7 +22,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from crm.errors import StorageConflict
+from crm.errors import StorageConflict, StorageError
 from crm.model import NewJob
 from crm.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
@@ -30,11 +30,15 @@ logger = logging.getLogger(__name__)
 
 CLAIM_PREFIX = "in:"
 NONCE_PREFIX = "nonce:"
-MAX_WAITING = 100
+# A forwarded chat is up to 100 Telegram updates at once (more when a rep forwards twice in a row),
+# all waiting until the burst they make is stored: room for a few of those per sender.
+MAX_WAITING = 300
 # WeChat signs callbacks with a timestamp accepted five minutes either way: a nonce is remembered
 # for as long as its request could be replayed inside that window.
 NONCE_SECONDS = 600.0
 BATCH_LIMIT = 500
+CLAIMS_KEPT = timedelta(days=7)
+PURGE_EVERY_SECONDS = 3600.0
 
 
 class Admission(StrEnum):
@@ -90,11 +94,27 @@ class Inbox:
         return await waiting.future
 
     async def purge(self) -> int:
-        """Forgets nonces whose requests are out of the timestamp window anyway."""
+        """Forgets nonces whose requests are out of the timestamp window anyway, and the dedup keys of
+        messages taken more than CLAIMS_KEPT ago (no channel delivers a message again that late:
+        Telegram keeps an update a day, WeChat retries a callback within seconds)."""
+        now = self._clock.now()
         async with self._uow() as uow:
-            removed = await uow.expiring_keys.purge(self._clock.now())
+            removed = await uow.expiring_keys.purge(now)
+            removed += await uow.processed.purge(CLAIM_PREFIX, now - CLAIMS_KEPT)
             await uow.commit()
         return removed
+
+    async def keep_tidy(self, every_seconds: float = PURGE_EVERY_SECONDS) -> None:
+        """Runs `purge` every `every_seconds` until cancelled (any process may; the deletes are
+        idempotent)."""
+        while True:
+            try:
+                removed = await self.purge()
+                if removed:
+                    logger.info("inbox: %d expired keys deleted", removed)
+            except StorageError as exc:
+                logger.warning("inbox: keys not purged, database unavailable (%s)", type(exc).__name__)
+            await asyncio.sleep(every_seconds)
 
     async def _write_batches(self) -> None:
         # Whatever arrives while a batch is written goes into the next one.
@@ -136,7 +156,7 @@ class Inbox:
             accepted = [
                 m for m, result in zip(incoming, results, strict=True) if result is Admission.ACCEPTED
             ]
-            await uow.processed.add([CLAIM_PREFIX + m.key for m in accepted])
+            await uow.processed.add([CLAIM_PREFIX + m.key for m in accepted], now)
             await uow.jobs.add([NewJob(m.queue, m.lane, m.key, m.payload) for m in accepted], now)
             await uow.commit()
         return results

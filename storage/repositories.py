@@ -974,13 +974,20 @@ class ProcessedKeys(_Repo):
         query = select(t.processed_keys.c.key).where(t.processed_keys.c.key.in_(list(keys)))
         return set((await self._conn.execute(query)).scalars().all())
 
-    async def add(self, keys: Sequence[str]) -> None:
+    async def add(self, keys: Sequence[str], now: datetime | None = None) -> None:
         """Records `keys`; a key recorded concurrently by another transaction fails the commit."""
         if keys:
-            now = datetime.now(UTC)
+            at = now or datetime.now(UTC)
             await self._conn.execute(
-                insert(t.processed_keys), [{"key": key, "created_at": now} for key in dict.fromkeys(keys)]
+                insert(t.processed_keys), [{"key": key, "created_at": at} for key in dict.fromkeys(keys)]
             )
+
+    async def purge(self, prefix: str, before: datetime) -> int:
+        k = t.processed_keys.c
+        result = await self._conn.execute(
+            delete(t.processed_keys).where(k.key.startswith(prefix, autoescape=True), k.created_at < before)
+        )
+        return int(result.rowcount or 0)
 
 
 class FileRepository(_Repo):

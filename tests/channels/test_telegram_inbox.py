@@ -253,3 +253,23 @@ async def test_an_update_whose_process_died_on_every_attempt_is_answered_that_it
     assert process.session.texts() == [app.unprocessed(Lang.ZH).text]
     assert [row[3] for row in await jobs(sqlite_engine)][-1] == "failed"
     assert await interactions(sqlite_engine) == 0
+
+
+async def test_a_long_forwarded_chat_is_one_lead_with_every_message(
+    app: App, sqlite_engine: AsyncEngine
+) -> None:
+    # Telegram forwards up to 100 messages in one go, one update each: all wait in the inbox, in one
+    # lane, until the burst they make is stored.
+    process = Process(app, burst_seconds=2)
+    await founded(process)
+    lines = [
+        f"王芳: 第{i}条 {'13911112222 星辰科技有限公司' if i == 0 else '下周要方案'}" for i in range(120)
+    ]
+    for line in lines:
+        await process.receive(text_update(ADMIN, line.split(": ", 1)[1], forward_from="王芳"))
+    await process.handle_all()
+    async with sqlite_engine.connect() as conn:
+        (content,) = (await conn.execute(select(t.interactions.c.content))).scalars().all()
+    assert content.splitlines() == lines
+    assert sum("新线索" in text for text in process.session.texts()) == 1
+    assert {row[3] for row in await jobs(sqlite_engine)} == {"done"}

@@ -310,3 +310,23 @@ async def test_one_sender_cannot_fill_the_inbox(any_engine: AsyncEngine) -> None
     assert await inbox.accept(Incoming("wechat", "o-other", "wx:o-other:1")) is Admission.ACCEPTED
     # A refused request was not remembered: the same request sent again is not a replay (still full).
     assert await inbox.accept(burst[4]) is Admission.FULL
+
+
+async def test_old_dedup_keys_and_expired_nonces_are_purged_and_nothing_else(
+    any_engine: AsyncEngine, clock: FakeClock
+) -> None:
+    uow_factory = SqlUnitOfWorkFactory(any_engine)
+    inbox = Inbox(uow_factory, clock)
+    assert await inbox.accept(Incoming("wechat", "o-1", "wx:o-1:1", nonce="1:1")) is Admission.ACCEPTED
+    async with uow_factory() as uow:
+        # a capture's own dedup key (not the inbox's): kept however old
+        await uow.processed.add(["tg:1:1"], clock.now())
+        await uow.commit()
+    clock.advance(days=1)
+    assert await inbox.accept(Incoming("wechat", "o-1", "wx:o-1:2", nonce="1:2")) is Admission.ACCEPTED
+    clock.advance(days=6, hours=12)
+    # the first message's key is 7.5 days old, the second's 6.5; both nonces expired long ago
+    assert await inbox.purge() == 3
+    async with uow_factory() as uow:
+        assert await uow.processed.seen(["in:wx:o-1:1", "in:wx:o-1:2", "tg:1:1"]) == {"in:wx:o-1:2", "tg:1:1"}
+    assert await inbox.purge() == 0  # nothing more to forget

@@ -34,6 +34,20 @@ class FakeTelegram:
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
     runner: web.AppRunner | None = None
     base_url: str = ""
+    # While clear, sendMessage calls wait unanswered (`hold()`); one whose caller is gone by
+    # `release()` (a killed process) was never taken, as the Bot API takes nothing it did not answer.
+    _open: asyncio.Event = field(default_factory=asyncio.Event)
+    held: int = 0  # sends waiting now
+    dropped: int = 0  # sends whose caller went away while held
+
+    def __post_init__(self) -> None:
+        self._open.set()
+
+    def hold(self) -> None:
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
 
     async def start(self) -> str:
         app = web.Application()
@@ -71,6 +85,15 @@ class FakeTelegram:
             )
         method = request.match_info["method"]
         params = dict(await request.post()) if request.can_read_body else {}
+        if method == "sendMessage" and not self._open.is_set():
+            self.held += 1
+            try:
+                await self._open.wait()
+            finally:
+                self.held -= 1
+            if request.transport is None or request.transport.is_closing():
+                self.dropped += 1
+                return web.Response(status=503)
         self.calls.append(Call(method, params))
         self._changed.set()
         result: Any = True

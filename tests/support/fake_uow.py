@@ -647,11 +647,14 @@ class ProcessedKeys(_Table[datetime]):
         view = self._uow.view(self.name)
         return {key for key in keys if key in view}
 
-    async def add(self, keys: Sequence[str]) -> None:
+    async def add(self, keys: Sequence[str], now: datetime | None = None) -> None:
         if await self.seen(keys):
             raise StorageConflict("key recorded twice")
         for key in dict.fromkeys(keys):
-            self._uow.write(self.name, key, datetime.now(UTC))
+            self._uow.write(self.name, key, now or datetime.now(UTC))
+
+    async def purge(self, prefix: str, before: datetime) -> int:
+        raise NotImplementedError("the inbox runs on the real database in tests")
 
 
 class FileRepository(_Table[StoredFile]):
