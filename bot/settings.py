@@ -39,6 +39,9 @@ class Settings(BaseSettings):
         30.0, gt=0, le=3600, validation_alias="CHATCRM_REMINDER_RETRY_SECONDS"
     )
     reminder_max_attempts: int = Field(8, ge=1, le=100, validation_alias="CHATCRM_REMINDER_MAX_ATTEMPTS")
+    # morning digests: how long a claimed digest is reserved for its sender (renewed every third of it
+    # while it is composed and sent; a dead process's digests are taken over when it runs out)
+    digest_lease_seconds: float = Field(120.0, ge=5, le=3600, validation_alias="CHATCRM_DIGEST_LEASE_SECONDS")
     # the inbox of channel messages (crm.inbox, crm.jobs): a message's lease (renewed every third of
     # it while it is handled; a dead process's messages are taken over when it runs out), how often a
     # process looks for messages another one received, attempts before the member is told it failed,

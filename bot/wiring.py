@@ -22,7 +22,7 @@ from crm.ports import Clock
 from nlu.extractor import Extractor
 from nlu.normalize import Normalizer
 from nlu.places import PlaceIndex
-from reminders.digest import DigestJob
+from reminders.digest import DigestConfig, DigestJob
 from reminders.leads import LeadJob, LeadJobConfig
 from reminders.nudges import NudgeJob
 from reminders.scheduler import ReminderScheduler, SchedulerConfig
@@ -105,7 +105,14 @@ async def build(settings: Settings, *, clock: Clock | None = None, migrate: bool
 def background_services(runtime: Runtime) -> list[Coroutine[Any, Any, None]]:
     """Long-running jobs started beside the channels (reminders, digests, data-health nudges)."""
     app = runtime.app
-    digests = DigestJob(app.digests, app.members, runtime.notifier, app.features.charts, runtime.clock)
+    digests = DigestJob(
+        app.digests,
+        app.members,
+        runtime.notifier,
+        app.features.charts,
+        runtime.clock,
+        config=DigestConfig(lease_seconds=runtime.settings.digest_lease_seconds),
+    )
     nudges = NudgeJob(
         app.data_health,
         app.members,

@@ -2,15 +2,17 @@
 closest to closing (each with a suggested intervention), leads nobody touched and the funnel with its
 chart; for reps, today's follow-ups and overdue commitments.
 
-Delivery (driven by reminders/digest.py) is "claim, send, settle": a row per member and local day is
-inserted before sending (its unique constraint lets exactly one process send it, across restarts), the
-message goes out with no transaction open, and the row is then marked delivered, or failed (claimable
-again, a few times). A process that dies between claiming and settling does not send that digest
-again that day.
+Delivery (driven by reminders/digest.py) is "claim, send, settle", as for reminders: a row per member
+and local day is leased to one process (its unique constraint makes the first claim one process's),
+the lease is renewed while the digest is composed and sent with no transaction open, and the row is
+settled right after the send: delivered, skipped, to be retried at a later time, or failed for good. A
+process that dies before settling leaves its lease to run out, and any process claims the digest
+again then.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -20,6 +22,7 @@ from typing import Protocol
 
 from crm.errors import InputRejected, NotAllowed
 from crm.health import DealSnapshot, Health, Scorer, is_stalled, is_untouched, rank
+from crm.jobs import process_owner
 from crm.leads import PoolSummary
 from crm.model import Commitment, DigestStatus, Member, Reminder, Team
 from crm.ports import Clock, UnitOfWorkFactory, WorkCalendar
@@ -159,6 +162,16 @@ class WeekdayCalendar:
         return day.weekday() < 5
 
 
+@dataclass(frozen=True, slots=True)
+class DigestClaim:
+    """A member's digest of a local day, leased to this process: its `attempt`-th claim."""
+
+    member: Member
+    day: date
+    attempt: int
+    lease_until: datetime
+
+
 class PoolSummaries(Protocol):
     """What the digest reads of the public pool (crm.pool.PoolService)."""
 
@@ -166,7 +179,8 @@ class PoolSummaries(Protocol):
 
 
 class DigestService:
-    """Composes digests, says which are due, and keeps the once-per-member-and-day bookkeeping."""
+    """Composes digests, says which are due, and keeps the once-per-member-and-day bookkeeping
+    (claims as leases, settled one by one)."""
 
     def __init__(
         self,
@@ -175,8 +189,11 @@ class DigestService:
         *,
         calendar: WorkCalendar | None = None,
         pool: PoolSummaries | None = None,
+        owner: str | None = None,
     ) -> None:
+        """`owner` names this process on the claims it holds (crm.jobs.process_owner by default)."""
         self._uow = uow
+        self.owner = owner or process_owner()
         self._clock = clock
         self.calendar: WorkCalendar = calendar or WeekdayCalendar()
         self._pool = pool
@@ -265,7 +282,7 @@ class DigestService:
     # --- delivery -------------------------------------------------------------------------------
 
     async def due(self, now: datetime) -> list[tuple[Member, date]]:
-        """Members whose digest of their local today is due and not yet taken."""
+        """Members whose digest of their local today is due and not settled or held by a lease."""
         found: list[tuple[Member, date]] = []
         async with self._uow(read_only=True) as uow:
             for team in await uow.teams.all():
@@ -284,7 +301,7 @@ class DigestService:
                     candidates.append((member, local.date()))
                 if not candidates:
                     continue
-                done = await uow.digests.settled(team.id, sorted({day for _, day in candidates}))
+                done = await uow.digests.settled(team.id, sorted({day for _, day in candidates}), now)
                 found += [(m, day) for m, day in candidates if (m.id, day) not in done]
         return found
 
@@ -295,16 +312,36 @@ class DigestService:
             logger.warning("workday calendar failed for %s: using Monday to Friday", day, exc_info=True)
             return day.weekday() < 5
 
-    async def claim(self, member: Member, day: date, now: datetime) -> bool:
-        """Takes the member's digest of `day` for this process: True for exactly one caller."""
+    async def claim(
+        self, member: Member, day: date, now: datetime, lease: timedelta, max_attempts: int
+    ) -> DigestClaim | None:
+        """Leases the member's digest of `day` to this process until `now + lease`; None when another
+        process holds it, it is settled, or its `max_attempts` claims are spent."""
         kind = "manager" if member.role.sees_team else "rep"
+        lease_until = now + lease
         async with self._uow() as uow:
-            claimed = await uow.digests.claim(member.team_id, member.id, day, kind, now)
+            attempt = await uow.digests.claim(
+                member.team_id, member.id, day, kind, self.owner, now, lease_until, max_attempts
+            )
             await uow.commit()
-        return claimed
+        return None if attempt is None else DigestClaim(member, day, attempt, lease_until)
 
-    async def settle(self, member: Member, day: date, status: DigestStatus) -> None:
-        """Records how the claimed digest went (delivered, skipped, or failed: claimable again)."""
+    async def renew(self, claim: DigestClaim, until: datetime) -> DigestClaim | None:
+        """Extends the claim to `until` (a digest taking long to compose or send); None when it is no
+        longer this process's (its lease ran out and another process took it)."""
         async with self._uow() as uow:
-            await uow.digests.settle(member.id, day, status, self._clock.now())
+            held = await uow.digests.renew(claim.member.id, claim.day, self.owner, claim.attempt, until)
             await uow.commit()
+        return dataclasses.replace(claim, lease_until=until) if held else None
+
+    async def settle(
+        self, claim: DigestClaim, status: DigestStatus, retry_at: datetime | None = None
+    ) -> bool:
+        """Records how the claimed digest went: delivered, skipped, failed for good, or RETRYING (then
+        claimable again from `retry_at`). False when the claim was no longer this process's."""
+        async with self._uow() as uow:
+            settled = await uow.digests.settle(
+                claim.member.id, claim.day, self.owner, claim.attempt, status, self._clock.now(), retry_at
+            )
+            await uow.commit()
+        return settled

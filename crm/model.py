@@ -508,9 +508,10 @@ class StageChange:
 
 
 class DigestStatus(StrEnum):
-    CLAIMED = "claimed"  # being sent (or the process died while sending: not sent again that day)
+    CLAIMED = "claimed"  # leased to a process sending it; claimed again when its lease runs out
+    RETRYING = "retrying"  # a send failed; claimed again when its retry time comes
     DELIVERED = "delivered"
-    FAILED = "failed"  # every channel refused; may be claimed again the same day
+    FAILED = "failed"  # given up after the last attempt
     SKIPPED = "skipped"  # nothing to tell this member today
 
 

@@ -538,12 +538,40 @@ class StageChangeRepository(Protocol):
 
 
 class DigestDeliveryRepository(Protocol):
-    async def claim(self, team_id: int, member_id: int, day: date, kind: str, now: datetime) -> bool:
-        """Takes the member's digest of `day` (their local date): True for exactly one caller."""
+    async def claim(
+        self,
+        team_id: int,
+        member_id: int,
+        day: date,
+        kind: str,
+        owner: str,
+        now: datetime,
+        lease_until: datetime,
+        max_attempts: int,
+    ) -> int | None:
+        """Leases the member's digest of `day` (their local date) to `owner` until `lease_until`: the
+        claim's attempt number for exactly one caller, None for the others (held, settled, or its
+        attempts spent). An expired lease or a passed retry time makes it claimable again."""
         ...
 
-    async def settle(self, member_id: int, day: date, status: DigestStatus, at: datetime) -> None: ...
-    async def settled(self, team_id: int, days: Sequence[date]) -> set[tuple[int, date]]: ...
+    async def renew(self, member_id: int, day: date, owner: str, attempt: int, until: datetime) -> bool:
+        """Extends the claim while it is still `owner`'s `attempt`; False when it is not."""
+        ...
+
+    async def settle(
+        self,
+        member_id: int,
+        day: date,
+        owner: str,
+        attempt: int,
+        status: DigestStatus,
+        at: datetime,
+        retry_at: datetime | None = None,
+    ) -> bool:
+        """Settles the claim while it is still `owner`'s `attempt`; False when it is not."""
+        ...
+
+    async def settled(self, team_id: int, days: Sequence[date], now: datetime) -> set[tuple[int, date]]: ...
     async def status(self, member_id: int, day: date) -> tuple[DigestStatus, int] | None: ...
 
 

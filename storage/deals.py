@@ -19,6 +19,7 @@ from sqlalchemy import (
     Float,
     RowMapping,
     Select,
+    and_,
     case,
     cast,
     func,
@@ -49,8 +50,6 @@ from crm.model import (
     StageChange,
 )
 from storage import tables as t
-
-MAX_DIGEST_ATTEMPTS = 3
 
 
 class _Repo:
@@ -144,12 +143,29 @@ class StageChangeRepository(_Repo):
 
 
 class DigestDeliveryRepository(_Repo):
-    async def claim(self, team_id: int, member_id: int, day: date, kind: str, now: datetime) -> bool:
-        """Takes the member's digest of `day`: True for exactly one caller, ever, unless the one that
-        took it marked it failed (then up to MAX_DIGEST_ATTEMPTS tries in all).
+    """One row per member and local day (crm.ports.DigestDeliveryRepository). A claim is a lease
+    held by `claimed_by` until `lease_until`; `attempts` counts the claims, so (holder, attempt) names
+    one claim: renewing and settling touch the row only while that claim is still the current one."""
 
-        The insert runs in a savepoint so that losing the race (the unique constraint) leaves the
-        surrounding transaction usable on PostgreSQL.
+    async def claim(
+        self,
+        team_id: int,
+        member_id: int,
+        day: date,
+        kind: str,
+        owner: str,
+        now: datetime,
+        lease_until: datetime,
+        max_attempts: int,
+    ) -> int | None:
+        """Takes the member's digest of `day` for `owner`: the claim's attempt number, or None when
+        another process holds it, it is settled, or its attempts are spent.
+
+        The first claim is an insert in a savepoint, so that losing the race (the unique constraint)
+        leaves the surrounding transaction usable on PostgreSQL. A later one is a conditional UPDATE:
+        of two processes racing for an expired claim only the one whose UPDATE still sees it
+        claimable gets the row (SQLite: one writer at a time; PostgreSQL: the row lock, then the
+        condition evaluated again), with no dialect-specific SKIP LOCKED.
         """
         try:
             async with self._conn.begin_nested():
@@ -162,40 +178,95 @@ class DigestDeliveryRepository(_Repo):
                         status=DigestStatus.CLAIMED.value,
                         attempts=1,
                         claimed_at=now,
+                        claimed_by=owner,
+                        lease_until=lease_until,
                     )
                 )
-            return True
+            return 1
         except IntegrityError:
             pass
+        c = t.digest_deliveries.c
+        this = and_(c.member_id == member_id, c.local_date == day)
+        claimable = and_(
+            this,
+            c.status.in_([DigestStatus.CLAIMED.value, DigestStatus.RETRYING.value]),
+            or_(c.lease_until.is_(None), c.lease_until <= now),
+        )
+        result = await self._conn.execute(
+            update(t.digest_deliveries)
+            .where(claimable, c.attempts < max_attempts)
+            .values(
+                status=DigestStatus.CLAIMED.value,
+                attempts=c.attempts + 1,
+                claimed_at=now,
+                claimed_by=owner,
+                lease_until=lease_until,
+            )
+        )
+        if result.rowcount == 1:
+            # The row is this transaction's now (the write lock on SQLite, the row lock on PostgreSQL).
+            return int((await self._conn.execute(select(c.attempts).where(this))).scalar_one())
+        # A claim that ran out on its last attempt (its process died each time) is given up here, by
+        # whoever finds it, so that it stops being due.
+        await self._conn.execute(
+            update(t.digest_deliveries)
+            .where(claimable, c.attempts >= max_attempts)
+            .values(status=DigestStatus.FAILED.value, lease_until=None)
+        )
+        return None
+
+    async def renew(self, member_id: int, day: date, owner: str, attempt: int, until: datetime) -> bool:
+        return await self._held(member_id, day, owner, attempt, lease_until=until)
+
+    async def settle(
+        self,
+        member_id: int,
+        day: date,
+        owner: str,
+        attempt: int,
+        status: DigestStatus,
+        at: datetime,
+        retry_at: datetime | None = None,
+    ) -> bool:
+        """Delivered, skipped, failed for good, or (RETRYING) claimable again from `retry_at`."""
+        return await self._held(
+            member_id,
+            day,
+            owner,
+            attempt,
+            status=status.value,
+            delivered_at=at if status is DigestStatus.DELIVERED else None,
+            lease_until=retry_at if status is DigestStatus.RETRYING else None,
+        )
+
+    async def _held(self, member_id: int, day: date, owner: str, attempt: int, **values: Any) -> bool:
+        # Only the current claim may change the row: one that another process took over after the
+        # lease ran out has a higher attempt number (and another holder).
         c = t.digest_deliveries.c
         result = await self._conn.execute(
             update(t.digest_deliveries)
             .where(
                 c.member_id == member_id,
                 c.local_date == day,
-                c.status == DigestStatus.FAILED.value,
-                c.attempts < MAX_DIGEST_ATTEMPTS,
+                c.status == DigestStatus.CLAIMED.value,
+                c.claimed_by == owner,
+                c.attempts == attempt,
             )
-            .values(status=DigestStatus.CLAIMED.value, attempts=c.attempts + 1, claimed_at=now)
+            .values(**values)
         )
         return result.rowcount == 1
 
-    async def settle(self, member_id: int, day: date, status: DigestStatus, at: datetime) -> None:
-        c = t.digest_deliveries.c
-        await self._conn.execute(
-            update(t.digest_deliveries)
-            .where(c.member_id == member_id, c.local_date == day)
-            .values(status=status.value, delivered_at=at if status is DigestStatus.DELIVERED else None)
-        )
-
-    async def settled(self, team_id: int, days: Sequence[date]) -> set[tuple[int, date]]:
-        """(member, day) pairs of `days` that need nothing more: claimed, delivered, skipped, or failed
-        too often."""
+    async def settled(self, team_id: int, days: Sequence[date], now: datetime) -> set[tuple[int, date]]:
+        """(member, day) pairs of `days` that need nothing now: delivered, skipped, given up, or held
+        by a lease (a process sending it, or a retry time) that has not run out."""
         c = t.digest_deliveries.c
         query = select(c.member_id, c.local_date).where(
             c.team_id == team_id,
             c.local_date.in_(list(days)),
-            or_(c.status != DigestStatus.FAILED.value, c.attempts >= MAX_DIGEST_ATTEMPTS),
+            or_(
+                c.status.not_in([DigestStatus.CLAIMED.value, DigestStatus.RETRYING.value]),
+                c.lease_until > now,
+            ),
         )
         return {(member, day) for member, day in (await self._conn.execute(query)).all()}
 

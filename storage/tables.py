@@ -395,8 +395,10 @@ deal_stage_changes = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
-# One row per member and local day, inserted before the digest is sent: the unique constraint is what
-# makes the morning digest go out once, whatever the number of processes and restarts.
+# One row per member and local day, inserted when the digest is first claimed: the unique constraint
+# makes one process its holder. A claim is a lease (`claimed_by` until `lease_until`, renewed while
+# the digest is composed and sent); a claim whose lease ran out, or a failed send whose retry time
+# (`lease_until` again) has come, is claimed again by any process, `attempts` counting the claims.
 digest_deliveries = Table(
     "digest_deliveries",
     metadata,
@@ -409,6 +411,8 @@ digest_deliveries = Table(
     Column("attempts", Integer, nullable=False, default=1),
     Column("claimed_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime, nullable=True),
+    Column("claimed_by", String(64), nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
     UniqueConstraint("member_id", "local_date", name="uq_digest_deliveries_member_id_local_date"),
     Index("ix_digest_deliveries_team_date", "team_id", "local_date"),
 )

@@ -1,4 +1,5 @@
-"""Alembic environment: runs migrations on the async engine for the configured URL."""
+"""Alembic environment: runs migrations on the connection storage/migrate.py hands over (under its
+migration lock), or else on an async engine of its own for the configured URL (the alembic command)."""
 
 from __future__ import annotations
 
@@ -41,5 +42,7 @@ if context.is_offline_mode():
     context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=metadata)
     with context.begin_transaction():
         context.run_migrations()
+elif (shared := config.attributes.get("connection")) is not None:
+    _run(shared)
 else:
     asyncio.run(_run_async())

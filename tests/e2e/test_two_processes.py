@@ -1,5 +1,5 @@
-"""Two real `chatcrm run` processes on one PostgreSQL database behind one callback URL, one of them
-killed with SIGKILL half-way: every message acknowledged by either is answered exactly once, and every
+"""Two real `chatcrm run` processes started together on one empty PostgreSQL database behind one
+callback URL, one of them killed with SIGKILL half-way: every message acknowledged by either is answered exactly once, and every
 reminder that falls due is delivered exactly once.
 
 The kill comes while the fake WeChat API holds the replies unanswered, so the killed process has
@@ -165,11 +165,13 @@ async def test_two_processes_one_killed_answer_each_message_and_deliver_each_rem
                 async with session.post(url, params=q, data=body.encode()) as r:
                     assert (r.status, await r.text()) == (200, "success")
 
-            # One after the other: the first migrates the empty database.
+            # Both at once on the empty database: one migrates it while the other waits for the
+            # migration lock, then finds it at head.
             for name, port in zip(("one", "two"), ports, strict=True):
                 env = _env(tmp_path, name, postgres_url, port, fake.base_url)
                 processes.append(await _start(env, tmp_path / name))
-                await _listening(session, urls[len(processes) - 1], envelopes)
+            for url in urls:
+                await _listening(session, url, envelopes)
 
             # A fresh installation: the founder sends the claim code the first process printed.
             code = await _claim_code(tmp_path / "one" / "stdout.log")

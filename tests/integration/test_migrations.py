@@ -97,3 +97,43 @@ async def test_voice_status_moves_from_the_facts_to_its_column_and_back(database
 
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
+
+
+async def test_failed_digests_with_attempts_left_wait_for_their_retry_after_the_lease_revision(
+    database_url: str,
+) -> None:
+    await upgrade(database_url, "0011_durable_inbox")
+    engine = create_engine(database_url)
+    created = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+    day = created.date()
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(insert(t.teams).values(id=1, name="T", created_at=created, settings={}))
+            for member_id in (1, 2, 3):
+                await conn.execute(
+                    insert(t.members).values(
+                        id=member_id, team_id=1, name="m", role="rep", lang="zh", timezone="Asia/Shanghai",
+                        active=True, created_at=created,
+                    )
+                )  # fmt: skip
+            # A failed digest with attempts left, one given up (the old limit: 3), one claimed.
+            for member_id, status, attempts in ((1, "failed", 1), (2, "failed", 3), (3, "claimed", 1)):
+                await conn.execute(
+                    text(
+                        "INSERT INTO digest_deliveries (team_id, member_id, local_date, kind, status, attempts, "
+                        "claimed_at) VALUES (1, :member, :day, 'rep', :status, :attempts, :at)"
+                    ),
+                    {"member": member_id, "day": day, "status": status, "attempts": attempts, "at": created},
+                )
+        await upgrade(database_url)
+        query = "SELECT member_id, status, lease_until FROM digest_deliveries ORDER BY member_id"
+        async with engine.connect() as conn:
+            rows = [tuple(row) for row in (await conn.execute(text(query))).all()]
+        assert rows == [(1, "retrying", None), (2, "failed", None), (3, "claimed", None)]
+
+        await downgrade(database_url, "0011_durable_inbox")
+        async with engine.connect() as conn:
+            back = (await conn.execute(text("SELECT status FROM digest_deliveries ORDER BY member_id"))).all()
+        assert [row[0] for row in back] == ["failed", "failed", "claimed"]
+    finally:
+        await engine.dispose()

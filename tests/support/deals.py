@@ -19,7 +19,7 @@ from crm.inputs import Upload
 from crm.model import Identity
 from nlu.extractor import Extractor
 from nlu.normalize import Normalizer
-from reminders.digest import DigestJob
+from reminders.digest import DigestConfig, DigestJob
 from storage.files import FileSpool, LocalBlobStore
 from storage.uow import SqlUnitOfWorkFactory
 
@@ -30,9 +30,11 @@ class RecordingNotifier:
 
     sent: list[tuple[Identity, Reply]] = field(default_factory=list)
     refuse: set[int] = field(default_factory=set)
+    refused: list[int] = field(default_factory=list)  # the members whose message was refused, in order
 
     async def send(self, identity: Identity, reply: Reply) -> None:
         if identity.member_id in self.refuse:
+            self.refused.append(identity.member_id)
             raise DeliveryFailed("blocked")
         self.sent.append((identity, reply))
 
@@ -80,9 +82,11 @@ def make_deals_app(
     )
 
 
-def digest_job(app: App) -> DigestJob:
+def digest_job(app: App, config: DigestConfig | None = None) -> DigestJob:
     """The morning digest job of a process running `app` (what bot/wiring.py starts)."""
-    return DigestJob(app.digests, app.members, app.ports.notifier, app.features.charts, app.ports.clock)
+    return DigestJob(
+        app.digests, app.members, app.ports.notifier, app.features.charts, app.ports.clock, config=config
+    )
 
 
 def upload(

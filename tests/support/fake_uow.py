@@ -59,7 +59,6 @@ from crm.model import (
 )
 from tests.support import fake_history
 
-MAX_DIGEST_ATTEMPTS = 3  # as storage.deals
 T = TypeVar("T")
 
 
@@ -702,32 +701,78 @@ class _Delivery:
     team_id: int
     status: DigestStatus
     attempts: int
+    owner: str | None = None
+    lease_until: datetime | None = None
+
+
+_OPEN = (DigestStatus.CLAIMED, DigestStatus.RETRYING)
 
 
 class DigestDeliveryRepository(_Table[_Delivery]):
-    async def claim(self, team_id: int, member_id: int, day: date, kind: str, now: datetime) -> bool:
+    """storage.deals.DigestDeliveryRepository over a dict: claims are leases, (owner, attempt) names one."""
+
+    async def claim(
+        self,
+        team_id: int,
+        member_id: int,
+        day: date,
+        kind: str,
+        owner: str,
+        now: datetime,
+        lease_until: datetime,
+        max_attempts: int,
+    ) -> int | None:
         current = self._row((member_id, day))
         if current is None:
-            self._put((member_id, day), _Delivery(team_id, DigestStatus.CLAIMED, 1))
-            return True
-        if current.status is DigestStatus.FAILED and current.attempts < MAX_DIGEST_ATTEMPTS:
-            self._put((member_id, day), _Delivery(team_id, DigestStatus.CLAIMED, current.attempts + 1))
-            return True
-        return False
+            self._put((member_id, day), _Delivery(team_id, DigestStatus.CLAIMED, 1, owner, lease_until))
+            return 1
+        if current.status not in _OPEN or (current.lease_until is not None and current.lease_until > now):
+            return None
+        if current.attempts >= max_attempts:
+            self._put(
+                (member_id, day), dataclasses.replace(current, status=DigestStatus.FAILED, lease_until=None)
+            )
+            return None
+        attempt = current.attempts + 1
+        self._put((member_id, day), _Delivery(team_id, DigestStatus.CLAIMED, attempt, owner, lease_until))
+        return attempt
 
-    async def settle(self, member_id: int, day: date, status: DigestStatus, at: datetime) -> None:
-        current = self._row((member_id, day))
+    async def renew(self, member_id: int, day: date, owner: str, attempt: int, until: datetime) -> bool:
+        current = self._held(member_id, day, owner, attempt)
         if current is not None:
-            self._put((member_id, day), dataclasses.replace(current, status=status))
+            self._put((member_id, day), dataclasses.replace(current, lease_until=until))
+        return current is not None
 
-    async def settled(self, team_id: int, days: Sequence[date]) -> set[tuple[int, date]]:
+    async def settle(
+        self,
+        member_id: int,
+        day: date,
+        owner: str,
+        attempt: int,
+        status: DigestStatus,
+        at: datetime,
+        retry_at: datetime | None = None,
+    ) -> bool:
+        current = self._held(member_id, day, owner, attempt)
+        if current is not None:
+            lease_until = retry_at if status is DigestStatus.RETRYING else None
+            self._put((member_id, day), dataclasses.replace(current, status=status, lease_until=lease_until))
+        return current is not None
+
+    def _held(self, member_id: int, day: date, owner: str, attempt: int) -> _Delivery | None:
+        current = self._row((member_id, day))
+        if current is None or current.status is not DigestStatus.CLAIMED:
+            return None
+        return current if (current.owner, current.attempts) == (owner, attempt) else None
+
+    async def settled(self, team_id: int, days: Sequence[date], now: datetime) -> set[tuple[int, date]]:
         view = self._uow.view(self.name)
         return {
             key
             for key, row in view.items()
             if row.team_id == team_id
             and key[1] in days
-            and (row.status is not DigestStatus.FAILED or row.attempts >= MAX_DIGEST_ATTEMPTS)
+            and (row.status not in _OPEN or (row.lease_until is not None and row.lease_until > now))
         }
 
     async def status(self, member_id: int, day: date) -> tuple[DigestStatus, int] | None:
