@@ -148,6 +148,20 @@ class Registry:
             raise RuntimeError("no file fallback registered")
         return await self._file_fallback(actor, upload)
 
+    async def upload_after(self, route: FileRoute, actor: Member, upload: Upload) -> Reply:
+        """A file handed on by the route that held it (it asked the member what the file is): the
+        routes registered after that one, else the file fallback."""
+        index = next((i for i, r in enumerate(self._routes) if r.take == route), None)
+        if index is None:
+            raise ValueError("not a registered file route")
+        for later in self._routes[index + 1 :]:
+            reply = await later.take(actor, upload)
+            if reply is not None:
+                return reply
+        if self._file_fallback is None:
+            raise RuntimeError("no file fallback registered")
+        return await self._file_fallback(actor, upload)
+
     async def photos(self, actor: Member, photos: Photos) -> Replies:
         """Photos sent together (one, or an album). The routes are asked in order with the first
         photo; one that takes it gets the others one by one as well. A route that takes albums takes

@@ -59,7 +59,7 @@ class Credentials:
 
 class WeChatClient:
     """handlers.wechat.ports.WeChatApi over HTTP: customer-service messages (Official Account) or
-    application messages (WeCom), media upload and download."""
+    application messages (WeCom, which alone can send files), media upload and download."""
 
     def __init__(
         self,
@@ -114,6 +114,24 @@ class WeChatClient:
         except (ApiError, aiohttp.ClientError, TimeoutError) as exc:
             raise DeliveryFailed(f"wechat upload failed: {exc}") from exc
         await self._send(user, "image", {"media_id": media_id})
+
+    @property
+    def sends_files(self) -> bool:
+        # WeCom application messages have msgtype "file"; an Official Account's customer-service
+        # messages do not (text, image, voice, video, music, news, mpnews, msgmenu, wxcard,
+        # miniprogrampage), so there a file cannot be sent at all.
+        return self.credentials.enterprise
+
+    async def send_file(self, user: str, data: bytes, filename: str, mime: str) -> None:
+        """WeCom: the file as temporary media (media/upload?type=file, up to 20 MB), then a message of
+        msgtype "file" with its media_id."""
+        if not self.sends_files:
+            raise DeliveryFailed("an Official Account cannot send files")
+        try:
+            media_id = await self.upload("file", data, filename, mime)
+        except (ApiError, aiohttp.ClientError, TimeoutError) as exc:
+            raise DeliveryFailed(f"wechat upload failed: {exc}") from exc
+        await self._send(user, "file", {"media_id": media_id})
 
     async def download(self, media_id: str, max_bytes: int) -> Media:
         try:

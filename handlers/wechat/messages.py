@@ -136,21 +136,30 @@ class WeChatHandler:
             )
             return await self.app.voice_note(member, note, self._status(message))
         if message.kind == "file" and message.media_id:
-            # A document: deal evidence (the deals feature reads PDF, DOCX, XLSX) through the app's routes.
+            # A document, through the app's file routes: a spreadsheet to import (asked, or after
+            # /import: WeChat files carry no caption), else deal evidence (PDF, DOCX, XLSX).
             upload = Upload(
                 fetch=self._fetch(message.media_id),
                 name=message.filename,
                 key=message.key,
                 max_bytes=self.max_file_bytes,
+                captions=False,
             )
             return await self.app.upload(member, upload)
         logger.info("unsupported %s message type %r", message.channel.value, message.kind)
         return self.app.unsupported(member)
 
     def _fetch(self, media_id: str) -> Callable[[], Awaitable[bytes]]:
-        """Downloads a message's media when the service asks for it (media ids live three days)."""
+        """Downloads a message's media when the service asks for it (media ids live three days), once:
+        a file route that looked at a file and left it to the next one costs no second download."""
+        fetched: list[bytes] = []
 
         async def fetch() -> bytes:
+            if not fetched:
+                fetched.append(await download())
+            return fetched[0]
+
+        async def download() -> bytes:
             try:
                 media = await self.api.download(media_id, self.max_file_bytes)
             except MediaTooLarge as exc:
