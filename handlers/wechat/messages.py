@@ -87,7 +87,10 @@ class WeChatHandler:
                 await self._send(message, None, Lang.ZH, reply)
                 return
             answer = await self.conversation.respond(who, text, key=message.key, retry=retry)
-            await self._send(message, answer.member, answer.lang, answer.reply)
+            # A number that picked a choice is remembered with its answer's menu: handled again (the
+            # inbox's retry), it must not pick from that menu (the confirmation it just offered).
+            answering = message.key if answer.picked else None
+            await self._send(message, answer.member, answer.lang, answer.reply, answering=answering)
             return
         if message.kind == "event":
             await self._event(who, message, retry=retry)
@@ -196,8 +199,17 @@ class WeChatHandler:
         if message.event not in SILENT_EVENTS:
             logger.info("unhandled %s event %r", message.channel.value, message.event)
 
-    async def _send(self, message: Inbound, member: Member | None, lang: Lang, reply: Reply) -> None:
-        text = await self.conversation.menus.render(member.id if member else None, lang, reply)
+    async def _send(
+        self,
+        message: Inbound,
+        member: Member | None,
+        lang: Lang,
+        reply: Reply,
+        *,
+        answering: str | None = None,
+    ) -> None:
+        member_id = member.id if member else None
+        text = await self.conversation.menus.render(member_id, lang, reply, answering=answering)
         try:
             await render.send(self.api, message.sender, text, reply.attachment)
         except DeliveryFailed as exc:

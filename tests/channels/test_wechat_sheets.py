@@ -19,6 +19,8 @@ from bot.sheets.writer import XlsxWriter
 from chat.app import App, Ports
 from chat.sheets.acts import SheetAct
 from crm.imports import ImportService
+from crm.model import Channel
+from handlers.wechat.inbound import Inbound
 from nlu.extractor import Extractor
 from nlu.normalize import Normalizer
 from storage.files import FileSpool, LocalBlobStore
@@ -199,6 +201,40 @@ async def test_files_that_are_no_sheet_of_customers_keep_their_way(
     refused = await send_file(cb, fake, xlsx([["产品", "单价"], ["主轴", 1200]]), "报价单.xlsx", "m-6")
     assert "产品" in refused and "#D1" not in refused
     assert customers(tmp_path) == ["远山机械有限公司"]
+
+
+async def test_a_number_handled_again_does_not_pick_from_its_own_answer(
+    connect: Connect, app: App, fake: FakeWeChat, tmp_path: Path
+) -> None:
+    """The inbox runs a message's job again when the first run was not settled (a crash after the
+    answer went out): "1" (import) must not then confirm the dry run it offered, nor "1" (confirm)
+    undo the import its answer offered to undo."""
+    cb = await connect(app, "wecom")
+    await founder(cb, fake, "zh")
+    await send_file(cb, fake, xlsx(ROWS), "客户.xlsx", "m-1")
+
+    async def number(msg_id: int, handled_again: bool = False) -> str:
+        before = len(fake.texts(BOSS))
+        if handled_again:
+            message = Inbound(
+                Channel.WECOM, "text", BOSS, created=1_700_000_000, msg_id=str(msg_id), text="1"
+            )
+            await cb.channel.handler.handle(message)
+        else:
+            await cb.post(wx.text(BOSS, "1", msg_id=msg_id))
+            await cb.done()
+        return "\n".join(fake.texts(BOSS)[before:])
+
+    assert "试导入" in await number(4711)
+    assert "已经处理过" in await number(4711, handled_again=True)
+    assert customers(tmp_path) == [] and import_runs(tmp_path) == 0
+
+    assert "导入完成" in await number(4712)
+    assert "已经处理过" in await number(4712, handled_again=True)
+    assert customers(tmp_path) == ["华为技术有限公司", "远山机械有限公司"]  # not undone
+    # The undo the answer offered is still the member's to choose.
+    assert "撤销" in await number(4713)
+    assert customers(tmp_path) == []
 
 
 async def test_a_repeated_confirmation_imports_once_and_a_stopped_one_goes_on(
