@@ -155,36 +155,35 @@ class Sheets:
                 raise too_large
             return None
         name = PurePosixPath((upload.name or "import.xlsx").replace("\\", "/")).name
-        if not expected:
-            try:
-                await self.imports.read(actor, data, name)
-            except InputRejected:
-                return None
+        if awaiting is not None and expected:
+            # Announced: the dry run at once (a file that cannot be imported is answered with why).
+            await self.members.set_awaiting(actor, None)
+            mode = _mode(str(awaiting.get("mode") or ""))
+            outcome = await self.imports.run(actor, data, name, mode=mode, dry_run=True)
+            return await self._preview(actor, outcome, await self.imports.keep(actor, data, name))
+        try:
+            await self.imports.read(actor, data, name)
+        except InputRejected:
+            return None  # no sheet of customers: evidence or refused, as any other file
         file_id = await self.imports.keep(actor, data, name)
-        if not expected:
-            evidence = files.sniff(data, name) in EVIDENCE_TYPES
-            return view.ask(actor.lang, name, file_id, evidence=evidence)
-        assert awaiting is not None
-        await self.members.set_awaiting(actor, None)
-        mode = _mode(str(awaiting.get("mode") or ""))
-        return await self._dry(actor, file_id, mode, data, name)
+        evidence = files.sniff(data, name) in EVIDENCE_TYPES
+        return view.ask(actor.lang, name, file_id, evidence=evidence)
 
-    async def _dry(
-        self, actor: Member, file_id: int, mode: ImportMode, data: bytes | None = None, name: str = ""
-    ) -> Reply:
-        if data is None:
-            data, name = await self.imports.kept(actor, file_id)
-        outcome = await self.imports.run(actor, data, name, mode=mode, dry_run=True)
-        confirm = f"{mode.value}:{secrets.token_hex(4)}"
+    async def _preview(self, actor: Member, outcome: ImportResult, file_id: int) -> Reply:
+        # A fresh token per dry run: each confirmation is one import (Telegram's callback data
+        # takes no ":" in a value, hence "-").
+        confirm = f"{outcome.mode.value}-{secrets.token_hex(4)}"
         return view.preview(actor.lang, outcome, await self._errors(actor, outcome), file_id, confirm)
 
     async def _dry_button(self, actor: Member, file_id: int, arg: str) -> Reply:
-        return await self._dry(actor, file_id, _mode(arg))
+        data, name = await self.imports.kept(actor, file_id)
+        outcome = await self.imports.run(actor, data, name, mode=_mode(arg), dry_run=True)
+        return await self._preview(actor, outcome, file_id)
 
     async def _run(self, actor: Member, file_id: int, arg: str) -> Reply:
         """The confirmed import of a kept file. The button's token keys the import: the same
         confirmation handled again (a redelivery, a retry after a crash) runs it once."""
-        mode_text, _, token = arg.partition(":")
+        mode_text, _, token = arg.partition("-")
         if not token:
             raise NotFound("error.stale_button")
         data, name = await self.imports.kept(actor, file_id)

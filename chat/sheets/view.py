@@ -187,7 +187,7 @@ def ask(lang: Lang, name: str, file_id: int, *, evidence: bool) -> Reply:
 def preview(
     lang: Lang, outcome: ImportResult, errors_xlsx: bytes | None, file_id: int, confirm: str
 ) -> Reply:
-    """The dry run of a kept file, and the choice to import it (`confirm`: "mode:token") or not."""
+    """The dry run of a kept file, and the choice to import it (`confirm`: "mode-token") or not."""
     dry = result(lang, outcome, errors_xlsx)
     buttons = rows(
         Button(t(lang, "import.button.confirm"), SheetAct.RUN, target=file_id, arg=confirm),

@@ -250,8 +250,8 @@ async def test_a_repeated_confirmation_imports_once_and_a_stopped_one_goes_on(
     data = xlsx(ROWS)
     file_id = await app.imports.keep(admin, data, "客户.xlsx")
 
-    first = await app.press(admin, SheetAct.RUN, file_id, "update:abcd")
-    second = await app.press(admin, SheetAct.RUN, file_id, "update:abcd")
+    first = await app.press(admin, SheetAct.RUN, file_id, "update-abcd")
+    second = await app.press(admin, SheetAct.RUN, file_id, "update-abcd")
     assert "新建 2 " in first.text and "之前已经执行过" not in first.text
     assert "新建 2 " in second.text and "之前已经执行过" in second.text
     assert import_runs(tmp_path) == 1 and len(customers(tmp_path)) == 2
