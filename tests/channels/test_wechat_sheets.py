@@ -15,15 +15,13 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.sheets.reader import SpreadsheetFiles
-from bot.sheets.writer import XlsxWriter
-from chat.app import App, Ports
+from chat.app import App
 from chat.sheets.acts import SheetAct
 from crm.imports import ImportService
 from crm.model import Channel
 from handlers.wechat.inbound import Inbound
 from nlu.extractor import Extractor
 from nlu.normalize import Normalizer
-from storage.files import FileSpool, LocalBlobStore
 from storage.uow import SqlUnitOfWorkFactory
 from tests.channels.test_wechat import Callback, Connect
 from tests.channels.test_wechat import connect as connect  # noqa: PLC0414 - the fixture, shared
@@ -31,7 +29,7 @@ from tests.channels.test_wechat import fake as fake  # noqa: PLC0414 - the fixtu
 from tests.conftest import FakeClock
 from tests.support import wechat as wx
 from tests.support.fake_wechat import FakeWeChat
-from tests.support.sheets import csv_bytes, xlsx
+from tests.support.sheets import csv_bytes, sheets_app, xlsx
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BOSS = "boss"
@@ -67,19 +65,7 @@ SAYS = {
 
 @pytest.fixture
 def app(sqlite_engine: AsyncEngine, clock: FakeClock, extractor: Extractor, tmp_path: Path) -> App:
-    """The app with the real spreadsheet reader and writer and a file store (kept files live there)."""
-    return App(
-        Ports(
-            uow=SqlUnitOfWorkFactory(sqlite_engine),
-            clock=clock,
-            extractor=extractor,
-            normalizer=Normalizer(),
-            spool=FileSpool(tmp_path / "spool"),
-            blobs=LocalBlobStore(tmp_path / "files"),
-            sheets=SpreadsheetFiles(),
-            workbooks=XlsxWriter,
-        )
-    )
+    return sheets_app(sqlite_engine, clock, extractor, tmp_path, files=True)
 
 
 def customers(tmp_path: Path) -> list[str]:
