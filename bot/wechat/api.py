@@ -147,7 +147,9 @@ class WeChatClient:
         """Temporary media (kept 3 days by WeChat); returns its media_id."""
 
         async def call(token: str) -> str:
-            form = aiohttp.FormData()
+            # The file name as UTF-8, not percent-encoded (aiohttp's default): WeCom shows it to the
+            # member as sent, and "导出.xlsx" should not arrive as "%E5%AF%BC%E5%87%BA.xlsx".
+            form = aiohttp.FormData(quote_fields=False)
             form.add_field("media", data, filename=filename, content_type=mime)
             url = f"{self.base_url}/cgi-bin/media/upload"
             async with self._http().post(url, params={"access_token": token, "type": kind}, data=form) as r:

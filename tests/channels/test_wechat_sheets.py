@@ -287,7 +287,9 @@ async def test_export_and_template_are_wecom_file_messages(
 
     template = await say(cb, fake, "/import")
     assert "/import" in template
-    book = openpyxl.load_workbook(io.BytesIO(fake.files(BOSS)[-1][0]))
+    data, name = fake.files(BOSS)[-1]
+    assert name == ("chatcrm-导入模板.xlsx" if lang == "zh" else "chatcrm-import-template.xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(data))
     assert book.worksheets[0]["A1"].value == says["column"]
 
 
