@@ -306,3 +306,22 @@ async def test_an_official_account_says_it_cannot_send_files(
     template = await say(cb, fake, "/import")
     assert says["no_file"] in template and says["column"] in template
     assert fake.uploads == {} and all(sent.kind == "text" for sent in fake.sent)
+
+
+@pytest.mark.parametrize("mode", ["wecom", "safe"])
+async def test_failed_rows_come_as_errors_xlsx_where_files_can_be_sent(
+    connect: Connect, app: App, fake: FakeWeChat, mode: str
+) -> None:
+    cb = await connect(app, mode)
+    await founder(cb, fake, "zh")
+    await say(cb, fake, "/import")
+    dry = await send_file(cb, fake, xlsx([*ROWS, ["腾讯", "李娜", "12345"]]), "客户.xlsx", "m-err")
+    assert "手机号无效：12345" in dry  # the first rows' reasons, on both
+    if mode == "wecom":
+        errors, name = fake.files(BOSS)[-1]
+        assert name == "errors.xlsx"
+        sheet = openpyxl.load_workbook(io.BytesIO(errors)).worksheets[0]
+        assert (sheet["A2"].value, sheet["B2"].value) == ("手机号无效：12345", "腾讯")
+    else:
+        assert "不能发送错误明细文件" in dry
+        assert fake.files(BOSS) == [] and all(sent.kind == "text" for sent in fake.sent)
