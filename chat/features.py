@@ -3,8 +3,9 @@
 Each feature is a controller (chat/<feature>/controller.py) with a view beside it; `build` makes the
 crm services they use, then registers the features in the order below. Order matters in two places:
 
-- file routes are asked in registration order until one takes the file: spreadsheets first (only a
-  file captioned /import, which is never evidence), then deals (documents are evidence, and so is a
+- file routes are asked in registration order until one takes the file: spreadsheets first (a file
+  captioned /import, which is never evidence; where files have no captions, a spreadsheet after
+  /import, else the question what it is for), then deals (documents are evidence, and so is a
   photo whose caption or reply names a deal), then cards (any other photo is a business card, and
   photos sent together are read together);
 - typed text goes to a pending answer first, then to the recognizers in registration order (only deals
@@ -158,7 +159,12 @@ def build(ports: Ports, limits: Limits) -> Features:
     checkins = CheckInService(ports.uow, ports.clock)
     charts = FunnelCharts(ports.charts)
     imports = ImportService(
-        ports.uow, ports.clock, ports.normalizer, ports.sheets, ports.owners or TerritoryOwners(router)
+        ports.uow,
+        ports.clock,
+        ports.normalizer,
+        ports.sheets,
+        ports.owners or TerritoryOwners(router),
+        blobs=ports.blobs,
     )
     exports = ExportService(ports.uow, ports.clock, ports.workbooks)
 
@@ -181,8 +187,9 @@ def build(ports: Ports, limits: Limits) -> Features:
     voice_notes = VoiceNotes(voice, members)
     voice_notes.register(registry)
     # Spreadsheets: /import (a file with that caption, or the template), /export, undo of an import; its
-    # file route comes before the deals' (an .xlsx sent to be imported is not evidence).
-    sheet_actions = Sheets(imports, exports, ports.workbooks, max_bytes=max_bytes)
+    # file route comes before the deals' (an .xlsx sent to be imported is not evidence). On a channel
+    # without captions it asks what a spreadsheet is for and may hand it on to the routes after it.
+    sheet_actions = Sheets(imports, exports, ports.workbooks, members, max_bytes=max_bytes)
     sheet_actions.register(registry)
     # Territories and the pool: /pool /lead /away /territories, claim, assign and reclaim buttons, the
     # territory file (a file route before deals', which takes other .toml files as stage files), the

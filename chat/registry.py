@@ -140,7 +140,18 @@ class Registry:
 
     async def upload(self, actor: Member, upload: Upload) -> Reply:
         """A document or photo: the first route that takes it, else the file fallback."""
-        for route in self._routes:
+        return await self._route(self._routes, actor, upload)
+
+    async def upload_after(self, route: FileRoute, actor: Member, upload: Upload) -> Reply:
+        """A file handed on by the route that held it (it asked the member what the file is): the
+        routes registered after that one, else the file fallback."""
+        index = next((i for i, r in enumerate(self._routes) if r.take == route), None)
+        if index is None:
+            raise ValueError("not a registered file route")
+        return await self._route(self._routes[index + 1 :], actor, upload)
+
+    async def _route(self, routes: list[_Route], actor: Member, upload: Upload) -> Reply:
+        for route in routes:
             reply = await route.take(actor, upload)
             if reply is not None:
                 return reply

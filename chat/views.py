@@ -72,11 +72,13 @@ class Button:
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
-    """A file to send with a reply, e.g. the funnel chart."""
+    """A file to send with a reply, e.g. the funnel chart. `instead` is what a channel that cannot send
+    such a file (a WeChat Official Account: no file messages) says in its place."""
 
     data: bytes
     filename: str
     mime: str
+    instead: str = ""
 
 
 @dataclass(frozen=True, slots=True)

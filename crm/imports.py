@@ -27,9 +27,10 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from pathlib import PurePosixPath
 from typing import Any
 
-from crm import audit, journal
+from crm import audit, files, journal
 from crm.columns import HEADER_SCAN_ROWS, NOT_IMPORTED, Layout, find_layout, fold
 from crm.dedup import Fingerprint, LookupKey, Match, MatchKind, all_matches
 from crm.errors import InputRejected, NotAllowed, NotFound, StorageError
@@ -55,6 +56,7 @@ from crm.model import (
     StageChange,
 )
 from crm.ports import (
+    BlobStore,
     Clock,
     Normalizer,
     OwnerRouter,
@@ -75,6 +77,15 @@ ACTION = "import"
 _NUMBERED = re.compile(r"#\s*(\d+)\s*$")
 UNDO_ACTION = "import.undone"
 NOTE_KEY_PREFIX = "import-note:"
+RUN_KEY_PREFIX = "import-run:"
+# How far back an import's key is looked for: a redelivered confirmation comes minutes later, not after
+# this many imports of the team.
+KEYED_RUNS_SCANNED = 50
+_MIMES = {
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".xls": "application/vnd.ms-excel",
+    ".csv": "text/csv",
+}
 
 
 class Outcome(StrEnum):
@@ -129,9 +140,21 @@ class ImportResult:
     status: ImportStatus = ImportStatus.DONE
     done: int = 0  # rows handled (less than total when the import stopped part way)
     stages_kept: int = 0  # rows whose stage differed from the deal's and was left (see `_deal`)
+    # The import under this key had run before (a confirmation handled again): its counts, nothing new.
+    replayed: bool = False
 
     def count(self, outcome: Outcome) -> int:
         return self.counts.get(outcome, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class KeptFile:
+    """A spreadsheet kept until the member says what it is for (a channel without captions)."""
+
+    sha256: str
+    size: int
+    mime: str
+    name: str | None
 
 
 @dataclass(slots=True)
@@ -199,10 +222,12 @@ class ImportService:
         reader: SpreadsheetReader | None,
         router: OwnerRouter | None = None,
         *,
+        blobs: BlobStore | None = None,
         max_rows: int = MAX_ROWS,
         chunk_rows: int = CHUNK_ROWS,
     ) -> None:
         self._uow = uow
+        self._blobs = blobs
         self._clock = clock
         self._normalizer = normalizer
         self._reader = reader
@@ -275,9 +300,14 @@ class ImportService:
         dry_run: bool = False,
         default_owner: int | None = None,
         progress: ImportProgress | None = None,
+        key: str | None = None,
     ) -> ImportResult:
         """Imports a file for `actor` (a rep only for themselves). Rows without an owner go to
-        `default_owner` when given, else through the owner router. A dry run writes nothing."""
+        `default_owner` when given, else through the owner router. A dry run writes nothing.
+
+        With `key` (one confirmation of one file) the import runs once: the same key again returns the
+        finished import's counts (`replayed`), or goes on where a stopped attempt left off (each chunk
+        commits the rows done with it)."""
         parsed = await self.read(actor, data, name)
         async with self._uow(read_only=True) as uow:
             members = await uow.members.in_team(actor.team_id)
@@ -299,7 +329,6 @@ class ImportService:
             dry_run=dry_run,
         )
         rows = parsed.rows
-        chunks = [rows[i : i + self._chunk_rows] for i in range(0, len(rows), self._chunk_rows)]
         result = ImportResult(
             file_name=name,
             mode=mode,
@@ -313,6 +342,7 @@ class ImportService:
             skipped_sheets=parsed.skipped_sheets,
         )
         if dry_run:
+            chunks = [rows[i : i + self._chunk_rows] for i in range(0, len(rows), self._chunk_rows)]
             async with self._uow() as uow:
                 for chunk in chunks:
                     await self._chunk(uow, ctx, chunk, Journal())
@@ -320,8 +350,16 @@ class ImportService:
                         await progress(ctx.done, len(rows))
                 # Never committed: leaving the unit of work rolls every write back.
         else:
-            run = await self._start(actor, data, name, mode, len(rows), ctx)
+            run = await self._start(actor, data, name, mode, len(rows), ctx, key)
             result.run_id = run.id
+            # A stopped attempt under the same key committed its first `ctx.done` rows.
+            start = ctx.done
+            chunks = [rows[i : i + self._chunk_rows] for i in range(start, len(rows), self._chunk_rows)]
+            if run.status is not ImportStatus.RUNNING:
+                result.replayed = True
+                failed = run.status is ImportStatus.FAILED
+                result.status = ImportStatus.FAILED if failed else ImportStatus.DONE
+                chunks = []
             try:
                 for chunk in chunks:
                     async with self._uow() as uow:
@@ -339,18 +377,34 @@ class ImportService:
                 result.status = ImportStatus.FAILED
                 await self._finish(run, ctx, ImportStatus.FAILED)
             else:
-                await self._finish(run, ctx, ImportStatus.DONE)
+                if not result.replayed:
+                    await self._finish(run, ctx, ImportStatus.DONE)
         result.flagged = len(ctx.flags)
         result.done = ctx.done
         result.stages_kept = ctx.stages_kept
         return result
 
     async def _start(
-        self, actor: Member, data: bytes, name: str, mode: ImportMode, rows: int, ctx: _Context
+        self,
+        actor: Member,
+        data: bytes,
+        name: str,
+        mode: ImportMode,
+        rows: int,
+        ctx: _Context,
+        key: str | None = None,
     ) -> ImportRun:
         """The import's row, its audit entry and the interaction its reminders hang on, committed
-        before the first chunk so that a stop part way leaves an import that can be undone."""
+        before the first chunk so that a stop part way leaves an import that can be undone. Under a key
+        an earlier import has: that import, with `ctx` where it stopped."""
         async with self._uow() as uow:
+            if key is not None:
+                earlier = await self._keyed(uow, actor.team_id, key)
+                if earlier is not None:
+                    await self._resume(uow, earlier, ctx)
+                    return earlier
+                # In the run's own transaction: two attempts under one key cannot both start.
+                await uow.processed.add([RUN_KEY_PREFIX + key])
             run = await uow.imports.add(
                 ImportRun(
                     id=0,
@@ -388,10 +442,61 @@ class ImportService:
                 changes,
             )
             run.audit_id = entry.id
-            run.detail = {"interaction": anchor.id}
+            run.detail = {"interaction": anchor.id, **({"key": key} if key is not None else {})}
             await uow.imports.update(run)
             await uow.commit()
         return run
+
+    async def _keyed(self, uow: UnitOfWork, team_id: int, key: str) -> ImportRun | None:
+        if not await uow.processed.seen([RUN_KEY_PREFIX + key]):
+            return None
+        for run in await uow.imports.recent(team_id, KEYED_RUNS_SCANNED):
+            if run.detail.get("key") == key:
+                return run
+        raise InputRejected("import.running")
+
+    async def _resume(self, uow: UnitOfWork, run: ImportRun, ctx: _Context) -> None:
+        """`ctx` as the import under `run` left it: counts, rows done, flags, reminders, anchor. (The
+        failed rows' reasons of the part done are not kept: only their count is.)"""
+        known = {o.value: o for o in Outcome}
+        ctx.counts.update({known[k]: int(v) for k, v in run.counts.items() if k in known})
+        ctx.done = int(run.counts.get("done", 0))
+        ctx.flags.extend(int(f) for f in run.detail.get("flags") or [])
+        ctx.reminders.extend(int(r) for r in run.detail.get("reminders") or [])
+        anchor = run.detail.get("interaction")
+        if isinstance(anchor, int):
+            ctx.anchor = await uow.interactions.get(anchor)
+
+    # --- a file kept until the member says what it is for --------------------------------------------
+
+    async def keep(self, actor: Member, data: bytes, name: str) -> int:
+        """Stores a spreadsheet (once per content and team) until the member chooses what it is for,
+        perhaps answered by another process; the id to fetch it back with (`kept`)."""
+        if self._blobs is None:
+            raise InputRejected("file.no_storage")
+        if not data:
+            raise InputRejected("import.empty")
+        suffix = PurePosixPath(name.lower()).suffix
+        digest = await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
+        path = await asyncio.to_thread(self._blobs.put, data, digest, suffix if suffix in _MIMES else "")
+        kept = KeptFile(digest, len(data), _MIMES.get(suffix, "application/octet-stream"), name[:300])
+        async with self._uow() as uow:
+            stored, _ = await files.record(uow, actor.team_id, kept, path, self._clock.now())
+            await uow.commit()
+        return stored.id
+
+    async def kept(self, actor: Member, file_id: int) -> tuple[bytes, str]:
+        """A file `keep` stored, and its name; NotFound for another team's or a vanished file."""
+        async with self._uow(read_only=True) as uow:
+            stored = await uow.files.get(file_id)
+        if stored is None or stored.team_id != actor.team_id or self._blobs is None:
+            raise NotFound("import.file_gone")
+        path = self._blobs.open_path(stored.path)
+        try:
+            data = await asyncio.to_thread(path.read_bytes)
+        except OSError as exc:
+            raise NotFound("import.file_gone") from exc
+        return data, stored.original_name or f"import{PurePosixPath(stored.path).suffix or '.xlsx'}"
 
     def _settle(self, run: ImportRun, ctx: _Context, status: ImportStatus) -> None:
         run.status = status

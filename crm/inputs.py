@@ -54,6 +54,9 @@ class Upload:
     max_bytes: int | None = None  # the channel's own download limit, if lower than ours
     # Where the channel can show a status message (shown, then edited): the progress of a long import.
     status: Callable[[str], Awaitable[None]] | None = None
+    # False where a file cannot carry a caption (WeChat and WeCom file messages have none): what the file
+    # is for is then asked, or known from a command sent just before (/import).
+    captions: bool = True
 
 
 @dataclass(frozen=True, slots=True)

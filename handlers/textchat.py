@@ -25,6 +25,7 @@ class Answer:
     member: Member | None
     lang: Lang
     reply: Reply
+    picked: bool = False  # the text was a number that picked a menu choice
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,20 +54,37 @@ class Menus:
         self.app = app
         self.channel = channel
 
-    async def render(self, member_id: int | None, lang: Lang, reply: Reply) -> str:
+    async def render(
+        self, member_id: int | None, lang: Lang, reply: Reply, *, answering: str | None = None
+    ) -> str:
+        """The reply as text with its buttons numbered (offered as the member's menu). `answering`:
+        the key of a message that picked a choice, remembered with the menu (Menus.handled)."""
         buttons = reply.all_buttons()
-        if member_id is None or not buttons:
+        if member_id is None:
+            return reply.text
+        if not buttons:
+            if answering is not None:
+                await self.app.menus.offer(self.channel, member_id, None, answering=answering)
             return reply.text
         choices = [MenuChoice(b.label, str(b.act), b.target, b.arg) for b in buttons]
-        await self.app.menus.offer(self.channel, member_id, choices)
+        await self.app.menus.offer(self.channel, member_id, choices, answering=answering)
         options = "\n".join(f"  {i}. {button.label}" for i, button in enumerate(buttons, 1))
         return f"{reply.text}\n\n{t(lang, 'menu.hint')}\n{options}"
 
     async def pick(self, member_id: int, text: str) -> MenuChoice | None:
-        choice = text.strip()
-        if not choice.isascii() or not choice.isdigit() or len(choice) > 3:
+        if not is_number(text):
             return None
-        return await self.app.menus.pick(self.channel, member_id, int(choice))
+        return await self.app.menus.pick(self.channel, member_id, int(text.strip()))
+
+    async def handled(self, key: str | None, text: str) -> bool:
+        """Whether this number, from the message `key`, picked and was answered before (the message
+        is handled again): then the menu there is now came from its own answer."""
+        return key is not None and is_number(text) and await self.app.menus.answered(self.channel, key)
+
+
+def is_number(text: str) -> bool:
+    choice = text.strip()
+    return choice.isascii() and choice.isdigit() and len(choice) <= 3
 
 
 class TextConversation:
@@ -109,10 +127,11 @@ class TextConversation:
             return Answer(member, member.lang if member else lang, reply)
         # A member who never chose a language (/lang) speaks the one of their first clear message.
         member = await self.app.members.observe_language(member, said, settle=True)
+        picked: list[bool] = []
         reply = await guarded(
-            self.app, member.lang, self._dispatch(member, who, command, text, key), retry=retry
+            self.app, member.lang, self._dispatch(member, who, command, text, key, picked), retry=retry
         )
-        return Answer(member, member.lang, reply)
+        return Answer(member, member.lang, reply, picked=bool(picked))
 
     async def render(self, member: Member, reply: Reply) -> str:
         return await self.menus.render(member.id, member.lang, reply)
@@ -146,12 +165,22 @@ class TextConversation:
         return await self.menus.render(member.id, member.lang, reply)
 
     async def _dispatch(
-        self, member: Member, who: Newcomer, command: Command | None, text: str, key: str | None
+        self,
+        member: Member,
+        who: Newcomer,
+        command: Command | None,
+        text: str,
+        key: str | None,
+        picked: list[bool] | None = None,
     ) -> Reply:
         app = self.app
         if command is None:
+            if await self.menus.handled(key, text):
+                return Reply(t(member.lang, "menu.handled"))
             choice = await self.menus.pick(member.id, text)
             if choice is not None:
+                if picked is not None:
+                    picked.append(True)
                 return await app.press(member, choice.act, choice.target, choice.arg)
             return await app.text(member, text, key)
         if command.name == "start":

@@ -59,7 +59,7 @@ class Credentials:
 
 class WeChatClient:
     """handlers.wechat.ports.WeChatApi over HTTP: customer-service messages (Official Account) or
-    application messages (WeCom), media upload and download."""
+    application messages (WeCom, which alone can send files), media upload and download."""
 
     def __init__(
         self,
@@ -115,6 +115,24 @@ class WeChatClient:
             raise DeliveryFailed(f"wechat upload failed: {exc}") from exc
         await self._send(user, "image", {"media_id": media_id})
 
+    @property
+    def sends_files(self) -> bool:
+        # WeCom application messages have msgtype "file"; an Official Account's customer-service
+        # messages do not (text, image, voice, video, music, news, mpnews, msgmenu, wxcard,
+        # miniprogrampage), so there a file cannot be sent at all.
+        return self.credentials.enterprise
+
+    async def send_file(self, user: str, data: bytes, filename: str, mime: str) -> None:
+        """WeCom: the file as temporary media (media/upload?type=file, up to 20 MB), then a message of
+        msgtype "file" with its media_id."""
+        if not self.sends_files:
+            raise DeliveryFailed("an Official Account cannot send files")
+        try:
+            media_id = await self.upload("file", data, filename, mime)
+        except (ApiError, aiohttp.ClientError, TimeoutError) as exc:
+            raise DeliveryFailed(f"wechat upload failed: {exc}") from exc
+        await self._send(user, "file", {"media_id": media_id})
+
     async def download(self, media_id: str, max_bytes: int) -> Media:
         try:
             return await self._with_token(lambda token: self._download(token, media_id, max_bytes))
@@ -129,7 +147,9 @@ class WeChatClient:
         """Temporary media (kept 3 days by WeChat); returns its media_id."""
 
         async def call(token: str) -> str:
-            form = aiohttp.FormData()
+            # The file name as UTF-8, not percent-encoded (aiohttp's default): WeCom shows it to the
+            # member as sent, and "导出.xlsx" should not arrive as "%E5%AF%BC%E5%87%BA.xlsx".
+            form = aiohttp.FormData(quote_fields=False)
             form.add_field("media", data, filename=filename, content_type=mime)
             url = f"{self.base_url}/cgi-bin/media/upload"
             async with self._http().post(url, params={"access_token": token, "type": kind}, data=form) as r:

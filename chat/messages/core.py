@@ -286,6 +286,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
 MESSAGES.update(
     {
         "menu.hint": ("回复数字选择：", "Reply with a number:"),
+        "menu.handled": (
+            "这个选择已经处理过了（消息重复送达）。",
+            "That choice was handled already (the message arrived again).",
+        ),
         "command.unknown": (
             "未知命令 /{name}。发送 /help 查看可用命令。",
             "Unknown command /{name}. Send /help for the list.",

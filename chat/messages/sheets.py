@@ -126,6 +126,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "失败的行在 errors.xlsx 中，第一列是原因；改正后直接发回即可（标题写 /import）。",
         "The failed rows are in errors.xlsx with the reason in the first column; fix them and send the file back (caption /import).",
     ),
+    "import.errors.no_file": (
+        "（微信公众号不能发送错误明细文件：以上是前几行的原因。）",
+        "(A WeChat Official Account cannot send the error file: the first rows' reasons are above.)",
+    ),
+    "import.replayed": (
+        "（这次导入之前已经执行过，这里是当时的结果，没有重复写入。）",
+        "(This import had already run; these are its results, nothing was written again.)",
+    ),
+    "import.ask": (
+        "📎 收到表格 {file}。要怎么处理？",
+        "📎 Got the spreadsheet {file}. What should I do with it?",
+    ),
+    "import.button.import": ("导入为客户（先试导入）", "Import as customers (dry run first)"),
+    "import.button.evidence": ("作为商机证据保存", "Keep as deal evidence"),
+    "import.button.cancel": ("取消", "Cancel"),
+    "import.button.confirm": ("✅ 确认导入", "✅ Import it"),
+    "import.confirm": (
+        "以上是试导入的结果，确认后才会写入。",
+        "That was a dry run: nothing is written until you confirm.",
+    ),
+    "import.dropped": ("好的，这个表格不做处理。", "OK, nothing was done with that spreadsheet."),
+    "import.file_gone": (
+        "找不到这个表格了，请重新发送文件。",
+        "That spreadsheet is no longer here: please send the file again.",
+    ),
     "import.errors.more": ("……另有 {count} 行", "…and {count} more rows"),
     "import.line": ("{sheet} 第 {line} 行：{reason}", "{sheet} row {line}: {reason}"),
     "import.progress": ("📥 正在导入… {done}/{total} 行", "📥 Importing… {done}/{total} rows"),
@@ -144,6 +169,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.template": (
         "📄 导入模板：每行一个联系人及其客户。带 * 的列至少填一项（客户名称或联系人）；阶段按本团队的销售阶段填写；其余列可留空，未识别的列会作为备注保存。\n填好后发送文件，标题（说明）写 /import；可加 skip（跳过已有记录）、create（只新建）或 dry（试导入，不写入）。",
         "📄 Import template: one row per contact and its company. Fill at least one of the * columns (Company or Name); Stage takes your team's stage names; the rest may stay empty, and columns not recognised are kept as notes.\nSend the filled file with the caption /import; add skip (leave existing records), create (only new ones) or dry (a dry run that writes nothing).",
+    ),
+    "import.template.no_caption": (
+        "在微信或企业微信中文件不能带说明：15 分钟内直接发送表格文件，就按导入处理（先试导入，确认后才写入）。",
+        "On WeChat and WeCom a file has no caption: send the spreadsheet within 15 minutes and it is taken as the import (a dry run first; nothing is written until you confirm).",
+    ),
+    "import.template.no_file": (
+        "⚠️ 微信公众号不能发送文件，所以这里收不到模板。自己做表格时第一行写这些列：{columns}（带 * 的至少填一项；阶段可填：{stages}）。在企业微信或 Telegram 中发送 /import 可得到模板文件；服务器上可运行 chatcrm import template -o 模板.xlsx。",
+        "⚠️ A WeChat Official Account cannot send files, so the template cannot reach you here. To make the sheet yourself, put these columns in the first row: {columns} (fill at least one * column; stages: {stages}). Send /import on WeCom or Telegram for the template file, or run chatcrm import template -o template.xlsx on the server.",
     ),
     "import.template.sheet": ("导入", "Import"),
     "import.template.help_sheet": ("说明", "Instructions"),
@@ -199,8 +232,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "用法：/export [客户|联系人|商机|跟进|全部]",
         "Usage: /export [customers|contacts|deals|interactions|all]",
     ),
-    "export.wechat_file": (
-        "公众号不能发送文件：请在 Telegram 或企业微信中使用 /export，或在服务器上运行 chatcrm export。",
-        "A WeChat Official Account cannot send files: use /export on Telegram or WeCom, or run chatcrm export on the server.",
+    # WeChat Official Accounts have no file messages: what they say instead of the workbook.
+    "export.no_file": (
+        "⚠️ 微信公众号不能发送文件（客服消息没有文件类型），所以这里收不到导出的表格。请在企业微信或 Telegram 中发送 /export，或请管理员在服务器上运行 chatcrm export all -o 导出.xlsx。",
+        "⚠️ A WeChat Official Account cannot send files (its customer-service messages have no file type), so the workbook cannot reach you here. Send /export on WeCom or Telegram, or ask an admin to run chatcrm export all -o export.xlsx on the server.",
     ),
 }

@@ -94,9 +94,14 @@ def template(lang: Lang, funnel: Funnel, owner: str) -> list[SheetData]:
     ]
 
 
-def template_reply(lang: Lang, data: bytes) -> Reply:
+def template_reply(lang: Lang, data: bytes, funnel: Funnel) -> Reply:
     name = "chatcrm-import-template.xlsx" if lang is Lang.EN else "chatcrm-导入模板.xlsx"
-    return Reply(t(lang, "import.template"), attachment=Attachment(data, name, XLSX))
+    # Where the file cannot be sent, the columns as text: enough to make the sheet by hand.
+    columns = "、".join(label(f, lang) + (" *" if f in _REQUIRED else "") for f in TEMPLATE_FIELDS)
+    stages = "、".join(s.name(lang) for s in funnel.stages)
+    instead = t(lang, "import.template.no_file", columns=columns, stages=stages)
+    body = f"{t(lang, 'import.template')}\n{t(lang, 'import.template.no_caption')}"
+    return Reply(body, attachment=Attachment(data, name, XLSX, instead=instead))
 
 
 def reason(lang: Lang, failure: Failure) -> str:
@@ -157,8 +162,39 @@ def result(lang: Lang, outcome: ImportResult, errors_xlsx: bytes | None) -> Repl
     wrote = any(outcome.count(o) for o in (Outcome.CREATED, Outcome.UPDATED, Outcome.MERGED))
     if outcome.run_id is not None and not outcome.dry_run and wrote:
         buttons = rows(Button(t(lang, "import.button.undo"), SheetAct.UNDO, target=outcome.run_id))
-    attachment = Attachment(errors_xlsx, "errors.xlsx", XLSX) if errors_xlsx else None
+    attachment = (
+        Attachment(errors_xlsx, "errors.xlsx", XLSX, instead=t(lang, "import.errors.no_file"))
+        if errors_xlsx
+        else None
+    )
+    if outcome.replayed:
+        lines.insert(1, t(lang, "import.replayed"))
     return Reply("\n".join(lines), buttons, attachment)
+
+
+def ask(lang: Lang, name: str, file_id: int, *, evidence: bool) -> Reply:
+    """What a spreadsheet sent without a caption is for: the import, deal evidence (where evidence
+    takes such a file), or nothing."""
+    buttons = rows(
+        Button(t(lang, "import.button.import"), SheetAct.DRY, target=file_id, arg=ImportMode.UPDATE.value),
+        Button(t(lang, "import.button.evidence"), SheetAct.EVIDENCE, target=file_id) if evidence else None,
+        Button(t(lang, "import.button.cancel"), SheetAct.DROP, target=file_id),
+        width=1,
+    )
+    return Reply(t(lang, "import.ask", file=name), buttons)
+
+
+def preview(
+    lang: Lang, outcome: ImportResult, errors_xlsx: bytes | None, file_id: int, confirm: str
+) -> Reply:
+    """The dry run of a kept file, and the choice to import it (`confirm`: "mode-token") or not."""
+    dry = result(lang, outcome, errors_xlsx)
+    buttons = rows(
+        Button(t(lang, "import.button.confirm"), SheetAct.RUN, target=file_id, arg=confirm),
+        Button(t(lang, "import.button.cancel"), SheetAct.DROP, target=file_id),
+        width=1,
+    )
+    return Reply(f"{dry.text}\n\n{t(lang, 'import.confirm')}", buttons, dry.attachment)
 
 
 def progress(lang: Lang, done: int, total: int) -> str:
@@ -190,4 +226,5 @@ def exported(lang: Lang, outcome: ExportResult) -> Reply:
         deals=outcome.rows.get(Entity.DEALS, "—"),
         interactions=outcome.rows.get(Entity.INTERACTIONS, "—"),
     )
-    return Reply(text, attachment=Attachment(outcome.data, outcome.file_name, XLSX))
+    instead = t(lang, "export.no_file")
+    return Reply(text, attachment=Attachment(outcome.data, outcome.file_name, XLSX, instead=instead))

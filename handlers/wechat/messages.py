@@ -87,7 +87,10 @@ class WeChatHandler:
                 await self._send(message, None, Lang.ZH, reply)
                 return
             answer = await self.conversation.respond(who, text, key=message.key, retry=retry)
-            await self._send(message, answer.member, answer.lang, answer.reply)
+            # A number that picked a choice is remembered with its answer's menu: handled again (the
+            # inbox's retry), it must not pick from that menu (the confirmation it just offered).
+            answering = message.key if answer.picked else None
+            await self._send(message, answer.member, answer.lang, answer.reply, answering=answering)
             return
         if message.kind == "event":
             await self._event(who, message, retry=retry)
@@ -136,21 +139,30 @@ class WeChatHandler:
             )
             return await self.app.voice_note(member, note, self._status(message))
         if message.kind == "file" and message.media_id:
-            # A document: deal evidence (the deals feature reads PDF, DOCX, XLSX) through the app's routes.
+            # A document, through the app's file routes: a spreadsheet to import (asked, or after
+            # /import: WeChat files carry no caption), else deal evidence (PDF, DOCX, XLSX).
             upload = Upload(
                 fetch=self._fetch(message.media_id),
                 name=message.filename,
                 key=message.key,
                 max_bytes=self.max_file_bytes,
+                captions=False,
             )
             return await self.app.upload(member, upload)
         logger.info("unsupported %s message type %r", message.channel.value, message.kind)
         return self.app.unsupported(member)
 
     def _fetch(self, media_id: str) -> Callable[[], Awaitable[bytes]]:
-        """Downloads a message's media when the service asks for it (media ids live three days)."""
+        """Downloads a message's media when the service asks for it (media ids live three days), once:
+        a file route that looked at a file and left it to the next one costs no second download."""
+        fetched: list[bytes] = []
 
         async def fetch() -> bytes:
+            if not fetched:
+                fetched.append(await download())
+            return fetched[0]
+
+        async def download() -> bytes:
             try:
                 media = await self.api.download(media_id, self.max_file_bytes)
             except MediaTooLarge as exc:
@@ -187,8 +199,17 @@ class WeChatHandler:
         if message.event not in SILENT_EVENTS:
             logger.info("unhandled %s event %r", message.channel.value, message.event)
 
-    async def _send(self, message: Inbound, member: Member | None, lang: Lang, reply: Reply) -> None:
-        text = await self.conversation.menus.render(member.id if member else None, lang, reply)
+    async def _send(
+        self,
+        message: Inbound,
+        member: Member | None,
+        lang: Lang,
+        reply: Reply,
+        *,
+        answering: str | None = None,
+    ) -> None:
+        member_id = member.id if member else None
+        text = await self.conversation.menus.render(member_id, lang, reply, answering=answering)
         try:
             await render.send(self.api, message.sender, text, reply.attachment)
         except DeliveryFailed as exc:

@@ -33,6 +33,16 @@ class WeChatApi(Protocol):
 
     async def send_image(self, user: str, data: bytes, filename: str, mime: str) -> None: ...
 
+    @property
+    def sends_files(self) -> bool:
+        """Whether `send_file` works here: WeCom app messages have a file type, an Official Account's
+        customer-service messages have none."""
+        ...
+
+    async def send_file(self, user: str, data: bytes, filename: str, mime: str) -> None:
+        """Raises crm.errors.DeliveryFailed when WeChat refuses (or the channel has no file messages)."""
+        ...
+
     async def download(self, media_id: str, max_bytes: int) -> Media:
         """Raises MediaUnavailable (MediaTooLarge past `max_bytes`)."""
         ...

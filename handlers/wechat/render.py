@@ -1,5 +1,5 @@
 """Sending a rendered reply on WeChat / WeCom: plain text (never markup: customer text is shown as
-typed) in pieces the message APIs accept, and an image for an attachment."""
+typed) in pieces the message APIs accept, and an attachment as an image or a file (WeCom only)."""
 
 from __future__ import annotations
 
@@ -33,8 +33,15 @@ def chunks(text: str, limit: int = TEXT_LIMIT_BYTES) -> list[str]:
 
 
 async def send(api: WeChatApi, user: str, text: str, attachment: Attachment | None = None) -> None:
+    """The attachment first (a picture as an image, any other file as a file message where the channel
+    has them, else what the reply says instead of it, after the text), then the text."""
     if attachment is not None:
-        await api.send_image(user, attachment.data, attachment.filename, attachment.mime)
+        if attachment.mime.startswith("image/"):
+            await api.send_image(user, attachment.data, attachment.filename, attachment.mime)
+        elif api.sends_files:
+            await api.send_file(user, attachment.data, attachment.filename, attachment.mime)
+        elif attachment.instead:
+            text = f"{text}\n\n{attachment.instead}" if text.strip() else attachment.instead
     for part in chunks(text):
         if part.strip():
             await api.send_text(user, part)

@@ -191,6 +191,13 @@ class RecordingWeChat:
     async def send_image(self, user: str, data: bytes, filename: str, mime: str) -> None:
         self.sent.append((user, f"[image {filename}]"))
 
+    @property
+    def sends_files(self) -> bool:
+        return True
+
+    async def send_file(self, user: str, data: bytes, filename: str, mime: str) -> None:
+        self.sent.append((user, f"[file {filename}]"))
+
     async def download(self, media_id: str, max_bytes: int) -> Media:
         self.downloads.append(media_id)
         return Media(b"\x89PNG\r\n\x1a\n", "image/png")

@@ -13,10 +13,13 @@ from chat.views import Act, Attachment, Button, Reply, rows
 from crm.errors import DeliveryFailed
 from crm.model import Channel, Identity
 from handlers.textchat import TextConversation
+from handlers.wechat import render
 from handlers.wechat.notify import WeChatNotifier
 from handlers.wechat.ports import MediaTooLarge, MediaUnavailable
 from tests.conftest import Team
 from tests.support.fake_wechat import APP_ID, CORP_ID, SECRET, FakeWeChat
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class Ticker:
@@ -126,6 +129,57 @@ async def test_image_is_uploaded_then_sent(client: WeChatClient, fake: FakeWeCha
     (media_id,) = fake.uploads
     assert fake.uploads[media_id] == (png, "image/png")
     assert fake.sent[-1].body == {"touser": "o-1", "msgtype": "image", "image": {"media_id": media_id}}
+
+
+async def test_wecom_uploads_a_file_as_type_file_then_sends_a_file_message(
+    wecom: WeChatClient, fake: FakeWeChat
+) -> None:
+    data = b"PK\x03\x04" + b"\1" * 64
+    await wecom.send_file("zhangsan", data, "导出.xlsx", XLSX)
+    (media_id,) = fake.uploads
+    assert fake.uploads[media_id] == (data, XLSX)
+    assert fake.upload_kinds[media_id] == ("file", "导出.xlsx")
+    assert fake.sent[-1].body == {
+        "touser": "zhangsan",
+        "msgtype": "file",
+        "file": {"media_id": media_id},
+        "agentid": 1000002,
+    }
+    assert fake.files("zhangsan") == [(data, "导出.xlsx")]
+
+
+async def test_an_official_account_sends_no_file(client: WeChatClient, fake: FakeWeChat) -> None:
+    assert not client.sends_files
+    with pytest.raises(DeliveryFailed):
+        await client.send_file("o-1", b"PK\x03\x04", "export.xlsx", XLSX)
+    assert fake.uploads == {} and fake.sent == []  # refused before any call
+
+
+@pytest.mark.parametrize(
+    ("mode", "attachment", "sent"),
+    [
+        # A picture is an image on both.
+        ("official", Attachment(b"\x89PNG\r\n\x1a\n", "f.png", "image/png", "no file"), ["image", "text"]),
+        ("wecom", Attachment(b"\x89PNG\r\n\x1a\n", "f.png", "image/png", "no file"), ["image", "text"]),
+        # A workbook is a file message on WeCom; on an Official Account its `instead` joins the text.
+        ("wecom", Attachment(b"PK\x03\x04", "a.xlsx", XLSX, "no file"), ["file", "text"]),
+        ("official", Attachment(b"PK\x03\x04", "a.xlsx", XLSX, "no file"), ["text"]),
+    ],
+)
+async def test_a_replys_attachment_goes_as_the_channel_can(
+    client: WeChatClient,
+    wecom: WeChatClient,
+    fake: FakeWeChat,
+    mode: str,
+    attachment: Attachment,
+    sent: list[str],
+) -> None:
+    api = wecom if mode == "wecom" else client
+    await render.send(api, "u-1", "📤 已导出", attachment)
+    assert [s.kind for s in fake.sent] == sent
+    text = fake.texts("u-1")[-1]
+    assert text.startswith("📤 已导出")
+    assert ("no file" in text) is (sent == ["text"])
 
 
 async def test_media_download(client: WeChatClient, fake: FakeWeChat) -> None:

@@ -14,6 +14,10 @@ from aiohttp import web
 APP_ID = "wx5823bf96d3bd56c7"
 CORP_ID = "ww1436e0e65a779aee"
 SECRET = "s3cr3t-for-tests"
+# What an Official Account's customer-service message may be: there is no "file".
+CUSTOM_MESSAGE_TYPES = frozenset(
+    {"text", "image", "voice", "video", "music", "news", "mpnews", "msgmenu", "wxcard", "miniprogrampage"}
+)
 
 
 @dataclass
@@ -25,6 +29,15 @@ class Sent:
     @property
     def user(self) -> str:
         return str(self.body.get("touser"))
+
+    @property
+    def kind(self) -> str:
+        return str(self.body.get("msgtype", ""))
+
+    @property
+    def media_id(self) -> str | None:
+        content = self.body.get(self.kind, {})
+        return str(content["media_id"]) if isinstance(content, dict) and "media_id" in content else None
 
     @property
     def text(self) -> str:
@@ -39,6 +52,8 @@ class FakeWeChat:
     tokens_issued: list[str] = field(default_factory=list)
     sent: list[Sent] = field(default_factory=list)
     uploads: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    # media_id -> (type as the upload named it: image, file, ...; the file name of the form part)
+    upload_kinds: dict[str, tuple[str, str]] = field(default_factory=dict)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     downloads: list[str] = field(default_factory=list)
     refused_tokens: dict[str, int] = field(default_factory=dict)  # token -> errcode to answer with
@@ -91,6 +106,14 @@ class FakeWeChat:
     def texts(self, user: str | None = None) -> list[str]:
         return [s.text for s in self.sent if user is None or s.user == user]
 
+    def files(self, user: str | None = None) -> list[tuple[bytes, str]]:
+        """The files sent as file messages (bytes, the uploaded file name), in order."""
+        return [
+            (self.uploads[sent.media_id][0], self.upload_kinds[sent.media_id][1])
+            for sent in self.sent
+            if sent.kind == "file" and (user is None or sent.user == user) and sent.media_id
+        ]
+
     async def wait_for(self, predicate: Any, timeout: float = 30) -> None:
         async with asyncio.timeout(timeout):
             while not predicate():
@@ -142,6 +165,12 @@ class FakeWeChat:
                 return web.Response(status=503)
         if request.path.endswith("/message/send") and "agentid" not in body:
             return self._error(40056, "invalid agentid")
+        if request.path.endswith("/custom/send") and body.get("msgtype") not in CUSTOM_MESSAGE_TYPES:
+            return self._error(40008, "invalid message type")
+        if request.path.endswith("/message/send") and body.get("msgtype") == "file":
+            media_id = str(body.get("file", {}).get("media_id", ""))
+            if self.upload_kinds.get(media_id, ("", ""))[0] != "file":
+                return self._error(40007, "invalid media_id")
         self.sent.append(Sent(request.path, checked, body))
         self._changed_now()
         return web.json_response({"errcode": 0, "errmsg": "ok"})
@@ -155,6 +184,7 @@ class FakeWeChat:
         assert isinstance(media, web.FileField)
         media_id = f"up-{next(self._ids)}"
         self.uploads[media_id] = (media.file.read(), media.content_type)
+        self.upload_kinds[media_id] = (request.query.get("type", ""), media.filename)
         return web.json_response({"type": request.query.get("type"), "media_id": media_id, "created_at": 1})
 
     async def _media(self, request: web.Request) -> web.StreamResponse:

@@ -17,7 +17,7 @@ import xlwt
 from bot.sheets.reader import SpreadsheetFiles
 from bot.sheets.writer import XlsxWriter
 from chat.app import App, Ports
-from storage.files import FileSpool
+from storage.files import FileSpool, LocalBlobStore
 from storage.uow import SqlUnitOfWorkFactory
 
 # Any rather than Sequence[Any]: mypy joins a list literal of rows of mixed cells ([str, str], [str, None])
@@ -89,7 +89,9 @@ def csv_bytes(rows: Sequence[Row], encoding: str) -> bytes:
     return out.getvalue().encode(encoding)
 
 
-def sheets_app(engine: Any, clock: Any, extractor: Any, tmp_path: Path) -> App:
+def sheets_app(engine: Any, clock: Any, extractor: Any, tmp_path: Path, *, files: bool = False) -> App:
+    """The app with the real spreadsheet reader and writer; with `files`, a file store as well (where
+    files have no caption, a spreadsheet is kept there until the member says what it is for)."""
     from nlu.normalize import Normalizer
 
     return App(
@@ -99,6 +101,7 @@ def sheets_app(engine: Any, clock: Any, extractor: Any, tmp_path: Path) -> App:
             extractor=extractor,
             normalizer=Normalizer(),
             spool=FileSpool(tmp_path / "spool"),
+            blobs=LocalBlobStore(tmp_path / "files") if files else None,
             sheets=SpreadsheetFiles(),
             workbooks=XlsxWriter,
         )
