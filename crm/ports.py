@@ -502,6 +502,10 @@ class ExpiringKeys(Protocol):
         Two transactions adding one key at once: the later one breaks (StorageConflict)."""
         ...
 
+    async def live(self, keys: Sequence[str], now: datetime) -> set[str]:
+        """Those of `keys` remembered and not yet expired; remembers nothing."""
+        ...
+
     async def purge(self, now: datetime) -> int: ...
 
 

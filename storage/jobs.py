@@ -220,6 +220,11 @@ class ExpiringKeyRepository(_Repo):
             )
         return live
 
+    async def live(self, keys: Sequence[str], now: datetime) -> set[str]:
+        k = t.expiring_keys.c
+        query = select(k.key).where(k.key.in_(list(dict.fromkeys(keys))), k.expires_at > now)
+        return set((await self._conn.execute(query)).scalars()) if keys else set()
+
     async def purge(self, now: datetime) -> int:
         result = await self._conn.execute(delete(t.expiring_keys).where(t.expiring_keys.c.expires_at <= now))
         return int(result.rowcount or 0)

@@ -1027,6 +1027,10 @@ class ExpiringKeys(_Table[datetime]):
                 self._uow.write(self.name, key, expires_at)
         return live
 
+    async def live(self, keys: Sequence[str], now: datetime) -> set[str]:
+        view = self._uow.view(self.name)
+        return {key for key in keys if key in view and view[key] > now}
+
     async def purge(self, now: datetime) -> int:
         return 0
 
