@@ -100,11 +100,13 @@ async def test_two_processes_behind_one_webhook_one_killed_answer_each_update_on
                 async with session.post(url, json=update, headers=HEADERS) as r:
                     assert r.status == 200
 
-            # One after the other: the first migrates the empty database.
+            # Both at once on the empty database: one migrates it while the other waits for the
+            # migration lock.
             for name, port in zip(("one", "two"), ports, strict=True):
                 env = _env(tmp_path, name, postgres_url, port, fake.base_url)
                 processes.append(await _start(env, tmp_path / name))
-                await _listening(session, urls[len(processes) - 1])
+            for url in urls:
+                await _listening(session, url)
 
             code = await _claim_code(tmp_path / "one" / "stdout.log")
             await post(urls[1], BOSS, f"/start {code}")
