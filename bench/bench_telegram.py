@@ -16,28 +16,22 @@ the same inbox meets).
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+
+from bench.bursts import Post, drive, load
 
 ROOT = Path(__file__).resolve().parents[1]
 CONCURRENT = 200
 BURSTS = 5
 SECRET = "bench-secret"
 REP_CHATS = 100  # bench_capture's reps have the chat ids 100, 101, ...
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _update(update_id: int, chat_id: int, text: str) -> dict[str, Any]:
@@ -59,29 +53,28 @@ def _update(update_id: int, chat_id: int, text: str) -> dict[str, Any]:
 
 async def _load(url: str, bursts: int, first_id: int) -> None:
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
-    all_posts = [
+
+    def post(update: dict[str, Any]) -> Post:
+        async def send(session: aiohttp.ClientSession) -> int:
+            async with session.post(url, json=update, headers=headers) as r:
+                await r.read()
+                return r.status
+
+        return send
+
+    await load(
         [
-            _update(first_id + b * CONCURRENT + i, REP_CHATS + i, f"客户{i} 1391234{i:04d} 想了解报价")
-            for i in range(CONCURRENT)
+            [
+                post(
+                    _update(
+                        first_id + b * CONCURRENT + i, REP_CHATS + i, f"客户{i} 1391234{i:04d} 想了解报价"
+                    )
+                )
+                for i in range(CONCURRENT)
+            ]
+            for b in range(bursts)
         ]
-        for b in range(bursts)
-    ]
-    print("ready", flush=True)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-        for posts in all_posts:
-            await asyncio.to_thread(sys.stdin.readline)  # wait for "go"
-
-            async def one(update: dict[str, Any]) -> float:
-                start = time.perf_counter()
-                async with session.post(url, json=update, headers=headers) as r:
-                    await r.read()
-                    assert r.status == 200, r.status
-                return time.perf_counter() - start
-
-            started = time.perf_counter()
-            latencies = await asyncio.gather(*(one(u) for u in posts))
-            wall = time.perf_counter() - started
-            print(json.dumps({"latencies": latencies, "wall": wall}), flush=True)
+    )
 
 
 # --- the server side ------------------------------------------------------------------------------
@@ -139,39 +132,12 @@ async def _run(durable: bool) -> dict[str, Any]:
     try:
         # The 200 chats are members: an admin founded the team, the reps joined by invites.
         await _reps(runtime.app, CONCURRENT)
-        load = await asyncio.create_subprocess_exec(
+        process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bench.bench_telegram", "--load", url, str(BURSTS), "1000",
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )  # fmt: skip
-        assert load.stdin is not None
-        assert load.stdout is not None
-        assert (await load.stdout.readline()).strip() == b"ready"
-        p50s, p99s, acks, handled = [], [], [], []
-        for _ in range(BURSTS):
-            before = answered()
-            load.stdin.write(b"go\n")
-            await load.stdin.drain()
-            line = await load.stdout.readline()
-            started = time.perf_counter()
-            data = json.loads(line)
-            lat = [x * 1000 for x in data["latencies"]]
-            p50s.append(_percentile(lat, 0.5))
-            p99s.append(_percentile(lat, 0.99))
-            acks.append(CONCURRENT / data["wall"])
-            async with asyncio.timeout(300):
-                while answered() - before < CONCURRENT:  # noqa: ASYNC110 - a counter, polled
-                    await asyncio.sleep(0.01)
-            handled.append(CONCURRENT / (data["wall"] + time.perf_counter() - started))
-        load.stdin.close()
-        await load.wait()
-        result.update(
-            p50_ms=statistics.median(p50s),
-            p99_ms=statistics.median(p99s),
-            worst_p99_ms=max(p99s),
-            acks_per_s=statistics.median(acks),
-            handled_per_s=statistics.median(handled),
-        )
+        result.update(await drive(process, BURSTS, CONCURRENT, answered))
     finally:
         await runner.cleanup()
         if inbox is not None:

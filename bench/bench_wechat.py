@@ -15,9 +15,7 @@ Target: acknowledgement p99 < 100 ms while a voice note transcribes.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,15 +25,12 @@ from typing import Any
 
 import aiohttp
 
+from bench.bursts import Post, drive, load
+
 ROOT = Path(__file__).resolve().parents[1]
 CONCURRENT = 200
 BURSTS = 5
 SENTENCES = ROOT / "tests" / "data" / "audio" / "zh_sentences.txt"
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 # --- the load process: builds envelopes up front, then posts a burst per line it reads -------------
@@ -45,31 +40,25 @@ async def _load(url: str, bursts: int, burst_id: int) -> None:
     from tests.support import wechat as wx
 
     env = wx.Envelopes("safe")
-    connector = aiohttp.TCPConnector(limit=0)
+
+    def post(query: dict[str, str], body: str) -> Post:
+        async def send(session: aiohttp.ClientSession) -> int:
+            async with session.post(url, params=query, data=body.encode()) as r:
+                await r.read()
+                return r.status
+
+        return send
+
     # Envelopes are made (and timestamped) before the bursts; their timestamps stay in the window.
-    all_posts = [
+    await load(
         [
-            env.post(wx.text(f"o-load-{burst_id}-{b}-{i}", f"客户{i} 1391234{i:04d} 想了解报价"))
-            for i in range(CONCURRENT)
+            [
+                post(*env.post(wx.text(f"o-load-{burst_id}-{b}-{i}", f"客户{i} 1391234{i:04d} 想了解报价")))
+                for i in range(CONCURRENT)
+            ]
+            for b in range(bursts)
         ]
-        for b in range(bursts)
-    ]
-    print("ready", flush=True)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        for posts in all_posts:
-            await asyncio.to_thread(sys.stdin.readline)  # wait for "go"
-
-            async def one(query: dict[str, str], body: str) -> float:
-                start = time.perf_counter()
-                async with session.post(url, params=query, data=body.encode()) as r:
-                    await r.read()
-                    assert r.status == 200, r.status
-                return time.perf_counter() - start
-
-            started = time.perf_counter()
-            latencies = await asyncio.gather(*(one(q, body) for q, body in posts))
-            wall = time.perf_counter() - started
-            print(json.dumps({"latencies": latencies, "wall": wall}), flush=True)
+    )
 
 
 # --- the server side ------------------------------------------------------------------------------
@@ -122,14 +111,11 @@ async def _run(voice: bool) -> dict[str, Any]:
 
             await post(wx.text("o-rep", "/start"))
             await asyncio.wait_for(channel.idle(), 60)
-            load = await asyncio.create_subprocess_exec(
+            process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bench.bench_wechat", "--load", url, str(BURSTS), "1" if voice else "0",
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT,
                 env={**os.environ, "PYTHONPATH": str(ROOT)},
             )  # fmt: skip
-            assert load.stdin is not None
-            assert load.stdout is not None
-            assert (await load.stdout.readline()).strip() == b"ready"
             if voice:
                 # Warm the model first so that the bursts meet a transcription, not a model load.
                 fake.media["warm"] = (speak_amr("你好。", work), "audio/amr")
@@ -152,36 +138,15 @@ async def _run(voice: bool) -> dict[str, Any]:
 
                 watcher = asyncio.create_task(minutes_arrive())
 
-            p50s, p99s, acks, handled = [], [], [], []
             during = 0
-            for _ in range(BURSTS):
-                before = channel.handled
-                load.stdin.write(b"go\n")
-                await load.stdin.drain()
-                line = await load.stdout.readline()
-                started = time.perf_counter()
-                data = json.loads(line)
-                lat = [x * 1000 for x in data["latencies"]]
-                p50s.append(_percentile(lat, 0.5))
-                p99s.append(_percentile(lat, 0.99))
-                acks.append(CONCURRENT / data["wall"])
-                async with asyncio.timeout(300):
-                    while channel.handled - before < CONCURRENT:  # noqa: ASYNC110 - a counter, polled
-                        await asyncio.sleep(0.01)
-                handled.append(CONCURRENT / (data["wall"] + time.perf_counter() - started))
+
+            def after_burst() -> None:
+                nonlocal during
                 if voice and not watcher.done():
                     during += 1  # the whole burst was acknowledged and handled before the minutes
-            load.stdin.close()
-            await load.wait()
-            result.update(
-                p50_ms=statistics.median(p50s),
-                p99_ms=statistics.median(p99s),
-                worst_p99_ms=max(p99s),
-                acks_per_s=statistics.median(acks),
-                handled_per_s=statistics.median(handled),
-                bursts=BURSTS,
-                bursts_during_transcription=during if voice else None,
-            )
+
+            result.update(await drive(process, BURSTS, CONCURRENT, lambda: channel.handled, after_burst))
+            result.update(bursts=BURSTS, bursts_during_transcription=during if voice else None)
             if voice:
                 result["transcription_s"] = round(await watcher, 1)
     finally:

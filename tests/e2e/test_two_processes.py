@@ -70,7 +70,9 @@ async def fake() -> AsyncIterator[FakeWeChat]:
     await server.stop()
 
 
-def _env(tmp_path: Path, name: str, database: str, port: int, api: str) -> dict[str, str]:
+def base_env(tmp_path: Path, name: str, database: str, port: int) -> dict[str, str]:
+    """One process's environment: its own data directory and port on the shared database, short
+    leases (the killed process's work is taken over within seconds), no channel set yet."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WECHAT_", "CHATCRM_"))}
     env.update(
         CHATCRM_DATABASE_URL=database,
@@ -78,9 +80,16 @@ def _env(tmp_path: Path, name: str, database: str, port: int, api: str) -> dict[
         CHATCRM_LOG_LEVEL="INFO",
         CHATCRM_HTTP_PORT=str(port),
         CHATCRM_WHISPER_PRELOAD="false",
-        # Short leases, so that the killed process's work is taken over within seconds.
         CHATCRM_INBOX_LEASE_SECONDS="2",
         CHATCRM_INBOX_POLL_SECONDS="0.2",
+        PYTHONPATH=str(REPO),
+    )
+    return env
+
+
+def _env(tmp_path: Path, name: str, database: str, port: int, api: str) -> dict[str, str]:
+    env = base_env(tmp_path, name, database, port)
+    env.update(
         CHATCRM_REMINDER_LEASE_SECONDS="5",
         CHATCRM_REMINDER_POLL_SECONDS="0.5",
         WECHAT_TOKEN=wx.TOKEN,
@@ -88,7 +97,6 @@ def _env(tmp_path: Path, name: str, database: str, port: int, api: str) -> dict[
         WECHAT_APP_ID=APP_ID,
         WECHAT_SECRET=SECRET,
         WECHAT_API_URL=api,
-        PYTHONPATH=str(REPO),
     )
     return env
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import signal
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -20,7 +19,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.e2e.test_two_processes import REPO, _claim_code, _start, postgres_url  # noqa: F401 - a fixture
+from tests.e2e.test_two_processes import _claim_code, _start, base_env, postgres_url  # noqa: F401 - a fixture
 from tests.support.fake_telegram import TOKEN, FakeTelegram, message, user
 from tests.support.net import free_port
 
@@ -40,21 +39,12 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 
 def _env(tmp_path: Path, name: str, database: str, port: int, api: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WECHAT_", "CHATCRM_"))}
+    env = base_env(tmp_path, name, database, port)
     env.update(
-        CHATCRM_DATABASE_URL=database,
-        CHATCRM_DATA_DIR=str(tmp_path / name),
-        CHATCRM_LOG_LEVEL="INFO",
-        CHATCRM_HTTP_PORT=str(port),
-        CHATCRM_WHISPER_PRELOAD="false",
-        # Short leases, so that the killed process's work is taken over within seconds.
-        CHATCRM_INBOX_LEASE_SECONDS="2",
-        CHATCRM_INBOX_POLL_SECONDS="0.2",
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_API_URL=api,
         TELEGRAM_WEBHOOK_URL="https://bot.example.com/telegram",
         TELEGRAM_WEBHOOK_SECRET=SECRET,
-        PYTHONPATH=str(REPO),
     )
     return env
 
