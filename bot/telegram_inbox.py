@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -27,7 +26,6 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.types import CallbackQuery, TelegramObject, Update
 from aiohttp import web
-from pydantic import ValidationError
 
 from chat.app import App
 from crm.errors import StorageError
@@ -155,7 +153,7 @@ class TelegramInbox:
             try:
                 body = await request.json()
                 update = Update.model_validate(body, context={"bot": self.bot})
-            except (json.JSONDecodeError, UnicodeDecodeError, ValidationError, ValueError):
+            except ValueError:  # not JSON, not UTF-8, or not an update (pydantic's ValidationError)
                 return web.Response(status=400, text="not a Telegram update")
             try:
                 await self.accept(update)

@@ -7,6 +7,7 @@ dispatchers and runners on two engines of one SQLite file."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -227,7 +228,7 @@ async def test_a_handler_that_always_fails_gets_one_apology_after_its_last_attem
     await process.receive(text_update(ADMIN, "提醒我明天给张伟回电话"))
     async with process.running():
         for seen in (1, 2, 3):
-            await until(lambda seen=seen: len(attempts) == seen)
+            await until(functools.partial(lambda times: len(attempts) == times, seen))
             clock.advance(seconds=10)
         await until(lambda: len(process.session.sent()) == 1)
         await process.inbox.runner.idle()

@@ -20,6 +20,7 @@ from crm.model import Job, NewJob
 from storage.db import create_engine
 from storage.uow import SqlUnitOfWorkFactory
 from tests.conftest import FakeClock
+from tests.support.telegram_inbox import until
 
 
 @pytest.fixture
@@ -46,12 +47,6 @@ async def running(*runners: JobRunner) -> AsyncIterator[None]:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def until(condition: Callable[[], bool], timeout: float = 60) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():  # noqa: ASYNC110 - polling what the runners record
-            await asyncio.sleep(0.01)
 
 
 Handle = Callable[[Job, bool], Awaitable[None]]

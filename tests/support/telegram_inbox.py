@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from aiogram.types import Update
@@ -70,15 +70,11 @@ class Process:
             await self.inbox.runner.idle()
 
 
-async def until(condition: Callable[[], Awaitable[bool]] | Callable[[], bool], timeout: float = 20) -> None:
+async def until(condition: Callable[[], bool], timeout: float = 60) -> None:
+    """Waits for something a runner or another task does (polled)."""
     async with asyncio.timeout(timeout):
-        while True:
-            done = condition()
-            if not isinstance(done, bool):
-                done = await done
-            if done:
-                return
-            await asyncio.sleep(0.02)
+        while not condition():  # noqa: ASYNC110 - polling what the runners record
+            await asyncio.sleep(0.01)
 
 
 async def founded(process: Process) -> None:
